@@ -1,0 +1,35 @@
+// ChainSpec: the immutable description of one filter chain, built once from config and shared by
+// every request routed to it: the filter factories in order and how local errors are rendered.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/filter.h"
+#include "core/http/message.h"
+
+namespace gemgate {
+
+// Creates one filter instance for one request (or one attempt, after a replay).
+using FilterFactory = std::function<std::unique_ptr<Filter>()>;
+
+// Renders a local error as a response body (JSON) in a client dialect.
+using ErrorRenderer = std::function<std::string(const http::LocalError&)>;
+
+struct ChainSpec {
+  std::string name;
+  std::vector<std::string> filter_names;  // parallel to factories, for logs and errors
+  std::vector<FilterFactory> factories;   // request order; the last one is terminal
+  ErrorRenderer render_error;             // never empty once built
+};
+
+// The default error dialect, Google's API error shape:
+// {"error":{"code":<status>,"message":"...","status":"<CODE>"}}.
+std::string render_google_error(const http::LocalError& error);
+
+// Escapes `text` as a JSON string literal including the quotes.
+std::string json_quote(std::string_view text);
+
+}  // namespace gemgate

@@ -1,0 +1,317 @@
+#include "core/exchange.h"
+
+#include <chrono>
+
+#include "core/log.h"
+#include "core/worker.h"
+
+namespace gemgate {
+
+void ExchangeRef::post(std::function<void(Exchange&)> fn) const {
+  if (!worker_) return;
+  worker_->post([anchor = anchor_, fn = std::move(fn)] {
+    if (anchor->exchange) fn(*anchor->exchange);
+  });
+}
+
+Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
+                   std::shared_ptr<const Settings> settings, Downstream& downstream)
+    : worker_(worker),
+      chain_(std::move(chain)),
+      settings_(std::move(settings)),
+      downstream_(downstream),
+      anchor_(std::make_shared<ExchangeRef::Anchor>(ExchangeRef::Anchor{this})) {
+  info_.start = StreamInfo::Clock::now();
+  info_.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  info_.chain = chain_->name;
+  make_filters_from(0);
+}
+
+Exchange::~Exchange() {
+  anchor_->exchange = nullptr;
+  if (phase_ != Phase::kDone) cancel();
+}
+
+ExchangeRef Exchange::ref() {
+  ExchangeRef r;
+  r.worker_ = &worker_;
+  r.anchor_ = anchor_;
+  return r;
+}
+
+void Exchange::make_filters_from(size_t index) {
+  filters_.resize(index);
+  for (size_t i = index; i < chain_->factories.size(); ++i) {
+    filters_.push_back(chain_->factories[i]());
+  }
+}
+
+void Exchange::retire_filters_from(size_t index) {
+  for (size_t i = filters_.size(); i-- > index;) filters_[i]->on_done(*this);
+  for (size_t i = index; i < filters_.size(); ++i) retired_.push_back(std::move(filters_[i]));
+  filters_.resize(index);
+}
+
+void Exchange::start() { run_request_path(0); }
+
+void Exchange::run_request_path(size_t from) {
+  phase_ = Phase::kRequest;
+  for (size_t i = from; i < filters_.size(); ++i) {
+    cursor_ = i;
+    resume_requested_ = false;
+    in_hook_ = true;
+    Status status = filters_[i]->on_request(*this);
+    in_hook_ = false;
+    if (phase_ != Phase::kRequest) return;
+    if (head_delivered_) {
+      head_delivered_ = false;
+      start_response_path(i);
+      return;
+    }
+    if (pending_reply_) {
+      response_ = http::Response{};
+      response_.status = pending_reply_->status;
+      response_.local_error = std::move(pending_reply_);
+      pending_reply_.reset();
+      start_response_path(i);
+      return;
+    }
+    if (status == Status::Stop && !resume_requested_) {
+      parked_ = true;
+      return;
+    }
+  }
+  // The terminal filter returned Continue: it produced the whole response synchronously.
+  start_response_path(filters_.size() - 1);
+}
+
+void Exchange::resume() {
+  if (phase_ == Phase::kDone) return;
+  if (in_hook_) {
+    resume_requested_ = true;
+    return;
+  }
+  if (!parked_) return;
+  parked_ = false;
+  if (phase_ == Phase::kRequest) {
+    run_request_path(cursor_ + 1);
+  } else if (phase_ == Phase::kResponseHead) {
+    run_response_head_path(cursor_);
+  }
+}
+
+void Exchange::reply_local(int status, std::string code, std::string message) {
+  http::LocalError e;
+  e.status = status;
+  e.code = std::move(code);
+  e.message = std::move(message);
+  reply_local(std::move(e));
+}
+
+void Exchange::reply_local(http::LocalError error) {
+  if (phase_ == Phase::kDone) return;
+  if (committed_) {
+    deliver_failure(std::move(error));
+    return;
+  }
+  if (phase_ == Phase::kRequest) {
+    if (in_hook_) {
+      pending_reply_ = std::move(error);
+      return;
+    }
+    parked_ = false;
+    response_ = http::Response{};
+    response_.status = error.status;
+    response_.local_error = std::move(error);
+    start_response_path(cursor_);
+    return;
+  }
+  // On the response path: replace the response; the path goes on upwards from here.
+  response_ = http::Response{};
+  response_.status = error.status;
+  response_.local_error = std::move(error);
+  if (!in_hook_ && parked_) {
+    parked_ = false;
+    run_response_head_path(cursor_);
+  }
+}
+
+void Exchange::deliver_head() {
+  if (phase_ != Phase::kRequest) return;
+  if (in_hook_) {
+    head_delivered_ = true;  // delivered from inside on_request; handled when the hook returns
+    return;
+  }
+  parked_ = false;
+  start_response_path(cursor_);
+}
+
+void Exchange::start_response_path(size_t producer) {
+  phase_ = Phase::kResponseHead;
+  response_top_ = producer;
+  if (response_.status == 0) {
+    log::error("filter '" + chain_->filter_names[producer] + "' produced no response");
+    response_ = http::Response{};
+    response_.status = 500;
+    response_.local_error = http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
+  }
+  run_response_head_path(producer);
+}
+
+void Exchange::run_response_head_path(size_t below) {
+  for (size_t i = below; i-- > 0;) {
+    cursor_ = i;
+    resume_requested_ = false;
+    replay_requested_ = false;
+    in_hook_ = true;
+    Status status = filters_[i]->on_response_head(*this);
+    in_hook_ = false;
+    if (phase_ != Phase::kResponseHead) return;
+    if (replay_requested_) {
+      replay_requested_ = false;
+      do_replay();
+      return;
+    }
+    if (status == Status::Stop && !resume_requested_) {
+      parked_ = true;
+      return;
+    }
+  }
+  commit();
+}
+
+void Exchange::mark_replay_point() {
+  replay_point_ = cursor_;
+  replay_request_ = request_;
+}
+
+bool Exchange::replay() {
+  if (committed_ || phase_ != Phase::kResponseHead || cursor_ != replay_point_ || !replay_request_) {
+    return false;
+  }
+  if (in_hook_) {
+    replay_requested_ = true;
+  } else if (parked_) {
+    parked_ = false;
+    do_replay();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void Exchange::do_replay() {
+  retire_filters_from(replay_point_ + 1);
+  request_ = *replay_request_;
+  response_ = http::Response{};
+  stream_failure_.reset();
+  flow_control_ = nullptr;
+  make_filters_from(replay_point_ + 1);
+  // Park at the replay point and run the new attempt on a later turn, once the stack of the
+  // failed attempt (often a transport callback) has unwound.
+  phase_ = Phase::kRequest;
+  cursor_ = replay_point_;
+  parked_ = true;
+  worker_.next_tick([anchor = anchor_, point = replay_point_] {
+    Exchange* x = anchor->exchange;
+    if (!x || x->phase_ != Phase::kRequest || !x->parked_ || x->cursor_ != point) return;
+    x->parked_ = false;
+    x->run_request_path(point + 1);
+  });
+}
+
+void Exchange::commit() {
+  if (response_.local_error && response_.body.empty()) {
+    response_.body = chain_->render_error(*response_.local_error);
+    response_.headers.set("content-type", "application/json; charset=utf-8");
+    response_.streaming = false;
+  } else if (!response_.streaming) {
+    run_data_path(response_.body, true);
+  }
+  committed_ = true;
+  info_.status = response_.status;
+  if (!response_.streaming) {
+    info_.bytes_out += response_.body.size();
+    downstream_.send_response(response_);
+    finish();
+    return;
+  }
+  phase_ = Phase::kStreaming;
+  info_.stream = true;
+  downstream_.send_stream_head(response_);
+  // Chunks that arrived while the head path was parked go out now, in order.
+  std::vector<std::pair<std::string, bool>> early;
+  early.swap(early_chunks_);
+  for (auto& [chunk, last] : early) {
+    deliver_data(std::move(chunk), last);
+    if (phase_ == Phase::kDone) return;
+  }
+}
+
+void Exchange::run_data_path(std::string& chunk, bool last) {
+  for (size_t i = response_top_; i-- > 0;) filters_[i]->on_response_data(*this, chunk, last);
+}
+
+void Exchange::deliver_data(std::string chunk, bool last) {
+  if (phase_ == Phase::kDone) return;
+  if (phase_ != Phase::kStreaming) {
+    if (response_.streaming) early_chunks_.emplace_back(std::move(chunk), last);
+    return;
+  }
+  run_data_path(chunk, last);
+  if (!chunk.empty()) {
+    info_.bytes_out += chunk.size();
+    downstream_.send_chunk(chunk);
+  }
+  if (last) {
+    downstream_.end_stream(true);
+    finish();
+  }
+}
+
+void Exchange::deliver_failure(http::LocalError error) {
+  if (phase_ == Phase::kDone) return;
+  if (!committed_) {
+    info_.error = error.message;
+    reply_local(std::move(error));
+    return;
+  }
+  info_.error = error.message;
+  stream_failure_ = std::move(error);
+  std::string chunk;
+  run_data_path(chunk, true);
+  if (!chunk.empty()) {
+    info_.bytes_out += chunk.size();
+    downstream_.send_chunk(chunk);
+  }
+  downstream_.end_stream(stream_failure_handled_);
+  finish();
+}
+
+void Exchange::set_downstream_blocked(bool blocked) {
+  if (flow_control_) flow_control_(blocked);
+}
+
+void Exchange::finish() {
+  if (phase_ == Phase::kDone) return;
+  phase_ = Phase::kDone;
+  info_.end = StreamInfo::Clock::now();
+  flow_control_ = nullptr;
+  for (size_t i = filters_.size(); i-- > 0;) filters_[i]->on_done(*this);
+  downstream_.exchange_finished();
+}
+
+void Exchange::cancel() {
+  if (phase_ == Phase::kDone) return;
+  info_.client_aborted = true;
+  if (!committed_) info_.status = 499;
+  if (info_.error.empty()) info_.error = "client closed the connection";
+  phase_ = Phase::kDone;
+  info_.end = StreamInfo::Clock::now();
+  flow_control_ = nullptr;
+  for (size_t i = filters_.size(); i-- > 0;) filters_[i]->on_done(*this);
+}
+
+}  // namespace gemgate

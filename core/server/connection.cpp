@@ -1,0 +1,442 @@
+#include "core/server/connection.h"
+
+#include <cstring>
+#include <ctime>
+
+#include "core/chain.h"
+#include "core/log.h"
+#include "core/server/server.h"
+
+namespace gemgate::server {
+
+namespace {
+
+struct WriteReq {
+  uv_write_t req{};
+  Connection* connection = nullptr;
+  std::string parts[3];
+};
+
+// "Thu, 26 Nov 2026 06:00:00 GMT", cached per second per thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cached_at = now;
+  }
+  return cached;
+}
+
+std::string peer_name(uv_tcp_t* tcp) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char ip[64] = {0};
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    uv_ip4_name(a, ip, sizeof ip);
+    port = ntohs(a->sin_port);
+    return std::string(ip) + ":" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+  uv_ip6_name(a, ip, sizeof ip);
+  port = ntohs(a->sin6_port);
+  return "[" + std::string(ip) + "]:" + std::to_string(port);
+}
+
+bool status_has_body(int status) { return !(status < 200 || status == 204 || status == 304); }
+
+}  // namespace
+
+Connection::Connection(Server& server, uint64_t id)
+    : server_(server),
+      id_(id),
+      parser_(server.context().limits),
+      read_timer_(server.worker().loop()),
+      write_timer_(server.worker().loop()),
+      anchor_(std::make_shared<Connection*>(this)) {
+  uv_tcp_init(server_.worker().loop(), &tcp_);
+  tcp_.data = this;
+}
+
+Connection::~Connection() { *anchor_ = nullptr; }
+
+void Connection::start() {
+  uv_tcp_nodelay(&tcp_, 1);
+  peer_ = peer_name(&tcp_);
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  set_read_timer(ReadTimer::kHead);
+}
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(handle->data);
+  buf->base = self->server_.read_buffer();
+  buf->len = Server::kReadBufferSize;
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread == 0) return;
+  if (nread < 0) {
+    // EOF or error: the client is gone (or done). A running exchange is abandoned.
+    self->close_now();
+    return;
+  }
+  if (self->lingering_) return;  // draining input after an error reply: discard
+  self->input_.append(buf->base, static_cast<size_t>(nread));
+  if (!self->exchange_) {
+    self->process_input();
+  } else if (self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
+    // A request is running; stop reading ahead until it is done.
+    uv_read_stop(stream);
+    self->reading_ = false;
+  }
+}
+
+void Connection::process_input() {
+  process_scheduled_ = false;
+  const ServerLimits& limits = server_.context().limits;
+  while (!closing_ && !exchange_ && !close_after_write_ && !input_.empty()) {
+    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) set_read_timer(ReadTimer::kHead);
+    size_t used = 0;
+    RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
+    input_.erase(0, used);
+    if (state == RequestParser::State::kError) {
+      reply_error(parser_.error_status(), parser_.error_message());
+      return;
+    }
+    if (state == RequestParser::State::kNeedMore) {
+      if (parser_.head_complete()) {
+        if (parser_.wants_continue()) {
+          parser_.clear_wants_continue();
+          write("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        set_read_timer(ReadTimer::kBody);
+      }
+      break;
+    }
+    dispatch(parser_.take_request());
+  }
+  if (!exchange_ && !closing_ && !reading_ && input_.size() <= limits.max_pipelined_bytes) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  }
+  if (idle()) set_read_timer(ReadTimer::kKeepAlive);
+}
+
+bool Connection::idle() const {
+  return !closing_ && !exchange_ && !parser_.in_request() && input_.empty() && !close_after_write_;
+}
+
+void Connection::dispatch(http::Request request) {
+  set_read_timer(ReadTimer::kNone);
+  ServerContext& ctx = server_.context();
+  ++requests_served_;
+  keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
+                !draining_ && !server_.draining();
+  head_request_ = request.method == "HEAD";
+  chunked_ = false;
+
+  const Route* route = ctx.routes ? ctx.routes->match(request.path) : nullptr;
+  if (!route) {
+    http::Response r;
+    r.status = 404;
+    r.body = render_google_error({404, "NOT_FOUND", "no route for " + request.path, ""});
+    r.headers.set("content-type", "application/json; charset=utf-8");
+    send_response(r);
+    after_exchange();
+    return;
+  }
+  auto settings = ctx.settings ? ctx.settings->load() : std::make_shared<const Settings>();
+  exchange_ = std::make_unique<Exchange>(server_.worker(), route->chain, std::move(settings), *this);
+  StreamInfo& info = exchange_->info();
+  info.route = route->path;
+  info.method = request.method;
+  info.path = request.path;
+  info.client_addr = peer_;
+  info.bytes_in = request.body.size();
+  if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
+    request.path.erase(0, route->strip.size());
+    if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
+  }
+  exchange_->request() = std::move(request);
+  exchange_->start();
+}
+
+std::string Connection::serialize_head(const http::Response& r, const std::string* framing_name,
+                                       const std::string& framing_value) {
+  std::string out;
+  out.reserve(256);
+  out += "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out += http::reason_phrase(r.status);
+  out += "\r\n";
+  for (const auto& [name, value] : r.headers.entries()) {
+    if (http::is_hop_by_hop(name) || http::iequals(name, "date")) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (framing_name) {
+    out += *framing_name;
+    out += ": ";
+    out += framing_value;
+    out += "\r\n";
+  }
+  out += "date: ";
+  out += http_date();
+  out += "\r\n";
+  out += keep_alive_ ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n";
+  return out;
+}
+
+void Connection::send_response(const http::Response& r) {
+  if (closing_) return;
+  static const std::string kContentLength = "content-length";
+  bool body_allowed = status_has_body(r.status);
+  std::string head = serialize_head(r, body_allowed ? &kContentLength : nullptr,
+                                    std::to_string(r.body.size()));
+  if (!keep_alive_) close_after_write_ = true;
+  write(std::move(head), body_allowed && !head_request_ ? r.body : std::string());
+}
+
+void Connection::send_stream_head(const http::Response& r) {
+  if (closing_) return;
+  static const std::string kTransferEncoding = "transfer-encoding";
+  // HTTP/1.0 clients cannot read chunked framing: the body ends when the connection closes.
+  chunked_ = exchange_ && exchange_->request().version_minor >= 1;
+  if (!chunked_) keep_alive_ = false;
+  write(serialize_head(r, chunked_ ? &kTransferEncoding : nullptr, "chunked"));
+}
+
+void Connection::send_chunk(std::string_view data) {
+  if (closing_ || data.empty() || head_request_) return;
+  if (!chunked_) {
+    write(std::string(data));
+    return;
+  }
+  char size_line[24];
+  int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+  write(std::string(size_line, static_cast<size_t>(n)), std::string(data), "\r\n");
+}
+
+void Connection::end_stream(bool clean) {
+  if (closing_) return;
+  if (!clean) {
+    // Cut the connection after what was sent, without the terminating chunk, so the client
+    // can tell the body is incomplete.
+    keep_alive_ = false;
+    close_after_write_ = true;
+    if (writes_pending_ == 0) close_now();
+    return;
+  }
+  if (chunked_ && !head_request_) write("0\r\n\r\n");
+  if (!keep_alive_) close_after_write_ = true;
+}
+
+void Connection::exchange_finished() {
+  // Called from inside the exchange: delete it on a later loop turn, after the stack unwinds.
+  Exchange* done = exchange_.release();
+  server_.worker().next_tick([done] { delete done; });
+  after_exchange();
+}
+
+void Connection::after_exchange() {
+  if (closing_) return;
+  if (close_after_write_ || !keep_alive_) {
+    close_after_write_ = true;
+    if (writes_pending_ == 0) close_gracefully();
+    return;
+  }
+  if (draining_ || server_.draining()) {
+    close_after_write_ = true;
+    if (writes_pending_ == 0) close_gracefully();
+    return;
+  }
+  // Serve the next pipelined request on a later turn, outside the current callback stack.
+  if (!process_scheduled_) {
+    process_scheduled_ = true;
+    server_.worker().next_tick([anchor = anchor_] {
+      Connection* self = *anchor;
+      if (self && !self->closing_) self->process_input();
+    });
+  }
+}
+
+void Connection::reply_error(int status, const std::string& message) {
+  keep_alive_ = false;
+  head_request_ = false;
+  http::Response r;
+  r.status = status;
+  std::string code = status == 413 ? "PAYLOAD_TOO_LARGE"
+                     : status == 408 ? "DEADLINE_EXCEEDED"
+                     : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
+                     : status == 414 ? "URI_TOO_LONG"
+                     : status >= 500 ? "UNIMPLEMENTED"
+                                     : "INVALID_ARGUMENT";
+  r.body = render_google_error({status, code, message, ""});
+  r.headers.set("content-type", "application/json; charset=utf-8");
+  log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
+             " " + message);
+  send_response(r);
+  close_after_write_ = true;
+  if (writes_pending_ == 0) close_gracefully();
+}
+
+void Connection::write(std::string head, std::string body, std::string tail) {
+  if (closing_) return;
+  auto* w = new WriteReq;
+  w->connection = this;
+  w->parts[0] = std::move(head);
+  w->parts[1] = std::move(body);
+  w->parts[2] = std::move(tail);
+  uv_buf_t bufs[3];
+  unsigned n = 0;
+  for (std::string& part : w->parts) {
+    if (!part.empty()) bufs[n++] = uv_buf_init(part.data(), static_cast<unsigned>(part.size()));
+  }
+  if (n == 0) {
+    delete w;
+    return;
+  }
+  w->req.data = w;
+  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n, &Connection::on_write);
+  if (rc < 0) {
+    delete w;
+    close_now();
+    return;
+  }
+  ++writes_pending_;
+  const ServerLimits& limits = server_.context().limits;
+  if (!write_timer_.active()) write_timer_.start(limits.write_timeout_ms, [this] {
+    log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
+    close_now();
+  });
+  if (!blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) >
+                       limits.write_high_watermark) {
+    blocked_ = true;
+    if (exchange_) exchange_->set_downstream_blocked(true);
+  }
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* w = static_cast<WriteReq*>(req->data);
+  Connection* self = w->connection;
+  delete w;
+  --self->writes_pending_;
+  if (self->closing_) return;
+  if (status < 0) {
+    self->close_now();
+    return;
+  }
+  const ServerLimits& limits = self->server_.context().limits;
+  if (self->writes_pending_ == 0) {
+    self->write_timer_.stop();
+  } else {
+    // Progress: restart the stall deadline.
+    self->write_timer_.start(limits.write_timeout_ms, [self] { self->close_now(); });
+  }
+  if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&self->tcp_)) <
+                            limits.write_low_watermark) {
+    self->blocked_ = false;
+    if (self->exchange_) self->exchange_->set_downstream_blocked(false);
+  }
+  if (self->writes_pending_ == 0 && self->close_after_write_ && !self->exchange_) {
+    self->close_gracefully();
+  }
+}
+
+void Connection::close_gracefully() {
+  if (closing_ || lingering_) return;
+  // Half-close our side once the queued output is on the wire, then read and discard for a
+  // moment so a client still sending (e.g. the body we refused with 413) sees our reply
+  // instead of a reset.
+  lingering_ = true;
+  input_.clear();
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
+    delete req;
+    close_now();
+    return;
+  }
+  if (!reading_) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  }
+  set_read_timer(ReadTimer::kLinger);
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<Connection*>(req->data);
+  delete req;
+  if (status < 0 && status != UV_ECANCELED) self->close_now();
+}
+
+void Connection::drain() {
+  draining_ = true;
+  if (idle() && writes_pending_ == 0) close_now();
+}
+
+void Connection::close_now() {
+  if (closing_) return;
+  closing_ = true;
+  read_timer_.stop();
+  write_timer_.stop();
+  if (exchange_) {
+    exchange_->cancel();
+    Exchange* abandoned = exchange_.release();
+    server_.worker().next_tick([abandoned] { delete abandoned; });
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+    auto* self = static_cast<Connection*>(h->data);
+    self->server_.forget(self);
+    delete self;
+  });
+}
+
+void Connection::set_read_timer(ReadTimer which) {
+  read_timer_kind_ = which;
+  const ServerLimits& limits = server_.context().limits;
+  uint64_t ms = 0;
+  switch (which) {
+    case ReadTimer::kNone: read_timer_.stop(); return;
+    case ReadTimer::kHead: ms = limits.head_timeout_ms; break;
+    case ReadTimer::kBody: ms = limits.body_timeout_ms; break;
+    case ReadTimer::kKeepAlive: ms = limits.keepalive_timeout_ms; break;
+    case ReadTimer::kLinger: ms = limits.linger_ms; break;
+  }
+  read_timer_.start(ms, [this] { on_read_timeout(); });
+}
+
+void Connection::on_read_timeout() {
+  switch (read_timer_kind_) {
+    case ReadTimer::kHead:
+      if (parser_.in_request()) {
+        reply_error(408, "request head not received in time");
+      } else {
+        close_now();  // connected but never sent anything
+      }
+      return;
+    case ReadTimer::kBody:
+      reply_error(408, "request body not received in time");
+      return;
+    case ReadTimer::kKeepAlive:
+    case ReadTimer::kLinger:
+    case ReadTimer::kNone:
+      close_now();
+      return;
+  }
+}
+
+}  // namespace gemgate::server

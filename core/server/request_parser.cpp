@@ -1,0 +1,238 @@
+#include "core/server/request_parser.h"
+
+#include <llhttp.h>
+
+namespace gemgate::server {
+
+struct RequestParser::Impl {
+  llhttp_t parser{};
+
+  static RequestParser* self(llhttp_t* p) { return static_cast<RequestParser*>(p->data); }
+
+  // Returns -1 (stop with HPE_USER) once the head grew beyond its limit.
+  static int count_head(RequestParser* s, size_t n) {
+    s->head_bytes_ += n;
+    if (s->head_bytes_ > s->limits_.max_header_bytes) {
+      s->fail(431, "request head is larger than " + std::to_string(s->limits_.max_header_bytes) +
+                       " bytes");
+      return -1;
+    }
+    return 0;
+  }
+
+  static int on_message_begin(llhttp_t* p) {
+    RequestParser* s = self(p);
+    s->started_ = true;
+    s->head_bytes_ = 0;
+    return 0;
+  }
+
+  static int on_url(llhttp_t* p, const char* at, size_t n) {
+    RequestParser* s = self(p);
+    s->raw_target_.append(at, n);
+    if (s->raw_target_.size() > s->limits_.max_url_bytes) {
+      s->fail(414, "request target is longer than " + std::to_string(s->limits_.max_url_bytes) +
+                       " bytes");
+      return -1;
+    }
+    return count_head(s, n);
+  }
+
+  static int on_header_field(llhttp_t* p, const char* at, size_t n) {
+    RequestParser* s = self(p);
+    s->field_.append(at, n);
+    return count_head(s, n);
+  }
+
+  static int on_header_value(llhttp_t* p, const char* at, size_t n) {
+    RequestParser* s = self(p);
+    s->value_.append(at, n);
+    return count_head(s, n);
+  }
+
+  static int on_header_value_complete(llhttp_t* p) {
+    RequestParser* s = self(p);
+    if (s->request_.headers.size() >= s->limits_.max_headers) {
+      s->fail(431, "request has more than " + std::to_string(s->limits_.max_headers) + " headers");
+      return -1;
+    }
+    s->request_.headers.add(std::move(s->field_), std::move(s->value_));
+    s->field_.clear();
+    s->value_.clear();
+    return count_head(s, 4);  // ": " and CRLF
+  }
+
+  static int on_headers_complete(llhttp_t* p) {
+    RequestParser* s = self(p);
+    return s->finish_head(static_cast<void*>(p)) ? 0 : -1;
+  }
+
+  static int on_body(llhttp_t* p, const char* at, size_t n) {
+    RequestParser* s = self(p);
+    if (s->request_.body.size() + n > s->limits_.max_body_bytes) {
+      s->fail(413, "request body is larger than " + std::to_string(s->limits_.max_body_bytes) +
+                       " bytes");
+      return -1;
+    }
+    s->request_.body.append(at, n);
+    return 0;
+  }
+
+  static int on_chunk_header(llhttp_t* p) {
+    self(p)->chunk_ext_bytes_ = 0;
+    return 0;
+  }
+
+  static int on_chunk_extension(llhttp_t* p, const char*, size_t n) {
+    RequestParser* s = self(p);
+    s->chunk_ext_bytes_ += n;
+    if (s->chunk_ext_bytes_ > s->limits_.max_chunk_extension_bytes) {
+      s->fail(400, "chunk extensions are too long");
+      return -1;
+    }
+    return 0;
+  }
+
+  static int on_message_complete(llhttp_t* p) {
+    RequestParser* s = self(p);
+    s->complete_ = true;
+    s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    return HPE_PAUSED;
+  }
+
+  static const llhttp_settings_t* settings() {
+    static const llhttp_settings_t kSettings = [] {
+      llhttp_settings_t st;
+      llhttp_settings_init(&st);
+      st.on_message_begin = &on_message_begin;
+      st.on_url = &on_url;
+      st.on_header_field = &on_header_field;
+      st.on_header_value = &on_header_value;
+      st.on_header_value_complete = &on_header_value_complete;
+      st.on_headers_complete = &on_headers_complete;
+      st.on_body = &on_body;
+      st.on_chunk_header = &on_chunk_header;
+      st.on_chunk_extension_name = &on_chunk_extension;
+      st.on_chunk_extension_value = &on_chunk_extension;
+      st.on_message_complete = &on_message_complete;
+      return st;
+    }();
+    return &kSettings;
+  }
+};
+
+RequestParser::RequestParser(const ServerLimits& limits)
+    : limits_(limits), impl_(std::make_unique<Impl>()) {
+  llhttp_init(&impl_->parser, HTTP_REQUEST, Impl::settings());
+  impl_->parser.data = this;
+}
+
+RequestParser::~RequestParser() = default;
+
+RequestParser::State RequestParser::fail(int status, std::string message) {
+  if (error_status_ == 0) {
+    error_status_ = status;
+    error_message_ = std::move(message);
+  }
+  return State::kError;
+}
+
+RequestParser::State RequestParser::feed(const char* data, size_t size, size_t* consumed) {
+  *consumed = 0;
+  if (error_status_ != 0) return State::kError;
+  llhttp_errno_t err = llhttp_execute(&impl_->parser, data, size);
+  if (err == HPE_OK) {
+    *consumed = size;
+    return State::kNeedMore;
+  }
+  if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    const char* pos = llhttp_get_error_pos(&impl_->parser);
+    *consumed = pos ? static_cast<size_t>(pos - data) : size;
+    if (err == HPE_PAUSED_UPGRADE) keep_alive_ = false;  // we never switch protocols
+    return State::kComplete;
+  }
+  if (error_status_ != 0) return State::kError;
+  const char* reason = llhttp_get_error_reason(&impl_->parser);
+  return fail(400, std::string("malformed HTTP request: ") + (reason ? reason : llhttp_errno_name(err)));
+}
+
+bool RequestParser::finish_head(void* opaque) {
+  llhttp_t* p = static_cast<llhttp_t*>(opaque);
+  head_done_ = true;
+  request_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+  request_.version_minor = p->http_minor;
+  if (p->http_major != 1) {
+    fail(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    return false;
+  }
+  if (request_.method == "CONNECT") {
+    fail(501, "CONNECT is not supported");
+    return false;
+  }
+  // Request target: origin-form "/path?query", or absolute-form "http://host/path?query".
+  std::string_view target(raw_target_);
+  std::string authority;
+  if (target.size() > 7 && (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
+    size_t scheme_end = target.find("://") + 3;
+    size_t path_start = target.find('/', scheme_end);
+    authority = std::string(target.substr(scheme_end, path_start - scheme_end));
+    target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+  }
+  if (target.empty() || target[0] != '/') {
+    fail(400, "request target must be an absolute path");
+    return false;
+  }
+  size_t q = target.find('?');
+  std::string_view raw_path = target.substr(0, q);
+  if (q != std::string_view::npos) request_.query = std::string(target.substr(q + 1));
+  auto normalized = http::normalize_path(raw_path);
+  if (!normalized) {
+    fail(400, "request path is malformed");
+    return false;
+  }
+  request_.path = std::move(*normalized);
+  // Host: exactly one on HTTP/1.1, and it must agree with an absolute-form target.
+  size_t hosts = request_.headers.count("host");
+  if (hosts > 1) {
+    fail(400, "request has more than one Host header");
+    return false;
+  }
+  if (hosts == 0 && request_.version_minor >= 1) {
+    fail(400, "HTTP/1.1 request without a Host header");
+    return false;
+  }
+  if (!authority.empty() && hosts == 1 && !http::iequals(*request_.headers.get("host"), authority)) {
+    fail(400, "Host header does not match the request target");
+    return false;
+  }
+  if (request_.version_minor == 0 && request_.headers.has("transfer-encoding")) {
+    fail(400, "Transfer-Encoding is not allowed in HTTP/1.0");
+    return false;
+  }
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > limits_.max_body_bytes) {
+    fail(413, "request body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
+    return false;
+  }
+  const std::string* expect = request_.headers.get("expect");
+  if (expect && http::iequals(*expect, "100-continue")) {
+    wants_continue_ = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+  }
+  return true;
+}
+
+http::Request RequestParser::take_request() {
+  http::Request out = std::move(request_);
+  request_ = http::Request{};
+  raw_target_.clear();
+  field_.clear();
+  value_.clear();
+  head_bytes_ = 0;
+  started_ = false;
+  head_done_ = false;
+  complete_ = false;
+  wants_continue_ = false;
+  llhttp_resume(&impl_->parser);
+  return out;
+}
+
+}  // namespace gemgate::server

@@ -1,0 +1,76 @@
+// RequestParser: llhttp (strict mode, no lenient flags) plus the checks llhttp leaves to its
+// user: size limits on the target, the head, the header count, chunk extensions and the body;
+// Host rules; one request at a time (it pauses after each complete message so pipelined requests
+// are answered in order). Hides llhttp from the rest of gemgate.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/http/message.h"
+#include "core/server/limits.h"
+
+namespace gemgate::server {
+
+class RequestParser {
+ public:
+  enum class State {
+    kNeedMore,  // everything fed was consumed; no complete request yet
+    kComplete,  // a whole request is ready (take_request); parsing is paused
+    kError,     // the input is refused: see error_status()/error_message(); close after replying
+  };
+
+  explicit RequestParser(const ServerLimits& limits);
+  ~RequestParser();
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  // Parses `data`. Sets *consumed to the bytes used; on kComplete the rest belongs to the next
+  // request and must be fed again after take_request().
+  State feed(const char* data, size_t size, size_t* consumed);
+
+  // Moves out the completed request and prepares for the next one.
+  http::Request take_request();
+
+  // True between the first byte of a request and its completion.
+  bool in_request() const { return started_; }
+  // True once the head of the current request was parsed (the body may still be arriving).
+  bool head_complete() const { return head_done_; }
+  // After kComplete: whether the connection may serve another request.
+  bool keep_alive() const { return keep_alive_; }
+  // True when the head asked for "Expect: 100-continue" and the body is still to come.
+  bool wants_continue() const { return wants_continue_; }
+  void clear_wants_continue() { wants_continue_ = false; }
+
+  int error_status() const { return error_status_; }            // 400, 408, 413, 414, 431, 501
+  const std::string& error_message() const { return error_message_; }
+
+ private:
+  struct Impl;
+  friend struct Impl;
+
+  State fail(int status, std::string message);
+  // Checks and completes the request head once all fields are in (llhttp parser passed opaque).
+  bool finish_head(void* llhttp_parser);
+
+  const ServerLimits& limits_;
+  std::unique_ptr<Impl> impl_;
+  http::Request request_;
+  std::string field_;             // header name being read
+  std::string value_;             // header value being read
+  std::string raw_target_;
+  size_t head_bytes_ = 0;
+  size_t chunk_ext_bytes_ = 0;
+  bool started_ = false;
+  bool head_done_ = false;
+  bool complete_ = false;
+  bool keep_alive_ = true;
+  bool wants_continue_ = false;
+  bool in_value_ = false;
+  int error_status_ = 0;
+  std::string error_message_;
+};
+
+}  // namespace gemgate::server

@@ -1,0 +1,135 @@
+#include "core/server/server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/server/connection.h"
+
+namespace gemgate::server {
+
+bool parse_listen_address(std::string_view text, std::string* host, int* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view h = text.substr(0, colon);
+  std::string_view p = text.substr(colon + 1);
+  if (p.empty() || p.size() > 5) return false;
+  int n = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + (c - '0');
+  }
+  if (n > 65535) return false;
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  *host = h.empty() ? "0.0.0.0" : std::string(h);
+  *port = n;
+  return true;
+}
+
+Server::Server(Worker& worker, ServerContext& context)
+    : worker_(worker), context_(context), read_buffer_(new char[kReadBufferSize]) {}
+
+Server::~Server() = default;
+
+Result<int> Server::listen(const std::string& host, int port) {
+  sockaddr_storage addr{};
+  bool v6 = host.find(':') != std::string::npos;
+  int rc = v6 ? uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
+              : uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc != 0) return Error::invalid("bad listen address '" + host + "'");
+  // libuv 1.44 (Debian 12) has no UV_TCP_REUSEPORT, so the socket is made by hand.
+  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error::unavailable(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Error::unavailable(std::string("SO_REUSEPORT: ") + std::strerror(e));
+  }
+  socklen_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Error::unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                              std::strerror(e));
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  int bound_port = ntohs(bound.ss_family == AF_INET6
+                             ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  listener_ = new uv_tcp_t;
+  uv_tcp_init(worker_.loop(), listener_);
+  listener_->data = this;
+  if ((rc = uv_tcp_open(listener_, fd)) != 0 ||
+      (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 1024, &Server::on_connection)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    listener_ = nullptr;
+    return Error::unavailable(std::string("listen: ") + uv_strerror(rc));
+  }
+  return bound_port;
+}
+
+void Server::on_connection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<Server*>(listener->data);
+  if (status < 0) {
+    log::warn(std::string("accept failed: ") + uv_strerror(status));
+    return;
+  }
+  ServerContext& ctx = self->context_;
+  auto* conn = new Connection(*self, ctx.next_connection_id.fetch_add(1));
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
+    self->connections_.insert(conn);
+    ctx.open_connections.fetch_add(1);
+    conn->close_now();
+    return;
+  }
+  self->connections_.insert(conn);
+  size_t open = ctx.open_connections.fetch_add(1) + 1;
+  if (open > ctx.limits.max_connections || self->draining_) {
+    conn->close_now();  // over capacity: refuse at once rather than degrade everyone
+    return;
+  }
+  conn->start();
+}
+
+void Server::forget(Connection* connection) {
+  if (connections_.erase(connection)) context_.open_connections.fetch_sub(1);
+  maybe_drained();
+}
+
+void Server::shutdown(uint64_t grace_ms, std::function<void()> on_drained) {
+  draining_ = true;
+  on_drained_ = std::move(on_drained);
+  if (listener_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    listener_ = nullptr;
+  }
+  std::vector<Connection*> snapshot(connections_.begin(), connections_.end());
+  for (Connection* c : snapshot) c->drain();
+  grace_timer_ = std::make_unique<Timer>(worker_.loop());
+  grace_timer_->start(grace_ms, [this] {
+    std::vector<Connection*> rest(connections_.begin(), connections_.end());
+    if (!rest.empty()) log::warn("shutdown grace expired; closing " + std::to_string(rest.size()) + " connection(s)");
+    for (Connection* c : rest) c->close_now();
+  });
+  maybe_drained();
+}
+
+void Server::maybe_drained() {
+  if (!draining_ || !connections_.empty() || !on_drained_) return;
+  grace_timer_.reset();
+  auto done = std::move(on_drained_);
+  on_drained_ = nullptr;
+  done();
+}
+
+}  // namespace gemgate::server

@@ -1,0 +1,77 @@
+// Server: the downstream HTTP/1.1 side of one worker — its listening socket (SO_REUSEPORT, so
+// every worker accepts on the same port and the kernel spreads connections) and the connections
+// it accepted. Requests are routed to chains and run as Exchanges on this worker's loop.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include <uv.h>
+
+#include "core/result.h"
+#include "core/router.h"
+#include "core/server/limits.h"
+#include "core/settings.h"
+#include "core/snapshot.h"
+#include "core/worker.h"
+
+namespace gemgate::server {
+
+class Connection;
+
+// Shared by every worker's Server; immutable while serving except the counters.
+struct ServerContext {
+  ServerLimits limits;
+  std::shared_ptr<const RouteTable> routes;
+  const Published<Settings>* settings = nullptr;  // snapshot taken per request
+  std::atomic<size_t> open_connections{0};        // across all workers
+  std::atomic<uint64_t> next_connection_id{1};
+};
+
+// Parses "host:port", "[v6]:port" or ":port" (all interfaces). Returns false when malformed.
+bool parse_listen_address(std::string_view text, std::string* host, int* port);
+
+class Server {
+ public:
+  Server(Worker& worker, ServerContext& context);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens on host:port with SO_REUSEPORT (port 0 picks a free port). Returns the
+  // bound port. Loop thread (or before the loop runs).
+  Result<int> listen(const std::string& host, int port);
+
+  // Stops accepting, closes idle connections, lets running exchanges finish; `on_drained` runs
+  // once every connection is closed. After `grace_ms`, remaining connections are cut.
+  void shutdown(uint64_t grace_ms, std::function<void()> on_drained);
+
+  Worker& worker() { return worker_; }
+  ServerContext& context() { return context_; }
+  bool draining() const { return draining_; }
+  size_t connections() const { return connections_.size(); }
+
+  // Called by Connection when its uv handle is closed (it deletes itself afterwards).
+  void forget(Connection* connection);
+  // A scratch read buffer shared by this worker's connections (reads are handled one at a time).
+  char* read_buffer() { return read_buffer_.get(); }
+  static constexpr size_t kReadBufferSize = 64 * 1024;
+
+ private:
+  static void on_connection(uv_stream_t* listener, int status);
+  void maybe_drained();
+
+  Worker& worker_;
+  ServerContext& context_;
+  uv_tcp_t* listener_ = nullptr;  // freed in its close callback
+  std::unordered_set<Connection*> connections_;
+  std::unique_ptr<char[]> read_buffer_;
+  bool draining_ = false;
+  std::function<void()> on_drained_;
+  std::unique_ptr<Timer> grace_timer_;
+};
+
+}  // namespace gemgate::server

@@ -1,0 +1,86 @@
+// Dynamic settings: named, typed, validated values that operators change while gemgate runs
+// (retry counts, cooldowns, timeouts, ...). Each owner (a filter, admin, storage) declares its
+// settings in a SettingsSchema; values live in an immutable Settings snapshot that every request
+// captures when it starts, so a change applies to the next request and never to half of one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "core/result.h"
+
+namespace gemgate {
+
+enum class SettingType { kBool, kInt, kString, kSecret, kJson };
+
+struct SettingSpec {
+  std::string name;
+  SettingType type = SettingType::kString;
+  std::string description;
+  std::string default_json;  // JSON text of the default, e.g. "3", "\"gemini-2.5-flash-lite\""
+  int64_t min = INT64_MIN;   // kInt bounds, inclusive
+  int64_t max = INT64_MAX;
+  // Extra check for kString/kJson values; returns "" when fine, else a message for the user.
+  std::function<std::string(const rapidjson::Value&)> check;
+};
+
+using SettingValue =
+    std::variant<bool, int64_t, std::string, std::shared_ptr<const rapidjson::Document>>;
+
+class SettingsSchema {
+ public:
+  // Adds a setting. Returns an error for a duplicate name or a default that fails validation.
+  Result<void> declare(SettingSpec spec);
+  const SettingSpec* find(std::string_view name) const;
+  const std::vector<SettingSpec>& all() const { return specs_; }
+
+  // Validates `value` for setting `name` and converts it. The error message starts with the
+  // setting name, e.g. "max_retries: must be between 1 and 10".
+  Result<SettingValue> convert(std::string_view name, const rapidjson::Value& value) const;
+  // Same, from JSON text (as stored).
+  Result<SettingValue> convert_text(std::string_view name, std::string_view json) const;
+
+ private:
+  std::vector<SettingSpec> specs_;
+};
+
+// Returns the JSON text of a value (as stored in the database and shown by the admin API).
+std::string setting_to_json(const SettingValue& value);
+
+// Settings: one immutable snapshot. Getters fall back to the declared default; asking for an
+// undeclared name or the wrong type is a programming error and yields a zero value.
+class Settings {
+ public:
+  Settings() = default;
+  // Builds a snapshot of every declared setting: `overrides` where given, defaults elsewhere.
+  Settings(std::shared_ptr<const SettingsSchema> schema,
+           std::unordered_map<std::string, SettingValue> overrides);
+
+  bool get_bool(std::string_view name) const;
+  int64_t get_int(std::string_view name) const;
+  const std::string& get_string(std::string_view name) const;
+  // Returns the parsed JSON value, or nullptr.
+  const rapidjson::Value* get_json(std::string_view name) const;
+  // True when the value comes from an override rather than the default.
+  bool is_overridden(std::string_view name) const;
+
+  const SettingsSchema* schema() const { return schema_.get(); }
+  const std::unordered_map<std::string, SettingValue>& overrides() const { return overrides_; }
+
+ private:
+  const SettingValue* find(std::string_view name) const;
+
+  std::shared_ptr<const SettingsSchema> schema_;
+  std::unordered_map<std::string, SettingValue> values_;
+  std::unordered_map<std::string, SettingValue> overrides_;
+};
+
+}  // namespace gemgate

@@ -1,0 +1,141 @@
+#include "core/worker.h"
+
+#include <utility>
+
+#include "core/log.h"
+
+namespace gemgate {
+
+Worker::Worker(int index) : index_(index) {
+  uv_loop_init(&loop_);
+  uv_async_init(&loop_, &async_, &Worker::on_async);
+  async_.data = this;
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
+}
+
+Worker::~Worker() {
+  join();
+  // The loop must be empty by now (stop() closed our handles and the owner closed theirs).
+  // Run it once more to deliver any pending close callbacks, then close it.
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) != 0) log::warn("worker loop closed with handles still open");
+}
+
+void Worker::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    posted_.push_back(std::move(fn));
+  }
+  uv_async_send(&async_);
+}
+
+void Worker::next_tick(std::function<void()> fn) {
+  ticks_.push_back(std::move(fn));
+  if (!idle_active_) {
+    idle_active_ = true;
+    uv_idle_start(&idle_, &Worker::on_idle);
+  }
+}
+
+void Worker::on_async(uv_async_t* handle) { static_cast<Worker*>(handle->data)->drain_posted(); }
+
+void Worker::drain_posted() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+void Worker::on_idle(uv_idle_t* handle) {
+  Worker* self = static_cast<Worker*>(handle->data);
+  std::vector<std::function<void()>> batch;
+  batch.swap(self->ticks_);
+  for (auto& fn : batch) fn();
+  if (self->ticks_.empty()) {
+    uv_idle_stop(&self->idle_);
+    self->idle_active_ = false;
+  }
+}
+
+void Worker::start(std::function<void()> on_start) {
+  thread_ = std::thread([this, on_start = std::move(on_start)] {
+    if (on_start) on_start();
+    run();
+  });
+}
+
+void Worker::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+
+void Worker::stop(std::function<void()> on_stop) {
+  post([this, on_stop = std::move(on_stop)] {
+    if (stopping_) return;
+    stopping_ = true;
+    if (on_stop) on_stop();
+    // Run whatever is still queued, then close our own handles; the loop ends when the
+    // owner's handles are closed too.
+    drain_posted();
+    uv_idle_stop(&idle_);
+    for (auto& fn : ticks_) fn();
+    ticks_.clear();
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+struct Timer::Handle {
+  uv_timer_t timer{};
+  std::function<void()> fn;
+  bool orphaned = false;  // the Timer object is gone; free on close
+  bool running_callback = false;
+};
+
+Timer::Timer(uv_loop_t* loop) : handle_(new Handle) {
+  uv_timer_init(loop, &handle_->timer);
+  handle_->timer.data = handle_;
+}
+
+Timer::~Timer() {
+  uv_timer_stop(&handle_->timer);
+  handle_->orphaned = true;
+  if (handle_->running_callback) {
+    // We are inside fn: keep the closure alive until it returns; on_fire closes the handle.
+    return;
+  }
+  handle_->fn = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->timer),
+           [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+}
+
+void Timer::start(uint64_t delay_ms, std::function<void()> fn, uint64_t repeat_ms) {
+  handle_->fn = std::move(fn);
+  uv_timer_start(
+      &handle_->timer,
+      [](uv_timer_t* t) {
+        Handle* h = static_cast<Handle*>(t->data);
+        h->running_callback = true;
+        auto fn = h->fn;  // copy: fn may restart or destroy the timer
+        if (fn) fn();
+        h->running_callback = false;
+        if (h->orphaned) {
+          h->fn = nullptr;
+          uv_close(reinterpret_cast<uv_handle_t*>(&h->timer),
+                   [](uv_handle_t* hh) { delete static_cast<Handle*>(hh->data); });
+        }
+      },
+      delay_ms, repeat_ms);
+}
+
+void Timer::stop() { uv_timer_stop(&handle_->timer); }
+
+bool Timer::active() const {
+  return uv_is_active(reinterpret_cast<const uv_handle_t*>(&handle_->timer)) != 0;
+}
+
+}  // namespace gemgate

@@ -1,0 +1,81 @@
+// The upstream side of gemgate: a Transport sends one HTTP request to an upstream server and
+// streams the answer back through an UpstreamHandler, on the event loop of the worker that owns
+// it. Implementations: CurlMultiTransport (libcurl multi on libuv). Tests may supply their own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/http/headers.h"
+
+namespace gemgate::transport {
+
+// Deadlines for one transfer, in milliseconds; 0 disables that deadline.
+struct Timeouts {
+  int64_t connect_ms = 10'000;       // TCP + TLS connect
+  int64_t first_byte_ms = 300'000;   // from start until the response head has arrived
+  int64_t idle_ms = 120'000;         // longest gap between two body chunks
+  int64_t total_ms = 0;              // whole transfer (use for non-streaming calls)
+};
+
+struct UpstreamRequest {
+  std::string method = "POST";
+  std::string url;                          // absolute http(s) URL
+  http::HeaderMap headers;                  // sent as given; no hop-by-hop fields
+  std::shared_ptr<const std::string> body;  // may be null (no body); kept alive by the transfer
+  Timeouts timeouts;
+  std::string proxy;                        // upstream proxy URL, "" for a direct connection
+  size_t max_header_bytes = 64 * 1024;      // response head larger than this fails the transfer
+};
+
+enum class FailureKind {
+  kConnectFailed,  // DNS, refused, unreachable, TLS handshake
+  kTimeout,        // one of the Timeouts expired
+  kReset,          // the connection broke mid-exchange
+  kProtocol,       // malformed response (bad framing, header too large)
+  kInternal,       // a local failure (out of memory, curl setup)
+};
+
+struct Failure {
+  FailureKind kind = FailureKind::kInternal;
+  std::string message;            // human readable, never contains request headers
+  bool response_started = false;  // true when on_upstream_head had been called
+};
+
+// Receives one transfer's events, on the loop thread, in this order: at most one head, then any
+// number of data chunks, then exactly one done. The handler may destroy the Transfer from inside
+// any of these calls; nothing is called after that.
+class UpstreamHandler {
+ public:
+  virtual ~UpstreamHandler() = default;
+  // The final (non-1xx) response head. Header names are lower-case.
+  virtual void on_upstream_head(int status, http::HeaderMap headers) = 0;
+  // A piece of the (decoded) response body.
+  virtual void on_upstream_data(std::string_view chunk) = 0;
+  // The end: `failure` is nullptr on success, else why the transfer failed.
+  virtual void on_upstream_done(const Failure* failure) = 0;
+};
+
+// One transfer in flight. Destroying it cancels the transfer at once (the upstream connection is
+// closed if the response was not complete) and no handler method is called afterwards.
+class Transfer {
+ public:
+  virtual ~Transfer() = default;
+  // Stops delivering body data until resume(); the transport stops reading from the socket, so
+  // a slow client slows the upstream instead of filling memory.
+  virtual void pause() = 0;
+  // Resumes delivery after pause(). Data may be delivered before resume() returns.
+  virtual void resume() = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Starts `request`; events go to `handler`, which must outlive the returned Transfer. Never
+  // fails synchronously: setup errors arrive as on_upstream_done with a Failure.
+  virtual std::unique_ptr<Transfer> start(UpstreamRequest request, UpstreamHandler& handler) = 0;
+};
+
+}  // namespace gemgate::transport
