@@ -71,9 +71,7 @@ void Exchange::run_request_path(size_t from) {
       return;
     }
     if (pending_reply_) {
-      response_ = http::Response{};
-      response_.status = pending_reply_->status;
-      response_.local_error = std::move(pending_reply_);
+      response_ = std::move(*pending_reply_);
       pending_reply_.reset();
       start_response_path(i);
       return;
@@ -111,27 +109,34 @@ void Exchange::reply_local(int status, std::string code, std::string message) {
 }
 
 void Exchange::reply_local(http::LocalError error) {
+  http::Response r;
+  r.status = error.status;
+  r.local_error = std::move(error);
+  respond(std::move(r));
+}
+
+void Exchange::respond(http::Response response) {
   if (phase_ == Phase::kDone) return;
   if (committed_) {
-    deliver_failure(std::move(error));
+    http::LocalError e;
+    e.status = response.status;
+    e.code = "INTERNAL";
+    e.message = "a filter replied after the response had started";
+    deliver_failure(std::move(e));
     return;
   }
   if (phase_ == Phase::kRequest) {
     if (in_hook_) {
-      pending_reply_ = std::move(error);
+      pending_reply_ = std::move(response);
       return;
     }
     parked_ = false;
-    response_ = http::Response{};
-    response_.status = error.status;
-    response_.local_error = std::move(error);
+    response_ = std::move(response);
     start_response_path(cursor_);
     return;
   }
   // On the response path: replace the response; the path goes on upwards from here.
-  response_ = http::Response{};
-  response_.status = error.status;
-  response_.local_error = std::move(error);
+  response_ = std::move(response);
   if (!in_hook_ && parked_) {
     parked_ = false;
     run_response_head_path(cursor_);

@@ -98,6 +98,8 @@ class Exchange {
   // replaces the response and the path goes on upwards.
   void reply_local(http::LocalError error);
   void reply_local(int status, std::string code, std::string message);
+  // Same as reply_local, with a complete response (status, headers, body) of the filter's own.
+  void respond(http::Response response);
   // From on_request: remember the request as it is now, so replay() can restore it.
   void mark_replay_point();
   // From on_response_head of the filter that marked the replay point, before the commit point:
@@ -170,7 +172,7 @@ class Exchange {
   bool replay_requested_ = false;
   bool head_delivered_ = false;
   bool committed_ = false;
-  std::optional<http::LocalError> pending_reply_;
+  std::optional<http::Response> pending_reply_;
   std::optional<http::LocalError> stream_failure_;
   bool stream_failure_handled_ = false;
   std::optional<http::Request> replay_request_;

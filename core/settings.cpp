@@ -35,6 +35,15 @@ const SettingSpec* SettingsSchema::find(std::string_view name) const {
   return nullptr;
 }
 
+Result<void> SettingsSchema::set_default(std::string_view name, std::string default_json) {
+  auto checked = convert_text(name, default_json);
+  if (!checked.ok()) return checked.error();
+  for (SettingSpec& s : specs_) {
+    if (s.name == name) s.default_json = std::move(default_json);
+  }
+  return {};
+}
+
 Result<SettingValue> SettingsSchema::convert(std::string_view name,
                                              const rapidjson::Value& v) const {
   const SettingSpec* spec = find(name);

@@ -40,6 +40,9 @@ class SettingsSchema {
   // Adds a setting. Returns an error for a duplicate name or a default that fails validation.
   Result<void> declare(SettingSpec spec);
   const SettingSpec* find(std::string_view name) const;
+  // Replaces the default of `name` (e.g. with the value from the config file) after validating
+  // it. The error message names the setting.
+  Result<void> set_default(std::string_view name, std::string default_json);
   const std::vector<SettingSpec>& all() const { return specs_; }
 
   // Validates `value` for setting `name` and converts it. The error message starts with the

@@ -16,8 +16,16 @@ Worker::Worker(int index) : index_(index) {
 
 Worker::~Worker() {
   join();
-  // The loop must be empty by now (stop() closed our handles and the owner closed theirs).
-  // Run it once more to deliver any pending close callbacks, then close it.
+  // Owners of handles on this loop (e.g. the transport) close theirs first.
+  services_ = Services();
+  // Normally stop() and the owner closed every handle already. On an early exit (start-up
+  // failed) close whatever is left so the loop can end, then deliver the close callbacks.
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop_) != 0) log::warn("worker loop closed with handles still open");
 }

@@ -42,6 +42,9 @@ struct Response {
   std::string body;                      // buffered body (error bodies, local replies)
   std::optional<LocalError> local_error;  // set for local replies until rendered
   bool streaming = false;                // body follows through on_response_data
+  // Set by a filter that judged this response a failure another attempt may fix (Pingora puts
+  // the retry decision in the error value); a replay point above may act on it.
+  bool retriable = false;
 };
 
 // Returns the standard reason phrase for an HTTP status ("Not Found"), or "Unknown".

@@ -35,12 +35,29 @@ Server::Server(Worker& worker, ServerContext& context)
 
 Server::~Server() = default;
 
-Result<int> Server::listen(const std::string& host, int port) {
+Result<int> Server::listen(const std::string& host, int port, bool check_free) {
   sockaddr_storage addr{};
   bool v6 = host.find(':') != std::string::npos;
   int rc = v6 ? uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
               : uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
   if (rc != 0) return Error::invalid("bad listen address '" + host + "'");
+  socklen_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (check_free && port != 0) {
+    // SO_REUSEPORT would let a second gemgate (or anything of the same user) share the port and
+    // silently take half the traffic. A plain bind first proves nobody else listens there.
+    int probe = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0) {
+      int one_probe = 1;
+      ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one_probe, sizeof one_probe);
+      int r = ::bind(probe, reinterpret_cast<sockaddr*>(&addr), len);
+      int e = errno;
+      ::close(probe);
+      if (r != 0) {
+        return Error::unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                                  std::strerror(e));
+      }
+    }
+  }
   // libuv 1.44 (Debian 12) has no UV_TCP_REUSEPORT, so the socket is made by hand.
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::unavailable(std::string("socket: ") + std::strerror(errno));
@@ -51,7 +68,6 @@ Result<int> Server::listen(const std::string& host, int port) {
     ::close(fd);
     return Error::unavailable(std::string("SO_REUSEPORT: ") + std::strerror(e));
   }
-  socklen_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     int e = errno;
     ::close(fd);

@@ -42,8 +42,10 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens on host:port with SO_REUSEPORT (port 0 picks a free port). Returns the
-  // bound port. Loop thread (or before the loop runs).
-  Result<int> listen(const std::string& host, int port);
+  // bound port. `check_free` (for the first worker) first proves no other process listens there,
+  // since SO_REUSEPORT would otherwise let two gateways split the traffic silently. Loop thread
+  // (or before the loop runs).
+  Result<int> listen(const std::string& host, int port, bool check_free);
 
   // Stops accepting, closes idle connections, lets running exchanges finish; `on_drained` runs
   // once every connection is closed. After `grace_ms`, remaining connections are cut.

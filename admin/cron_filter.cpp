@@ -1,0 +1,113 @@
+#include "admin/cron_filter.h"
+
+#include <cctype>
+
+#include "admin/health_check.h"
+#include "core/crypto.h"
+#include "core/exchange.h"
+
+namespace gemgate::admin {
+
+namespace {
+
+struct CronConfig {
+  std::string secret;
+  std::string base_url;
+};
+
+class CronFilter final : public Filter {
+ public:
+  CronFilter(std::shared_ptr<const CronConfig> config, std::shared_ptr<keys::KeyPool> pool)
+      : config_(std::move(config)), pool_(std::move(pool)) {}
+
+  Status on_request(Exchange& x) override {
+    const http::Request& req = x.request();
+    if (req.method != "GET" && req.method != "POST") {
+      x.reply_local(405, "METHOD_NOT_ALLOWED", "use GET or POST");
+      return Status::Stop;
+    }
+    if (config_->secret.empty()) {
+      x.reply_local(401, "UNAUTHENTICATED", "the cron endpoint is disabled: CRON_SECRET is not set");
+      return Status::Stop;
+    }
+    const std::string* auth = req.headers.get("authorization");
+    std::string_view presented = auth ? std::string_view(*auth) : std::string_view();
+    std::string expected = "Bearer " + config_->secret;
+    if (!auth || !crypto::constant_time_equals(crypto::sha256_hex(presented), crypto::sha256_hex(expected))) {
+      x.reply_local(401, "UNAUTHENTICATED", "missing or wrong cron secret");
+      return Status::Stop;
+    }
+    HealthCheckOptions options = health_check_options(x.settings(), config_->base_url);
+    run_health_check(x.worker(), pool_, std::move(options), [ref = x.ref()](HealthCheckResult result) {
+      ref.post([body = result.to_json()](Exchange& x) {
+        http::Response& r = x.response();
+        r.status = 200;
+        r.headers.set("content-type", "application/json");
+        r.headers.set("cache-control", "no-store");
+        r.body = body;
+        x.deliver_head();
+      });
+    });
+    return Status::Stop;
+  }
+
+ private:
+  std::shared_ptr<const CronConfig> config_;
+  std::shared_ptr<keys::KeyPool> pool_;
+};
+
+}  // namespace
+
+Result<void> register_cron_filter(Registry& registry) {
+  SettingsSchema& schema = registry.settings_schema();
+  const SettingSpec specs[] = {
+      {"health_check_model", SettingType::kString, "Model the health check probes keys with.",
+       "\"gemini-2.5-flash-lite\"", 0, 0,
+       [](const rapidjson::Value& v) -> std::string {
+         std::string_view s(v.GetString(), v.GetStringLength());
+         if (s.empty() || s.size() > 100) return "must be a model name";
+         for (char c : s) {
+           if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
+             return "must be a model name (letters, digits, '-', '.', '_')";
+           }
+         }
+         return "";
+       }},
+      {"health_check_interval_s", SettingType::kInt,
+       "Also run the health check every N seconds (0 = only when the cron endpoint is called).", "0", 0,
+       7 * 86400, {}},
+      {"health_check_concurrency", SettingType::kInt, "Keys probed at the same time by a health check.",
+       "8", 1, 64, {}},
+  };
+  for (const SettingSpec& spec : specs) {
+    auto r = schema.declare(spec);
+    if (!r.ok()) return r;
+  }
+  FilterType type;
+  type.name = "cron_health_check";
+  type.summary = "runs the key health check for an external scheduler (terminal)";
+  type.terminal = true;
+  type.create = [](const ConfigNode& config, FilterContext& ctx,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {"secret", "base_url"}, errors);
+    auto cfg = std::make_shared<CronConfig>();
+    if (config.is_map()) {
+      config::read_string(config, "secret", &cfg->secret, errors);
+      config::read_string(config, "base_url", &cfg->base_url, errors);
+    }
+    while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
+    if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
+      errors.add(config.mark(), "cron_health_check needs 'base_url' (the Google API host)");
+    }
+    auto pool = ctx.services.get<keys::KeyPool>();
+    if (!pool) {
+      errors.add(config.mark(), "cron_health_check needs the key pool (internal wiring error)");
+      return std::nullopt;
+    }
+    std::shared_ptr<const CronConfig> frozen = cfg;
+    return FilterFactory([frozen, pool] { return std::make_unique<CronFilter>(frozen, pool); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::admin

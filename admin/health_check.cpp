@@ -1,0 +1,113 @@
+#include "admin/health_check.h"
+
+#include <algorithm>
+
+#include "core/chain.h"
+#include "core/log.h"
+#include "filters/keys/key_prober.h"
+
+namespace gemgate::admin {
+
+namespace {
+
+// One run: a queue of keys, at most `concurrency` probes in flight.
+struct Run : std::enable_shared_from_this<Run> {
+  Worker* worker = nullptr;
+  std::shared_ptr<keys::KeyPool> pool;
+  HealthCheckOptions options;
+  std::vector<std::shared_ptr<keys::PoolKey>> queue;
+  size_t next = 0;
+  int in_flight = 0;
+  HealthCheckResult result;
+  std::function<void(HealthCheckResult)> done;
+
+  void pump() {
+    while (in_flight < options.concurrency && next < queue.size()) {
+      auto key = queue[next++];
+      ++in_flight;
+      keys::ProbeOptions probe{options.base_url, options.model, 30'000, options.proxy};
+      keys::probe_key(*worker, *key, probe,
+                      [self = shared_from_this(), key](keys::Outcome outcome) {
+                        self->finished(*key, outcome);
+                      });
+    }
+    if (in_flight == 0 && next >= queue.size() && done) {
+      auto cb = std::move(done);
+      done = nullptr;
+      cb(std::move(result));
+    }
+  }
+
+  void finished(keys::PoolKey& key, const keys::Outcome& outcome) {
+    --in_flight;
+    ++result.checked;
+    int64_t now = keys::now_unix_ms();
+    if (outcome.kind == keys::OutcomeKind::kSuccess) {
+      bool was_disabled = key.disabled();
+      int64_t until = 0;
+      bool was_usable = key.usable_for(options.model, now, &until);
+      if (was_disabled) pool->enable(key.id());
+      keys::PoolPolicy policy;
+      pool->record(key, options.model, outcome, policy, now);  // lifts the test model's cooldown
+      pool->record(key, "*", outcome, policy, now);            // and a model-wide one
+      pool->mark_checked(key.id(), now, "");
+      if (was_disabled || !was_usable) ++result.reactivated;
+      log::info("health check: key " + std::to_string(key.id()) + " answers again");
+    } else {
+      result.still_failing.push_back({key.id(), outcome.reason.empty() ? outcome.kind_name : outcome.reason});
+      if (outcome.kind == keys::OutcomeKind::kQuota) {
+        pool->record(key, options.model, outcome, keys::PoolPolicy{}, now);
+      } else if (outcome.kind == keys::OutcomeKind::kKeyInvalid && !key.disabled()) {
+        pool->disable(key.id(), outcome.reason + " (HTTP " + std::to_string(outcome.status) + ")");
+      }
+      pool->mark_checked(key.id(), now, outcome.reason);
+    }
+    pump();
+  }
+};
+
+}  // namespace
+
+std::string HealthCheckResult::to_json() const {
+  std::string out = "{\"checked\":" + std::to_string(checked) +
+                    ",\"reactivated\":" + std::to_string(reactivated) + ",\"still_failing\":[";
+  for (size_t i = 0; i < still_failing.size(); ++i) {
+    if (i) out += ",";
+    out += "{\"id\":" + std::to_string(still_failing[i].id) +
+           ",\"reason\":" + json_quote(still_failing[i].reason) + "}";
+  }
+  return out + "]}";
+}
+
+HealthCheckOptions health_check_options(const Settings& settings, std::string base_url) {
+  HealthCheckOptions o;
+  o.base_url = std::move(base_url);
+  o.model = settings.get_string("health_check_model");
+  o.concurrency = static_cast<int>(std::max<int64_t>(1, settings.get_int("health_check_concurrency")));
+  o.proxy = settings.get_string("upstream_proxy");
+  return o;
+}
+
+void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
+                      HealthCheckOptions options, std::function<void(HealthCheckResult)> done) {
+  auto run = std::make_shared<Run>();
+  run->worker = &worker;
+  run->pool = pool;
+  run->done = std::move(done);
+  int64_t now = keys::now_unix_ms();
+  for (const auto& key : *pool->keys()) {
+    if (!options.ids.empty()) {
+      if (std::find(options.ids.begin(), options.ids.end(), key->id()) != options.ids.end()) {
+        run->queue.push_back(key);
+      }
+      continue;
+    }
+    bool cooling = false;
+    for (const auto& c : key->health().cooldowns) cooling = cooling || c.until_ms > now;
+    if (key->disabled() || cooling) run->queue.push_back(key);
+  }
+  run->options = std::move(options);
+  run->pump();
+}
+
+}  // namespace gemgate::admin

@@ -1,0 +1,73 @@
+#include "conf/bootstrap.h"
+
+#include <chrono>
+#include <set>
+
+#include "core/crypto.h"
+#include "core/log.h"
+
+namespace gemgate::conf {
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLookup& env) {
+  BootstrapReport report;
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::set<std::string> pool_secrets;
+  if (auto keys = env("API_KEYS")) {
+    std::vector<std::string> secrets = split_list(*keys);
+    for (const std::string& s : secrets) log::register_secret(s);
+    auto added = store.add_keys(secrets, now);
+    if (!added.ok()) return added.error();
+    report.keys_added = added->added_ids.size();
+    report.rejected += added->rejected.size();
+    for (const auto& r : added->rejected) {
+      log::warn("API_KEYS item " + std::to_string(r.index + 1) + " was not added: " + r.reason);
+    }
+  }
+  auto stored_keys = store.load_keys();
+  if (!stored_keys.ok()) return stored_keys.error();
+  for (const auto& k : *stored_keys) pool_secrets.insert(k.secret);
+
+  if (auto tokens = env("ALLOWED_TOKENS")) {
+    for (const std::string& token : split_list(*tokens)) {
+      log::register_secret(token);
+      if (pool_secrets.count(token)) {
+        log::warn("an ALLOWED_TOKENS item equals a pool key and was ignored: a pool key is never a client token");
+        ++report.rejected;
+        continue;
+      }
+      std::string hash = crypto::sha256_hex(token);
+      auto existing = store.find_token_by_hash(hash);
+      if (!existing.ok()) return existing.error();
+      if (*existing) continue;
+      storage::NewClientToken t;
+      t.label = "from ALLOWED_TOKENS";
+      t.token_sha256 = hash;
+      t.prefix = token.substr(0, std::min<size_t>(4, token.size()));
+      t.suffix = token.size() > 8 ? token.substr(token.size() - 4) : "";
+      t.created_at = now;
+      auto id = store.add_token(t);
+      if (!id.ok()) return id.error();
+      ++report.tokens_added;
+    }
+  }
+  return report;
+}
+
+}  // namespace gemgate::conf

@@ -1,0 +1,49 @@
+// GatewayConfig: the top level of gemgate.yaml, read and checked (every problem reported with
+// its file:line:column). Chains and routes are built later, once the services they need exist.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config_node.h"
+#include "core/registry.h"
+#include "core/router.h"
+#include "core/server/limits.h"
+#include "core/settings.h"
+
+namespace gemgate::conf {
+
+struct ListenerConfig {
+  std::string host;
+  int port = 0;
+  Mark mark;
+};
+
+struct GatewayConfig {
+  ConfigNode root;  // the whole tree (chains and routes are read from it later)
+  int workers = 0;  // 0 = one per core
+  std::vector<ListenerConfig> listeners;
+  server::ServerLimits limits;
+  uint64_t shutdown_grace_ms = 15'000;
+  std::string log_level = "info";
+  std::string database_url;
+};
+
+// The built-in configuration (conf/gemgate.yaml compiled into the binary).
+extern const char* const kDefaultConfigYaml;
+
+// Reads the top level. Returns nullopt when anything is wrong (details in `errors`).
+std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors& errors);
+
+// Applies the `settings:` map as the defaults of `schema` (each value checked by its type).
+void apply_config_settings(const ConfigNode& root, SettingsSchema& schema, ConfigErrors& errors);
+
+// Builds every chain under `chains:` and the route table under `routes:`.
+std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Registry& registry,
+                                               Services& services, ConfigErrors& errors);
+
+}  // namespace gemgate::conf

@@ -1,0 +1,271 @@
+#include "conf/gateway.h"
+
+#include <csignal>
+#include <thread>
+
+#include "admin/cron_filter.h"
+#include "admin/health_check.h"
+#include "conf/bootstrap.h"
+#include "conf/storage_sinks.h"
+#include "core/log.h"
+#include "filters/builtin.h"
+#include "storage/open_store.h"
+#include "transports/curl_multi_transport.h"
+
+namespace gemgate::conf {
+
+namespace {
+constexpr uint64_t kHealthFlushMs = 500;
+constexpr uint64_t kTickMs = 1000;
+constexpr int64_t kRetentionEveryMs = 10 * 60 * 1000;
+}  // namespace
+
+Result<void> register_everything(Registry& registry) {
+  if (auto r = register_builtin_filters(registry); !r.ok()) return r;
+  if (auto r = admin::register_cron_filter(registry); !r.ok()) return r;
+  return registry.settings_schema().declare(
+      {"log_retention_days", SettingType::kInt,
+       "Request and error log rows older than this many days are deleted (0 = keep forever).", "30", 0,
+       3650, {}});
+}
+
+Services validation_services() {
+  Services s;
+  s.put(std::make_shared<keys::KeyPool>());
+  s.put(std::make_shared<PublishedCredentials>());
+  return s;
+}
+
+// The main thread's loop: signals and periodic housekeeping.
+struct Gateway::MainLoop {
+  Worker loop{-1};
+  uv_signal_t sigint{};
+  uv_signal_t sigterm{};
+  std::unique_ptr<Timer> health_flush;
+  std::unique_ptr<Timer> tick;
+  int64_t last_health_check_ms = 0;
+  int64_t last_retention_ms = 0;
+  bool stopping = false;
+};
+
+Gateway::Gateway() : main_(std::make_unique<MainLoop>()) {}
+
+Gateway::~Gateway() {
+  for (auto& w : workers_) w->join();
+}
+
+Result<void> Gateway::load_state() {
+  // Everything below runs before any worker starts, on this thread, through the storage thread.
+  Result<void> result;
+  std::vector<storage::Key> keys;
+  std::vector<storage::ClientToken> tokens;
+  std::map<std::string, std::string> stored_settings;
+  storage_->submit([&](storage::Store& store) {
+    auto k = store.load_keys();
+    auto t = store.list_tokens();
+    auto s = store.load_settings();
+    if (!k.ok()) result = k.error();
+    else if (!t.ok()) result = t.error();
+    else if (!s.ok()) result = s.error();
+    else {
+      keys = std::move(k).value();
+      tokens = std::move(t).value();
+      stored_settings = std::move(s).value();
+    }
+  });
+  if (auto f = storage_->flush(); !f.ok()) return f;
+  if (!result.ok()) return result;
+
+  std::vector<std::pair<std::string, keys::KeyHealth>> pool_keys;
+  for (storage::Key& k : keys) {
+    log::register_secret(k.secret);
+    keys::KeyHealth h = from_stored(k.health);
+    h.id = k.id;
+    pool_keys.emplace_back(std::move(k.secret), std::move(h));
+  }
+  pool_->set_keys(std::move(pool_keys));
+
+  auto set = std::make_shared<CredentialSet>();
+  for (const storage::ClientToken& t : tokens) set->id_by_hash.emplace(t.token_sha256, t.id);
+  credentials_->publish(std::move(set));
+
+  std::unordered_map<std::string, SettingValue> overrides;
+  for (const auto& [name, json] : stored_settings) {
+    auto value = schema_->convert_text(name, json);
+    if (value.ok()) {
+      overrides.emplace(name, std::move(value).value());
+    } else {
+      log::warn("ignoring stored setting: " + value.error().message);
+    }
+  }
+  settings_.publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
+  size_t disabled = 0;
+  for (const auto& k : *pool_->keys()) disabled += k->disabled() ? 1 : 0;
+  log::info("loaded " + std::to_string(pool_->size()) + " API key(s) (" + std::to_string(disabled) +
+            " disabled) and " + std::to_string(tokens.size()) + " client token(s)");
+  if (pool_->size() == 0) {
+    log::warn("no API keys yet: start with API_KEYS=key1,key2 (or add them with the admin API)");
+  }
+  if (tokens.empty()) {
+    log::warn("no client tokens yet: start with ALLOWED_TOKENS=token1,token2; until then every call is refused");
+  }
+  return {};
+}
+
+Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvLookup& env) {
+  config_ = std::move(config);
+  registry_ = &registry;
+  schema_ = registry.shared_settings_schema();
+  if (const ConfigNode* base = config_.root.get("upstream_base_url")) upstream_base_url_ = base->text();
+
+  auto store = storage::open_store(config_.database_url);
+  if (!store.ok()) return Error::unavailable("storage: " + store.error().message);
+  auto boot = bootstrap_from_env(**store, env);
+  if (!boot.ok()) return Error::unavailable("bootstrap: " + boot.error().message);
+  if (boot->keys_added || boot->tokens_added) {
+    log::info("bootstrap: added " + std::to_string(boot->keys_added) + " key(s) and " +
+              std::to_string(boot->tokens_added) + " client token(s) from the environment");
+  }
+  storage_ = std::make_unique<storage::StorageThread>(std::move(store).value());
+  pool_ = std::make_shared<keys::KeyPool>();
+  credentials_ = std::make_shared<PublishedCredentials>();
+  if (auto r = load_state(); !r.ok()) return r;
+
+  Services services;
+  services.put(pool_);
+  services.put(credentials_);
+  services.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
+  services.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
+  ConfigErrors errors;
+  auto routes = build_routes(config_.root, registry, services, errors);
+  if (!routes) {
+    std::string all;
+    for (const std::string& line : errors.lines()) all += "\n  " + line;
+    return Error::invalid("configuration:" + all);
+  }
+
+  server_context_.limits = config_.limits;
+  server_context_.routes = routes;
+  server_context_.settings = &settings_;
+
+  if (auto r = transport::global_init(); !r.ok()) return r;
+  int count = config_.workers > 0 ? config_.workers
+                                  : std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(i);
+    auto transport = transport::CurlMultiTransport::create(worker->loop());
+    if (!transport.ok()) return transport.error();
+    std::shared_ptr<transport::Transport> shared(std::move(transport).value());
+    worker->services().put<transport::Transport>(shared);
+    auto server = std::make_unique<server::Server>(*worker, server_context_);
+    for (ListenerConfig& l : config_.listeners) {
+      auto port = server->listen(l.host, l.port, i == 0);
+      if (!port.ok()) return port.error();
+      l.port = *port;  // later workers bind the port the first one got (port 0 = any)
+    }
+    workers_.push_back(std::move(worker));
+    servers_.push_back(std::move(server));
+  }
+  for (auto& w : workers_) w->start({});
+  const ListenerConfig& first = config_.listeners.front();
+  first_address_ = first.host + ":" + std::to_string(first.port);
+  for (const ListenerConfig& l : config_.listeners) {
+    std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
+    log::info("listening on http://" + host + ":" + std::to_string(l.port) + " (" +
+              std::to_string(count) + " worker(s))");
+  }
+  start_housekeeping();
+  return {};
+}
+
+void Gateway::start_housekeeping() {
+  MainLoop& m = *main_;
+  uv_loop_t* loop = m.loop.loop();
+  m.health_flush = std::make_unique<Timer>(loop);
+  m.health_flush->start(kHealthFlushMs, [this] { write_behind_key_health(*pool_, *storage_); },
+                        kHealthFlushMs);
+  m.tick = std::make_unique<Timer>(loop);
+  m.last_health_check_ms = keys::now_unix_ms();
+  m.tick->start(kTickMs, [this] {
+    MainLoop& mm = *main_;
+    int64_t now = keys::now_unix_ms();
+    auto settings = settings_.load();
+    int64_t interval_s = settings->get_int("health_check_interval_s");
+    if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
+      mm.last_health_check_ms = now;
+      Worker& w = *workers_.front();
+      auto options = admin::health_check_options(*settings, upstream_base_url_);
+      w.post([&w, pool = pool_, options] {
+        admin::run_health_check(w, pool, options, [](admin::HealthCheckResult r) {
+          if (r.checked > 0) {
+            log::info("scheduled health check: checked " + std::to_string(r.checked) +
+                      ", reactivated " + std::to_string(r.reactivated));
+          }
+        });
+      });
+    }
+    int64_t days = settings->get_int("log_retention_days");
+    if (days > 0 && now - mm.last_retention_ms >= kRetentionEveryMs) {
+      mm.last_retention_ms = now;
+      int64_t cutoff = now - days * 86'400'000;
+      storage_->submit([cutoff](storage::Store& store) {
+        auto a = store.prune_request_logs(cutoff);
+        auto b = store.prune_error_logs(cutoff);
+        if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
+          log::info("retention: deleted " + std::to_string(*a) + " request and " +
+                    std::to_string(*b) + " error log row(s)");
+        }
+      });
+    }
+  }, kTickMs);
+
+  auto on_signal = [](uv_signal_t* handle, int signum) {
+    auto* self = static_cast<Gateway*>(handle->data);
+    log::info(std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") +
+              ": stopping (running requests may finish)");
+    self->shutdown();
+  };
+  uv_signal_init(loop, &m.sigint);
+  uv_signal_init(loop, &m.sigterm);
+  m.sigint.data = this;
+  m.sigterm.data = this;
+  uv_signal_start(&m.sigint, on_signal, SIGINT);
+  uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+}
+
+void Gateway::shutdown() {
+  MainLoop& m = *main_;
+  if (m.stopping) return;
+  m.stopping = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&m.sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&m.sigterm), nullptr);
+  m.health_flush.reset();
+  m.tick.reset();
+  uint64_t grace = config_.shutdown_grace_ms;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    server::Server* s = servers_[i].get();
+    w->post([w, s, grace] {
+      s->shutdown(grace, [w] {
+        if (auto t = w->services().get<transport::Transport>()) {
+          static_cast<transport::CurlMultiTransport*>(t.get())->close();
+        }
+        w->stop();
+      });
+    });
+  }
+  m.loop.stop();
+}
+
+int Gateway::run_until_signal() {
+  main_->loop.run();
+  for (auto& w : workers_) w->join();
+  servers_.clear();
+  workers_.clear();
+  write_behind_key_health(*pool_, *storage_);
+  storage_->stop();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace gemgate::conf

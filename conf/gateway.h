@@ -1,0 +1,65 @@
+// Gateway: the running gemgate — storage thread, key pool, credentials, settings, and N workers
+// each with a Server and a CurlMultiTransport — assembled from a GatewayConfig, run until a
+// signal, then stopped in order (stop accepting, let requests finish, flush storage).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "conf/yaml_loader.h"
+#include "core/credentials.h"
+#include "core/registry.h"
+#include "core/server/server.h"
+#include "core/settings.h"
+#include "core/snapshot.h"
+#include "core/worker.h"
+#include "filters/keys/key_pool.h"
+#include "storage/storage_thread.h"
+
+namespace gemgate::conf {
+
+// Builds a registry with every built-in filter and gemgate's own settings declared.
+Result<void> register_everything(Registry& registry);
+
+// Builds the services every chain may ask for, with empty state (for --check-config).
+Services validation_services();
+
+class Gateway {
+ public:
+  Gateway();
+  ~Gateway();
+
+  // Opens storage, bootstraps from the environment, loads state, builds chains and starts the
+  // workers listening. On failure nothing keeps running. `registry` must outlive the Gateway.
+  Result<void> start(GatewayConfig config, Registry& registry, const EnvLookup& env);
+
+  // Blocks until SIGINT/SIGTERM, then shuts down gracefully. Returns the process exit code.
+  int run_until_signal();
+
+  // The address the first listener is bound to (after start()).
+  const std::string& first_address() const { return first_address_; }
+
+ private:
+  void start_housekeeping();
+  void shutdown();
+  Result<void> load_state();
+
+  GatewayConfig config_;
+  Registry* registry_ = nullptr;
+  std::unique_ptr<storage::StorageThread> storage_;
+  std::shared_ptr<keys::KeyPool> pool_;
+  std::shared_ptr<PublishedCredentials> credentials_;
+  std::shared_ptr<const SettingsSchema> schema_;
+  Published<Settings> settings_;
+  server::ServerContext server_context_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<server::Server>> servers_;
+  std::string first_address_;
+  std::string upstream_base_url_;
+  struct MainLoop;
+  std::unique_ptr<MainLoop> main_;
+};
+
+}  // namespace gemgate::conf

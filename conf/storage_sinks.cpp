@@ -1,0 +1,75 @@
+#include "conf/storage_sinks.h"
+
+#include "core/log.h"
+
+namespace gemgate::conf {
+
+void StorageLogSink::record_request(const StreamInfo& info) {
+  storage::RequestLogRow row;
+  row.time_ms = info.start_unix_ms;
+  row.route = info.route;
+  row.method = info.method;
+  row.path = info.path;
+  row.model = info.model;
+  if (info.key_id >= 0) row.key_id = info.key_id;
+  if (info.token_id >= 0) row.token_id = info.token_id;
+  row.status = info.client_aborted && info.status == 0 ? 499 : info.status;
+  row.latency_ms = info.latency_ms();
+  row.attempts = info.attempts;
+  row.stream = info.stream;
+  row.prompt_tokens = info.usage.prompt;
+  row.completion_tokens = info.usage.completion;
+  row.thoughts_tokens = info.usage.thoughts;
+  row.cached_tokens = info.usage.cached;
+  row.total_tokens = info.usage.total;
+  row.error = log::redact(info.error);
+  thread_.append_request_log(std::move(row));
+}
+
+void StorageLogSink::record_attempt_failure(const AttemptFailure& f) {
+  storage::ErrorLogRow row;
+  row.time_ms = f.time_ms;
+  if (f.key_id >= 0) row.key_id = f.key_id;
+  row.model = f.model;
+  row.status = f.status;
+  row.kind = f.kind;
+  row.message = log::redact(f.message);
+  row.route = f.route;
+  thread_.append_error_log(std::move(row));
+}
+
+storage::KeyHealth to_stored(const keys::KeyHealth& h) {
+  storage::KeyHealth s;
+  s.key_id = h.id;
+  s.disabled = h.disabled;
+  s.disabled_reason = h.reason;
+  s.consecutive_failures = h.failures;
+  for (const keys::Cooldown& c : h.cooldowns) s.cooldowns.push_back({c.model, c.until_ms, c.strikes});
+  s.last_used_at = h.last_used_ms;
+  s.last_error = h.last_error;
+  s.last_checked_at = h.last_checked_ms;
+  return s;
+}
+
+keys::KeyHealth from_stored(const storage::KeyHealth& s) {
+  keys::KeyHealth h;
+  h.id = s.key_id;
+  h.disabled = s.disabled;
+  h.reason = s.disabled_reason;
+  h.failures = s.consecutive_failures;
+  for (const storage::ModelCooldown& c : s.cooldowns) {
+    // The time of the last strike is not stored; a restart keeps the strike count until the
+    // cooldown ends, which errs on the side of longer cooldowns.
+    h.cooldowns.push_back({c.model, c.until_ms, c.strikes, c.until_ms});
+  }
+  h.last_used_ms = s.last_used_at;
+  h.last_error = s.last_error;
+  h.last_checked_ms = s.last_checked_at;
+  return h;
+}
+
+void write_behind_key_health(keys::KeyPool& pool, storage::StorageThread& thread) {
+  for (const keys::KeyHealth& h : pool.take_dirty()) thread.update_key_health(to_stored(h));
+}
+
+}  // namespace gemgate::conf

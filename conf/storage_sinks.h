@@ -1,0 +1,40 @@
+// Adapters from the data path's reporting interfaces (LogSink, CredentialUsage) to the storage
+// thread's write-behind queues, and from the key pool's dirty health to stored key health.
+#pragma once
+
+#include <memory>
+
+#include "core/access_log.h"
+#include "core/credentials.h"
+#include "filters/keys/key_pool.h"
+#include "storage/storage_thread.h"
+
+namespace gemgate::conf {
+
+class StorageLogSink final : public LogSink {
+ public:
+  explicit StorageLogSink(storage::StorageThread& thread) : thread_(thread) {}
+  void record_request(const StreamInfo& info) override;
+  void record_attempt_failure(const AttemptFailure& failure) override;
+
+ private:
+  storage::StorageThread& thread_;
+};
+
+class StorageCredentialUsage final : public CredentialUsage {
+ public:
+  explicit StorageCredentialUsage(storage::StorageThread& thread) : thread_(thread) {}
+  void token_used(int64_t id, int64_t time_ms) override { thread_.touch_token(id, time_ms); }
+
+ private:
+  storage::StorageThread& thread_;
+};
+
+// Converts between the pool's view of key health and the stored one.
+storage::KeyHealth to_stored(const keys::KeyHealth& h);
+keys::KeyHealth from_stored(const storage::KeyHealth& h);
+
+// Queues the health of every key changed since the last call. Thread-safe.
+void write_behind_key_health(keys::KeyPool& pool, storage::StorageThread& thread);
+
+}  // namespace gemgate::conf

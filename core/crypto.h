@@ -1,0 +1,25 @@
+// Small, dependency-free security helpers: SHA-256 (for storing client tokens and session ids as
+// hashes only), constant-time comparison, and random tokens from the kernel's CSPRNG.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gemgate::crypto {
+
+// Returns the SHA-256 digest of `data`.
+std::array<uint8_t, 32> sha256(std::string_view data);
+// Returns the SHA-256 digest of `data` as 64 lower-case hex characters.
+std::string sha256_hex(std::string_view data);
+
+// Compares two strings in time that depends only on their lengths, not their contents.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+// Returns `bytes` random bytes from getrandom(2), encoded base62 (URL- and header-safe), with
+// `prefix` in front. 24 bytes give ~190 bits. Aborts the process if the kernel cannot supply
+// randomness (never silently weak).
+std::string random_token(std::string_view prefix, size_t bytes = 24);
+
+}  // namespace gemgate::crypto

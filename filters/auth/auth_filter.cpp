@@ -1,0 +1,141 @@
+#include "filters/auth/auth_filter.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/credentials.h"
+#include "core/crypto.h"
+#include "core/exchange.h"
+
+namespace gemgate::auth {
+
+namespace {
+
+enum class Source { kQuery, kGoogHeader, kBearer };
+
+struct AuthConfig {
+  std::vector<Source> sources{Source::kQuery, Source::kGoogHeader, Source::kBearer};
+};
+
+// Returns the bearer token of an Authorization value, or nullopt when it is not "Bearer <t>".
+std::optional<std::string> bearer_token(std::string_view value) {
+  if (value.size() < 7 || !http::iequals(value.substr(0, 7), "bearer ")) return std::nullopt;
+  std::string_view token = value.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) return std::nullopt;
+  return std::string(token);
+}
+
+class AuthFilter final : public Filter {
+ public:
+  AuthFilter(std::shared_ptr<const AuthConfig> config, std::shared_ptr<PublishedCredentials> creds,
+             std::shared_ptr<CredentialUsage> usage)
+      : config_(std::move(config)), creds_(std::move(creds)), usage_(std::move(usage)) {}
+
+  Status on_request(Exchange& x) override {
+    http::Request& req = x.request();
+    std::optional<std::string> token;
+    for (Source s : config_->sources) {
+      if (token) break;
+      switch (s) {
+        case Source::kQuery:
+          token = req.query_param("key");
+          if (token && token->empty()) token.reset();
+          break;
+        case Source::kGoogHeader:
+          if (const std::string* v = req.headers.get("x-goog-api-key"); v && !v->empty()) token = *v;
+          break;
+        case Source::kBearer:
+          if (const std::string* v = req.headers.get("authorization")) token = bearer_token(*v);
+          break;
+      }
+    }
+    // Whatever the outcome, client credentials never go further down the chain.
+    req.remove_query_param("key");
+    req.headers.remove("x-goog-api-key");
+    req.headers.remove("authorization");
+
+    if (!token) {
+      x.info().error_kind = "auth";
+      x.reply_local(401, "UNAUTHENTICATED", missing_message());
+      return Status::Stop;
+    }
+    auto set = creds_->load();
+    // Hashes are looked up, never the tokens: timing can only reveal something about a hash,
+    // which says nothing useful about a high-entropy token.
+    std::string hash = crypto::sha256_hex(*token);
+    std::optional<int64_t> id = set->find(hash);
+    if (!id) {
+      x.info().error_kind = "auth";
+      x.reply_local(401, "UNAUTHENTICATED", "the API token is not valid for this gateway");
+      return Status::Stop;
+    }
+    x.info().token_id = *id;
+    if (usage_) {
+      int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      usage_->token_used(*id, now);
+    }
+    return Status::Continue;
+  }
+
+ private:
+  std::string missing_message() const {
+    std::string where;
+    for (Source s : config_->sources) {
+      if (!where.empty()) where += ", ";
+      where += s == Source::kQuery ? "the 'key' query parameter"
+               : s == Source::kGoogHeader ? "the x-goog-api-key header"
+                                          : "an 'Authorization: Bearer' header";
+    }
+    return "missing API token: send it in " + where;
+  }
+
+  std::shared_ptr<const AuthConfig> config_;
+  std::shared_ptr<PublishedCredentials> creds_;
+  std::shared_ptr<CredentialUsage> usage_;
+};
+
+}  // namespace
+
+Result<void> register_auth_filter(Registry& registry) {
+  FilterType type;
+  type.name = "auth";
+  type.summary = "checks the client's token (?key=, x-goog-api-key, Bearer) and strips it";
+  type.create = [](const ConfigNode& config, FilterContext& ctx,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {"sources"}, errors);
+    auto cfg = std::make_shared<AuthConfig>();
+    std::vector<std::string> names;
+    if (config.is_map() && config::read_string_list(config, "sources", &names, errors) &&
+        config.get("sources")) {
+      cfg->sources.clear();
+      for (size_t i = 0; i < names.size(); ++i) {
+        const Mark& at = config.get("sources")->items()[i].mark();
+        if (names[i] == "query") cfg->sources.push_back(Source::kQuery);
+        else if (names[i] == "goog_header") cfg->sources.push_back(Source::kGoogHeader);
+        else if (names[i] == "bearer") cfg->sources.push_back(Source::kBearer);
+        else errors.add(at, "unknown token source '" + names[i] + "' (expected query, goog_header or bearer)");
+      }
+      if (cfg->sources.empty() && names.empty()) {
+        errors.add(config.get("sources")->mark(), "'sources' must name at least one place");
+      }
+    }
+    auto creds = ctx.services.get<PublishedCredentials>();
+    if (!creds) {
+      errors.add(config.mark(), "the auth filter needs the credential set (internal wiring error)");
+      return std::nullopt;
+    }
+    auto usage = ctx.services.get<CredentialUsage>();
+    std::shared_ptr<const AuthConfig> frozen = cfg;
+    return FilterFactory(
+        [frozen, creds, usage] { return std::make_unique<AuthFilter>(frozen, creds, usage); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::auth

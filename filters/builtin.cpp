@@ -1,0 +1,22 @@
+#include "filters/builtin.h"
+
+#include "filters/auth/auth_filter.h"
+#include "filters/healthz/healthz_filter.h"
+#include "filters/keys/keys_filter.h"
+#include "filters/log/log_filter.h"
+#include "filters/retry/retry_filter.h"
+#include "filters/upstream/upstream_filter.h"
+
+namespace gemgate {
+
+Result<void> register_builtin_filters(Registry& registry) {
+  for (auto* add : {&logging::register_log_filter, &auth::register_auth_filter,
+                    &retry::register_retry_filter, &keys::register_keys_filter,
+                    &upstream::register_upstream_filter, &healthz::register_healthz_filter}) {
+    auto r = add(registry);
+    if (!r.ok()) return r;
+  }
+  return {};
+}
+
+}  // namespace gemgate

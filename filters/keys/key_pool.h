@@ -1,0 +1,129 @@
+// KeyPool: the Gemini API keys gemgate spreads requests over, with each key's live health —
+// disabled (and why), consecutive failures, and per-model cooldowns after quota errors. Shared
+// by every worker: selection is a lock-free round-robin over an immutable key list, and each
+// key's health sits behind its own short lock. Changes are marked dirty and collected by the
+// composition root, which writes them behind to storage (take_dirty).
+//
+// This is the pool's public interface, used by the keys filter, the cron health check and admin.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/snapshot.h"
+#include "filters/keys/classify.h"
+
+namespace gemgate::keys {
+
+// A cooldown of one key for one model ("*" = every model) after a quota error.
+struct Cooldown {
+  std::string model;
+  int64_t until_ms = 0;
+  int strikes = 0;           // quota errors in a row for this model (cooldowns grow with them)
+  int64_t last_strike_ms = 0;
+};
+
+// A copy of one key's health, for persistence and admin views.
+struct KeyHealth {
+  int64_t id = 0;
+  bool disabled = false;
+  std::string reason;        // why it is disabled; never contains a secret
+  int failures = 0;          // consecutive transient failures
+  std::vector<Cooldown> cooldowns;
+  int64_t last_used_ms = 0;
+  std::string last_error;
+  int64_t last_checked_ms = 0;
+};
+
+// How outcomes change health; taken from the live settings at each request.
+struct PoolPolicy {
+  int max_failures = 3;                 // consecutive transient failures that disable a key
+  int64_t cooldown_default_ms = 60'000; // quota cooldown without RetryInfo, doubled per strike
+  int64_t cooldown_max_ms = 3'600'000;  // upper bound of a grown cooldown
+};
+
+class PoolKey {
+ public:
+  PoolKey(int64_t id, std::string secret, KeyHealth health);
+
+  int64_t id() const { return id_; }
+  const std::string& secret() const { return secret_; }
+  bool disabled() const { return disabled_.load(std::memory_order_relaxed); }
+  // True when the key may serve `model` at `now_ms`; otherwise *until_ms gets the end of the
+  // blocking cooldown (0 when the key is disabled).
+  bool usable_for(std::string_view model, int64_t now_ms, int64_t* until_ms) const;
+  // A consistent copy of the health.
+  KeyHealth health() const;
+
+ private:
+  friend class KeyPool;
+  const int64_t id_;
+  const std::string secret_;
+  mutable std::mutex mu_;
+  KeyHealth health_;                        // guarded by mu_
+  std::atomic<bool> disabled_{false};       // mirrors health_.disabled for the fast path
+  std::atomic<int64_t> cooling_until_{0};   // latest cooldown end over all models
+  std::atomic<bool> dirty_{false};          // changed since the last take_dirty()
+};
+
+using KeyList = std::vector<std::shared_ptr<PoolKey>>;
+
+class KeyPool {
+ public:
+  struct Pick {
+    std::shared_ptr<PoolKey> key;  // null when no key can serve
+    enum class Why { kOk, kNoKeys, kAllDisabled, kAllCooling, kAllTried } why = Why::kOk;
+    int64_t retry_after_ms = 0;    // kAllCooling: until the earliest cooldown ends
+  };
+
+  // Replaces the set of keys. Keys whose id stays keep their live health; new ones start from
+  // the given health. Thread-safe.
+  void set_keys(std::vector<std::pair<std::string, KeyHealth>> secrets_with_health);
+  // Adds one key (no-op if the id exists). Thread-safe.
+  void add_key(std::string secret, KeyHealth health);
+  // Removes key `id`; returns false if unknown. Thread-safe.
+  bool remove_key(int64_t id);
+
+  // Picks the next key that is healthy for `model`, round-robin, skipping ids in `exclude`.
+  // Records the pick as the key's last use. Thread-safe, lock-free on the common path.
+  Pick pick(std::string_view model, const std::vector<int64_t>& exclude, int64_t now_ms);
+
+  // Milliseconds until some key can serve `model`: 0 if one can now, -1 if none ever will
+  // without an operator (all disabled or no keys). Thread-safe.
+  int64_t wait_for_model_ms(std::string_view model, int64_t now_ms) const;
+
+  // Applies an outcome of a request served by `key` for `model`. Thread-safe.
+  void record(PoolKey& key, std::string_view model, const Outcome& outcome,
+              const PoolPolicy& policy, int64_t now_ms);
+
+  // Admin/health-check operations; each returns false for an unknown id. Thread-safe.
+  bool enable(int64_t id);                      // clears disabled + failures (cooldowns stay)
+  bool disable(int64_t id, std::string reason);
+  bool reset(int64_t id);                       // enable, clear failures and cooldowns
+  bool mark_checked(int64_t id, int64_t now_ms, std::string last_error);
+
+  std::shared_ptr<PoolKey> find(int64_t id) const;
+  // True when `secret` is one of the pool's keys (client tokens must never equal a pool key).
+  bool contains_secret(std::string_view secret) const;
+  // The current key list (immutable snapshot).
+  std::shared_ptr<const KeyList> keys() const { return keys_.load(); }
+  size_t size() const { return keys_.load()->size(); }
+
+  // Returns and clears the health of keys changed since the last call (write-behind).
+  std::vector<KeyHealth> take_dirty();
+
+ private:
+  Published<KeyList> keys_;
+  std::mutex write_mu_;  // serialises list replacements
+  std::atomic<uint64_t> cursor_{0};
+};
+
+// Milliseconds since the Unix epoch.
+int64_t now_unix_ms();
+
+}  // namespace gemgate::keys

@@ -1,0 +1,66 @@
+#include "filters/keys/key_prober.h"
+
+#include <memory>
+
+#include "transports/transport.h"
+
+namespace gemgate::keys {
+
+namespace {
+
+// One probe in flight; owns itself and goes away on a later loop turn after reporting.
+class ProbeCall final : public transport::UpstreamHandler {
+ public:
+  ProbeCall(Worker& worker, std::function<void(Outcome)> done)
+      : worker_(worker), done_(std::move(done)) {}
+
+  void start(transport::Transport& t, transport::UpstreamRequest req) {
+    transfer_ = t.start(std::move(req), *this);
+  }
+
+  void on_upstream_head(int status, http::HeaderMap) override { status_ = status; }
+  void on_upstream_data(std::string_view chunk) override {
+    if (body_.size() < 64 * 1024) body_.append(chunk);
+  }
+  void on_upstream_done(const transport::Failure* failure) override {
+    Outcome outcome = failure ? classify_transport_failure("probe", failure->message)
+                              : classify_response(status_, body_);
+    auto done = std::move(done_);
+    transfer_.reset();
+    worker_.next_tick([self = this] { delete self; });
+    if (done) done(std::move(outcome));
+  }
+
+ private:
+  Worker& worker_;
+  std::function<void(Outcome)> done_;
+  std::unique_ptr<transport::Transfer> transfer_;
+  int status_ = 0;
+  std::string body_;
+};
+
+}  // namespace
+
+void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
+               std::function<void(Outcome)> done) {
+  auto transport = worker.services().get<transport::Transport>();
+  if (!transport) {
+    Outcome o = classify_transport_failure("probe", "no transport on this worker");
+    worker.next_tick([done = std::move(done), o] { done(o); });
+    return;
+  }
+  transport::UpstreamRequest req;
+  req.method = "POST";
+  req.url = options.base_url + "/v1beta/models/" + options.model + ":generateContent";
+  req.headers.set("content-type", "application/json");
+  req.headers.set("x-goog-api-key", key.secret());
+  req.body = std::make_shared<const std::string>(
+      R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":1}})");
+  req.timeouts.total_ms = options.timeout_ms;
+  req.timeouts.first_byte_ms = options.timeout_ms;
+  req.proxy = options.proxy;
+  auto* call = new ProbeCall(worker, std::move(done));
+  call->start(*transport, std::move(req));
+}
+
+}  // namespace gemgate::keys

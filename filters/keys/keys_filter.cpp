@@ -1,0 +1,184 @@
+#include "filters/keys/keys_filter.h"
+
+#include <optional>
+#include <vector>
+
+#include "core/exchange.h"
+#include "core/log.h"
+
+namespace gemgate::keys {
+
+namespace {
+
+// Survives replays: which keys this request tried, and the last failed answer.
+struct KeysAttempts {
+  std::vector<int64_t> tried;
+  std::optional<http::Response> last_failure;
+};
+
+std::string retry_after_seconds(int64_t ms) { return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)); }
+
+class KeysFilter final : public Filter {
+ public:
+  KeysFilter(std::shared_ptr<KeyPool> pool, std::shared_ptr<LogSink> sink)
+      : pool_(std::move(pool)), sink_(std::move(sink)) {}
+
+  Status on_request(Exchange& x) override {
+    KeysAttempts& attempts = x.slot<KeysAttempts>();
+    model_ = model_from_path(x.request().path);
+    if (!model_.empty()) x.info().model = model_;
+    int64_t now = now_unix_ms();
+    KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now);
+    if (!pick.key) {
+      reply_no_key(x, pick, attempts);
+      return Status::Stop;
+    }
+    key_ = pick.key;
+    attempts.tried.push_back(key_->id());
+    x.info().key_id = key_->id();
+    x.request().headers.set("x-goog-api-key", key_->secret());
+    return Status::Continue;
+  }
+
+  Status on_response_head(Exchange& x) override {
+    if (!key_) return Status::Continue;
+    http::Response& r = x.response();
+    Outcome outcome;
+    if (!x.info().upstream_failure.empty()) {
+      outcome = classify_transport_failure(x.info().upstream_failure,
+                                           r.local_error ? r.local_error->message : "");
+    } else if (r.local_error) {
+      return Status::Continue;  // produced inside gemgate below us; says nothing about the key
+    } else {
+      outcome = classify_response(r.status, r.body);
+    }
+    int64_t now = now_unix_ms();
+    pool_->record(*key_, model_, outcome, policy_from(x.settings()), now);
+    if (outcome.kind == OutcomeKind::kSuccess || outcome.kind == OutcomeKind::kClientError) {
+      // An earlier attempt's failure is history once an answer stands.
+      x.info().error.clear();
+      x.info().error_kind.clear();
+      return Status::Continue;
+    }
+    report(x, outcome, now);
+    switch (outcome.kind) {
+      case OutcomeKind::kKeyInvalid:
+        x.reply_local(503, "UNAVAILABLE",
+                      "no pool key could serve this request: Google rejected key " +
+                          std::to_string(key_->id()) + " (" + outcome.reason +
+                          "), which is now disabled");
+        break;
+      case OutcomeKind::kQuota: {
+        int64_t wait = pool_->wait_for_model_ms(model_, now);
+        x.reply_local(429, "RESOURCE_EXHAUSTED",
+                      "the API keys are out of quota for " + (model_.empty() ? std::string("this request") : model_) +
+                          "; retry later");
+        if (wait > 0) x.response().headers.set("retry-after", retry_after_seconds(wait));
+        break;
+      }
+      default:
+        break;  // transient: the upstream's own answer (or the transport error) stands
+    }
+    x.response().retriable = true;
+    x.slot<KeysAttempts>().last_failure = x.response();
+    return Status::Continue;
+  }
+
+ private:
+  void reply_no_key(Exchange& x, const KeyPool::Pick& pick, KeysAttempts& attempts) {
+    using Why = KeyPool::Pick::Why;
+    if (pick.why == Why::kAllTried && attempts.last_failure) {
+      http::Response r = *attempts.last_failure;
+      r.retriable = false;
+      x.respond(std::move(r));
+      return;
+    }
+    http::LocalError e;
+    switch (pick.why) {
+      case Why::kNoKeys:
+        e = {503, "UNAVAILABLE", "gemgate has no API keys; add keys with API_KEYS or the admin API", ""};
+        break;
+      case Why::kAllDisabled:
+      case Why::kAllTried:
+        e = {503, "UNAVAILABLE", "no healthy API key is available: all keys are disabled", ""};
+        break;
+      case Why::kAllCooling:
+        e = {429, "RESOURCE_EXHAUSTED",
+             "all API keys are cooling down after quota errors" +
+                 (model_.empty() ? std::string() : " for " + model_) + "; retry after " +
+                 retry_after_seconds(pick.retry_after_ms) + "s",
+             ""};
+        break;
+      case Why::kOk:
+        break;
+    }
+    x.info().error = e.message;
+    x.info().error_kind = "no_key";
+    http::Response r;
+    r.status = e.status;
+    r.local_error = e;
+    if (pick.why == Why::kAllCooling) r.headers.set("retry-after", retry_after_seconds(pick.retry_after_ms));
+    x.respond(std::move(r));
+  }
+
+  void report(Exchange& x, const Outcome& outcome, int64_t now) {
+    x.info().error = outcome.reason;
+    x.info().error_kind = outcome.kind_name;
+    if (!sink_) return;
+    AttemptFailure f;
+    f.time_ms = now;
+    f.key_id = key_->id();
+    f.model = model_;
+    f.status = outcome.status;
+    f.kind = outcome.kind_name;
+    f.message = log::redact(outcome.reason);
+    f.route = x.info().route;
+    sink_->record_attempt_failure(f);
+  }
+
+  std::shared_ptr<KeyPool> pool_;
+  std::shared_ptr<LogSink> sink_;
+  std::shared_ptr<PoolKey> key_;
+  std::string model_;
+};
+
+}  // namespace
+
+PoolPolicy policy_from(const Settings& settings) {
+  PoolPolicy p;
+  p.max_failures = static_cast<int>(settings.get_int("max_failures"));
+  p.cooldown_default_ms = settings.get_int("cooldown_default_s") * 1000;
+  p.cooldown_max_ms = settings.get_int("cooldown_max_s") * 1000;
+  return p;
+}
+
+Result<void> register_keys_filter(Registry& registry) {
+  SettingsSchema& schema = registry.settings_schema();
+  for (auto r : {schema.declare({"max_failures", SettingType::kInt,
+                                 "Consecutive upstream failures (5xx, timeouts) that disable a key; 0 never disables.",
+                                 "3", 0, 100, {}}),
+                 schema.declare({"cooldown_default_s", SettingType::kInt,
+                                 "Cooldown of a key x model after a quota error (429) when Google gives no retry delay; doubles on repeats within a day.",
+                                 "60", 1, 86400, {}}),
+                 schema.declare({"cooldown_max_s", SettingType::kInt,
+                                 "Upper bound of a grown quota cooldown.", "3600", 1, 7 * 86400, {}})}) {
+    if (!r.ok()) return r;
+  }
+  FilterType type;
+  type.name = "keys";
+  type.summary = "picks a healthy pool key per attempt and learns from Google's answers";
+  type.create = [](const ConfigNode& config, FilterContext& ctx,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {}, errors);
+    auto pool = ctx.services.get<KeyPool>();
+    if (!pool) {
+      errors.add(config.mark(), "the keys filter needs a key pool (internal wiring error)");
+      return std::nullopt;
+    }
+    auto sink = ctx.services.get<LogSink>();
+    return FilterFactory([pool, sink] { return std::make_unique<KeysFilter>(pool, sink); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::keys

@@ -1,0 +1,23 @@
+// The `keys` filter: puts a healthy pool key on each upstream attempt and learns from the
+// answer. On the request path it picks the next key that is healthy for the requested model
+// (never one this request already tried) and sets it as `x-goog-api-key`. On the response path
+// it classifies the outcome, updates the key's health, reports failed attempts, and marks the
+// response retriable when another key may do better — the `retry` filter above acts on that.
+#pragma once
+
+#include <memory>
+
+#include "core/access_log.h"
+#include "core/registry.h"
+#include "filters/keys/key_pool.h"
+
+namespace gemgate::keys {
+
+// Registers the `keys` filter and declares its settings (max_failures, cooldown_default_s,
+// cooldown_max_s). Needs services: KeyPool (required), LogSink (optional).
+Result<void> register_keys_filter(Registry& registry);
+
+// Reads the pool policy from a settings snapshot.
+PoolPolicy policy_from(const Settings& settings);
+
+}  // namespace gemgate::keys

@@ -1,0 +1,52 @@
+#include "filters/retry/retry_filter.h"
+
+#include "core/exchange.h"
+
+namespace gemgate::retry {
+
+namespace {
+
+struct RetryState {
+  int attempts = 0;  // answers seen so far
+};
+
+class RetryFilter final : public Filter {
+ public:
+  Status on_request(Exchange& x) override {
+    x.mark_replay_point();
+    return Status::Continue;
+  }
+
+  Status on_response_head(Exchange& x) override {
+    RetryState& state = x.slot<RetryState>();
+    ++state.attempts;
+    int64_t max_attempts = x.settings().get_int("max_retries");
+    if (x.response().retriable && state.attempts < max_attempts && x.replay()) {
+      return Status::Stop;
+    }
+    x.response().retriable = false;
+    return Status::Continue;
+  }
+};
+
+}  // namespace
+
+Result<void> register_retry_filter(Registry& registry) {
+  auto declared = registry.settings_schema().declare(
+      {"max_retries", SettingType::kInt,
+       "Upstream attempts per request in all (each on a different key), made only before the "
+       "first byte went to the client.",
+       "3", 1, 20, {}});
+  if (!declared.ok()) return declared;
+  FilterType type;
+  type.name = "retry";
+  type.summary = "replays the filters below it on a retriable failure, before any byte went out";
+  type.create = [](const ConfigNode& config, FilterContext&,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {}, errors);
+    return FilterFactory([] { return std::make_unique<RetryFilter>(); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::retry

@@ -1,0 +1,243 @@
+#include "filters/upstream/upstream_filter.h"
+
+#include <rapidjson/document.h>
+
+#include <cctype>
+
+#include "core/exchange.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "filters/upstream/usage_scanner.h"
+#include "transports/transport.h"
+
+namespace gemgate::upstream {
+
+namespace {
+
+struct UpstreamConfig {
+  std::string base_url;
+  int64_t max_response_bytes = 32 * 1024 * 1024;
+};
+
+// Request headers a client may send on to Google (everything else stays here).
+constexpr std::string_view kForwardRequest[] = {"content-type", "accept", "accept-language",
+                                                "x-goog-api-client", "x-goog-api-key"};
+// Response headers passed back to the client.
+constexpr std::string_view kForwardResponse[] = {"content-type", "cache-control", "retry-after",
+                                                 "x-gemini-service-tier"};
+
+bool listed(std::string_view name, const std::string_view* list, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (http::iequals(name, list[i])) return true;
+  }
+  return false;
+}
+
+std::string failure_name(transport::FailureKind k) {
+  switch (k) {
+    case transport::FailureKind::kConnectFailed: return "connect";
+    case transport::FailureKind::kTimeout: return "timeout";
+    case transport::FailureKind::kReset: return "reset";
+    case transport::FailureKind::kProtocol: return "protocol";
+    case transport::FailureKind::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
+ public:
+  explicit UpstreamFilter(std::shared_ptr<const UpstreamConfig> config) : config_(std::move(config)) {}
+
+  Status on_request(Exchange& x) override {
+    x_ = &x;
+    auto transport = x.worker().services().get<transport::Transport>();
+    if (!transport) {
+      x.reply_local(500, "INTERNAL", "no upstream transport on this worker");
+      return Status::Stop;
+    }
+    const http::Request& in = x.request();
+    const Settings& settings = x.settings();
+    transport::UpstreamRequest req;
+    req.method = in.method;
+    req.url = config_->base_url + in.target();
+    for (const auto& [name, value] : in.headers.entries()) {
+      if (listed(name, kForwardRequest, std::size(kForwardRequest))) req.headers.add(name, value);
+    }
+    if (const rapidjson::Value* extra = settings.get_json("upstream_headers"); extra && extra->IsObject()) {
+      for (const auto& m : extra->GetObject()) {
+        if (m.value.IsString()) req.headers.set(m.name.GetString(), m.value.GetString());
+      }
+    }
+    if (!in.body.empty()) req.body = std::make_shared<const std::string>(in.body);
+    streaming_ = in.path.find(":streamGenerateContent") != std::string::npos;
+    req.timeouts.connect_ms = settings.get_int("upstream_connect_timeout_ms");
+    req.timeouts.first_byte_ms = settings.get_int("upstream_first_byte_timeout_ms");
+    req.timeouts.idle_ms = settings.get_int("upstream_idle_timeout_ms");
+    req.timeouts.total_ms = streaming_ ? 0 : settings.get_int("upstream_total_timeout_ms");
+    req.proxy = settings.get_string("upstream_proxy");
+    x.info().attempts++;
+    x.info().upstream_failure.clear();
+    x.set_flow_control([this](bool blocked) {
+      if (!transfer_) return;
+      if (blocked) transfer_->pause();
+      else transfer_->resume();
+    });
+    transfer_ = transport->start(std::move(req), *this);
+    return Status::Stop;
+  }
+
+  void on_done(const Exchange&) override { transfer_.reset(); }
+
+  void on_upstream_head(int status, http::HeaderMap headers) override {
+    status_ = status;
+    headers_ = std::move(headers);
+    if (streaming_ && status >= 200 && status < 300) {
+      http::Response& r = x_->response();
+      r.status = status;
+      copy_headers(r);
+      r.streaming = true;
+      head_delivered_ = true;
+      x_->deliver_head();
+    }
+  }
+
+  void on_upstream_data(std::string_view chunk) override {
+    if (head_delivered_) {
+      usage_.feed(chunk);
+      x_->info().usage = usage_.usage();
+      x_->deliver_data(std::string(chunk), false);
+      return;
+    }
+    if (body_.size() + chunk.size() > static_cast<size_t>(config_->max_response_bytes)) {
+      transport::Failure f{transport::FailureKind::kProtocol, "upstream answer is larger than the limit", true};
+      transfer_.reset();  // cancels; allowed from inside the transfer's own callback
+      fail(f);
+      return;
+    }
+    body_.append(chunk);
+  }
+
+  void on_upstream_done(const transport::Failure* failure) override {
+    if (failure) {
+      fail(*failure);
+      return;
+    }
+    if (head_delivered_) {
+      x_->deliver_data(std::string(), true);
+      return;
+    }
+    http::Response& r = x_->response();
+    r.status = status_;
+    copy_headers(r);
+    if (status_ >= 200 && status_ < 300) {
+      usage_.feed(body_);
+      x_->info().usage = usage_.usage();
+    }
+    r.body = std::move(body_);
+    x_->deliver_head();
+  }
+
+ private:
+  void copy_headers(http::Response& r) {
+    for (const auto& [name, value] : headers_.entries()) {
+      if (listed(name, kForwardResponse, std::size(kForwardResponse))) r.headers.add(name, value);
+    }
+  }
+
+  void fail(const transport::Failure& f) {
+    std::string kind = failure_name(f.kind);
+    x_->info().upstream_failure = kind;
+    http::LocalError e;
+    if (f.kind == transport::FailureKind::kTimeout) {
+      e = {504, "DEADLINE_EXCEEDED", "the upstream did not answer in time: " + f.message, ""};
+    } else if (f.kind == transport::FailureKind::kConnectFailed) {
+      e = {502, "UNAVAILABLE", "could not reach the upstream: " + f.message, ""};
+    } else {
+      e = {502, "UNAVAILABLE", "the upstream connection failed: " + f.message, ""};
+    }
+    x_->deliver_failure(std::move(e));
+  }
+
+  std::shared_ptr<const UpstreamConfig> config_;
+  Exchange* x_ = nullptr;
+  std::unique_ptr<transport::Transfer> transfer_;
+  bool streaming_ = false;
+  bool head_delivered_ = false;
+  int status_ = 0;
+  http::HeaderMap headers_;
+  std::string body_;
+  UsageScanner usage_;
+};
+
+std::string check_proxy(const rapidjson::Value& v) {
+  std::string_view s(v.GetString(), v.GetStringLength());
+  if (s.empty()) return "";
+  for (std::string_view scheme : {"http://", "https://", "socks5://", "socks5h://", "socks4://"}) {
+    if (s.substr(0, scheme.size()) == scheme && s.size() > scheme.size()) return "";
+  }
+  return "must be empty or a proxy URL starting with http://, https://, socks5:// or socks5h://";
+}
+
+std::string check_headers(const rapidjson::Value& v) {
+  if (!v.IsObject()) return "must be an object of header names to string values";
+  for (const auto& m : v.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (!m.value.IsString()) return "value of '" + std::string(name) + "' must be a string";
+    if (name.empty() || http::is_hop_by_hop(name) || http::iequals(name, "x-goog-api-key") ||
+        http::iequals(name, "authorization")) {
+      return "header '" + std::string(name) + "' cannot be set";
+    }
+    for (char c : name) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+        return "header name '" + std::string(name) + "' is not a valid token";
+      }
+    }
+    for (char c : std::string_view(m.value.GetString(), m.value.GetStringLength())) {
+      if (c == '\r' || c == '\n' || c == '\0') return "value of '" + std::string(name) + "' has a line break";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<void> register_upstream_filter(Registry& registry) {
+  SettingsSchema& schema = registry.settings_schema();
+  const SettingSpec specs[] = {
+      {"upstream_connect_timeout_ms", SettingType::kInt, "Connect (TCP + TLS) deadline for upstream calls.", "10000", 100, 600000, {}},
+      {"upstream_first_byte_timeout_ms", SettingType::kInt, "Deadline for the upstream's response head.", "300000", 100, 3600000, {}},
+      {"upstream_idle_timeout_ms", SettingType::kInt, "Longest silence between two chunks of an upstream answer.", "120000", 100, 3600000, {}},
+      {"upstream_total_timeout_ms", SettingType::kInt, "Deadline for a whole non-streaming upstream call.", "600000", 100, 3600000, {}},
+      {"upstream_proxy", SettingType::kString, "Proxy for upstream calls (http://, https://, socks5://); empty for direct.", "\"\"", 0, 0, &check_proxy},
+      {"upstream_headers", SettingType::kJson, "Extra headers sent on every upstream call, as {\"name\": \"value\"}.", "{}", 0, 0, &check_headers},
+  };
+  for (const SettingSpec& spec : specs) {
+    auto r = schema.declare(spec);
+    if (!r.ok()) return r;
+  }
+  FilterType type;
+  type.name = "upstream";
+  type.summary = "sends the request to Google and streams the answer back (terminal)";
+  type.terminal = true;
+  type.create = [](const ConfigNode& config, FilterContext&,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {"base_url", "max_response_bytes"}, errors);
+    auto cfg = std::make_shared<UpstreamConfig>();
+    if (config.is_map()) {
+      config::read_string(config, "base_url", &cfg->base_url, errors);
+      config::read_size(config, "max_response_bytes", &cfg->max_response_bytes, errors);
+    }
+    while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
+    if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
+      const ConfigNode* at = config.get("base_url");
+      errors.add(at ? at->mark() : config.mark(),
+                 "upstream 'base_url' must be an http:// or https:// URL, got '" + cfg->base_url + "'");
+      return std::nullopt;
+    }
+    std::shared_ptr<const UpstreamConfig> frozen = cfg;
+    return FilterFactory([frozen] { return std::make_unique<UpstreamFilter>(frozen); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::upstream

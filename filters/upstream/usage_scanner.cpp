@@ -1,0 +1,84 @@
+#include "filters/upstream/usage_scanner.h"
+
+#include <rapidjson/document.h>
+
+namespace gemgate::upstream {
+
+namespace {
+
+constexpr std::string_view kKey = "\"usageMetadata\"";
+constexpr size_t kMaxCarry = 64 * 1024;  // a usage object is tiny; anything bigger is not one
+
+int64_t int_member(const rapidjson::Value& obj, const char* name) {
+  auto it = obj.FindMember(name);
+  return (it != obj.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : 0;
+}
+
+// Given text starting at '{', returns the length of the balanced object, or 0 if incomplete.
+size_t object_length(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{') ++depth;
+    else if (c == '}' && --depth == 0) return i + 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void UsageScanner::feed(std::string_view data) {
+  window_.append(data);
+  scan();
+}
+
+void UsageScanner::scan() {
+  size_t pos = 0;
+  while (true) {
+    size_t key = window_.find(kKey, pos);
+    if (key == std::string::npos) {
+      // Keep just enough to catch a key split across pieces.
+      size_t keep = std::min(window_.size(), kKey.size() - 1);
+      window_.erase(0, window_.size() - keep);
+      return;
+    }
+    size_t brace = window_.find_first_not_of(" \t\r\n:", key + kKey.size());
+    if (brace == std::string::npos) {  // incomplete: wait for more
+      window_.erase(0, key);
+      return;
+    }
+    if (window_[brace] != '{') {
+      pos = key + kKey.size();
+      continue;
+    }
+    size_t len = object_length(std::string_view(window_).substr(brace));
+    if (len == 0) {
+      if (window_.size() - key > kMaxCarry) {
+        window_.clear();
+        return;
+      }
+      window_.erase(0, key);
+      return;
+    }
+    rapidjson::Document doc;
+    doc.Parse(window_.data() + brace, len);
+    if (!doc.HasParseError() && doc.IsObject()) {
+      usage_.prompt = int_member(doc, "promptTokenCount");
+      usage_.completion = int_member(doc, "candidatesTokenCount");
+      usage_.thoughts = int_member(doc, "thoughtsTokenCount");
+      usage_.cached = int_member(doc, "cachedContentTokenCount");
+      usage_.total = int_member(doc, "totalTokenCount");
+      usage_.known = true;
+    }
+    pos = brace + len;
+  }
+}
+
+}  // namespace gemgate::upstream
