@@ -1,0 +1,147 @@
+#include "filters/openai/translate/detail/json_util.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+
+namespace gemgate::openai::detail {
+
+namespace {
+
+// Deepest [ / { nesting of `text`, ignoring brackets inside strings. Stops early past `limit`.
+size_t nesting_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > deepest) deepest = depth;
+        if (deepest > limit) return deepest;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+bool parse_json(std::string_view text, Document& doc, std::string* error, size_t max_depth) {
+  if (nesting_depth(text, max_depth) > max_depth) {
+    *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+    return false;
+  }
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag;
+  doc.Parse<kFlags>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at byte " +
+             std::to_string(doc.GetErrorOffset()) + ")";
+    return false;
+  }
+  return true;
+}
+
+std::string write_json(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
+  v.Accept(writer);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+const Value* field(const Value& obj, std::string_view key) {
+  if (!obj.IsObject()) return nullptr;
+  Value name(rapidjson::StringRef(key.data(), key.size()));
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+Value* member(Value& obj, const Value& name) {
+  return obj.IsObject() && obj.HasMember(name) ? &obj[name] : nullptr;
+}
+
+Value* member(Value& obj, std::string_view name) {
+  return member(obj, Value(rapidjson::StringRef(name.data() ? name.data() : "", name.size())));
+}
+
+void add(Value& obj, std::string_view key, Value value, Alloc& a) {
+  obj.AddMember(str(key, a), value, a);
+}
+
+void add(Value& obj, std::string_view key, std::string_view s, Alloc& a) {
+  obj.AddMember(str(key, a), str(s, a), a);
+}
+
+std::optional<int64_t> as_int(const Value& v) {
+  if (v.IsInt64()) return v.GetInt64();
+  if (v.IsUint64()) return std::nullopt;  // larger than int64: not a sane count
+  if (v.IsDouble()) {
+    double d = v.GetDouble();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15) {
+      return static_cast<int64_t>(d);
+    }
+  }
+  return std::nullopt;
+}
+
+const char* type_name(const Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  if (v.IsObject()) return "an object";
+  if (v.IsInt64() || v.IsUint64()) return "an integer";
+  return "a number";
+}
+
+std::string join(std::string_view base, size_t index) {
+  return std::string(base) + "[" + std::to_string(index) + "]";
+}
+
+std::string join(std::string_view base, std::string_view key) {
+  if (base.empty()) return std::string(key);
+  std::string out(base);
+  out += '.';
+  out += key;
+  return out;
+}
+
+OpenAIError missing_param(const std::string& param) {
+  return OpenAIError::invalid("Missing required parameter: '" + param + "'.", param,
+                              "missing_required_parameter");
+}
+
+OpenAIError wrong_type(const std::string& param, std::string_view expected, const Value& got) {
+  return OpenAIError::invalid("Invalid type for '" + param + "': expected " +
+                                  std::string(expected) + ", but got " + type_name(got) +
+                                  " instead.",
+                              param, "invalid_type");
+}
+
+OpenAIError bad_value(const std::string& param, std::string message) {
+  return OpenAIError::invalid("Invalid value for '" + param + "': " + message, param,
+                              "invalid_value");
+}
+
+}  // namespace gemgate::openai::detail

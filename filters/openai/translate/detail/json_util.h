@@ -1,0 +1,69 @@
+// Internal: small helpers over RapidJSON shared by the translators. Not part of the public API.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "filters/openai/translate/errors.h"
+
+namespace gemgate::openai::detail {
+
+using Value = rapidjson::Value;
+using Document = rapidjson::Document;
+using Alloc = rapidjson::Document::AllocatorType;
+
+// Deepest nesting accepted in any JSON this library parses. Every recursive walk over a parsed
+// document is therefore bounded; real requests nest a dozen levels at most.
+constexpr size_t kMaxJsonDepth = 128;
+
+// Parses `text` into `doc`. Refuses invalid UTF-8, trailing garbage and nesting deeper than
+// `max_depth` (checked by a linear pre-scan before RapidJSON's recursive parser runs). On failure
+// returns false and fills *error with a short reason.
+bool parse_json(std::string_view text, Document& doc, std::string* error,
+                size_t max_depth = kMaxJsonDepth);
+
+// Serialises a value compactly (UTF-8 kept as is, no escaping of non-ASCII).
+std::string write_json(const Value& v);
+
+// The bytes of a string value (strings may hold NULs, so never use GetString() alone).
+inline std::string_view sv(const Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+// A string value holding a copy of `s`.
+inline Value str(std::string_view s, Alloc& a) {
+  // A default string_view has a null data(), which RapidJSON refuses even for length 0.
+  return Value(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// Member `key` of object `obj`, or nullptr when absent or JSON null (OpenAI treats both alike).
+const Value* field(const Value& obj, std::string_view key);
+
+// Member `name` of object `obj` (null values included), or nullptr. Avoids comparing RapidJSON's
+// mutable member iterators, which C++20 compilers find ambiguous.
+Value* member(Value& obj, const Value& name);
+Value* member(Value& obj, std::string_view name);
+
+// Adds member `key` (copied) with `value` (moved) to object `obj`.
+void add(Value& obj, std::string_view key, Value value, Alloc& a);
+void add(Value& obj, std::string_view key, std::string_view s, Alloc& a);
+
+// An integer value, accepting integral doubles like 2.0; nullopt otherwise.
+std::optional<int64_t> as_int(const Value& v);
+
+// "a string", "an integer", "an object", ... for error messages.
+const char* type_name(const Value& v);
+
+// Appends param path pieces: join("messages", 2) == "messages[2]"; join("a", "b") == "a.b".
+std::string join(std::string_view base, size_t index);
+std::string join(std::string_view base, std::string_view key);
+
+// Error helpers in OpenAI's wording.
+OpenAIError missing_param(const std::string& param);
+OpenAIError wrong_type(const std::string& param, std::string_view expected, const Value& got);
+OpenAIError bad_value(const std::string& param, std::string message);
+
+}  // namespace gemgate::openai::detail
