@@ -5,23 +5,12 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "filters/keys/key_pool.h"
 
 namespace gemgate::conf {
 
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : text) {
-    if (c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      if (!cur.empty()) out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
+std::vector<std::string> split_list(std::string_view text) { return text::split_list(text); }
 
 Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLookup& env) {
   BootstrapReport report;
@@ -30,14 +19,24 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
                     .count();
   std::set<std::string> pool_secrets;
   if (auto keys = env("API_KEYS")) {
-    std::vector<std::string> secrets = split_list(*keys);
-    for (const std::string& s : secrets) log::register_secret(s);
+    std::vector<std::string> secrets;
+    size_t item = 0;
+    for (std::string& s : split_list(*keys)) {
+      ++item;
+      log::register_secret(s);
+      if (std::string why = keys::key_format_problem(s); !why.empty()) {
+        log::warn("API_KEYS item " + std::to_string(item) + " was not added: " + why);
+        ++report.rejected;
+        continue;
+      }
+      secrets.push_back(std::move(s));
+    }
     auto added = store.add_keys(secrets, now);
     if (!added.ok()) return added.error();
     report.keys_added = added->added_ids.size();
     report.rejected += added->rejected.size();
     for (const auto& r : added->rejected) {
-      log::warn("API_KEYS item " + std::to_string(r.index + 1) + " was not added: " + r.reason);
+      log::warn("an API_KEYS item was not added: " + r.reason);
     }
   }
   auto stored_keys = store.load_keys();

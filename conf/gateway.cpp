@@ -3,10 +3,13 @@
 #include <csignal>
 #include <thread>
 
+#include "admin/admin_filter.h"
+#include "admin/admin_services.h"
 #include "admin/cron_filter.h"
 #include "admin/health_check.h"
 #include "conf/bootstrap.h"
 #include "conf/storage_sinks.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "filters/builtin.h"
 #include "storage/open_store.h"
@@ -23,6 +26,7 @@ constexpr int64_t kRetentionEveryMs = 10 * 60 * 1000;
 Result<void> register_everything(Registry& registry) {
   if (auto r = register_builtin_filters(registry); !r.ok()) return r;
   if (auto r = admin::register_cron_filter(registry); !r.ok()) return r;
+  if (auto r = admin::register_admin_filter(registry); !r.ok()) return r;
   return registry.settings_schema().declare(
       {"log_retention_days", SettingType::kInt,
        "Request and error log rows older than this many days are deleted (0 = keep forever).", "30", 0,
@@ -33,6 +37,7 @@ Services validation_services() {
   Services s;
   s.put(std::make_shared<keys::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
+  s.put(std::make_shared<admin::AdminServices>());
   return s;
 }
 
@@ -48,7 +53,8 @@ struct Gateway::MainLoop {
   bool stopping = false;
 };
 
-Gateway::Gateway() : main_(std::make_unique<MainLoop>()) {}
+Gateway::Gateway()
+    : settings_(std::make_shared<Published<Settings>>()), main_(std::make_unique<MainLoop>()) {}
 
 Gateway::~Gateway() {
   for (auto& w : workers_) w->join();
@@ -81,6 +87,7 @@ Result<void> Gateway::load_state() {
     log::register_secret(k.secret);
     keys::KeyHealth h = from_stored(k.health);
     h.id = k.id;
+    h.created_ms = k.created_at;
     pool_keys.emplace_back(std::move(k.secret), std::move(h));
   }
   pool_->set_keys(std::move(pool_keys));
@@ -98,7 +105,7 @@ Result<void> Gateway::load_state() {
       log::warn("ignoring stored setting: " + value.error().message);
     }
   }
-  settings_.publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
+  settings_->publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
   size_t disabled = 0;
   for (const auto& k : *pool_->keys()) disabled += k->disabled() ? 1 : 0;
   log::info("loaded " + std::to_string(pool_->size()) + " API key(s) (" + std::to_string(disabled) +
@@ -130,8 +137,16 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   pool_ = std::make_shared<keys::KeyPool>();
   credentials_ = std::make_shared<PublishedCredentials>();
   if (auto r = load_state(); !r.ok()) return r;
+  if (auto r = ensure_admin_token(env); !r.ok()) return r;
 
+  auto admin_services = std::make_shared<admin::AdminServices>();
+  admin_services->storage = storage_.get();
+  admin_services->pool = pool_;
+  admin_services->credentials = credentials_;
+  admin_services->settings = settings_;
+  admin_services->upstream_base_url = upstream_base_url_;
   Services services;
+  services.put(admin_services);
   services.put(pool_);
   services.put(credentials_);
   services.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
@@ -146,7 +161,7 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
 
   server_context_.limits = config_.limits;
   server_context_.routes = routes;
-  server_context_.settings = &settings_;
+  server_context_.settings = settings_.get();
 
   if (auto r = transport::global_init(); !r.ok()) return r;
   int count = config_.workers > 0 ? config_.workers
@@ -178,6 +193,51 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   return {};
 }
 
+Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
+  auto current = settings_->load();
+  std::optional<std::string> from_env = env("AUTH_TOKEN");
+  if (from_env && from_env->empty()) from_env.reset();
+  if (!current->get_string("admin_token").empty()) {
+    if (from_env && !crypto::constant_time_equals(crypto::sha256_hex(*from_env),
+                                                  current->get_string("admin_token"))) {
+      log::warn("AUTH_TOKEN differs from the stored admin token and is ignored; change the token with "
+                "PATCH /admin/api/settings {\"admin_token\": ...}");
+    }
+    return {};
+  }
+  std::string token;
+  if (from_env) {
+    rapidjson::Value v(from_env->c_str(), static_cast<rapidjson::SizeType>(from_env->size()));
+    if (auto checked = schema_->convert("admin_token", v); !checked.ok()) {
+      return Error::invalid("AUTH_TOKEN " + checked.error().message.substr(std::string("admin_token").size()));
+    }
+    token = *from_env;
+  } else {
+    token = crypto::random_token("gga-", 24);
+  }
+  std::string hash = crypto::sha256_hex(token);
+  Result<void> saved;
+  storage_->submit([&](storage::Store& store) {
+    storage::SettingsBatch batch;
+    batch.set["admin_token"] = json_quote(hash);
+    batch.updated_at = keys::now_unix_ms();
+    saved = store.save_settings(batch);
+  });
+  if (auto f = storage_->flush(); !f.ok()) return f;
+  if (!saved.ok()) return saved;
+  auto overrides = current->overrides();
+  overrides["admin_token"] = SettingValue(hash);
+  settings_->publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
+  if (from_env) {
+    log::info("admin token set from AUTH_TOKEN");
+  } else {
+    log::register_secret(token);
+    log::write_unredacted(log::Level::kWarn,
+                          "no admin token was configured; generated one (shown only this once): " + token);
+  }
+  return {};
+}
+
 void Gateway::start_housekeeping() {
   MainLoop& m = *main_;
   uv_loop_t* loop = m.loop.loop();
@@ -189,7 +249,7 @@ void Gateway::start_housekeeping() {
   m.tick->start(kTickMs, [this] {
     MainLoop& mm = *main_;
     int64_t now = keys::now_unix_ms();
-    auto settings = settings_.load();
+    auto settings = settings_->load();
     int64_t interval_s = settings->get_int("health_check_interval_s");
     if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
       mm.last_health_check_ms = now;

@@ -45,6 +45,7 @@ class Gateway {
   void start_housekeeping();
   void shutdown();
   Result<void> load_state();
+  Result<void> ensure_admin_token(const EnvLookup& env);
 
   GatewayConfig config_;
   Registry* registry_ = nullptr;
@@ -52,7 +53,7 @@ class Gateway {
   std::shared_ptr<keys::KeyPool> pool_;
   std::shared_ptr<PublishedCredentials> credentials_;
   std::shared_ptr<const SettingsSchema> schema_;
-  Published<Settings> settings_;
+  std::shared_ptr<Published<Settings>> settings_;
   server::ServerContext server_context_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<server::Server>> servers_;

@@ -10,7 +10,7 @@ namespace gemgate {
 void ExchangeRef::post(std::function<void(Exchange&)> fn) const {
   if (!worker_) return;
   worker_->post([anchor = anchor_, fn = std::move(fn)] {
-    if (anchor->exchange) fn(*anchor->exchange);
+    if (anchor->exchange && !anchor->exchange->finished()) fn(*anchor->exchange);
   });
 }
 
@@ -137,6 +137,8 @@ void Exchange::respond(http::Response response) {
   }
   // On the response path: replace the response; the path goes on upwards from here.
   response_ = std::move(response);
+  // A hook that replied has done its part: its Stop must not park the exchange.
+  if (in_hook_) resume_requested_ = true;
   if (!in_hook_ && parked_) {
     parked_ = false;
     run_response_head_path(cursor_);
@@ -179,6 +181,16 @@ void Exchange::run_response_head_path(size_t below) {
       do_replay();
       return;
     }
+    if (rerun_requested_) {
+      rerun_requested_ = false;
+      run_slots_.clear();
+      if (replay_point_ != SIZE_MAX && replay_point_ > i) {  // it lies below: re-created anyway
+        replay_request_.reset();
+        replay_point_ = SIZE_MAX;
+      }
+      restart_below(i);
+      return;
+    }
     if (status == Status::Stop && !resume_requested_) {
       parked_ = true;
       return;
@@ -207,19 +219,30 @@ bool Exchange::replay() {
   return true;
 }
 
+bool Exchange::rerun_below() {
+  if (committed_ || phase_ != Phase::kResponseHead || !in_hook_) return false;
+  rerun_requested_ = true;
+  return true;
+}
+
 void Exchange::do_replay() {
-  retire_filters_from(replay_point_ + 1);
   request_ = *replay_request_;
+  restart_below(replay_point_);
+}
+
+void Exchange::restart_below(size_t index) {
+  retire_filters_from(index + 1);
   response_ = http::Response{};
   stream_failure_.reset();
+  early_chunks_.clear();  // stream data of a failed attempt must never reach the client
   flow_control_ = nullptr;
-  make_filters_from(replay_point_ + 1);
-  // Park at the replay point and run the new attempt on a later turn, once the stack of the
-  // failed attempt (often a transport callback) has unwound.
+  make_filters_from(index + 1);
+  // Park at `index` and run the filters below on a later turn, once the stack of the previous
+  // attempt (often a transport callback) has unwound.
   phase_ = Phase::kRequest;
-  cursor_ = replay_point_;
+  cursor_ = index;
   parked_ = true;
-  worker_.next_tick([anchor = anchor_, point = replay_point_] {
+  worker_.next_tick([anchor = anchor_, point = index] {
     Exchange* x = anchor->exchange;
     if (!x || x->phase_ != Phase::kRequest || !x->parked_ || x->cursor_ != point) return;
     x->parked_ = false;

@@ -43,8 +43,8 @@ class Downstream {
 // exchange still exists when the code gets there.
 class ExchangeRef {
  public:
-  // Runs fn(exchange) on the exchange's worker loop, or drops it if the exchange is gone.
-  // Thread-safe.
+  // Runs fn(exchange) on the exchange's worker loop, or drops it if the exchange is gone or has
+  // finished meanwhile (e.g. the client left). Thread-safe.
   void post(std::function<void(Exchange&)> fn) const;
 
  private:
@@ -89,6 +89,11 @@ class Exchange {
   T& slot();
   template <class T>
   const T* find_slot() const;
+  // Typed state of one run of the request path: it survives replays (a retry of the same
+  // upstream call) but starts afresh when a filter above starts a new sub-request with
+  // rerun_below() (e.g. the next batch of a multi-call request).
+  template <class T>
+  T& run_slot();
 
   // Continues the path parked at the filter that returned Stop. May be called from inside that
   // filter's hook (the path continues when the hook returns) or later from a callback.
@@ -106,6 +111,11 @@ class Exchange {
   // the filters below it are retired (on_done) and re-created, the request is restored and the
   // request path runs again below it on a later loop turn. Returns false when not possible.
   bool replay();
+  // From on_response_head, before the commit point: the calling filter takes the response it
+  // got and sends a new request (which it has put in request()) through the filters below it,
+  // re-created fresh, on a later loop turn; its on_response_head sees the new answer. For
+  // requests that need several upstream calls in sequence. Returns false when not possible.
+  bool rerun_below();
   // True once the response head went to the client.
   bool committed() const { return committed_; }
   // When a streamed response failed after the commit point: why. Set during the last
@@ -145,6 +155,7 @@ class Exchange {
   void start_response_path(size_t producer);
   void run_response_head_path(size_t below);
   void do_replay();
+  void restart_below(size_t index);
   void commit();
   void run_data_path(std::string& chunk, bool last);
   void finish();
@@ -162,6 +173,7 @@ class Exchange {
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<std::unique_ptr<Filter>> retired_;  // replaced by a replay; freed with the exchange
   std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> slots_;
+  std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> run_slots_;
 
   Phase phase_ = Phase::kRequest;
   size_t cursor_ = 0;          // filter whose hook runs or is parked
@@ -170,6 +182,7 @@ class Exchange {
   bool in_hook_ = false;       // a filter hook is on the stack
   bool resume_requested_ = false;
   bool replay_requested_ = false;
+  bool rerun_requested_ = false;
   bool head_delivered_ = false;
   bool committed_ = false;
   std::optional<http::Response> pending_reply_;
@@ -190,6 +203,17 @@ T& Exchange::slot() {
   auto owned = std::make_unique<SlotOf<T>>();
   T& ref = owned->value;
   slots_.emplace_back(std::type_index(typeid(T)), std::move(owned));
+  return ref;
+}
+
+template <class T>
+T& Exchange::run_slot() {
+  for (auto& [type, ptr] : run_slots_) {
+    if (type == std::type_index(typeid(T))) return static_cast<SlotOf<T>*>(ptr.get())->value;
+  }
+  auto owned = std::make_unique<SlotOf<T>>();
+  T& ref = owned->value;
+  run_slots_.emplace_back(std::type_index(typeid(T)), std::move(owned));
   return ref;
 }
 

@@ -76,6 +76,7 @@ class Settings {
   bool is_overridden(std::string_view name) const;
 
   const SettingsSchema* schema() const { return schema_.get(); }
+  const std::shared_ptr<const SettingsSchema>& shared_schema() const { return schema_; }
   const std::unordered_map<std::string, SettingValue>& overrides() const { return overrides_; }
 
  private:

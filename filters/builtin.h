@@ -6,7 +6,8 @@
 
 namespace gemgate {
 
-// Registers log, auth, retry, keys, upstream and healthz (and declares their settings).
+// Registers log, auth, retry, keys, upstream, healthz, models and openai (and declares their
+// settings and error formats).
 Result<void> register_builtin_filters(Registry& registry);
 
 }  // namespace gemgate

@@ -137,9 +137,46 @@ RequestParser::State RequestParser::fail(int status, std::string message) {
   return State::kError;
 }
 
+bool RequestParser::scan_head(const char* data, size_t size) {
+  for (size_t i = 0; i < size && !scan_done_; ++i) {
+    char c = data[i];
+    char prev = scan_prev_;
+    scan_prev_ = c;
+    if (prev == '\r' && c != '\n') {
+      fail(400, "malformed HTTP request: CR not followed by LF");
+      return false;
+    }
+    if (c == '\r') continue;
+    if (c == '\n') {
+      if (prev != '\r') {
+        fail(400, "malformed HTTP request: line ended by a bare LF");
+        return false;
+      }
+      if (scan_line_len_ == 0 && scan_lines_ > 0) scan_done_ = true;  // the empty line
+      if (scan_line_len_ > 0) ++scan_lines_;
+      scan_line_len_ = 0;
+      continue;
+    }
+    if (scan_line_len_ == 0 && scan_lines_ > 0) {
+      // First byte of a header line: a continuation (obs-fold) or a field without a name.
+      if (c == ' ' || c == '\t') {
+        fail(400, "malformed HTTP request: folded or indented header line");
+        return false;
+      }
+      if (c == ':') {
+        fail(400, "malformed HTTP request: header field without a name");
+        return false;
+      }
+    }
+    ++scan_line_len_;
+  }
+  return true;
+}
+
 RequestParser::State RequestParser::feed(const char* data, size_t size, size_t* consumed) {
   *consumed = 0;
   if (error_status_ != 0) return State::kError;
+  if (!scan_head(data, size)) return State::kError;
   llhttp_errno_t err = llhttp_execute(&impl_->parser, data, size);
   if (err == HPE_OK) {
     *consumed = size;
@@ -231,6 +268,10 @@ http::Request RequestParser::take_request() {
   head_done_ = false;
   complete_ = false;
   wants_continue_ = false;
+  scan_prev_ = 0;
+  scan_line_len_ = 0;
+  scan_lines_ = 0;
+  scan_done_ = false;
   llhttp_resume(&impl_->parser);
   return out;
 }

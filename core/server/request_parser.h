@@ -52,6 +52,10 @@ class RequestParser {
   friend struct Impl;
 
   State fail(int status, std::string message);
+  // Checks the line structure of the request head in `data` (up to its end), which llhttp 8.1
+  // does not fully check even in strict mode: bare LF, obs-fold and empty field names. Returns
+  // false (after fail()) when the head is malformed.
+  bool scan_head(const char* data, size_t size);
   // Checks and completes the request head once all fields are in (llhttp parser passed opaque).
   bool finish_head(void* llhttp_parser);
 
@@ -69,6 +73,11 @@ class RequestParser {
   bool keep_alive_ = true;
   bool wants_continue_ = false;
   bool in_value_ = false;
+  // scan_head() state, reset per request.
+  char scan_prev_ = 0;
+  size_t scan_line_len_ = 0;
+  size_t scan_lines_ = 0;
+  bool scan_done_ = false;
   int error_status_ = 0;
   std::string error_message_;
 };

@@ -110,18 +110,4 @@ Outcome classify_transport_failure(std::string_view failure, std::string_view me
   return make(OutcomeKind::kTransient, 0, std::string(message.empty() ? kind : message), kind);
 }
 
-std::string model_from_path(std::string_view path) {
-  // .../models/<model>[:method] or .../tunedModels/<model>[:method]
-  size_t pos = path.find("/models/");
-  size_t skip = 8;
-  if (pos == std::string_view::npos) {
-    pos = path.find("/tunedModels/");
-    skip = 13;
-  }
-  if (pos == std::string_view::npos) return "";
-  std::string_view rest = path.substr(pos + skip);
-  size_t end = rest.find_first_of(":/");
-  return std::string(rest.substr(0, end));
-}
-
 }  // namespace gemgate::keys

@@ -35,8 +35,4 @@ Outcome classify_transport_failure(std::string_view failure, std::string_view me
 // Parses a protobuf Duration string such as "37s" or "1.5s" into milliseconds; -1 if malformed.
 int64_t parse_duration_ms(std::string_view text);
 
-// Returns the model a Gemini request path names ("/v1beta/models/gemini-2.5-flash:generateContent"
-// → "gemini-2.5-flash"), or "" when the path names none (e.g. the models list).
-std::string model_from_path(std::string_view path);
-
 }  // namespace gemgate::keys

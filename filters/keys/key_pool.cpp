@@ -11,6 +11,17 @@ int64_t now_unix_ms() {
       .count();
 }
 
+std::string key_format_problem(std::string_view secret) {
+  if (secret.size() < 20) return "too short to be an API key";
+  if (secret.size() > 256) return "too long to be an API key";
+  for (char c : secret) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.';
+    if (!ok) return "contains a character API keys never have";
+  }
+  return "";
+}
+
 namespace {
 
 constexpr int64_t kStrikeMemoryMs = 24 * 3600 * 1000LL;  // repeats within a day grow cooldowns

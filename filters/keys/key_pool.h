@@ -38,6 +38,7 @@ struct KeyHealth {
   int64_t last_used_ms = 0;
   std::string last_error;
   int64_t last_checked_ms = 0;
+  int64_t created_ms = 0;    // when the key was added (informational)
 };
 
 // How outcomes change health; taken from the live settings at each request.
@@ -125,5 +126,10 @@ class KeyPool {
 
 // Milliseconds since the Unix epoch.
 int64_t now_unix_ms();
+
+// Returns why `secret` cannot be a Gemini API key, or "" when it can: 20 to 256 characters of
+// letters, digits, '-', '_' and '.' (Google keys are "AIza" + 35 such characters). Catches words
+// pasted along with keys ("key", "and", a label) before they reach the pool.
+std::string key_format_problem(std::string_view secret);
 
 }  // namespace gemgate::keys

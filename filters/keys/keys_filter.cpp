@@ -5,12 +5,13 @@
 
 #include "core/exchange.h"
 #include "core/log.h"
+#include "filters/common/gemini_paths.h"
 
 namespace gemgate::keys {
 
 namespace {
 
-// Survives replays: which keys this request tried, and the last failed answer.
+// Survives replays (run slot): which keys this upstream call tried, and the last failed answer.
 struct KeysAttempts {
   std::vector<int64_t> tried;
   std::optional<http::Response> last_failure;
@@ -24,8 +25,8 @@ class KeysFilter final : public Filter {
       : pool_(std::move(pool)), sink_(std::move(sink)) {}
 
   Status on_request(Exchange& x) override {
-    KeysAttempts& attempts = x.slot<KeysAttempts>();
-    model_ = model_from_path(x.request().path);
+    KeysAttempts& attempts = x.run_slot<KeysAttempts>();
+    model_ = gemini::model_from_path(x.request().path);
     if (!model_.empty()) x.info().model = model_;
     int64_t now = now_unix_ms();
     KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now);
@@ -80,7 +81,7 @@ class KeysFilter final : public Filter {
         break;  // transient: the upstream's own answer (or the transport error) stands
     }
     x.response().retriable = true;
-    x.slot<KeysAttempts>().last_failure = x.response();
+    x.run_slot<KeysAttempts>().last_failure = x.response();
     return Status::Continue;
   }
 

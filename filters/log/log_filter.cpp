@@ -12,6 +12,7 @@ class LogFilter final : public Filter {
  public:
   LogFilter(bool access_log, std::shared_ptr<LogSink> sink)
       : access_log_(access_log), sink_(std::move(sink)) {}
+  // sink_ is null when the chain asked not to store rows (store: false).
 
   void on_done(const Exchange& x) override {
     const StreamInfo& info = x.info();
@@ -51,10 +52,14 @@ Result<void> register_log_filter(Registry& registry) {
   type.summary = "writes the access line and the stored request-log row";
   type.create = [](const ConfigNode& config, FilterContext& ctx,
                    ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"access_log"}, errors);
+    config::expect_keys(config, {"access_log", "store"}, errors);
     bool access_log = true;
-    if (config.is_map()) config::read_bool(config, "access_log", &access_log, errors);
-    auto sink = ctx.services.get<LogSink>();
+    bool store = true;
+    if (config.is_map()) {
+      config::read_bool(config, "access_log", &access_log, errors);
+      config::read_bool(config, "store", &store, errors);
+    }
+    auto sink = store ? ctx.services.get<LogSink>() : nullptr;
     return FilterFactory([access_log, sink] { return std::make_unique<LogFilter>(access_log, sink); });
   };
   return registry.add_filter(std::move(type));

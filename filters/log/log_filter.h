@@ -2,7 +2,9 @@
 // to the log (method, path, status, latency, attempts, key id — never a secret) and hands the
 // finished request to the LogSink, which stores a request-log row with the token usage.
 //
-// Config:   access_log: true    # write the access line (the stored row is always written)
+// Config:
+//   access_log: true    # write the access line to the log
+//   store: true         # store a request-log row (admin traffic sets this false: not API usage)
 #pragma once
 
 #include "core/registry.h"

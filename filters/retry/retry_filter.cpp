@@ -18,7 +18,7 @@ class RetryFilter final : public Filter {
   }
 
   Status on_response_head(Exchange& x) override {
-    RetryState& state = x.slot<RetryState>();
+    RetryState& state = x.run_slot<RetryState>();
     ++state.attempts;
     int64_t max_attempts = x.settings().get_int("max_retries");
     if (x.response().retriable && state.attempts < max_attempts && x.replay()) {

@@ -1,0 +1,410 @@
+#include "admin/admin_filter.h"
+
+#include <rapidjson/error/en.h>
+
+#include "admin/api.h"
+#include "admin/web_assets.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/worker.h"
+
+namespace gemgate::admin {
+
+namespace {
+
+constexpr size_t kMaxBody = 1024 * 1024;
+constexpr uint64_t kFailedLoginDelayMs = 1000;
+constexpr std::string_view kApiPrefix = "/admin/api/";
+constexpr std::string_view kAssetPrefix = "/admin/assets/";
+constexpr const char* kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+bool is_mutating(const std::string& method) {
+  return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE";
+}
+
+// The value of cookie `name` in a Cookie header, or "".
+std::string cookie_value(const http::Request& req, std::string_view name) {
+  const std::string* header = req.headers.get("cookie");
+  if (!header) return "";
+  std::string_view rest(*header);
+  while (!rest.empty()) {
+    size_t semi = rest.find(';');
+    std::string_view pair = rest.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return "";
+}
+
+// CSRF: a browser's state-changing call must be same-origin JSON.
+std::string csrf_problem(const http::Request& req) {
+  std::string_view type = req.headers.get_or("content-type", "");
+  if (type.size() < 16 || !http::iequals(type.substr(0, 16), "application/json")) {
+    return "state-changing admin calls must send Content-Type: application/json";
+  }
+  if (const std::string* site = req.headers.get("sec-fetch-site")) {
+    if (*site != "same-origin" && *site != "none") return "cross-site request refused";
+  }
+  if (const std::string* origin = req.headers.get("origin")) {
+    std::string host(req.headers.get_or("host", ""));
+    if (*origin != "http://" + host && *origin != "https://" + host) return "cross-origin request refused";
+  }
+  return "";
+}
+
+std::string client_address(const Exchange& x) {
+  const std::string& peer = x.info().client_addr;
+  size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+class AdminFilter final : public Filter {
+ public:
+  explicit AdminFilter(std::shared_ptr<AdminServices> services) : s_(std::move(services)) {}
+
+  Status on_request(Exchange& x) override {
+    const http::Request& req = x.request();
+    const std::string& path = req.path;
+    if (req.body.size() > kMaxBody) {
+      send_error(x, 413, "admin request bodies are limited to 1 MiB");
+      return Status::Stop;
+    }
+    if (path == "/admin/login" || path == "/admin/login/") {
+      serve_asset(x, "login.html");
+      return Status::Stop;
+    }
+    if (starts_with(path, kAssetPrefix)) {
+      serve_asset(x, path.substr(kAssetPrefix.size()));
+      return Status::Stop;
+    }
+    if (path == "/admin/api/login") {
+      login(x);
+      return Status::Stop;
+    }
+    authenticate(x);
+    return Status::Stop;
+  }
+
+ private:
+  // ---- authentication ----
+  void authenticate(Exchange& x) {
+    const http::Request& req = x.request();
+    if (const std::string* auth = req.headers.get("authorization")) {
+      if (token_matches(x, bearer_of(*auth))) {
+        authorized(x, "bearer", 0);
+      } else {
+        send_error(x, 401, "invalid admin token");
+      }
+      return;
+    }
+    std::string session = cookie_value(req, kSessionCookie);
+    if (session.empty()) {
+      unauthenticated(x);
+      return;
+    }
+    std::string hash = crypto::sha256_hex(session);
+    ExchangeRef ref = x.ref();
+    bool queued = s_->storage->submit([ref, hash, this](storage::Store& store) {
+      auto found = store.find_session(hash, now_ms());
+      int64_t expires = (found.ok() && *found) ? (*found)->expires_at : 0;
+      // `this` is only used on the loop, through ref, while the exchange (and so this filter) lives.
+      ref.post([expires, this](Exchange& x) {
+        if (expires > 0) authorized(x, "cookie", expires);
+        else unauthenticated(x);
+      });
+    });
+    if (!queued) send_error(x, 503, "storage is shutting down");
+  }
+
+  static std::string bearer_of(std::string_view value) {
+    if (value.size() < 7 || !http::iequals(value.substr(0, 7), "bearer ")) return "";
+    return std::string(value.substr(7));
+  }
+
+  bool token_matches(const Exchange& x, const std::string& presented) const {
+    const std::string& stored = x.settings().get_string("admin_token");
+    if (stored.empty() || presented.empty()) return false;
+    return crypto::constant_time_equals(crypto::sha256_hex(presented), stored);
+  }
+
+  void unauthenticated(Exchange& x) {
+    const std::string& path = x.request().path;
+    if ((path == "/admin" || path == "/admin/") && !starts_with(path, kApiPrefix)) {
+      http::Response& r = x.response();
+      r.status = 302;
+      r.headers.set("location", "/admin/login");
+      r.headers.set("cache-control", "no-store");
+      x.deliver_head();
+      return;
+    }
+    send_error(x, 401, "sign in first: send the admin token as 'Authorization: Bearer <token>' or log in");
+  }
+
+  void authorized(Exchange& x, const std::string& via, int64_t expires) {
+    const http::Request& req = x.request();
+    if (via == "cookie" && is_mutating(req.method)) {
+      if (std::string why = csrf_problem(req); !why.empty()) {
+        send_error(x, 403, why);
+        return;
+      }
+    }
+    const std::string& path = req.path;
+    if (path == "/admin" || path == "/admin/") {
+      if (req.method != "GET" && req.method != "HEAD") return send_error(x, 405, "use GET");
+      serve_asset(x, "index.html");
+      return;
+    }
+    if (!starts_with(path, kApiPrefix)) {
+      send_error(x, 404, "no such admin page");
+      return;
+    }
+    call_ = std::make_unique<ApiCall>(ApiCall{x, *s_, {}, rapidjson::Document(), via, expires});
+    std::string_view rest = std::string_view(path).substr(kApiPrefix.size());
+    while (!rest.empty()) {
+      size_t slash = rest.find('/');
+      if (slash != 0) call_->segments.emplace_back(rest.substr(0, slash));
+      if (slash == std::string_view::npos) break;
+      rest.remove_prefix(slash + 1);
+    }
+    if (!parse_body(x, *call_)) return;
+    dispatch(*call_);
+  }
+
+  static bool parse_body(Exchange& x, ApiCall& call) {
+    const std::string& body = x.request().body;
+    call.body.SetObject();
+    if (body.empty()) return true;
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError()) {
+      send_error(x, 400, std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                             " at offset " + std::to_string(doc.GetErrorOffset()));
+      return false;
+    }
+    if (!doc.IsObject()) {
+      send_error(x, 400, "body must be a JSON object");
+      return false;
+    }
+    call.body = std::move(doc);
+    return true;
+  }
+
+  // ---- routing ----
+  void dispatch(ApiCall& call) {
+    const std::string& m = call.x.request().method;
+    const auto& seg = call.segments;
+    auto method_is = [&](const char* want) {
+      if (m == want) return true;
+      send_error(call.x, 405, std::string("use ") + want);
+      return false;
+    };
+    if (seg.empty()) return send_error(call.x, 404, "no such admin API call");
+    const std::string& what = seg[0];
+    if (what == "session" && seg.size() == 1) {
+      if (!method_is("GET")) return;
+      JsonOut out;
+      out.begin_object().field("authenticated", true).field("via", call.via);
+      if (call.session_expires_at) out.field("expires_at", call.session_expires_at);
+      out.end_object();
+      return send_reply(call.x, Reply::json(out.take()));
+    }
+    if (what == "logout" && seg.size() == 1) {
+      if (!method_is("POST")) return;
+      return logout(call);
+    }
+    if (what == "keys") {
+      if (seg.size() == 1) {
+        if (m == "GET") return handle_keys_list(call);
+        if (m == "POST") return handle_keys_add(call);
+        return send_error(call.x, 405, "use GET or POST");
+      }
+      if (seg.size() == 2 && seg[1] == "bulk") {
+        if (!method_is("POST")) return;
+        return handle_keys_bulk(call);
+      }
+      auto id = parse_id(seg[1]);
+      if (!id) return send_error(call.x, 404, "no key with id '" + seg[1] + "'");
+      if (seg.size() == 2) {
+        if (!method_is("DELETE")) return;
+        return handle_key_delete(call, *id);
+      }
+      if (seg.size() == 3) {
+        if (!method_is("POST")) return;
+        return handle_key_action(call, *id, seg[2]);
+      }
+    }
+    if (what == "tokens") {
+      if (seg.size() == 1) {
+        if (m == "GET") return handle_tokens_list(call);
+        if (m == "POST") return handle_tokens_create(call);
+        return send_error(call.x, 405, "use GET or POST");
+      }
+      auto id = parse_id(seg[1]);
+      if (seg.size() == 2 && id) {
+        if (!method_is("DELETE")) return;
+        return handle_token_delete(call, *id);
+      }
+    }
+    if (what == "settings" && seg.size() == 1) {
+      if (m == "GET") return handle_settings_get(call);
+      if (m == "PATCH") return handle_settings_patch(call);
+      return send_error(call.x, 405, "use GET or PATCH");
+    }
+    if (what == "logs" && seg.size() == 1) {
+      if (m == "GET") return handle_logs_get(call);
+      if (m == "DELETE") return handle_logs_delete(call);
+      return send_error(call.x, 405, "use GET or DELETE");
+    }
+    if (what == "stats" && seg.size() == 1) {
+      if (!method_is("GET")) return;
+      return handle_stats(call);
+    }
+    send_error(call.x, 404, "no such admin API call");
+  }
+
+  // ---- session ----
+  void login(Exchange& x) {
+    const http::Request& req = x.request();
+    if (req.method != "POST") return send_error(x, 405, "use POST");
+    if (std::string why = csrf_problem(req); !why.empty()) return send_error(x, 403, why);
+    std::string client = client_address(x);
+    int64_t now = now_ms();
+    if (int64_t wait = s_->throttle.wait_ms(client, now); wait > 0) {
+      Reply r = Reply::error(429, "too many failed logins; try again later");
+      r.headers.set("retry-after", std::to_string((wait + 999) / 1000));
+      return send_reply(x, std::move(r));
+    }
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    auto token = (!doc.HasParseError() && doc.IsObject()) ? doc.FindMember("token") : rapidjson::Value::MemberIterator();
+    if (doc.HasParseError() || !doc.IsObject() || token == doc.MemberEnd() || !token->value.IsString()) {
+      return send_error(x, 400, "send {\"token\": \"<admin token>\"}", "token");
+    }
+    std::string presented(token->value.GetString(), token->value.GetStringLength());
+    if (!token_matches(x, presented)) {
+      s_->throttle.failed(client, now);
+      // Never log the value tried; slow every failure down.
+      log::warn("admin: failed login from " + client);
+      delay_ = std::make_unique<Timer>(x.worker().loop());
+      delay_->start(kFailedLoginDelayMs, [&x] { send_error(x, 401, "wrong admin token", "token"); });
+      return;
+    }
+    s_->throttle.succeeded(client);
+    int64_t ttl_ms = x.settings().get_int("admin_session_ttl_s") * 1000;
+    std::string session = crypto::random_token("", 32);
+    storage::AdminSession row{crypto::sha256_hex(session), now, now + ttl_ms};
+    ExchangeRef ref = x.ref();
+    bool queued = s_->storage->submit([ref, row, session, ttl_ms](storage::Store& store) {
+      auto created = store.create_session(row);
+      if (!created.ok()) {
+        ref.post([](Exchange& x) { send_error(x, 503, "could not store the session"); });
+        return;
+      }
+      ref.post([row, session, ttl_ms](Exchange& x) {
+        Reply r = Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
+        r.headers.add("set-cookie", std::string(kSessionCookie) + "=" + session +
+                                        "; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=" +
+                                        std::to_string(ttl_ms / 1000));
+        log::info("admin: login from " + client_address(x));
+        send_reply(x, std::move(r));
+      });
+    });
+    if (!queued) send_error(x, 503, "storage is shutting down");
+  }
+
+  void logout(ApiCall& call) {
+    std::string session = cookie_value(call.x.request(), kSessionCookie);
+    std::string hash = session.empty() ? "" : crypto::sha256_hex(session);
+    run_storage_job(call, [hash](storage::Store& store) {
+      if (!hash.empty()) store.delete_session(hash);
+      Reply r = Reply::json("{\"ok\":true}");
+      r.headers.add("set-cookie", std::string(kSessionCookie) +
+                                      "=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0");
+      return r;
+    });
+  }
+
+  // ---- static files ----
+  static void serve_asset(Exchange& x, std::string_view name) {
+    const std::string& method = x.request().method;
+    if (method != "GET" && method != "HEAD") return send_error(x, 405, "use GET");
+    const WebAsset* asset = find_web_asset(name);
+    if (!asset) return send_error(x, 404, "no such file");
+    http::Response& r = x.response();
+    r.status = 200;
+    r.headers.set("content-type", std::string(content_type_for(name)));
+    r.headers.set("cache-control", "no-cache");
+    r.headers.set("content-security-policy", kCsp);
+    r.headers.set("x-content-type-options", "nosniff");
+    r.headers.set("x-frame-options", "DENY");
+    r.headers.set("referrer-policy", "no-referrer");
+    r.body.assign(asset->content.data(), asset->content.size());
+    x.deliver_head();
+  }
+
+  std::shared_ptr<AdminServices> s_;
+  std::unique_ptr<ApiCall> call_;
+  std::unique_ptr<Timer> delay_;
+};
+
+std::string check_admin_token(const rapidjson::Value& v) {
+  std::string_view s(v.GetString(), v.GetStringLength());
+  if (s.size() < 16) return "must be at least 16 characters long";
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return "may only hold printable ASCII characters without spaces";
+    }
+  }
+  return "";
+}
+
+std::string render_admin_error(const http::LocalError& e) {
+  JsonOut out;
+  out.begin_object().key("error").begin_object().field("message", e.message);
+  if (!e.param.empty()) out.field("field", e.param);
+  out.end_object().end_object();
+  return out.take();
+}
+
+}  // namespace
+
+Result<void> register_admin_filter(Registry& registry) {
+  SettingsSchema& schema = registry.settings_schema();
+  const SettingSpec specs[] = {
+      {"admin_token", SettingType::kSecret,
+       "The admin token (write-only; stored as a hash). Changing it ends every admin session.", "\"\"", 0, 0,
+       [](const rapidjson::Value& v) -> std::string {
+         return v.GetStringLength() == 0 ? "" : check_admin_token(v);
+       }},
+      {"admin_session_ttl_s", SettingType::kInt, "How long an admin browser session lasts.", "43200", 300,
+       30 * 86400, {}},
+  };
+  for (const SettingSpec& spec : specs) {
+    if (auto r = schema.declare(spec); !r.ok()) return r;
+  }
+  if (auto r = registry.add_error_format("admin", &render_admin_error); !r.ok()) return r;
+  FilterType type;
+  type.name = "admin";
+  type.summary = "the admin API and web page under /admin (terminal)";
+  type.terminal = true;
+  type.create = [](const ConfigNode& config, FilterContext& ctx,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {}, errors);
+    auto services = ctx.services.get<AdminServices>();
+    if (!services) {
+      errors.add(config.mark(), "the admin filter needs the admin services (internal wiring error)");
+      return std::nullopt;
+    }
+    return FilterFactory([services] { return std::make_unique<AdminFilter>(services); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::admin

@@ -1,0 +1,51 @@
+// AdminServices: what the admin API works with — storage, the live key pool, the published
+// client credentials and settings — put into Services by the composition root. Also the login
+// throttle, shared by every worker.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/credentials.h"
+#include "core/settings.h"
+#include "core/snapshot.h"
+#include "filters/keys/key_pool.h"
+#include "storage/storage_thread.h"
+
+namespace gemgate::admin {
+
+// Failed admin logins per client address: at most `max_failures` in `window_ms`, then 429.
+class LoginThrottle {
+ public:
+  static constexpr int kMaxFailures = 10;
+  static constexpr int64_t kWindowMs = 60'000;
+
+  // Returns 0 when `client` may try now, else milliseconds until it may. Thread-safe.
+  int64_t wait_ms(const std::string& client, int64_t now_ms);
+  // Records a failed attempt. Thread-safe.
+  void failed(const std::string& client, int64_t now_ms);
+  // Forgets the client's failures after a successful login. Thread-safe.
+  void succeeded(const std::string& client);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<int64_t>> failures_;
+};
+
+struct AdminServices {
+  storage::StorageThread* storage = nullptr;
+  std::shared_ptr<keys::KeyPool> pool;
+  std::shared_ptr<PublishedCredentials> credentials;
+  std::shared_ptr<Published<Settings>> settings;
+  std::string upstream_base_url;
+  LoginThrottle throttle;
+};
+
+// Rebuilds the published credential set from the stored tokens. Storage thread (inside a job).
+Result<void> republish_credentials(storage::Store& store, PublishedCredentials& credentials);
+
+}  // namespace gemgate::admin

@@ -1,0 +1,103 @@
+#include "admin/api.h"
+
+#include <chrono>
+
+#include "core/chain.h"
+
+namespace gemgate::admin {
+
+Reply Reply::error(int status, std::string message, std::string field) {
+  JsonOut out;
+  out.begin_object().key("error").begin_object().field("message", message);
+  if (!field.empty()) out.field("field", field);
+  out.end_object().end_object();
+  Reply r;
+  r.status = status;
+  r.body = out.take();
+  r.error_field = std::move(field);
+  return r;
+}
+
+void send_reply(Exchange& x, Reply reply) {
+  http::Response& r = x.response();
+  r.status = reply.status;
+  r.headers = std::move(reply.headers);
+  r.headers.set("content-type", "application/json; charset=utf-8");
+  r.headers.set("cache-control", "no-store");
+  r.body = std::move(reply.body);
+  x.deliver_head();
+}
+
+void send_error(Exchange& x, int status, std::string message, std::string field) {
+  send_reply(x, Reply::error(status, std::move(message), std::move(field)));
+}
+
+void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job) {
+  ExchangeRef ref = call.x.ref();
+  bool queued = call.s.storage->submit([ref, job = std::move(job)](storage::Store& store) {
+    Reply reply = job(store);
+    ref.post([reply = std::move(reply)](Exchange& x) mutable { send_reply(x, std::move(reply)); });
+  });
+  if (!queued) send_error(call.x, 503, "storage is shutting down");
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string mask_secret(std::string_view secret) {
+  if (secret.size() < 12) return "…";
+  return std::string(secret.substr(0, 4)) + "…" + std::string(secret.substr(secret.size() - 4));
+}
+
+std::string key_status(const keys::PoolKey& key, int64_t now) {
+  if (key.disabled()) return "disabled";
+  for (const auto& c : key.health().cooldowns) {
+    if (c.until_ms > now) return "cooling";
+  }
+  return "active";
+}
+
+void write_key(JsonOut& out, const keys::PoolKey& key, int64_t now,
+               const storage::UsageTotals* usage) {
+  keys::KeyHealth h = key.health();
+  std::string status = h.disabled ? "disabled" : "active";
+  if (!h.disabled) {
+    for (const auto& c : h.cooldowns) {
+      if (c.until_ms > now) status = "cooling";
+    }
+  }
+  out.begin_object()
+      .field("id", key.id())
+      .field("masked", mask_secret(key.secret()))
+      .field("status", status)
+      .field("reason", h.reason)
+      .field("failures", h.failures);
+  out.key("cooldowns").begin_array();
+  for (const auto& c : h.cooldowns) {
+    if (c.until_ms <= now) continue;
+    out.begin_object().field("model", c.model).field("until", c.until_ms).end_object();
+  }
+  out.end_array()
+      .field("last_used_at", h.last_used_ms)
+      .field("last_error", h.last_error)
+      .field("last_checked_at", h.last_checked_ms)
+      .field("created_at", h.created_ms)
+      .field("calls_24h", usage ? usage->requests : 0)
+      .field("tokens_24h", usage ? usage->total_tokens : 0)
+      .end_object();
+}
+
+std::optional<int64_t> parse_id(const std::string& segment) {
+  if (segment.empty() || segment.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : segment) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+}  // namespace gemgate::admin

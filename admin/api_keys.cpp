@@ -1,0 +1,361 @@
+// Admin API: the key pool — list with paging/search/status, add, delete, verify, reset, enable,
+// disable, and bulk actions. Live health comes from the in-memory pool; usage from storage.
+#include <algorithm>
+#include <unordered_map>
+
+#include "admin/api.h"
+#include "admin/health_check.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/text.h"
+
+namespace gemgate::admin {
+
+namespace {
+
+constexpr int64_t kDayMs = 86'400'000;
+
+// Usage of `ids` over the last 24 hours, by id.
+std::unordered_map<int64_t, storage::UsageTotals> usage_24h(storage::Store& store,
+                                                            const std::vector<int64_t>& ids,
+                                                            int64_t now) {
+  std::unordered_map<int64_t, storage::UsageTotals> out;
+  if (ids.empty()) return out;
+  auto usage = store.key_usage(ids, now - kDayMs, now + 1);
+  if (usage.ok()) {
+    for (const auto& u : *usage) out[u.key_id] = u.usage;
+  }
+  return out;
+}
+
+std::string key_json(keys::KeyPool& pool, storage::Store& store, int64_t id) {
+  auto key = pool.find(id);
+  if (!key) return "null";
+  int64_t now = now_ms();
+  auto usage = usage_24h(store, {id}, now);
+  JsonOut out;
+  write_key(out, *key, now, usage.count(id) ? &usage[id] : nullptr);
+  return out.take();
+}
+
+// Reads a query parameter as an integer within [lo, hi], or `fallback`.
+int64_t int_param(const http::Request& req, std::string_view name, int64_t fallback, int64_t lo,
+                  int64_t hi) {
+  auto v = req.query_param(name);
+  if (!v || v->empty() || v->size() > 18) return fallback;
+  int64_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return fallback;
+    n = n * 10 + (c - '0');
+  }
+  return std::clamp(n, lo, hi);
+}
+
+// Collects the ids of a bulk call: a list of ids, or "all".
+std::optional<std::vector<int64_t>> bulk_ids(const rapidjson::Value& body, keys::KeyPool& pool,
+                                             std::string* error) {
+  auto it = body.FindMember("ids");
+  if (it == body.MemberEnd()) {
+    *error = "'ids' is required: a list of key ids or \"all\"";
+    return std::nullopt;
+  }
+  std::vector<int64_t> ids;
+  if (it->value.IsString() && std::string_view(it->value.GetString()) == "all") {
+    for (const auto& k : *pool.keys()) ids.push_back(k->id());
+    return ids;
+  }
+  if (!it->value.IsArray()) {
+    *error = "'ids' must be a list of key ids or \"all\"";
+    return std::nullopt;
+  }
+  for (const auto& v : it->value.GetArray()) {
+    if (!v.IsInt64() || v.GetInt64() < 0) {
+      *error = "'ids' must contain key ids (whole numbers)";
+      return std::nullopt;
+    }
+    ids.push_back(v.GetInt64());
+  }
+  if (ids.size() > 100'000) {
+    *error = "too many ids in one call";
+    return std::nullopt;
+  }
+  return ids;
+}
+
+void write_results(JsonOut& out, const std::string& action,
+                   const std::vector<std::pair<int64_t, std::string>>& results) {
+  int64_t ok = 0;
+  out.begin_object().field("action", action).key("results").begin_array();
+  for (const auto& [id, reason] : results) {
+    out.begin_object().field("id", id).field("ok", reason.empty());
+    if (!reason.empty()) out.field("reason", reason);
+    out.end_object();
+    ok += reason.empty() ? 1 : 0;
+  }
+  out.end_array()
+      .field("succeeded", ok)
+      .field("failed", static_cast<int64_t>(results.size()) - ok)
+      .end_object();
+}
+
+// Applies reset/enable/disable/delete to `ids` in storage, then to the live pool.
+std::vector<std::pair<int64_t, std::string>> apply_action(storage::Store& store, keys::KeyPool& pool,
+                                                          const std::string& action,
+                                                          const std::vector<int64_t>& ids) {
+  std::vector<std::pair<int64_t, std::string>> results;
+  for (int64_t id : ids) {
+    auto key = pool.find(id);
+    if (!key) {
+      results.emplace_back(id, "no such key");
+      continue;
+    }
+    Result<int64_t> r = int64_t{0};
+    if (action == "reset") r = store.reset_key_health({id});
+    else if (action == "enable") r = store.set_keys_disabled({id}, false, "");
+    else if (action == "disable") r = store.set_keys_disabled({id}, true, "disabled by admin");
+    else if (action == "delete") r = store.delete_keys({id});
+    if (!r.ok()) {
+      results.emplace_back(id, "storage: " + r.error().message);
+      continue;
+    }
+    if (action == "reset") pool.reset(id);
+    else if (action == "enable") pool.enable(id);
+    else if (action == "disable") pool.disable(id, "disabled by admin");
+    else if (action == "delete") {
+      log::forget_secret(key->secret());
+      pool.remove_key(id);
+    }
+    results.emplace_back(id, "");
+  }
+  return results;
+}
+
+}  // namespace
+
+void handle_keys_list(ApiCall& call) {
+  const http::Request& req = call.x.request();
+  std::string status = req.query_param("status").value_or("all");
+  if (status != "all" && status != "active" && status != "cooling" && status != "disabled") {
+    send_error(call.x, 400, "status must be active, cooling, disabled or all", "status");
+    return;
+  }
+  std::string q = req.query_param("q").value_or("");
+  int64_t page = int_param(req, "page", 1, 1, 1'000'000);
+  int64_t per_page = int_param(req, "per_page", 50, 1, 500);
+  int64_t now = now_ms();
+  auto list = call.s.pool->keys();
+  std::vector<std::shared_ptr<keys::PoolKey>> matching;
+  int64_t counts[4] = {0, 0, 0, 0};  // all, active, cooling, disabled
+  for (const auto& key : *list) {
+    std::string st = key_status(*key, now);
+    ++counts[0];
+    ++counts[st == "active" ? 1 : st == "cooling" ? 2 : 3];
+    if (status != "all" && st != status) continue;
+    if (!q.empty() && key->secret().find(q) == std::string::npos && std::to_string(key->id()) != q) {
+      continue;
+    }
+    matching.push_back(key);
+  }
+  std::sort(matching.begin(), matching.end(),
+            [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  size_t first = static_cast<size_t>((page - 1) * per_page);
+  std::vector<std::shared_ptr<keys::PoolKey>> page_keys;
+  for (size_t i = first; i < matching.size() && page_keys.size() < static_cast<size_t>(per_page); ++i) {
+    page_keys.push_back(matching[i]);
+  }
+  int64_t total = static_cast<int64_t>(matching.size());
+  run_storage_job(call, [page_keys, total, page, per_page, now, c = std::vector<int64_t>(counts, counts + 4)](
+                            storage::Store& store) {
+    std::vector<int64_t> ids;
+    for (const auto& k : page_keys) ids.push_back(k->id());
+    auto usage = usage_24h(store, ids, now);
+    JsonOut out;
+    out.begin_object().key("items").begin_array();
+    for (const auto& k : page_keys) {
+      auto it = usage.find(k->id());
+      write_key(out, *k, now, it == usage.end() ? nullptr : &it->second);
+    }
+    out.end_array().field("total", total).field("page", page).field("per_page", per_page);
+    out.key("counts")
+        .begin_object()
+        .field("all", c[0])
+        .field("active", c[1])
+        .field("cooling", c[2])
+        .field("disabled", c[3])
+        .end_object()
+        .end_object();
+    return Reply::json(out.take());
+  });
+}
+
+void handle_keys_add(ApiCall& call) {
+  std::vector<std::string> secrets;
+  const rapidjson::Value& body = call.body;
+  if (auto it = body.FindMember("keys"); it != body.MemberEnd()) {
+    if (!it->value.IsArray()) return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
+    for (const auto& v : it->value.GetArray()) {
+      if (!v.IsString()) return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
+      secrets.emplace_back(v.GetString(), v.GetStringLength());
+    }
+  } else if (auto t = body.FindMember("text"); t != body.MemberEnd()) {
+    if (!t->value.IsString()) return send_error(call.x, 400, "'text' must be a string", "text");
+    secrets = text::split_list(std::string_view(t->value.GetString(), t->value.GetStringLength()));
+  } else {
+    return send_error(call.x, 400, "send {\"keys\":[...]} or {\"text\":\"...\"}", "keys");
+  }
+  if (secrets.empty()) return send_error(call.x, 400, "no keys given", "keys");
+  if (secrets.size() > 50'000) return send_error(call.x, 400, "too many keys in one call", "keys");
+  for (const std::string& s : secrets) log::register_secret(s);
+  auto pool = call.s.pool;
+  auto credentials = call.s.credentials;
+  run_storage_job(call, [secrets, pool, credentials](storage::Store& store) {
+    int64_t now = now_ms();
+    // A client token must never work as a pool key and the other way round.
+    auto creds = credentials->load();
+    std::vector<std::string> accepted;
+    std::vector<size_t> origin;  // accepted[i] came from secrets[origin[i]]
+    std::vector<storage::RejectedKey> rejected;
+    for (size_t i = 0; i < secrets.size(); ++i) {
+      if (std::string why = keys::key_format_problem(secrets[i]); !why.empty()) {
+        rejected.push_back({i, why});
+      } else if (creds->find(crypto::sha256_hex(secrets[i]))) {
+        rejected.push_back({i, "equals a client token"});
+      } else {
+        accepted.push_back(secrets[i]);
+        origin.push_back(i);
+      }
+    }
+    auto added = store.add_keys(accepted, now);
+    if (!added.ok()) return Reply::error(503, "storage: " + added.error().message);
+    for (auto r : added->rejected) rejected.push_back({origin[r.index], r.reason});
+    if (!added->added_ids.empty()) {
+      auto stored = store.load_keys();
+      if (!stored.ok()) return Reply::error(503, "storage: " + stored.error().message);
+      for (int64_t id : added->added_ids) {
+        for (const auto& k : *stored) {
+          if (k.id != id) continue;
+          keys::KeyHealth h;
+          h.id = id;
+          h.created_ms = k.created_at;
+          pool->add_key(k.secret, h);
+        }
+      }
+    }
+    std::sort(rejected.begin(), rejected.end(),
+              [](const auto& a, const auto& b) { return a.index < b.index; });
+    JsonOut out;
+    out.begin_object()
+        .field("added", added->added_ids.size())
+        .field("duplicates", added->duplicates)
+        .field("rejected", rejected.size())
+        .key("added_ids")
+        .begin_array();
+    for (int64_t id : added->added_ids) out.num(id);
+    out.end_array().key("rejected_items").begin_array();
+    for (const auto& r : rejected) out.begin_object().field("index", r.index).field("reason", r.reason).end_object();
+    out.end_array().end_object();
+    if (!added->added_ids.empty()) {
+      log::info("admin: added " + std::to_string(added->added_ids.size()) + " key(s)");
+    }
+    return Reply::json(out.take(), added->added_ids.empty() ? 200 : 201);
+  });
+}
+
+void handle_key_delete(ApiCall& call, int64_t id) {
+  auto pool = call.s.pool;
+  if (!pool->find(id)) return send_error(call.x, 404, "no key with id " + std::to_string(id));
+  run_storage_job(call, [pool, id](storage::Store& store) {
+    auto results = apply_action(store, *pool, "delete", {id});
+    if (!results.front().second.empty()) return Reply::error(404, results.front().second);
+    log::info("admin: deleted key " + std::to_string(id));
+    return Reply::json("{\"deleted\":true}");
+  });
+}
+
+void handle_key_action(ApiCall& call, int64_t id, const std::string& action) {
+  auto pool = call.s.pool;
+  if (!pool->find(id)) return send_error(call.x, 404, "no key with id " + std::to_string(id));
+  if (action == "verify") {
+    auto settings = call.s.settings->load();
+    HealthCheckOptions options = health_check_options(*settings, call.s.upstream_base_url);
+    options.ids = {id};
+    storage::StorageThread* storage = call.s.storage;
+    run_health_check(call.x.worker(), pool, options,
+                     [ref = call.x.ref(), storage, pool, id](HealthCheckResult result) {
+                       std::string reason = result.still_failing.empty() ? "" : result.still_failing.front().reason;
+                       bool queued = storage->submit([ref, pool, id, reason](storage::Store& store) {
+                         JsonOut out;
+                         out.begin_object().field("id", id).field("ok", reason.empty());
+                         if (!reason.empty()) out.field("reason", reason);
+                         out.key("key").raw(key_json(*pool, store, id)).end_object();
+                         ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
+                       });
+                       if (!queued) ref.post([](Exchange& x) { send_error(x, 503, "storage is shutting down"); });
+                     });
+    return;
+  }
+  if (action != "reset" && action != "enable" && action != "disable") {
+    return send_error(call.x, 404, "unknown key action '" + action + "'");
+  }
+  run_storage_job(call, [pool, id, action](storage::Store& store) {
+    auto results = apply_action(store, *pool, action, {id});
+    if (!results.front().second.empty()) return Reply::error(404, results.front().second);
+    log::info("admin: " + action + " key " + std::to_string(id));
+    return Reply::json(key_json(*pool, store, id));
+  });
+}
+
+void handle_keys_bulk(ApiCall& call) {
+  const rapidjson::Value& body = call.body;
+  auto a = body.FindMember("action");
+  if (a == body.MemberEnd() || !a->value.IsString()) {
+    return send_error(call.x, 400, "'action' must be verify, reset, enable, disable or delete", "action");
+  }
+  std::string action = a->value.GetString();
+  if (action != "verify" && action != "reset" && action != "enable" && action != "disable" &&
+      action != "delete") {
+    return send_error(call.x, 400, "'action' must be verify, reset, enable, disable or delete", "action");
+  }
+  std::string why;
+  auto ids = bulk_ids(body, *call.s.pool, &why);
+  if (!ids) return send_error(call.x, 400, why, "ids");
+  auto pool = call.s.pool;
+  if (action == "verify") {
+    auto settings = call.s.settings->load();
+    HealthCheckOptions options = health_check_options(*settings, call.s.upstream_base_url);
+    std::vector<std::pair<int64_t, std::string>> unknown;
+    for (int64_t id : *ids) {
+      if (pool->find(id)) options.ids.push_back(id);
+      else unknown.emplace_back(id, "no such key");
+    }
+    if (options.ids.empty()) {
+      JsonOut out;
+      write_results(out, action, unknown);
+      return send_reply(call.x, Reply::json(out.take()));
+    }
+    run_health_check(call.x.worker(), pool, options,
+                     [ref = call.x.ref(), checked = options.ids, unknown](HealthCheckResult r) {
+                       std::vector<std::pair<int64_t, std::string>> results = unknown;
+                       for (int64_t id : checked) {
+                         std::string reason;
+                         for (const auto& f : r.still_failing) {
+                           if (f.id == id) reason = f.reason.empty() ? "failed" : f.reason;
+                         }
+                         results.emplace_back(id, reason);
+                       }
+                       JsonOut out;
+                       write_results(out, "verify", results);
+                       ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
+                     });
+    return;
+  }
+  run_storage_job(call, [pool, action, ids = std::move(*ids)](storage::Store& store) {
+    auto results = apply_action(store, *pool, action, ids);
+    JsonOut out;
+    write_results(out, action, results);
+    log::info("admin: bulk " + action + " on " + std::to_string(ids.size()) + " key(s)");
+    return Reply::json(out.take());
+  });
+}
+
+}  // namespace gemgate::admin

@@ -1,0 +1,39 @@
+# Installs what gemgate needs from Debian's archive, only when something is missing, so repeated
+# runs cost a dpkg query. Sourced by conf/run.sh and tests/run.sh; call `gemgate_deps build` or
+# `gemgate_deps test`. Runs as root (or through sudo when available).
+
+gemgate_missing() {
+  missing=""
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing="$missing $pkg"
+    fi
+  done
+  echo "$missing"
+}
+
+gemgate_deps() {
+  pkgs="cmake g++ make pkg-config libuv1-dev node-llhttp libcurl4-openssl-dev rapidjson-dev \
+libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
+  if [ "${1:-build}" = "test" ]; then
+    pkgs="$pkgs sqlite3 ca-certificates chromium"
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+  fi
+  missing=$(gemgate_missing $pkgs)
+  [ -z "$missing" ] && return 0
+  echo "gemgate: installing$missing" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo_cmd="sudo"
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# Configures (once) and builds the Release tree in ./build.
+gemgate_build() {
+  if [ ! -f build/CMakeCache.txt ]; then
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build build -j"$(nproc)" "$@"
+}

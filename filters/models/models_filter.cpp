@@ -1,0 +1,161 @@
+#include "filters/models/models_filter.h"
+
+#include <rapidjson/document.h>
+
+#include <cctype>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "core/exchange.h"
+#include "filters/common/gemini_paths.h"
+
+namespace gemgate::models {
+
+namespace {
+
+bool is_hidden(const Settings& settings, std::string_view model) {
+  const rapidjson::Value* hidden = settings.get_json("hidden_models");
+  if (!hidden || !hidden->IsArray()) return false;
+  for (const auto& v : hidden->GetArray()) {
+    if (v.IsString() && model == std::string_view(v.GetString(), v.GetStringLength())) return true;
+  }
+  return false;
+}
+
+std::string alias_target(const Settings& settings, std::string_view model) {
+  const rapidjson::Value* aliases = settings.get_json("model_aliases");
+  if (!aliases || !aliases->IsObject()) return "";
+  for (const auto& m : aliases->GetObject()) {
+    if (model == std::string_view(m.name.GetString(), m.name.GetStringLength()) && m.value.IsString()) {
+      return m.value.GetString();
+    }
+  }
+  return "";
+}
+
+bool has_rules(const Settings& s) {
+  const rapidjson::Value* a = s.get_json("model_aliases");
+  const rapidjson::Value* h = s.get_json("hidden_models");
+  return (a && a->IsObject() && a->MemberCount() > 0) || (h && h->IsArray() && h->Size() > 0);
+}
+
+class ModelsFilter final : public Filter {
+ public:
+  Status on_request(Exchange& x) override {
+    const Settings& settings = x.settings();
+    if (!has_rules(settings)) return Status::Continue;
+    http::Request& req = x.request();
+    listing_ = req.method == "GET" && gemini::is_models_list(req.path);
+    std::string model = gemini::model_from_path(req.path);
+    if (model.empty()) return Status::Continue;
+    std::string target = alias_target(settings, model);
+    if (!target.empty()) {
+      req.path = gemini::replace_model_in_path(req.path, target);
+      model = target;
+    }
+    if (is_hidden(settings, model) || is_hidden(settings, gemini::model_from_path(x.info().path))) {
+      x.reply_local(404, "NOT_FOUND", "model " + gemini::model_from_path(x.info().path) + " is not available");
+      return Status::Stop;
+    }
+    return Status::Continue;
+  }
+
+  Status on_response_head(Exchange& x) override {
+    http::Response& r = x.response();
+    if (!listing_ || r.local_error || r.status != 200) return Status::Continue;
+    rewrite_list(x.settings(), r.body);
+    return Status::Continue;
+  }
+
+ private:
+  // Drops hidden models from a models list and adds each alias as a copy of its target.
+  static void rewrite_list(const Settings& settings, std::string& body) {
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError() || !doc.IsObject()) return;
+    auto models = doc.FindMember("models");
+    if (models == doc.MemberEnd() || !models->value.IsArray()) return;
+    rapidjson::Value kept(rapidjson::kArrayType);
+    auto& alloc = doc.GetAllocator();
+    const rapidjson::Value* aliases = settings.get_json("model_aliases");
+    for (auto& m : models->value.GetArray()) {
+      auto name = m.IsObject() ? m.FindMember("name") : rapidjson::Value::MemberIterator();
+      std::string id = (m.IsObject() && name != m.MemberEnd() && name->value.IsString())
+                           ? gemini::model_from_path(std::string("/") + name->value.GetString())
+                           : "";
+      if (!id.empty() && is_hidden(settings, id)) continue;
+      if (aliases && aliases->IsObject() && !id.empty()) {
+        for (const auto& a : aliases->GetObject()) {
+          if (!a.value.IsString() || id != a.value.GetString()) continue;
+          rapidjson::Value copy(m, alloc);
+          std::string alias_name = std::string("models/") + a.name.GetString();
+          copy["name"].SetString(alias_name.c_str(), static_cast<rapidjson::SizeType>(alias_name.size()), alloc);
+          kept.PushBack(copy, alloc);
+        }
+      }
+      kept.PushBack(rapidjson::Value(m, alloc), alloc);
+    }
+    models->value = kept;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    doc.Accept(w);
+    body.assign(buf.GetString(), buf.GetSize());
+  }
+
+  bool listing_ = false;
+};
+
+bool valid_model_name(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string check_aliases(const rapidjson::Value& v) {
+  if (!v.IsObject()) return "must be an object of alias names to model names";
+  for (const auto& m : v.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (!valid_model_name(name)) return "alias '" + std::string(name) + "' is not a valid model name";
+    if (!m.value.IsString() || !valid_model_name(m.value.GetString())) {
+      return "the target of '" + std::string(name) + "' must be a model name";
+    }
+  }
+  return "";
+}
+
+std::string check_hidden(const rapidjson::Value& v) {
+  if (!v.IsArray()) return "must be a list of model names";
+  for (const auto& m : v.GetArray()) {
+    if (!m.IsString() || !valid_model_name(m.GetString())) return "must be a list of model names";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<void> register_models_filter(Registry& registry) {
+  SettingsSchema& schema = registry.settings_schema();
+  const SettingSpec specs[] = {
+      {"model_aliases", SettingType::kJson,
+       "Model aliases: {\"alias\": \"gemini-model\"}. Requests for an alias go to its model.", "{}", 0, 0,
+       &check_aliases},
+      {"hidden_models", SettingType::kJson,
+       "Models left out of model lists and refused with 404: [\"model\", ...].", "[]", 0, 0, &check_hidden},
+  };
+  for (const SettingSpec& spec : specs) {
+    if (auto r = schema.declare(spec); !r.ok()) return r;
+  }
+  FilterType type;
+  type.name = "models";
+  type.summary = "applies model aliases and hidden models";
+  type.create = [](const ConfigNode& config, FilterContext&,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
+    config::expect_keys(config, {}, errors);
+    return FilterFactory([] { return std::make_unique<ModelsFilter>(); });
+  };
+  return registry.add_filter(std::move(type));
+}
+
+}  // namespace gemgate::models

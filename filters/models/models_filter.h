@@ -1,0 +1,15 @@
+// The `models` filter: the operator's view of which models exist. Two live settings:
+//   model_aliases: {"my-fast": "gemini-2.5-flash"}   requests for an alias go to its target, and
+//                                                     the alias is listed like the target;
+//   hidden_models: ["gemini-1.5-pro"]                 left out of model lists, and refused (404).
+// Place it above `retry` (and below `openai`, so it sees Gemini paths either way).
+#pragma once
+
+#include "core/registry.h"
+
+namespace gemgate::models {
+
+// Registers the `models` filter and declares model_aliases and hidden_models.
+Result<void> register_models_filter(Registry& registry);
+
+}  // namespace gemgate::models

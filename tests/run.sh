@@ -1,0 +1,13 @@
+#!/bin/sh
+# Runs every test: installs what is missing (Debian packages, the pinned npm packages), builds
+# gemgate and its tests (Release, in ./build) and runs them all with CTest. Exits non-zero when
+# any test fails. Extra arguments go to ctest, e.g. `sh tests/run.sh -L unit`.
+set -eu
+cd "$(dirname "$0")/.."
+. conf/deps.sh
+gemgate_deps test
+gemgate_build
+if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
+  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+fi
+ctest --test-dir build --output-on-failure --timeout 600 -j2 "$@"
