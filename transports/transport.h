@@ -12,22 +12,27 @@
 
 namespace gemgate::transport {
 
-// Deadlines for one transfer, in milliseconds; 0 disables that deadline.
+// Deadlines for one transfer, in milliseconds; 0 disables that deadline (for connect_ms, 0 means
+// libcurl's own default of 300 s: a connect attempt is never unbounded).
 struct Timeouts {
-  int64_t connect_ms = 10'000;       // TCP + TLS connect
-  int64_t first_byte_ms = 300'000;   // from start until the response head has arrived
-  int64_t idle_ms = 120'000;         // longest gap between two body chunks
-  int64_t total_ms = 0;              // whole transfer (use for non-streaming calls)
+  int64_t connect_ms = 10'000;      // DNS + TCP + TLS connect
+  int64_t first_byte_ms = 300'000;  // from start until the response head has arrived
+  int64_t idle_ms = 120'000;        // longest gap after the head or between two body chunks; not
+                                    // counted while the consumer has paused the transfer
+  int64_t total_ms = 0;             // whole transfer, paused time included (non-streaming calls)
 };
 
 struct UpstreamRequest {
   std::string method = "POST";
-  std::string url;                          // absolute http(s) URL
-  http::HeaderMap headers;                  // sent as given; no hop-by-hop fields
+  std::string url;          // absolute http(s) URL
+  http::HeaderMap headers;  // sent as given; no hop-by-hop fields. The framing fields the
+                            // transport owns (content-length, transfer-encoding, expect,
+                            // accept-encoding) are dropped; CR, LF or NUL fail the transfer
   std::shared_ptr<const std::string> body;  // may be null (no body); kept alive by the transfer
   Timeouts timeouts;
-  std::string proxy;                        // upstream proxy URL, "" for a direct connection
-  size_t max_header_bytes = 64 * 1024;      // response head larger than this fails the transfer
+  std::string proxy;                    // upstream proxy URL, "" for a direct connection
+  size_t max_header_bytes = 64 * 1024;  // response head larger than this fails the transfer
+                                        // (kProtocol); 0 leaves only libcurl's own caps
 };
 
 enum class FailureKind {
@@ -38,15 +43,36 @@ enum class FailureKind {
   kInternal,       // a local failure (out of memory, curl setup)
 };
 
+// Returns a short stable name for logs and metrics: "connect", "timeout", "reset", "protocol",
+// "internal".
+inline const char* failure_kind_name(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kConnectFailed:
+      return "connect";
+    case FailureKind::kTimeout:
+      return "timeout";
+    case FailureKind::kReset:
+      return "reset";
+    case FailureKind::kProtocol:
+      return "protocol";
+    case FailureKind::kInternal:
+      break;
+  }
+  return "internal";
+}
+
 struct Failure {
   FailureKind kind = FailureKind::kInternal;
-  std::string message;            // human readable, never contains request headers
+  std::string message;            // human readable; names the upstream host only: never request
+                                  // headers, the URL path or its query (it may carry a key)
   bool response_started = false;  // true when on_upstream_head had been called
 };
 
 // Receives one transfer's events, on the loop thread, in this order: at most one head, then any
-// number of data chunks, then exactly one done. The handler may destroy the Transfer from inside
-// any of these calls; nothing is called after that.
+// number of data chunks, then exactly one done (unless the Transfer is destroyed first). None is
+// ever called from inside Transport::start(). The handler may destroy the Transfer from inside
+// any of these calls; nothing is called after that. From inside them it may also start, pause,
+// resume or destroy other transfers of the same transport.
 class UpstreamHandler {
  public:
   virtual ~UpstreamHandler() = default;
@@ -59,14 +85,18 @@ class UpstreamHandler {
 };
 
 // One transfer in flight. Destroying it cancels the transfer at once (the upstream connection is
-// closed if the response was not complete) and no handler method is called afterwards.
+// closed if the response was not complete) and no handler method is called afterwards. Destroying
+// it after on_upstream_done is fine and does nothing more. Loop thread only.
 class Transfer {
  public:
   virtual ~Transfer() = default;
   // Stops delivering body data until resume(); the transport stops reading from the socket, so
-  // a slow client slows the upstream instead of filling memory.
+  // a slow client slows the upstream instead of filling memory. Idempotent. Called from inside
+  // on_upstream_data, the chunk being delivered counts as consumed and the next one waits. The
+  // head is still delivered when pause() comes before it, and on_upstream_done may arrive while
+  // paused (a failure, the total deadline, or the end of a body that had been fully consumed).
   virtual void pause() = 0;
-  // Resumes delivery after pause(). Data may be delivered before resume() returns.
+  // Resumes delivery after pause(); idempotent. Data may be delivered before resume() returns.
   virtual void resume() = 0;
 };
 
@@ -74,7 +104,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // Starts `request`; events go to `handler`, which must outlive the returned Transfer. Never
-  // fails synchronously: setup errors arrive as on_upstream_done with a Failure.
+  // fails synchronously: setup errors arrive as on_upstream_done with a Failure, on a later
+  // loop turn. Loop thread only; may be called from inside another transfer's handler.
   virtual std::unique_ptr<Transfer> start(UpstreamRequest request, UpstreamHandler& handler) = 0;
 };
 

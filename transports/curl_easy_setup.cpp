@@ -1,0 +1,178 @@
+// MultiCore, part 2: starting a transfer. Checks the request (nothing that could smuggle bytes
+// into the request head reaches libcurl), takes an easy handle from the pool and sets every
+// option gemgate relies on; the reasons are next to each option.
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "transports/curl_failure.h"
+#include "transports/curl_multi_core.h"
+
+namespace gemgate::transport::detail {
+
+namespace {
+
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+// Field values may hold any visible byte, spaces and tabs; CR, LF and NUL would let a value
+// smuggle extra header lines into the request.
+bool is_field_value(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool is_http_url(std::string_view url) {
+  auto starts = [&](std::string_view p) {
+    return url.size() > p.size() && http::iequals(url.substr(0, p.size()), p);
+  };
+  if (!starts("http://") && !starts("https://")) return false;
+  return std::none_of(url.begin(), url.end(),
+                      [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+}
+
+// Fields libcurl must own: it frames the body itself, never sends Expect (see below) and
+// decodes the content codings it advertises.
+bool is_transport_owned(std::string_view name) {
+  return http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding") ||
+         http::iequals(name, "expect") || http::iequals(name, "accept-encoding");
+}
+
+const char kEmptyBody[] = "";
+
+}  // namespace
+
+// ---- start -----------------------------------------------------------------------------------
+
+Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job** owner_slot,
+                      Failure* why) {
+  std::string host = host_of_url(request.url);
+  auto refuse = [&](std::string message) -> Job* {
+    *why = Failure{FailureKind::kInternal, std::move(message), false};
+    return nullptr;
+  };
+  if (closed()) return refuse("transport closed");
+  if (!is_http_url(request.url)) return refuse("upstream URL is not an absolute http(s) URL");
+  if (!is_token(request.method)) return refuse("invalid request method");
+  for (const auto& [name, value] : request.headers.entries()) {
+    if (!is_token(name) || !is_field_value(value)) {
+      return refuse("request header field with forbidden characters for upstream " + host);
+    }
+  }
+  Job* job = take_job();
+  if (!job) return refuse("curl_easy_init failed");
+  CURLcode rc = configure(job, request);
+  if (rc != CURLE_OK) {
+    recycle(job);
+    return refuse("cannot set up the transfer to " + host + ": " + curl_easy_strerror(rc));
+  }
+  job->url = std::move(request.url);
+  job->host = std::move(host);
+  job->timeouts = request.timeouts;
+  job->head.reset(request.max_header_bytes);
+  job->handler = &handler;
+  job->owner_slot = owner_slot;
+  job->start_ms = job->last_activity_ms = uv_now(loop_);
+  live_.insert(job);
+  arm_deadline(job);
+  if (in_curl_ > 0) {
+    // libcurl refuses curl_multi_add_handle from inside its callbacks.
+    job->state = Job::State::kPendingAdd;
+    queue(job);
+    return job;
+  }
+  CURLMcode mrc = curl_multi_add_handle(multi_, job->easy);
+  if (mrc != CURLM_OK) {
+    recycle(job);
+    return refuse(std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(mrc));
+  }
+  job->state = Job::State::kRunning;
+  ++counters_.started;
+  return job;
+}
+
+CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
+  CURL* e = job->easy;
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
+  };
+  job->errbuf[0] = '\0';
+  job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
+  set(CURLOPT_PRIVATE, static_cast<void*>(job));
+  set(CURLOPT_URL, r.url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  set(CURLOPT_ERRORBUFFER, job->errbuf);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_ACCEPT_ENCODING, "");  // advertise what libcurl can decode, and decode it
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // No CURLOPT_PIPEWAIT: on an HTTP/1.1 upstream it parks a new transfer until an earlier one on
+  // the same host *finishes*, so one long (or paused) stream would stall every other request.
+  // Without it a burst may open a few extra HTTP/2 connections; later transfers multiplex.
+  set(CURLOPT_FOLLOWLOCATION, 0L);
+  // "" disables proxies, including http_proxy/https_proxy from the environment; an explicit
+  // NOPROXY keeps no_proxy from the environment out of the decision too.
+  set(CURLOPT_PROXY, r.proxy.c_str());
+  set(CURLOPT_NOPROXY, "");
+  set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);  // the proxy's CONNECT reply is not the response
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
+  set(CURLOPT_TCP_KEEPALIVE, 1L);  // long streams cross NATs and load balancers
+  set(CURLOPT_TCP_KEEPIDLE, 60L);
+  set(CURLOPT_TCP_KEEPINTVL, 30L);
+  set(CURLOPT_HEADERFUNCTION, &MultiCore::on_header);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(job));
+  set(CURLOPT_WRITEFUNCTION, &MultiCore::on_write);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(job));
+#if LIBCURL_VERSION_NUM >= 0x075700
+  // Without it, removing a transfer that is still resolving joins the resolver thread and
+  // blocks the whole worker loop until getaddrinfo() gives up.
+  set(CURLOPT_QUICK_EXIT, 1L);
+#endif
+
+  const std::string& m = r.method;
+  if (r.body) {
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body->size()));
+    set(CURLOPT_POSTFIELDS, r.body->data());
+    if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
+  } else if (m == "GET") {
+    set(CURLOPT_HTTPGET, 1L);
+  } else if (m == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (m == "POST") {
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+    set(CURLOPT_POSTFIELDS, kEmptyBody);
+  } else {
+    set(CURLOPT_CUSTOMREQUEST, m.c_str());
+  }
+  if (rc != CURLE_OK) return rc;
+
+  curl_slist* list = nullptr;
+  auto append = [&](const std::string& line) {
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (!next) rc = CURLE_OUT_OF_MEMORY;
+    if (next) list = next;
+  };
+  for (const auto& [name, value] : r.headers.entries()) {
+    if (is_transport_owned(name)) continue;
+    append(value.empty() ? name + ";" : name + ": " + value);  // "name;" sends an empty value
+  }
+  // No Expect: 100-continue: it costs a round trip and a server that ignores it makes libcurl
+  // wait a second before sending the body anyway.
+  append("Expect:");
+  // libcurl would label a POSTFIELDS body as a form; an unlabelled body stays unlabelled.
+  if ((r.body || m == "POST") && !r.headers.has("content-type")) append("Content-Type:");
+  job->headers = list;
+  set(CURLOPT_HTTPHEADER, list);
+  return rc;
+}
+
+}  // namespace gemgate::transport::detail

@@ -1,0 +1,37 @@
+// Turns a libcurl result into the transport's Failure (kind + message). The kind feeds the retry
+// and key-health decisions upstream, so the mapping is deliberate; the message names the host and
+// never the URL path, query (it may carry an API key) or any request header.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "transports/transport.h"
+
+namespace gemgate::transport::detail {
+
+struct CurlFailureInput {
+  CURLcode code = CURLE_OK;
+  bool head_delivered = false;     // on_upstream_head had been called
+  std::string_view host;           // "host[:port]", from host_of_url()
+  std::string_view url;            // the request URL, only to keep its path/query out of messages
+  std::string_view curl_detail;    // libcurl's CURLOPT_ERRORBUFFER text, may be empty
+  long proxy_connect_code = 0;     // CURLINFO_HTTP_CONNECTCODE: the proxy's answer to CONNECT
+  int64_t connect_timeout_ms = 0;  // for the message of a connect timeout
+};
+
+// Maps a failed transfer (code != CURLE_OK) to a Failure.
+Failure map_curl_failure(const CurlFailureInput& in);
+
+// Returns "host[:port]" of an absolute URL, without scheme, userinfo, path, query or fragment;
+// "upstream" when none can be found.
+std::string host_of_url(std::string_view url);
+
+// Returns libcurl's error text when it is safe to show (it does not repeat the URL's path or
+// query and looks like plain prose), else curl_easy_strerror(code). At most 200 characters.
+std::string safe_curl_detail(CURLcode code, std::string_view detail, std::string_view url);
+
+}  // namespace gemgate::transport::detail

@@ -1,0 +1,341 @@
+// MultiCore, part 1: libcurl multi ⇄ libuv loop integration (socket and timer callbacks, the
+// deferred-work flush, the job pool and close). Starting a transfer is in curl_easy_setup.cpp,
+// the rest of its life in curl_job.cpp.
+#include "transports/curl_multi_core.h"
+
+#include <algorithm>
+#include <cassert>
+#include <string>
+
+#include "core/log.h"
+
+namespace gemgate::transport::detail {
+
+namespace {
+// Jobs kept for reuse: an easy handle costs a few allocations and its receive buffer; a small
+// pool covers the steady state without holding memory after a burst.
+constexpr size_t kMaxFreeJobs = 32;
+}  // namespace
+
+MultiCore::MultiCore(uv_loop_t* loop, const Options& options) : loop_(loop), options_(options) {}
+
+MultiCore::~MultiCore() {
+  assert(closed_ && in_curl_ == 0 && !flushing_);
+}
+
+Result<void> MultiCore::init() {
+  multi_ = curl_multi_init();
+  if (!multi_) return Error::internal("curl_multi_init failed");
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &MultiCore::on_curl_socket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &MultiCore::on_curl_timer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  if (options_.max_host_connections > 0)
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_host_connections);
+  if (options_.max_total_connections > 0)
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_total_connections);
+  if (options_.max_cached_connections > 0)
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_cached_connections);
+
+  curl_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, curl_timer_);
+  curl_timer_->data = this;
+  kick_ = new uv_idle_t;
+  uv_idle_init(loop_, kick_);
+  kick_->data = this;
+  return {};
+}
+
+// ---- libcurl → libuv -------------------------------------------------------------------------
+
+int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, void* socketp) {
+  auto* self = static_cast<MultiCore*>(userp);
+  auto* ctx = static_cast<PollCtx*>(socketp);
+  if (what == CURL_POLL_REMOVE) {
+    // libcurl says this before it closes the socket, so the fd is still ours to unwatch.
+    if (!ctx) {
+      auto it = self->polls_.find(fd);
+      if (it != self->polls_.end()) ctx = it->second;
+    }
+    if (ctx) self->close_poll(ctx);
+    return 0;
+  }
+  if (!ctx) {
+    auto it = self->polls_.find(fd);
+    if (it != self->polls_.end()) {
+      ctx = it->second;
+    } else {
+      ctx = new PollCtx;
+      ctx->fd = fd;
+      ctx->core = self;
+      int rc = uv_poll_init_socket(self->loop_, &ctx->poll, fd);
+      if (rc != 0) {
+        log::error(std::string("transport: cannot watch an upstream socket: ") + uv_strerror(rc));
+        delete ctx;
+        return -1;  // libcurl fails the transfers using this socket
+      }
+      ctx->poll.data = ctx;
+      self->polls_.emplace(fd, ctx);
+    }
+    curl_multi_assign(self->multi_, fd, ctx);
+  }
+  int events = 0;
+  if (what & CURL_POLL_IN) events |= UV_READABLE;
+  if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  int rc = uv_poll_start(&ctx->poll, events, &MultiCore::on_poll);
+  if (rc != 0) {
+    log::error(std::string("transport: uv_poll_start failed: ") + uv_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+void MultiCore::close_poll(PollCtx* ctx) {
+  auto it = polls_.find(ctx->fd);
+  if (it != polls_.end() && it->second == ctx) polls_.erase(it);
+  ctx->core = nullptr;
+  uv_poll_stop(&ctx->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&ctx->poll),
+           [](uv_handle_t* h) { delete static_cast<PollCtx*>(h->data); });
+}
+
+int MultiCore::on_curl_timer(CURLM*, long timeout_ms, void* userp) {
+  auto* self = static_cast<MultiCore*>(userp);
+  if (timeout_ms < 0) {
+    uv_timer_stop(self->curl_timer_);
+    uv_idle_stop(self->kick_);
+    self->curl_timeout_due_ = false;
+  } else if (timeout_ms == 0) {
+    // libcurl must not be called from inside this callback: run it on the next loop turn.
+    uv_timer_stop(self->curl_timer_);
+    self->curl_timeout_due_ = true;
+    uv_idle_start(self->kick_, &MultiCore::on_kick);
+  } else {
+    uv_idle_stop(self->kick_);
+    self->curl_timeout_due_ = false;
+    uv_timer_start(self->curl_timer_, &MultiCore::on_curl_uv_timer,
+                   static_cast<uint64_t>(timeout_ms), 0);
+  }
+  return 0;
+}
+
+void MultiCore::on_curl_uv_timer(uv_timer_t* timer) {
+  static_cast<MultiCore*>(timer->data)->socket_action(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void MultiCore::on_kick(uv_idle_t* idle) {
+  auto* self = static_cast<MultiCore*>(idle->data);
+  uv_idle_stop(idle);
+  if (self->curl_timeout_due_) {
+    self->curl_timeout_due_ = false;
+    self->socket_action(CURL_SOCKET_TIMEOUT, 0);
+  }
+}
+
+void MultiCore::on_poll(uv_poll_t* poll, int status, int events) {
+  auto* ctx = static_cast<PollCtx*>(poll->data);
+  if (!ctx->core) return;
+  int flags = 0;
+  if (status < 0) {
+    flags = CURL_CSELECT_ERR;
+  } else {
+    if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  }
+  ctx->core->socket_action(ctx->fd, flags);
+}
+
+void MultiCore::socket_action(curl_socket_t fd, int ev_bitmask) {
+  if (!multi_) return;
+  int running = 0;
+  ++in_curl_;
+  CURLMcode rc = curl_multi_socket_action(multi_, fd, ev_bitmask, &running);
+  --in_curl_;
+  ++counters_.socket_actions;
+  if (rc != CURLM_OK) log::warn(std::string("transport: ") + curl_multi_strerror(rc));
+  flush();
+}
+
+// ---- deferred work ---------------------------------------------------------------------------
+
+void MultiCore::queue(Job* job) {
+  if (job->queued) return;
+  job->queued = true;
+  attention_.push_back(job);
+}
+
+void MultiCore::flush() {
+  // Only the outermost frame works; a nested call (from a handler reached through flush
+  // itself) leaves the new work to the loop below, which looks again before it stops.
+  if (in_curl_ > 0 || flushing_) return;
+  flushing_ = true;
+  for (;;) {
+    if (close_requested_) break;  // close() fails every live transfer alike; nothing else to do
+    if (!attention_.empty()) {
+      Job* job = attention_.front();
+      attention_.pop_front();
+      job->queued = false;
+      service(job);
+      continue;
+    }
+    if (drain_one_message()) continue;
+    break;
+  }
+  flushing_ = false;
+  if (close_requested_) close();
+}
+
+bool MultiCore::drain_one_message() {
+  if (!multi_) return false;
+  int left = 0;
+  // One message at a time: handling it may remove other handles, and libcurl drops their
+  // pending messages on removal, so a batch read up front could hold dangling handles.
+  CURLMsg* msg = curl_multi_info_read(multi_, &left);
+  if (!msg) return false;
+  if (msg->msg == CURLMSG_DONE) {
+    Job* job = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&job));
+    if (job && job->state == Job::State::kRunning) complete(job, msg->data.result);
+  }
+  return true;
+}
+
+void MultiCore::service(Job* job) {
+  switch (job->state) {
+    case Job::State::kPendingAdd:
+      if (job->cancelled) {
+        live_.erase(job);
+        job->state = Job::State::kIdle;
+        recycle(job);
+      } else {
+        add_to_multi(job);
+      }
+      break;
+    case Job::State::kRunning:
+      if (job->cancelled) {
+        remove_from_multi(job);
+        recycle(job);
+      } else {
+        sync_pause(job);
+      }
+      break;
+    case Job::State::kIdle:
+      break;
+  }
+}
+
+// ---- job pool --------------------------------------------------------------------------------
+
+Job* MultiCore::take_job() {
+  if (!free_.empty()) {
+    Job* job = free_.back();
+    free_.pop_back();
+    return job;
+  }
+  CURL* easy = curl_easy_init();
+  if (!easy) return nullptr;
+  auto* job = new Job;
+  job->core = this;
+  job->easy = easy;
+  uv_timer_init(loop_, &job->timer);
+  job->timer.data = job;
+  return job;
+}
+
+void MultiCore::recycle(Job* job) {
+  assert(job->state == Job::State::kIdle);
+  uv_timer_stop(&job->timer);
+  if (job->queued) {
+    attention_.erase(std::find(attention_.begin(), attention_.end(), job));
+    job->queued = false;
+  }
+  live_.erase(job);
+  curl_easy_reset(job->easy);  // the easy is out of the multi, so this is allowed
+  curl_slist_free_all(job->headers);
+  job->headers = nullptr;
+  job->body.reset();
+  job->handler = nullptr;
+  job->owner_slot = nullptr;
+  job->url.clear();
+  job->host.clear();
+  job->head.reset(0);
+  job->head_delivered = job->cancelled = job->want_paused = job->curl_paused = false;
+  job->local_failure.reset();
+  if (!closed_ && free_.size() < kMaxFreeJobs) {
+    free_.push_back(job);
+  } else {
+    destroy_job(job);
+  }
+}
+
+void MultiCore::destroy_job(Job* job) {
+  curl_easy_cleanup(job->easy);
+  job->easy = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&job->timer),
+           [](uv_handle_t* h) { delete static_cast<Job*>(h->data); });
+}
+
+// ---- end of life -----------------------------------------------------------------------------
+
+void MultiCore::close() {
+  if (closed_) return;
+  if (in_curl_ > 0) {
+    close_requested_ = true;  // finish once libcurl has returned (see flush)
+    return;
+  }
+  closed_ = true;
+  close_requested_ = false;
+  // Fail the live transfers one by one: a handler may cancel or start others meanwhile, so
+  // never hold on to a snapshot of the set.
+  while (!live_.empty()) {
+    Job* job = *live_.begin();
+    if (job->state == Job::State::kRunning) {
+      remove_from_multi(job);
+    } else {
+      job->state = Job::State::kIdle;
+    }
+    if (job->cancelled || !job->handler) {
+      recycle(job);
+    } else {
+      Failure failure{FailureKind::kInternal, "transport closed", job->head_delivered};
+      deliver_done(job, &failure);
+    }
+  }
+  attention_.clear();
+  for (Job* job : free_) destroy_job(job);
+  free_.clear();
+  if (multi_) {
+    curl_multi_cleanup(multi_);  // closes pooled connections
+    multi_ = nullptr;
+  }
+  // libcurl removes its sockets before closing them; anything left is closed here.
+  while (!polls_.empty()) close_poll(polls_.begin()->second);
+  auto close_and_free = [](uv_handle_t* h) {
+    if (h->type == UV_TIMER) {
+      delete reinterpret_cast<uv_timer_t*>(h);
+    } else {
+      delete reinterpret_cast<uv_idle_t*>(h);
+    }
+  };
+  if (curl_timer_) {
+    uv_timer_stop(curl_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(curl_timer_), close_and_free);
+    curl_timer_ = nullptr;
+  }
+  if (kick_) {
+    uv_idle_stop(kick_);
+    uv_close(reinterpret_cast<uv_handle_t*>(kick_), close_and_free);
+    kick_ = nullptr;
+  }
+}
+
+MultiCore::Stats MultiCore::stats() const {
+  Stats s = counters_;
+  s.active_transfers = live_.size();
+  s.open_sockets = polls_.size();
+  s.pooled_handles = free_.size();
+  return s;
+}
+
+}  // namespace gemgate::transport::detail

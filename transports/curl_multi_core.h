@@ -1,0 +1,152 @@
+// Internal to transports/: the machinery behind CurlMultiTransport. MultiCore drives one CURLM
+// from one libuv loop; a Job is one transfer (an easy handle, its deadline timer and its state).
+//
+// The rule everything here follows: libcurl must not be re-entered from its own callbacks. Our
+// header/write callbacks call the consumer's handler, and the consumer may react by destroying,
+// pausing, resuming or starting transfers. While `in_curl_` > 0 such requests are only recorded
+// (flags on the Job plus the `attention_` queue); flush() applies them as soon as the outermost
+// libcurl call has returned, then drains curl_multi_info_read. Handlers therefore see head and
+// data from inside libcurl, and done always from outside it.
+//
+// Memory: a Job and each PollCtx embed a libuv handle, so they are freed only in that handle's
+// close callback, which never touches the MultiCore. The MultiCore's own two handles are heap
+// objects for the same reason. So the MultiCore may be destroyed right after close().
+#pragma once
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/result.h"
+#include "transports/curl_multi_transport.h"
+#include "transports/response_head.h"
+#include "transports/transport.h"
+
+namespace gemgate::transport::detail {
+
+class MultiCore;
+
+struct Job {
+  enum class State {
+    kIdle,        // in the free list, or between removal from the multi and recycling
+    kPendingAdd,  // started from inside a libcurl callback; added by the next flush()
+    kRunning,     // inside the multi handle
+  };
+
+  MultiCore* core = nullptr;
+  CURL* easy = nullptr;
+  uv_timer_t timer;  // our deadlines; the Job is deleted in this timer's close callback
+  State state = State::kIdle;
+
+  UpstreamHandler* handler = nullptr;  // null once cancelled or finished
+  Job** owner_slot = nullptr;          // the TransferHandle's pointer to us; cleared at the end
+  std::shared_ptr<const std::string> body;  // POSTFIELDS points into it
+  curl_slist* headers = nullptr;
+  std::string url;   // kept only to scrub it out of libcurl's error text
+  std::string host;  // "host[:port]" for messages
+  Timeouts timeouts;
+
+  ResponseHead head;
+  bool head_delivered = false;
+  bool cancelled = false;
+  bool want_paused = false;              // what the consumer asked for
+  bool curl_paused = false;              // what libcurl currently believes
+  bool queued = false;                   // sits in MultiCore::attention_
+  std::optional<Failure> local_failure;  // why one of our callbacks aborted the transfer
+
+  uint64_t start_ms = 0;          // uv_now() at start
+  uint64_t last_activity_ms = 0;  // head or last body chunk, or resume: base of the idle deadline
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+class MultiCore {
+ public:
+  using Options = CurlMultiTransport::Options;
+  using Stats = CurlMultiTransport::Stats;
+
+  MultiCore(uv_loop_t* loop, const Options& options);
+  // Requires close() to have run (the transport calls it).
+  ~MultiCore();
+
+  // Creates the multi handle and the libuv handles. Call once, before anything else.
+  Result<void> init();
+
+  // Starts a transfer. Returns its Job, or nullptr with `*why` set when it could not start (the
+  // caller then reports `*why` asynchronously). `owner_slot` is cleared when the Job ends.
+  Job* start(UpstreamRequest&& request, UpstreamHandler& handler, Job** owner_slot, Failure* why);
+  // The owner is gone: stop at once, no more handler calls. Safe from inside any callback.
+  void cancel(Job* job);
+  // Backpressure; see Transfer::pause/resume.
+  void pause(Job* job);
+  void resume(Job* job);
+
+  void close();
+  bool closed() const { return closed_ || close_requested_; }
+  uv_loop_t* loop() const { return loop_; }
+  Stats stats() const;
+
+ private:
+  // Loop integration (curl_multi_core.cpp).
+  static int on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp);
+  static int on_curl_timer(CURLM* multi, long timeout_ms, void* userp);
+  static void on_curl_uv_timer(uv_timer_t* timer);
+  static void on_kick(uv_idle_t* idle);
+  static void on_poll(uv_poll_t* poll, int status, int events);
+  void socket_action(curl_socket_t fd, int ev_bitmask);
+  void flush();
+  bool drain_one_message();
+  void service(Job* job);
+  void queue(Job* job);
+  Job* take_job();
+  void recycle(Job* job);
+  static void destroy_job(Job* job);
+
+  // Starting (curl_easy_setup.cpp) and a Job's life (curl_job.cpp).
+  static size_t on_header(char* data, size_t size, size_t count, void* userp);
+  static size_t on_write(char* data, size_t size, size_t count, void* userp);
+  static void on_deadline(uv_timer_t* timer);
+  CURLcode configure(Job* job, const UpstreamRequest& request);
+  void deliver_head(Job* job);
+  void add_to_multi(Job* job);
+  void remove_from_multi(Job* job);
+  void sync_pause(Job* job);
+  void complete(Job* job, CURLcode result);
+  void fail(Job* job, Failure failure);
+  void deliver_done(Job* job, const Failure* failure);
+  void arm_deadline(Job* job);
+
+  struct PollCtx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    MultiCore* core;  // null once closing
+  };
+  void close_poll(PollCtx* ctx);
+
+  uv_loop_t* loop_;
+  Options options_;
+  CURLM* multi_ = nullptr;
+  uv_timer_t* curl_timer_ = nullptr;  // libcurl's single timeout
+  uv_idle_t* kick_ = nullptr;         // runs libcurl's 0 ms timeout on the next loop turn
+  bool curl_timeout_due_ = false;
+  std::unordered_map<curl_socket_t, PollCtx*> polls_;  // strictly one live context per fd
+
+  int in_curl_ = 0;        // depth of libcurl calls that may run our header/write callbacks
+  bool flushing_ = false;  // flush() is on the stack
+  bool close_requested_ = false;
+  bool closed_ = false;
+
+  std::deque<Job*> attention_;     // jobs with deferred work for flush()
+  std::unordered_set<Job*> live_;  // kPendingAdd and kRunning jobs
+  std::vector<Job*> free_;         // reusable jobs (easy handle + timer)
+  Stats counters_;
+};
+
+}  // namespace gemgate::transport::detail
