@@ -1,0 +1,227 @@
+// SqliteStore: client tokens (stored as SHA-256 only), settings (name → JSON text) and browser
+// admin sessions (stored as SHA-256 of the session id).
+#include <algorithm>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "storage/sqlite/sql_util.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/validate.h"
+
+namespace gemgate::storage {
+
+using sqlite::guarded;
+using sqlite::WriteTx;
+
+namespace {
+
+constexpr const char* kTokenColumns =
+    "id, label, token_sha256, prefix, suffix, created_at, last_used_at";
+
+ClientToken read_token(SQLite::Statement& st) {
+  ClientToken t;
+  t.id = st.getColumn(0).getInt64();
+  t.label = st.getColumn(1).getString();
+  t.token_sha256 = st.getColumn(2).getString();
+  t.prefix = st.getColumn(3).getString();
+  t.suffix = st.getColumn(4).getString();
+  t.created_at = st.getColumn(5).getInt64();
+  t.last_used_at = st.getColumn(6).getInt64();
+  return t;
+}
+
+}  // namespace
+
+// ---- Client tokens -----------------------------------------------------------------------------
+
+Result<std::int64_t> SqliteStore::add_token(const NewClientToken& token) {
+  if (!is_sha256_hex(token.token_sha256)) {
+    return Error::invalid("token hash must be 64 lowercase hex characters (SHA-256)");
+  }
+  if (token.label.size() > kMaxLabelLength) return Error::invalid("token label is too long");
+  if (token.prefix.size() > kMaxDisplayAffix || token.suffix.size() > kMaxDisplayAffix) {
+    return Error::invalid("token display prefix/suffix is too long");
+  }
+  return guarded("add_token", [&]() -> Result<std::int64_t> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(*db_,
+                         "INSERT INTO client_tokens (label, token_sha256, prefix, suffix, "
+                         "created_at) VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, token.label);
+    st.bind(2, token.token_sha256);
+    st.bind(3, token.prefix);
+    st.bind(4, token.suffix);
+    st.bind(5, token.created_at);
+    st.exec();
+    const std::int64_t id = db_->getLastInsertRowid();
+    tx.commit();
+    return id;
+  });
+}
+
+Result<std::vector<ClientToken>> SqliteStore::list_tokens() {
+  return guarded("list_tokens", [&]() -> Result<std::vector<ClientToken>> {
+    std::vector<ClientToken> out;
+    SQLite::Statement st(
+        *db_, std::string("SELECT ") + kTokenColumns + " FROM client_tokens ORDER BY id");
+    while (st.executeStep()) out.push_back(read_token(st));
+    return out;
+  });
+}
+
+Result<bool> SqliteStore::delete_token(std::int64_t id) {
+  auto n = delete_by_ids("client_tokens", {id});
+  if (!n.ok()) return n.error();
+  return *n > 0;
+}
+
+Result<void> SqliteStore::touch_tokens(const std::vector<TokenTouch>& touches) {
+  if (touches.empty()) return {};
+  return guarded("touch_tokens", [&]() -> Result<void> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(*db_,
+                         "UPDATE client_tokens SET last_used_at = ? "
+                         "WHERE id = ? AND last_used_at < ?");
+    for (const TokenTouch& t : touches) {
+      st.bind(1, t.at_ms);
+      st.bind(2, t.id);
+      st.bind(3, t.at_ms);
+      st.exec();
+      st.reset();
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::optional<ClientToken>> SqliteStore::find_token_by_hash(std::string_view token_sha256) {
+  if (!is_sha256_hex(token_sha256)) return std::optional<ClientToken>();
+  return guarded("find_token_by_hash", [&]() -> Result<std::optional<ClientToken>> {
+    SQLite::Statement st(*db_, std::string("SELECT ") + kTokenColumns +
+                                   " FROM client_tokens WHERE token_sha256 = ?");
+    st.bind(1, std::string(token_sha256));
+    if (!st.executeStep()) return std::optional<ClientToken>();
+    return std::optional<ClientToken>(read_token(st));
+  });
+}
+
+// ---- Settings ----------------------------------------------------------------------------------
+
+Result<std::map<std::string, std::string>> SqliteStore::load_settings() {
+  return guarded("load_settings", [&]() -> Result<std::map<std::string, std::string>> {
+    std::map<std::string, std::string> out;
+    SQLite::Statement st(*db_, "SELECT name, value FROM settings");
+    while (st.executeStep()) out.emplace(st.getColumn(0).getString(), st.getColumn(1).getString());
+    return out;
+  });
+}
+
+Result<void> SqliteStore::save_settings(const SettingsBatch& batch) {
+  for (const auto& [name, value] : batch.set) {
+    if (auto ok = check_setting_name(name); !ok.ok()) return ok.error();
+  }
+  for (const std::string& name : batch.reset) {
+    if (auto ok = check_setting_name(name); !ok.ok()) return ok.error();
+    if (batch.set.count(name) != 0) {
+      return Error::invalid("setting '" + name + "' is both set and reset in one batch");
+    }
+  }
+  // Values are checked by the table's CHECK (json_valid(value)) inside the transaction, so a
+  // bad value anywhere rolls back the whole batch.
+  return guarded("save_settings", [&]() -> Result<void> {
+    WriteTx tx(*db_);
+    SQLite::Statement put(*db_,
+                          "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) "
+                          "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                          "updated_at = excluded.updated_at");
+    for (const auto& [name, value] : batch.set) {
+      put.bind(1, name);
+      put.bind(2, value);
+      put.bind(3, batch.updated_at);
+      try {
+        put.exec();
+      } catch (const SQLite::Exception& e) {
+        if (e.getExtendedErrorCode() != SQLITE_CONSTRAINT_CHECK) throw;
+        return Error::invalid("setting '" + name + "': value is not valid JSON");  // rolls back
+      }
+      put.reset();
+    }
+    SQLite::Statement del(*db_, "DELETE FROM settings WHERE name = ?");
+    for (const std::string& name : batch.reset) {
+      del.bind(1, name);
+      del.exec();
+      del.reset();
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+// ---- Admin sessions ----------------------------------------------------------------------------
+
+Result<void> SqliteStore::create_session(const AdminSession& session) {
+  if (!is_sha256_hex(session.id_sha256)) {
+    return Error::invalid("session id hash must be 64 lowercase hex characters (SHA-256)");
+  }
+  return guarded("create_session", [&]() -> Result<void> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(*db_,
+                         "INSERT INTO admin_sessions (id_sha256, created_at, expires_at) "
+                         "VALUES (?, ?, ?)");
+    st.bind(1, session.id_sha256);
+    st.bind(2, session.created_at);
+    st.bind(3, session.expires_at);
+    st.exec();
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::optional<AdminSession>> SqliteStore::find_session(std::string_view id_sha256,
+                                                              Millis now_ms) {
+  if (!is_sha256_hex(id_sha256)) return std::optional<AdminSession>();
+  return guarded("find_session", [&]() -> Result<std::optional<AdminSession>> {
+    SQLite::Statement st(*db_,
+                         "SELECT id_sha256, created_at, expires_at FROM admin_sessions "
+                         "WHERE id_sha256 = ? AND expires_at > ?");
+    st.bind(1, std::string(id_sha256));
+    st.bind(2, now_ms);
+    if (!st.executeStep()) return std::optional<AdminSession>();
+    return std::optional<AdminSession>(AdminSession{
+        st.getColumn(0).getString(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64()});
+  });
+}
+
+Result<bool> SqliteStore::delete_session(std::string_view id_sha256) {
+  return guarded("delete_session", [&]() -> Result<bool> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(*db_, "DELETE FROM admin_sessions WHERE id_sha256 = ?");
+    st.bind(1, std::string(id_sha256));
+    const int n = st.exec();
+    tx.commit();
+    return n > 0;
+  });
+}
+
+Result<std::int64_t> SqliteStore::delete_all_sessions() {
+  return guarded("delete_all_sessions", [&]() -> Result<std::int64_t> {
+    WriteTx tx(*db_);
+    const std::int64_t n = db_->exec("DELETE FROM admin_sessions");
+    tx.commit();
+    return n;
+  });
+}
+
+Result<std::int64_t> SqliteStore::purge_expired_sessions(Millis now_ms) {
+  return guarded("purge_expired_sessions", [&]() -> Result<std::int64_t> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(*db_, "DELETE FROM admin_sessions WHERE expires_at <= ?");
+    st.bind(1, now_ms);
+    const std::int64_t n = st.exec();
+    tx.commit();
+    return n;
+  });
+}
+
+}  // namespace gemgate::storage

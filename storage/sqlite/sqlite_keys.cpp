@@ -1,0 +1,175 @@
+// SqliteStore: Gemini pool keys and their health (cooldowns live in key_cooldowns).
+#include <unordered_map>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/sqlite/sql_util.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/validate.h"
+
+namespace gemgate::storage {
+
+using sqlite::guarded;
+using sqlite::ReadTx;
+using sqlite::WriteTx;
+
+Result<std::vector<Key>> SqliteStore::load_keys() {
+  return guarded("load_keys", [&]() -> Result<std::vector<Key>> {
+    ReadTx snapshot(*db_);
+    std::vector<Key> keys;
+    std::unordered_map<std::int64_t, std::size_t> by_id;
+    SQLite::Statement st(*db_,
+                         "SELECT id, secret, created_at, disabled, disabled_reason, "
+                         "consecutive_failures, last_used_at, last_error, last_checked_at "
+                         "FROM keys ORDER BY id");
+    while (st.executeStep()) {
+      Key k;
+      k.id = st.getColumn(0).getInt64();
+      k.secret = st.getColumn(1).getString();
+      k.created_at = st.getColumn(2).getInt64();
+      k.health.key_id = k.id;
+      k.health.disabled = st.getColumn(3).getInt() != 0;
+      k.health.disabled_reason = st.getColumn(4).getString();
+      k.health.consecutive_failures = st.getColumn(5).getInt();
+      k.health.last_used_at = st.getColumn(6).getInt64();
+      k.health.last_error = st.getColumn(7).getString();
+      k.health.last_checked_at = st.getColumn(8).getInt64();
+      by_id.emplace(k.id, keys.size());
+      keys.push_back(std::move(k));
+    }
+    // All cooldowns in one query, attached in memory: no per-key round trip.
+    SQLite::Statement cd(*db_,
+                         "SELECT key_id, model, until_ms, strikes FROM key_cooldowns "
+                         "ORDER BY key_id, model");
+    while (cd.executeStep()) {
+      auto it = by_id.find(cd.getColumn(0).getInt64());
+      if (it == by_id.end()) continue;
+      keys[it->second].health.cooldowns.push_back(
+          {cd.getColumn(1).getString(), cd.getColumn(2).getInt64(), cd.getColumn(3).getInt()});
+    }
+    return keys;
+  });
+}
+
+Result<AddKeysResult> SqliteStore::add_keys(const std::vector<std::string>& secrets,
+                                            Millis now_ms) {
+  AddKeysResult result;
+  std::vector<std::string> valid;
+  for (std::size_t i = 0; i < secrets.size(); ++i) {
+    auto key = normalize_key_secret(secrets[i]);
+    if (key.ok()) {
+      valid.push_back(std::move(key).value());
+    } else {
+      result.rejected.push_back({i, key.error().message});
+    }
+  }
+  if (valid.empty()) return result;
+  return guarded("add_keys", [&]() -> Result<AddKeysResult> {
+    WriteTx tx(*db_);
+    SQLite::Statement ins(*db_,
+                          "INSERT INTO keys (secret, created_at) VALUES (?, ?) "
+                          "ON CONFLICT (secret) DO NOTHING");
+    for (const std::string& secret : valid) {
+      ins.bind(1, secret);
+      ins.bind(2, now_ms);
+      if (ins.exec() == 1) {
+        result.added_ids.push_back(db_->getLastInsertRowid());
+      } else {
+        ++result.duplicates;
+      }
+      ins.reset();
+    }
+    tx.commit();
+    return result;
+  });
+}
+
+Result<std::int64_t> SqliteStore::delete_keys(const std::vector<std::int64_t>& ids) {
+  return delete_by_ids("keys", ids);  // key_cooldowns rows go with them (ON DELETE CASCADE)
+}
+
+Result<std::int64_t> SqliteStore::set_keys_disabled(const std::vector<std::int64_t>& ids,
+                                                    bool disabled, std::string_view reason) {
+  const std::string text = disabled ? safe_text(reason, kMaxShortText) : std::string();
+  return guarded("set_keys_disabled", [&]() -> Result<std::int64_t> {
+    std::int64_t changed = 0;
+    WriteTx tx(*db_);
+    for (const auto& chunk : sqlite::chunk_ids(ids)) {
+      SQLite::Statement st(*db_, "UPDATE keys SET disabled = ?, disabled_reason = ? WHERE id IN (" +
+                                     sqlite::placeholders(chunk.size()) + ")");
+      st.bind(1, disabled ? 1 : 0);
+      st.bind(2, text);
+      for (std::size_t i = 0; i < chunk.size(); ++i) st.bind(static_cast<int>(i + 3), chunk[i]);
+      changed += st.exec();
+    }
+    tx.commit();
+    return changed;
+  });
+}
+
+Result<void> SqliteStore::save_key_health(const std::vector<KeyHealth>& health) {
+  if (health.empty()) return {};
+  return guarded("save_key_health", [&]() -> Result<void> {
+    WriteTx tx(*db_);
+    SQLite::Statement upd(*db_,
+                          "UPDATE keys SET disabled = ?, disabled_reason = ?, "
+                          "consecutive_failures = ?, last_used_at = ?, last_error = ?, "
+                          "last_checked_at = ? WHERE id = ?");
+    SQLite::Statement clear(*db_, "DELETE FROM key_cooldowns WHERE key_id = ?");
+    SQLite::Statement add(*db_,
+                          "INSERT INTO key_cooldowns (key_id, model, until_ms, strikes) "
+                          "VALUES (?, ?, ?, ?) ON CONFLICT (key_id, model) DO UPDATE SET "
+                          "until_ms = excluded.until_ms, strikes = excluded.strikes");
+    for (const KeyHealth& h : health) {
+      upd.bind(1, h.disabled ? 1 : 0);
+      upd.bind(2, h.disabled ? safe_text(h.disabled_reason, kMaxShortText) : std::string());
+      upd.bind(3, std::max(h.consecutive_failures, 0));
+      upd.bind(4, h.last_used_at);
+      upd.bind(5, safe_text(h.last_error, kMaxErrorText));
+      upd.bind(6, h.last_checked_at);
+      upd.bind(7, h.key_id);
+      const int found = upd.exec();
+      upd.reset();
+      if (found == 0) continue;  // deleted while its health was queued
+      clear.bind(1, h.key_id);
+      clear.exec();
+      clear.reset();
+      for (const ModelCooldown& c : h.cooldowns) {
+        if (c.model.empty()) continue;
+        add.bind(1, h.key_id);
+        add.bind(2, clip_utf8(c.model, kMaxShortText));
+        add.bind(3, c.until_ms);
+        add.bind(4, std::max(c.strikes, 0));
+        add.exec();
+        add.reset();
+      }
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::int64_t> SqliteStore::reset_key_health(const std::vector<std::int64_t>& ids) {
+  return guarded("reset_key_health", [&]() -> Result<std::int64_t> {
+    std::int64_t changed = 0;
+    WriteTx tx(*db_);
+    for (const auto& chunk : sqlite::chunk_ids(ids)) {
+      const std::string in = " IN (" + sqlite::placeholders(chunk.size()) + ")";
+      SQLite::Statement upd(*db_,
+                            "UPDATE keys SET disabled = 0, disabled_reason = '', "
+                            "consecutive_failures = 0 WHERE id" +
+                                in);
+      SQLite::Statement del(*db_, "DELETE FROM key_cooldowns WHERE key_id" + in);
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        upd.bind(static_cast<int>(i + 1), chunk[i]);
+        del.bind(static_cast<int>(i + 1), chunk[i]);
+      }
+      changed += upd.exec();
+      del.exec();
+    }
+    tx.commit();
+    return changed;
+  });
+}
+
+}  // namespace gemgate::storage

@@ -1,0 +1,239 @@
+// SqliteStore: request and error logs — batched appends, filtered newest-first pages, deletes
+// and retention. Log writes always run in their own transactions, never with key/settings ones.
+#include <algorithm>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "storage/sqlite/sql_util.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/sqlite/usage_rollup.h"
+#include "storage/validate.h"
+
+namespace gemgate::storage {
+
+using sqlite::guarded;
+using sqlite::ReadTx;
+using sqlite::SqlWhere;
+using sqlite::WriteTx;
+
+namespace {
+
+constexpr const char* kRequestColumns =
+    "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
+    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error";
+constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
+
+RequestLogRow read_request_row(SQLite::Statement& st) {
+  RequestLogRow r;
+  r.id = st.getColumn(0).getInt64();
+  r.time_ms = st.getColumn(1).getInt64();
+  r.route = st.getColumn(2).getString();
+  r.method = st.getColumn(3).getString();
+  r.path = st.getColumn(4).getString();
+  r.model = st.getColumn(5).getString();
+  r.key_id = sqlite::column_optional(st.getColumn(6));
+  r.token_id = sqlite::column_optional(st.getColumn(7));
+  r.status = st.getColumn(8).getInt();
+  r.latency_ms = st.getColumn(9).getInt64();
+  r.attempts = st.getColumn(10).getInt();
+  r.stream = st.getColumn(11).getInt() != 0;
+  r.prompt_tokens = st.getColumn(12).getInt64();
+  r.completion_tokens = st.getColumn(13).getInt64();
+  r.thoughts_tokens = st.getColumn(14).getInt64();
+  r.cached_tokens = st.getColumn(15).getInt64();
+  r.total_tokens = st.getColumn(16).getInt64();
+  r.error = st.getColumn(17).getString();
+  return r;
+}
+
+ErrorLogRow read_error_row(SQLite::Statement& st) {
+  ErrorLogRow r;
+  r.id = st.getColumn(0).getInt64();
+  r.time_ms = st.getColumn(1).getInt64();
+  r.key_id = sqlite::column_optional(st.getColumn(2));
+  r.model = st.getColumn(3).getString();
+  r.status = st.getColumn(4).getInt();
+  r.kind = st.getColumn(5).getString();
+  r.message = st.getColumn(6).getString();
+  r.route = st.getColumn(7).getString();
+  return r;
+}
+
+// Rows as they will be stored: clipped, redacted, no query string, no negative counters.
+RequestLogRow sanitize(const RequestLogRow& in) {
+  RequestLogRow r = in;
+  r.route = clip_utf8(in.route, kMaxShortText);
+  r.method = clip_utf8(in.method, kMaxShortText);
+  r.path = strip_query(in.path);
+  r.model = clip_utf8(in.model, kMaxShortText);
+  r.status = std::clamp(in.status, 0, 999);
+  r.latency_ms = std::max<std::int64_t>(in.latency_ms, 0);
+  r.attempts = std::max(in.attempts, 0);
+  r.prompt_tokens = std::max<std::int64_t>(in.prompt_tokens, 0);
+  r.completion_tokens = std::max<std::int64_t>(in.completion_tokens, 0);
+  r.thoughts_tokens = std::max<std::int64_t>(in.thoughts_tokens, 0);
+  r.cached_tokens = std::max<std::int64_t>(in.cached_tokens, 0);
+  r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
+  r.error = safe_text(in.error, kMaxErrorText);
+  return r;
+}
+
+template <class Row, class Read>
+Result<LogPage<Row>> query_page(SQLite::Database& db, const char* what, const char* table,
+                                const char* columns, const SqlWhere& where, PageRequest page,
+                                Read read) {
+  page = clamp_page(page);
+  return guarded(what, [&]() -> Result<LogPage<Row>> {
+    LogPage<Row> out;
+    out.page = page.page;
+    out.per_page = page.per_page;
+    ReadTx snapshot(db);  // the count and the page see the same rows
+    SQLite::Statement count(db, std::string("SELECT COUNT(*) FROM ") + table + where.sql);
+    sqlite::bind_args(count, where.args);
+    if (count.executeStep()) out.total = count.getColumn(0).getInt64();
+    SQLite::Statement st(db, std::string("SELECT ") + columns + " FROM " + table + where.sql +
+                                 " ORDER BY time_ms DESC, id DESC LIMIT ? OFFSET ?");
+    int next = sqlite::bind_args(st, where.args);
+    st.bind(next, static_cast<std::int64_t>(page.per_page));
+    st.bind(next + 1, static_cast<std::int64_t>(page.page - 1) * page.per_page);
+    while (st.executeStep()) out.items.push_back(read(st));
+    return out;
+  });
+}
+
+// Log batches commit with synchronous=NORMAL; everything else keeps FULL. In WAL mode NORMAL
+// skips the fsync at commit but stays consistent: an application crash loses nothing, and a
+// power cut can lose only log batches committed since the last FULL commit or checkpoint (the
+// next FULL commit or checkpoint syncs the WAL, earlier log frames included). That is the
+// hardening policy for usage data — logs must not slow key/settings durability or vice versa —
+// and it makes a 500-row batch several times cheaper.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(SQLite::Database& db) : db_(db) { db_.exec("PRAGMA synchronous = NORMAL"); }
+  ~RelaxedSync() {
+    if (db_.tryExec("PRAGMA synchronous = FULL") != SQLITE_OK) {
+      log::error("storage: could not restore synchronous=FULL after a log batch");
+    }
+  }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  SQLite::Database& db_;
+};
+
+LogFilter before(Millis before_ms) {
+  LogFilter f;
+  f.to_ms = before_ms;
+  return f;
+}
+
+}  // namespace
+
+// ---- Request logs ------------------------------------------------------------------------------
+
+Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& rows) {
+  if (rows.empty()) return {};
+  return guarded("append_request_logs", [&]() -> Result<void> {
+    std::vector<RequestLogRow> clean;
+    clean.reserve(rows.size());
+    for (const RequestLogRow& r : rows) clean.push_back(sanitize(r));
+    RelaxedSync relaxed(*db_);
+    WriteTx tx(*db_);
+    SQLite::Statement ins(*db_,
+                          "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
+                          "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
+                          "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const RequestLogRow& r : clean) {
+      ins.bind(1, r.time_ms);
+      ins.bind(2, r.route);
+      ins.bind(3, r.method);
+      ins.bind(4, r.path);
+      ins.bind(5, r.model);
+      sqlite::bind_optional(ins, 6, r.key_id);
+      sqlite::bind_optional(ins, 7, r.token_id);
+      ins.bind(8, r.status);
+      ins.bind(9, r.latency_ms);
+      ins.bind(10, r.attempts);
+      ins.bind(11, r.stream ? 1 : 0);
+      ins.bind(12, r.prompt_tokens);
+      ins.bind(13, r.completion_tokens);
+      ins.bind(14, r.thoughts_tokens);
+      ins.bind(15, r.cached_tokens);
+      ins.bind(16, r.total_tokens);
+      ins.bind(17, r.error);
+      ins.exec();
+      ins.reset();
+    }
+    sqlite::add_to_usage_rollups(*db_, clean);
+    tx.commit();
+    return {};
+  });
+}
+
+Result<LogPage<RequestLogRow>> SqliteStore::query_request_logs(const LogFilter& filter,
+                                                               PageRequest page) {
+  return query_page<RequestLogRow>(*db_, "query_request_logs", "request_log", kRequestColumns,
+                                   sqlite::log_where(filter, std::nullopt), page, read_request_row);
+}
+
+Result<std::int64_t> SqliteStore::delete_request_logs_by_ids(const std::vector<std::int64_t>& ids) {
+  return delete_by_ids("request_log", ids);
+}
+
+Result<std::int64_t> SqliteStore::delete_request_logs(const LogFilter& filter) {
+  return delete_where("request_log", sqlite::log_where(filter, std::nullopt));
+}
+
+Result<std::int64_t> SqliteStore::prune_request_logs(Millis before_ms) {
+  return delete_where("request_log", sqlite::log_where(before(before_ms), std::nullopt));
+}
+
+// ---- Error logs --------------------------------------------------------------------------------
+
+Result<void> SqliteStore::append_error_logs(const std::vector<ErrorLogRow>& rows) {
+  if (rows.empty()) return {};
+  return guarded("append_error_logs", [&]() -> Result<void> {
+    RelaxedSync relaxed(*db_);
+    WriteTx tx(*db_);
+    SQLite::Statement ins(*db_,
+                          "INSERT INTO error_log (time_ms, key_id, model, status, kind, message, "
+                          "route) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const ErrorLogRow& r : rows) {
+      ins.bind(1, r.time_ms);
+      sqlite::bind_optional(ins, 2, r.key_id);
+      ins.bind(3, clip_utf8(r.model, kMaxShortText));
+      ins.bind(4, std::clamp(r.status, 0, 999));
+      ins.bind(5, clip_utf8(r.kind, kMaxShortText));
+      ins.bind(6, safe_text(r.message, kMaxErrorText));
+      ins.bind(7, clip_utf8(r.route, kMaxShortText));
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<LogPage<ErrorLogRow>> SqliteStore::query_error_logs(const ErrorLogFilter& filter,
+                                                           PageRequest page) {
+  return query_page<ErrorLogRow>(*db_, "query_error_logs", "error_log", kErrorColumns,
+                                 sqlite::log_where(filter, filter.kind), page, read_error_row);
+}
+
+Result<std::int64_t> SqliteStore::delete_error_logs_by_ids(const std::vector<std::int64_t>& ids) {
+  return delete_by_ids("error_log", ids);
+}
+
+Result<std::int64_t> SqliteStore::delete_error_logs(const ErrorLogFilter& filter) {
+  return delete_where("error_log", sqlite::log_where(filter, filter.kind));
+}
+
+Result<std::int64_t> SqliteStore::prune_error_logs(Millis before_ms) {
+  return delete_where("error_log", sqlite::log_where(before(before_ms), std::nullopt));
+}
+
+}  // namespace gemgate::storage

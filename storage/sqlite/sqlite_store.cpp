@@ -1,0 +1,246 @@
+// SqliteStore: opening a database file safely, pragmas, migrations, integrity checks and the
+// generic delete helpers. Durability choices are explained in storage/README.md.
+#include "storage/sqlite/sqlite_store.h"
+
+#include <filesystem>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "storage/sqlite/schema.h"
+#include "storage/sqlite/sql_util.h"
+
+namespace gemgate::storage {
+
+using sqlite::guarded;
+using sqlite::SqlWhere;
+using sqlite::WriteTx;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr int kDeleteChunk = 5000;
+
+int pragma_int(SQLite::Database& db, const char* pragma) {
+  return db.execAndGet(std::string("PRAGMA ") + pragma).getInt();
+}
+
+// Runs quick_check or integrity_check and returns "" when the database is fine, else the first
+// few problems it reported.
+std::string run_check(SQLite::Database& db, bool full) {
+  SQLite::Statement st(db, full ? "PRAGMA integrity_check(5)" : "PRAGMA quick_check(5)");
+  std::string problems;
+  while (st.executeStep()) {
+    std::string line = st.getColumn(0).getString();
+    if (line == "ok") return "";
+    if (!problems.empty()) problems += "; ";
+    problems += line;
+  }
+  return problems.empty() ? "no result" : problems;
+}
+
+// Makes sure the file is ours to migrate: either empty, or stamped with our application_id.
+Result<void> check_identity(SQLite::Database& db, const std::string& path) {
+  const int app_id = pragma_int(db, "application_id");
+  if (app_id == sqlite::kApplicationId) return {};
+  if (app_id != 0) {
+    return Error::invalid("database '" + path + "' belongs to another application " +
+                          "(PRAGMA application_id = " + std::to_string(app_id) + ")");
+  }
+  const int tables =
+      db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").getInt();
+  if (tables > 0) {
+    return Error::invalid("database '" + path +
+                          "' already holds tables but is not a gemgate database; "
+                          "point DATABASE_URL at a new file");
+  }
+  return {};
+}
+
+// Creates the parent directory (0700: the database holds secrets) when it is missing.
+Result<void> prepare_directory(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (parent.empty() || fs::exists(parent, ec)) return {};
+  fs::create_directories(parent, ec);
+  if (ec) {
+    return Error::unavailable("cannot create database directory '" + parent.string() +
+                              "': " + ec.message());
+  }
+  fs::permissions(parent, fs::perms::owner_all, fs::perm_options::replace, ec);
+  return {};
+}
+
+Error open_failure(const std::string& path, const SQLite::Exception& e) {
+  const int code = e.getErrorCode() & 0xff;
+  if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+    return Error::internal("database '" + path + "' is corrupt or not a SQLite database (" +
+                           e.what() + "); restore it from a backup or move it aside");
+  }
+  return sqlite::to_error("cannot open database '" + path + "'", e);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path)
+    : db_(std::move(db)), path_(std::move(path)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  const bool memory = path == ":memory:";
+  bool existed = true;
+  if (!memory) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      return Error::invalid("database path '" + path + "' is a directory");
+    }
+    if (auto made = prepare_directory(path); !made.ok()) return made.error();
+    existed = fs::exists(path, ec);
+  }
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    // NOFOLLOW: a symlinked database file is a documented way to corrupt SQLite.
+    const int flags =
+        SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | (memory ? 0 : SQLite::OPEN_NOFOLLOW);
+    db = std::make_unique<SQLite::Database>(path, flags);
+    if (!memory) {
+      std::error_code ec;
+      if (!existed) {
+        // Before the first write: SQLite gives its -wal/-shm files the database file's mode.
+        fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write,
+                        fs::perm_options::replace, ec);
+      } else if ((fs::status(path, ec).permissions() & fs::perms::others_read) != fs::perms::none) {
+        log::warn("storage: database '" + path + "' is readable by other users; chmod 600 it");
+      }
+    }
+    // busy_timeout first: every later pragma may need a lock another process holds.
+    db->setBusyTimeout(kBusyTimeoutMs);
+    if (auto id = check_identity(*db, path); !id.ok()) return id.error();
+    if (std::string problems = run_check(*db, false); !problems.empty()) {
+      return Error::internal("database '" + path + "' failed its integrity check (" + problems +
+                             "); restore it from a backup or move it aside");
+    }
+    std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (!memory && mode != "wal") {
+      log::warn("storage: '" + path + "' could not use WAL (journal_mode=" + mode +
+                "); is it on a network filesystem? continuing with rollback journaling");
+    }
+    db->exec("PRAGMA synchronous = FULL");    // acknowledged writes survive power loss
+    db->exec("PRAGMA foreign_keys = ON");     // cooldowns follow their key
+    db->exec("PRAGMA secure_delete = FAST");  // zero deleted secrets when it costs no extra I/O
+    db->exec("PRAGMA journal_size_limit = 67108864");  // shrink a big WAL back after checkpoints
+    db->exec("PRAGMA cache_size = -16384");  // 16 MiB of page cache: indexes of ~1M log rows
+  } catch (const SQLite::Exception& e) {
+    return open_failure(path, e);
+  } catch (const std::exception& e) {
+    return Error::internal("cannot open database '" + path + "': " + e.what());
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
+  if (auto migrated = store->migrate(); !migrated.ok()) return migrated.error();
+  auto settings = store->connection_settings();
+  auto version = store->schema_version();
+  if (settings.ok() && version.ok()) {
+    log::info("storage: opened '" + path + "' (schema v" + std::to_string(*version) +
+              ", journal_mode=" + settings->journal_mode +
+              ", synchronous=" + std::to_string(settings->synchronous) + ")");
+  }
+  return store;
+}
+
+Result<SqliteStore::ConnectionSettings> SqliteStore::connection_settings() {
+  return guarded("connection_settings", [&]() -> Result<ConnectionSettings> {
+    ConnectionSettings s;
+    s.journal_mode = db_->execAndGet("PRAGMA journal_mode").getString();
+    s.synchronous = pragma_int(*db_, "synchronous");
+    s.foreign_keys = pragma_int(*db_, "foreign_keys") != 0;
+    s.busy_timeout_ms = pragma_int(*db_, "busy_timeout");
+    return s;
+  });
+}
+
+Result<int> SqliteStore::schema_version() {
+  return guarded("schema_version",
+                 [&]() -> Result<int> { return pragma_int(*db_, "user_version"); });
+}
+
+Result<void> SqliteStore::migrate() {
+  return guarded("migrate", [&]() -> Result<void> {
+    const int latest = sqlite::latest_schema_version();
+    for (const sqlite::Migration& step : sqlite::migrations()) {
+      WriteTx tx(*db_);
+      // Read inside the write lock: another process may have migrated meanwhile.
+      const int current = pragma_int(*db_, "user_version");
+      if (current > latest) {
+        return Error::invalid("database '" + path_ + "' has schema version " +
+                              std::to_string(current) + ", newer than this build supports (" +
+                              std::to_string(latest) +
+                              "); upgrade gemgate or restore a backup taken by this version");
+      }
+      if (step.version <= current) continue;
+      if (step.version != current + 1) {
+        return Error::internal("migration " + std::to_string(step.version) + " follows version " +
+                               std::to_string(current) + ": the migration list has a gap");
+      }
+      db_->exec(step.sql);
+      db_->exec("PRAGMA application_id = " + std::to_string(sqlite::kApplicationId));
+      db_->exec("PRAGMA user_version = " + std::to_string(step.version));
+      tx.commit();
+      log::info("storage: applied schema migration " + std::to_string(step.version) + " (" +
+                step.name + ")");
+    }
+    return {};
+  });
+}
+
+Result<void> SqliteStore::check_integrity(bool full) {
+  return guarded("check_integrity", [&]() -> Result<void> {
+    std::string problems = run_check(*db_, full);
+    if (problems.empty()) return {};
+    return Error::internal("database '" + path_ + "' failed its integrity check (" + problems +
+                           ")");
+  });
+}
+
+Result<std::int64_t> SqliteStore::delete_by_ids(const char* table,
+                                                const std::vector<std::int64_t>& ids) {
+  return guarded(std::string("delete from ") + table, [&]() -> Result<std::int64_t> {
+    std::int64_t deleted = 0;
+    WriteTx tx(*db_);
+    for (const auto& chunk : sqlite::chunk_ids(ids)) {
+      SQLite::Statement st(*db_, std::string("DELETE FROM ") + table + " WHERE id IN (" +
+                                     sqlite::placeholders(chunk.size()) + ")");
+      for (std::size_t i = 0; i < chunk.size(); ++i) st.bind(static_cast<int>(i + 1), chunk[i]);
+      deleted += st.exec();
+    }
+    tx.commit();
+    return deleted;
+  });
+}
+
+Result<std::int64_t> SqliteStore::delete_where(const char* table, const SqlWhere& where) {
+  return guarded(std::string("delete from ") + table, [&]() -> Result<std::int64_t> {
+    if (where.sql.empty()) {  // everything: one statement, SQLite's fast truncate path
+      WriteTx tx(*db_);
+      std::int64_t deleted = db_->exec(std::string("DELETE FROM ") + table);
+      tx.commit();
+      return deleted;
+    }
+    const std::string sql = std::string("DELETE FROM ") + table + " WHERE id IN (SELECT id FROM " +
+                            table + where.sql + " LIMIT " + std::to_string(kDeleteChunk) + ")";
+    std::int64_t deleted = 0;
+    for (;;) {
+      WriteTx tx(*db_);
+      SQLite::Statement st(*db_, sql);
+      sqlite::bind_args(st, where.args);
+      const int n = st.exec();
+      tx.commit();
+      deleted += n;
+      if (n < kDeleteChunk) return deleted;
+    }
+  });
+}
+
+}  // namespace gemgate::storage

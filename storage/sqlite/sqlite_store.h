@@ -1,0 +1,106 @@
+// SqliteStore: the Store on one SQLite file (WAL, synchronous=FULL), used through SQLiteCpp.
+// One connection, one thread at a time (see store.h). The method bodies are split by topic:
+// sqlite_store.cpp (open, pragmas, migrations), sqlite_keys.cpp, sqlite_admin_data.cpp
+// (tokens, settings, sessions), sqlite_logs.cpp and sqlite_stats.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/store.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace gemgate::storage::sqlite {
+struct SqlWhere;
+}
+
+namespace gemgate::storage {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens the database at `path` (a file path or ":memory:"), creating it and its parent
+  // directory (mode 0700; new files 0600) when missing. Then: busy_timeout first, refuse a file
+  // that is not a gemgate database or fails `PRAGMA quick_check`, WAL + synchronous=FULL +
+  // foreign_keys=ON, and migrate to the latest schema. Errors name the path and the cause.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // The connection's durability settings as SQLite reports them (for the start-up log line and
+  // for tests that pin the policy down).
+  struct ConnectionSettings {
+    std::string journal_mode;  // "wal" ("memory" for :memory:)
+    int synchronous = 0;       // 2 = FULL
+    bool foreign_keys = false;
+    int busy_timeout_ms = 0;
+  };
+  Result<ConnectionSettings> connection_settings();
+
+  Result<int> schema_version() override;
+  Result<void> migrate() override;
+  Result<void> check_integrity(bool full) override;
+
+  Result<std::vector<Key>> load_keys() override;
+  Result<AddKeysResult> add_keys(const std::vector<std::string>& secrets, Millis now_ms) override;
+  Result<std::int64_t> delete_keys(const std::vector<std::int64_t>& ids) override;
+  Result<std::int64_t> set_keys_disabled(const std::vector<std::int64_t>& ids, bool disabled,
+                                         std::string_view reason) override;
+  Result<void> save_key_health(const std::vector<KeyHealth>& health) override;
+  Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) override;
+
+  Result<std::int64_t> add_token(const NewClientToken& token) override;
+  Result<std::vector<ClientToken>> list_tokens() override;
+  Result<bool> delete_token(std::int64_t id) override;
+  Result<void> touch_tokens(const std::vector<TokenTouch>& touches) override;
+  Result<std::optional<ClientToken>> find_token_by_hash(std::string_view token_sha256) override;
+
+  Result<std::map<std::string, std::string>> load_settings() override;
+  Result<void> save_settings(const SettingsBatch& batch) override;
+
+  Result<void> create_session(const AdminSession& session) override;
+  Result<std::optional<AdminSession>> find_session(std::string_view id_sha256,
+                                                   Millis now_ms) override;
+  Result<bool> delete_session(std::string_view id_sha256) override;
+  Result<std::int64_t> delete_all_sessions() override;
+  Result<std::int64_t> purge_expired_sessions(Millis now_ms) override;
+
+  Result<void> append_request_logs(const std::vector<RequestLogRow>& rows) override;
+  Result<LogPage<RequestLogRow>> query_request_logs(const LogFilter& filter,
+                                                    PageRequest page) override;
+  Result<std::int64_t> delete_request_logs_by_ids(const std::vector<std::int64_t>& ids) override;
+  Result<std::int64_t> delete_request_logs(const LogFilter& filter) override;
+  Result<std::int64_t> prune_request_logs(Millis before_ms) override;
+
+  Result<void> append_error_logs(const std::vector<ErrorLogRow>& rows) override;
+  Result<LogPage<ErrorLogRow>> query_error_logs(const ErrorLogFilter& filter,
+                                                PageRequest page) override;
+  Result<std::int64_t> delete_error_logs_by_ids(const std::vector<std::int64_t>& ids) override;
+  Result<std::int64_t> delete_error_logs(const ErrorLogFilter& filter) override;
+  Result<std::int64_t> prune_error_logs(Millis before_ms) override;
+
+  Result<UsageStats> usage_stats(const StatsQuery& query) override;
+  Result<std::vector<KeyUsage>> key_usage(const std::vector<std::int64_t>& key_ids, Millis from_ms,
+                                          Millis to_ms) override;
+  Result<std::int64_t> prune_usage(Millis before_ms) override;
+
+ private:
+  SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path);
+
+  // Deletes rows of `table` whose id is in `ids`, in one transaction.
+  Result<std::int64_t> delete_by_ids(const char* table, const std::vector<std::int64_t>& ids);
+  // Deletes rows of `table` matching `where` in chunks of a few thousand, each its own
+  // transaction, so a huge delete never holds the write lock for long.
+  Result<std::int64_t> delete_where(const char* table, const sqlite::SqlWhere& where);
+
+  std::unique_ptr<SQLite::Database> db_;
+  std::string path_;
+};
+
+}  // namespace gemgate::storage

@@ -1,0 +1,25 @@
+// The usage rollups (tables usage_hourly_model, usage_hourly_key, usage_daily_key), shared by
+// the log writer and the statistics queries. See sqlite_stats.cpp for how a window is answered.
+#pragma once
+
+#include <vector>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/types.h"
+
+namespace gemgate::storage::sqlite {
+
+inline constexpr Millis kHourMs = 3'600'000;
+inline constexpr Millis kDayMs = 24 * kHourMs;
+
+// True when a request counts as failed in statistics: status >= 400, or 0 (no response).
+inline bool is_failure(int status) {
+  return status >= 400 || status == 0;
+}
+
+// Folds `rows` into every rollup table (one upsert per table × bucket × key or model). Call
+// inside the transaction that inserts the rows, so the rollups and the log never disagree.
+void add_to_usage_rollups(SQLite::Database& db, const std::vector<RequestLogRow>& rows);
+
+}  // namespace gemgate::storage::sqlite

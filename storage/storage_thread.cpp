@@ -1,0 +1,309 @@
+// StorageThread: job queue, write-behind batching and clean shutdown (see storage_thread.h).
+#include "storage/storage_thread.h"
+
+#include <algorithm>
+#include <exception>
+#include <future>
+#include <iterator>
+#include <string>
+
+#include "core/log.h"
+
+namespace gemgate::storage {
+
+using Clock = std::chrono::steady_clock;
+
+StorageThread::StorageThread(std::unique_ptr<Store> store)
+    : StorageThread(std::move(store), Options{}) {}
+
+StorageThread::StorageThread(std::unique_ptr<Store> store, Options options)
+    : options_(options), store_(std::move(store)) {
+  thread_ = std::thread([this] { run(); });
+  // Written before any submit() can happen (the constructor has not returned yet), and read by
+  // the storage thread only while it runs a job, which follows a submit() under mu_.
+  thread_id_ = thread_.get_id();
+}
+
+StorageThread::~StorageThread() {
+  stop();
+}
+
+bool StorageThread::submit(std::function<void(Store&)> job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!accepting_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void StorageThread::append_request_log(RequestLogRow row) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!accepting_ || pending_.log_rows() >= options_.max_queued_rows) {
+      rows_dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    pending_.requests.push_back(std::move(row));
+    wake = pending_.log_rows() == options_.batch_rows;
+  }
+  if (wake) cv_.notify_one();
+}
+
+void StorageThread::append_error_log(ErrorLogRow row) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!accepting_ || pending_.log_rows() >= options_.max_queued_rows) {
+      rows_dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    pending_.errors.push_back(std::move(row));
+    wake = pending_.log_rows() == options_.batch_rows;
+  }
+  if (wake) cv_.notify_one();
+}
+
+void StorageThread::update_key_health(KeyHealth health) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) return;
+  const std::int64_t id = health.key_id;
+  pending_.health.insert_or_assign(id, std::move(health));
+}
+
+void StorageThread::touch_token(std::int64_t token_id, Millis at_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) return;
+  Millis& at = pending_.touches[token_id];
+  at = std::max(at, at_ms);
+}
+
+Result<void> StorageThread::flush() {
+  const std::uint64_t errors_before = write_errors_.load();
+  if (on_storage_thread()) {
+    Pending batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch = take_pending();
+    }
+    if (write(std::move(batch), false)) return {};
+    return Error::unavailable("storage: some queued rows could not be written (see the log)");
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  if (!submit([done](Store&) { done->set_value(); })) {
+    return Error::unavailable("storage thread is stopped");
+  }
+  try {
+    finished.get();
+  } catch (const std::exception&) {
+    return Error::internal("storage thread ended before the flush completed");
+  }
+  if (write_errors_.load() != errors_before) {
+    return Error::unavailable("storage: some queued rows could not be written (see the log)");
+  }
+  return {};
+}
+
+void StorageThread::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (on_storage_thread()) {
+    log::error("storage: stop() called from a storage job; the thread stops after this job");
+    return;
+  }
+  std::lock_guard<std::mutex> join_lock(join_mu_);
+  if (thread_.joinable()) {
+    thread_.join();
+    store_.reset();  // close the database: the file is free once stop() returns
+  }
+}
+
+StorageThread::Counters StorageThread::counters() const {
+  return {rows_written_.load(), rows_dropped_.load(), write_errors_.load(), jobs_run_.load()};
+}
+
+StorageThread::Pending StorageThread::take_pending() {
+  Pending out;
+  std::swap(out, pending_);
+  return out;
+}
+
+void StorageThread::run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  Clock::time_point next_flush = Clock::now() + options_.flush_interval;
+  bool backing_off = false;  // after a failed write, wait for the timer rather than batch size
+  for (;;) {
+    cv_.wait_until(lock, next_flush, [&] {
+      return !jobs_.empty() || stopping_ ||
+             (!backing_off && pending_.log_rows() >= options_.batch_rows);
+    });
+    if (!jobs_.empty()) {
+      std::function<void(Store&)> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      Pending batch = take_pending();
+      const bool final = stopping_;
+      lock.unlock();
+      write(std::move(batch), final);  // the job must see rows queued before it
+      try {
+        job(*store_);
+      } catch (const std::exception& e) {
+        log::error(std::string("storage: a job threw: ") + e.what());
+      } catch (...) {
+        log::error("storage: a job threw a non-standard exception");
+      }
+      jobs_run_.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+      continue;
+    }
+    if (stopping_) {
+      Pending batch = take_pending();
+      lock.unlock();
+      write(std::move(batch), true);
+      lock.lock();
+      if (jobs_.empty() && pending_.empty()) break;
+      continue;
+    }
+    const bool due =
+        Clock::now() >= next_flush || (!backing_off && pending_.log_rows() >= options_.batch_rows);
+    if (!due) continue;
+    Pending batch = take_pending();
+    lock.unlock();
+    const bool ok = write(std::move(batch), false);
+    report_drops(false);
+    lock.lock();
+    backing_off = !ok;
+    next_flush = Clock::now() + (ok ? options_.flush_interval : options_.retry_delay);
+  }
+  lock.unlock();
+  report_drops(true);
+}
+
+bool StorageThread::write(Pending batch, bool final) {
+  if (batch.empty()) return true;
+  bool ok = write_request_rows(std::move(batch.requests), final);
+  ok = write_error_rows(std::move(batch.errors), final) && ok;
+  ok = write_state(batch, final) && ok;
+  return ok;
+}
+
+bool StorageThread::write_request_rows(std::vector<RequestLogRow> rows, bool final) {
+  for (std::size_t i = 0; i < rows.size(); i += options_.batch_rows) {
+    const std::size_t end = std::min(rows.size(), i + options_.batch_rows);
+    std::vector<RequestLogRow> chunk(std::make_move_iterator(rows.begin() + i),
+                                     std::make_move_iterator(rows.begin() + end));
+    Result<void> r = store_->append_request_logs(chunk);
+    if (r.ok()) {
+      rows_written_.fetch_add(chunk.size(), std::memory_order_relaxed);
+      continue;
+    }
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t left = rows.size() - i;
+    if (r.error().retriable && !final) {
+      log::warn("storage: writing request log rows failed, will retry (" + std::to_string(left) +
+                " rows waiting): " + r.error().message);
+      // Put this chunk and the rest back in front of anything queued since, keeping order.
+      std::move(rows.begin() + end, rows.end(), std::back_inserter(chunk));
+      std::lock_guard<std::mutex> lock(mu_);
+      std::move(pending_.requests.begin(), pending_.requests.end(), std::back_inserter(chunk));
+      pending_.requests = std::move(chunk);
+    } else {
+      log::error("storage: lost " + std::to_string(left) +
+                 " request log rows: " + r.error().message);
+      rows_dropped_.fetch_add(left, std::memory_order_relaxed);
+    }
+    return false;
+  }
+  return true;
+}
+
+bool StorageThread::write_error_rows(std::vector<ErrorLogRow> rows, bool final) {
+  if (rows.empty()) return true;
+  // Error rows are few; one transaction per flush, in chunks only to bound its size.
+  for (std::size_t i = 0; i < rows.size(); i += options_.batch_rows) {
+    const std::size_t end = std::min(rows.size(), i + options_.batch_rows);
+    std::vector<ErrorLogRow> chunk(std::make_move_iterator(rows.begin() + i),
+                                   std::make_move_iterator(rows.begin() + end));
+    Result<void> r = store_->append_error_logs(chunk);
+    if (r.ok()) {
+      rows_written_.fetch_add(chunk.size(), std::memory_order_relaxed);
+      continue;
+    }
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t left = rows.size() - i;
+    if (r.error().retriable && !final) {
+      log::warn("storage: writing error log rows failed, will retry: " + r.error().message);
+      std::move(rows.begin() + end, rows.end(), std::back_inserter(chunk));
+      std::lock_guard<std::mutex> lock(mu_);
+      std::move(pending_.errors.begin(), pending_.errors.end(), std::back_inserter(chunk));
+      pending_.errors = std::move(chunk);
+    } else {
+      log::error("storage: lost " + std::to_string(left) + " error log rows: " + r.error().message);
+      rows_dropped_.fetch_add(left, std::memory_order_relaxed);
+    }
+    return false;
+  }
+  return true;
+}
+
+bool StorageThread::write_state(Pending& batch, bool final) {
+  bool ok = true;
+  if (!batch.health.empty()) {
+    std::vector<KeyHealth> health;
+    health.reserve(batch.health.size());
+    for (auto& [id, h] : batch.health) health.push_back(std::move(h));
+    Result<void> r = store_->save_key_health(health);
+    if (!r.ok()) {
+      ok = false;
+      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      if (r.error().retriable && !final) {
+        log::warn("storage: saving key health failed, will retry: " + r.error().message);
+        std::lock_guard<std::mutex> lock(mu_);
+        for (KeyHealth& h : health)
+          pending_.health.try_emplace(h.key_id, std::move(h));  // newer wins
+      } else {
+        log::error("storage: key health of " + std::to_string(health.size()) +
+                   " keys not saved: " + r.error().message);
+      }
+    }
+  }
+  if (!batch.touches.empty()) {
+    std::vector<TokenTouch> touches;
+    touches.reserve(batch.touches.size());
+    for (const auto& [id, at] : batch.touches) touches.push_back({id, at});
+    Result<void> r = store_->touch_tokens(touches);
+    if (!r.ok()) {
+      ok = false;
+      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      if (r.error().retriable && !final) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const TokenTouch& t : touches) {
+          Millis& at = pending_.touches[t.id];
+          at = std::max(at, t.at_ms);
+        }
+      } else {
+        log::error("storage: token last-use times not saved: " + r.error().message);
+      }
+    }
+  }
+  return ok;
+}
+
+void StorageThread::report_drops(bool force) {
+  const std::uint64_t dropped = rows_dropped_.load(std::memory_order_relaxed);
+  if (dropped == drops_reported_) return;
+  const auto now = Clock::now();
+  if (now - last_drop_report_ < std::chrono::seconds(10) && !force) return;
+  log::warn("storage: " + std::to_string(dropped - drops_reported_) +
+            " log rows dropped since the last report (queue full, write failure or after stop)");
+  drops_reported_ = dropped;
+  last_drop_report_ = now;
+}
+
+}  // namespace gemgate::storage

@@ -1,0 +1,126 @@
+// StorageThread: the one thread that runs SQL. It owns the Store, runs submitted jobs in FIFO
+// order, and writes behind what workers produce at a high rate (request/error log rows, key
+// health, token last-use) in batches, so no worker event loop ever waits on the disk.
+//
+// Thread rules: every public method may be called from any thread, except that stop() and the
+// destructor must not be called from inside a job. Nothing here throws.
+//
+// Ordering: before each job runs, everything queued for write-behind so far is written, so a job
+// always sees rows appended before it was submitted (an admin page listing logs sees the last
+// request). Write-behind also flushes every `flush_interval` or once `batch_rows` rows wait.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/store.h"
+
+namespace gemgate::storage {
+
+class StorageThread {
+ public:
+  struct Options {
+    std::chrono::milliseconds flush_interval{250};
+    std::size_t batch_rows = 500;  // rows per log transaction; reaching it triggers a flush
+    // Request + error rows allowed to wait. Beyond it new rows are dropped and counted (the
+    // disk is failing or far too slow); workers never block on storage.
+    std::size_t max_queued_rows = 100'000;
+    // Delay before retrying after a write failed with a retriable error (busy, disk full).
+    std::chrono::milliseconds retry_delay{1000};
+  };
+
+  struct Counters {
+    std::uint64_t rows_written = 0;  // log rows committed
+    std::uint64_t rows_dropped =
+        0;  // log rows lost: queue full, failed for good, or appended after stop
+    std::uint64_t write_errors = 0;  // failed write-behind transactions
+    std::uint64_t jobs_run = 0;
+  };
+
+  // Takes ownership of `store` (already opened and migrated) and starts the thread.
+  explicit StorageThread(std::unique_ptr<Store> store);
+  StorageThread(std::unique_ptr<Store> store, Options options);
+  // Calls stop().
+  ~StorageThread();
+  StorageThread(const StorageThread&) = delete;
+  StorageThread& operator=(const StorageThread&) = delete;
+
+  // Queues `job` to run on the storage thread after earlier jobs. The job delivers its own
+  // result (e.g. by posting to the caller's loop). Exceptions from the job are caught and
+  // logged. Returns false (job not queued, never run) once stop() has begun.
+  bool submit(std::function<void(Store&)> job);
+
+  // Write-behind sinks: queue and return at once. Log rows are written in order; key health is
+  // coalesced per key (the latest call wins); token touches keep the latest time per token.
+  void append_request_log(RequestLogRow row);
+  void append_error_log(ErrorLogRow row);
+  void update_key_health(KeyHealth health);
+  void touch_token(std::int64_t token_id, Millis at_ms);
+
+  // Blocks until everything queued before the call has been written (or has failed). Returns an
+  // error when a write failed meanwhile or the thread is stopped. From inside a job it writes
+  // the queue inline instead of waiting (which would deadlock).
+  Result<void> flush();
+
+  // Stops accepting work, runs the queued jobs, writes every queued row, joins the thread and
+  // closes the Store. Idempotent.
+  void stop();
+
+  Counters counters() const;
+  // True on the storage thread itself (inside a job).
+  bool on_storage_thread() const { return std::this_thread::get_id() == thread_id_; }
+
+ private:
+  struct Pending {
+    std::vector<RequestLogRow> requests;
+    std::vector<ErrorLogRow> errors;
+    std::unordered_map<std::int64_t, KeyHealth> health;
+    std::unordered_map<std::int64_t, Millis> touches;
+    std::size_t log_rows() const { return requests.size() + errors.size(); }
+    bool empty() const { return log_rows() == 0 && health.empty() && touches.empty(); }
+  };
+
+  void run();
+  Pending take_pending();  // requires mu_
+  // Writes a batch; on a retriable failure puts what failed back in the queue unless `final`.
+  // Returns false when anything failed.
+  bool write(Pending batch, bool final);
+  bool write_request_rows(std::vector<RequestLogRow> rows, bool final);
+  bool write_error_rows(std::vector<ErrorLogRow> rows, bool final);
+  bool write_state(Pending& batch, bool final);
+  // Logs dropped rows, at most every 10 s unless `force`.
+  void report_drops(bool force);
+
+  const Options options_;
+  std::unique_ptr<Store> store_;  // touched only by the storage thread until joined
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void(Store&)>> jobs_;
+  Pending pending_;
+  bool accepting_ = true;
+  bool stopping_ = false;
+
+  std::mutex join_mu_;
+  std::thread thread_;
+  std::thread::id thread_id_;
+
+  std::atomic<std::uint64_t> rows_written_{0};
+  std::atomic<std::uint64_t> rows_dropped_{0};
+  std::atomic<std::uint64_t> write_errors_{0};
+  std::atomic<std::uint64_t> jobs_run_{0};
+  std::uint64_t drops_reported_ = 0;  // storage thread only
+  std::chrono::steady_clock::time_point last_drop_report_{};
+};
+
+}  // namespace gemgate::storage

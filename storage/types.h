@@ -1,0 +1,219 @@
+// The rows and query shapes that cross the Store interface. They are plain values, free of any
+// SQL dialect, so a PostgreSQL backend can fill the same structs. Every time is Unix milliseconds
+// (UTC); 0 means "never" where a moment may not have happened yet.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gemgate::storage {
+
+using Millis = std::int64_t;  // Unix time in milliseconds
+
+// ---- Gemini pool keys ------------------------------------------------------------------------
+
+// A cooldown of one key for one model (after a 429). `strikes` counts 429s in a row so the pool
+// can grow the next cooldown; it outlives the cooldown itself and resets only on success/reset.
+struct ModelCooldown {
+  std::string model;
+  Millis until_ms = 0;
+  int strikes = 0;
+};
+
+// The health of one key as the in-memory pool sees it. Written behind (coalesced, latest wins)
+// so it survives a restart.
+struct KeyHealth {
+  std::int64_t key_id = 0;
+  bool disabled = false;
+  std::string disabled_reason;  // why it was disabled ("API_KEY_INVALID", "by admin"); no secrets
+  int consecutive_failures = 0;
+  std::vector<ModelCooldown> cooldowns;  // one per model at most
+  Millis last_used_at = 0;
+  std::string last_error;  // short and already redacted; the store redacts again
+  Millis last_checked_at = 0;
+};
+
+// A pool key with its health. `secret` is the key exactly as it must be sent upstream.
+struct Key {
+  std::int64_t id = 0;  // stable for the life of the key; never reused
+  std::string secret;
+  Millis created_at = 0;
+  KeyHealth health;  // health.key_id == id
+};
+
+// One input line of add_keys() that was refused. The secret itself is not repeated.
+struct RejectedKey {
+  std::size_t index = 0;  // position in the input vector
+  std::string reason;
+};
+
+struct AddKeysResult {
+  std::vector<std::int64_t> added_ids;  // in input order
+  std::size_t duplicates = 0;           // already stored, or repeated within the input
+  std::vector<RejectedKey> rejected;
+};
+
+// ---- Client tokens ---------------------------------------------------------------------------
+
+// A client token as stored: only its SHA-256 and a display prefix/suffix, never the token.
+struct ClientToken {
+  std::int64_t id = 0;
+  std::string label;
+  std::string token_sha256;  // 64 lowercase hex characters
+  std::string prefix;        // first 4 characters, for display ("sk-g")
+  std::string suffix;        // last 4 characters
+  Millis created_at = 0;
+  Millis last_used_at = 0;
+};
+
+struct NewClientToken {
+  std::string label;
+  std::string token_sha256;
+  std::string prefix;
+  std::string suffix;
+  Millis created_at = 0;
+};
+
+// "Token `id` was used at `at_ms`" (write-behind; an older time never overwrites a newer one).
+struct TokenTouch {
+  std::int64_t id = 0;
+  Millis at_ms = 0;
+};
+
+// ---- Settings and admin sessions -------------------------------------------------------------
+
+// One atomic settings change: `set` writes name → JSON text; `reset` deletes names so they fall
+// back to their defaults. A name may not appear in both.
+struct SettingsBatch {
+  std::map<std::string, std::string> set;
+  std::vector<std::string> reset;
+  Millis updated_at = 0;
+};
+
+// A browser admin session. Only the SHA-256 of the session id is stored.
+struct AdminSession {
+  std::string id_sha256;  // 64 lowercase hex characters
+  Millis created_at = 0;
+  Millis expires_at = 0;
+};
+
+// ---- Request and error logs ------------------------------------------------------------------
+
+// One proxied request. `id` is assigned by the store (ignored on append).
+struct RequestLogRow {
+  std::int64_t id = 0;
+  Millis time_ms = 0;  // when the request arrived
+  std::string route;   // the route / chain name
+  std::string method;
+  std::string path;   // without the query string (the store strips one defensively)
+  std::string model;  // "" when the route has none
+  std::optional<std::int64_t> key_id;    // the pool key used last; never the key itself
+  std::optional<std::int64_t> token_id;  // the client token, when one authenticated the call
+  int status = 0;                        // HTTP status sent to the client; 0 = none (aborted)
+  std::int64_t latency_ms = 0;
+  int attempts = 1;
+  bool stream = false;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;  // Gemini's candidatesTokenCount
+  std::int64_t thoughts_tokens = 0;
+  std::int64_t cached_tokens = 0;
+  std::int64_t total_tokens = 0;
+  std::string error;  // short, "" on success
+};
+
+// One upstream or gateway failure worth showing to the operator.
+struct ErrorLogRow {
+  std::int64_t id = 0;
+  Millis time_ms = 0;
+  std::optional<std::int64_t> key_id;
+  std::string model;
+  int status = 0;
+  std::string kind;     // "quota", "key_invalid", "upstream_5xx", "timeout", "connect", ...
+  std::string message;  // short and already redacted; the store redacts again
+  std::string route;
+};
+
+// Which log rows a query or delete applies to. Unset fields match everything, so an empty
+// filter means "all rows". Time range is [from_ms, to_ms).
+struct LogFilter {
+  std::optional<Millis> from_ms;
+  std::optional<Millis> to_ms;
+  std::optional<std::int64_t> key_id;
+  std::optional<std::string> model;
+  std::optional<int> status;        // exact HTTP status
+  std::optional<int> status_class;  // 1..5: 4 matches 400..499
+};
+
+struct ErrorLogFilter : LogFilter {
+  std::optional<std::string> kind;
+};
+
+inline constexpr int kMaxPerPage = 500;
+
+// 1-based page number. Out-of-range values are clamped: page >= 1, 1 <= per_page <= kMaxPerPage.
+struct PageRequest {
+  int page = 1;
+  int per_page = 50;
+};
+
+// One page of a newest-first listing plus the number of rows matching the filter.
+template <class Row>
+struct LogPage {
+  std::vector<Row> items;
+  std::int64_t total = 0;
+  int page = 1;
+  int per_page = 50;
+};
+
+// ---- Usage statistics ------------------------------------------------------------------------
+
+// Counts over some set of requests. A failure is a status >= 400 or 0 (no response).
+struct UsageTotals {
+  std::int64_t requests = 0;
+  std::int64_t failures = 0;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::int64_t total_tokens = 0;
+};
+
+struct KeyUsage {
+  std::int64_t key_id = 0;
+  UsageTotals usage;
+};
+
+struct ModelUsage {
+  std::string model;
+  UsageTotals usage;
+};
+
+struct UsageBucket {
+  Millis start_ms = 0;  // bucket covers [start_ms, start_ms + bucket_ms)
+  UsageTotals usage;
+};
+
+// The dashboard window [now_ms - window_ms, now_ms). The store picks a round bucket width
+// (1 s, 1 min, 1 h, 12 h, ...) giving at most max_buckets buckets across the window, aligned to
+// multiples of the width since the epoch, so the series has max_buckets + 1 points at most.
+// Windows longer than two hours use whole-hour buckets (see the README).
+struct StatsQuery {
+  Millis now_ms = 0;
+  Millis window_ms = 3'600'000;
+  int max_buckets = 60;
+};
+
+struct UsageStats {
+  Millis from_ms = 0;
+  Millis to_ms = 0;
+  Millis bucket_ms = 0;
+  UsageTotals totals;
+  std::vector<KeyUsage> by_key;      // requests with a key only; most requests first
+  std::vector<ModelUsage> by_model;  // most requests first
+  std::vector<UsageBucket> series;   // dense, oldest first; counts only rows inside the
+                                     // window (so the first bucket may be partial); sums to
+                                     // `totals`
+};
+
+}  // namespace gemgate::storage

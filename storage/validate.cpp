@@ -1,0 +1,100 @@
+// Input checks shared by every Store backend (see validate.h).
+#include "storage/validate.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace gemgate::storage {
+namespace {
+
+bool is_ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+}  // namespace
+
+std::string_view trim_ascii(std::string_view s) {
+  while (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+Result<std::string> normalize_key_secret(std::string_view raw) {
+  std::string_view key = trim_ascii(raw);
+  if (key.empty()) return Error::invalid("empty");
+  if (key.size() > kMaxKeyLength) return Error::invalid("longer than 256 characters");
+  for (char c : key) {
+    if (is_ascii_space(c)) return Error::invalid("contains whitespace");
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u > 0x7e)
+      return Error::invalid("contains non-printable or non-ASCII characters");
+  }
+  return std::string(key);
+}
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+Result<void> check_setting_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxSettingNameLength) {
+    return Error::invalid("setting names are 1 to 128 characters long");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok)
+      return Error::invalid("setting name '" + clip_utf8(name, 64) + "' has a bad character");
+  }
+  return {};
+}
+
+std::string clip_utf8(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  std::size_t cut = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) so the cut lands on a sequence start.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut));
+}
+
+std::string safe_text(std::string_view s, std::size_t max_bytes) {
+  if (s.empty()) return {};
+  return clip_utf8(log::redact(s), max_bytes);
+}
+
+std::string strip_query(std::string_view path) {
+  auto cut = path.find_first_of("?#");
+  return clip_utf8(path.substr(0, cut), kMaxPathText);
+}
+
+Result<void> parse_status_filter(std::string_view text, LogFilter& filter) {
+  text = trim_ascii(text);
+  if (text.empty()) return {};
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (text.size() == 3 && text[0] >= '1' && text[0] <= '5') {
+    if ((text[1] == 'x' || text[1] == 'X') && (text[2] == 'x' || text[2] == 'X')) {
+      filter.status_class = text[0] - '0';
+      return {};
+    }
+    if (digit(text[1]) && digit(text[2])) {
+      filter.status = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+      return {};
+    }
+  }
+  if (text == "0") {  // requests that got no response at all
+    filter.status = 0;
+    return {};
+  }
+  return Error::invalid("status filter must be a status code like 429 or a class like 5xx");
+}
+
+PageRequest clamp_page(PageRequest page) {
+  page.page = std::max(page.page, 1);
+  page.per_page = std::clamp(page.per_page, 1, kMaxPerPage);
+  return page;
+}
+
+}  // namespace gemgate::storage

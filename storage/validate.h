@@ -1,0 +1,53 @@
+// Input checks and clean-ups every Store backend applies before writing, so SQLite and (later)
+// PostgreSQL accept and refuse exactly the same things.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "storage/types.h"
+
+namespace gemgate::storage {
+
+inline constexpr std::size_t kMaxKeyLength = 256;
+inline constexpr std::size_t kMaxLabelLength = 200;
+inline constexpr std::size_t kMaxSettingNameLength = 128;
+inline constexpr std::size_t kMaxDisplayAffix = 16;  // token prefix / suffix shown to admins
+// Caps on free text stored with every row, so one bad upstream cannot bloat the database.
+inline constexpr std::size_t kMaxShortText = 200;  // model, route, method, kind, reasons
+inline constexpr std::size_t kMaxPathText = 1024;
+inline constexpr std::size_t kMaxErrorText = 2000;  // last_error, log error, error message
+
+// Returns `s` without leading and trailing ASCII whitespace.
+std::string_view trim_ascii(std::string_view s);
+
+// Validates a pool key after trimming it. Returns the trimmed key, or kInvalidArgument whose
+// message is the reason (never the key): empty, too long, whitespace, non-printable/non-ASCII.
+Result<std::string> normalize_key_secret(std::string_view raw);
+
+// True when `s` is exactly 64 lowercase hexadecimal characters.
+bool is_sha256_hex(std::string_view s);
+
+// Setting names: 1..128 characters of [A-Za-z0-9_.-]. Returns kInvalidArgument otherwise.
+Result<void> check_setting_name(std::string_view name);
+
+// Cuts `s` to at most `max_bytes` without splitting a UTF-8 sequence.
+std::string clip_utf8(std::string_view s, std::size_t max_bytes);
+
+// Free text that may echo upstream data: passed through log::redact() (a second line of defence
+// against a key in an error message) and clipped to `max_bytes`.
+std::string safe_text(std::string_view s, std::size_t max_bytes);
+
+// The path without any query string or fragment (a `?key=` must never be stored).
+std::string strip_query(std::string_view path);
+
+// Parses an admin status filter into `filter`: "429" sets status, "4xx"/"5XX" sets
+// status_class, "" leaves both unset. kInvalidArgument for anything else.
+Result<void> parse_status_filter(std::string_view text, LogFilter& filter);
+
+// Clamps page >= 1 and 1 <= per_page <= kMaxPerPage.
+PageRequest clamp_page(PageRequest page);
+
+}  // namespace gemgate::storage

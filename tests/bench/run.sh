@@ -1,0 +1,109 @@
+#!/bin/sh
+# Proxy benchmark: the same non-streaming generateContent call, on loopback, through
+#   1. nothing (the upstream directly),
+#   2. nginx as a plain reverse proxy (the bar a C++ proxy should meet),
+#   3. gemgate (auth + key pool + retry + request log, 1 worker),
+#   4. a minimal Node.js gateway (tests/bench/node-proxy.mjs; a lower bound for a Node gateway),
+# each driven by wrk with the same connections and duration, in one run. The upstream is nginx
+# returning a canned Gemini answer, so it is never the bottleneck. Prints requests/s, latency and
+# the ratios gemgate/nginx and gemgate/node. Timing goals live here, never in the test suite.
+#
+# Usage: sh tests/bench/run.sh [seconds] [connections]     (installs nginx and wrk when missing)
+set -eu
+cd "$(dirname "$0")/../.."
+DURATION=${1:-10}
+CONNS=${2:-50}
+. conf/deps.sh
+gemgate_deps test
+missing=$(gemgate_missing nginx-light wrk)
+if [ -n "$missing" ] && [ -n "$(gemgate_missing nginx wrk)" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
+fi
+gemgate_build --target gemgate
+
+WORK=$(mktemp -d)
+cleanup() {
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  [ -n "${GG_PID:-}" ] && kill "$GG_PID" 2>/dev/null || true
+  [ -n "${NODE_PID:-}" ] && kill "$NODE_PID" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+UP=19701 NGX=19702 GG=19703 NODE=19704
+TOKEN=bench-client-token-0001
+KEY1=AIzaBenchKey00000000000000000000000001
+KEY2=AIzaBenchKey00000000000000000000000002
+ANSWER='{"candidates":[{"content":{"parts":[{"text":"Hello! How can I help you today?"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":9,"totalTokenCount":14},"modelVersion":"gemini-2.5-flash"}'
+
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/body;
+  proxy_temp_path $WORK/proxy;
+  upstream gemini { server 127.0.0.1:$UP; keepalive 64; }
+  server {
+    listen 127.0.0.1:$UP;
+    location / { default_type application/json; return 200 '$ANSWER'; }
+  }
+  server {
+    listen 127.0.0.1:$NGX;
+    location / {
+      proxy_pass http://gemini;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header x-goog-api-key $KEY1;
+    }
+  }
+}
+NGINX
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+
+sed -e 's/^workers: 0/workers: 1/' -e 's/^      - log: {}/      - log: {access_log: false}/' \
+  conf/gemgate.yaml > "$WORK/gemgate.yaml"
+( cd "$WORK" && API_KEYS="$KEY1,$KEY2" ALLOWED_TOKENS="$TOKEN" GOOGLE_API_HOST="http://127.0.0.1:$UP" \
+  GEMGATE_LOG_LEVEL=warn exec "$OLDPWD/build/conf/gemgate" --config "$WORK/gemgate.yaml" \
+  --listen 127.0.0.1:$GG 2>"$WORK/gemgate.log" ) &
+GG_PID=$!
+node tests/bench/node-proxy.mjs $NODE "http://127.0.0.1:$UP" "$TOKEN" "$KEY1" "$KEY2" &
+NODE_PID=$!
+sleep 1.5
+
+cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"contents":[{"role":"user","parts":[{"text":"Hello"}]}]}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+PATH_Q="/v1beta/models/gemini-2.5-flash:generateContent?key=$TOKEN"
+
+# run NAME PORT -> prints "NAME rps p50 p99" and appends to the results file
+run() {
+  curl -sf -o /dev/null -X POST "http://127.0.0.1:$2$PATH_Q" -H 'content-type: application/json' -d '{}' \
+    || { echo "bench: $1 on port $2 does not answer" >&2; exit 1; }
+  wrk -t1 -c"$CONNS" -d2s -s "$WORK/post.lua" "http://127.0.0.1:$2$PATH_Q" >/dev/null  # warm-up
+  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "http://127.0.0.1:$2$PATH_Q")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+  printf '%-22s %12s req/s   p50 %-9s p99 %-9s %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
+  echo "$1 $rps" >> "$WORK/results"
+}
+
+echo "gemgate proxy benchmark: ${DURATION}s per target, $CONNS connections, wrk -t1, loopback, $(nproc) cores"
+run "upstream (direct)" $UP
+run "nginx proxy" $NGX
+run "gemgate (1 worker)" $GG
+run "node gateway" $NODE
+GG_RSS=$(awk '/VmRSS/ {print $2}' /proc/$GG_PID/status 2>/dev/null || echo 0)
+awk -v rss="$GG_RSS" '
+  { rps[$0 ~ /^gemgate/ ? "gg" : $0 ~ /^nginx/ ? "ngx" : $0 ~ /^node/ ? "node" : "up"] = $NF }
+  END {
+    printf "ratio gemgate/nginx: %.2f   gemgate/node: %.2f   gemgate RSS after load: %d KiB\n",
+           rps["gg"] / rps["ngx"], rps["gg"] / rps["node"], rss
+  }' "$WORK/results"

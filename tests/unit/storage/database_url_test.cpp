@@ -1,0 +1,143 @@
+// DATABASE_URL parsing, open_store() behaviour and the small input validators.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include "storage/database_url.h"
+#include "storage/open_store.h"
+#include "storage/validate.h"
+#include "test_support.h"
+
+namespace gemgate::storage {
+namespace {
+
+std::string sqlite_path(std::string_view url) {
+  auto parsed = parse_database_url(url);
+  INFO(url);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->kind == DatabaseKind::kSqlite);
+  return parsed->path;
+}
+
+TEST_CASE("database_url: the accepted SQLite forms") {
+  CHECK(sqlite_path("file:./data/gemgate.db") == "./data/gemgate.db");
+  CHECK(sqlite_path("file:/abs/path.db") == "/abs/path.db");
+  CHECK(sqlite_path("file:///abs/path.db") == "/abs/path.db");
+  CHECK(sqlite_path("file://localhost/abs/path.db") == "/abs/path.db");
+  CHECK(sqlite_path("sqlite:./x.db") == "./x.db");
+  CHECK(sqlite_path("SQLite:./x.db") == "./x.db");
+  CHECK(sqlite_path("sqlite:///abs/x.db") == "/abs/x.db");
+  CHECK(sqlite_path("./data/gemgate.db") == "./data/gemgate.db");
+  CHECK(sqlite_path("/var/lib/gemgate/db.sqlite") == "/var/lib/gemgate/db.sqlite");
+  CHECK(sqlite_path("  gemgate.db \n") == "gemgate.db");
+  CHECK(sqlite_path("file:/tmp/with%20space.db") == "/tmp/with space.db");
+  CHECK(sqlite_path(":memory:") == ":memory:");
+  CHECK(sqlite_path("sqlite::memory:") == ":memory:");
+}
+
+TEST_CASE("database_url: refusals are clear") {
+  for (const char* bad : {"", "   ", "file:", "sqlite:", "file://otherhost/x.db",
+                          "file:x.db?mode=ro", "file:/a%zzb.db", "file:/a%2", "file:/a%00b.db"}) {
+    INFO(bad);
+    auto parsed = parse_database_url(bad);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == ErrorCode::kInvalidArgument);
+  }
+  auto mysql = parse_database_url("mysql://admin:hunter2@db.internal/gemgate");
+  REQUIRE_FALSE(mysql.ok());
+  CHECK(mysql.error().message.find("'mysql'") != std::string::npos);
+  CHECK(mysql.error().message.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE(
+    "database_url: PostgreSQL is recognised but not built in, and its password never echoed") {
+  for (const char* url :
+       {"postgres://gw:s3cretpw@db/gemgate", "postgresql://gw:s3cretpw@db/gemgate",
+        "POSTGRES://gw:s3cretpw@db/gemgate"}) {
+    INFO(url);
+    auto parsed = parse_database_url(url);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->kind == DatabaseKind::kPostgres);
+    auto store = open_store(url);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().message.find("PostgreSQL support is not built in yet") !=
+          std::string::npos);
+    CHECK(store.error().message.find("s3cretpw") == std::string::npos);
+  }
+}
+
+TEST_CASE("open_store: creates missing parent directories, private to the owner") {
+  testing::TempDir dir;
+  const std::string db = dir.file("nested/deeper/gemgate.db");
+  auto store = open_store("file:" + db);
+  INFO((store.ok() ? "" : store.error().message));
+  REQUIRE(store.ok());
+  auto version = (*store)->schema_version();
+  REQUIRE(version.ok());
+  CHECK(*version >= 1);
+  struct stat st {};
+  REQUIRE(::stat(db.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat(dir.file("nested/deeper").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("open_store: a path that is a directory, or a symlinked file, is refused") {
+  testing::TempDir dir;
+  auto as_dir = open_store(dir.path());
+  REQUIRE_FALSE(as_dir.ok());
+  CHECK(as_dir.error().message.find("is a directory") != std::string::npos);
+
+  { testing::open_sqlite(dir.file("real.db")); }
+  std::filesystem::create_symlink(dir.file("real.db"), dir.file("link.db"));
+  auto linked = open_store(dir.file("link.db"));
+  CHECK_FALSE(linked.ok());
+}
+
+TEST_CASE("validate: key text") {
+  CHECK(normalize_key_secret("  AIzaSyAbc123\t\n").value() == "AIzaSyAbc123");
+  CHECK(normalize_key_secret(std::string(256, 'k')).ok());
+  CHECK(normalize_key_secret("sk-anything_goes.~+/=").ok());
+  struct Bad {
+    std::string text;
+    const char* reason;
+  };
+  for (const Bad& b : {Bad{"", "empty"}, Bad{" \t ", "empty"},
+                       Bad{std::string(257, 'k'), "longer than 256"}, Bad{"AIza Sy", "whitespace"},
+                       Bad{"AIza\x01Sy", "non-printable"}, Bad{"AIza\xc3\xa9Sy", "non-ASCII"}}) {
+    auto r = normalize_key_secret(b.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find(b.reason) != std::string::npos);
+  }
+}
+
+TEST_CASE("validate: status filter, paging and text clean-up") {
+  LogFilter f;
+  REQUIRE(parse_status_filter("429", f).ok());
+  CHECK(f.status == 429);
+  LogFilter g;
+  REQUIRE(parse_status_filter("5xx", g).ok());
+  CHECK(g.status_class == 5);
+  CHECK_FALSE(g.status.has_value());
+  LogFilter h;
+  REQUIRE(parse_status_filter("", h).ok());
+  CHECK_FALSE(h.status.has_value());
+  for (const char* bad : {"6xx", "42", "abc", "4x", "4xxx"}) {
+    LogFilter x;
+    CHECK_FALSE(parse_status_filter(bad, x).ok());
+  }
+
+  CHECK(clamp_page({0, 0}).page == 1);
+  CHECK(clamp_page({0, 0}).per_page == 1);
+  CHECK(clamp_page({3, 100000}).per_page == kMaxPerPage);
+
+  CHECK(strip_query("/v1beta/models/x:generateContent?key=AIzaSecret#frag") ==
+        "/v1beta/models/x:generateContent");
+  CHECK(clip_utf8("h\xc3\xa9llo", 2) == "h");  // never half a UTF-8 sequence
+  CHECK(is_sha256_hex(testing::fake_sha256(1)));
+  CHECK_FALSE(is_sha256_hex(std::string(64, 'A')));
+  CHECK_FALSE(is_sha256_hex("abc"));
+}
+
+}  // namespace
+}  // namespace gemgate::storage

@@ -1,0 +1,275 @@
+// Usage statistics: exact windows (rollup hours + raw edges) checked against a brute-force
+// count, bucket widths, per-key usage, and a timing run on ~200k rows (reported, not asserted).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <random>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "test_support.h"
+
+namespace gemgate::storage {
+namespace {
+
+using testing::open_sqlite;
+using testing::TempDir;
+
+constexpr Millis kMinute = 60'000;
+constexpr Millis kHour = 60 * kMinute;
+constexpr Millis kDay = 24 * kHour;
+constexpr Millis kNow = 1'700'000'123'456;  // deliberately not on a minute or hour edge
+
+bool failed(int status) {
+  return status >= 400 || status == 0;
+}
+
+void add_row(UsageTotals& u, const RequestLogRow& r) {
+  u.requests += 1;
+  u.failures += failed(r.status) ? 1 : 0;
+  u.prompt_tokens += r.prompt_tokens;
+  u.completion_tokens += r.completion_tokens;
+  u.total_tokens += r.total_tokens;
+}
+
+void check_same(const UsageTotals& got, const UsageTotals& want) {
+  CHECK(got.requests == want.requests);
+  CHECK(got.failures == want.failures);
+  CHECK(got.prompt_tokens == want.prompt_tokens);
+  CHECK(got.completion_tokens == want.completion_tokens);
+  CHECK(got.total_tokens == want.total_tokens);
+}
+
+std::vector<RequestLogRow> random_rows(int n, unsigned seed, Millis span, int keys) {
+  std::mt19937_64 rng(seed);
+  static const int kStatus[] = {200, 200, 200, 200, 429, 500, 503, 400, 0, 301};
+  static const char* kModels[] = {"gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash", ""};
+  std::vector<RequestLogRow> rows;
+  for (int i = 0; i < n; ++i) {
+    RequestLogRow r;
+    r.time_ms = kNow + kHour - static_cast<Millis>(rng() % static_cast<std::uint64_t>(span));
+    const int key = static_cast<int>(rng() % static_cast<std::uint64_t>(keys + 1));
+    if (key > 0) r.key_id = key;
+    r.model = kModels[rng() % 4];
+    r.status = kStatus[rng() % 10];
+    r.prompt_tokens = static_cast<std::int64_t>(rng() % 1000);
+    r.completion_tokens = static_cast<std::int64_t>(rng() % 500);
+    r.total_tokens = r.prompt_tokens + r.completion_tokens;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// Inserts in uneven batches, so one hour's rollup row is built up by several upserts.
+void insert_all(Store& store, const std::vector<RequestLogRow>& rows) {
+  std::size_t i = 0, step = 1;
+  while (i < rows.size()) {
+    const std::size_t end = std::min(rows.size(), i + step);
+    REQUIRE(store.append_request_logs({rows.begin() + i, rows.begin() + end}).ok());
+    i = end;
+    step = step * 3 % 997 + 1;
+  }
+}
+
+TEST_CASE("stats: bucket widths for the dashboard windows") {
+  auto store = open_sqlite(":memory:");
+  auto bucket = [&](Millis window) {
+    return store->usage_stats({kNow, window, 60}).value().bucket_ms;
+  };
+  CHECK(bucket(kMinute) == 1000);
+  CHECK(bucket(kHour) == kMinute);
+  CHECK(bucket(kDay) == kHour);
+  CHECK(bucket(30 * kDay) == 12 * kHour);
+  auto day = store->usage_stats({kNow, kDay, 60}).value();
+  CHECK(day.series.size() == 25);  // 24 whole hours plus the one the window starts in
+  CHECK(day.series.front().start_ms <= day.from_ms);
+  CHECK(day.series.back().start_ms + day.bucket_ms >= day.to_ms);
+  CHECK(store->usage_stats({kNow, 0, 60}).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("stats: failures are status >= 400 or 0; rows without a key are not in by_key") {
+  auto store = open_sqlite(":memory:");
+  std::vector<RequestLogRow> rows;
+  for (int status : {200, 302, 400, 429, 500, 0}) {
+    RequestLogRow r;
+    r.time_ms = kNow - 1000;
+    r.status = status;
+    r.model = "m";
+    r.key_id = status == 0 ? std::nullopt : std::optional<std::int64_t>(5);
+    r.total_tokens = 7;
+    rows.push_back(r);
+  }
+  REQUIRE(store->append_request_logs(rows).ok());
+  auto s = store->usage_stats({kNow, kMinute, 60}).value();
+  CHECK(s.totals.requests == 6);
+  CHECK(s.totals.failures == 4);
+  CHECK(s.totals.total_tokens == 42);
+  REQUIRE(s.by_key.size() == 1);
+  CHECK(s.by_key[0].key_id == 5);
+  CHECK(s.by_key[0].usage.requests == 5);
+  REQUIRE(s.by_model.size() == 1);
+  CHECK(s.by_model[0].usage.requests == 6);
+}
+
+TEST_CASE("stats: every window matches a brute-force count exactly") {
+  auto store = open_sqlite(":memory:");
+  const auto rows = random_rows(6000, 42, 40 * kDay, 20);
+  insert_all(*store, rows);
+
+  for (Millis now : {kNow, kNow - 5 * kHour - 17 * kMinute + 123, kNow + 2 * kHour}) {
+    for (Millis window :
+         {kMinute, 30 * kMinute, kHour, 2 * kHour, 3 * kHour + 1, kDay, 7 * kDay, 30 * kDay}) {
+      INFO("now=" << now << " window=" << window);
+      auto got = store->usage_stats({now, window, 60});
+      REQUIRE(got.ok());
+      const Millis from = now - window;
+      UsageTotals total;
+      std::map<std::int64_t, UsageTotals> keys;
+      std::map<std::string, UsageTotals> models;
+      std::map<Millis, UsageTotals> buckets;
+      for (const RequestLogRow& r : rows) {
+        if (r.time_ms < from || r.time_ms >= now) continue;
+        add_row(total, r);
+        if (r.key_id) add_row(keys[*r.key_id], r);
+        add_row(models[r.model], r);
+        add_row(buckets[r.time_ms / got->bucket_ms * got->bucket_ms], r);
+      }
+      check_same(got->totals, total);
+      CHECK(got->by_key.size() == keys.size());
+      for (const KeyUsage& k : got->by_key) check_same(k.usage, keys[k.key_id]);
+      CHECK(got->by_model.size() == models.size());
+      for (const ModelUsage& m : got->by_model) check_same(m.usage, models[m.model]);
+      for (std::size_t i = 1; i < got->by_key.size(); ++i) {
+        CHECK(got->by_key[i - 1].usage.requests >= got->by_key[i].usage.requests);
+      }
+      for (std::size_t i = 0; i < got->series.size(); ++i) {
+        const UsageBucket& b = got->series[i];
+        CHECK(b.start_ms % got->bucket_ms == 0);
+        if (i > 0) CHECK(b.start_ms == got->series[i - 1].start_ms + got->bucket_ms);
+        check_same(b.usage, buckets[b.start_ms]);
+      }
+      CHECK(got->series.size() <= 61);
+    }
+  }
+}
+
+TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
+  auto store = open_sqlite(":memory:");
+  const auto rows = random_rows(3000, 7, 3 * kDay, 10);
+  insert_all(*store, rows);
+  const Millis from = kNow - kDay + 12'345, to = kNow - 3 * kMinute;
+  const std::vector<std::int64_t> ids = {7, 3, 99, 1};
+  auto got = store->key_usage(ids, from, to);
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CHECK((*got)[i].key_id == ids[i]);
+    UsageTotals want;
+    for (const RequestLogRow& r : rows) {
+      if (r.key_id == ids[i] && r.time_ms >= from && r.time_ms < to) add_row(want, r);
+    }
+    check_same((*got)[i].usage, want);
+  }
+  CHECK((*got)[2].usage.requests == 0);
+  CHECK(store->key_usage({}, from, to).value().empty());
+}
+
+TEST_CASE("stats: whole hours outlive deleted logs until the usage itself is pruned") {
+  auto store = open_sqlite(":memory:");
+  RequestLogRow r;
+  r.time_ms = kNow - 10 * kHour;  // inside a whole hour of a 24-hour window
+  r.status = 200;
+  r.key_id = 1;
+  r.total_tokens = 100;
+  REQUIRE(store->append_request_logs({r, r}).ok());
+  REQUIRE(store->delete_request_logs({}).ok());
+  CHECK(store->usage_stats({kNow, kDay, 60}).value().totals.requests == 2);
+  // Pruning works in whole UTC days: a cutoff inside that row's day keeps it.
+  CHECK(store->prune_usage(kNow - 10 * kHour + 1).value() == 0);
+  CHECK(store->prune_usage(kNow + kDay).value() == 3);  // its model hour, key hour and key day
+  auto after = store->usage_stats({kNow, 30 * kDay, 60}).value();
+  CHECK(after.totals.requests == 0);
+  CHECK(after.by_key.empty());
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+TEST_CASE("stats: timing on ~200k rows, 1000 keys, 30 days (figures printed, not asserted)") {
+  // GEMGATE_STATS_BENCH_ROWS overrides the size (0 skips). Sanitized builds default to fewer
+  // rows: their timings mean nothing and the test must stay well inside the CTest timeout.
+#ifdef __SANITIZE_ADDRESS__
+  constexpr int kDefaultRows = 50'000;
+#else
+  constexpr int kDefaultRows = 200'000;
+#endif
+  const char* env = std::getenv("GEMGATE_STATS_BENCH_ROWS");
+  const int n = env ? std::atoi(env) : kDefaultRows;
+  if (n <= 0) return;
+  TempDir dir;
+  const std::string path = dir.file("bench.db");
+  auto store = open_sqlite(path);
+  auto rows = random_rows(n, 1, 30 * kDay, 1000);
+  // Rows arrive in time order in production; so they do here.
+  std::sort(rows.begin(), rows.end(),
+            [](const RequestLogRow& a, const RequestLogRow& b) { return a.time_ms < b.time_ms; });
+  auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < rows.size(); i += 500) {
+    const std::size_t end = std::min(rows.size(), i + 500);
+    REQUIRE(store->append_request_logs({rows.begin() + i, rows.begin() + end}).ok());
+  }
+  const double insert_ms = ms_since(t0);
+  std::string report = std::to_string(n) + " rows inserted in 500-row transactions: " +
+                       std::to_string(static_cast<int>(insert_ms)) + " ms\n";
+  for (Millis window : {kMinute, kHour, kDay, 30 * kDay}) {
+    t0 = std::chrono::steady_clock::now();
+    auto s = store->usage_stats({kNow, window, 60});
+    const double took = ms_since(t0);
+    REQUIRE(s.ok());
+    report += "usage_stats window " + std::to_string(window / kMinute) +
+              " min: " + std::to_string(took) + " ms (" + std::to_string(s->totals.requests) +
+              " requests, " + std::to_string(s->by_key.size()) + " keys)\n";
+  }
+  std::vector<std::int64_t> page;
+  for (int i = 1; i <= 50; ++i) page.push_back(i * 17);
+  t0 = std::chrono::steady_clock::now();
+  REQUIRE(store->key_usage(page, kNow - kDay, kNow).ok());
+  report += "key_usage 50 keys, 24 h: " + std::to_string(ms_since(t0)) + " ms\n";
+  t0 = std::chrono::steady_clock::now();
+  REQUIRE(store->query_request_logs({}, {1, 50}).ok());
+  report += "query_request_logs page 1 (with total): " + std::to_string(ms_since(t0)) + " ms\n";
+  LogFilter by_key;
+  by_key.key_id = 500;
+  t0 = std::chrono::steady_clock::now();
+  REQUIRE(store->query_request_logs(by_key, {2, 50}).ok());
+  report += "query_request_logs key filter page 2: " + std::to_string(ms_since(t0)) + " ms\n";
+  {
+    // For comparison: the same 30-day per-key breakdown straight from the raw log.
+    SQLite::Database raw(path);
+    t0 = std::chrono::steady_clock::now();
+    SQLite::Statement st(raw,
+                         "SELECT key_id, count(*), sum(total_tokens) FROM request_log "
+                         "WHERE time_ms >= ? AND time_ms < ? GROUP BY key_id");
+    st.bind(1, kNow - 30 * kDay);
+    st.bind(2, kNow);
+    int groups = 0;
+    while (st.executeStep()) ++groups;
+    report += "raw-log GROUP BY key over 30 days (no rollup), for comparison: " +
+              std::to_string(ms_since(t0)) + " ms (" + std::to_string(groups) + " groups)\n";
+  }
+  store.reset();
+  t0 = std::chrono::steady_clock::now();
+  auto reopened = open_sqlite(path);  // includes PRAGMA quick_check over the whole file
+  report += "reopen with quick_check, " +
+            std::to_string(std::filesystem::file_size(path) / (1024 * 1024)) +
+            " MiB file: " + std::to_string(ms_since(t0)) + " ms\n";
+  MESSAGE(report);
+}
+
+}  // namespace
+}  // namespace gemgate::storage
