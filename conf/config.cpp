@@ -63,7 +63,13 @@ std::optional<std::string> to_json(const ConfigNode& node, SettingType type, std
       }
       if (node.text() == "yes" || node.text() == "on") return std::string("true");
       if (node.text() == "no" || node.text() == "off") return std::string("false");
-      return node.text();
+      {
+        // Text that is no JSON value at all ("lots") is passed as a string, so the type check
+        // says "must be a whole number" instead of "not valid JSON".
+        rapidjson::Document d;
+        d.Parse(node.text().c_str());
+        return d.HasParseError() ? quote(node.text()) : node.text();
+      }
     case SettingType::kString:
     case SettingType::kSecret:
       if (node.is_null()) return std::string("\"\"");

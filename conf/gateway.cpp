@@ -168,7 +168,11 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
                                   : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i);
-    auto transport = transport::CurlMultiTransport::create(worker->loop());
+    // Keep idle upstream connections around: libcurl's default cache (4 x the transfers in
+    // flight) shrinks whenever load dips and then closes connections it will need a moment later.
+    transport::CurlMultiTransport::Options transport_options;
+    transport_options.max_cached_connections = 512;
+    auto transport = transport::CurlMultiTransport::create(worker->loop(), transport_options);
     if (!transport.ok()) return transport.error();
     std::shared_ptr<transport::Transport> shared(std::move(transport).value());
     worker->services().put<transport::Transport>(shared);

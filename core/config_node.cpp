@@ -121,7 +121,9 @@ bool expect_keys(const ConfigNode& node, std::initializer_list<std::string_view>
     if (!known) {
       std::string list;
       for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      errors.add(v.mark(), "unknown key '" + k + "' (expected one of: " + list + ")");
+      errors.add(v.mark(), "unknown key '" + k + "'" +
+                               (list.empty() ? " (nothing is configurable here)"
+                                             : " (expected one of: " + list + ")"));
       ok = false;
     }
   }

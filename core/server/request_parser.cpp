@@ -52,6 +52,13 @@ struct RequestParser::Impl {
 
   static int on_header_value_complete(llhttp_t* p) {
     RequestParser* s = self(p);
+    if (s->head_done_) {
+      // A chunked trailer field: never merged into the headers (a smuggled Host, credential
+      // or framing field would otherwise appear as if the client had sent it in the head).
+      s->field_.clear();
+      s->value_.clear();
+      return count_head(s, 4);
+    }
     if (s->request_.headers.size() >= s->limits_.max_headers) {
       s->fail(431, "request has more than " + std::to_string(s->limits_.max_headers) + " headers");
       return -1;

@@ -135,6 +135,9 @@ KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& 
         key->health_.last_used_ms = now_ms;
       }
       key->dirty_.store(true, std::memory_order_relaxed);
+      // Skipped keys must not hand their turns to the next healthy one (it would get a double
+      // share and run out of quota first): the next pick starts after the key picked here.
+      if (i > 0) cursor_.fetch_add(i, std::memory_order_relaxed);
       out.key = key;
       return out;
     }

@@ -1,0 +1,101 @@
+// crypto (SHA-256 against FIPS 180-2 vectors, constant-time compare, random tokens) and the
+// log redaction every line passes through (keys, key= values, Bearer tokens, registered secrets).
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "core/crypto.h"
+#include "core/log.h"
+
+using namespace gemgate;
+
+TEST_CASE("sha256 known vectors") {
+  CHECK(crypto::sha256_hex("") ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(crypto::sha256_hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(crypto::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(crypto::sha256_hex(std::string(1'000'000, 'a')) ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // Lengths around the padding boundary (55/56/64 bytes) must all differ and be stable.
+  std::set<std::string> seen;
+  for (size_t n : {55, 56, 57, 63, 64, 65}) seen.insert(crypto::sha256_hex(std::string(n, 'x')));
+  CHECK(seen.size() == 6);
+  CHECK(crypto::sha256_hex(std::string(64, 'a')) ==
+        "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
+TEST_CASE("constant_time_equals") {
+  CHECK(crypto::constant_time_equals("secret", "secret"));
+  CHECK_FALSE(crypto::constant_time_equals("secret", "secreT"));
+  CHECK_FALSE(crypto::constant_time_equals("secret", "secret2"));
+  CHECK(crypto::constant_time_equals("", ""));
+}
+
+TEST_CASE("random_token: prefix, base62 alphabet, length for the entropy, unique") {
+  std::string t = crypto::random_token("gg_");
+  CHECK(t.rfind("gg_", 0) == 0);
+  CHECK(t.size() == 3 + 32);  // 24 bytes = 192 bits → 32 characters of ~6 bits
+  for (char c : t.substr(3)) {
+    CAPTURE(c);
+    CHECK(((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')));
+  }
+  CHECK(crypto::random_token("", 3).size() == 4);
+  std::set<std::string> many;
+  for (int i = 0; i < 1000; ++i) many.insert(crypto::random_token("", 16));
+  CHECK(many.size() == 1000);
+}
+
+TEST_CASE("redact masks Google keys, key= and token= values, Bearer and x-goog-api-key values") {
+  std::string key = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
+  std::string out = log::redact("calling with " + key + " now");
+  CHECK(out.find(key) == std::string::npos);
+  CHECK(out == "calling with AIza… now");
+
+  out = log::redact("GET /v1beta/models?key=mysecretclienttoken&alt=sse");
+  CHECK(out.find("mysecretclienttoken") == std::string::npos);
+  CHECK(out == "GET /v1beta/models?key=myse…&alt=sse");
+  CHECK(out.find("alt=sse") != std::string::npos);
+
+  out = log::redact("Authorization: Bearer sk-abcdefghijklmnop");
+  CHECK(out.find("abcdefghijklmnop") == std::string::npos);
+  CHECK(out.find("Bearer ") != std::string::npos);
+
+  out = log::redact("x-goog-api-key: zzzzzzzzzzzzzzzzzzzz");
+  CHECK(out.find("zzzzzzzzzzzzzzzzzzzz") == std::string::npos);
+
+  out = log::redact("token=abcdefghijklmnopq session=0123456789abcdef");
+  CHECK(out.find("abcdefghijklmnopq") == std::string::npos);
+  CHECK(out.find("0123456789abcdef") == std::string::npos);
+
+  CHECK(log::redact("an ordinary line with 42 words") == "an ordinary line with 42 words");
+}
+
+TEST_CASE("registered secrets are masked wherever they appear, until forgotten") {
+  std::string secret = "plainsecretvalue77";
+  CHECK(log::redact("x " + secret + " y") == "x " + secret + " y");
+  log::register_secret(secret);
+  CHECK(log::redact("x " + secret + " y").find(secret) == std::string::npos);
+  CHECK(log::redact("(" + secret + ")").find(secret) == std::string::npos);
+  log::forget_secret(secret);
+  CHECK(log::redact("x " + secret + " y") == "x " + secret + " y");
+  log::register_secret("abc");  // too short to be a secret: would mask ordinary words
+  CHECK(log::redact("abc") == "abc");
+}
+
+TEST_CASE("mask shows the first and last four characters, or nothing when too short") {
+  CHECK(log::mask("AIzaSyA1234567890abcdefghijklmnopqrstuv") == "AIza…stuv");
+  CHECK(log::mask("short") == "…");
+  CHECK(log::mask("exactly12chr") == "exac…2chr");
+}
+
+TEST_CASE("parse_level") {
+  log::Level l = log::Level::kInfo;
+  CHECK(log::parse_level("debug", &l));
+  CHECK(l == log::Level::kDebug);
+  CHECK(log::parse_level("warning", &l));
+  CHECK(l == log::Level::kWarn);
+  CHECK_FALSE(log::parse_level("loud", &l));
+  CHECK(l == log::Level::kWarn);
+}

@@ -1,0 +1,90 @@
+// Worker and Timer: post() never runs inline and works from other threads, next_tick() runs
+// after the current callback (and chains), timers fire, stop and may die inside their callback.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "core/worker.h"
+#include "tests/unit/support/loop.h"
+
+using namespace gemgate;
+using namespace gemgate::testing;
+
+TEST_CASE("post() queues work for the loop; it never runs inline") {
+  Worker w(0);
+  int ran = 0;
+  w.post([&ran] { ++ran; });
+  CHECK(ran == 0);
+  pump(w);
+  CHECK(ran == 1);
+  std::thread t([&w, &ran] {
+    for (int i = 0; i < 100; ++i) w.post([&ran] { ++ran; });
+  });
+  t.join();
+  CHECK(run_until(w, [&] { return ran == 101; }));
+}
+
+TEST_CASE("next_tick() runs after the current callback, in order, and may queue more") {
+  Worker w(0);
+  std::vector<int> order;
+  w.next_tick([&] {
+    order.push_back(1);
+    w.next_tick([&] { order.push_back(3); });
+  });
+  w.next_tick([&] { order.push_back(2); });
+  CHECK(order.empty());
+  pump(w);
+  CHECK(order == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("Timer fires once, repeats when asked, and stop() cancels it") {
+  Worker w(0);
+  int once = 0, repeated = 0, stopped = 0;
+  {
+    Timer a(w.loop()), b(w.loop()), c(w.loop());
+    a.start(0, [&] { ++once; });
+    b.start(
+        0, [&] { ++repeated; }, 1);
+    c.start(0, [&] { ++stopped; });
+    CHECK(c.active());
+    c.stop();
+    CHECK_FALSE(c.active());
+    CHECK(run_until(w, [&] { return repeated >= 3; }));
+    CHECK(once == 1);
+    CHECK(stopped == 0);
+    CHECK_FALSE(a.active());
+    CHECK(b.active());
+  }
+  pump(w, 3);  // the close callbacks free the handles (ASan reports a leak otherwise)
+}
+
+TEST_CASE("a Timer may be destroyed from inside its own callback") {
+  Worker w(0);
+  auto timer = std::make_unique<Timer>(w.loop());
+  int fired = 0;
+  timer->start(0, [&] {
+    ++fired;
+    timer.reset();
+  });
+  CHECK(run_until(w, [&] { return fired == 1; }));
+  pump(w, 3);
+  CHECK(timer == nullptr);
+}
+
+TEST_CASE("stop() runs its hook on the loop thread and run() returns") {
+  Worker w(0);
+  std::atomic<bool> hooked{false};
+  std::thread::id loop_thread;
+  w.start([&] { loop_thread = std::this_thread::get_id(); });
+  std::thread::id hook_thread;
+  w.stop([&] {
+    hook_thread = std::this_thread::get_id();
+    hooked = true;
+  });
+  w.join();
+  CHECK(hooked);
+  CHECK(hook_thread == loop_thread);
+  CHECK(hook_thread != std::this_thread::get_id());
+}

@@ -1,0 +1,194 @@
+// classify_response on real Gemini error bodies (what each answer means for the key that was
+// used), transport failures, protobuf durations and model names in request paths.
+#include <doctest/doctest.h>
+
+#include "filters/common/gemini_paths.h"
+#include "filters/keys/classify.h"
+
+using namespace gemgate::keys;
+namespace gemini = gemgate::gemini;
+
+namespace {
+
+const char* kKeyInvalid = R"({
+  "error": {
+    "code": 400,
+    "message": "API key not valid. Please pass a valid API key.",
+    "status": "INVALID_ARGUMENT",
+    "details": [
+      {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+       "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
+      {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
+       "message": "API key not valid. Please pass a valid API key."}
+    ]
+  }
+})";
+
+const char* kKeyInvalidNoInfo =
+    R"({"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}})";
+
+const char* kBadRequest =
+    R"({"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified\n","status":"INVALID_ARGUMENT"}})";
+
+const char* kSuspended = R"({
+  "error": {
+    "code": 403,
+    "message": "Permission denied: Consumer 'api_key:AIzaSyDUMMYDUMMYDUMMYDUMMYDUMMYDUMMY12' has been suspended.",
+    "status": "PERMISSION_DENIED",
+    "details": [
+      {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CONSUMER_SUSPENDED",
+       "domain": "googleapis.com",
+       "metadata": {"consumer": "projects/123", "service": "generativelanguage.googleapis.com"}}
+    ]
+  }
+})";
+
+const char* kPermissionDenied =
+    R"({"error":{"code":403,"message":"Method doesn't allow unregistered callers.","status":"PERMISSION_DENIED"}})";
+
+std::string quota_body(const std::string& delay) {
+  return R"({
+  "error": {
+    "code": 429,
+    "message": "You exceeded your current quota, please check your plan and billing details.",
+    "status": "RESOURCE_EXHAUSTED",
+    "details": [
+      {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+       "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                       "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                       "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                       "quotaValue": "10"}]},
+      {"@type": "type.googleapis.com/google.rpc.Help",
+       "links": [{"description": "Learn more", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+      {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": ")" +
+         delay + R"("}
+    ]
+  }
+})";
+}
+
+}  // namespace
+
+TEST_CASE("2xx is success") {
+  CHECK(classify_response(200, "{}").kind == OutcomeKind::kSuccess);
+  CHECK(classify_response(204, "").kind == OutcomeKind::kSuccess);
+}
+
+TEST_CASE("400 API_KEY_INVALID with ErrorInfo: the key is invalid") {
+  Outcome o = classify_response(400, kKeyInvalid);
+  CHECK(o.kind == OutcomeKind::kKeyInvalid);
+  CHECK(o.status == 400);
+  CHECK(o.reason == "API_KEY_INVALID");
+  CHECK(o.kind_name == "key_invalid");
+}
+
+TEST_CASE("400 without ErrorInfo but 'API key not valid' in the message: the key is invalid") {
+  Outcome o = classify_response(400, kKeyInvalidNoInfo);
+  CHECK(o.kind == OutcomeKind::kKeyInvalid);
+  CHECK(o.kind_name == "key_invalid");
+}
+
+TEST_CASE("400 INVALID_ARGUMENT about the payload: the client's error, not the key's") {
+  Outcome o = classify_response(400, kBadRequest);
+  CHECK(o.kind == OutcomeKind::kClientError);
+  CHECK(o.reason == "INVALID_ARGUMENT");
+  CHECK(o.kind_name == "client_error");
+}
+
+TEST_CASE("401 and 403 (PERMISSION_DENIED, CONSUMER_SUSPENDED) make the key unusable") {
+  CHECK(classify_response(401, R"({"error":{"code":401,"status":"UNAUTHENTICATED"}})").kind ==
+        OutcomeKind::kKeyInvalid);
+  Outcome suspended = classify_response(403, kSuspended);
+  CHECK(suspended.kind == OutcomeKind::kKeyInvalid);
+  CHECK(suspended.reason ==
+        "CONSUMER_SUSPENDED");  // the reason, never the message (it names the key)
+  CHECK(suspended.reason.find("AIza") == std::string::npos);
+  CHECK(suspended.kind_name == "key_denied");
+  Outcome denied = classify_response(403, kPermissionDenied);
+  CHECK(denied.kind == OutcomeKind::kKeyInvalid);
+  CHECK(denied.reason == "PERMISSION_DENIED");
+}
+
+TEST_CASE("429 RESOURCE_EXHAUSTED is quota, with RetryInfo's delay when given") {
+  Outcome a = classify_response(429, quota_body("37s"));
+  CHECK(a.kind == OutcomeKind::kQuota);
+  CHECK(a.retry_delay_ms == 37'000);
+  CHECK(a.kind_name == "quota");
+  CHECK(a.reason == "RESOURCE_EXHAUSTED");
+  CHECK(classify_response(429, quota_body("1.5s")).retry_delay_ms == 1'500);
+  Outcome bare = classify_response(429, R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}})");
+  CHECK(bare.kind == OutcomeKind::kQuota);
+  CHECK(bare.retry_delay_ms == -1);
+}
+
+TEST_CASE("5xx and 408 are transient") {
+  Outcome internal = classify_response(
+      500,
+      R"({"error":{"code":500,"message":"An internal error has occurred.","status":"INTERNAL"}})");
+  CHECK(internal.kind == OutcomeKind::kTransient);
+  CHECK(internal.kind_name == "upstream_500");
+  Outcome overloaded = classify_response(
+      503, R"({"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}})");
+  CHECK(overloaded.kind == OutcomeKind::kTransient);
+  CHECK(overloaded.reason == "UNAVAILABLE");
+  CHECK(classify_response(408, "").kind == OutcomeKind::kTransient);
+}
+
+TEST_CASE("404 NOT_FOUND is the client's error") {
+  Outcome o = classify_response(
+      404,
+      R"({"error":{"code":404,"message":"models/gemini-9 is not found","status":"NOT_FOUND"}})");
+  CHECK(o.kind == OutcomeKind::kClientError);
+  CHECK(o.reason == "NOT_FOUND");
+}
+
+TEST_CASE("non-JSON bodies are classified by status alone") {
+  CHECK(classify_response(502, "<html><body>502 Bad Gateway</body></html>").kind ==
+        OutcomeKind::kTransient);
+  CHECK(classify_response(502, "<html>").reason == "502");
+  CHECK(classify_response(429, "Too Many Requests").kind == OutcomeKind::kQuota);
+  CHECK(classify_response(400, "not json").kind == OutcomeKind::kClientError);
+  CHECK(classify_response(403, "").kind == OutcomeKind::kKeyInvalid);
+  CHECK(classify_response(400, "[]").kind == OutcomeKind::kClientError);
+  CHECK(classify_response(400, R"({"error":"flat string"})").kind == OutcomeKind::kClientError);
+}
+
+TEST_CASE("a streamed error wrapped in a one-element array is read like a plain one") {
+  std::string wrapped = std::string("[") + kKeyInvalid + "]";
+  CHECK(classify_response(400, wrapped).kind == OutcomeKind::kKeyInvalid);
+  CHECK(classify_response(429, "[" + quota_body("5s") + "]").retry_delay_ms == 5'000);
+}
+
+TEST_CASE("transport failures are transient and keep their kind") {
+  Outcome o = classify_transport_failure("timeout", "no answer in 300s");
+  CHECK(o.kind == OutcomeKind::kTransient);
+  CHECK(o.status == 0);
+  CHECK(o.kind_name == "timeout");
+  CHECK(o.reason == "no answer in 300s");
+  CHECK(classify_transport_failure("", "").kind_name == "transport");
+}
+
+TEST_CASE("parse_duration_ms reads protobuf durations") {
+  CHECK(parse_duration_ms("37s") == 37'000);
+  CHECK(parse_duration_ms("1.5s") == 1'500);
+  CHECK(parse_duration_ms("0.001s") == 1);
+  CHECK(parse_duration_ms("0s") == 0);
+  for (const char* bad : {"", "s", "37", "-1s", "1.5ms", "abcs", "1e999s", "99999999s"}) {
+    CAPTURE(bad);
+    CHECK(parse_duration_ms(bad) == -1);
+  }
+}
+
+TEST_CASE("model_from_path") {
+  CHECK(gemini::model_from_path("/v1beta/models/gemini-2.5-flash:generateContent") ==
+        "gemini-2.5-flash");
+  CHECK(gemini::model_from_path("/v1beta/models/gemini-2.5-pro:streamGenerateContent") ==
+        "gemini-2.5-pro");
+  CHECK(gemini::model_from_path("/v1/models/text-embedding-004:batchEmbedContents") ==
+        "text-embedding-004");
+  CHECK(gemini::model_from_path("/v1beta/models/gemini-2.0-flash") == "gemini-2.0-flash");
+  CHECK(gemini::model_from_path("/v1beta/tunedModels/my-tune:generateContent") == "my-tune");
+  CHECK(gemini::model_from_path("/v1beta/models") == "");
+  CHECK(gemini::model_from_path("/v1beta/models/") == "");
+  CHECK(gemini::model_from_path("/v1beta/files/abc") == "");
+}

@@ -1,0 +1,239 @@
+// keys + retry + upstream together, through the production chain with a scripted upstream: which
+// answers move to another key, what happens to each key, what the client finally gets.
+#include <doctest/doctest.h>
+
+#include "tests/unit/filters/builtin/fixture.h"
+
+using namespace gemgate;
+using namespace gemgate::testing;
+using transport::FailureKind;
+
+TEST_CASE("success: one attempt with the first pool key; client credentials never forwarded") {
+  GatewayFixture g;
+  g.add_keys(3);
+  g.transport->script(Answer::json(200, kOkBody));
+  Exchange& x = g.run(g.gemini_chain(), kGenerate, nullptr,
+                      [](http::Request& r) { r.query = "key=" + kClientToken + "&alt=json"; });
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(g.h.downstream.response.body == kOkBody);
+  REQUIRE(g.transport->requests.size() == 1);
+  const transport::UpstreamRequest& up = g.transport->requests[0];
+  CHECK(up.url == kUpstream + kGenerate + "?alt=json");
+  CHECK(up.headers.count("x-goog-api-key") == 1);
+  CHECK(*up.headers.get("x-goog-api-key") == pool_secret(1));
+  CHECK_FALSE(up.headers.has("authorization"));
+  CHECK(up.url.find(kClientToken) == std::string::npos);
+  CHECK(x.info().key_id == 1);
+  CHECK(x.info().token_id == 42);
+  CHECK(x.info().attempts == 1);
+  CHECK(x.info().model == "gemini-2.5-flash");
+  CHECK(x.info().error.empty());
+  CHECK(x.info().usage.total == 5);
+  REQUIRE(g.sink->requests.size() == 1);  // the log filter handed the finished request over
+  CHECK(g.sink->requests[0].status == 200);
+  CHECK(g.sink->failures.empty());
+}
+
+TEST_CASE("an invalid key is disabled and the request retried on the next key") {
+  GatewayFixture g;
+  g.add_keys(3);
+  g.transport->script(Answer::json(400, key_invalid_body()));
+  g.transport->script(Answer::json(200, kOkBody));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(g.keys_sent() == std::vector<std::string>{pool_secret(1), pool_secret(2)});
+  CHECK(g.pool->find(1)->disabled());
+  CHECK(g.pool->find(1)->health().reason == "API_KEY_INVALID (HTTP 400)");
+  CHECK_FALSE(g.pool->find(2)->disabled());
+  CHECK(x.info().attempts == 2);
+  CHECK(x.info().key_id == 2);
+  CHECK(x.info().error.empty());  // the failed attempt is history once an answer stands
+  REQUIRE(g.sink->failures.size() == 1);
+  CHECK(g.sink->failures[0].key_id == 1);
+  CHECK(g.sink->failures[0].kind == "key_invalid");
+  CHECK(g.sink->failures[0].model == "gemini-2.5-flash");
+}
+
+TEST_CASE("quota: the key cools down for this model and the next key answers") {
+  GatewayFixture g;
+  g.add_keys(2);
+  g.transport->script(Answer::json(429, quota_body("37s")));
+  g.transport->script(Answer::json(200, kOkBody));
+  g.run(g.gemini_chain());
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(g.keys_sent() == std::vector<std::string>{pool_secret(1), pool_secret(2)});
+  int64_t until = 0;
+  int64_t now = keys::now_unix_ms();
+  CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", now, &until));
+  CHECK(until - now > 30'000);
+  CHECK(until - now <= 37'000);
+  CHECK(g.pool->find(1)->usable_for("gemini-2.5-pro", now, &until));
+  CHECK_FALSE(g.pool->find(1)->disabled());
+  CHECK(g.sink->failures.at(0).kind == "quota");
+}
+
+TEST_CASE("quota on every key: 429 RESOURCE_EXHAUSTED with Retry-After") {
+  GatewayFixture g;
+  g.add_keys(3);
+  for (int i = 0; i < 3; ++i) g.transport->script(Answer::json(429, quota_body("20s")));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 3);
+  const http::Response& r = g.h.downstream.response;
+  CHECK(r.status == 429);
+  CHECK(r.body.find("\"status\":\"RESOURCE_EXHAUSTED\"") != std::string::npos);
+  REQUIRE(r.headers.has("retry-after"));
+  int retry_after = std::stoi(*r.headers.get("retry-after"));
+  CHECK(retry_after >= 19);
+  CHECK(retry_after <= 20);
+  CHECK(x.info().attempts == 3);
+  CHECK(x.info().error_kind == "quota");
+  // The next request does not even reach the upstream.
+  g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 3);
+  CHECK(g.h.downstream.response.status == 429);
+  CHECK(g.h.downstream.response.headers.has("retry-after"));
+  CHECK(g.h.downstream.response.body.find("cooling down") != std::string::npos);
+}
+
+TEST_CASE("5xx is retried on another key; the upstream's own answer stands when all fail") {
+  GatewayFixture g;
+  g.add_keys(3);
+  for (int i = 0; i < 3; ++i) {
+    g.transport->script(
+        Answer::json(503, google_error(503, "UNAVAILABLE", "The model is overloaded.")));
+  }
+  g.run(g.gemini_chain());
+  CHECK(g.keys_sent() == std::vector<std::string>{pool_secret(1), pool_secret(2), pool_secret(3)});
+  CHECK(g.h.downstream.response.status == 503);
+  CHECK(g.h.downstream.response.body.find("The model is overloaded.") != std::string::npos);
+  for (int64_t id = 1; id <= 3; ++id) {
+    CHECK(g.pool->find(id)->health().failures == 1);
+    CHECK_FALSE(g.pool->find(id)->disabled());
+  }
+}
+
+TEST_CASE("the third consecutive 5xx of a key disables it") {
+  GatewayFixture g;
+  g.add_keys(1);
+  auto one_attempt = g.settings({{"max_retries", "1"}});
+  for (int i = 0; i < 3; ++i) {
+    g.transport->script(Answer::json(500, google_error(500, "INTERNAL", "oops")));
+    g.run(g.gemini_chain(), kGenerate, one_attempt);
+    CHECK(g.h.downstream.response.status == 500);
+  }
+  CHECK(g.pool->find(1)->disabled());
+  g.run(g.gemini_chain(), kGenerate, one_attempt);
+  CHECK(g.transport->requests.size() == 3);
+  CHECK(g.h.downstream.response.status == 503);
+  CHECK(g.h.downstream.response.body.find("all keys are disabled") != std::string::npos);
+}
+
+TEST_CASE("a client error is returned as it is: no retry, no penalty") {
+  GatewayFixture g;
+  g.add_keys(3);
+  std::string bad = google_error(400, "INVALID_ARGUMENT", "contents is not specified");
+  g.transport->script(Answer::json(400, bad));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 1);
+  CHECK(g.h.downstream.response.status == 400);
+  CHECK(g.h.downstream.response.body == bad);
+  {
+    keys::KeyHealth h = g.pool->find(1)->health();
+    CHECK_FALSE(h.disabled);
+    CHECK(h.failures == 0);
+    CHECK(h.cooldowns.empty());
+  }
+  CHECK(g.sink->failures.empty());
+  CHECK(x.info().error.empty());
+  g.transport->script(Answer::json(404, google_error(404, "NOT_FOUND", "no such model")));
+  g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 2);
+  CHECK(g.h.downstream.response.status == 404);
+}
+
+TEST_CASE("no keys at all: 503 without calling upstream") {
+  GatewayFixture g;
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.transport->requests.empty());
+  CHECK(g.h.downstream.response.status == 503);
+  CHECK(g.h.downstream.response.body.find("no API keys") != std::string::npos);
+  CHECK(x.info().error_kind == "no_key");
+}
+
+TEST_CASE("every key cooling: 429 with Retry-After without calling upstream") {
+  GatewayFixture g;
+  g.add_keys(2);
+  keys::Outcome quota;
+  quota.kind = keys::OutcomeKind::kQuota;
+  quota.retry_delay_ms = 90'000;
+  int64_t now = keys::now_unix_ms();
+  g.pool->record(*g.pool->find(1), "gemini-2.5-flash", quota, {}, now);
+  g.pool->record(*g.pool->find(2), "gemini-2.5-flash", quota, {}, now);
+  g.run(g.gemini_chain());
+  CHECK(g.transport->requests.empty());
+  CHECK(g.h.downstream.response.status == 429);
+  int retry_after = std::stoi(*g.h.downstream.response.headers.get("retry-after"));
+  CHECK(retry_after >= 89);
+  CHECK(retry_after <= 90);
+}
+
+TEST_CASE("max_retries bounds the attempts, each on a different key") {
+  GatewayFixture g;
+  g.add_keys(5);
+  for (int i = 0; i < 5; ++i)
+    g.transport->script(Answer::json(500, google_error(500, "INTERNAL", "x")));
+  Exchange& x = g.run(g.gemini_chain(), kGenerate, g.settings({{"max_retries", "2"}}));
+  CHECK(g.transport->requests.size() == 2);
+  CHECK(x.info().attempts == 2);
+  std::vector<std::string> sent = g.keys_sent();
+  CHECK(sent[0] != sent[1]);
+  CHECK(g.h.downstream.response.status == 500);
+}
+
+TEST_CASE("when every key was tried, the last failure goes out (not a generic 503)") {
+  GatewayFixture g;
+  g.add_keys(2);
+  g.transport->script(Answer::json(500, google_error(500, "INTERNAL", "first")));
+  g.transport->script(Answer::json(502, google_error(502, "UNAVAILABLE", "second")));
+  g.run(g.gemini_chain(), kGenerate, g.settings({{"max_retries", "5"}}));
+  CHECK(g.transport->requests.size() == 2);
+  CHECK(g.h.downstream.response.status == 502);
+  CHECK(g.h.downstream.response.body.find("second") != std::string::npos);
+}
+
+TEST_CASE("transport failures: timeout → retried → 504 at the end, with the failure recorded") {
+  GatewayFixture g;
+  g.add_keys(2);
+  g.transport->script(Answer::fail(FailureKind::kTimeout, "upstream.test: no answer"));
+  g.transport->script(Answer::fail(FailureKind::kTimeout, "upstream.test: no answer"));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 2);
+  CHECK(g.h.downstream.response.status == 504);
+  CHECK(g.h.downstream.response.body.find("DEADLINE_EXCEEDED") != std::string::npos);
+  CHECK(x.info().upstream_failure == "timeout");
+  CHECK(g.pool->find(1)->health().failures == 1);
+  REQUIRE(g.sink->failures.size() == 2);
+  CHECK(g.sink->failures[0].kind == "timeout");
+  CHECK(g.sink->failures[0].status == 0);
+}
+
+TEST_CASE("a connect failure then success: 200, and the failure counted against the key") {
+  GatewayFixture g;
+  g.add_keys(2);
+  g.transport->script(Answer::fail(FailureKind::kConnectFailed, "refused"));
+  g.transport->script(Answer::json(200, kOkBody));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(x.info().upstream_failure.empty());
+  CHECK(g.pool->find(1)->health().failures == 1);
+  CHECK(g.pool->find(2)->health().failures == 0);
+}
+
+TEST_CASE("a single connect failure with retries exhausted is a 502") {
+  GatewayFixture g;
+  g.add_keys(1);
+  g.transport->script(Answer::fail(FailureKind::kConnectFailed, "refused"));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.h.downstream.response.status == 502);
+  CHECK(x.info().upstream_failure == "connect");
+}

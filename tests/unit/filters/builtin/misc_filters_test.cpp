@@ -1,0 +1,95 @@
+// The small filters: healthz answers, log hands every finished request to the LogSink (unless
+// told not to store), and the retry/keys factories check their config and wiring.
+#include <doctest/doctest.h>
+
+#include "tests/unit/filters/builtin/fixture.h"
+
+using namespace gemgate;
+using namespace gemgate::testing;
+
+TEST_CASE("healthz answers 200 {\"status\":\"ok\"}, not cached") {
+  GatewayFixture g;
+  auto chain = g.chain({{"log", config_map({{"access_log", "false"}})}, {"healthz", ConfigNode()}});
+  Exchange& x = g.run(chain, "/healthz");
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(g.h.downstream.response.body == R"({"status":"ok"})");
+  CHECK(*g.h.downstream.response.headers.get("cache-control") == "no-store");
+  CHECK(g.transport->requests.empty());
+  REQUIRE(g.sink->requests.size() == 1);
+  CHECK(g.sink->requests[0].status == 200);
+  CHECK(x.info().status == 200);
+}
+
+TEST_CASE("log: a request the client abandoned is still recorded, as 499") {
+  GatewayFixture g;
+  g.add_keys(1);
+  Answer held;
+  held.hold = true;
+  g.transport->script(held);
+  Exchange& x = g.h.start_with(
+      g.gemini_chain(),
+      [](http::Request& r) {
+        r.method = "POST";
+        r.path = kGenerate;
+        r.headers.set("x-goog-api-key", kClientToken);
+      },
+      g.settings());
+  x.cancel();
+  REQUIRE(g.sink->requests.size() == 1);
+  CHECK(g.sink->requests[0].status == 499);
+  CHECK(g.sink->requests[0].client_aborted);
+  CHECK(g.sink->requests[0].key_id == 1);
+}
+
+TEST_CASE("log with store: false writes no row") {
+  GatewayFixture g;
+  auto chain = g.chain({{"log", config_map({{"access_log", "false"}, {"store", "false"}})},
+                        {"healthz", ConfigNode()}});
+  g.run(chain, "/healthz");
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(g.sink->requests.empty());
+}
+
+TEST_CASE("retry, keys and healthz take no settings; keys needs the key pool") {
+  GatewayFixture g;
+  for (const char* name : {"retry", "keys", "healthz"}) {
+    CAPTURE(name);
+    ConfigErrors errors;
+    ConfigNode root = ConfigNode::map(mk());
+    ConfigNode list = ConfigNode::sequence(mk(2, 3));
+    ConfigNode item = ConfigNode::map(mk(3, 5));
+    item.put(name, config_map({{"attempts", "3"}}));
+    list.push(item);
+    root.put("filters", list);
+    build_chain("c", root, g.registry, g.services, errors);
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors.lines()[0].rfind("test.yaml:2:7: unknown key 'attempts'", 0) == 0);
+  }
+  Services empty;
+  ConfigErrors errors;
+  ConfigNode root = ConfigNode::map(mk());
+  ConfigNode list = ConfigNode::sequence(mk(2, 3));
+  ConfigNode keys_item = ConfigNode::map(mk(3, 5));
+  keys_item.put("keys", ConfigNode());
+  ConfigNode healthz_item = ConfigNode::map(mk(4, 5));
+  healthz_item.put("healthz", ConfigNode());
+  list.push(keys_item);
+  list.push(healthz_item);
+  root.put("filters", list);
+  CHECK(build_chain("c", root, g.registry, empty, errors) == nullptr);
+  CHECK(errors.lines().at(0).find("needs a key pool") != std::string::npos);
+}
+
+TEST_CASE("the built-in filters declare their settings with sane defaults") {
+  GatewayFixture g;
+  auto s = g.settings();
+  CHECK(s->get_int("max_retries") == 3);
+  CHECK(s->get_int("max_failures") == 3);
+  CHECK(s->get_int("cooldown_default_s") == 60);
+  CHECK(s->get_int("cooldown_max_s") == 3600);
+  CHECK(s->get_int("upstream_connect_timeout_ms") == 10'000);
+  CHECK(s->get_string("upstream_proxy").empty());
+  Registry again;
+  CHECK(register_builtin_filters(again).ok());
+  CHECK_FALSE(register_builtin_filters(again).ok());  // registering twice is refused
+}

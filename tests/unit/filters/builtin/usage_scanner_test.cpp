@@ -1,0 +1,93 @@
+// UsageScanner: finds Gemini's usageMetadata in JSON, JSON-array streams and SSE, however the
+// body is split into pieces; the last object wins (Gemini reports cumulative usage).
+#include <doctest/doctest.h>
+
+#include "filters/upstream/usage_scanner.h"
+
+using gemgate::TokenUsage;
+using gemgate::upstream::UsageScanner;
+
+namespace {
+
+const std::string kJson = R"({
+  "candidates": [{"content": {"parts": [{"text": "a \"usageMetadata\": {\"totalTokenCount\": 999} trap"}],
+                  "role": "model"}, "finishReason": "STOP"}],
+  "usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 7, "totalTokenCount": 40,
+                    "thoughtsTokenCount": 22, "cachedContentTokenCount": 3,
+                    "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 11}]},
+  "modelVersion": "gemini-2.5-flash"
+})";
+
+const std::string kSse =
+    "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hel\"}]}}],"
+    "\"usageMetadata\":{\"promptTokenCount\":5,\"totalTokenCount\":6}}\r\n\r\n"
+    "data: "
+    "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"lo\"}]},\"finishReason\":\"STOP\"}],"
+    "\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":2,\"totalTokenCount\":7}}"
+    "\r\n\r\n";
+
+void check_json_usage(const TokenUsage& u) {
+  CHECK(u.known);
+  CHECK(u.prompt == 11);
+  CHECK(u.completion == 7);
+  CHECK(u.thoughts == 22);
+  CHECK(u.cached == 3);
+  CHECK(u.total == 40);
+}
+
+}  // namespace
+
+TEST_CASE("a whole JSON answer; a usageMetadata text inside a string is not taken") {
+  UsageScanner s;
+  s.feed(kJson);
+  check_json_usage(s.usage());
+}
+
+TEST_CASE("every split of the JSON answer into two pieces gives the same usage") {
+  for (size_t cut = 0; cut <= kJson.size(); ++cut) {
+    CAPTURE(cut);
+    UsageScanner s;
+    s.feed(std::string_view(kJson).substr(0, cut));
+    s.feed(std::string_view(kJson).substr(cut));
+    check_json_usage(s.usage());
+  }
+}
+
+TEST_CASE("byte by byte") {
+  UsageScanner s;
+  for (char c : kJson) s.feed(std::string_view(&c, 1));
+  check_json_usage(s.usage());
+}
+
+TEST_CASE("an SSE stream: the last event's usage wins, for every split") {
+  for (size_t cut = 0; cut <= kSse.size(); ++cut) {
+    CAPTURE(cut);
+    UsageScanner s;
+    s.feed(std::string_view(kSse).substr(0, cut));
+    s.feed(std::string_view(kSse).substr(cut));
+    CHECK(s.usage().known);
+    CHECK(s.usage().prompt == 5);
+    CHECK(s.usage().completion == 2);
+    CHECK(s.usage().total == 7);
+  }
+}
+
+TEST_CASE("a JSON-array stream (no alt=sse)") {
+  std::string body =
+      "[" + kJson + ",\r\n" +
+      R"({"usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 9, "totalTokenCount": 42}})" +
+      "]";
+  UsageScanner s;
+  for (size_t i = 0; i < body.size(); i += 7) s.feed(std::string_view(body).substr(i, 7));
+  CHECK(s.usage().total == 42);
+  CHECK(s.usage().completion == 9);
+}
+
+TEST_CASE("no usage: not known; a long body without usage keeps memory bounded") {
+  UsageScanner s;
+  for (int i = 0; i < 1000; ++i) s.feed(std::string(1024, 'x'));
+  CHECK_FALSE(s.usage().known);
+  s.feed(R"({"usageMetadata": {"totalTokenCount": 3}})");
+  CHECK(s.usage().known);
+  CHECK(s.usage().total == 3);
+}
