@@ -323,7 +323,10 @@ class AdminFilter final : public Filter {
     std::string session = cookie_value(call.x.request(), kSessionCookie);
     std::string hash = session.empty() ? "" : crypto::sha256_hex(session);
     run_storage_job(call, [hash](storage::Store& store) {
-      if (!hash.empty()) store.delete_session(hash);
+      if (!hash.empty()) {
+        auto deleted = store.delete_session(hash);
+        if (!deleted.ok()) return Reply::error(503, "storage: " + deleted.error().message);
+      }
       Reply r = Reply::json("{\"ok\":true}");
       r.headers.add("set-cookie", std::string(kSessionCookie) +
                                       "=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0");

@@ -46,6 +46,11 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
   if (auto tokens = env("ALLOWED_TOKENS")) {
     for (const std::string& token : split_list(*tokens)) {
       log::register_secret(token);
+      if (token.size() < 8) {
+        log::warn("an ALLOWED_TOKENS item shorter than 8 characters was ignored: it would be guessable");
+        ++report.rejected;
+        continue;
+      }
       if (pool_secrets.count(token)) {
         log::warn("an ALLOWED_TOKENS item equals a pool key and was ignored: a pool key is never a client token");
         ++report.rejected;

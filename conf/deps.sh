@@ -16,7 +16,7 @@ gemgate_deps() {
   pkgs="cmake g++ make pkg-config libuv1-dev node-llhttp libcurl4-openssl-dev rapidjson-dev \
 libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
   if [ "${1:-build}" = "test" ]; then
-    pkgs="$pkgs sqlite3 ca-certificates chromium"
+    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
   fi

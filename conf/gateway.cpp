@@ -21,6 +21,7 @@ namespace {
 constexpr uint64_t kHealthFlushMs = 500;
 constexpr uint64_t kTickMs = 1000;
 constexpr int64_t kRetentionEveryMs = 10 * 60 * 1000;
+constexpr int64_t kUsageRetentionMs = 90LL * 86'400'000;  // usage rollups kept 90 days
 }  // namespace
 
 Result<void> register_everything(Registry& registry) {
@@ -268,16 +269,24 @@ void Gateway::start_housekeeping() {
         });
       });
     }
-    int64_t days = settings->get_int("log_retention_days");
-    if (days > 0 && now - mm.last_retention_ms >= kRetentionEveryMs) {
+    if (now - mm.last_retention_ms >= kRetentionEveryMs) {
       mm.last_retention_ms = now;
-      int64_t cutoff = now - days * 86'400'000;
-      storage_->submit([cutoff](storage::Store& store) {
-        auto a = store.prune_request_logs(cutoff);
-        auto b = store.prune_error_logs(cutoff);
-        if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
-          log::info("retention: deleted " + std::to_string(*a) + " request and " +
-                    std::to_string(*b) + " error log row(s)");
+      int64_t days = settings->get_int("log_retention_days");
+      storage_->submit([days, now](storage::Store& store) {
+        if (days > 0) {
+          int64_t cutoff = now - days * 86'400'000;
+          auto a = store.prune_request_logs(cutoff);
+          auto b = store.prune_error_logs(cutoff);
+          if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
+            log::info("retention: deleted " + std::to_string(*a) + " request and " +
+                      std::to_string(*b) + " error log row(s)");
+          }
+        }
+        // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
+        auto usage = store.prune_usage(now - kUsageRetentionMs);
+        auto sessions = store.purge_expired_sessions(now);
+        if (!usage.ok() || !sessions.ok()) {
+          log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
         }
       });
     }

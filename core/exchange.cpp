@@ -172,6 +172,7 @@ void Exchange::run_response_head_path(size_t below) {
     cursor_ = i;
     resume_requested_ = false;
     replay_requested_ = false;
+    rerun_requested_ = false;
     in_hook_ = true;
     Status status = filters_[i]->on_response_head(*this);
     in_hook_ = false;

@@ -165,7 +165,7 @@ export async function runBulk(action, target) {
       h('div', {class: 'stats-row'},
         h('div', {class: 'stat ok', 'data-testid': 'bulk-succeeded'},
           h('span', {class: 'stat-value'}, fmtInt(res.succeeded, lang())), h('span', {class: 'stat-label'}, t('bulk.succeeded'))),
-        h('div', {class: 'stat bad', 'data-testid': 'bulk-failed'},
+        h('div', {class: `stat${res.failed ? ' bad' : ''}`, 'data-testid': 'bulk-failed'},
           h('span', {class: 'stat-value'}, fmtInt(res.failed, lang())), h('span', {class: 'stat-label'}, t('bulk.failed'))),
         res.notRun ? h('div', {class: 'stat'},
                        h('span', {class: 'stat-value'}, fmtInt(res.notRun, lang())), h('span', {class: 'stat-label'}, t('bulk.not_run')))

@@ -54,6 +54,7 @@ export function mount(root, {params}) {
         pagerBox));
 
   const onSearch = debounce(() => {
+    if (search.value.trim() === state.q) return;  // e.g. a space typed: same search
     state.q = search.value.trim();
     state.page = 1;
     clearSelection();
@@ -243,7 +244,9 @@ export function mount(root, {params}) {
       if (!ok) return;
     }
     await runBulk(action, target);
-    if (action === 'delete') clearSelection();
+    // The summary told what happened; start the next action from a clean selection (an
+    // "all matching" set may not match any more after e.g. disable).
+    clearSelection();
     load();
   }
 

@@ -39,9 +39,14 @@ async function onSubmit(ev) {
   }
 }
 
-async function init() {
+function applyAll() {
   applyI18n(document);
-  initLangSelect(document.getElementById('lang-select'), () => applyI18n(document));
+  document.title = `${t('login.title')} · gemgate`;
+}
+
+async function init() {
+  applyAll();
+  initLangSelect(document.getElementById('lang-select'), applyAll);
   form.addEventListener('submit', onSubmit);
   // Already signed in (e.g. the back button): go straight to the dashboard.
   try {

@@ -4,8 +4,13 @@
 
 import {get, patch} from './api.js';
 import {t} from './i18n.js';
-import {h, toast} from './ui.js';
+import {h, toast, confirmDialog} from './ui.js';
 import {parseSettingInput, settingsPatch} from './format.js';
+
+// Unsetting the admin token would lock every operator out: it can be replaced, not cleared.
+function resettable(item) {
+  return item.name !== 'admin_token';
+}
 
 function show(v) {
   if (v === null || v === undefined) return '—';
@@ -59,7 +64,7 @@ export function mount(root) {
   function hint(item) {
     const parts = [];
     if (item.type === 'secret') parts.push(t('settings.secret_hint'));
-    else parts.push(t('settings.default', {v: show(item.default)}));
+    else parts.push(t('settings.default', {v: item.default === '' ? t('settings.empty') : show(item.default)}));
     if (item.min !== undefined && item.max !== undefined) parts.push(t('settings.range', {min: item.min, max: item.max}));
     else if (item.min !== undefined) parts.push(t('settings.min', {min: item.min}));
     else if (item.max !== undefined) parts.push(t('settings.max', {max: item.max}));
@@ -79,7 +84,7 @@ export function mount(root) {
     if (item.overridden) badges.push(h('span', {class: 'badge badge-info'}, t('settings.overridden')));
     if (e && e.reset) badges.push(h('span', {class: 'badge badge-cooling'}, t('settings.will_reset')));
     const resetBtn = h('button', {type: 'button', class: 'btn btn-small btn-ghost', 'data-testid': `reset-${item.name}`,
-                                  hidden: !(item.overridden || e) || (e && e.reset),
+                                  hidden: !(item.overridden || e) || (e && e.reset) || !resettable(item),
                                   onclick: () => {
                                     if (item.overridden) edits[item.name] = {reset: true};
                                     else delete edits[item.name];
@@ -101,7 +106,7 @@ export function mount(root) {
       else edits[item.name] = {invalid: true, raw};
       setError(item.name, p.ok ? '' : t(`settings.bad_${p.error}`, {detail: p.detail || ''}));
       wrap.classList.toggle('changed', !!edits[item.name]);
-      resetBtn.hidden = !(item.overridden || edits[item.name]);
+      resetBtn.hidden = !(item.overridden || edits[item.name]) || !resettable(item);
       updateFooter();
     };
     input.addEventListener(item.type === 'bool' ? 'change' : 'input', onEdit);
@@ -138,6 +143,17 @@ export function mount(root) {
     ev.preventDefault();
     const body = settingsPatch(items, edits);
     if (!Object.keys(body).length) return;
+    // Secrets are the risky ones: a new admin token signs everybody out (this page included),
+    // and an unset secret cannot be read back.
+    const risky = Object.keys(body).filter((n) => fields[n] && fields[n].item.type === 'secret');
+    if (risky.length) {
+      const ok = await confirmDialog({
+        title: t('settings.confirm_title'),
+        message: risky.includes('admin_token') ? t('settings.confirm_admin_token')
+                                               : t('settings.confirm_secret', {names: risky.join(', ')}),
+        confirmLabel: t('settings.save'), danger: true});
+      if (!ok) return;
+    }
     for (const name of Object.keys(fields)) setError(name, '');
     banner.hidden = true;
     save.disabled = true;

@@ -207,8 +207,10 @@ void KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       if (delay <= 0) {
         delay = policy.cooldown_default_ms;
         for (int s = 1; s < it->strikes && delay < policy.cooldown_max_ms; ++s) delay *= 2;
-        delay = std::min(delay, policy.cooldown_max_ms);
       }
+      // The cap binds Google's RetryInfo too: a daily-quota answer ("retry in 20h") must not
+      // sideline a key for longer than the operator allows; the next 429 simply cools it again.
+      delay = std::min(delay, policy.cooldown_max_ms);
       it->until_ms = now_ms + std::max(delay, kMinCooldownMs);
       h.last_error = "quota exhausted for " + scope;
       break;

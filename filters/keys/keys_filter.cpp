@@ -36,6 +36,7 @@ class KeysFilter final : public Filter {
     }
     key_ = pick.key;
     attempts.tried.push_back(key_->id());
+    x.info().upstream_failure.clear();  // only the terminal below may report this attempt's failure
     x.info().key_id = key_->id();
     x.request().headers.set("x-goog-api-key", key_->secret());
     return Status::Continue;
@@ -88,7 +89,8 @@ class KeysFilter final : public Filter {
  private:
   void reply_no_key(Exchange& x, const KeyPool::Pick& pick, KeysAttempts& attempts) {
     using Why = KeyPool::Pick::Why;
-    if (pick.why == Why::kAllTried && attempts.last_failure) {
+    // Once this call has failed somewhere, its last real answer says more than "no key left".
+    if ((pick.why == Why::kAllTried || pick.why == Why::kAllCooling) && attempts.last_failure) {
       http::Response r = *attempts.last_failure;
       r.retriable = false;
       x.respond(std::move(r));

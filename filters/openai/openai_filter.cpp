@@ -17,6 +17,13 @@ enum class Op { kChat, kEmbeddings, kModels, kModel };
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+// An invalid_request_error with `status` and machine `code`.
+OpenAIError request_error(int status, std::string message, std::string code) {
+  OpenAIError e = OpenAIError::invalid(std::move(message), std::nullopt, std::move(code));
+  e.status = status;
+  return e;
+}
+
 // Sends an OpenAI-shaped error as the whole answer.
 http::Response error_response(const OpenAIError& e) {
   http::Response r;
@@ -74,13 +81,12 @@ class OpenAIFilter final : public Filter {
     } else if (starts_with(path, "/models/") && path.size() > 8) {
       op_ = Op::kModel;
     } else {
-      return fail(x, OpenAIError{404, "unknown endpoint " + path, "invalid_request_error", std::nullopt,
-                                 std::string("unknown_url")});
+      return fail(x, request_error(404, "unknown endpoint " + path, "unknown_url"));
     }
     bool wants_get = op_ == Op::kModels || op_ == Op::kModel;
     if (method != (wants_get ? "GET" : "POST")) {
-      return fail(x, OpenAIError{405, std::string("use ") + (wants_get ? "GET" : "POST") + " for " + path,
-                                 "invalid_request_error", std::nullopt, std::string("method_not_allowed")});
+      return fail(x, request_error(405, std::string("use ") + (wants_get ? "GET" : "POST") + " for " + path,
+                                   "method_not_allowed"));
     }
     switch (op_) {
       case Op::kChat: return start_chat(x);
