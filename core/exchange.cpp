@@ -7,6 +7,11 @@
 
 namespace gemgate {
 
+namespace {
+// EarlyChunk::through for data no filter has seen yet.
+constexpr size_t kNotPassed = SIZE_MAX;
+}  // namespace
+
 void ExchangeRef::post(std::function<void(Exchange&)> fn) const {
   if (!worker_) return;
   worker_->post([anchor = anchor_, fn = std::move(fn)] {
@@ -257,11 +262,12 @@ void Exchange::commit() {
     response_.headers.set("content-type", "application/json; charset=utf-8");
     response_.streaming = false;
   } else if (!response_.streaming) {
-    run_data_path(response_.body, true);
+    run_data_path(response_.body, true, response_top_, 0);
   }
   committed_ = true;
   info_.status = response_.status;
   if (!response_.streaming) {
+    early_chunks_.clear();  // a filter replaced the stream with a whole answer
     info_.bytes_out += response_.body.size();
     downstream_.send_response(response_);
     finish();
@@ -270,26 +276,22 @@ void Exchange::commit() {
   phase_ = Phase::kStreaming;
   info_.stream = true;
   downstream_.send_stream_head(response_);
-  // Chunks that arrived while the head path was parked go out now, in order.
-  std::vector<std::pair<std::string, bool>> early;
+  // Chunks that arrived before the commit point go out now, in order, through the filters they
+  // have not passed yet.
+  std::vector<EarlyChunk> early;
   early.swap(early_chunks_);
-  for (auto& [chunk, last] : early) {
-    deliver_data(std::move(chunk), last);
+  for (EarlyChunk& c : early) {
+    send_stream_chunk(c.data, c.last, c.through == kNotPassed ? response_top_ : c.through);
     if (phase_ == Phase::kDone) return;
   }
 }
 
-void Exchange::run_data_path(std::string& chunk, bool last) {
-  for (size_t i = response_top_; i-- > 0;) filters_[i]->on_response_data(*this, chunk, last);
+void Exchange::run_data_path(std::string& chunk, bool last, size_t top, size_t down_to) {
+  for (size_t i = top; i-- > down_to;) filters_[i]->on_response_data(*this, chunk, last);
 }
 
-void Exchange::deliver_data(std::string chunk, bool last) {
-  if (phase_ == Phase::kDone) return;
-  if (phase_ != Phase::kStreaming) {
-    if (response_.streaming) early_chunks_.emplace_back(std::move(chunk), last);
-    return;
-  }
-  run_data_path(chunk, last);
+void Exchange::send_stream_chunk(std::string& chunk, bool last, size_t through) {
+  run_data_path(chunk, last, through, 0);
   if (!chunk.empty()) {
     info_.bytes_out += chunk.size();
     downstream_.send_chunk(chunk);
@@ -297,6 +299,37 @@ void Exchange::deliver_data(std::string chunk, bool last) {
   if (last) {
     downstream_.end_stream(true);
     finish();
+  }
+}
+
+void Exchange::deliver_data(std::string chunk, bool last) {
+  if (phase_ == Phase::kDone || !response_.streaming) return;
+  if (phase_ == Phase::kStreaming) {
+    send_stream_chunk(chunk, last, response_top_);
+    return;
+  }
+  if (phase_ == Phase::kRequest) {
+    // Head and data delivered from inside on_request: the response path has not started yet.
+    early_chunks_.push_back(EarlyChunk{std::move(chunk), last, kNotPassed});
+    return;
+  }
+  if (phase_ != Phase::kResponseHead) return;
+  // Before the commit point. If the head is parked at a filter, that filter (and those below it)
+  // see the chunk now; it may resume the head from inside on_response_data.
+  size_t through = response_top_;
+  if (parked_) {
+    through = cursor_;
+    resume_requested_ = false;
+    in_hook_ = true;
+    run_data_path(chunk, last, response_top_, through);
+    in_hook_ = false;
+    if (phase_ != Phase::kResponseHead) return;
+  }
+  early_chunks_.push_back(EarlyChunk{std::move(chunk), last, through});
+  if (parked_ && resume_requested_) {
+    resume_requested_ = false;
+    parked_ = false;
+    run_response_head_path(cursor_);
   }
 }
 
@@ -310,7 +343,7 @@ void Exchange::deliver_failure(http::LocalError error) {
   info_.error = error.message;
   stream_failure_ = std::move(error);
   std::string chunk;
-  run_data_path(chunk, true);
+  run_data_path(chunk, true, response_top_, 0);
   if (!chunk.empty()) {
     info_.bytes_out += chunk.size();
     downstream_.send_chunk(chunk);

@@ -157,7 +157,9 @@ class Exchange {
   void do_replay();
   void restart_below(size_t index);
   void commit();
-  void run_data_path(std::string& chunk, bool last);
+  // Runs on_response_data for filters [down_to, top), bottom to top.
+  void run_data_path(std::string& chunk, bool last, size_t top, size_t down_to);
+  void send_stream_chunk(std::string& chunk, bool last, size_t through);
   void finish();
   void retire_filters_from(size_t index);
   void make_filters_from(size_t index);
@@ -189,7 +191,13 @@ class Exchange {
   std::optional<http::LocalError> stream_failure_;
   bool stream_failure_handled_ = false;
   std::optional<http::Request> replay_request_;
-  std::vector<std::pair<std::string, bool>> early_chunks_;  // stream data before the commit
+  // Stream data that arrived before the commit point, already passed down to filter `through`.
+  struct EarlyChunk {
+    std::string data;
+    bool last = false;
+    size_t through = 0;
+  };
+  std::vector<EarlyChunk> early_chunks_;
   size_t replay_point_ = SIZE_MAX;
   std::function<void(bool)> flow_control_;
   std::shared_ptr<ExchangeRef::Anchor> anchor_;

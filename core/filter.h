@@ -42,6 +42,10 @@ class Filter {
   // it is called per chunk after the head went out; `last` marks the end. A filter may rewrite
   // `chunk` in place, or clear it to hold data back and emit it with a later chunk. When the
   // stream failed, x.stream_failure() is set on the last call.
+  // A filter that returned Stop from on_response_head for a stream still receives the stream's
+  // chunks here (x.committed() is false): it may look at them, rewrite or hold them, change the
+  // response head, and then call x.resume() to let the head (and the chunks) go on. This is how
+  // a translator turns a stream that fails at its very first event into a plain HTTP error.
   virtual void on_response_data(Exchange& x, std::string& chunk, bool last) {}
 
   // Called once when the exchange ends (completed, failed or abandoned by the client), bottom to

@@ -117,7 +117,10 @@ class OpenAIFilter final : public Filter {
           stream_.emplace(*context_, meta_);
           r.headers.set("content-type", "text/event-stream; charset=utf-8");
           r.headers.set("cache-control", "no-cache");
-          return Status::Continue;
+          // Hold the head until the first event: a stream that fails at once becomes a plain
+          // HTTP error (SDKs retry 5xx; a 200 with an error event they cannot).
+          holding_ = true;
+          return Status::Stop;
         }
         if (auto res = translate_chat_response(r.body, *context_, meta_)) {
           r.body = std::move(res->body);
@@ -182,6 +185,17 @@ class OpenAIFilter final : public Filter {
       if (stream_->failed()) x.mark_stream_failure_handled();
     }
     chunk = std::move(out);
+    if (!holding_) return;
+    if (stream_->started()) {
+      holding_ = false;  // the stream is alive: let the head and what we have go out
+      x.resume();
+    } else if (stream_->failed() && stream_->error()) {
+      holding_ = false;  // failed before anything went out: answer with the error itself
+      x.response() = error_response(*stream_->error());
+      stream_.reset();  // the answer is a whole error body now, not a stream to translate
+      chunk.clear();
+      x.resume();
+    }
   }
 
   void on_done(const Exchange&) override { fetcher_.reset(); }
@@ -249,6 +263,7 @@ class OpenAIFilter final : public Filter {
   std::vector<std::string> replies_;
   std::vector<ModelEntry> models_;
   int pages_ = 0;
+  bool holding_ = false;  // stream head parked until the first translated event
   std::unique_ptr<MediaFetcher> fetcher_;
 };
 

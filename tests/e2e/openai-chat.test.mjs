@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {openaiStack, loadOpenAI, sdkRejects, assertOpenAIErrorShape, PREFIXES,
         PNG_1X1} from './openai-support.mjs';
+import {stripDirectives} from '../support/fake-gemini-content.mjs';
 
 let OpenAI, s;
 before(async () => {
@@ -69,6 +70,16 @@ test('system and developer messages become systemInstruction parts, in order', a
   assert.deepEqual(rec.json.contents, [{role: 'user', parts: [{text: 'first'}, {text: 'second'}]}],
                    'system turns removed from contents, consecutive user turns merged');
   assert.ok(!JSON.stringify(rec.json.contents).includes('Be terse'));
+});
+
+test('non-ASCII text survives both ways (UTF-8, astral characters, escapes)', async () => {
+  const text = 'héllo 👋 中文 "quoted" \\ back\\slash \u2028 line-sep';
+  const m = s.mark();
+  const r = await s.client().chat.completions.create({
+    model: MODEL, messages: [{role: 'user', content: text}]});
+  assert.deepEqual(s.onlyUpstream(m).json.contents[0].parts, [{text}], 'upstream got the exact text');
+  // The fake collapses whitespace (U+2028 included) in its echo.
+  assert.equal(r.choices[0].message.content, `echo: ${stripDirectives(text)}`);
 });
 
 test('sampling parameters map to generationConfig', async () => {

@@ -260,6 +260,20 @@ test('a client that stops reading mid-stream (break) makes the gateway abort the
   assert.ok(st.abortedEvents[0].chunksSent < 30, `stopped early (${st.abortedEvents[0].chunksSent} sent)`);
 });
 
+test('eight concurrent streams each get their own id and their own content', async () => {
+  const client = s.client();
+  const runs = await Promise.all(Array.from({length: 8}, async (_, i) => collect(
+      await client.chat.completions.create({
+        model: MODEL, messages: [{role: 'user', content: `par ${i} [[chunks=4 interval=30]]`}],
+        stream: true}))));
+  const ids = runs.map((chunks) => {
+    assert.equal(new Set(chunks.map((c) => c.id)).size, 1);
+    return chunks[0].id;
+  });
+  assert.equal(new Set(ids).size, 8, 'distinct ids across streams');
+  runs.forEach((chunks, i) => assert.equal(contentOf(chunks), `echo: par ${i} #1 #2 #3`));
+});
+
 test('streams work on all three route prefixes', async () => {
   for (const prefix of PREFIXES) {
     const rf = recordingFetch();
