@@ -20,7 +20,9 @@ constexpr const char* kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 bool is_mutating(const std::string& method) {
   return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE";
@@ -36,7 +38,8 @@ std::string cookie_value(const http::Request& req, std::string_view name) {
     std::string_view pair = rest.substr(0, semi);
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name)
+      return std::string(pair.substr(eq + 1));
     if (semi == std::string_view::npos) break;
     rest.remove_prefix(semi + 1);
   }
@@ -54,7 +57,8 @@ std::string csrf_problem(const http::Request& req) {
   }
   if (const std::string* origin = req.headers.get("origin")) {
     std::string host(req.headers.get_or("host", ""));
-    if (*origin != "http://" + host && *origin != "https://" + host) return "cross-origin request refused";
+    if (*origin != "http://" + host && *origin != "https://" + host)
+      return "cross-origin request refused";
   }
   return "";
 }
@@ -114,10 +118,13 @@ class AdminFilter final : public Filter {
     bool queued = s_->storage->submit([ref, hash, this](storage::Store& store) {
       auto found = store.find_session(hash, now_ms());
       int64_t expires = (found.ok() && *found) ? (*found)->expires_at : 0;
-      // `this` is only used on the loop, through ref, while the exchange (and so this filter) lives.
+      // `this` is only used on the loop, through ref, while the exchange (and so this filter)
+      // lives.
       ref.post([expires, this](Exchange& x) {
-        if (expires > 0) authorized(x, "cookie", expires);
-        else unauthenticated(x);
+        if (expires > 0)
+          authorized(x, "cookie", expires);
+        else
+          unauthenticated(x);
       });
     });
     if (!queued) send_error(x, 503, "storage is shutting down");
@@ -144,7 +151,8 @@ class AdminFilter final : public Filter {
       x.deliver_head();
       return;
     }
-    send_error(x, 401, "sign in first: send the admin token as 'Authorization: Bearer <token>' or log in");
+    send_error(x, 401,
+               "sign in first: send the admin token as 'Authorization: Bearer <token>' or log in");
   }
 
   void authorized(Exchange& x, const std::string& via, int64_t expires) {
@@ -184,8 +192,10 @@ class AdminFilter final : public Filter {
     rapidjson::Document doc;
     doc.Parse(body.data(), body.size());
     if (doc.HasParseError()) {
-      send_error(x, 400, std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                             " at offset " + std::to_string(doc.GetErrorOffset()));
+      send_error(x, 400,
+                 std::string("body is not valid JSON: ") +
+                     rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                     std::to_string(doc.GetErrorOffset()));
       return false;
     }
     if (!doc.IsObject()) {
@@ -283,8 +293,10 @@ class AdminFilter final : public Filter {
     }
     rapidjson::Document doc;
     doc.Parse(req.body.data(), req.body.size());
-    auto token = (!doc.HasParseError() && doc.IsObject()) ? doc.FindMember("token") : rapidjson::Value::MemberIterator();
-    if (doc.HasParseError() || !doc.IsObject() || token == doc.MemberEnd() || !token->value.IsString()) {
+    auto token = (!doc.HasParseError() && doc.IsObject()) ? doc.FindMember("token")
+                                                          : rapidjson::Value::MemberIterator();
+    if (doc.HasParseError() || !doc.IsObject() || token == doc.MemberEnd() ||
+        !token->value.IsString()) {
       return send_error(x, 400, "send {\"token\": \"<admin token>\"}", "token");
     }
     std::string presented(token->value.GetString(), token->value.GetStringLength());
@@ -293,7 +305,8 @@ class AdminFilter final : public Filter {
       // Never log the value tried; slow every failure down.
       log::warn("admin: failed login from " + client);
       delay_ = std::make_unique<Timer>(x.worker().loop());
-      delay_->start(kFailedLoginDelayMs, [&x] { send_error(x, 401, "wrong admin token", "token"); });
+      delay_->start(kFailedLoginDelayMs,
+                    [&x] { send_error(x, 401, "wrong admin token", "token"); });
       return;
     }
     s_->throttle.succeeded(client);
@@ -308,7 +321,8 @@ class AdminFilter final : public Filter {
         return;
       }
       ref.post([row, session, ttl_ms](Exchange& x) {
-        Reply r = Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
+        Reply r =
+            Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
         r.headers.add("set-cookie", std::string(kSessionCookie) + "=" + session +
                                         "; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=" +
                                         std::to_string(ttl_ms / 1000));
@@ -382,12 +396,18 @@ Result<void> register_admin_filter(Registry& registry) {
   SettingsSchema& schema = registry.settings_schema();
   const SettingSpec specs[] = {
       {"admin_token", SettingType::kSecret,
-       "The admin token (write-only; stored as a hash). Changing it ends every admin session.", "\"\"", 0, 0,
+       "The admin token (write-only; stored as a hash). Changing it ends every admin session.",
+       "\"\"", 0, 0,
        [](const rapidjson::Value& v) -> std::string {
          return v.GetStringLength() == 0 ? "" : check_admin_token(v);
        }},
-      {"admin_session_ttl_s", SettingType::kInt, "How long an admin browser session lasts.", "43200", 300,
-       30 * 86400, {}},
+      {"admin_session_ttl_s",
+       SettingType::kInt,
+       "How long an admin browser session lasts.",
+       "43200",
+       300,
+       30 * 86400,
+       {}},
   };
   for (const SettingSpec& spec : specs) {
     if (auto r = schema.declare(spec); !r.ok()) return r;
@@ -402,7 +422,8 @@ Result<void> register_admin_filter(Registry& registry) {
     config::expect_keys(config, {}, errors);
     auto services = ctx.services.get<AdminServices>();
     if (!services) {
-      errors.add(config.mark(), "the admin filter needs the admin services (internal wiring error)");
+      errors.add(config.mark(),
+                 "the admin filter needs the admin services (internal wiring error)");
       return std::nullopt;
     }
     return FilterFactory([services] { return std::make_unique<AdminFilter>(services); });

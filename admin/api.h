@@ -29,9 +29,9 @@ struct ApiCall {
 // An answer computed off the loop (on the storage thread).
 struct Reply {
   int status = 200;
-  std::string body;               // JSON
+  std::string body;  // JSON
   http::HeaderMap headers;
-  std::string error_field;        // with status >= 400: the offending field, if any
+  std::string error_field;  // with status >= 400: the offending field, if any
 
   static Reply json(std::string body, int status = 200) {
     Reply r;

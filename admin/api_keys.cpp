@@ -99,7 +99,8 @@ void write_results(JsonOut& out, const std::string& action,
 }
 
 // Applies reset/enable/disable/delete to `ids` in storage, then to the live pool.
-std::vector<std::pair<int64_t, std::string>> apply_action(storage::Store& store, keys::KeyPool& pool,
+std::vector<std::pair<int64_t, std::string>> apply_action(storage::Store& store,
+                                                          keys::KeyPool& pool,
                                                           const std::string& action,
                                                           const std::vector<int64_t>& ids) {
   std::vector<std::pair<int64_t, std::string>> results;
@@ -110,17 +111,24 @@ std::vector<std::pair<int64_t, std::string>> apply_action(storage::Store& store,
       continue;
     }
     Result<int64_t> r = int64_t{0};
-    if (action == "reset") r = store.reset_key_health({id});
-    else if (action == "enable") r = store.set_keys_disabled({id}, false, "");
-    else if (action == "disable") r = store.set_keys_disabled({id}, true, "disabled by admin");
-    else if (action == "delete") r = store.delete_keys({id});
+    if (action == "reset")
+      r = store.reset_key_health({id});
+    else if (action == "enable")
+      r = store.set_keys_disabled({id}, false, "");
+    else if (action == "disable")
+      r = store.set_keys_disabled({id}, true, "disabled by admin");
+    else if (action == "delete")
+      r = store.delete_keys({id});
     if (!r.ok()) {
       results.emplace_back(id, "storage: " + r.error().message);
       continue;
     }
-    if (action == "reset") pool.reset(id);
-    else if (action == "enable") pool.enable(id);
-    else if (action == "disable") pool.disable(id, "disabled by admin");
+    if (action == "reset")
+      pool.reset(id);
+    else if (action == "enable")
+      pool.enable(id);
+    else if (action == "disable")
+      pool.disable(id, "disabled by admin");
     else if (action == "delete") {
       log::forget_secret(key->secret());
       pool.remove_key(id);
@@ -151,7 +159,8 @@ void handle_keys_list(ApiCall& call) {
     ++counts[0];
     ++counts[st == "active" ? 1 : st == "cooling" ? 2 : 3];
     if (status != "all" && st != status) continue;
-    if (!q.empty() && key->secret().find(q) == std::string::npos && std::to_string(key->id()) != q) {
+    if (!q.empty() && key->secret().find(q) == std::string::npos &&
+        std::to_string(key->id()) != q) {
       continue;
     }
     matching.push_back(key);
@@ -160,12 +169,13 @@ void handle_keys_list(ApiCall& call) {
             [](const auto& a, const auto& b) { return a->id() < b->id(); });
   size_t first = static_cast<size_t>((page - 1) * per_page);
   std::vector<std::shared_ptr<keys::PoolKey>> page_keys;
-  for (size_t i = first; i < matching.size() && page_keys.size() < static_cast<size_t>(per_page); ++i) {
+  for (size_t i = first; i < matching.size() && page_keys.size() < static_cast<size_t>(per_page);
+       ++i) {
     page_keys.push_back(matching[i]);
   }
   int64_t total = static_cast<int64_t>(matching.size());
-  run_storage_job(call, [page_keys, total, page, per_page, now, c = std::vector<int64_t>(counts, counts + 4)](
-                            storage::Store& store) {
+  run_storage_job(call, [page_keys, total, page, per_page, now,
+                         c = std::vector<int64_t>(counts, counts + 4)](storage::Store& store) {
     std::vector<int64_t> ids;
     for (const auto& k : page_keys) ids.push_back(k->id());
     auto usage = usage_24h(store, ids, now);
@@ -192,7 +202,8 @@ void handle_keys_add(ApiCall& call) {
   std::vector<std::string> secrets;
   const rapidjson::Value& body = call.body;
   if (auto it = body.FindMember("keys"); it != body.MemberEnd()) {
-    if (!it->value.IsArray()) return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
+    if (!it->value.IsArray())
+      return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
     for (const auto& v : it->value.GetArray()) {
       if (!v.IsString()) return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
       secrets.emplace_back(v.GetString(), v.GetStringLength());
@@ -252,7 +263,8 @@ void handle_keys_add(ApiCall& call) {
         .begin_array();
     for (int64_t id : added->added_ids) out.num(id);
     out.end_array().key("rejected_items").begin_array();
-    for (const auto& r : rejected) out.begin_object().field("index", r.index).field("reason", r.reason).end_object();
+    for (const auto& r : rejected)
+      out.begin_object().field("index", r.index).field("reason", r.reason).end_object();
     out.end_array().end_object();
     if (!added->added_ids.empty()) {
       log::info("admin: added " + std::to_string(added->added_ids.size()) + " key(s)");
@@ -280,18 +292,21 @@ void handle_key_action(ApiCall& call, int64_t id, const std::string& action) {
     HealthCheckOptions options = health_check_options(*settings, call.s.upstream_base_url);
     options.ids = {id};
     storage::StorageThread* storage = call.s.storage;
-    run_health_check(call.x.worker(), pool, options,
-                     [ref = call.x.ref(), storage, pool, id](HealthCheckResult result) {
-                       std::string reason = result.still_failing.empty() ? "" : result.still_failing.front().reason;
-                       bool queued = storage->submit([ref, pool, id, reason](storage::Store& store) {
-                         JsonOut out;
-                         out.begin_object().field("id", id).field("ok", reason.empty());
-                         if (!reason.empty()) out.field("reason", reason);
-                         out.key("key").raw(key_json(*pool, store, id)).end_object();
-                         ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
-                       });
-                       if (!queued) ref.post([](Exchange& x) { send_error(x, 503, "storage is shutting down"); });
-                     });
+    run_health_check(
+        call.x.worker(), pool, options,
+        [ref = call.x.ref(), storage, pool, id](HealthCheckResult result) {
+          std::string reason =
+              result.still_failing.empty() ? "" : result.still_failing.front().reason;
+          bool queued = storage->submit([ref, pool, id, reason](storage::Store& store) {
+            JsonOut out;
+            out.begin_object().field("id", id).field("ok", reason.empty());
+            if (!reason.empty()) out.field("reason", reason);
+            out.key("key").raw(key_json(*pool, store, id)).end_object();
+            ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
+          });
+          if (!queued)
+            ref.post([](Exchange& x) { send_error(x, 503, "storage is shutting down"); });
+        });
     return;
   }
   if (action != "reset" && action != "enable" && action != "disable") {
@@ -309,12 +324,14 @@ void handle_keys_bulk(ApiCall& call) {
   const rapidjson::Value& body = call.body;
   auto a = body.FindMember("action");
   if (a == body.MemberEnd() || !a->value.IsString()) {
-    return send_error(call.x, 400, "'action' must be verify, reset, enable, disable or delete", "action");
+    return send_error(call.x, 400, "'action' must be verify, reset, enable, disable or delete",
+                      "action");
   }
   std::string action = a->value.GetString();
   if (action != "verify" && action != "reset" && action != "enable" && action != "disable" &&
       action != "delete") {
-    return send_error(call.x, 400, "'action' must be verify, reset, enable, disable or delete", "action");
+    return send_error(call.x, 400, "'action' must be verify, reset, enable, disable or delete",
+                      "action");
   }
   std::string why;
   auto ids = bulk_ids(body, *call.s.pool, &why);
@@ -325,28 +342,31 @@ void handle_keys_bulk(ApiCall& call) {
     HealthCheckOptions options = health_check_options(*settings, call.s.upstream_base_url);
     std::vector<std::pair<int64_t, std::string>> unknown;
     for (int64_t id : *ids) {
-      if (pool->find(id)) options.ids.push_back(id);
-      else unknown.emplace_back(id, "no such key");
+      if (pool->find(id))
+        options.ids.push_back(id);
+      else
+        unknown.emplace_back(id, "no such key");
     }
     if (options.ids.empty()) {
       JsonOut out;
       write_results(out, action, unknown);
       return send_reply(call.x, Reply::json(out.take()));
     }
-    run_health_check(call.x.worker(), pool, options,
-                     [ref = call.x.ref(), checked = options.ids, unknown](HealthCheckResult r) {
-                       std::vector<std::pair<int64_t, std::string>> results = unknown;
-                       for (int64_t id : checked) {
-                         std::string reason;
-                         for (const auto& f : r.still_failing) {
-                           if (f.id == id) reason = f.reason.empty() ? "failed" : f.reason;
-                         }
-                         results.emplace_back(id, reason);
-                       }
-                       JsonOut out;
-                       write_results(out, "verify", results);
-                       ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
-                     });
+    run_health_check(
+        call.x.worker(), pool, options,
+        [ref = call.x.ref(), checked = options.ids, unknown](HealthCheckResult r) {
+          std::vector<std::pair<int64_t, std::string>> results = unknown;
+          for (int64_t id : checked) {
+            std::string reason;
+            for (const auto& f : r.still_failing) {
+              if (f.id == id) reason = f.reason.empty() ? "failed" : f.reason;
+            }
+            results.emplace_back(id, reason);
+          }
+          JsonOut out;
+          write_results(out, "verify", results);
+          ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
+        });
     return;
   }
   run_storage_job(call, [pool, action, ids = std::move(*ids)](storage::Store& store) {

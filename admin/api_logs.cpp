@@ -19,7 +19,8 @@ std::optional<int64_t> int_value(const std::optional<std::string>& text) {
 // a malformed field, or "".
 template <class Get>
 std::string read_filter(Get&& get, storage::LogFilter& filter) {
-  auto from = get("from"), to = get("to"), key = get("key"), model = get("model"), status = get("status");
+  auto from = get("from"), to = get("to"), key = get("key"), model = get("model"),
+       status = get("status");
   if (from) {
     if (!(filter.from_ms = int_value(from))) return "from";
   }
@@ -91,7 +92,8 @@ int64_t window_ms(std::string_view w) {
 void handle_logs_get(ApiCall& call) {
   const http::Request& req = call.x.request();
   std::string kind = req.query_param("kind").value_or("request");
-  if (kind != "request" && kind != "error") return send_error(call.x, 400, "kind must be request or error", "kind");
+  if (kind != "request" && kind != "error")
+    return send_error(call.x, 400, "kind must be request or error", "kind");
   storage::ErrorLogFilter filter;
   std::string bad = read_filter([&](const char* n) { return req.query_param(n); }, filter);
   if (!bad.empty()) return send_error(call.x, 400, "malformed '" + bad + "'", bad);
@@ -123,22 +125,26 @@ void handle_logs_delete(ApiCall& call) {
   const rapidjson::Value& body = call.body;
   std::string kind = "request";
   if (auto it = body.FindMember("kind"); it != body.MemberEnd()) {
-    if (!it->value.IsString()) return send_error(call.x, 400, "kind must be request or error", "kind");
+    if (!it->value.IsString())
+      return send_error(call.x, 400, "kind must be request or error", "kind");
     kind = it->value.GetString();
   }
-  if (kind != "request" && kind != "error") return send_error(call.x, 400, "kind must be request or error", "kind");
+  if (kind != "request" && kind != "error")
+    return send_error(call.x, 400, "kind must be request or error", "kind");
   std::vector<int64_t> ids;
   storage::ErrorLogFilter filter;
   bool by_ids = false;
   if (auto it = body.FindMember("ids"); it != body.MemberEnd()) {
-    if (!it->value.IsArray()) return send_error(call.x, 400, "'ids' must be a list of log ids", "ids");
+    if (!it->value.IsArray())
+      return send_error(call.x, 400, "'ids' must be a list of log ids", "ids");
     for (const auto& v : it->value.GetArray()) {
       if (!v.IsInt64()) return send_error(call.x, 400, "'ids' must be a list of log ids", "ids");
       ids.push_back(v.GetInt64());
     }
     by_ids = true;
   } else if (auto f = body.FindMember("filter"); f != body.MemberEnd()) {
-    if (!f->value.IsObject()) return send_error(call.x, 400, "'filter' must be an object", "filter");
+    if (!f->value.IsObject())
+      return send_error(call.x, 400, "'filter' must be an object", "filter");
     const rapidjson::Value& obj = f->value;
     std::string bad = read_filter(
         [&](const char* n) -> std::optional<std::string> {
@@ -150,7 +156,8 @@ void handle_logs_delete(ApiCall& call) {
         },
         filter);
     if (!bad.empty()) return send_error(call.x, 400, "malformed '" + bad + "'", "filter." + bad);
-  } else if (auto a = body.FindMember("all"); a == body.MemberEnd() || !a->value.IsBool() || !a->value.GetBool()) {
+  } else if (auto a = body.FindMember("all");
+             a == body.MemberEnd() || !a->value.IsBool() || !a->value.GetBool()) {
     return send_error(call.x, 400, "send 'ids', a 'filter', or \"all\": true");
   }
   run_storage_job(call, [kind, ids, filter, by_ids](storage::Store& store) {
@@ -195,7 +202,9 @@ void handle_stats(ApiCall& call) {
     out.end_object().key("by_key").begin_array();
     for (const auto& k : stats->by_key) {
       auto key = pool->find(k.key_id);
-      out.begin_object().field("key_id", k.key_id).field("masked", key ? mask_secret(key->secret()) : "(deleted)");
+      out.begin_object()
+          .field("key_id", k.key_id)
+          .field("masked", key ? mask_secret(key->secret()) : "(deleted)");
       totals(k.usage);
       out.end_object();
     }

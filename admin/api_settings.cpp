@@ -13,11 +13,16 @@ namespace {
 
 const char* type_name(SettingType t) {
   switch (t) {
-    case SettingType::kBool: return "bool";
-    case SettingType::kInt: return "int";
-    case SettingType::kString: return "string";
-    case SettingType::kSecret: return "secret";
-    case SettingType::kJson: return "json";
+    case SettingType::kBool:
+      return "bool";
+    case SettingType::kInt:
+      return "int";
+    case SettingType::kString:
+      return "string";
+    case SettingType::kSecret:
+      return "secret";
+    case SettingType::kJson:
+      return "json";
   }
   return "string";
 }
@@ -58,7 +63,8 @@ void handle_settings_get(ApiCall& call) {
 void handle_settings_patch(ApiCall& call) {
   const rapidjson::Value& body = call.body;
   if (!body.IsObject() || body.MemberCount() == 0) {
-    return send_error(call.x, 400, "send an object of setting names to new values (null = default)");
+    return send_error(call.x, 400,
+                      "send an object of setting names to new values (null = default)");
   }
   auto current = call.s.settings->load();
   const SettingsSchema& schema = *current->schema();
@@ -100,11 +106,12 @@ void handle_settings_patch(ApiCall& call) {
     }
     auto saved = store.save_settings(batch);
     if (!saved.ok()) return Reply::error(503, "storage: " + saved.error().message);
-    published->publish(std::make_shared<const Settings>(now->shared_schema(), std::move(overrides)));
+    published->publish(
+        std::make_shared<const Settings>(now->shared_schema(), std::move(overrides)));
     if (token_changed) {
       auto ended = store.delete_all_sessions();
-      log::info("admin: the admin token changed; ended " +
-                std::to_string(ended.ok() ? *ended : 0) + " session(s)");
+      log::info("admin: the admin token changed; ended " + std::to_string(ended.ok() ? *ended : 0) +
+                " session(s)");
     }
     std::string names;
     for (const auto& [name, value] : changes) names += (names.empty() ? "" : ", ") + name;

@@ -51,12 +51,14 @@ void handle_tokens_create(ApiCall& call) {
   if (auto it = body.FindMember("label"); it != body.MemberEnd() && !it->value.IsNull()) {
     if (!it->value.IsString()) return send_error(call.x, 400, "'label' must be a string", "label");
     label.assign(it->value.GetString(), it->value.GetStringLength());
-    if (label.size() > 100) return send_error(call.x, 400, "'label' is longer than 100 characters", "label");
+    if (label.size() > 100)
+      return send_error(call.x, 400, "'label' is longer than 100 characters", "label");
   }
   if (auto it = body.FindMember("token"); it != body.MemberEnd() && !it->value.IsNull()) {
     if (!it->value.IsString()) return send_error(call.x, 400, "'token' must be a string", "token");
     token.assign(it->value.GetString(), it->value.GetStringLength());
-    if (std::string why = check_token_text(token); !why.empty()) return send_error(call.x, 400, why, "token");
+    if (std::string why = check_token_text(token); !why.empty())
+      return send_error(call.x, 400, why, "token");
   } else {
     token = crypto::random_token("sk-gg-", 24);
   }

@@ -27,27 +27,30 @@ class CronFilter final : public Filter {
       return Status::Stop;
     }
     if (config_->secret.empty()) {
-      x.reply_local(401, "UNAUTHENTICATED", "the cron endpoint is disabled: CRON_SECRET is not set");
+      x.reply_local(401, "UNAUTHENTICATED",
+                    "the cron endpoint is disabled: CRON_SECRET is not set");
       return Status::Stop;
     }
     const std::string* auth = req.headers.get("authorization");
     std::string_view presented = auth ? std::string_view(*auth) : std::string_view();
     std::string expected = "Bearer " + config_->secret;
-    if (!auth || !crypto::constant_time_equals(crypto::sha256_hex(presented), crypto::sha256_hex(expected))) {
+    if (!auth || !crypto::constant_time_equals(crypto::sha256_hex(presented),
+                                               crypto::sha256_hex(expected))) {
       x.reply_local(401, "UNAUTHENTICATED", "missing or wrong cron secret");
       return Status::Stop;
     }
     HealthCheckOptions options = health_check_options(x.settings(), config_->base_url);
-    run_health_check(x.worker(), pool_, std::move(options), [ref = x.ref()](HealthCheckResult result) {
-      ref.post([body = result.to_json()](Exchange& x) {
-        http::Response& r = x.response();
-        r.status = 200;
-        r.headers.set("content-type", "application/json");
-        r.headers.set("cache-control", "no-store");
-        r.body = body;
-        x.deliver_head();
-      });
-    });
+    run_health_check(x.worker(), pool_, std::move(options),
+                     [ref = x.ref()](HealthCheckResult result) {
+                       ref.post([body = result.to_json()](Exchange& x) {
+                         http::Response& r = x.response();
+                         r.status = 200;
+                         r.headers.set("content-type", "application/json");
+                         r.headers.set("cache-control", "no-store");
+                         r.body = body;
+                         x.deliver_head();
+                       });
+                     });
     return Status::Stop;
   }
 
@@ -73,11 +76,20 @@ Result<void> register_cron_filter(Registry& registry) {
          }
          return "";
        }},
-      {"health_check_interval_s", SettingType::kInt,
-       "Also run the health check every N seconds (0 = only when the cron endpoint is called).", "0", 0,
-       7 * 86400, {}},
-      {"health_check_concurrency", SettingType::kInt, "Keys probed at the same time by a health check.",
-       "8", 1, 64, {}},
+      {"health_check_interval_s",
+       SettingType::kInt,
+       "Also run the health check every N seconds (0 = only when the cron endpoint is called).",
+       "0",
+       0,
+       7 * 86400,
+       {}},
+      {"health_check_concurrency",
+       SettingType::kInt,
+       "Keys probed at the same time by a health check.",
+       "8",
+       1,
+       64,
+       {}},
   };
   for (const SettingSpec& spec : specs) {
     auto r = schema.declare(spec);

@@ -54,7 +54,8 @@ struct Run : std::enable_shared_from_this<Run> {
       if (was_disabled || !was_usable) ++result.reactivated;
       log::info("health check: key " + std::to_string(key.id()) + " answers again");
     } else {
-      result.still_failing.push_back({key.id(), outcome.reason.empty() ? outcome.kind_name : outcome.reason});
+      result.still_failing.push_back(
+          {key.id(), outcome.reason.empty() ? outcome.kind_name : outcome.reason});
       if (outcome.kind == keys::OutcomeKind::kQuota) {
         pool->record(key, options.model, outcome, keys::PoolPolicy{}, now);
       } else if (outcome.kind == keys::OutcomeKind::kKeyInvalid && !key.disabled()) {
@@ -83,7 +84,8 @@ HealthCheckOptions health_check_options(const Settings& settings, std::string ba
   HealthCheckOptions o;
   o.base_url = std::move(base_url);
   o.model = settings.get_string("health_check_model");
-  o.concurrency = static_cast<int>(std::max<int64_t>(1, settings.get_int("health_check_concurrency")));
+  o.concurrency =
+      static_cast<int>(std::max<int64_t>(1, settings.get_int("health_check_concurrency")));
   o.proxy = settings.get_string("upstream_proxy");
   return o;
 }

@@ -14,10 +14,22 @@ class JsonOut {
  public:
   JsonOut() : w_(buf_) {}
 
-  JsonOut& begin_object() { w_.StartObject(); return *this; }
-  JsonOut& end_object() { w_.EndObject(); return *this; }
-  JsonOut& begin_array() { w_.StartArray(); return *this; }
-  JsonOut& end_array() { w_.EndArray(); return *this; }
+  JsonOut& begin_object() {
+    w_.StartObject();
+    return *this;
+  }
+  JsonOut& end_object() {
+    w_.EndObject();
+    return *this;
+  }
+  JsonOut& begin_array() {
+    w_.StartArray();
+    return *this;
+  }
+  JsonOut& end_array() {
+    w_.EndArray();
+    return *this;
+  }
   JsonOut& key(std::string_view k) {
     w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
     return *this;
@@ -26,9 +38,18 @@ class JsonOut {
     w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     return *this;
   }
-  JsonOut& num(int64_t v) { w_.Int64(v); return *this; }
-  JsonOut& boolean(bool v) { w_.Bool(v); return *this; }
-  JsonOut& null() { w_.Null(); return *this; }
+  JsonOut& num(int64_t v) {
+    w_.Int64(v);
+    return *this;
+  }
+  JsonOut& boolean(bool v) {
+    w_.Bool(v);
+    return *this;
+  }
+  JsonOut& null() {
+    w_.Null();
+    return *this;
+  }
   // Writes pre-rendered JSON text as a value (it must be valid JSON).
   JsonOut& raw(std::string_view json) {
     w_.RawValue(json.data(), json.size(), rapidjson::kObjectType);

@@ -10,7 +10,9 @@
 
 namespace gemgate::conf {
 
-std::vector<std::string> split_list(std::string_view text) { return text::split_list(text); }
+std::vector<std::string> split_list(std::string_view text) {
+  return text::split_list(text);
+}
 
 Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLookup& env) {
   BootstrapReport report;
@@ -47,12 +49,15 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
     for (const std::string& token : split_list(*tokens)) {
       log::register_secret(token);
       if (token.size() < 8) {
-        log::warn("an ALLOWED_TOKENS item shorter than 8 characters was ignored: it would be guessable");
+        log::warn(
+            "an ALLOWED_TOKENS item shorter than 8 characters was ignored: it would be guessable");
         ++report.rejected;
         continue;
       }
       if (pool_secrets.count(token)) {
-        log::warn("an ALLOWED_TOKENS item equals a pool key and was ignored: a pool key is never a client token");
+        log::warn(
+            "an ALLOWED_TOKENS item equals a pool key and was ignored: a pool key is never a "
+            "client token");
         ++report.rejected;
         continue;
       }

@@ -10,24 +10,28 @@ namespace {
 
 void read_limits(const ConfigNode& node, server::ServerLimits& l, ConfigErrors& errors) {
   if (node.is_null()) return;
-  config::expect_keys(node,
-                      {"max_url_bytes", "max_header_bytes", "max_headers", "max_body_bytes",
-                       "head_timeout", "body_timeout", "keepalive_timeout", "write_timeout",
-                       "max_connections", "max_requests_per_connection", "write_buffer_high",
-                       "write_buffer_low"},
-                      errors);
+  config::expect_keys(
+      node,
+      {"max_url_bytes", "max_header_bytes", "max_headers", "max_body_bytes", "head_timeout",
+       "body_timeout", "keepalive_timeout", "write_timeout", "max_connections",
+       "max_requests_per_connection", "write_buffer_high", "write_buffer_low"},
+      errors);
   auto size = [&](const char* key, size_t& out) {
     int64_t v = static_cast<int64_t>(out);
     if (config::read_size(node, key, &v, errors)) {
-      if (v <= 0) errors.add(node.get(key)->mark(), std::string("'") + key + "' must be positive");
-      else out = static_cast<size_t>(v);
+      if (v <= 0)
+        errors.add(node.get(key)->mark(), std::string("'") + key + "' must be positive");
+      else
+        out = static_cast<size_t>(v);
     }
   };
   auto duration = [&](const char* key, uint64_t& out) {
     int64_t v = static_cast<int64_t>(out);
     if (config::read_duration_ms(node, key, &v, errors)) {
-      if (v <= 0) errors.add(node.get(key)->mark(), std::string("'") + key + "' must be positive");
-      else out = static_cast<uint64_t>(v);
+      if (v <= 0)
+        errors.add(node.get(key)->mark(), std::string("'") + key + "' must be positive");
+      else
+        out = static_cast<uint64_t>(v);
     }
   };
   auto count = [&](const char* key, size_t& out, int64_t max) {
@@ -121,11 +125,13 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
                        "upstream_base_url", "settings", "chains", "routes"},
                       errors);
   int64_t workers = 0;
-  if (config::read_int(root, "workers", 0, 256, &workers, errors)) cfg.workers = static_cast<int>(workers);
+  if (config::read_int(root, "workers", 0, 256, &workers, errors))
+    cfg.workers = static_cast<int>(workers);
 
   const ConfigNode* listeners = root.get("listeners");
   if (!listeners || !listeners->is_sequence() || listeners->items().empty()) {
-    errors.add(listeners ? listeners->mark() : root.mark(), "'listeners' must list at least one address");
+    errors.add(listeners ? listeners->mark() : root.mark(),
+               "'listeners' must list at least one address");
   } else {
     for (const ConfigNode& l : listeners->items()) {
       config::expect_keys(l, {"address"}, errors);
@@ -141,7 +147,8 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
   }
   if (const ConfigNode* limits = root.get("limits")) read_limits(*limits, cfg.limits, errors);
   int64_t grace = static_cast<int64_t>(cfg.shutdown_grace_ms);
-  if (config::read_duration_ms(root, "shutdown_grace", &grace, errors)) cfg.shutdown_grace_ms = grace;
+  if (config::read_duration_ms(root, "shutdown_grace", &grace, errors))
+    cfg.shutdown_grace_ms = grace;
   config::read_string(root, "log_level", &cfg.log_level, errors);
   if (const ConfigNode* storage = root.get("storage")) {
     config::expect_keys(*storage, {"database_url"}, errors);
@@ -185,7 +192,8 @@ std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Reg
   std::map<std::string, std::shared_ptr<const ChainSpec>> chains;
   const ConfigNode* chain_nodes = root.get("chains");
   if (!chain_nodes || !chain_nodes->is_map()) {
-    errors.add(chain_nodes ? chain_nodes->mark() : root.mark(), "'chains' must be a map of name: chain");
+    errors.add(chain_nodes ? chain_nodes->mark() : root.mark(),
+               "'chains' must be a map of name: chain");
     return nullptr;
   }
   for (const auto& [name, node] : chain_nodes->entries()) {

@@ -29,9 +29,13 @@ Result<void> register_everything(Registry& registry) {
   if (auto r = admin::register_cron_filter(registry); !r.ok()) return r;
   if (auto r = admin::register_admin_filter(registry); !r.ok()) return r;
   return registry.settings_schema().declare(
-      {"log_retention_days", SettingType::kInt,
-       "Request and error log rows older than this many days are deleted (0 = keep forever).", "30", 0,
-       3650, {}});
+      {"log_retention_days",
+       SettingType::kInt,
+       "Request and error log rows older than this many days are deleted (0 = keep forever).",
+       "30",
+       0,
+       3650,
+       {}});
 }
 
 Services validation_services() {
@@ -71,9 +75,12 @@ Result<void> Gateway::load_state() {
     auto k = store.load_keys();
     auto t = store.list_tokens();
     auto s = store.load_settings();
-    if (!k.ok()) result = k.error();
-    else if (!t.ok()) result = t.error();
-    else if (!s.ok()) result = s.error();
+    if (!k.ok())
+      result = k.error();
+    else if (!t.ok())
+      result = t.error();
+    else if (!s.ok())
+      result = s.error();
     else {
       keys = std::move(k).value();
       tokens = std::move(t).value();
@@ -115,7 +122,9 @@ Result<void> Gateway::load_state() {
     log::warn("no API keys yet: start with API_KEYS=key1,key2 (or add them with the admin API)");
   }
   if (tokens.empty()) {
-    log::warn("no client tokens yet: start with ALLOWED_TOKENS=token1,token2; until then every call is refused");
+    log::warn(
+        "no client tokens yet: start with ALLOWED_TOKENS=token1,token2; until then every call is "
+        "refused");
   }
   return {};
 }
@@ -124,7 +133,8 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   config_ = std::move(config);
   registry_ = &registry;
   schema_ = registry.shared_settings_schema();
-  if (const ConfigNode* base = config_.root.get("upstream_base_url")) upstream_base_url_ = base->text();
+  if (const ConfigNode* base = config_.root.get("upstream_base_url"))
+    upstream_base_url_ = base->text();
 
   auto store = storage::open_store(config_.database_url);
   if (!store.ok()) return Error::unavailable("storage: " + store.error().message);
@@ -165,8 +175,8 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   server_context_.settings = settings_.get();
 
   if (auto r = transport::global_init(); !r.ok()) return r;
-  int count = config_.workers > 0 ? config_.workers
-                                  : std::max(1u, std::thread::hardware_concurrency());
+  int count =
+      config_.workers > 0 ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i);
     // Keep idle upstream connections around: libcurl's default cache (4 x the transfers in
@@ -205,8 +215,9 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   if (!current->get_string("admin_token").empty()) {
     if (from_env && !crypto::constant_time_equals(crypto::sha256_hex(*from_env),
                                                   current->get_string("admin_token"))) {
-      log::warn("AUTH_TOKEN differs from the stored admin token and is ignored; change the token with "
-                "PATCH /admin/api/settings {\"admin_token\": ...}");
+      log::warn(
+          "AUTH_TOKEN differs from the stored admin token and is ignored; change the token with "
+          "PATCH /admin/api/settings {\"admin_token\": ...}");
     }
     return {};
   }
@@ -214,7 +225,8 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   if (from_env) {
     rapidjson::Value v(from_env->c_str(), static_cast<rapidjson::SizeType>(from_env->size()));
     if (auto checked = schema_->convert("admin_token", v); !checked.ok()) {
-      return Error::invalid("AUTH_TOKEN " + checked.error().message.substr(std::string("admin_token").size()));
+      return Error::invalid("AUTH_TOKEN " +
+                            checked.error().message.substr(std::string("admin_token").size()));
     }
     token = *from_env;
   } else {
@@ -237,8 +249,9 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
     log::info("admin token set from AUTH_TOKEN");
   } else {
     log::register_secret(token);
-    log::write_unredacted(log::Level::kWarn,
-                          "no admin token was configured; generated one (shown only this once): " + token);
+    log::write_unredacted(
+        log::Level::kWarn,
+        "no admin token was configured; generated one (shown only this once): " + token);
   }
   return {};
 }
@@ -247,50 +260,54 @@ void Gateway::start_housekeeping() {
   MainLoop& m = *main_;
   uv_loop_t* loop = m.loop.loop();
   m.health_flush = std::make_unique<Timer>(loop);
-  m.health_flush->start(kHealthFlushMs, [this] { write_behind_key_health(*pool_, *storage_); },
-                        kHealthFlushMs);
+  m.health_flush->start(
+      kHealthFlushMs, [this] { write_behind_key_health(*pool_, *storage_); }, kHealthFlushMs);
   m.tick = std::make_unique<Timer>(loop);
   m.last_health_check_ms = keys::now_unix_ms();
-  m.tick->start(kTickMs, [this] {
-    MainLoop& mm = *main_;
-    int64_t now = keys::now_unix_ms();
-    auto settings = settings_->load();
-    int64_t interval_s = settings->get_int("health_check_interval_s");
-    if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
-      mm.last_health_check_ms = now;
-      Worker& w = *workers_.front();
-      auto options = admin::health_check_options(*settings, upstream_base_url_);
-      w.post([&w, pool = pool_, options] {
-        admin::run_health_check(w, pool, options, [](admin::HealthCheckResult r) {
-          if (r.checked > 0) {
-            log::info("scheduled health check: checked " + std::to_string(r.checked) +
-                      ", reactivated " + std::to_string(r.reactivated));
-          }
-        });
-      });
-    }
-    if (now - mm.last_retention_ms >= kRetentionEveryMs) {
-      mm.last_retention_ms = now;
-      int64_t days = settings->get_int("log_retention_days");
-      storage_->submit([days, now](storage::Store& store) {
-        if (days > 0) {
-          int64_t cutoff = now - days * 86'400'000;
-          auto a = store.prune_request_logs(cutoff);
-          auto b = store.prune_error_logs(cutoff);
-          if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
-            log::info("retention: deleted " + std::to_string(*a) + " request and " +
-                      std::to_string(*b) + " error log row(s)");
-          }
+  m.tick->start(
+      kTickMs,
+      [this] {
+        MainLoop& mm = *main_;
+        int64_t now = keys::now_unix_ms();
+        auto settings = settings_->load();
+        int64_t interval_s = settings->get_int("health_check_interval_s");
+        if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
+          mm.last_health_check_ms = now;
+          Worker& w = *workers_.front();
+          auto options = admin::health_check_options(*settings, upstream_base_url_);
+          w.post([&w, pool = pool_, options] {
+            admin::run_health_check(w, pool, options, [](admin::HealthCheckResult r) {
+              if (r.checked > 0) {
+                log::info("scheduled health check: checked " + std::to_string(r.checked) +
+                          ", reactivated " + std::to_string(r.reactivated));
+              }
+            });
+          });
         }
-        // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
-        auto usage = store.prune_usage(now - kUsageRetentionMs);
-        auto sessions = store.purge_expired_sessions(now);
-        if (!usage.ok() || !sessions.ok()) {
-          log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
+        if (now - mm.last_retention_ms >= kRetentionEveryMs) {
+          mm.last_retention_ms = now;
+          int64_t days = settings->get_int("log_retention_days");
+          storage_->submit([days, now](storage::Store& store) {
+            if (days > 0) {
+              int64_t cutoff = now - days * 86'400'000;
+              auto a = store.prune_request_logs(cutoff);
+              auto b = store.prune_error_logs(cutoff);
+              if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
+                log::info("retention: deleted " + std::to_string(*a) + " request and " +
+                          std::to_string(*b) + " error log row(s)");
+              }
+            }
+            // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
+            auto usage = store.prune_usage(now - kUsageRetentionMs);
+            auto sessions = store.purge_expired_sessions(now);
+            if (!usage.ok() || !sessions.ok()) {
+              log::warn("housekeeping: " +
+                        (usage.ok() ? sessions.error().message : usage.error().message));
+            }
+          });
         }
-      });
-    }
-  }, kTickMs);
+      },
+      kTickMs);
 
   auto on_signal = [](uv_signal_t* handle, int signum) {
     auto* self = static_cast<Gateway*>(handle->data);

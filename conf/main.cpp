@@ -19,7 +19,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: gemgate [--config FILE] [--listen HOST:PORT] [--check-config] [--version] [--help]
+constexpr const char* kUsage =
+    R"(Usage: gemgate [--config FILE] [--listen HOST:PORT] [--check-config] [--version] [--help]
 
 An AI gateway in front of Google's Gemini API: a pool of API keys with failover and cooldowns,
 native Gemini endpoints, and a live admin API.
@@ -83,7 +84,8 @@ int main(int argc, char** argv) {
   if (!opt.config_path.empty()) {
     std::ifstream in(opt.config_path, std::ios::binary);
     if (!in) {
-      std::fprintf(stderr, "gemgate: cannot read %s: %s\n", opt.config_path.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "gemgate: cannot read %s: %s\n", opt.config_path.c_str(),
+                   std::strerror(errno));
       return 1;
     }
     std::stringstream ss;
@@ -111,8 +113,9 @@ int main(int argc, char** argv) {
     }
     log::Level level;
     if (!log::parse_level(config->log_level, &level)) {
-      errors.add(config->root.get("log_level") ? config->root.get("log_level")->mark() : Mark{file, 0, 0},
-                 "log_level must be debug, info, warn or error");
+      errors.add(
+          config->root.get("log_level") ? config->root.get("log_level")->mark() : Mark{file, 0, 0},
+          "log_level must be debug, info, warn or error");
     } else {
       log::set_level(level);
     }
@@ -130,7 +133,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  log::info(std::string("gemgate ") + GEMGATE_VERSION + " starting (" + transport::curl_description() + ")");
+  log::info(std::string("gemgate ") + GEMGATE_VERSION + " starting (" +
+            transport::curl_description() + ")");
   conf::Gateway gateway;
   if (auto r = gateway.start(std::move(*config), registry, conf::process_env); !r.ok()) {
     log::error("cannot start: " + r.error().message);

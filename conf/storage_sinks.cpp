@@ -44,7 +44,8 @@ storage::KeyHealth to_stored(const keys::KeyHealth& h) {
   s.disabled = h.disabled;
   s.disabled_reason = h.reason;
   s.consecutive_failures = h.failures;
-  for (const keys::Cooldown& c : h.cooldowns) s.cooldowns.push_back({c.model, c.until_ms, c.strikes});
+  for (const keys::Cooldown& c : h.cooldowns)
+    s.cooldowns.push_back({c.model, c.until_ms, c.strikes});
   s.last_used_at = h.last_used_ms;
   s.last_error = h.last_error;
   s.last_checked_at = h.last_checked_ms;

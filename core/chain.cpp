@@ -11,11 +11,21 @@ std::string json_quote(std::string_view text) {
   for (char c : text) {
     unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           char buf[8];
@@ -32,8 +42,8 @@ std::string json_quote(std::string_view text) {
 
 std::string render_google_error(const http::LocalError& e) {
   std::string code = e.code.empty() ? "UNKNOWN" : e.code;
-  return "{\"error\":{\"code\":" + std::to_string(e.status) + ",\"message\":" + json_quote(e.message) +
-         ",\"status\":" + json_quote(code) + "}}";
+  return "{\"error\":{\"code\":" + std::to_string(e.status) +
+         ",\"message\":" + json_quote(e.message) + ",\"status\":" + json_quote(code) + "}}";
 }
 
 }  // namespace gemgate

@@ -78,12 +78,18 @@ bool parse_duration_ms(std::string_view text, int64_t* out_ms) {
   if (!parse_int64(text.substr(0, i), &n)) return false;
   std::string_view unit = text.substr(i);
   int64_t mul = 0;
-  if (unit.empty() || unit == "s") mul = 1000;
-  else if (unit == "ms") mul = 1;
-  else if (unit == "m" || unit == "min") mul = 60'000;
-  else if (unit == "h") mul = 3'600'000;
-  else if (unit == "d") mul = 86'400'000;
-  else return false;
+  if (unit.empty() || unit == "s")
+    mul = 1000;
+  else if (unit == "ms")
+    mul = 1;
+  else if (unit == "m" || unit == "min")
+    mul = 60'000;
+  else if (unit == "h")
+    mul = 3'600'000;
+  else if (unit == "d")
+    mul = 86'400'000;
+  else
+    return false;
   if (n > INT64_MAX / mul) return false;
   *out_ms = n * mul;
   return true;
@@ -97,11 +103,16 @@ bool parse_size(std::string_view text, int64_t* out_bytes) {
   if (!parse_int64(text.substr(0, i), &n)) return false;
   std::string_view unit = text.substr(i);
   int64_t mul = 0;
-  if (unit.empty() || unit == "B") mul = 1;
-  else if (unit == "KiB" || unit == "KB" || unit == "K" || unit == "k") mul = 1024;
-  else if (unit == "MiB" || unit == "MB" || unit == "M") mul = 1024 * 1024;
-  else if (unit == "GiB" || unit == "GB" || unit == "G") mul = 1024LL * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "B")
+    mul = 1;
+  else if (unit == "KiB" || unit == "KB" || unit == "K" || unit == "k")
+    mul = 1024;
+  else if (unit == "MiB" || unit == "MB" || unit == "M")
+    mul = 1024 * 1024;
+  else if (unit == "GiB" || unit == "GB" || unit == "G")
+    mul = 1024LL * 1024 * 1024;
+  else
+    return false;
   if (n > INT64_MAX / mul) return false;
   *out_bytes = n * mul;
   return true;
@@ -135,8 +146,10 @@ bool read_bool(const ConfigNode& node, std::string_view key, bool* out, ConfigEr
   const ConfigNode* v = scalar_at(node, key, errors, &failed);
   if (!v) return !failed;
   const std::string& t = v->text();
-  if (t == "true" || t == "yes" || t == "on") *out = true;
-  else if (t == "false" || t == "no" || t == "off") *out = false;
+  if (t == "true" || t == "yes" || t == "on")
+    *out = true;
+  else if (t == "false" || t == "no" || t == "off")
+    *out = false;
   else {
     errors.add(v->mark(), "'" + std::string(key) + "' must be true or false, got '" + t + "'");
     return false;
@@ -151,7 +164,8 @@ bool read_int(const ConfigNode& node, std::string_view key, int64_t min, int64_t
   if (!v) return !failed;
   int64_t n = 0;
   if (!parse_int64(v->text(), &n)) {
-    errors.add(v->mark(), "'" + std::string(key) + "' must be a whole number, got '" + v->text() + "'");
+    errors.add(v->mark(),
+               "'" + std::string(key) + "' must be a whole number, got '" + v->text() + "'");
     return false;
   }
   if (n < min || n > max) {
@@ -178,8 +192,9 @@ bool read_duration_ms(const ConfigNode& node, std::string_view key, int64_t* out
   const ConfigNode* v = scalar_at(node, key, errors, &failed);
   if (!v) return !failed;
   if (!parse_duration_ms(v->text(), out_ms)) {
-    errors.add(v->mark(), "'" + std::string(key) + "' must be a duration like 250ms, 10s, 5m, 2h; got '" +
-                              v->text() + "'");
+    errors.add(v->mark(), "'" + std::string(key) +
+                              "' must be a duration like 250ms, 10s, 5m, 2h; got '" + v->text() +
+                              "'");
     return false;
   }
   return true;

@@ -54,7 +54,9 @@ class ConfigNode {
   const ConfigNode* get(std::string_view key) const;
 
   void push(ConfigNode item) { items_.push_back(std::move(item)); }
-  void put(std::string key, ConfigNode value) { entries_.emplace_back(std::move(key), std::move(value)); }
+  void put(std::string key, ConfigNode value) {
+    entries_.emplace_back(std::move(key), std::move(value));
+  }
 
  private:
   Kind kind_ = Kind::kNull;

@@ -59,7 +59,9 @@ void Exchange::retire_filters_from(size_t index) {
   filters_.resize(index);
 }
 
-void Exchange::start() { run_request_path(0); }
+void Exchange::start() {
+  run_request_path(0);
+}
 
 void Exchange::run_request_path(size_t from) {
   phase_ = Phase::kRequest;
@@ -167,7 +169,8 @@ void Exchange::start_response_path(size_t producer) {
     log::error("filter '" + chain_->filter_names[producer] + "' produced no response");
     response_ = http::Response{};
     response_.status = 500;
-    response_.local_error = http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
+    response_.local_error =
+        http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
   }
   run_response_head_path(producer);
 }
@@ -211,7 +214,8 @@ void Exchange::mark_replay_point() {
 }
 
 bool Exchange::replay() {
-  if (committed_ || phase_ != Phase::kResponseHead || cursor_ != replay_point_ || !replay_request_) {
+  if (committed_ || phase_ != Phase::kResponseHead || cursor_ != replay_point_ ||
+      !replay_request_) {
     return false;
   }
   if (in_hook_) {

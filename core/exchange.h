@@ -178,10 +178,10 @@ class Exchange {
   std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> run_slots_;
 
   Phase phase_ = Phase::kRequest;
-  size_t cursor_ = 0;          // filter whose hook runs or is parked
-  size_t response_top_ = 0;    // filters [0, response_top_) take part in the response path
-  bool parked_ = false;        // a filter returned Stop and waits for resume()
-  bool in_hook_ = false;       // a filter hook is on the stack
+  size_t cursor_ = 0;        // filter whose hook runs or is parked
+  size_t response_top_ = 0;  // filters [0, response_top_) take part in the response path
+  bool parked_ = false;      // a filter returned Stop and waits for resume()
+  bool in_hook_ = false;     // a filter hook is on the stack
   bool resume_requested_ = false;
   bool replay_requested_ = false;
   bool rerun_requested_ = false;

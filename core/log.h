@@ -38,9 +38,17 @@ void register_secret(std::string_view secret);
 // Forgets a previously registered secret (e.g. a deleted key).
 void forget_secret(std::string_view secret);
 
-inline void debug(std::string_view m) { if (enabled(Level::kDebug)) write(Level::kDebug, m); }
-inline void info(std::string_view m) { write(Level::kInfo, m); }
-inline void warn(std::string_view m) { write(Level::kWarn, m); }
-inline void error(std::string_view m) { write(Level::kError, m); }
+inline void debug(std::string_view m) {
+  if (enabled(Level::kDebug)) write(Level::kDebug, m);
+}
+inline void info(std::string_view m) {
+  write(Level::kInfo, m);
+}
+inline void warn(std::string_view m) {
+  write(Level::kWarn, m);
+}
+inline void error(std::string_view m) {
+  write(Level::kError, m);
+}
 
 }  // namespace gemgate::log

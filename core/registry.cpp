@@ -7,7 +7,8 @@ Registry::Registry() : schema_(std::make_shared<SettingsSchema>()) {
 }
 
 Result<void> Registry::add_filter(FilterType type) {
-  if (type.name.empty() || !type.create) return Error::invalid("a filter type needs a name and create()");
+  if (type.name.empty() || !type.create)
+    return Error::invalid("a filter type needs a name and create()");
   std::string name = type.name;
   if (!filters_.emplace(name, std::move(type)).second) {
     return Error::invalid("filter '" + name + "' is registered twice");
@@ -96,8 +97,8 @@ std::shared_ptr<const ChainSpec> build_chain(const std::string& name, const Conf
     }
   }
   if (!terminal_at) {
-    errors.add(filters->mark(), "chain '" + name +
-                                    "' has no terminal filter (one that answers, e.g. 'upstream')");
+    errors.add(filters->mark(),
+               "chain '" + name + "' has no terminal filter (one that answers, e.g. 'upstream')");
   }
   if (errors.size() != errors_before) return nullptr;
   return spec;

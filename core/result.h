@@ -10,15 +10,15 @@
 namespace gemgate {
 
 enum class ErrorCode {
-  kInvalidArgument,   // the caller's input is wrong (bad config, bad JSON, bad request)
-  kNotFound,          // the thing asked for does not exist
-  kAlreadyExists,     // a unique thing was added twice
-  kUnavailable,       // a dependency is down or busy; may work later
-  kTimeout,           // a deadline passed
-  kConnectFailed,     // could not reach a peer
-  kReset,             // a peer went away mid-exchange
-  kTooLarge,          // a size limit was hit
-  kInternal,          // a bug or an unexpected state
+  kInvalidArgument,  // the caller's input is wrong (bad config, bad JSON, bad request)
+  kNotFound,         // the thing asked for does not exist
+  kAlreadyExists,    // a unique thing was added twice
+  kUnavailable,      // a dependency is down or busy; may work later
+  kTimeout,          // a deadline passed
+  kConnectFailed,    // could not reach a peer
+  kReset,            // a peer went away mid-exchange
+  kTooLarge,         // a size limit was hit
+  kInternal,         // a bug or an unexpected state
 };
 
 // Error: what went wrong, for whom, and whether trying again elsewhere may help.
@@ -37,8 +37,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}    // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

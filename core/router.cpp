@@ -2,7 +2,9 @@
 
 namespace gemgate {
 
-void RouteTable::add(Route route) { routes_.push_back(std::move(route)); }
+void RouteTable::add(Route route) {
+  routes_.push_back(std::move(route));
+}
 
 const Route* RouteTable::match(std::string_view path) const {
   const Route* best = nullptr;

@@ -14,9 +14,9 @@
 namespace gemgate {
 
 struct Route {
-  std::string path;   // match text
-  bool exact = false; // exact path match instead of prefix
-  std::string strip;  // prefix removed from the request path before the chain runs
+  std::string path;    // match text
+  bool exact = false;  // exact path match instead of prefix
+  std::string strip;   // prefix removed from the request path before the chain runs
   std::shared_ptr<const ChainSpec> chain;
 };
 

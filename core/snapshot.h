@@ -18,7 +18,9 @@ class Published {
   // Returns the current snapshot. Thread-safe.
   std::shared_ptr<const T> load() const { return value_.load(std::memory_order_acquire); }
   // Replaces the snapshot; later load() calls see `next`. Thread-safe.
-  void publish(std::shared_ptr<const T> next) { value_.store(std::move(next), std::memory_order_release); }
+  void publish(std::shared_ptr<const T> next) {
+    value_.store(std::move(next), std::memory_order_release);
+  }
 
  private:
   std::atomic<std::shared_ptr<const T>> value_;

@@ -21,20 +21,20 @@ struct TokenUsage {
 struct StreamInfo {
   using Clock = std::chrono::steady_clock;
 
-  std::string route;          // the matched route's prefix
-  std::string chain;          // the chain that served it
+  std::string route;  // the matched route's prefix
+  std::string chain;  // the chain that served it
   std::string method;
-  std::string path;           // normalised request path as the client sent it (no query)
-  std::string client_addr;    // peer "ip:port"
-  std::string model;          // model name once a filter knows it
-  int64_t key_id = -1;        // pool key used by the final attempt, -1 if none
-  int64_t token_id = -1;      // client token that authenticated, -1 if none
-  int attempts = 0;           // upstream attempts made
-  int status = 0;             // status sent to the client (499 when the client went away)
-  bool stream = false;        // the response was streamed
+  std::string path;         // normalised request path as the client sent it (no query)
+  std::string client_addr;  // peer "ip:port"
+  std::string model;        // model name once a filter knows it
+  int64_t key_id = -1;      // pool key used by the final attempt, -1 if none
+  int64_t token_id = -1;    // client token that authenticated, -1 if none
+  int attempts = 0;         // upstream attempts made
+  int status = 0;           // status sent to the client (499 when the client went away)
+  bool stream = false;      // the response was streamed
   bool client_aborted = false;
-  std::string error;          // short failure reason for logs (no secrets), "" on success
-  std::string error_kind;     // machine-readable class of `error` ("quota", "timeout", ...)
+  std::string error;       // short failure reason for logs (no secrets), "" on success
+  std::string error_kind;  // machine-readable class of `error` ("quota", "timeout", ...)
   // How the current upstream attempt failed below the HTTP level, set by the terminal filter:
   // "" (it answered), "connect", "timeout", "reset" or "protocol".
   std::string upstream_failure;

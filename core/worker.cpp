@@ -46,7 +46,9 @@ void Worker::next_tick(std::function<void()> fn) {
   }
 }
 
-void Worker::on_async(uv_async_t* handle) { static_cast<Worker*>(handle->data)->drain_posted(); }
+void Worker::on_async(uv_async_t* handle) {
+  static_cast<Worker*>(handle->data)->drain_posted();
+}
 
 void Worker::drain_posted() {
   std::vector<std::function<void()>> batch;
@@ -75,7 +77,9 @@ void Worker::start(std::function<void()> on_start) {
   });
 }
 
-void Worker::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+void Worker::run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
 
 void Worker::stop(std::function<void()> on_stop) {
   post([this, on_stop = std::move(on_stop)] {
@@ -140,7 +144,9 @@ void Timer::start(uint64_t delay_ms, std::function<void()> fn, uint64_t repeat_m
       delay_ms, repeat_ms);
 }
 
-void Timer::stop() { uv_timer_stop(&handle_->timer); }
+void Timer::stop() {
+  uv_timer_stop(&handle_->timer);
+}
 
 bool Timer::active() const {
   return uv_is_active(reinterpret_cast<const uv_handle_t*>(&handle_->timer)) != 0;

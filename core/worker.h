@@ -58,8 +58,8 @@ class Worker {
   Services services_;
   std::thread thread_;
   std::mutex mu_;
-  std::vector<std::function<void()>> posted_;   // guarded by mu_
-  std::vector<std::function<void()>> ticks_;    // loop thread only
+  std::vector<std::function<void()>> posted_;  // guarded by mu_
+  std::vector<std::function<void()>> ticks_;   // loop thread only
   bool idle_active_ = false;
   bool stopping_ = false;
 };

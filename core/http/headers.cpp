@@ -5,7 +5,9 @@
 namespace gemgate::http {
 
 namespace {
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -51,10 +53,18 @@ size_t HeaderMap::remove(std::string_view name) {
 }
 
 bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",        "proxy-connection", "proxy-authenticate",
-      "proxy-authorization", "te",       "trailer",          "transfer-encoding",
-      "upgrade",    "content-length",    "host",             "expect"};
+  static constexpr std::string_view kNames[] = {"connection",
+                                                "keep-alive",
+                                                "proxy-connection",
+                                                "proxy-authenticate",
+                                                "proxy-authorization",
+                                                "te",
+                                                "trailer",
+                                                "transfer-encoding",
+                                                "upgrade",
+                                                "content-length",
+                                                "host",
+                                                "expect"};
   for (std::string_view n : kNames) {
     if (iequals(n, name)) return true;
   }

@@ -11,10 +11,10 @@
 namespace gemgate::http {
 
 struct Request {
-  std::string method;        // "GET", "POST", ...
-  std::string path;          // normalised path, no query (see normalize_path)
-  std::string query;         // raw query string without '?', may be empty
-  int version_minor = 1;     // HTTP/1.<minor>
+  std::string method;     // "GET", "POST", ...
+  std::string path;       // normalised path, no query (see normalize_path)
+  std::string query;      // raw query string without '?', may be empty
+  int version_minor = 1;  // HTTP/1.<minor>
   HeaderMap headers;
   std::string body;
 
@@ -39,9 +39,9 @@ struct LocalError {
 struct Response {
   int status = 0;
   HeaderMap headers;
-  std::string body;                      // buffered body (error bodies, local replies)
+  std::string body;                       // buffered body (error bodies, local replies)
   std::optional<LocalError> local_error;  // set for local replies until rendered
-  bool streaming = false;                // body follows through on_response_data
+  bool streaming = false;                 // body follows through on_response_data
   // Set by a filter that judged this response a failure another attempt may fix (Pingora puts
   // the retry decision in the error value); a replay point above may act on it.
   bool retriable = false;

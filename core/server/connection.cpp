@@ -51,7 +51,9 @@ std::string peer_name(uv_tcp_t* tcp) {
   return "[" + std::string(ip) + "]:" + std::to_string(port);
 }
 
-bool status_has_body(int status) { return !(status < 200 || status == 204 || status == 304); }
+bool status_has_body(int status) {
+  return !(status < 200 || status == 204 || status == 304);
+}
 
 }  // namespace
 
@@ -66,7 +68,9 @@ Connection::Connection(Server& server, uint64_t id)
   tcp_.data = this;
 }
 
-Connection::~Connection() { *anchor_ = nullptr; }
+Connection::~Connection() {
+  *anchor_ = nullptr;
+}
 
 void Connection::start() {
   uv_tcp_nodelay(&tcp_, 1);
@@ -105,7 +109,8 @@ void Connection::process_input() {
   process_scheduled_ = false;
   const ServerLimits& limits = server_.context().limits;
   while (!closing_ && !exchange_ && !close_after_write_ && !input_.empty()) {
-    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) set_read_timer(ReadTimer::kHead);
+    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead)
+      set_read_timer(ReadTimer::kHead);
     size_t used = 0;
     RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
     input_.erase(0, used);
@@ -127,7 +132,8 @@ void Connection::process_input() {
   }
   if (!exchange_ && !closing_ && !reading_ && input_.size() <= limits.max_pipelined_bytes) {
     reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
+                  &Connection::on_read);
   }
   if (idle()) set_read_timer(ReadTimer::kKeepAlive);
 }
@@ -156,7 +162,8 @@ void Connection::dispatch(http::Request request) {
     return;
   }
   auto settings = ctx.settings ? ctx.settings->load() : std::make_shared<const Settings>();
-  exchange_ = std::make_unique<Exchange>(server_.worker(), route->chain, std::move(settings), *this);
+  exchange_ =
+      std::make_unique<Exchange>(server_.worker(), route->chain, std::move(settings), *this);
   StreamInfo& info = exchange_->info();
   info.route = route->path;
   info.method = request.method;
@@ -204,8 +211,8 @@ void Connection::send_response(const http::Response& r) {
   if (closing_) return;
   static const std::string kContentLength = "content-length";
   bool body_allowed = status_has_body(r.status);
-  std::string head = serialize_head(r, body_allowed ? &kContentLength : nullptr,
-                                    std::to_string(r.body.size()));
+  std::string head =
+      serialize_head(r, body_allowed ? &kContentLength : nullptr, std::to_string(r.body.size()));
   if (!keep_alive_) close_after_write_ = true;
   write(std::move(head), body_allowed && !head_request_ ? r.body : std::string());
 }
@@ -278,7 +285,7 @@ void Connection::reply_error(int status, const std::string& message) {
   head_request_ = false;
   http::Response r;
   r.status = status;
-  std::string code = status == 413 ? "PAYLOAD_TOO_LARGE"
+  std::string code = status == 413   ? "PAYLOAD_TOO_LARGE"
                      : status == 408 ? "DEADLINE_EXCEEDED"
                      : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
                      : status == 414 ? "URI_TOO_LONG"
@@ -318,10 +325,11 @@ void Connection::write(std::string head, std::string body, std::string tail) {
   }
   ++writes_pending_;
   const ServerLimits& limits = server_.context().limits;
-  if (!write_timer_.active()) write_timer_.start(limits.write_timeout_ms, [this] {
-    log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
-    close_now();
-  });
+  if (!write_timer_.active())
+    write_timer_.start(limits.write_timeout_ms, [this] {
+      log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
+      close_now();
+    });
   if (!blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) >
                        limits.write_high_watermark) {
     blocked_ = true;
@@ -346,8 +354,8 @@ void Connection::on_write(uv_write_t* req, int status) {
     // Progress: restart the stall deadline.
     self->write_timer_.start(limits.write_timeout_ms, [self] { self->close_now(); });
   }
-  if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&self->tcp_)) <
-                            limits.write_low_watermark) {
+  if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(
+                            &self->tcp_)) < limits.write_low_watermark) {
     self->blocked_ = false;
     if (self->exchange_) self->exchange_->set_downstream_blocked(false);
   }
@@ -372,7 +380,8 @@ void Connection::close_gracefully() {
   }
   if (!reading_) {
     reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
+                  &Connection::on_read);
   }
   set_read_timer(ReadTimer::kLinger);
 }
@@ -410,11 +419,21 @@ void Connection::set_read_timer(ReadTimer which) {
   const ServerLimits& limits = server_.context().limits;
   uint64_t ms = 0;
   switch (which) {
-    case ReadTimer::kNone: read_timer_.stop(); return;
-    case ReadTimer::kHead: ms = limits.head_timeout_ms; break;
-    case ReadTimer::kBody: ms = limits.body_timeout_ms; break;
-    case ReadTimer::kKeepAlive: ms = limits.keepalive_timeout_ms; break;
-    case ReadTimer::kLinger: ms = limits.linger_ms; break;
+    case ReadTimer::kNone:
+      read_timer_.stop();
+      return;
+    case ReadTimer::kHead:
+      ms = limits.head_timeout_ms;
+      break;
+    case ReadTimer::kBody:
+      ms = limits.body_timeout_ms;
+      break;
+    case ReadTimer::kKeepAlive:
+      ms = limits.keepalive_timeout_ms;
+      break;
+    case ReadTimer::kLinger:
+      ms = limits.linger_ms;
+      break;
   }
   read_timer_.start(ms, [this] { on_read_timeout(); });
 }

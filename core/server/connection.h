@@ -72,12 +72,12 @@ class Connection final : public Downstream {
   size_t writes_pending_ = 0;
   bool reading_ = false;
   bool closing_ = false;
-  bool keep_alive_ = true;       // the current exchange allows another request afterwards
+  bool keep_alive_ = true;  // the current exchange allows another request afterwards
   bool close_after_write_ = false;
   bool lingering_ = false;
-  bool head_request_ = false;    // HEAD: send heads only
-  bool chunked_ = false;         // the current stream uses chunked framing
-  bool blocked_ = false;         // write backlog above the high watermark
+  bool head_request_ = false;  // HEAD: send heads only
+  bool chunked_ = false;       // the current stream uses chunked framing
+  bool blocked_ = false;       // write backlog above the high watermark
   bool draining_ = false;
   bool process_scheduled_ = false;
   // Lets callbacks queued with next_tick notice that this connection is gone.

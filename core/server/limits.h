@@ -16,13 +16,13 @@ struct ServerLimits {
   uint64_t head_timeout_ms = 10'000;            // first byte to end of head → 408
   uint64_t body_timeout_ms = 30'000;            // longest gap while reading a body → 408
   uint64_t keepalive_timeout_ms = 60'000;       // idle between requests → close
-  uint64_t write_timeout_ms = 60'000;           // no write progress while output is queued → close
-  size_t max_connections = 10'000;              // across all workers; beyond: closed at once
-  size_t max_requests_per_connection = 1'000;   // then "connection: close"
-  size_t write_high_watermark = 256 * 1024;     // pause the upstream above this backlog
-  size_t write_low_watermark = 64 * 1024;       // resume it below this
-  size_t max_pipelined_bytes = 64 * 1024;       // read-ahead buffered while a request runs
-  uint64_t linger_ms = 2'000;                   // drain input after an error reply before close
+  uint64_t write_timeout_ms = 60'000;          // no write progress while output is queued → close
+  size_t max_connections = 10'000;             // across all workers; beyond: closed at once
+  size_t max_requests_per_connection = 1'000;  // then "connection: close"
+  size_t write_high_watermark = 256 * 1024;    // pause the upstream above this backlog
+  size_t write_low_watermark = 64 * 1024;      // resume it below this
+  size_t max_pipelined_bytes = 64 * 1024;      // read-ahead buffered while a request runs
+  uint64_t linger_ms = 2'000;                  // drain input after an error reply before close
 };
 
 }  // namespace gemgate::server

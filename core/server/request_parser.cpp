@@ -197,7 +197,8 @@ RequestParser::State RequestParser::feed(const char* data, size_t size, size_t* 
   }
   if (error_status_ != 0) return State::kError;
   const char* reason = llhttp_get_error_reason(&impl_->parser);
-  return fail(400, std::string("malformed HTTP request: ") + (reason ? reason : llhttp_errno_name(err)));
+  return fail(400,
+              std::string("malformed HTTP request: ") + (reason ? reason : llhttp_errno_name(err)));
 }
 
 bool RequestParser::finish_head(void* opaque) {
@@ -216,11 +217,13 @@ bool RequestParser::finish_head(void* opaque) {
   // Request target: origin-form "/path?query", or absolute-form "http://host/path?query".
   std::string_view target(raw_target_);
   std::string authority;
-  if (target.size() > 7 && (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
+  if (target.size() > 7 &&
+      (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
     size_t scheme_end = target.find("://") + 3;
     size_t path_start = target.find('/', scheme_end);
     authority = std::string(target.substr(scheme_end, path_start - scheme_end));
-    target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+    target =
+        path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
   }
   if (target.empty() || target[0] != '/') {
     fail(400, "request target must be an absolute path");
@@ -245,7 +248,8 @@ bool RequestParser::finish_head(void* opaque) {
     fail(400, "HTTP/1.1 request without a Host header");
     return false;
   }
-  if (!authority.empty() && hosts == 1 && !http::iequals(*request_.headers.get("host"), authority)) {
+  if (!authority.empty() && hosts == 1 &&
+      !http::iequals(*request_.headers.get("host"), authority)) {
     fail(400, "Host header does not match the request target");
     return false;
   }
@@ -259,7 +263,8 @@ bool RequestParser::finish_head(void* opaque) {
   }
   const std::string* expect = request_.headers.get("expect");
   if (expect && http::iequals(*expect, "100-continue")) {
-    wants_continue_ = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+    wants_continue_ =
+        (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
   }
   return true;
 }

@@ -44,7 +44,7 @@ class RequestParser {
   bool wants_continue() const { return wants_continue_; }
   void clear_wants_continue() { wants_continue_ = false; }
 
-  int error_status() const { return error_status_; }            // 400, 408, 413, 414, 431, 501
+  int error_status() const { return error_status_; }  // 400, 408, 413, 414, 431, 501
   const std::string& error_message() const { return error_message_; }
 
  private:
@@ -62,8 +62,8 @@ class RequestParser {
   const ServerLimits& limits_;
   std::unique_ptr<Impl> impl_;
   http::Request request_;
-  std::string field_;             // header name being read
-  std::string value_;             // header value being read
+  std::string field_;  // header name being read
+  std::string value_;  // header value being read
   std::string raw_target_;
   size_t head_bytes_ = 0;
   size_t chunk_ext_bytes_ = 0;

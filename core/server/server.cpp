@@ -77,14 +77,15 @@ Result<int> Server::listen(const std::string& host, int port, bool check_free) {
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof bound;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
-  int bound_port = ntohs(bound.ss_family == AF_INET6
-                             ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  int bound_port =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   listener_ = new uv_tcp_t;
   uv_tcp_init(worker_.loop(), listener_);
   listener_->data = this;
   if ((rc = uv_tcp_open(listener_, fd)) != 0 ||
-      (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 1024, &Server::on_connection)) != 0) {
+      (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 1024, &Server::on_connection)) !=
+          0) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
@@ -134,7 +135,9 @@ void Server::shutdown(uint64_t grace_ms, std::function<void()> on_drained) {
   grace_timer_ = std::make_unique<Timer>(worker_.loop());
   grace_timer_->start(grace_ms, [this] {
     std::vector<Connection*> rest(connections_.begin(), connections_.end());
-    if (!rest.empty()) log::warn("shutdown grace expired; closing " + std::to_string(rest.size()) + " connection(s)");
+    if (!rest.empty())
+      log::warn("shutdown grace expired; closing " + std::to_string(rest.size()) +
+                " connection(s)");
     for (Connection* c : rest) c->close_now();
   });
   maybe_drained();

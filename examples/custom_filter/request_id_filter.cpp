@@ -28,7 +28,8 @@ struct RequestIdConfig {
 
 class RequestIdFilter final : public Filter {
  public:
-  explicit RequestIdFilter(std::shared_ptr<const RequestIdConfig> config) : config_(std::move(config)) {}
+  explicit RequestIdFilter(std::shared_ptr<const RequestIdConfig> config)
+      : config_(std::move(config)) {}
 
   Status on_request(Exchange& x) override {
     const std::string* given = x.request().headers.get(config_->header);
@@ -53,7 +54,8 @@ class EchoTerminal final : public Filter {
   Status on_request(Exchange& x) override {
     x.response().status = 200;
     x.response().headers.set("content-type", "application/json");
-    x.response().body = "{\"upstream_saw\":\"" + std::string(x.request().headers.get_or("x-request-id", "")) + "\"}";
+    x.response().body = "{\"upstream_saw\":\"" +
+                        std::string(x.request().headers.get_or("x-request-id", "")) + "\"}";
     return Status::Continue;
   }
 };
@@ -62,7 +64,8 @@ Result<void> register_example_filters(Registry& registry) {
   FilterType id;
   id.name = "request_id";
   id.summary = "tags every request and answer with an id";
-  id.create = [](const ConfigNode& config, FilterContext&, ConfigErrors& errors) -> std::optional<FilterFactory> {
+  id.create = [](const ConfigNode& config, FilterContext&,
+                 ConfigErrors& errors) -> std::optional<FilterFactory> {
     config::expect_keys(config, {"header", "prefix"}, errors);
     auto cfg = std::make_shared<RequestIdConfig>();
     if (config.is_map()) {
@@ -78,7 +81,8 @@ Result<void> register_example_filters(Registry& registry) {
   echo.name = "echo";
   echo.summary = "answers with what it received (terminal)";
   echo.terminal = true;
-  echo.create = [](const ConfigNode& config, FilterContext&, ConfigErrors& errors) -> std::optional<FilterFactory> {
+  echo.create = [](const ConfigNode& config, FilterContext&,
+                   ConfigErrors& errors) -> std::optional<FilterFactory> {
     config::expect_keys(config, {}, errors);
     return FilterFactory([] { return std::make_unique<EchoTerminal>(); });
   };
@@ -110,12 +114,14 @@ int main(int argc, char** argv) {
   text << in.rdbuf();
 
   Registry registry;
-  if (!register_builtin_filters(registry).ok() || !register_example_filters(registry).ok()) return 1;
+  if (!register_builtin_filters(registry).ok() || !register_example_filters(registry).ok())
+    return 1;
   ConfigErrors errors;
   auto root = conf::load_yaml(text.str(), path, conf::process_env, errors);
   Services services;
   std::shared_ptr<const ChainSpec> chain;
-  if (root && root->get("chain")) chain = build_chain("example", *root->get("chain"), registry, services, errors);
+  if (root && root->get("chain"))
+    chain = build_chain("example", *root->get("chain"), registry, services, errors);
   for (const std::string& line : errors.lines()) std::fprintf(stderr, "%s\n", line.c_str());
   if (!chain) return 1;
 

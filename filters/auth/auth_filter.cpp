@@ -46,7 +46,8 @@ class AuthFilter final : public Filter {
           if (token && token->empty()) token.reset();
           break;
         case Source::kGoogHeader:
-          if (const std::string* v = req.headers.get("x-goog-api-key"); v && !v->empty()) token = *v;
+          if (const std::string* v = req.headers.get("x-goog-api-key"); v && !v->empty())
+            token = *v;
           break;
         case Source::kBearer:
           if (const std::string* v = req.headers.get("authorization")) token = bearer_token(*v);
@@ -88,7 +89,7 @@ class AuthFilter final : public Filter {
     std::string where;
     for (Source s : config_->sources) {
       if (!where.empty()) where += ", ";
-      where += s == Source::kQuery ? "the 'key' query parameter"
+      where += s == Source::kQuery        ? "the 'key' query parameter"
                : s == Source::kGoogHeader ? "the x-goog-api-key header"
                                           : "an 'Authorization: Bearer' header";
     }
@@ -116,10 +117,15 @@ Result<void> register_auth_filter(Registry& registry) {
       cfg->sources.clear();
       for (size_t i = 0; i < names.size(); ++i) {
         const Mark& at = config.get("sources")->items()[i].mark();
-        if (names[i] == "query") cfg->sources.push_back(Source::kQuery);
-        else if (names[i] == "goog_header") cfg->sources.push_back(Source::kGoogHeader);
-        else if (names[i] == "bearer") cfg->sources.push_back(Source::kBearer);
-        else errors.add(at, "unknown token source '" + names[i] + "' (expected query, goog_header or bearer)");
+        if (names[i] == "query")
+          cfg->sources.push_back(Source::kQuery);
+        else if (names[i] == "goog_header")
+          cfg->sources.push_back(Source::kGoogHeader);
+        else if (names[i] == "bearer")
+          cfg->sources.push_back(Source::kBearer);
+        else
+          errors.add(at, "unknown token source '" + names[i] +
+                             "' (expected query, goog_header or bearer)");
       }
       if (cfg->sources.empty() && names.empty()) {
         errors.add(config.get("sources")->mark(), "'sources' must name at least one place");

@@ -9,9 +9,9 @@ namespace gemgate::keys {
 namespace {
 
 struct GoogleError {
-  std::string status;   // "INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", ...
+  std::string status;  // "INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", ...
   std::string message;
-  std::string reason;   // ErrorInfo.reason, e.g. "API_KEY_INVALID"
+  std::string reason;  // ErrorInfo.reason, e.g. "API_KEY_INVALID"
   int64_t retry_delay_ms = -1;
 };
 
@@ -38,7 +38,8 @@ GoogleError parse_google_error(std::string_view body) {
     for (const auto& d : details->value.GetArray()) {
       if (!d.IsObject()) continue;
       auto type = d.FindMember("@type");
-      std::string_view t = (type != d.MemberEnd() && type->value.IsString()) ? type->value.GetString() : "";
+      std::string_view t =
+          (type != d.MemberEnd() && type->value.IsString()) ? type->value.GetString() : "";
       if (t.find("ErrorInfo") != std::string_view::npos) {
         if (auto r = d.FindMember("reason"); r != d.MemberEnd() && r->value.IsString()) {
           out.reason = r->value.GetString();
@@ -87,7 +88,9 @@ int64_t parse_duration_ms(std::string_view text) {
 Outcome classify_response(int status, std::string_view body) {
   if (status >= 200 && status < 300) return make(OutcomeKind::kSuccess, status, "", "");
   GoogleError e = parse_google_error(body);
-  std::string detail = !e.reason.empty() ? e.reason : !e.status.empty() ? e.status : std::to_string(status);
+  std::string detail = !e.reason.empty()   ? e.reason
+                       : !e.status.empty() ? e.status
+                                           : std::to_string(status);
   if (status == 401) return make(OutcomeKind::kKeyInvalid, status, detail, "key_invalid");
   if (status == 403) return make(OutcomeKind::kKeyInvalid, status, detail, "key_denied");
   if (status == 400 && mentions_invalid_key(e)) {

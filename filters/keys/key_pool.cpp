@@ -15,8 +15,8 @@ std::string key_format_problem(std::string_view secret) {
   if (secret.size() < 20) return "too short to be an API key";
   if (secret.size() > 256) return "too long to be an API key";
   for (char c : secret) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '_' || c == '.';
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
     if (!ok) return "contains a character API keys never have";
   }
   return "";
@@ -220,7 +220,8 @@ void KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       h.last_error = outcome.reason;
       if (policy.max_failures > 0 && h.failures >= policy.max_failures) {
         h.disabled = true;
-        h.reason = std::to_string(h.failures) + " consecutive failures (last: " + outcome.reason + ")";
+        h.reason =
+            std::to_string(h.failures) + " consecutive failures (last: " + outcome.reason + ")";
       }
       break;
     case OutcomeKind::kClientError:

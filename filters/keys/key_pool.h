@@ -24,7 +24,7 @@ namespace gemgate::keys {
 struct Cooldown {
   std::string model;
   int64_t until_ms = 0;
-  int strikes = 0;           // quota errors in a row for this model (cooldowns grow with them)
+  int strikes = 0;  // quota errors in a row for this model (cooldowns grow with them)
   int64_t last_strike_ms = 0;
 };
 
@@ -32,20 +32,20 @@ struct Cooldown {
 struct KeyHealth {
   int64_t id = 0;
   bool disabled = false;
-  std::string reason;        // why it is disabled; never contains a secret
-  int failures = 0;          // consecutive transient failures
+  std::string reason;  // why it is disabled; never contains a secret
+  int failures = 0;    // consecutive transient failures
   std::vector<Cooldown> cooldowns;
   int64_t last_used_ms = 0;
   std::string last_error;
   int64_t last_checked_ms = 0;
-  int64_t created_ms = 0;    // when the key was added (informational)
+  int64_t created_ms = 0;  // when the key was added (informational)
 };
 
 // How outcomes change health; taken from the live settings at each request.
 struct PoolPolicy {
-  int max_failures = 3;                 // consecutive transient failures that disable a key
-  int64_t cooldown_default_ms = 60'000; // quota cooldown without RetryInfo, doubled per strike
-  int64_t cooldown_max_ms = 3'600'000;  // upper bound of a grown cooldown
+  int max_failures = 3;                  // consecutive transient failures that disable a key
+  int64_t cooldown_default_ms = 60'000;  // quota cooldown without RetryInfo, doubled per strike
+  int64_t cooldown_max_ms = 3'600'000;   // upper bound of a grown cooldown
 };
 
 class PoolKey {
@@ -66,10 +66,10 @@ class PoolKey {
   const int64_t id_;
   const std::string secret_;
   mutable std::mutex mu_;
-  KeyHealth health_;                        // guarded by mu_
-  std::atomic<bool> disabled_{false};       // mirrors health_.disabled for the fast path
-  std::atomic<int64_t> cooling_until_{0};   // latest cooldown end over all models
-  std::atomic<bool> dirty_{false};          // changed since the last take_dirty()
+  KeyHealth health_;                       // guarded by mu_
+  std::atomic<bool> disabled_{false};      // mirrors health_.disabled for the fast path
+  std::atomic<int64_t> cooling_until_{0};  // latest cooldown end over all models
+  std::atomic<bool> dirty_{false};         // changed since the last take_dirty()
 };
 
 using KeyList = std::vector<std::shared_ptr<PoolKey>>;
@@ -79,7 +79,7 @@ class KeyPool {
   struct Pick {
     std::shared_ptr<PoolKey> key;  // null when no key can serve
     enum class Why { kOk, kNoKeys, kAllDisabled, kAllCooling, kAllTried } why = Why::kOk;
-    int64_t retry_after_ms = 0;    // kAllCooling: until the earliest cooldown ends
+    int64_t retry_after_ms = 0;  // kAllCooling: until the earliest cooldown ends
   };
 
   // Replaces the set of keys. Keys whose id stays keep their live health; new ones start from
@@ -103,9 +103,9 @@ class KeyPool {
               const PoolPolicy& policy, int64_t now_ms);
 
   // Admin/health-check operations; each returns false for an unknown id. Thread-safe.
-  bool enable(int64_t id);                      // clears disabled + failures (cooldowns stay)
+  bool enable(int64_t id);  // clears disabled + failures (cooldowns stay)
   bool disable(int64_t id, std::string reason);
-  bool reset(int64_t id);                       // enable, clear failures and cooldowns
+  bool reset(int64_t id);  // enable, clear failures and cooldowns
   bool mark_checked(int64_t id, int64_t now_ms, std::string last_error);
 
   std::shared_ptr<PoolKey> find(int64_t id) const;

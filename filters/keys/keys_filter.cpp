@@ -17,7 +17,9 @@ struct KeysAttempts {
   std::optional<http::Response> last_failure;
 };
 
-std::string retry_after_seconds(int64_t ms) { return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)); }
+std::string retry_after_seconds(int64_t ms) {
+  return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
+}
 
 class KeysFilter final : public Filter {
  public:
@@ -73,7 +75,8 @@ class KeysFilter final : public Filter {
       case OutcomeKind::kQuota: {
         int64_t wait = pool_->wait_for_model_ms(model_, now);
         x.reply_local(429, "RESOURCE_EXHAUSTED",
-                      "the API keys are out of quota for " + (model_.empty() ? std::string("this request") : model_) +
+                      "the API keys are out of quota for " +
+                          (model_.empty() ? std::string("this request") : model_) +
                           "; retry later");
         if (wait > 0) x.response().headers.set("retry-after", retry_after_seconds(wait));
         break;
@@ -99,7 +102,8 @@ class KeysFilter final : public Filter {
     http::LocalError e;
     switch (pick.why) {
       case Why::kNoKeys:
-        e = {503, "UNAVAILABLE", "gemgate has no API keys; add keys with API_KEYS or the admin API", ""};
+        e = {503, "UNAVAILABLE", "gemgate has no API keys; add keys with API_KEYS or the admin API",
+             ""};
         break;
       case Why::kAllDisabled:
       case Why::kAllTried:
@@ -120,7 +124,8 @@ class KeysFilter final : public Filter {
     http::Response r;
     r.status = e.status;
     r.local_error = e;
-    if (pick.why == Why::kAllCooling) r.headers.set("retry-after", retry_after_seconds(pick.retry_after_ms));
+    if (pick.why == Why::kAllCooling)
+      r.headers.set("retry-after", retry_after_seconds(pick.retry_after_ms));
     x.respond(std::move(r));
   }
 
@@ -157,14 +162,30 @@ PoolPolicy policy_from(const Settings& settings) {
 
 Result<void> register_keys_filter(Registry& registry) {
   SettingsSchema& schema = registry.settings_schema();
-  for (auto r : {schema.declare({"max_failures", SettingType::kInt,
-                                 "Consecutive upstream failures (5xx, timeouts) that disable a key; 0 never disables.",
-                                 "3", 0, 100, {}}),
-                 schema.declare({"cooldown_default_s", SettingType::kInt,
-                                 "Cooldown of a key x model after a quota error (429) when Google gives no retry delay; doubles on repeats within a day.",
-                                 "60", 1, 86400, {}}),
-                 schema.declare({"cooldown_max_s", SettingType::kInt,
-                                 "Upper bound of a grown quota cooldown.", "3600", 1, 7 * 86400, {}})}) {
+  for (auto r :
+       {schema.declare(
+            {"max_failures",
+             SettingType::kInt,
+             "Consecutive upstream failures (5xx, timeouts) that disable a key; 0 never disables.",
+             "3",
+             0,
+             100,
+             {}}),
+        schema.declare({"cooldown_default_s",
+                        SettingType::kInt,
+                        "Cooldown of a key x model after a quota error (429) when Google gives no "
+                        "retry delay; doubles on repeats within a day.",
+                        "60",
+                        1,
+                        86400,
+                        {}}),
+        schema.declare({"cooldown_max_s",
+                        SettingType::kInt,
+                        "Upper bound of a grown quota cooldown.",
+                        "3600",
+                        1,
+                        7 * 86400,
+                        {}})}) {
     if (!r.ok()) return r;
   }
   FilterType type;

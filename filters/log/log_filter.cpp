@@ -60,7 +60,8 @@ Result<void> register_log_filter(Registry& registry) {
       config::read_bool(config, "store", &store, errors);
     }
     auto sink = store ? ctx.services.get<LogSink>() : nullptr;
-    return FilterFactory([access_log, sink] { return std::make_unique<LogFilter>(access_log, sink); });
+    return FilterFactory(
+        [access_log, sink] { return std::make_unique<LogFilter>(access_log, sink); });
   };
   return registry.add_filter(std::move(type));
 }

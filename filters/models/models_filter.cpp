@@ -2,9 +2,9 @@
 
 #include <rapidjson/document.h>
 
-#include <cctype>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <cctype>
 
 #include "core/exchange.h"
 #include "filters/common/gemini_paths.h"
@@ -26,7 +26,8 @@ std::string alias_target(const Settings& settings, std::string_view model) {
   const rapidjson::Value* aliases = settings.get_json("model_aliases");
   if (!aliases || !aliases->IsObject()) return "";
   for (const auto& m : aliases->GetObject()) {
-    if (model == std::string_view(m.name.GetString(), m.name.GetStringLength()) && m.value.IsString()) {
+    if (model == std::string_view(m.name.GetString(), m.name.GetStringLength()) &&
+        m.value.IsString()) {
       return m.value.GetString();
     }
   }
@@ -54,7 +55,8 @@ class ModelsFilter final : public Filter {
       model = target;
     }
     if (is_hidden(settings, model) || is_hidden(settings, gemini::model_from_path(x.info().path))) {
-      x.reply_local(404, "NOT_FOUND", "model " + gemini::model_from_path(x.info().path) + " is not available");
+      x.reply_local(404, "NOT_FOUND",
+                    "model " + gemini::model_from_path(x.info().path) + " is not available");
       return Status::Stop;
     }
     return Status::Continue;
@@ -89,7 +91,8 @@ class ModelsFilter final : public Filter {
           if (!a.value.IsString() || id != a.value.GetString()) continue;
           rapidjson::Value copy(m, alloc);
           std::string alias_name = std::string("models/") + a.name.GetString();
-          copy["name"].SetString(alias_name.c_str(), static_cast<rapidjson::SizeType>(alias_name.size()), alloc);
+          copy["name"].SetString(alias_name.c_str(),
+                                 static_cast<rapidjson::SizeType>(alias_name.size()), alloc);
           kept.PushBack(copy, alloc);
         }
       }
@@ -108,7 +111,8 @@ class ModelsFilter final : public Filter {
 bool valid_model_name(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
+      return false;
   }
   return true;
 }
@@ -117,7 +121,8 @@ std::string check_aliases(const rapidjson::Value& v) {
   if (!v.IsObject()) return "must be an object of alias names to model names";
   for (const auto& m : v.GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (!valid_model_name(name)) return "alias '" + std::string(name) + "' is not a valid model name";
+    if (!valid_model_name(name))
+      return "alias '" + std::string(name) + "' is not a valid model name";
     if (!m.value.IsString() || !valid_model_name(m.value.GetString())) {
       return "the target of '" + std::string(name) + "' must be a model name";
     }
@@ -139,10 +144,11 @@ Result<void> register_models_filter(Registry& registry) {
   SettingsSchema& schema = registry.settings_schema();
   const SettingSpec specs[] = {
       {"model_aliases", SettingType::kJson,
-       "Model aliases: {\"alias\": \"gemini-model\"}. Requests for an alias go to its model.", "{}", 0, 0,
-       &check_aliases},
+       "Model aliases: {\"alias\": \"gemini-model\"}. Requests for an alias go to its model.", "{}",
+       0, 0, &check_aliases},
       {"hidden_models", SettingType::kJson,
-       "Models left out of model lists and refused with 404: [\"model\", ...].", "[]", 0, 0, &check_hidden},
+       "Models left out of model lists and refused with 404: [\"model\", ...].", "[]", 0, 0,
+       &check_hidden},
   };
   for (const SettingSpec& spec : specs) {
     if (auto r = schema.declare(spec); !r.ok()) return r;

@@ -28,7 +28,8 @@ std::string host_of(std::string_view url) {
 bool private_address(const std::string& host) {
   std::string h;
   for (char c : host) h.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (h == "localhost" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost") || h == "0.0.0.0") {
+  if (h == "localhost" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost") ||
+      h == "0.0.0.0") {
     return true;
   }
   in_addr v4{};
@@ -82,7 +83,8 @@ struct MediaFetcher::Download final : transport::UpstreamHandler {
       done = true;
       transfer.reset();
       owner->finished(*this, "the image at " + host + " is larger than " +
-                                 std::to_string(owner->limits_.max_file_bytes / (1024 * 1024)) + " MiB");
+                                 std::to_string(owner->limits_.max_file_bytes / (1024 * 1024)) +
+                                 " MiB");
     }
   }
   void on_upstream_done(const transport::Failure* failure) override {

@@ -15,7 +15,9 @@ namespace {
 
 enum class Op { kChat, kEmbeddings, kModels, kModel };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // An invalid_request_error with `status` and machine `code`.
 OpenAIError request_error(int status, std::string message, std::string code) {
@@ -43,14 +45,38 @@ OpenAIError from_local(const http::LocalError& e) {
   o.message = e.message;
   if (!e.param.empty()) o.param = e.param;
   switch (e.status) {
-    case 400: case 405: case 413: case 415: o.type = "invalid_request_error"; break;
-    case 401: o.type = "authentication_error"; o.code = "invalid_api_key"; break;
-    case 403: o.type = "permission_error"; break;
-    case 404: o.type = "invalid_request_error"; o.code = "not_found"; break;
-    case 429: o.type = "rate_limit_error"; o.code = "rate_limit_exceeded"; break;
-    case 503: o.type = "server_error"; o.code = "service_unavailable"; break;
-    case 504: o.type = "server_error"; o.code = "timeout"; break;
-    default: o.type = e.status >= 500 ? "server_error" : "invalid_request_error"; break;
+    case 400:
+    case 405:
+    case 413:
+    case 415:
+      o.type = "invalid_request_error";
+      break;
+    case 401:
+      o.type = "authentication_error";
+      o.code = "invalid_api_key";
+      break;
+    case 403:
+      o.type = "permission_error";
+      break;
+    case 404:
+      o.type = "invalid_request_error";
+      o.code = "not_found";
+      break;
+    case 429:
+      o.type = "rate_limit_error";
+      o.code = "rate_limit_exceeded";
+      break;
+    case 503:
+      o.type = "server_error";
+      o.code = "service_unavailable";
+      break;
+    case 504:
+      o.type = "server_error";
+      o.code = "timeout";
+      break;
+    default:
+      o.type = e.status >= 500 ? "server_error" : "invalid_request_error";
+      break;
   }
   return o;
 }
@@ -85,12 +111,15 @@ class OpenAIFilter final : public Filter {
     }
     bool wants_get = op_ == Op::kModels || op_ == Op::kModel;
     if (method != (wants_get ? "GET" : "POST")) {
-      return fail(x, request_error(405, std::string("use ") + (wants_get ? "GET" : "POST") + " for " + path,
-                                   "method_not_allowed"));
+      return fail(
+          x, request_error(405, std::string("use ") + (wants_get ? "GET" : "POST") + " for " + path,
+                           "method_not_allowed"));
     }
     switch (op_) {
-      case Op::kChat: return start_chat(x);
-      case Op::kEmbeddings: return start_embeddings(x);
+      case Op::kChat:
+        return start_chat(x);
+      case Op::kEmbeddings:
+        return start_embeddings(x);
       case Op::kModels:
         aim(req, "GET", models_list_path(), "");
         return Status::Continue;
@@ -216,10 +245,12 @@ class OpenAIFilter final : public Filter {
     FetchLimits limits;
     limits.allow_private = x.settings().get_bool("openai_fetch_private_urls");
     fetcher_ = std::make_unique<MediaFetcher>(
-        x.worker(), std::move(*urls), limits, [this, ref = x.ref()](MediaMap media, std::string problem) {
+        x.worker(), std::move(*urls), limits,
+        [this, ref = x.ref()](MediaMap media, std::string problem) {
           ref.post([this, media = std::move(media), problem](Exchange& x) {
             if (!problem.empty()) {
-              fail(x, OpenAIError::invalid(problem, std::string("messages"), std::string("invalid_image_url")));
+              fail(x, OpenAIError::invalid(problem, std::string("messages"),
+                                           std::string("invalid_image_url")));
               return;
             }
             if (translate_chat(x, media)) x.resume();
@@ -250,7 +281,8 @@ class OpenAIFilter final : public Filter {
     auto plan = plan_embeddings(x.request().body);
     if (!plan) return fail(x, plan.error());
     plan_ = std::move(*plan);
-    if (plan_->calls.empty()) return fail(x, OpenAIError::invalid("'input' is empty", std::string("input")));
+    if (plan_->calls.empty())
+      return fail(x, OpenAIError::invalid("'input' is empty", std::string("input")));
     aim(x.request(), "POST", plan_->calls.front().path, plan_->calls.front().body);
     return Status::Continue;
   }
@@ -267,19 +299,31 @@ class OpenAIFilter final : public Filter {
   std::unique_ptr<MediaFetcher> fetcher_;
 };
 
-std::string render_openai_error(const http::LocalError& e) { return from_local(e).to_json(); }
+std::string render_openai_error(const http::LocalError& e) {
+  return from_local(e).to_json();
+}
 
 }  // namespace
 
 Result<void> register_openai_filter(Registry& registry) {
   SettingsSchema& schema = registry.settings_schema();
   const SettingSpec specs[] = {
-      {"openai_include_reasoning", SettingType::kBool,
-       "Ask Gemini for thought summaries on OpenAI chat calls and return them as reasoning_content.",
-       "false", 0, 0, {}},
-      {"openai_fetch_private_urls", SettingType::kBool,
-       "Allow image URLs on local/private addresses in OpenAI chat calls (off: the gateway never reads its own network).",
-       "false", 0, 0, {}},
+      {"openai_include_reasoning",
+       SettingType::kBool,
+       "Ask Gemini for thought summaries on OpenAI chat calls and return them as "
+       "reasoning_content.",
+       "false",
+       0,
+       0,
+       {}},
+      {"openai_fetch_private_urls",
+       SettingType::kBool,
+       "Allow image URLs on local/private addresses in OpenAI chat calls (off: the gateway never "
+       "reads its own network).",
+       "false",
+       0,
+       0,
+       {}},
   };
   for (const SettingSpec& spec : specs) {
     if (auto r = schema.declare(spec); !r.ok()) return r;

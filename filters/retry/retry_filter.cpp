@@ -33,10 +33,14 @@ class RetryFilter final : public Filter {
 
 Result<void> register_retry_filter(Registry& registry) {
   auto declared = registry.settings_schema().declare(
-      {"max_retries", SettingType::kInt,
+      {"max_retries",
+       SettingType::kInt,
        "Upstream attempts per request in all (each on a different key), made only before the "
        "first byte went to the client.",
-       "3", 1, 20, {}});
+       "3",
+       1,
+       20,
+       {}});
   if (!declared.ok()) return declared;
   FilterType type;
   type.name = "retry";

@@ -35,18 +35,24 @@ bool listed(std::string_view name, const std::string_view* list, size_t n) {
 
 std::string failure_name(transport::FailureKind k) {
   switch (k) {
-    case transport::FailureKind::kConnectFailed: return "connect";
-    case transport::FailureKind::kTimeout: return "timeout";
-    case transport::FailureKind::kReset: return "reset";
-    case transport::FailureKind::kProtocol: return "protocol";
-    case transport::FailureKind::kInternal: return "internal";
+    case transport::FailureKind::kConnectFailed:
+      return "connect";
+    case transport::FailureKind::kTimeout:
+      return "timeout";
+    case transport::FailureKind::kReset:
+      return "reset";
+    case transport::FailureKind::kProtocol:
+      return "protocol";
+    case transport::FailureKind::kInternal:
+      return "internal";
   }
   return "internal";
 }
 
 class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
  public:
-  explicit UpstreamFilter(std::shared_ptr<const UpstreamConfig> config) : config_(std::move(config)) {}
+  explicit UpstreamFilter(std::shared_ptr<const UpstreamConfig> config)
+      : config_(std::move(config)) {}
 
   Status on_request(Exchange& x) override {
     x_ = &x;
@@ -63,7 +69,8 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
     for (const auto& [name, value] : in.headers.entries()) {
       if (listed(name, kForwardRequest, std::size(kForwardRequest))) req.headers.add(name, value);
     }
-    if (const rapidjson::Value* extra = settings.get_json("upstream_headers"); extra && extra->IsObject()) {
+    if (const rapidjson::Value* extra = settings.get_json("upstream_headers");
+        extra && extra->IsObject()) {
       for (const auto& m : extra->GetObject()) {
         if (m.value.IsString()) req.headers.set(m.name.GetString(), m.value.GetString());
       }
@@ -79,8 +86,10 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
     x.info().upstream_failure.clear();
     x.set_flow_control([this](bool blocked) {
       if (!transfer_) return;
-      if (blocked) transfer_->pause();
-      else transfer_->resume();
+      if (blocked)
+        transfer_->pause();
+      else
+        transfer_->resume();
     });
     transfer_ = transport->start(std::move(req), *this);
     return Status::Stop;
@@ -109,7 +118,8 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
       return;
     }
     if (body_.size() + chunk.size() > static_cast<size_t>(config_->max_response_bytes)) {
-      transport::Failure f{transport::FailureKind::kProtocol, "upstream answer is larger than the limit", true};
+      transport::Failure f{transport::FailureKind::kProtocol,
+                           "upstream answer is larger than the limit", true};
       transfer_.reset();  // cancels; allowed from inside the transfer's own callback
       fail(f);
       return;
@@ -193,7 +203,8 @@ std::string check_headers(const rapidjson::Value& v) {
       }
     }
     for (char c : std::string_view(m.value.GetString(), m.value.GetStringLength())) {
-      if (c == '\r' || c == '\n' || c == '\0') return "value of '" + std::string(name) + "' has a line break";
+      if (c == '\r' || c == '\n' || c == '\0')
+        return "value of '" + std::string(name) + "' has a line break";
     }
   }
   return "";
@@ -204,12 +215,40 @@ std::string check_headers(const rapidjson::Value& v) {
 Result<void> register_upstream_filter(Registry& registry) {
   SettingsSchema& schema = registry.settings_schema();
   const SettingSpec specs[] = {
-      {"upstream_connect_timeout_ms", SettingType::kInt, "Connect (TCP + TLS) deadline for upstream calls.", "10000", 100, 600000, {}},
-      {"upstream_first_byte_timeout_ms", SettingType::kInt, "Deadline for the upstream's response head.", "300000", 100, 3600000, {}},
-      {"upstream_idle_timeout_ms", SettingType::kInt, "Longest silence between two chunks of an upstream answer.", "120000", 100, 3600000, {}},
-      {"upstream_total_timeout_ms", SettingType::kInt, "Deadline for a whole non-streaming upstream call.", "600000", 100, 3600000, {}},
-      {"upstream_proxy", SettingType::kString, "Proxy for upstream calls (http://, https://, socks5://); empty for direct.", "\"\"", 0, 0, &check_proxy},
-      {"upstream_headers", SettingType::kJson, "Extra headers sent on every upstream call, as {\"name\": \"value\"}.", "{}", 0, 0, &check_headers},
+      {"upstream_connect_timeout_ms",
+       SettingType::kInt,
+       "Connect (TCP + TLS) deadline for upstream calls.",
+       "10000",
+       100,
+       600000,
+       {}},
+      {"upstream_first_byte_timeout_ms",
+       SettingType::kInt,
+       "Deadline for the upstream's response head.",
+       "300000",
+       100,
+       3600000,
+       {}},
+      {"upstream_idle_timeout_ms",
+       SettingType::kInt,
+       "Longest silence between two chunks of an upstream answer.",
+       "120000",
+       100,
+       3600000,
+       {}},
+      {"upstream_total_timeout_ms",
+       SettingType::kInt,
+       "Deadline for a whole non-streaming upstream call.",
+       "600000",
+       100,
+       3600000,
+       {}},
+      {"upstream_proxy", SettingType::kString,
+       "Proxy for upstream calls (http://, https://, socks5://); empty for direct.", "\"\"", 0, 0,
+       &check_proxy},
+      {"upstream_headers", SettingType::kJson,
+       "Extra headers sent on every upstream call, as {\"name\": \"value\"}.", "{}", 0, 0,
+       &check_headers},
   };
   for (const SettingSpec& spec : specs) {
     auto r = schema.declare(spec);
@@ -230,8 +269,9 @@ Result<void> register_upstream_filter(Registry& registry) {
     while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
     if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
       const ConfigNode* at = config.get("base_url");
-      errors.add(at ? at->mark() : config.mark(),
-                 "upstream 'base_url' must be an http:// or https:// URL, got '" + cfg->base_url + "'");
+      errors.add(
+          at ? at->mark() : config.mark(),
+          "upstream 'base_url' must be an http:// or https:// URL, got '" + cfg->base_url + "'");
       return std::nullopt;
     }
     std::shared_ptr<const UpstreamConfig> frozen = cfg;

@@ -17,8 +17,8 @@ namespace gemgate::openai::detail {
 
 inline constexpr std::string_view kThoughtSeparator = "__thought__";
 
-// Gemini's documented stand-in signature for a function call that has no real signature (e.g. history
-// written by another model); Gemini 3 refuses function-call history without any signature.
+// Gemini's documented stand-in signature for a function call that has no real signature (e.g.
+// history written by another model); Gemini 3 refuses function-call history without any signature.
 inline constexpr std::string_view kSkipSignature = "skip_thought_signature_validator";
 
 // "call_<hash(completion_id)>_<k>".
