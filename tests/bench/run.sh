@@ -2,11 +2,12 @@
 # Proxy benchmark: the same non-streaming generateContent call, on loopback, through
 #   1. nothing (the upstream directly),
 #   2. nginx as a plain reverse proxy (the bar a C++ proxy should meet),
-#   3. gemgate (auth + key pool + retry + request log, 1 worker),
-#   4. a minimal Node.js gateway (tests/bench/node-proxy.mjs; a lower bound for a Node gateway),
+#   3. gemgate as a plain proxy (a chain of the upstream filter alone, 1 worker),
+#   4. gemgate as the gateway (auth + models + retry + key pool + stored request log, 1 worker),
+#   5. a minimal Node.js gateway (tests/bench/node-proxy.mjs; a lower bound for a Node gateway),
 # each driven by wrk with the same connections and duration, in one run. The upstream is nginx
 # returning a canned Gemini answer, so it is never the bottleneck. Prints requests/s, latency and
-# the ratios gemgate/nginx and gemgate/node. Timing goals live here, never in the test suite.
+# the ratios plain gemgate/nginx and gateway gemgate/node. Timing goals live here, never in tests.
 #
 # Usage: sh tests/bench/run.sh [seconds] [connections]     (installs nginx and wrk when missing)
 set -eu
@@ -64,7 +65,11 @@ http {
 NGINX
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 
+# The built-in configuration with one worker, no access line, and one more route: /plain/ runs a
+# chain of the upstream filter alone (gemgate as a plain reverse proxy, like the nginx row).
 sed -e 's/^workers: 0/workers: 1/' -e 's/^      - log: {}/      - log: {access_log: false}/' \
+  -e 's|^  health:|  plain:\n    filters:\n      - upstream: {base_url: *google}\n\n  health:|' \
+  -e 's|^  - { path: /healthz, chain: health }|  - { path: /healthz, chain: health }\n  - { prefix: /plain/, chain: plain, strip: /plain }|' \
   conf/gemgate.yaml > "$WORK/gemgate.yaml"
 ( cd "$WORK" && API_KEYS="$KEY1,$KEY2" ALLOWED_TOKENS="$TOKEN" GOOGLE_API_HOST="http://127.0.0.1:$UP" \
   GEMGATE_LOG_LEVEL=warn exec "$OLDPWD/build/conf/gemgate" --config "$WORK/gemgate.yaml" \
@@ -81,12 +86,13 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 PATH_Q="/v1beta/models/gemini-2.5-flash:generateContent?key=$TOKEN"
 
-# run NAME PORT -> prints "NAME rps p50 p99" and appends to the results file
+# run NAME PORT [PATH] -> prints "NAME rps p50 p99" and appends to the results file
 run() {
-  curl -sf -o /dev/null -X POST "http://127.0.0.1:$2$PATH_Q" -H 'content-type: application/json' -d '{}' \
+  url="http://127.0.0.1:$2${3:-$PATH_Q}"
+  curl -sf -o /dev/null -X POST "$url" -H 'content-type: application/json' -d '{}' \
     || { echo "bench: $1 on port $2 does not answer" >&2; exit 1; }
-  wrk -t1 -c"$CONNS" -d2s -s "$WORK/post.lua" "http://127.0.0.1:$2$PATH_Q" >/dev/null  # warm-up
-  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "http://127.0.0.1:$2$PATH_Q")
+  wrk -t1 -c"$CONNS" -d2s -s "$WORK/post.lua" "$url" >/dev/null  # warm-up
+  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$url")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
@@ -98,12 +104,17 @@ run() {
 echo "gemgate proxy benchmark: ${DURATION}s per target, $CONNS connections, wrk -t1, loopback, $(nproc) cores"
 run "upstream (direct)" $UP
 run "nginx proxy" $NGX
-run "gemgate (1 worker)" $GG
+run "gemgate plain proxy" $GG "/plain$PATH_Q"
+run "gemgate gateway" $GG
 run "node gateway" $NODE
 GG_RSS=$(awk '/VmRSS/ {print $2}' /proc/$GG_PID/status 2>/dev/null || echo 0)
 awk -v rss="$GG_RSS" '
-  { rps[$0 ~ /^gemgate/ ? "gg" : $0 ~ /^nginx/ ? "ngx" : $0 ~ /^node/ ? "node" : "up"] = $NF }
+  /^gemgate plain/ { rps["plain"] = $NF; next }
+  /^gemgate gateway/ { rps["gg"] = $NF; next }
+  /^nginx/ { rps["ngx"] = $NF; next }
+  /^node/ { rps["node"] = $NF; next }
   END {
-    printf "ratio gemgate/nginx: %.2f   gemgate/node: %.2f   gemgate RSS after load: %d KiB\n",
-           rps["gg"] / rps["ngx"], rps["gg"] / rps["node"], rss
+    printf "ratio plain proxy gemgate/nginx: %.2f\n", rps["plain"] / rps["ngx"]
+    printf "ratio full gateway gemgate/node gateway: %.2f\n", rps["gg"] / rps["node"]
+    printf "gemgate RSS after load: %d KiB\n", rss
   }' "$WORK/results"
