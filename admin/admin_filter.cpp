@@ -101,6 +101,8 @@ class AdminFilter final : public Filter {
   void authenticate(Exchange& x) {
     const http::Request& req = x.request();
     if (const std::string* auth = req.headers.get("authorization")) {
+      // Not throttled like logins: the token is at least 16 characters (a generated one carries
+      // ~140 bits), and a per-address lockout would shut out the operator behind the same NAT.
       if (token_matches(x, bearer_of(*auth))) {
         authorized(x, "bearer", 0);
       } else {
@@ -314,22 +316,32 @@ class AdminFilter final : public Filter {
     std::string session = crypto::random_token("", 32);
     storage::AdminSession row{crypto::sha256_hex(session), now, now + ttl_ms};
     ExchangeRef ref = x.ref();
-    bool queued = s_->storage->submit([ref, row, session, ttl_ms](storage::Store& store) {
-      auto created = store.create_session(row);
-      if (!created.ok()) {
-        ref.post([](Exchange& x) { send_error(x, 503, "could not store the session"); });
-        return;
-      }
-      ref.post([row, session, ttl_ms](Exchange& x) {
-        Reply r =
-            Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
-        r.headers.add("set-cookie", std::string(kSessionCookie) + "=" + session +
-                                        "; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=" +
-                                        std::to_string(ttl_ms / 1000));
-        log::info("admin: login from " + client_address(x));
-        send_reply(x, std::move(r));
-      });
-    });
+    std::string presented_hash = crypto::sha256_hex(presented);
+    auto settings = s_->settings;
+    bool queued = s_->storage->submit(
+        [ref, row, session, ttl_ms, presented_hash, settings](storage::Store& store) {
+          // Check again here: an admin-token change (which ends every session) runs on this thread
+          // too, and may have landed between the check above and this job.
+          if (!crypto::constant_time_equals(presented_hash,
+                                            settings->load()->get_string("admin_token"))) {
+            ref.post([](Exchange& x) { send_error(x, 401, "wrong admin token", "token"); });
+            return;
+          }
+          auto created = store.create_session(row);
+          if (!created.ok()) {
+            ref.post([](Exchange& x) { send_error(x, 503, "could not store the session"); });
+            return;
+          }
+          ref.post([row, session, ttl_ms](Exchange& x) {
+            Reply r =
+                Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
+            r.headers.add("set-cookie", std::string(kSessionCookie) + "=" + session +
+                                            "; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=" +
+                                            std::to_string(ttl_ms / 1000));
+            log::info("admin: login from " + client_address(x));
+            send_reply(x, std::move(r));
+          });
+        });
     if (!queued) send_error(x, 503, "storage is shutting down");
   }
 

@@ -219,10 +219,12 @@ void handle_keys_add(ApiCall& call) {
   for (const std::string& s : secrets) log::register_secret(s);
   auto pool = call.s.pool;
   auto credentials = call.s.credentials;
-  run_storage_job(call, [secrets, pool, credentials](storage::Store& store) {
+  auto settings = call.s.settings;
+  run_storage_job(call, [secrets, pool, credentials, settings](storage::Store& store) {
     int64_t now = now_ms();
     // A client token must never work as a pool key and the other way round.
     auto creds = credentials->load();
+    const std::string admin_hash = settings->load()->get_string("admin_token");
     std::vector<std::string> accepted;
     std::vector<size_t> origin;  // accepted[i] came from secrets[origin[i]]
     std::vector<storage::RejectedKey> rejected;
@@ -231,6 +233,8 @@ void handle_keys_add(ApiCall& call) {
         rejected.push_back({i, why});
       } else if (creds->find(crypto::sha256_hex(secrets[i]))) {
         rejected.push_back({i, "equals a client token"});
+      } else if (crypto::constant_time_equals(crypto::sha256_hex(secrets[i]), admin_hash)) {
+        rejected.push_back({i, "equals the admin token"});
       } else {
         accepted.push_back(secrets[i]);
         origin.push_back(i);

@@ -1,4 +1,6 @@
 // Admin API: request and error logs (filtered, paged, deletable) and usage statistics.
+#include <algorithm>
+
 #include "admin/api.h"
 
 namespace gemgate::admin {
@@ -98,8 +100,10 @@ void handle_logs_get(ApiCall& call) {
   std::string bad = read_filter([&](const char* n) { return req.query_param(n); }, filter);
   if (!bad.empty()) return send_error(call.x, 400, "malformed '" + bad + "'", bad);
   storage::PageRequest page;
-  page.page = static_cast<int>(int_value(req.query_param("page")).value_or(1));
-  page.per_page = static_cast<int>(int_value(req.query_param("per_page")).value_or(50));
+  page.page = static_cast<int>(
+      std::min<int64_t>(int_value(req.query_param("page")).value_or(1), 1'000'000));
+  page.per_page =
+      static_cast<int>(std::min<int64_t>(int_value(req.query_param("per_page")).value_or(50), 500));
   run_storage_job(call, [kind, filter, page](storage::Store& store) {
     JsonOut out;
     out.begin_object().key("items").begin_array();

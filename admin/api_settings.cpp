@@ -75,12 +75,20 @@ void handle_settings_patch(ApiCall& call) {
     const SettingSpec* spec = schema.find(name);
     if (!spec) return send_error(call.x, 400, name + ": unknown setting", name);
     if (m.value.IsNull()) {
+      if (spec->type == SettingType::kSecret && name == "admin_token") {
+        return send_error(
+            call.x, 400,
+            "admin_token: cannot be removed (that would lock everyone out); set a new one", name);
+      }
       changes[name] = std::nullopt;
       token_changed = token_changed || spec->type == SettingType::kSecret;
       continue;
     }
     auto value = schema.convert(name, m.value);
     if (!value.ok()) return send_error(call.x, 400, value.error().message, name);
+    if (name == "admin_token" && std::get<std::string>(*value).empty()) {
+      return send_error(call.x, 400, "admin_token: cannot be empty; set a new one", name);
+    }
     if (spec->type == SettingType::kSecret) {
       // Secrets are stored as their SHA-256 only; the value itself is never kept.
       value = SettingValue(crypto::sha256_hex(std::get<std::string>(*value)));

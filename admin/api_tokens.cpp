@@ -3,6 +3,7 @@
 #include "admin/api.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace gemgate::admin {
 
@@ -62,17 +63,26 @@ void handle_tokens_create(ApiCall& call) {
   } else {
     token = crypto::random_token("sk-gg-", 24);
   }
-  if (call.s.pool->contains_secret(token)) {
-    return send_error(call.x, 400, "a pool key can never be used as a client token", "token");
-  }
   log::register_secret(token);
   auto credentials = call.s.credentials;
-  run_storage_job(call, [label, token, credentials](storage::Store& store) {
+  auto pool = call.s.pool;
+  auto settings = call.s.settings;
+  run_storage_job(call, [label, token, credentials, pool, settings](storage::Store& store) {
+    // Checked here, on the storage thread, where key and token changes run one at a time: a
+    // concurrent "add key X" cannot slip between the check and the insert.
+    std::string hash = crypto::sha256_hex(token);
+    if (pool->contains_secret(token)) {
+      return Reply::error(400, "a pool key can never be used as a client token", "token");
+    }
+    if (crypto::constant_time_equals(hash, settings->load()->get_string("admin_token"))) {
+      return Reply::error(400, "the admin token can never be used as a client token", "token");
+    }
+    text::MaskParts parts = text::mask_parts(token);
     storage::NewClientToken t;
     t.label = label;
-    t.token_sha256 = crypto::sha256_hex(token);
-    t.prefix = token.substr(0, 4);
-    t.suffix = token.size() > 8 ? token.substr(token.size() - 4) : "";
+    t.token_sha256 = hash;
+    t.prefix = parts.prefix;
+    t.suffix = parts.suffix;
     t.created_at = now_ms();
     auto id = store.add_token(t);
     if (!id.ok()) {

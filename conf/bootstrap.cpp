@@ -20,13 +20,25 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   std::set<std::string> pool_secrets;
+  // The admin token must never double as a pool key or a client token.
+  std::string admin_hash;
+  if (auto settings = store.load_settings(); settings.ok() && settings->count("admin_token")) {
+    std::string stored = settings->at("admin_token");  // a JSON string: "\"<hex>\""
+    if (stored.size() > 2) admin_hash = stored.substr(1, stored.size() - 2);
+  } else if (auto admin = env("AUTH_TOKEN"); admin && !admin->empty()) {
+    admin_hash = crypto::sha256_hex(*admin);
+  }
   if (auto keys = env("API_KEYS")) {
     std::vector<std::string> secrets;
     size_t item = 0;
     for (std::string& s : split_list(*keys)) {
       ++item;
       log::register_secret(s);
-      if (std::string why = keys::key_format_problem(s); !why.empty()) {
+      std::string why = keys::key_format_problem(s);
+      if (why.empty() && !admin_hash.empty() && crypto::sha256_hex(s) == admin_hash) {
+        why = "it equals the admin token";
+      }
+      if (!why.empty()) {
         log::warn("API_KEYS item " + std::to_string(item) + " was not added: " + why);
         ++report.rejected;
         continue;
@@ -54,6 +66,11 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
         ++report.rejected;
         continue;
       }
+      if (!admin_hash.empty() && crypto::sha256_hex(token) == admin_hash) {
+        log::warn("an ALLOWED_TOKENS item equals the admin token and was ignored");
+        ++report.rejected;
+        continue;
+      }
       if (pool_secrets.count(token)) {
         log::warn(
             "an ALLOWED_TOKENS item equals a pool key and was ignored: a pool key is never a "
@@ -68,8 +85,9 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
       storage::NewClientToken t;
       t.label = "from ALLOWED_TOKENS";
       t.token_sha256 = hash;
-      t.prefix = token.substr(0, std::min<size_t>(4, token.size()));
-      t.suffix = token.size() > 8 ? token.substr(token.size() - 4) : "";
+      text::MaskParts parts = text::mask_parts(token);
+      t.prefix = parts.prefix;
+      t.suffix = parts.suffix;
       t.created_at = now;
       auto id = store.add_token(t);
       if (!id.ok()) return id.error();

@@ -1,6 +1,7 @@
 // Small text helpers shared by the composition root and admin.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,20 @@ inline std::vector<std::string> split_list(std::string_view input) {
   }
   if (!cur.empty()) out.push_back(std::move(cur));
   return out;
+}
+
+// The parts of a secret that may be shown: its first and last four characters when it is at
+// least 12 long ("AIza…x7Qc"), only its first two when shorter, so a mask never reveals most of a
+// short secret.
+struct MaskParts {
+  std::string prefix;
+  std::string suffix;
+};
+inline MaskParts mask_parts(std::string_view secret) {
+  if (secret.size() >= 12) {
+    return {std::string(secret.substr(0, 4)), std::string(secret.substr(secret.size() - 4))};
+  }
+  return {std::string(secret.substr(0, std::min<size_t>(2, secret.size()))), ""};
 }
 
 }  // namespace gemgate::text
