@@ -128,6 +128,8 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   set(CURLOPT_TCP_KEEPALIVE, 1L);  // long streams cross NATs and load balancers
   set(CURLOPT_TCP_KEEPIDLE, 60L);
   set(CURLOPT_TCP_KEEPINTVL, 30L);
+  set(CURLOPT_CLOSESOCKETFUNCTION, &MultiCore::on_close_socket);
+  set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_HEADERFUNCTION, &MultiCore::on_header);
   set(CURLOPT_HEADERDATA, static_cast<void*>(job));
   set(CURLOPT_WRITEFUNCTION, &MultiCore::on_write);

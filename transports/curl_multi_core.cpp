@@ -3,6 +3,8 @@
 // the rest of its life in curl_job.cpp.
 #include "transports/curl_multi_core.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cassert>
 #include <string>
@@ -53,12 +55,14 @@ int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, vo
   auto* self = static_cast<MultiCore*>(userp);
   auto* ctx = static_cast<PollCtx*>(socketp);
   if (what == CURL_POLL_REMOVE) {
-    // libcurl says this before it closes the socket, so the fd is still ours to unwatch.
+    // libcurl also says this when a connection goes idle into its cache. Only stop watching:
+    // the handle is closed when libcurl closes the socket (on_close_socket), so a reused
+    // connection costs no handle teardown and rebuild per request.
     if (!ctx) {
       auto it = self->polls_.find(fd);
       if (it != self->polls_.end()) ctx = it->second;
     }
-    if (ctx) self->close_poll(ctx);
+    if (ctx) uv_poll_stop(&ctx->poll);
     return 0;
   }
   if (!ctx) {
@@ -89,6 +93,13 @@ int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, vo
     return -1;
   }
   return 0;
+}
+
+int MultiCore::on_close_socket(void* clientp, curl_socket_t fd) {
+  auto* self = static_cast<MultiCore*>(clientp);
+  auto it = self->polls_.find(fd);
+  if (it != self->polls_.end()) self->close_poll(it->second);
+  return ::close(fd);
 }
 
 void MultiCore::close_poll(PollCtx* ctx) {
@@ -333,7 +344,9 @@ void MultiCore::close() {
 MultiCore::Stats MultiCore::stats() const {
   Stats s = counters_;
   s.active_transfers = live_.size();
-  s.open_sockets = polls_.size();
+  for (const auto& [fd, ctx] : polls_) {
+    if (uv_is_active(reinterpret_cast<const uv_handle_t*>(&ctx->poll))) ++s.open_sockets;
+  }
   s.pooled_handles = free_.size();
   return s;
 }

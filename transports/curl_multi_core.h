@@ -100,6 +100,8 @@ class MultiCore {
   static void on_curl_uv_timer(uv_timer_t* timer);
   static void on_kick(uv_idle_t* idle);
   static void on_poll(uv_poll_t* poll, int status, int events);
+  // CURLOPT_CLOSESOCKETFUNCTION: libcurl closes a socket; our watcher of it goes first.
+  static int on_close_socket(void* clientp, curl_socket_t fd);
   void socket_action(curl_socket_t fd, int ev_bitmask);
   void flush();
   bool drain_one_message();
@@ -136,7 +138,9 @@ class MultiCore {
   uv_timer_t* curl_timer_ = nullptr;  // libcurl's single timeout
   uv_idle_t* kick_ = nullptr;         // runs libcurl's 0 ms timeout on the next loop turn
   bool curl_timeout_due_ = false;
-  std::unordered_map<curl_socket_t, PollCtx*> polls_;  // strictly one live context per fd
+  // Strictly one context per open socket of libcurl's: active while libcurl wants events, stopped
+  // while the connection idles in libcurl's cache, closed when libcurl closes the socket.
+  std::unordered_map<curl_socket_t, PollCtx*> polls_;
 
   int in_curl_ = 0;        // depth of libcurl calls that may run our header/write callbacks
   bool flushing_ = false;  // flush() is on the stack

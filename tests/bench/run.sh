@@ -5,6 +5,8 @@
 #   3. gemgate as a plain proxy (a chain of the upstream filter alone, 1 worker),
 #   4. gemgate as the gateway (auth + models + retry + key pool + stored request log, 1 worker),
 #   5. a minimal Node.js gateway (tests/bench/node-proxy.mjs; a lower bound for a Node gateway),
+#   6. the libcurl transport alone, no downstream (tests/bench/transport_bench.cpp): the ceiling
+#      for any proxy whose upstream side is libcurl,
 # each driven by wrk with the same connections and duration, in one run. The upstream is nginx
 # returning a canned Gemini answer, so it is never the bottleneck. Prints requests/s, latency and
 # the ratios plain gemgate/nginx and gateway gemgate/node. Timing goals live here, never in tests.
@@ -20,7 +22,7 @@ missing=$(gemgate_missing nginx-light wrk)
 if [ -n "$missing" ] && [ -n "$(gemgate_missing nginx wrk)" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
 fi
-gemgate_build --target gemgate
+gemgate_build --target gemgate bench_transport
 
 WORK=$(mktemp -d)
 cleanup() {
@@ -108,13 +110,18 @@ run "gemgate plain proxy" $GG "/plain$PATH_Q"
 run "gemgate gateway" $GG
 run "node gateway" $NODE
 GG_RSS=$(awk '/VmRSS/ {print $2}' /proc/$GG_PID/status 2>/dev/null || echo 0)
+# libcurl's share: the upstream side alone (no downstream), same connections and duration.
+curl_rps=$(./build/tests/bench/bench_transport "http://127.0.0.1:$UP$PATH_Q" "$DURATION" "$CONNS" | awk '{print $1}')
+printf '%-22s %12s req/s   (upper bound of any proxy built on the libcurl transport)\n' "libcurl transport only" "$curl_rps"
+echo "libcurl $curl_rps" >> "$WORK/results"
 awk -v rss="$GG_RSS" '
   /^gemgate plain/ { rps["plain"] = $NF; next }
   /^gemgate gateway/ { rps["gg"] = $NF; next }
   /^nginx/ { rps["ngx"] = $NF; next }
   /^node/ { rps["node"] = $NF; next }
+  /^libcurl/ { rps["curl"] = $NF; next }
   END {
-    printf "ratio plain proxy gemgate/nginx: %.2f\n", rps["plain"] / rps["ngx"]
+    printf "ratio plain proxy gemgate/nginx: %.2f   (libcurl alone/nginx: %.2f)\n", rps["plain"] / rps["ngx"], rps["curl"] / rps["ngx"]
     printf "ratio full gateway gemgate/node gateway: %.2f\n", rps["gg"] / rps["node"]
     printf "gemgate RSS after load: %d KiB\n", rss
   }' "$WORK/results"
