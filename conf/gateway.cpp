@@ -204,6 +204,11 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
     log::info("listening on http://" + host + ":" + std::to_string(l.port) + " (" +
               std::to_string(count) + " worker(s))");
   }
+  if (routes->match("/admin")) {
+    std::string host = first.host == "0.0.0.0" ? "127.0.0.1" : first.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    log::info("admin dashboard: http://" + host + ":" + std::to_string(first.port) + "/admin");
+  }
   start_housekeeping();
   return {};
 }
