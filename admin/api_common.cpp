@@ -1,6 +1,7 @@
 #include "admin/api.h"
 
 #include <chrono>
+#include <exception>
 
 #include "core/chain.h"
 
@@ -35,7 +36,13 @@ void send_error(Exchange& x, int status, std::string message, std::string field)
 void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job) {
   ExchangeRef ref = call.x.ref();
   bool queued = call.s.storage->submit([ref, job = std::move(job)](storage::Store& store) {
-    Reply reply = job(store);
+    Reply reply;
+    try {
+      reply = job(store);
+    } catch (const std::exception& e) {
+      // Never leave the client waiting: whatever broke, it gets an answer.
+      reply = Reply::error(503, "storage failed: " + std::string(e.what()));
+    }
     ref.post([reply = std::move(reply)](Exchange& x) mutable { send_reply(x, std::move(reply)); });
   });
   if (!queued) send_error(call.x, 503, "storage is shutting down");

@@ -14,6 +14,7 @@ namespace gemgate::admin {
 namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
+constexpr size_t kMinKeySearch = 10;
 
 // Usage of `ids` over the last 24 hours, by id.
 std::unordered_map<int64_t, storage::UsageTotals> usage_24h(storage::Store& store,
@@ -159,8 +160,13 @@ void handle_keys_list(ApiCall& call) {
     ++counts[0];
     ++counts[st == "active" ? 1 : st == "cooling" ? 2 : 3];
     if (status != "all" && st != status) continue;
-    if (!q.empty() && key->secret().find(q) == std::string::npos &&
-        std::to_string(key->id()) != q) {
+    // Search by id, by the masked form, or by a piece of the key of at least kMinKeySearch
+    // characters. Shorter pieces would be an oracle: a caller could recover a masked key one
+    // character at a time; with 10 characters, at least 6 of them unknown, guessing is out of
+    // reach.
+    if (!q.empty() && std::to_string(key->id()) != q &&
+        mask_secret(key->secret()).find(q) == std::string::npos &&
+        (q.size() < kMinKeySearch || key->secret().find(q) == std::string::npos)) {
       continue;
     }
     matching.push_back(key);

@@ -104,9 +104,11 @@ void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
       }
       continue;
     }
+    keys::KeyHealth h = key->health();
+    if (h.disabled && h.reason == keys::kDisabledByAdmin) continue;  // the operator's decision
     bool cooling = false;
-    for (const auto& c : key->health().cooldowns) cooling = cooling || c.until_ms > now;
-    if (key->disabled() || cooling) run->queue.push_back(key);
+    for (const auto& c : h.cooldowns) cooling = cooling || c.until_ms > now;
+    if (h.disabled || cooling) run->queue.push_back(key);
   }
   run->options = std::move(options);
   run->pump();

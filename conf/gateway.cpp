@@ -355,10 +355,12 @@ void Gateway::shutdown() {
 int Gateway::run_until_signal() {
   main_->loop.run();
   for (auto& w : workers_) w->join();
-  servers_.clear();
-  workers_.clear();
+  // Storage stops before the workers are destroyed: a job still queued may answer an exchange
+  // through its worker (Worker::post drops it once the loop stopped, but the Worker must exist).
   write_behind_key_health(*pool_, *storage_);
   storage_->stop();
+  servers_.clear();
+  workers_.clear();
   log::info("stopped");
   return 0;
 }

@@ -296,6 +296,7 @@ void Exchange::run_data_path(std::string& chunk, bool last, size_t top, size_t d
 
 void Exchange::send_stream_chunk(std::string& chunk, bool last, size_t through) {
   run_data_path(chunk, last, through, 0);
+  if (phase_ == Phase::kDone) return;  // a filter ended the stream from inside its hook
   if (!chunk.empty()) {
     info_.bytes_out += chunk.size();
     downstream_.send_chunk(chunk);
@@ -357,7 +358,14 @@ void Exchange::deliver_failure(http::LocalError error) {
 }
 
 void Exchange::set_downstream_blocked(bool blocked) {
+  downstream_blocked_ = blocked;
   if (flow_control_) flow_control_(blocked);
+}
+
+void Exchange::set_flow_control(std::function<void(bool blocked)> fn) {
+  flow_control_ = std::move(fn);
+  // The connection may already be backed up (an earlier pipelined answer still going out).
+  if (flow_control_ && downstream_blocked_) flow_control_(true);
 }
 
 void Exchange::finish() {

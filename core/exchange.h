@@ -138,7 +138,8 @@ class Exchange {
   // stream ends as failed.
   void deliver_failure(http::LocalError error);
   // Registers the callback told about downstream pressure (pause/resume the upstream).
-  void set_flow_control(std::function<void(bool blocked)> fn) { flow_control_ = std::move(fn); }
+  // Called at once with true when the connection is already blocked.
+  void set_flow_control(std::function<void(bool blocked)> fn);
 
  private:
   enum class Phase { kRequest, kResponseHead, kStreaming, kDone };
@@ -200,6 +201,7 @@ class Exchange {
   std::vector<EarlyChunk> early_chunks_;
   size_t replay_point_ = SIZE_MAX;
   std::function<void(bool)> flow_control_;
+  bool downstream_blocked_ = false;
   std::shared_ptr<ExchangeRef::Anchor> anchor_;
 };
 

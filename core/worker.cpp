@@ -31,10 +31,10 @@ Worker::~Worker() {
 }
 
 void Worker::post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    posted_.push_back(std::move(fn));
-  }
+  // Under the lock, so stop() cannot close the async handle between the check and the send.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) return;  // the loop is stopping or gone: nothing would ever run it
+  posted_.push_back(std::move(fn));
   uv_async_send(&async_);
 }
 
@@ -89,9 +89,17 @@ void Worker::stop(std::function<void()> on_stop) {
     // Run whatever is still queued, then close our own handles; the loop ends when the
     // owner's handles are closed too.
     drain_posted();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      accepting_ = false;
+    }
+    drain_posted();
     uv_idle_stop(&idle_);
-    for (auto& fn : ticks_) fn();
-    ticks_.clear();
+    while (!ticks_.empty()) {  // ticks may queue more ticks
+      std::vector<std::function<void()>> batch;
+      batch.swap(ticks_);
+      for (auto& fn : batch) fn();
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   });

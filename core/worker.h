@@ -59,6 +59,7 @@ class Worker {
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::function<void()>> posted_;  // guarded by mu_
+  bool accepting_ = true;                      // guarded by mu_; false once stop() ran
   std::vector<std::function<void()>> ticks_;   // loop thread only
   bool idle_active_ = false;
   bool stopping_ = false;

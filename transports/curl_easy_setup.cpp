@@ -128,6 +128,10 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   set(CURLOPT_TCP_KEEPALIVE, 1L);  // long streams cross NATs and load balancers
   set(CURLOPT_TCP_KEEPIDLE, 60L);
   set(CURLOPT_TCP_KEEPINTVL, 30L);
+  if (r.refuse_private_addresses) {
+    set(CURLOPT_OPENSOCKETFUNCTION, &MultiCore::on_open_public_socket);
+    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+  }
   set(CURLOPT_CLOSESOCKETFUNCTION, &MultiCore::on_close_socket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_HEADERFUNCTION, &MultiCore::on_header);

@@ -3,7 +3,12 @@
 // the rest of its life in curl_job.cpp.
 #include "transports/curl_multi_core.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <algorithm>
 #include <cassert>
@@ -93,6 +98,46 @@ int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, vo
     return -1;
   }
   return 0;
+}
+
+namespace {
+
+// True for addresses a client-chosen URL must never reach: loopback, unspecified, private,
+// link-local, CGNAT, multicast/reserved IPv4, and IPv6 loopback, unique-local, link-local,
+// multicast and IPv4-mapped/compatible forms of any of those.
+bool private_address(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET) {
+    uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr);
+    uint32_t top = a >> 24;
+    return top == 0 || top == 10 || top == 127 || top >= 224 || (a >> 20) == 0xAC1 ||  // 172.16/12
+           (a >> 16) == 0xC0A8 || (a >> 16) == 0xA9FE ||  // 192.168, 169.254
+           (a >> 22) == (100u << 2 | 1);                  // 100.64/10
+  }
+  if (sa->sa_family == AF_INET6) {
+    const uint8_t* b = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr.s6_addr;
+    bool zero80 = true;
+    for (int i = 0; i < 10; ++i) zero80 = zero80 && b[i] == 0;
+    if (zero80 && ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0))) {
+      // ::ffff:a.b.c.d, ::a.b.c.d (and :: / ::1): judge the embedded IPv4 address.
+      sockaddr_in v4{};
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, b + 12, 4);
+      return private_address(reinterpret_cast<const sockaddr*>(&v4)) ||
+             (b[10] == 0 && b[12] == 0 && b[13] == 0 && b[14] == 0);
+    }
+    return (b[0] & 0xfe) == 0xfc ||                    // fc00::/7 unique local
+           (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||  // fe80::/10 link local
+           b[0] == 0xff;                               // multicast
+  }
+  return true;  // anything else (unix sockets, ...) is not for client-chosen URLs
+}
+
+}  // namespace
+
+curl_socket_t MultiCore::on_open_public_socket(void*, curlsocktype purpose,
+                                               struct curl_sockaddr* address) {
+  if (purpose == CURLSOCKTYPE_IPCXN && private_address(&address->addr)) return CURL_SOCKET_BAD;
+  return ::socket(address->family, address->socktype, address->protocol);
 }
 
 int MultiCore::on_close_socket(void* clientp, curl_socket_t fd) {

@@ -100,6 +100,10 @@ class MultiCore {
   static void on_curl_uv_timer(uv_timer_t* timer);
   static void on_kick(uv_idle_t* idle);
   static void on_poll(uv_poll_t* poll, int status, int events);
+  // CURLOPT_OPENSOCKETFUNCTION for refuse_private_addresses: opens the socket only when the
+  // address libcurl resolved is public.
+  static curl_socket_t on_open_public_socket(void* clientp, curlsocktype purpose,
+                                             struct curl_sockaddr* address);
   // CURLOPT_CLOSESOCKETFUNCTION: libcurl closes a socket; our watcher of it goes first.
   static int on_close_socket(void* clientp, curl_socket_t fd);
   void socket_action(curl_socket_t fd, int ev_bitmask);

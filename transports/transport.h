@@ -30,7 +30,11 @@ struct UpstreamRequest {
                             // accept-encoding) are dropped; CR, LF or NUL fail the transfer
   std::shared_ptr<const std::string> body;  // may be null (no body); kept alive by the transfer
   Timeouts timeouts;
-  std::string proxy;                    // upstream proxy URL, "" for a direct connection
+  std::string proxy;  // upstream proxy URL, "" for a direct connection
+  // Refuse to connect to loopback, private, link-local, CGNAT, unique-local and IPv4-mapped
+  // addresses, judged on the resolved address itself (so no DNS name or IP spelling gets round
+  // it). For fetching URLs a client chose. Fails the transfer with kConnectFailed.
+  bool refuse_private_addresses = false;
   size_t max_header_bytes = 64 * 1024;  // response head larger than this fails the transfer
                                         // (kProtocol); 0 leaves only libcurl's own caps
 };

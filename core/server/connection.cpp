@@ -94,12 +94,13 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     self->close_now();
     return;
   }
-  if (self->lingering_) return;  // draining input after an error reply: discard
+  if (self->lingering_ || self->close_after_write_) return;  // closing: the rest is discarded
   self->input_.append(buf->base, static_cast<size_t>(nread));
-  if (!self->exchange_) {
-    self->process_input();
-  } else if (self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
-    // A request is running; stop reading ahead until it is done.
+  if (!self->exchange_) self->process_input();
+  if (!self->closing_ && self->reading_ &&
+      self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
+    // A request is running (or its answer is still going out): stop reading ahead until it is
+    // done, so one connection can never buffer more than this.
     uv_read_stop(stream);
     self->reading_ = false;
   }
@@ -175,6 +176,7 @@ void Connection::dispatch(http::Request request) {
     if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
   }
   exchange_->request() = std::move(request);
+  if (blocked_) exchange_->set_downstream_blocked(true);  // an earlier answer is still going out
   exchange_->start();
 }
 
@@ -240,11 +242,11 @@ void Connection::send_chunk(std::string_view data) {
 void Connection::end_stream(bool clean) {
   if (closing_) return;
   if (!clean) {
-    // Cut the connection after what was sent, without the terminating chunk, so the client
-    // can tell the body is incomplete.
+    // End the connection after what was sent, without the terminating chunk, so the client can
+    // tell the body is incomplete. The exchange finishes normally first (it is the upstream that
+    // failed, not the client): exchange_finished() then closes once the writes are out.
     keep_alive_ = false;
     close_after_write_ = true;
-    if (writes_pending_ == 0) close_now();
     return;
   }
   if (chunked_ && !head_request_) write("0\r\n\r\n");
@@ -325,16 +327,27 @@ void Connection::write(std::string head, std::string body, std::string tail) {
   }
   ++writes_pending_;
   const ServerLimits& limits = server_.context().limits;
-  if (!write_timer_.active())
-    write_timer_.start(limits.write_timeout_ms, [this] {
-      log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
-      close_now();
-    });
+  if (!write_timer_.active()) arm_write_timer();
   if (!blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) >
                        limits.write_high_watermark) {
     blocked_ = true;
     if (exchange_) exchange_->set_downstream_blocked(true);
   }
+}
+
+void Connection::arm_write_timer() {
+  // Fires when no byte of the queued answer went out for write_timeout: progress (the queue
+  // shrinking), not the total time a large answer takes, is what counts.
+  write_queue_mark_ = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
+  write_timer_.start(server_.context().limits.write_timeout_ms, [this] {
+    size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
+    if (writes_pending_ > 0 && queued >= write_queue_mark_ && queued > 0) {
+      log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
+      close_now();
+      return;
+    }
+    if (writes_pending_ > 0) arm_write_timer();
+  });
 }
 
 void Connection::on_write(uv_write_t* req, int status) {
@@ -348,12 +361,7 @@ void Connection::on_write(uv_write_t* req, int status) {
     return;
   }
   const ServerLimits& limits = self->server_.context().limits;
-  if (self->writes_pending_ == 0) {
-    self->write_timer_.stop();
-  } else {
-    // Progress: restart the stall deadline.
-    self->write_timer_.start(limits.write_timeout_ms, [self] { self->close_now(); });
-  }
+  if (self->writes_pending_ == 0) self->write_timer_.stop();
   if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(
                             &self->tcp_)) < limits.write_low_watermark) {
     self->blocked_ = false;

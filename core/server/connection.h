@@ -53,6 +53,7 @@ class Connection final : public Downstream {
   std::string serialize_head(const http::Response& response, const std::string* framing_name,
                              const std::string& framing_value);
   void close_gracefully();
+  void arm_write_timer();
   void set_read_timer(ReadTimer which);
   void on_read_timeout();
   void after_exchange();
@@ -70,6 +71,7 @@ class Connection final : public Downstream {
   std::string peer_;
   uint64_t requests_served_ = 0;
   size_t writes_pending_ = 0;
+  size_t write_queue_mark_ = 0;  // write-queue size when the stall timer was armed
   bool reading_ = false;
   bool closing_ = false;
   bool keep_alive_ = true;  // the current exchange allows another request afterwards

@@ -54,14 +54,27 @@ GoogleError parse_google_error(std::string_view body) {
   return out;
 }
 
-bool mentions_invalid_key(const GoogleError& e) {
-  if (e.reason == "API_KEY_INVALID" || e.reason == "API_KEY_EXPIRED" ||
-      e.reason == "API_KEY_SERVICE_BLOCKED") {
-    return true;
-  }
-  // Older answers carry no ErrorInfo; the message is the only signal.
-  return e.message.find("API key not valid") != std::string::npos ||
-         e.message.find("API key expired") != std::string::npos;
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// ErrorInfo reasons that are about the API key or the project behind it, never about the request.
+bool key_reason(std::string_view reason) {
+  return starts_with(reason, "API_KEY_") || reason == "CONSUMER_SUSPENDED" ||
+         reason == "CONSUMER_INVALID" || reason == "SERVICE_DISABLED" ||
+         reason == "BILLING_DISABLED";
+}
+
+// True when Google says the key itself is unusable. Only the structured reason counts, or — for
+// answers without ErrorInfo — a message that *starts* with Google's own wording: a client can put
+// any text into a message Google echoes back ("Unknown name \"API key not valid\""), and must never
+// be able to get pool keys disabled that way.
+bool rejects_the_key(const GoogleError& e) {
+  if (key_reason(e.reason)) return true;
+  if (!e.reason.empty()) return false;
+  return starts_with(e.message, "API key not valid") || starts_with(e.message, "API key expired") ||
+         starts_with(e.message, "Permission denied: Consumer") ||
+         (starts_with(e.message, "Generative Language API has not been used in project"));
 }
 
 Outcome make(OutcomeKind kind, int status, std::string reason, std::string kind_name) {
@@ -91,9 +104,21 @@ Outcome classify_response(int status, std::string_view body) {
   std::string detail = !e.reason.empty()   ? e.reason
                        : !e.status.empty() ? e.status
                                            : std::to_string(status);
-  if (status == 401) return make(OutcomeKind::kKeyInvalid, status, detail, "key_invalid");
-  if (status == 403) return make(OutcomeKind::kKeyInvalid, status, detail, "key_denied");
-  if (status == 400 && mentions_invalid_key(e)) {
+  if (status == 401) {
+    // An endpoint that takes OAuth only (e.g. tuned models) answers 401 to any API key: the
+    // request is at fault, not the key.
+    if (e.message.find("API keys are not supported") != std::string::npos) {
+      return make(OutcomeKind::kClientError, status, detail, "client_error");
+    }
+    return make(OutcomeKind::kKeyInvalid, status, detail, "key_invalid");
+  }
+  if (status == 403) {
+    // 403 also means "this project may not touch that file / cached content", which a client
+    // can provoke at will; only a key- or project-level refusal disables the key.
+    if (rejects_the_key(e)) return make(OutcomeKind::kKeyInvalid, status, detail, "key_denied");
+    return make(OutcomeKind::kClientError, status, detail, "client_error");
+  }
+  if (status == 400 && rejects_the_key(e)) {
     return make(OutcomeKind::kKeyInvalid, status, detail.empty() ? "API_KEY_INVALID" : detail,
                 "key_invalid");
   }

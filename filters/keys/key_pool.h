@@ -72,6 +72,10 @@ class PoolKey {
   std::atomic<bool> dirty_{false};         // changed since the last take_dirty()
 };
 
+// The reason recorded when an operator disables a key. Automatic checks never bring such a key
+// back; only an explicit verify, enable or reset does.
+inline constexpr std::string_view kDisabledByAdmin = "disabled by admin";
+
 using KeyList = std::vector<std::shared_ptr<PoolKey>>;
 
 class KeyPool {

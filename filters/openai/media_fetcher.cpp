@@ -79,6 +79,15 @@ struct MediaFetcher::Download final : transport::UpstreamHandler {
   void on_upstream_data(std::string_view chunk) override {
     if (done) return;
     bytes.append(chunk);
+    owner->in_flight_bytes_ += chunk.size();
+    if (owner->in_flight_bytes_ > owner->limits_.max_total_bytes) {
+      done = true;
+      transfer.reset();
+      owner->finished(*this, "the linked images are larger than " +
+                                 std::to_string(owner->limits_.max_total_bytes / (1024 * 1024)) +
+                                 " MiB in all");
+      return;
+    }
     if (bytes.size() > owner->limits_.max_file_bytes) {
       done = true;
       transfer.reset();
@@ -91,9 +100,11 @@ struct MediaFetcher::Download final : transport::UpstreamHandler {
     if (done) return;
     done = true;
     if (failure) {
-      owner->finished(*this, "could not download the image at " + host + ": " + failure->message);
+      // One message for every way a download can fail: the client must not learn which hosts or
+      // ports answer (no port scanning through the gateway).
+      owner->finished(*this, "could not download the image at " + host);
     } else if (status < 200 || status >= 300) {
-      owner->finished(*this, "the image at " + host + " answered HTTP " + std::to_string(status));
+      owner->finished(*this, "could not download the image at " + host);
     } else {
       owner->finished(*this, "");
     }
@@ -127,6 +138,9 @@ MediaFetcher::MediaFetcher(Worker& worker, std::vector<std::string> urls, const 
     req.timeouts.connect_ms = std::min<int64_t>(limits_.timeout_ms, 10'000);
     req.timeouts.first_byte_ms = limits_.timeout_ms;
     req.timeouts.total_ms = limits_.timeout_ms;
+    // Checked again on the address actually connected to (after DNS, for every spelling of an
+    // IP): the literal check above is only the fast path.
+    req.refuse_private_addresses = !limits_.allow_private;
     ++pending_;
     Download& ref = *d;
     downloads_.push_back(std::move(d));
@@ -147,6 +161,12 @@ MediaFetcher::~MediaFetcher() {
 }
 
 void MediaFetcher::finished(Download& d, std::string problem) {
+  std::string_view type = d.content_type;
+  if (problem.empty() &&
+      (type.substr(0, 5) == "text/" || type.find("json") != std::string_view::npos ||
+       type.find("html") != std::string_view::npos || type.find("xml") != std::string_view::npos)) {
+    problem = "the file at " + d.host + " is not an image";  // never pass documents to the model
+  }
   if (problem.empty()) {
     total_bytes_ += d.bytes.size();
     if (total_bytes_ > limits_.max_total_bytes) {

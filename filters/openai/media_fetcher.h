@@ -49,6 +49,7 @@ class MediaFetcher {
   std::vector<std::unique_ptr<Download>> downloads_;
   size_t pending_ = 0;
   size_t total_bytes_ = 0;
+  size_t in_flight_bytes_ = 0;  // bytes received so far by all downloads
   std::string problem_;
 };
 

@@ -218,9 +218,15 @@ class OpenAIFilter final : public Filter {
     if (stream_->started()) {
       holding_ = false;  // the stream is alive: let the head and what we have go out
       x.resume();
-    } else if (stream_->failed() && stream_->error()) {
-      holding_ = false;  // failed before anything went out: answer with the error itself
-      x.response() = error_response(*stream_->error());
+    } else if (stream_->failed() || last) {
+      // Failed before anything went out — or ended without a single answer event: answer with
+      // a plain error instead of a 200 stream (and never keep the client waiting).
+      holding_ = false;
+      OpenAIError error =
+          stream_->error()
+              ? *stream_->error()
+              : OpenAIError::bad_upstream("the upstream stream ended without an answer");
+      x.response() = error_response(error);
       stream_.reset();  // the answer is a whole error body now, not a stream to translate
       chunk.clear();
       x.resume();

@@ -95,7 +95,7 @@ TEST_CASE("400 INVALID_ARGUMENT about the payload: the client's error, not the k
   CHECK(o.kind_name == "client_error");
 }
 
-TEST_CASE("401 and 403 (PERMISSION_DENIED, CONSUMER_SUSPENDED) make the key unusable") {
+TEST_CASE("401 and a key-level 403 (CONSUMER_SUSPENDED) make the key unusable") {
   CHECK(classify_response(401, R"({"error":{"code":401,"status":"UNAUTHENTICATED"}})").kind ==
         OutcomeKind::kKeyInvalid);
   Outcome suspended = classify_response(403, kSuspended);
@@ -104,9 +104,38 @@ TEST_CASE("401 and 403 (PERMISSION_DENIED, CONSUMER_SUSPENDED) make the key unus
         "CONSUMER_SUSPENDED");  // the reason, never the message (it names the key)
   CHECK(suspended.reason.find("AIza") == std::string::npos);
   CHECK(suspended.kind_name == "key_denied");
+}
+
+TEST_CASE("a 403 about a resource, or a 401 for an OAuth-only endpoint, is the client's problem") {
+  // A client can provoke these at will (someone else's file, a cached content it may not use,
+  // an OAuth-only API): they must never disable pool keys.
   Outcome denied = classify_response(403, kPermissionDenied);
-  CHECK(denied.kind == OutcomeKind::kKeyInvalid);
+  CHECK(denied.kind == OutcomeKind::kClientError);
   CHECK(denied.reason == "PERMISSION_DENIED");
+  CHECK(classify_response(403, "").kind == OutcomeKind::kClientError);
+  CHECK(
+      classify_response(
+          401,
+          R"({"error":{"code":401,"message":"API keys are not supported by this API. Expected OAuth2 access token or other authentication credentials that assert a principal.","status":"UNAUTHENTICATED"}})")
+          .kind == OutcomeKind::kClientError);
+  CHECK(
+      classify_response(
+          403,
+          R"({"error":{"code":403,"message":"Generative Language API has not been used in project 1 before or it is disabled.","status":"PERMISSION_DENIED"}})")
+          .kind == OutcomeKind::kKeyInvalid);
+}
+
+TEST_CASE("text a client smuggles into Google's message never disables a key") {
+  // Google echoes unknown field names: {"API key not valid": 1} in the body comes back in the
+  // message of a client-error 400.
+  const char* echoed =
+      R"({"error":{"code":400,"message":"Invalid JSON payload received. Unknown name \"API key not valid\": Cannot find field.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"description":"Invalid JSON payload received. Unknown name \"API key not valid\": Cannot find field."}]}]}})";
+  CHECK(classify_response(400, echoed).kind == OutcomeKind::kClientError);
+  CHECK(
+      classify_response(
+          403,
+          R"({"error":{"code":403,"message":"x API_KEY_INVALID Consumer suspended","status":"PERMISSION_DENIED"}})")
+          .kind == OutcomeKind::kClientError);
 }
 
 TEST_CASE("429 RESOURCE_EXHAUSTED is quota, with RetryInfo's delay when given") {
@@ -148,7 +177,6 @@ TEST_CASE("non-JSON bodies are classified by status alone") {
   CHECK(classify_response(502, "<html>").reason == "502");
   CHECK(classify_response(429, "Too Many Requests").kind == OutcomeKind::kQuota);
   CHECK(classify_response(400, "not json").kind == OutcomeKind::kClientError);
-  CHECK(classify_response(403, "").kind == OutcomeKind::kKeyInvalid);
   CHECK(classify_response(400, "[]").kind == OutcomeKind::kClientError);
   CHECK(classify_response(400, R"({"error":"flat string"})").kind == OutcomeKind::kClientError);
 }
