@@ -119,7 +119,7 @@ Settings::Settings(std::shared_ptr<const SettingsSchema> schema,
 }
 
 const SettingValue* Settings::find(std::string_view name) const {
-  auto it = values_.find(std::string(name));
+  auto it = values_.find(name);
   return it == values_.end() ? nullptr : &it->second;
 }
 

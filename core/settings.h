@@ -83,7 +83,12 @@ class Settings {
   const SettingValue* find(std::string_view name) const;
 
   std::shared_ptr<const SettingsSchema> schema_;
-  std::unordered_map<std::string, SettingValue> values_;
+  // Looked up by string_view on every request: transparent hashing avoids building a string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, SettingValue, NameHash, std::equal_to<>> values_;
   std::unordered_map<std::string, SettingValue> overrides_;
 };
 

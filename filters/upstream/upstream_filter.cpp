@@ -75,7 +75,11 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
         if (m.value.IsString()) req.headers.set(m.name.GetString(), m.value.GetString());
       }
     }
-    if (!in.body.empty()) req.body = std::make_shared<const std::string>(in.body);
+    // The body moves to the transfer: nothing below reads it again, and a retry restores the
+    // request from the replay point's copy.
+    if (!x.request().body.empty()) {
+      req.body = std::make_shared<const std::string>(std::move(x.request().body));
+    }
     streaming_ = in.path.find(":streamGenerateContent") != std::string::npos;
     req.timeouts.connect_ms = settings.get_int("upstream_connect_timeout_ms");
     req.timeouts.first_byte_ms = settings.get_int("upstream_first_byte_timeout_ms");
