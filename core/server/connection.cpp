@@ -109,7 +109,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 void Connection::process_input() {
   process_scheduled_ = false;
   const ServerLimits& limits = server_.context().limits;
-  while (!closing_ && !exchange_ && !close_after_write_ && !input_.empty()) {
+  while (!closing_ && !exchange_ && !close_after_write_ && !blocked_ && !input_.empty()) {
     if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead)
       set_read_timer(ReadTimer::kHead);
     size_t used = 0;
@@ -272,14 +272,20 @@ void Connection::after_exchange() {
     if (writes_pending_ == 0) close_gracefully();
     return;
   }
+  // A client that pipelines requests without reading the answers must not make us queue output
+  // without bound: the next request waits until the backlog drained (on_write resumes it).
+  if (blocked_) return;
+  schedule_processing();
+}
+
+void Connection::schedule_processing() {
   // Serve the next pipelined request on a later turn, outside the current callback stack.
-  if (!process_scheduled_) {
-    process_scheduled_ = true;
-    server_.worker().next_tick([anchor = anchor_] {
-      Connection* self = *anchor;
-      if (self && !self->closing_) self->process_input();
-    });
-  }
+  if (process_scheduled_) return;
+  process_scheduled_ = true;
+  server_.worker().next_tick([anchor = anchor_] {
+    Connection* self = *anchor;
+    if (self && !self->closing_) self->process_input();
+  });
 }
 
 void Connection::reply_error(int status, const std::string& message) {
@@ -336,12 +342,15 @@ void Connection::write(std::string head, std::string body, std::string tail) {
 }
 
 void Connection::arm_write_timer() {
-  // Fires when no byte of the queued answer went out for write_timeout: progress (the queue
-  // shrinking), not the total time a large answer takes, is what counts.
+  // Fires when nothing of the queued output went out for write_timeout. Progress is either a
+  // whole write finished (bytes_written_ grew) or a large write partly sent (the queue shrank):
+  // the total time a big answer takes, or a queue that keeps refilling, is not a stall.
   write_queue_mark_ = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
+  written_mark_ = bytes_written_;
   write_timer_.start(server_.context().limits.write_timeout_ms, [this] {
     size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
-    if (writes_pending_ > 0 && queued >= write_queue_mark_ && queued > 0) {
+    bool progress = bytes_written_ > written_mark_ || queued < write_queue_mark_;
+    if (writes_pending_ > 0 && !progress) {
       log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
       close_now();
       return;
@@ -353,6 +362,7 @@ void Connection::arm_write_timer() {
 void Connection::on_write(uv_write_t* req, int status) {
   auto* w = static_cast<WriteReq*>(req->data);
   Connection* self = w->connection;
+  for (const std::string& part : w->parts) self->bytes_written_ += part.size();
   delete w;
   --self->writes_pending_;
   if (self->closing_) return;
@@ -365,7 +375,11 @@ void Connection::on_write(uv_write_t* req, int status) {
   if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(
                             &self->tcp_)) < limits.write_low_watermark) {
     self->blocked_ = false;
-    if (self->exchange_) self->exchange_->set_downstream_blocked(false);
+    if (self->exchange_) {
+      self->exchange_->set_downstream_blocked(false);
+    } else if (!self->close_after_write_) {
+      self->schedule_processing();  // pipelined requests waited for the backlog to drain
+    }
   }
   if (self->writes_pending_ == 0 && self->close_after_write_ && !self->exchange_) {
     self->close_gracefully();

@@ -54,6 +54,7 @@ class Connection final : public Downstream {
                              const std::string& framing_value);
   void close_gracefully();
   void arm_write_timer();
+  void schedule_processing();
   void set_read_timer(ReadTimer which);
   void on_read_timeout();
   void after_exchange();
@@ -72,6 +73,8 @@ class Connection final : public Downstream {
   uint64_t requests_served_ = 0;
   size_t writes_pending_ = 0;
   size_t write_queue_mark_ = 0;  // write-queue size when the stall timer was armed
+  uint64_t bytes_written_ = 0;   // bytes of finished writes
+  uint64_t written_mark_ = 0;    // bytes_written_ when the stall timer was armed
   bool reading_ = false;
   bool closing_ = false;
   bool keep_alive_ = true;  // the current exchange allows another request afterwards
