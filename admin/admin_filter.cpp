@@ -1,4 +1,5 @@
 #include "admin/admin_filter.h"
+#include "core/json.h"
 
 #include <rapidjson/error/en.h>
 
@@ -192,6 +193,10 @@ class AdminFilter final : public Filter {
     call.body.SetObject();
     if (body.empty()) return true;
     rapidjson::Document doc;
+    if (!json::depth_within(body)) {
+      send_error(x, 400, "body is nested too deeply");
+      return false;
+    }
     doc.Parse(body.data(), body.size());
     if (doc.HasParseError()) {
       send_error(x, 400,
@@ -294,7 +299,7 @@ class AdminFilter final : public Filter {
       return send_reply(x, std::move(r));
     }
     rapidjson::Document doc;
-    doc.Parse(req.body.data(), req.body.size());
+    json::parse(doc, req.body);  // checked below: a failed parse is no object
     auto token = (!doc.HasParseError() && doc.IsObject()) ? doc.FindMember("token")
                                                           : rapidjson::Value::MemberIterator();
     if (doc.HasParseError() || !doc.IsObject() || token == doc.MemberEnd() ||

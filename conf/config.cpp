@@ -1,4 +1,5 @@
 #include "conf/config.h"
+#include "core/json.h"
 
 #include <rapidjson/document.h>
 
@@ -71,8 +72,7 @@ std::optional<std::string> to_json(const ConfigNode& node, SettingType type, std
         // Text that is no JSON value at all ("lots") is passed as a string, so the type check
         // says "must be a whole number" instead of "not valid JSON".
         rapidjson::Document d;
-        d.Parse(node.text().c_str());
-        return d.HasParseError() ? quote(node.text()) : node.text();
+        return json::parse(d, node.text()) ? node.text() : quote(node.text());
       }
     case SettingType::kString:
     case SettingType::kSecret:
@@ -86,8 +86,7 @@ std::optional<std::string> to_json(const ConfigNode& node, SettingType type, std
       if (node.is_null()) return std::string("null");
       if (node.is_scalar()) {
         rapidjson::Document d;
-        d.Parse(node.text().c_str());
-        return d.HasParseError() ? quote(node.text()) : node.text();
+        return json::parse(d, node.text()) ? node.text() : quote(node.text());
       }
       std::string out;
       if (node.is_sequence()) {

@@ -12,8 +12,9 @@ namespace {
 Mark mark_of(const YAML::Mark& m, const std::string& file) {
   Mark out;
   out.file = file;
-  out.line = m.line + 1;
-  out.column = m.column + 1;
+  // An empty document has no position (yaml-cpp gives -1): point at its start.
+  out.line = m.line >= 0 ? m.line + 1 : 1;
+  out.column = m.column >= 0 ? m.column + 1 : 1;
   return out;
 }
 
@@ -54,7 +55,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, const EnvLoo
     case YAML::NodeType::Undefined:
       break;
   }
-  return ConfigNode();
+  return ConfigNode::null_at(mark);
 }
 
 }  // namespace

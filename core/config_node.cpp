@@ -33,6 +33,12 @@ ConfigNode ConfigNode::map(Mark mark) {
   return n;
 }
 
+ConfigNode ConfigNode::null_at(Mark mark) {
+  ConfigNode n;
+  n.mark_ = std::move(mark);
+  return n;
+}
+
 const ConfigNode* ConfigNode::get(std::string_view key) const {
   for (const auto& [k, v] : entries_) {
     if (k == key) return &v;

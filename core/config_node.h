@@ -38,6 +38,8 @@ class ConfigNode {
   static ConfigNode scalar(std::string value, Mark mark);
   static ConfigNode sequence(Mark mark);
   static ConfigNode map(Mark mark);
+  // An empty value (`key:` with nothing after it) that still knows where it was written.
+  static ConfigNode null_at(Mark mark);
 
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::kNull; }

@@ -1,4 +1,5 @@
 #include "core/settings.h"
+#include "core/json.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -88,8 +89,7 @@ Result<SettingValue> SettingsSchema::convert(std::string_view name,
 Result<SettingValue> SettingsSchema::convert_text(std::string_view name,
                                                   std::string_view json) const {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) return Error::invalid(std::string(name) + ": not valid JSON");
+  if (!json::parse(doc, json)) return Error::invalid(std::string(name) + ": not valid JSON");
   return convert(name, doc);
 }
 

@@ -103,7 +103,9 @@ struct RequestParser::Impl {
   static int on_message_complete(llhttp_t* p) {
     RequestParser* s = self(p);
     s->complete_ = true;
-    s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    // We never switch protocols: after an Upgrade request the connection ends with its answer
+    // (llhttp would otherwise hand back a phantom request on the next feed).
+    s->keep_alive_ = llhttp_should_keep_alive(p) != 0 && !p->upgrade;
     return HPE_PAUSED;
   }
 
@@ -188,6 +190,9 @@ RequestParser::State RequestParser::feed(const char* data, size_t size, size_t* 
   if (err == HPE_OK) {
     *consumed = size;
     return State::kNeedMore;
+  }
+  if ((err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) && !complete_) {
+    return fail(400, "protocol upgrades are not supported");
   }
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
     const char* pos = llhttp_get_error_pos(&impl_->parser);

@@ -72,7 +72,6 @@ class RequestParser {
   bool complete_ = false;
   bool keep_alive_ = true;
   bool wants_continue_ = false;
-  bool in_value_ = false;
   // scan_head() state, reset per request.
   char scan_prev_ = 0;
   size_t scan_line_len_ = 0;

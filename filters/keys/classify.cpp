@@ -1,7 +1,9 @@
 #include "filters/keys/classify.h"
+#include "core/json.h"
 
 #include <rapidjson/document.h>
 
+#include <cmath>
 #include <cstdlib>
 
 namespace gemgate::keys {
@@ -18,8 +20,7 @@ struct GoogleError {
 GoogleError parse_google_error(std::string_view body) {
   GoogleError out;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError()) return out;
+  if (!json::parse(doc, body)) return out;
   // Streaming calls may answer with a one-element array around the error object.
   const rapidjson::Value* root = &doc;
   if (root->IsArray() && root->Size() > 0) root = &(*root)[0];
@@ -94,7 +95,10 @@ int64_t parse_duration_ms(std::string_view text) {
   if (number.empty()) return -1;
   char* end = nullptr;
   double seconds = std::strtod(number.c_str(), &end);
-  if (end != number.c_str() + number.size() || seconds < 0 || seconds > 86400.0 * 30) return -1;
+  if (end != number.c_str() + number.size() || !std::isfinite(seconds) || seconds < 0 ||
+      seconds > 86400.0 * 30) {
+    return -1;  // "nans", "infs", negatives and absurd delays are no delay at all
+  }
   return static_cast<int64_t>(seconds * 1000.0 + 0.5);
 }
 

@@ -69,8 +69,9 @@ void KeyPool::set_keys(std::vector<std::pair<std::string, KeyHealth>> secrets_wi
   auto next = std::make_shared<KeyList>();
   next->reserve(secrets_with_health.size());
   for (auto& [secret, health] : secrets_with_health) {
+    int64_t wanted = health.id;  // clang 14 cannot capture a structured binding
     auto it = std::find_if(current->begin(), current->end(),
-                           [&](const auto& k) { return k->id() == health.id; });
+                           [wanted](const auto& k) { return k->id() == wanted; });
     if (it != current->end() && (*it)->secret() == secret) {
       next->push_back(*it);
     } else {

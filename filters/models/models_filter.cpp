@@ -1,4 +1,5 @@
 #include "filters/models/models_filter.h"
+#include "core/json.h"
 
 #include <rapidjson/document.h>
 
@@ -73,8 +74,7 @@ class ModelsFilter final : public Filter {
   // Drops hidden models from a models list and adds each alias as a copy of its target.
   static void rewrite_list(const Settings& settings, std::string& body) {
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError() || !doc.IsObject()) return;
+    if (!json::parse(doc, body) || !doc.IsObject()) return;
     auto models = doc.FindMember("models");
     if (models == doc.MemberEnd() || !models->value.IsArray()) return;
     rapidjson::Value kept(rapidjson::kArrayType);

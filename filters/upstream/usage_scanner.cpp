@@ -1,4 +1,5 @@
 #include "filters/upstream/usage_scanner.h"
+#include "core/json.h"
 
 #include <rapidjson/document.h>
 
@@ -49,14 +50,18 @@ void UsageScanner::scan() {
   while (true) {
     size_t key = window_.find(kKey, pos);
     if (key == std::string::npos) {
-      // Keep just enough to catch a key split across pieces.
-      size_t keep = std::min(window_.size(), kKey.size() - 1);
+      // Keep just enough to catch a key split across pieces — never bytes already scanned,
+      // or a split could make a key out of the end of one match and the next piece.
+      size_t keep = std::min(window_.size() - std::min(pos, window_.size()), kKey.size() - 1);
       window_.erase(0, window_.size() - keep);
       return;
     }
     size_t brace = window_.find_first_not_of(" \t\r\n:", key + kKey.size());
-    if (brace == std::string::npos) {  // incomplete: wait for more
-      window_.erase(0, key);
+    if (brace == std::string::npos) {  // incomplete: wait for more, but not for ever
+      if (window_.size() - key > kMaxCarry)
+        window_.clear();
+      else
+        window_.erase(0, key);
       return;
     }
     if (window_[brace] != '{') {
@@ -73,8 +78,7 @@ void UsageScanner::scan() {
       return;
     }
     rapidjson::Document doc;
-    doc.Parse(window_.data() + brace, len);
-    if (!doc.HasParseError() && doc.IsObject()) {
+    if (json::parse(doc, std::string_view(window_).substr(brace, len)) && doc.IsObject()) {
       usage_.prompt = int_member(doc, "promptTokenCount");
       usage_.completion = int_member(doc, "candidatesTokenCount");
       usage_.thoughts = int_member(doc, "thoughtsTokenCount");

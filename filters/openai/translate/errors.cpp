@@ -129,8 +129,8 @@ OpenAIError translate_gemini_error(int http_status, std::string_view body) {
   GoogleError g = read_google_error(body);
   int status = http_status;
   if (status < 400) {  // an error event inside a 200 stream: the body says what happened
-    status = g.code >= 400 ? g.code : code_for_status(g.status);
-    if (status < 400) status = 500;
+    status = g.code >= 400 && g.code <= 599 ? g.code : code_for_status(g.status);
+    if (status < 400 || status > 599) status = 500;  // the body is data: only real HTTP errors
   }
 
   OpenAIError e;

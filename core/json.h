@@ -1,0 +1,23 @@
+// Parsing JSON from untrusted sources. RapidJSON's reader recurses once per nesting level, so a
+// body of a few hundred thousand '[' overflows the stack and kills the process; every parse of
+// client, upstream or stored input goes through parse_json, which refuses deep nesting first.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstddef>
+#include <string_view>
+
+namespace gemgate::json {
+
+// Deeper than any real API object (Gemini's and OpenAI's nest a dozen levels at most).
+inline constexpr size_t kMaxDepth = 128;
+
+// Returns true when `text` nests arrays/objects at most `max_depth` deep (strings skipped).
+bool depth_within(std::string_view text, size_t max_depth = kMaxDepth);
+
+// Parses `text` into `doc`. Returns false (doc holds a parse error or is null) when the text is
+// not JSON or nests deeper than kMaxDepth.
+bool parse(rapidjson::Document& doc, std::string_view text);
+
+}  // namespace gemgate::json
