@@ -2,7 +2,17 @@
 
 namespace gemgate::json {
 
-bool depth_within(std::string_view text, size_t max_depth) {
+namespace {
+
+// Walks JSON text outside strings. Stops when the nesting exceeds `max_depth` (too_deep) or,
+// with `stop_at_close`, when the value opened at text[0] closes (returns its end).
+struct Walk {
+  bool too_deep = false;
+  size_t closed_at = 0;  // one past the closing bracket; 0 when it never closed
+};
+
+Walk walk(std::string_view text, size_t max_depth, bool stop_at_close) {
+  Walk out;
   size_t depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -17,12 +27,29 @@ bool depth_within(std::string_view text, size_t max_depth) {
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
+      if (++depth > max_depth) {
+        out.too_deep = true;
+        return out;
+      }
     } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
+      if (--depth == 0 && stop_at_close) {
+        out.closed_at = i + 1;
+        return out;
+      }
     }
   }
-  return true;
+  return out;
+}
+
+}  // namespace
+
+bool depth_within(std::string_view text, size_t max_depth) {
+  return !walk(text, max_depth, false).too_deep;
+}
+
+size_t balanced_length(std::string_view text) {
+  if (text.empty() || (text[0] != '{' && text[0] != '[')) return 0;
+  return walk(text, kMaxDepth, true).closed_at;
 }
 
 bool parse(rapidjson::Document& doc, std::string_view text) {

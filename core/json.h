@@ -16,6 +16,10 @@ inline constexpr size_t kMaxDepth = 128;
 // Returns true when `text` nests arrays/objects at most `max_depth` deep (strings skipped).
 bool depth_within(std::string_view text, size_t max_depth = kMaxDepth);
 
+// Returns the length of the object or array that starts at text[0] (its closing bracket
+// included), or 0 when `text` does not start with one or it is not complete yet.
+size_t balanced_length(std::string_view text);
+
 // Parses `text` into `doc`. Returns false (doc holds a parse error or is null) when the text is
 // not JSON or nests deeper than kMaxDepth.
 bool parse(rapidjson::Document& doc, std::string_view text);

@@ -38,7 +38,8 @@ bool StorageThread::submit(std::function<void(Store&)> job) {
   return true;
 }
 
-void StorageThread::append_request_log(RequestLogRow row) {
+template <class Row>
+void StorageThread::append_row(std::vector<Row> Pending::*list, Row row) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -46,24 +47,18 @@ void StorageThread::append_request_log(RequestLogRow row) {
       rows_dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    pending_.requests.push_back(std::move(row));
+    (pending_.*list).push_back(std::move(row));
     wake = pending_.log_rows() == options_.batch_rows;
   }
   if (wake) cv_.notify_one();
 }
 
+void StorageThread::append_request_log(RequestLogRow row) {
+  append_row(&Pending::requests, std::move(row));
+}
+
 void StorageThread::append_error_log(ErrorLogRow row) {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!accepting_ || pending_.log_rows() >= options_.max_queued_rows) {
-      rows_dropped_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    pending_.errors.push_back(std::move(row));
-    wake = pending_.log_rows() == options_.batch_rows;
-  }
-  if (wake) cv_.notify_one();
+  append_row(&Pending::errors, std::move(row));
 }
 
 void StorageThread::update_key_health(KeyHealth health) {

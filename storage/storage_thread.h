@@ -90,6 +90,9 @@ class StorageThread {
     bool empty() const { return log_rows() == 0 && health.empty() && touches.empty(); }
   };
 
+  // Queues one log row on `list`; drops (and counts) it when the queue is full or stopping.
+  template <class Row>
+  void append_row(std::vector<Row> Pending::*list, Row row);
   void run();
   Pending take_pending();  // requires mu_
   // Writes a batch; on a retriable failure puts what failed back in the queue unless `final`.

@@ -15,29 +15,6 @@ int64_t int_member(const rapidjson::Value& obj, const char* name) {
   return (it != obj.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : 0;
 }
 
-// Given text starting at '{', returns the length of the balanced object, or 0 if incomplete.
-size_t object_length(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '{')
-      ++depth;
-    else if (c == '}' && --depth == 0)
-      return i + 1;
-  }
-  return 0;
-}
-
 }  // namespace
 
 void UsageScanner::feed(std::string_view data) {
@@ -68,7 +45,7 @@ void UsageScanner::scan() {
       pos = key + kKey.size();
       continue;
     }
-    size_t len = object_length(std::string_view(window_).substr(brace));
+    size_t len = json::balanced_length(std::string_view(window_).substr(brace));
     if (len == 0) {
       if (window_.size() - key > kMaxCarry) {
         window_.clear();
