@@ -15,7 +15,8 @@ void read_limits(const ConfigNode& node, server::ServerLimits& l, ConfigErrors& 
       node,
       {"max_url_bytes", "max_header_bytes", "max_headers", "max_body_bytes", "head_timeout",
        "body_timeout", "keepalive_timeout", "write_timeout", "max_connections",
-       "max_requests_per_connection", "write_buffer_high", "write_buffer_low"},
+       "max_requests_per_connection", "write_buffer_high", "write_buffer_low", "min_body_rate",
+       "body_rate_window", "request_timeout", "max_buffered_body_bytes"},
       errors);
   auto size = [&](const char* key, size_t& out) {
     int64_t v = static_cast<int64_t>(out);
@@ -45,6 +46,19 @@ void read_limits(const ConfigNode& node, server::ServerLimits& l, ConfigErrors& 
   size("max_body_bytes", l.max_body_bytes);
   duration("head_timeout", l.head_timeout_ms);
   duration("body_timeout", l.body_timeout_ms);
+  {
+    // 0 turns the rate check off, so it is read without the positivity rule of size().
+    int64_t v = static_cast<int64_t>(l.min_body_rate);
+    if (config::read_size(node, "min_body_rate", &v, errors)) {
+      if (v < 0)
+        errors.add(node.get("min_body_rate")->mark(), "'min_body_rate' must not be negative");
+      else
+        l.min_body_rate = static_cast<size_t>(v);
+    }
+  }
+  duration("body_rate_window", l.body_rate_window_ms);
+  duration("request_timeout", l.request_timeout_ms);
+  size("max_buffered_body_bytes", l.max_buffered_body_bytes);
   duration("keepalive_timeout", l.keepalive_timeout_ms);
   duration("write_timeout", l.write_timeout_ms);
   count("max_connections", l.max_connections, 1'000'000);

@@ -1,4 +1,5 @@
 // gemgate's entry point: command line, configuration, and the Gateway's life.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -56,6 +57,13 @@ int fail_usage(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace gemgate;
+  // A write to a socket the peer has reset raises SIGPIPE, whose default action ends the
+  // process (exit 141): libuv writes client sockets with plain write(2), without MSG_NOSIGNAL,
+  // so any client that resets while an answer is going out (a closed stream, a pipelined burst
+  // ended with RST) would kill every other client's requests with it. Ignored process-wide, the
+  // write fails with EPIPE instead and only that connection is closed. Set before any thread
+  // starts, so every thread inherits it.
+  std::signal(SIGPIPE, SIG_IGN);
   Options opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -59,8 +59,49 @@ void Exchange::retire_filters_from(size_t index) {
   filters_.resize(index);
 }
 
+bool Exchange::start_headers() {
+  if (headers_ran_) return false;
+  headers_ran_ = true;
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    cursor_ = i;
+    in_hook_ = true;
+    Status status = filters_[i]->on_request_headers(*this);
+    in_hook_ = false;
+    if (phase_ != Phase::kHeaders) return false;
+    if (!pending_reply_ && status == Status::Stop) {
+      log::error("filter '" + chain_->filter_names[i] +
+                 "' stopped at the request head without replying");
+      http::Response r;
+      r.status = 500;
+      r.local_error = http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
+      pending_reply_ = std::move(r);
+    }
+    if (pending_reply_) {
+      response_ = std::move(*pending_reply_);
+      pending_reply_.reset();
+      start_response_path(i);
+      return false;
+    }
+  }
+  phase_ = Phase::kRequest;
+  return true;
+}
+
 void Exchange::start() {
+  if (!headers_ran_ && !start_headers()) return;
+  if (phase_ != Phase::kRequest || request_started_) return;
+  request_started_ = true;
   run_request_path(0);
+}
+
+void Exchange::abandon_request(int status, std::string error) {
+  if (phase_ == Phase::kDone) return;
+  info_.status = status;
+  info_.error = std::move(error);
+  phase_ = Phase::kDone;
+  info_.end = StreamInfo::Clock::now();
+  flow_control_ = nullptr;
+  for (size_t i = filters_.size(); i-- > 0;) filters_[i]->on_done(*this);
 }
 
 void Exchange::run_request_path(size_t from) {
@@ -132,11 +173,12 @@ void Exchange::respond(http::Response response) {
     deliver_failure(std::move(e));
     return;
   }
-  if (phase_ == Phase::kRequest) {
+  if (phase_ == Phase::kHeaders || phase_ == Phase::kRequest) {
     if (in_hook_) {
       pending_reply_ = std::move(response);
       return;
     }
+    if (phase_ == Phase::kHeaders) return;  // only from inside on_request_headers
     parked_ = false;
     response_ = std::move(response);
     start_response_path(cursor_);

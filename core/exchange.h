@@ -65,10 +65,23 @@ class Exchange {
   Exchange& operator=(const Exchange&) = delete;
 
   // ---- driven by the connection ----
-  // Runs the request path. request() and info() must be filled first.
+  // Runs on_request_headers of every filter, top to bottom (see filter.h). request() holds the
+  // head (no body yet) and info() is filled. Returns true when every filter continued: the
+  // caller reads the body into request().body and then calls start(). Returns false when a
+  // filter replied: the reply already went to the Downstream (the exchange is finished, or
+  // finishes like any reply), and start() must not be called. Once per exchange; not re-entrant.
+  bool start_headers();
+  // Runs the request path. request() (with the whole body) and info() must be filled first.
+  // Runs start_headers() first when the caller did not (embedders and tests that have the
+  // whole request at once); does nothing when start_headers() returned false.
   void start();
   // The client went away: stops in-flight work and runs on_done; nothing more goes downstream.
   void cancel();
+  // The connection refused the request after its head passed the filters, before the request
+  // path ran (body too large, too slow, malformed, over the memory budget): it answers the
+  // client itself. Records `status` and `error` in info() and runs on_done; nothing goes
+  // downstream through the exchange. No effect once the exchange has finished.
+  void abandon_request(int status, std::string error);
   // The connection's write queue crossed its high (true) or low (false) watermark.
   void set_downstream_blocked(bool blocked);
   bool finished() const { return phase_ == Phase::kDone; }
@@ -142,7 +155,7 @@ class Exchange {
   void set_flow_control(std::function<void(bool blocked)> fn);
 
  private:
-  enum class Phase { kRequest, kResponseHead, kStreaming, kDone };
+  enum class Phase { kHeaders, kRequest, kResponseHead, kStreaming, kDone };
 
   struct SlotBase {
     virtual ~SlotBase() = default;
@@ -178,11 +191,13 @@ class Exchange {
   std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> slots_;
   std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> run_slots_;
 
-  Phase phase_ = Phase::kRequest;
-  size_t cursor_ = 0;        // filter whose hook runs or is parked
-  size_t response_top_ = 0;  // filters [0, response_top_) take part in the response path
-  bool parked_ = false;      // a filter returned Stop and waits for resume()
-  bool in_hook_ = false;     // a filter hook is on the stack
+  Phase phase_ = Phase::kHeaders;
+  bool headers_ran_ = false;      // start_headers() was called
+  bool request_started_ = false;  // start() ran the request path
+  size_t cursor_ = 0;             // filter whose hook runs or is parked
+  size_t response_top_ = 0;       // filters [0, response_top_) take part in the response path
+  bool parked_ = false;           // a filter returned Stop and waits for resume()
+  bool in_hook_ = false;          // a filter hook is on the stack
   bool resume_requested_ = false;
   bool replay_requested_ = false;
   bool rerun_requested_ = false;

@@ -1,4 +1,6 @@
-// The filter contract. A request passes a chain of filters top to bottom (on_request); the
+// The filter contract. A request's head passes the chain top to bottom as soon as it is parsed
+// (on_request_headers), before any byte of its body is read; the whole request then passes it
+// top to bottom again (on_request); the
 // response passes back bottom to top (on_response_head, then on_response_data per chunk); every
 // filter instance hears on_done exactly once at the end. The last filter of a chain is terminal:
 // it produces the response (from upstream, or by itself).
@@ -29,7 +31,25 @@ class Filter {
  public:
   virtual ~Filter() = default;
 
-  // Request path, top to bottom. x.request() holds the head and the whole body.
+  // Request head, top to bottom, called once per exchange as soon as the head is parsed and
+  // checked, before any byte of the body is read (so before any is buffered). x.request() holds
+  // method, path, query and headers; its body is empty even when one is coming. This is where a
+  // filter that can decide from the head alone decides (auth: a missing or wrong token), so a
+  // refused client never gets to make gemgate hold its body.
+  //   Continue  the next filter's on_request_headers runs; after the last one the body is read
+  //             and the request path (on_request) starts at the top.
+  //   Stop      this filter replied: it MUST have called x.reply_local() or x.respond() from
+  //             inside this hook. The response path starts at the filter above it; the body is
+  //             never read (when one was announced, the connection closes after the reply). A
+  //             Stop without a reply is a filter bug and answers 500.
+  // The hook is synchronous: it MUST NOT park (resume() later), call mark_replay_point(),
+  // replay() or rerun_below(), or deliver a response as the terminal filter. It may change the
+  // request head (e.g. remove a credential); on_request sees the change. Filters below one that
+  // replied get on_done without having seen any hook, as after a reply from on_request.
+  virtual Status on_request_headers(Exchange& x) { return Status::Continue; }
+
+  // Request path, top to bottom, after every filter's on_request_headers continued.
+  // x.request() holds the head and the whole body.
   virtual Status on_request(Exchange& x) { return Status::Continue; }
 
   // Response path, bottom to top, before anything went to the client. x.response() holds the

@@ -63,13 +63,18 @@ Connection::Connection(Server& server, uint64_t id)
       parser_(server.context().limits),
       read_timer_(server.worker().loop()),
       write_timer_(server.worker().loop()),
+      request_timer_(server.worker().loop()),
+      rate_timer_(server.worker().loop()),
       anchor_(std::make_shared<Connection*>(this)) {
   uv_tcp_init(server_.worker().loop(), &tcp_);
   tcp_.data = this;
+  // The head filters must decide before the body is read (see Exchange::start_headers).
+  parser_.stop_at_heads(true);
 }
 
 Connection::~Connection() {
   *anchor_ = nullptr;
+  release_body_budget();
 }
 
 void Connection::start() {
@@ -78,6 +83,16 @@ void Connection::start() {
   reading_ = true;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
   set_read_timer(ReadTimer::kHead);
+  start_request_timers();
+}
+
+void Connection::refuse(int status, const std::string& message) {
+  peer_ = peer_name(&tcp_);
+  // Read (and discard) while the answer goes out and during the linger, so a request the client
+  // already sent does not turn our close into a reset that destroys the answer.
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  reply_error(status, message, 1);
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -96,7 +111,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
   if (self->lingering_ || self->close_after_write_) return;  // closing: the rest is discarded
   self->input_.append(buf->base, static_cast<size_t>(nread));
-  if (!self->exchange_) self->process_input();
+  if (!self->exchange_ || self->receiving_body_) self->process_input();
   if (!self->closing_ && self->reading_ &&
       self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
     // A request is running (or its answer is still going out): stop reading ahead until it is
@@ -109,15 +124,27 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 void Connection::process_input() {
   process_scheduled_ = false;
   const ServerLimits& limits = server_.context().limits;
-  while (!closing_ && !exchange_ && !close_after_write_ && !blocked_ && !input_.empty()) {
-    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead)
+  // While a request's body arrives its exchange exists but waits: keep feeding the parser.
+  // Otherwise a running exchange (or a write backlog) makes pipelined requests wait.
+  while (!closing_ && !close_after_write_ && (!exchange_ || receiving_body_) &&
+         (!blocked_ || receiving_body_) && (!input_.empty() || kick_parser_)) {
+    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) {
       set_read_timer(ReadTimer::kHead);
+      start_request_timers();
+    }
+    kick_parser_ = false;
     size_t used = 0;
     RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
     input_.erase(0, used);
+    if (receiving_body_ && !account_body()) return;
     if (state == RequestParser::State::kError) {
       reply_error(parser_.error_status(), parser_.error_message());
       return;
+    }
+    if (state == RequestParser::State::kHead) {
+      kick_parser_ = true;  // a body-less request ends without further bytes
+      begin_request(parser_.take_head());
+      continue;
     }
     if (state == RequestParser::State::kNeedMore) {
       if (parser_.head_complete()) {
@@ -129,7 +156,7 @@ void Connection::process_input() {
       }
       break;
     }
-    dispatch(parser_.take_request());
+    finish_request(parser_.take_request());
   }
   if (!exchange_ && !closing_ && !reading_ && input_.size() <= limits.max_pipelined_bytes) {
     reading_ = true;
@@ -143,7 +170,53 @@ bool Connection::idle() const {
   return !closing_ && !exchange_ && !parser_.in_request() && input_.empty() && !close_after_write_;
 }
 
-void Connection::dispatch(http::Request request) {
+void Connection::start_request_timers() {
+  const ServerLimits& limits = server_.context().limits;
+  request_timer_.start(limits.request_timeout_ms, [this] {
+    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
+    reply_error(408, "request not received within " +
+                         std::to_string(server_.context().limits.request_timeout_ms) + " ms");
+  });
+}
+
+void Connection::stop_request_timers() {
+  request_timer_.stop();
+  rate_timer_.stop();
+}
+
+void Connection::on_body_rate_check() {
+  const ServerLimits& limits = server_.context().limits;
+  size_t got = parser_.body_size() - rate_mark_;
+  uint64_t need = static_cast<uint64_t>(limits.min_body_rate) * limits.body_rate_window_ms / 1000;
+  if (got < need) {
+    reply_error(408, "request body arrived slower than " + std::to_string(limits.min_body_rate) +
+                         " bytes/s");
+    return;
+  }
+  rate_mark_ = parser_.body_size();
+}
+
+bool Connection::account_body() {
+  size_t have = parser_.body_size();
+  if (have <= body_reserved_) return true;
+  ServerContext& ctx = server_.context();
+  size_t grew = have - body_reserved_;
+  body_reserved_ = have;
+  size_t total = ctx.buffered_body_bytes.fetch_add(grew) + grew;
+  if (total <= ctx.limits.max_buffered_body_bytes) return true;
+  log::warn("request bodies buffered across all connections exceed max_buffered_body_bytes (" +
+            std::to_string(ctx.limits.max_buffered_body_bytes) + "): refusing a request with 503");
+  reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
+  return false;
+}
+
+void Connection::release_body_budget() {
+  if (body_reserved_ == 0) return;
+  server_.context().buffered_body_bytes.fetch_sub(body_reserved_);
+  body_reserved_ = 0;
+}
+
+void Connection::begin_request(http::Request request) {
   set_read_timer(ReadTimer::kNone);
   ServerContext& ctx = server_.context();
   ++requests_served_;
@@ -151,13 +224,21 @@ void Connection::dispatch(http::Request request) {
                 !draining_ && !server_.draining();
   head_request_ = request.method == "HEAD";
   chunked_ = false;
+  discard_request_ = false;
+  rate_mark_ = 0;
 
+  if (parser_.body_expected() &&
+      ctx.buffered_body_bytes.load() >= ctx.limits.max_buffered_body_bytes) {
+    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
+    return;
+  }
   const Route* route = ctx.routes ? ctx.routes->match(request.path) : nullptr;
   if (!route) {
     http::Response r;
     r.status = 404;
     r.body = render_google_error({404, "NOT_FOUND", "no route for " + request.path, ""});
     r.headers.set("content-type", "application/json; charset=utf-8");
+    discard_request_ = true;  // before sending: a body still to come means close
     send_response(r);
     after_exchange();
     return;
@@ -170,12 +251,43 @@ void Connection::dispatch(http::Request request) {
   info.method = request.method;
   info.path = request.path;
   info.client_addr = peer_;
-  info.bytes_in = request.body.size();
   if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
     request.path.erase(0, route->strip.size());
     if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
   }
   exchange_->request() = std::move(request);
+  receiving_body_ = true;
+  if (!exchange_->start_headers()) {
+    // A filter answered from the head. The reply went out (or is going out) through this
+    // connection; the rest of the request is dropped, and a body still to come is not read:
+    // send_response made that answer "Connection: close".
+    discard_request_ = true;
+    receiving_body_ = exchange_ != nullptr;  // a reply may still be on its way up the chain
+    return;
+  }
+  const ServerLimits& limits = ctx.limits;
+  if (parser_.body_expected() && limits.min_body_rate > 0) {
+    rate_timer_.start(
+        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
+  }
+}
+
+void Connection::finish_request(http::Request rest) {
+  stop_request_timers();
+  set_read_timer(ReadTimer::kNone);
+  bool answered = discard_request_ || !exchange_;
+  discard_request_ = false;
+  receiving_body_ = false;
+  if (answered) {
+    // Answered at its head: nothing of the request is needed any more.
+    release_body_budget();
+    if (!exchange_ && !close_after_write_ && keep_alive_) schedule_processing();
+    return;
+  }
+  // The head allowed keep-alive; the end of the message may not (an Upgrade request).
+  keep_alive_ = keep_alive_ && parser_.keep_alive();
+  exchange_->info().bytes_in = rest.body.size();
+  exchange_->request().body = std::move(rest.body);
   if (blocked_) exchange_->set_downstream_blocked(true);  // an earlier answer is still going out
   exchange_->start();
 }
@@ -211,6 +323,9 @@ std::string Connection::serialize_head(const http::Response& r, const std::strin
 
 void Connection::send_response(const http::Response& r) {
   if (closing_) return;
+  // Answered before the whole request arrived (from its head, or while its body comes): the
+  // rest of the body is never read, so the connection cannot carry another request.
+  if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
   static const std::string kContentLength = "content-length";
   bool body_allowed = status_has_body(r.status);
   std::string head =
@@ -221,6 +336,7 @@ void Connection::send_response(const http::Response& r) {
 
 void Connection::send_stream_head(const http::Response& r) {
   if (closing_) return;
+  if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
   static const std::string kTransferEncoding = "transfer-encoding";
   // HTTP/1.0 clients cannot read chunked framing: the body ends when the connection closes.
   chunked_ = exchange_ && exchange_->request().version_minor >= 1;
@@ -257,6 +373,7 @@ void Connection::exchange_finished() {
   // Called from inside the exchange: delete it on a later loop turn, after the stack unwinds.
   Exchange* done = exchange_.release();
   server_.worker().next_tick([done] { delete done; });
+  if (!receiving_body_) release_body_budget();
   after_exchange();
 }
 
@@ -288,7 +405,16 @@ void Connection::schedule_processing() {
   });
 }
 
-void Connection::reply_error(int status, const std::string& message) {
+void Connection::reply_error(int status, const std::string& message, int retry_after_s) {
+  stop_request_timers();
+  if (exchange_ && receiving_body_) {
+    // Its head passed the filters, so they hear how it ended (the access line shows the status).
+    exchange_->abandon_request(status, message);
+    Exchange* abandoned = exchange_.release();
+    server_.worker().next_tick([abandoned] { delete abandoned; });
+  }
+  receiving_body_ = false;
+  release_body_budget();
   keep_alive_ = false;
   head_request_ = false;
   http::Response r;
@@ -297,10 +423,12 @@ void Connection::reply_error(int status, const std::string& message) {
                      : status == 408 ? "DEADLINE_EXCEEDED"
                      : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
                      : status == 414 ? "URI_TOO_LONG"
+                     : status == 503 ? "UNAVAILABLE"
                      : status >= 500 ? "UNIMPLEMENTED"
                                      : "INVALID_ARGUMENT";
   r.body = render_google_error({status, code, message, ""});
   r.headers.set("content-type", "application/json; charset=utf-8");
+  if (retry_after_s > 0) r.headers.set("retry-after", std::to_string(retry_after_s));
   log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
              " " + message);
   send_response(r);
@@ -422,8 +550,10 @@ void Connection::drain() {
 void Connection::close_now() {
   if (closing_) return;
   closing_ = true;
+  server_.set_idle(this, false);
   read_timer_.stop();
   write_timer_.stop();
+  stop_request_timers();
   if (exchange_) {
     exchange_->cancel();
     Exchange* abandoned = exchange_.release();
@@ -438,6 +568,9 @@ void Connection::close_now() {
 
 void Connection::set_read_timer(ReadTimer which) {
   read_timer_kind_ = which;
+  // Only a connection waiting for its next request may be shed to make room
+  // (Server::on_connection).
+  server_.set_idle(this, which == ReadTimer::kKeepAlive);
   const ServerLimits& limits = server_.context().limits;
   uint64_t ms = 0;
   switch (which) {

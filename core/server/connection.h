@@ -1,7 +1,10 @@
-// Connection: one accepted client connection. Reads bytes into the RequestParser, runs each
-// complete request as an Exchange (one at a time: pipelined requests wait their turn, so answers
-// come back in order), writes the response (Content-Length or chunked), and enforces the
-// per-connection timeouts and the write-backlog watermarks that pause the upstream.
+// Connection: one accepted client connection. Reads bytes into the RequestParser; as soon as a
+// request head is parsed it creates the request's Exchange and lets the filters decide on the
+// head (Exchange::start_headers), and only then reads the body, which is counted against the
+// process-wide body budget; the complete request then runs (one at a time: pipelined requests
+// wait their turn, so answers come back in order). Writes the response (Content-Length or
+// chunked), and enforces the per-connection timeouts (head, body gap, body rate, whole request,
+// keep-alive, write progress) and the write-backlog watermarks that pause the upstream.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +33,11 @@ class Connection final : public Downstream {
   void drain();
   // Closes at once (pending writes are dropped). The object deletes itself later.
   void close_now();
+  // Instead of start(), for a connection the server cannot take: answers `status` (JSON error,
+  // Retry-After, Connection: close) without reading a request, then closes.
+  void refuse(int status, const std::string& message);
+  // True while idle between requests with nothing left to write: closing it loses nothing.
+  bool sheddable() const { return idle() && writes_pending_ == 0 && requests_served_ > 0; }
 
   // Downstream
   void send_response(const http::Response& response) override;
@@ -47,8 +55,20 @@ class Connection final : public Downstream {
   static void on_shutdown(uv_shutdown_t* req, int status);
 
   void process_input();
-  void dispatch(http::Request request);
-  void reply_error(int status, const std::string& message);
+  // A request head was parsed: routes it, creates its Exchange and runs the head filters.
+  void begin_request(http::Request head);
+  // The body is complete (`rest` holds it): the request path runs.
+  void finish_request(http::Request rest);
+  // Adds the body bytes buffered since the last call to the process-wide budget. Returns false
+  // (after answering 503) when that takes the budget over its limit.
+  bool account_body();
+  void release_body_budget();
+  void start_request_timers();
+  void stop_request_timers();
+  void on_body_rate_check();
+  // Answers a request the connection refuses itself, then closes. A request whose head passed
+  // the filters is abandoned first, so its filters hear on_done with this status.
+  void reply_error(int status, const std::string& message, int retry_after_s = 0);
   void write(std::string head, std::string body = {}, std::string tail = {});
   std::string serialize_head(const http::Response& response, const std::string* framing_name,
                              const std::string& framing_value);
@@ -68,6 +88,8 @@ class Connection final : public Downstream {
   std::unique_ptr<Exchange> exchange_;  // the request being served
   Timer read_timer_;
   Timer write_timer_;
+  Timer request_timer_;  // request_timeout: first byte of a request to the end of its body
+  Timer rate_timer_;     // min_body_rate checks while a body arrives
   ReadTimer read_timer_kind_ = ReadTimer::kNone;
   std::string peer_;
   uint64_t requests_served_ = 0;
@@ -85,6 +107,15 @@ class Connection final : public Downstream {
   bool blocked_ = false;       // write backlog above the high watermark
   bool draining_ = false;
   bool process_scheduled_ = false;
+  bool receiving_body_ = false;   // exchange_ passed its head filters and waits for the body
+  bool kick_parser_ = false;      // feed the parser once more even without new bytes
+  bool discard_request_ = false;  // the current request was answered at its head: drop the rest
+  size_t body_reserved_ = 0;      // bytes of the body budget this connection holds
+  size_t rate_mark_ = 0;          // body bytes at the last rate check
+  // Server's idle list (oldest first); managed by Server::set_idle.
+  friend class Server;
+  Connection* idle_prev_ = nullptr;
+  Connection* idle_next_ = nullptr;
   // Lets callbacks queued with next_tick notice that this connection is gone.
   std::shared_ptr<Connection*> anchor_;
 };

@@ -71,7 +71,10 @@ struct RequestParser::Impl {
 
   static int on_headers_complete(llhttp_t* p) {
     RequestParser* s = self(p);
-    return s->finish_head(static_cast<void*>(p)) ? 0 : -1;
+    if (!s->finish_head(static_cast<void*>(p))) return -1;
+    if (!s->stop_at_heads_) return 0;
+    s->head_pending_ = true;
+    return HPE_PAUSED;  // llhttp resumes with the body (or the end of the message) next feed
   }
 
   static int on_body(llhttp_t* p, const char* at, size_t n) {
@@ -185,11 +188,20 @@ bool RequestParser::scan_head(const char* data, size_t size) {
 RequestParser::State RequestParser::feed(const char* data, size_t size, size_t* consumed) {
   *consumed = 0;
   if (error_status_ != 0) return State::kError;
+  if (head_pending_) return State::kHead;  // take_head() first
   if (!scan_head(data, size)) return State::kError;
-  llhttp_errno_t err = llhttp_execute(&impl_->parser, data, size);
+  // llhttp runs pending steps (e.g. the end of a body-less request after a head stop) even
+  // for empty input, but wants a valid pointer.
+  static const char kNothing = 0;
+  llhttp_errno_t err = llhttp_execute(&impl_->parser, size ? data : &kNothing, size);
   if (err == HPE_OK) {
     *consumed = size;
     return State::kNeedMore;
+  }
+  if (err == HPE_PAUSED && head_pending_) {
+    const char* pos = llhttp_get_error_pos(&impl_->parser);
+    *consumed = pos && size ? static_cast<size_t>(pos - data) : 0;
+    return State::kHead;
   }
   if ((err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) && !complete_) {
     return fail(400, "protocol upgrades are not supported");
@@ -230,6 +242,13 @@ bool RequestParser::finish_head(void* opaque) {
     target =
         path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
   }
+  // A fragment is the client's own business (RFC 9110 §4.2.4): it never belongs in a request
+  // target. Accepted, "#" would end up in the upstream URL, where it cuts off everything behind
+  // it, the query included (e.g. "alt=sse", which changes the answer's format).
+  if (raw_target_.find('#') != std::string::npos) {
+    fail(400, "request target must not contain a fragment ('#')");
+    return false;
+  }
   if (target.empty() || target[0] != '/') {
     fail(400, "request target must be an absolute path");
     return false;
@@ -266,12 +285,31 @@ bool RequestParser::finish_head(void* opaque) {
     fail(413, "request body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
     return false;
   }
+  // Known from the head already; refined when the message is complete.
+  keep_alive_ = llhttp_should_keep_alive(p) != 0 && !(p->flags & F_UPGRADE);
+  body_expected_ =
+      (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
   const std::string* expect = request_.headers.get("expect");
   if (expect && http::iequals(*expect, "100-continue")) {
-    wants_continue_ =
-        (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+    wants_continue_ = body_expected_;
   }
   return true;
+}
+
+http::Request RequestParser::take_head() {
+  http::Request head;
+  head.method = std::move(request_.method);
+  head.path = std::move(request_.path);
+  head.query = std::move(request_.query);
+  head.version_minor = request_.version_minor;
+  head.headers = std::move(request_.headers);
+  request_.method.clear();
+  request_.path.clear();
+  request_.query.clear();
+  request_.headers = http::HeaderMap{};
+  head_pending_ = false;
+  llhttp_resume(&impl_->parser);
+  return head;
 }
 
 http::Request RequestParser::take_request() {
@@ -285,6 +323,8 @@ http::Request RequestParser::take_request() {
   head_done_ = false;
   complete_ = false;
   wants_continue_ = false;
+  head_pending_ = false;
+  body_expected_ = false;
   scan_prev_ = 0;
   scan_line_len_ = 0;
   scan_lines_ = 0;

@@ -18,6 +18,8 @@ class RequestParser {
  public:
   enum class State {
     kNeedMore,  // everything fed was consumed; no complete request yet
+    kHead,      // stop_at_heads mode only: a request head is complete and checked (take_head);
+                // parsing is paused before the first body byte
     kComplete,  // a whole request is ready (take_request); parsing is paused
     kError,     // the input is refused: see error_status()/error_message(); close after replying
   };
@@ -31,14 +33,28 @@ class RequestParser {
   // request and must be fed again after take_request().
   State feed(const char* data, size_t size, size_t* consumed);
 
-  // Moves out the completed request and prepares for the next one.
+  // Moves out the completed request and prepares for the next one. After take_head() for this
+  // request, the result holds only the body (the head was taken already).
   http::Request take_request();
+
+  // With `on`, feed() stops after every request head with kHead, so the caller can decide on
+  // the head alone before any body byte is consumed (and buffered). Set before the first feed.
+  void stop_at_heads(bool on) { stop_at_heads_ = on; }
+  // After kHead: moves out the head (method, path, query, version, headers; no body) and lets
+  // parsing go on. Feed again, even with no new bytes (size 0), to reach the body or the end of
+  // a body-less request.
+  http::Request take_head();
+  // True when the current request's head announced a body (chunked, or Content-Length > 0).
+  // Valid from kHead until take_request().
+  bool body_expected() const { return body_expected_; }
+  // Bytes of the current request's body buffered so far.
+  size_t body_size() const { return request_.body.size(); }
 
   // True between the first byte of a request and its completion.
   bool in_request() const { return started_; }
   // True once the head of the current request was parsed (the body may still be arriving).
   bool head_complete() const { return head_done_; }
-  // After kComplete: whether the connection may serve another request.
+  // From kHead (or kComplete): whether the connection may serve another request.
   bool keep_alive() const { return keep_alive_; }
   // True when the head asked for "Expect: 100-continue" and the body is still to come.
   bool wants_continue() const { return wants_continue_; }
@@ -72,6 +88,9 @@ class RequestParser {
   bool complete_ = false;
   bool keep_alive_ = true;
   bool wants_continue_ = false;
+  bool stop_at_heads_ = false;
+  bool head_pending_ = false;  // kHead reported, take_head() not called yet
+  bool body_expected_ = false;
   // scan_head() state, reset per request.
   char scan_prev_ = 0;
   size_t scan_line_len_ = 0;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -110,14 +111,62 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   }
   self->connections_.insert(conn);
   size_t open = ctx.open_connections.fetch_add(1) + 1;
-  if (open > ctx.limits.max_connections || self->draining_) {
-    conn->close_now();  // over capacity: refuse at once rather than degrade everyone
+  if (self->draining_) {
+    conn->close_now();
+    return;
+  }
+  size_t max = ctx.limits.max_connections;
+  if (open > max) {
+    // Full. A connection that merely waits for a next request is worth less than a client that
+    // wants one now: the longest-idle one makes room (its client reconnects when it needs to).
+    if (self->shed_idle()) {
+      conn->start();
+      return;
+    }
+    // Nothing to shed: tell the client to come back rather than closing silently, which looks
+    // like a network fault. The refused connections are short-lived (they linger at most
+    // linger_ms) but still hold a descriptor, so beyond a margin they are closed unanswered.
+    size_t margin = std::max<size_t>(64, max / 8);
+    if (open > max + margin) {
+      conn->close_now();
+    } else {
+      conn->refuse(503, "the gateway has too many open connections; retry shortly");
+    }
     return;
   }
   conn->start();
 }
 
+void Server::set_idle(Connection* c, bool idle) {
+  bool listed = c->idle_prev_ || c->idle_next_ || idle_head_ == c;
+  if (idle == listed) return;
+  if (idle) {
+    c->idle_prev_ = idle_tail_;
+    c->idle_next_ = nullptr;
+    (idle_tail_ ? idle_tail_->idle_next_ : idle_head_) = c;
+    idle_tail_ = c;
+    return;
+  }
+  (c->idle_prev_ ? c->idle_prev_->idle_next_ : idle_head_) = c->idle_next_;
+  (c->idle_next_ ? c->idle_next_->idle_prev_ : idle_tail_) = c->idle_prev_;
+  c->idle_prev_ = c->idle_next_ = nullptr;
+}
+
+bool Server::shed_idle() {
+  // A few from the old end: one still writing its last answer is skipped (cutting it would
+  // lose that answer), but the scan stays short whatever the list holds.
+  int looked = 0;
+  for (Connection* c = idle_head_; c && looked < 16; c = c->idle_next_, ++looked) {
+    if (!c->sheddable()) continue;
+    log::debug("max_connections reached: closing an idle keep-alive connection");
+    c->close_now();  // unlists it; its slot is free once its handle is closed
+    return true;
+  }
+  return false;
+}
+
 void Server::forget(Connection* connection) {
+  set_idle(connection, false);
   if (connections_.erase(connection)) context_.open_connections.fetch_sub(1);
   maybe_drained();
 }

@@ -28,6 +28,7 @@ struct ServerContext {
   std::shared_ptr<const RouteTable> routes;
   const Published<Settings>* settings = nullptr;  // snapshot taken per request
   std::atomic<size_t> open_connections{0};        // across all workers
+  std::atomic<size_t> buffered_body_bytes{0};     // request bodies held, across all workers
   std::atomic<uint64_t> next_connection_id{1};
 };
 
@@ -58,6 +59,9 @@ class Server {
 
   // Called by Connection when its uv handle is closed (it deletes itself afterwards).
   void forget(Connection* connection);
+  // Connection bookkeeping for shedding: `connection` waits idle between requests (true) or
+  // does not (false: busy or closing). Idle ones are kept oldest first. Loop thread only.
+  void set_idle(Connection* connection, bool idle);
   // A scratch read buffer shared by this worker's connections (reads are handled one at a time).
   char* read_buffer() { return read_buffer_.get(); }
   static constexpr size_t kReadBufferSize = 64 * 1024;
@@ -65,11 +69,17 @@ class Server {
  private:
   static void on_connection(uv_stream_t* listener, int status);
   void maybe_drained();
+  // Closes the longest-idle keep-alive connection with nothing left to write. Returns false when
+  // there is none.
+  bool shed_idle();
 
   Worker& worker_;
   ServerContext& context_;
   uv_tcp_t* listener_ = nullptr;  // freed in its close callback
   std::unordered_set<Connection*> connections_;
+  // Idle keep-alive connections, oldest first (intrusive: Connection::idle_prev_/idle_next_).
+  Connection* idle_head_ = nullptr;
+  Connection* idle_tail_ = nullptr;
   std::unique_ptr<char[]> read_buffer_;
   bool draining_ = false;
   std::function<void()> on_drained_;
