@@ -263,3 +263,49 @@ TEST_CASE("respond() after the commit point ends the stream as failed") {
   CHECK(h.downstream.calls == Events{"head 200", "end cut", "finished"});
   CHECK(h.journal.each_done_once());
 }
+
+TEST_CASE("on_request_headers runs top to bottom before on_request; a reply there skips the rest") {
+  Harness h;
+  Script look;
+  look.headers = [](Exchange&, ScriptFilter&) { return Status::Continue; };
+  Script refuse;
+  refuse.headers = [](Exchange& x, ScriptFilter&) {
+    x.reply_local(401, "UNAUTHENTICATED", "no");
+    return Status::Stop;
+  };
+  auto chain = ChainBuilder(h.journal)
+                   .add("A", look)
+                   .add("B", refuse)
+                   .add("T", answer(200, "never"))
+                   .build();
+  h.start(chain);
+  CHECK(h.journal.events == Events{"hdrs A", "hdrs B", "head A", "done T", "done B", "done A"});
+  CHECK(h.downstream.calls == Events{"response 401", "finished"});
+  CHECK(h.exchange->info().status == 401);
+  CHECK(h.journal.each_done_once());
+}
+
+TEST_CASE("start_headers() alone: Continue waits for start(); Stop without a reply is a 500") {
+  Harness h;
+  Script pass;
+  pass.headers = [](Exchange&, ScriptFilter&) { return Status::Continue; };
+  auto chain = ChainBuilder(h.journal).add("A", pass).add("T", answer(200, "ok")).build();
+  h.exchange =
+      std::make_unique<Exchange>(h.worker, chain, std::make_shared<const Settings>(), h.downstream);
+  h.exchange->request().method = "POST";
+  CHECK(h.exchange->start_headers());
+  CHECK(h.journal.events == Events{"hdrs A"});  // the body is still to come
+  CHECK(h.downstream.calls.empty());
+  h.exchange->request().body = "{}";
+  h.exchange->start();
+  CHECK(h.journal.with_prefix("req") == Events{"req A", "req T"});
+  CHECK(h.downstream.calls == Events{"response 200", "finished"});
+
+  Harness h2;
+  Script bad;
+  bad.headers = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  auto chain2 = ChainBuilder(h2.journal).add("A", bad).add("T", answer(200, "ok")).build();
+  h2.start(chain2);
+  CHECK(h2.downstream.calls == Events{"response 500", "finished"});
+  CHECK(h2.journal.with_prefix("req").empty());
+}

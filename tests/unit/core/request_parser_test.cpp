@@ -341,3 +341,59 @@ TEST_CASE("an error is sticky: later input is refused too") {
   CHECK(p.feed(good.data(), good.size(), &used) == State::kError);
   CHECK(used == 0);
 }
+
+TEST_CASE("stop_at_heads: the head is handed over before any body byte is consumed") {
+  ServerLimits limits;  // the parser keeps a reference
+  RequestParser p(limits);
+  p.stop_at_heads(true);
+  std::string head = "POST /v1/x?key=k HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n";
+  std::string in = head + "hello" + "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  size_t used = 0;
+  REQUIRE(p.feed(in.data(), in.size(), &used) == State::kHead);
+  CHECK(used == head.size());
+  CHECK(p.body_expected());
+  CHECK(p.keep_alive());
+  CHECK(p.body_size() == 0);
+  http::Request h = p.take_head();
+  CHECK(h.method == "POST");
+  CHECK(h.path == "/v1/x");
+  CHECK(h.query == "key=k");
+  CHECK(h.headers.get_or("content-length", "") == "5");
+  in.erase(0, used);
+  REQUIRE(p.feed(in.data(), in.size(), &used) == State::kComplete);
+  http::Request rest = p.take_request();
+  CHECK(rest.body == "hello");
+  CHECK(rest.method.empty());
+  in.erase(0, used);
+  // A body-less request: kHead, then an empty feed completes it.
+  REQUIRE(p.feed(in.data(), in.size(), &used) == State::kHead);
+  CHECK(!p.body_expected());
+  CHECK(p.take_head().path == "/next");
+  in.erase(0, used);
+  CHECK(in.empty());
+  CHECK(p.feed(in.data(), 0, &used) == State::kComplete);
+  CHECK(p.take_request().body.empty());
+}
+
+TEST_CASE("stop_at_heads byte by byte, and Connection: close known at the head") {
+  ServerLimits limits;  // the parser keeps a reference
+  RequestParser p(limits);
+  p.stop_at_heads(true);
+  std::string in = "POST / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+  size_t i = 0, used = 0;
+  State st = State::kNeedMore;
+  for (; i < in.size() && st == State::kNeedMore; ++i) st = p.feed(in.data() + i, 1, &used);
+  REQUIRE(st == State::kHead);
+  CHECK(i == in.size() - 2);
+  CHECK(!p.keep_alive());
+  p.take_head();
+  CHECK(p.feed(in.data() + i, 0, &used) == State::kNeedMore);
+  CHECK(p.feed(in.data() + i, 2, &used) == State::kComplete);
+  CHECK(p.take_request().body == "ok");
+}
+
+TEST_CASE("a fragment in the request target is refused") {
+  expect_refused("GET /v1beta/models/m:streamGenerateContent#x?alt=sse HTTP/1.1\r\nHost: h\r\n\r\n",
+                 400);
+  expect_refused("GET /a?b=c#d HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}

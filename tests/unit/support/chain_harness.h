@@ -86,6 +86,8 @@ class ScriptFilter;
 
 // The behaviour of one filter; an empty hook behaves like the Filter default.
 struct Script {
+  // on_request_headers; journaled ("hdrs A") only when set, so older journals stay as they were.
+  std::function<Status(Exchange&, ScriptFilter&)> headers;
   std::function<Status(Exchange&, ScriptFilter&)> request;
   std::function<Status(Exchange&, ScriptFilter&)> head;
   std::function<void(Exchange&, std::string&, bool)> data;
@@ -99,6 +101,11 @@ class ScriptFilter final : public Filter {
     instance_ = journal_.new_instance(name_);
   }
 
+  Status on_request_headers(Exchange& x) override {
+    if (!script_->headers) return Status::Continue;
+    journal_.events.push_back("hdrs " + name_);
+    return script_->headers(x, *this);
+  }
   Status on_request(Exchange& x) override {
     journal_.events.push_back("req " + name_);
     return script_->request ? script_->request(x, *this) : Status::Continue;
