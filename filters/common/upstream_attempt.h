@@ -20,9 +20,7 @@ struct UpstreamAttempt {
   bool response_started = false;  // a response head had arrived before the failure
 
   // The failure's stable name for logs ("connect", "timeout", ...), "" when there was none.
-  const char* failure_name() const {
-    return failure ? transport::failure_kind_name(*failure) : "";
-  }
+  const char* failure_name() const { return failure ? transport::failure_kind_name(*failure) : ""; }
 };
 
 }  // namespace gemgate::upstream

@@ -140,7 +140,7 @@ Outcome classify_response(int status, std::string_view body) {
 Outcome classify_transport_failure(transport::FailureKind kind, std::string_view message) {
   std::string name = transport::failure_kind_name(kind);
   OutcomeKind k = kind == transport::FailureKind::kConnectFailed ? OutcomeKind::kUnreachable
-                                                                  : OutcomeKind::kTransient;
+                                                                 : OutcomeKind::kTransient;
   return make(k, 0, std::string(message.empty() ? std::string_view(name) : message), name);
 }
 

@@ -350,10 +350,9 @@ void KeyPool::forgive_breakers_since(int64_t since_ms) {
     std::lock_guard<std::mutex> lock(key->mu_);
     auto& cds = key->health_.cooldowns;
     size_t before = cds.size();
-    cds.erase(std::remove_if(cds.begin(), cds.end(),
-                             [&](const Cooldown& c) {
-                               return c.breaker && c.last_strike_ms >= since_ms;
-                             }),
+    cds.erase(std::remove_if(
+                  cds.begin(), cds.end(),
+                  [&](const Cooldown& c) { return c.breaker && c.last_strike_ms >= since_ms; }),
               cds.end());
     if (cds.size() == before) continue;
     key->cooling_until_.store(latest_until(cds));

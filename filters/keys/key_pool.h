@@ -61,8 +61,8 @@ struct PoolPolicy {
   // Consecutive transient failures of a key for one model that open its circuit breaker
   // (setting max_failures; 0 = never). Transient failures never disable a key.
   int breaker_threshold = 3;
-  int64_t breaker_base_ms = 1'000;   // first open time, doubled per failed half-open trial
-  int64_t breaker_max_ms = 60'000;   // cap of the open time (before jitter)
+  int64_t breaker_base_ms = 1'000;       // first open time, doubled per failed half-open trial
+  int64_t breaker_max_ms = 60'000;       // cap of the open time (before jitter)
   int64_t cooldown_default_ms = 60'000;  // quota cooldown without RetryInfo, doubled per strike
   int64_t cooldown_max_ms = 3'600'000;   // upper bound of a grown cooldown
 };

@@ -46,8 +46,8 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
                std::function<void(Outcome)> done) {
   auto transport = worker.services().get<transport::Transport>();
   if (!transport) {
-    Outcome o =
-        classify_transport_failure(transport::FailureKind::kInternal, "no transport on this worker");
+    Outcome o = classify_transport_failure(transport::FailureKind::kInternal,
+                                           "no transport on this worker");
     worker.next_tick([done = std::move(done), o] { done(o); });
     return;
   }

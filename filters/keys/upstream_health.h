@@ -25,8 +25,8 @@ namespace gemgate::keys {
 class UpstreamHealth {
  public:
   static constexpr int64_t kEvidenceWindowMs = 10'000;
-  static constexpr int64_t kFirstTrialMs = 1'000;  // wait before the first trial
-  static constexpr int64_t kMaxTrialMs = 4'000;    // cap of the doubled wait
+  static constexpr int64_t kFirstTrialMs = 1'000;   // wait before the first trial
+  static constexpr int64_t kMaxTrialMs = 4'000;     // cap of the doubled wait
   static constexpr int64_t kTrialLeaseMs = 15'000;  // a trial that never reports frees its slot
 
   struct Gate {
@@ -82,9 +82,9 @@ class UpstreamHealth {
   void sync_counts_locked();
 
   mutable std::mutex mu_;
-  std::vector<Scope> scopes_;           // guarded by mu_; a handful at most (models in use)
-  std::atomic<int> open_{0};            // scopes open
-  std::atomic<int> with_evidence_{0};   // scopes holding evidence
+  std::vector<Scope> scopes_;          // guarded by mu_; a handful at most (models in use)
+  std::atomic<int> open_{0};           // scopes open
+  std::atomic<int> with_evidence_{0};  // scopes holding evidence
 };
 
 }  // namespace gemgate::keys

@@ -188,7 +188,8 @@ TEST_CASE("a streamed error wrapped in a one-element array is read like a plain 
 }
 
 TEST_CASE("transport failures: unreachable for connect failures, else transient; kind kept") {
-  Outcome o = classify_transport_failure(gemgate::transport::FailureKind::kTimeout, "no answer in 300s");
+  Outcome o =
+      classify_transport_failure(gemgate::transport::FailureKind::kTimeout, "no answer in 300s");
   CHECK(o.kind == OutcomeKind::kTransient);
   CHECK(o.status == 0);
   CHECK(o.kind_name == "timeout");

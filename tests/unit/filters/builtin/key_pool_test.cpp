@@ -152,7 +152,8 @@ TEST_CASE("transient failures never disable: max_failures in a row open the key 
   CHECK(key.health().failures == 0);
   CHECK(key.health().last_error.empty());
   CHECK(key.health().cooldowns.empty());  // a success forgets the strikes
-  for (int i = 0; i < 3; ++i) pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
+  for (int i = 0; i < 3; ++i)
+    pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
   CHECK_FALSE(key.disabled());
   CHECK_FALSE(key.usable_for("m", kNow, &until));
   CHECK(until - kNow >= 500);  // 1 s with jitter in [0.5 s, 1 s]
@@ -176,7 +177,8 @@ TEST_CASE("transient failures never disable: max_failures in a row open the key 
   CHECK(key.health().cooldowns.empty());
   CHECK(key.usable_for("m", much_later, &until));
   // Many failures: still never disabled, and the open time is capped (60 s before jitter).
-  for (int i = 0; i < 40; ++i) pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
+  for (int i = 0; i < 40; ++i)
+    pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
   CHECK_FALSE(key.disabled());
   CHECK_FALSE(key.usable_for("m", kNow, &until));
   CHECK(until - kNow <= 60'000);
@@ -201,7 +203,8 @@ TEST_CASE("breakers persist through the store's (model, until, strikes) rows") {
   CHECK(stored_cooldown_model(q) == "gemini-2.5-pro");
 }
 
-TEST_CASE("upstream outage: unreachable opens it at once; no key penalised; a good answer closes it") {
+TEST_CASE(
+    "upstream outage: unreachable opens it at once; no key penalised; a good answer closes it") {
   auto pool = pool_of(3);
   Outcome down = classify_transport_failure(transport::FailureKind::kConnectFailed, "refused");
   CHECK(down.kind == OutcomeKind::kUnreachable);
@@ -249,8 +252,8 @@ TEST_CASE("upstream outage: the same transient failure on 3 distinct keys is the
   auto slow = pool_of(4);
   CHECK_FALSE(slow->record(*slow->find(1), "m", busy, policy, kNow));
   CHECK_FALSE(slow->record(*slow->find(2), "m", busy, policy, kNow + 1));
-  CHECK_FALSE(
-      slow->record(*slow->find(3), "m", busy, policy, kNow + UpstreamHealth::kEvidenceWindowMs + 5));
+  CHECK_FALSE(slow->record(*slow->find(3), "m", busy, policy,
+                           kNow + UpstreamHealth::kEvidenceWindowMs + 5));
   // A good answer in between clears the evidence.
   auto mixed = pool_of(4);
   CHECK_FALSE(mixed->record(*mixed->find(1), "m", busy, policy, kNow));

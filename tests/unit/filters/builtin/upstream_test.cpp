@@ -141,7 +141,8 @@ TEST_CASE("a stream broken after the commit point is cut, and marked as an upstr
         std::string::npos);
 }
 
-TEST_CASE("transport failures map to 502/504: the kind in UpstreamAttempt, the detail only in the log") {
+TEST_CASE(
+    "transport failures map to 502/504: the kind in UpstreamAttempt, the detail only in the log") {
   struct Case {
     FailureKind kind;
     int status;
