@@ -78,8 +78,9 @@ Result<void> register_cron_filter(Registry& registry) {
        }},
       {"health_check_interval_s",
        SettingType::kInt,
-       "Also run the health check every N seconds (0 = only when the cron endpoint is called).",
-       "0",
+       "Run the health check every N seconds, so keys disabled for a reason that passed come "
+       "back without an external cron (0 = only when the cron endpoint is called).",
+       "3600",
        0,
        7 * 86400,
        {}},

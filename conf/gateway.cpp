@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "filters/builtin.h"
+#include "filters/keys/key_prober.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
 
@@ -288,6 +289,13 @@ void Gateway::start_housekeeping() {
               }
             });
           });
+        }
+        if (pool_->upstream().any_outage()) {
+          // An upstream outage comes back on its own: probe it, no cron or operator needed.
+          Worker& w = *workers_.front();
+          auto options = admin::health_check_options(*settings, upstream_base_url_);
+          keys::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
+          w.post([&w, pool = pool_, probe] { keys::probe_upstream_outage(w, pool, probe); });
         }
         if (now - mm.last_retention_ms >= kRetentionEveryMs) {
           mm.last_retention_ms = now;

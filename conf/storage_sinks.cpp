@@ -45,7 +45,7 @@ storage::KeyHealth to_stored(const keys::KeyHealth& h) {
   s.disabled_reason = h.reason;
   s.consecutive_failures = h.failures;
   for (const keys::Cooldown& c : h.cooldowns)
-    s.cooldowns.push_back({c.model, c.until_ms, c.strikes});
+    s.cooldowns.push_back({keys::stored_cooldown_model(c), c.until_ms, c.strikes});
   s.last_used_at = h.last_used_ms;
   s.last_error = h.last_error;
   s.last_checked_at = h.last_checked_ms;
@@ -59,9 +59,7 @@ keys::KeyHealth from_stored(const storage::KeyHealth& s) {
   h.reason = s.disabled_reason;
   h.failures = s.consecutive_failures;
   for (const storage::ModelCooldown& c : s.cooldowns) {
-    // The time of the last strike is not stored; a restart keeps the strike count until the
-    // cooldown ends, which errs on the side of longer cooldowns.
-    h.cooldowns.push_back({c.model, c.until_ms, c.strikes, c.until_ms});
+    h.cooldowns.push_back(keys::cooldown_from_stored(c.model, c.until_ms, c.strikes));
   }
   h.last_used_ms = s.last_used_at;
   h.last_error = s.last_error;

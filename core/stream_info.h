@@ -35,9 +35,6 @@ struct StreamInfo {
   bool client_aborted = false;
   std::string error;       // short failure reason for logs (no secrets), "" on success
   std::string error_kind;  // machine-readable class of `error` ("quota", "timeout", ...)
-  // How the current upstream attempt failed below the HTTP level, set by the terminal filter:
-  // "" (it answered), "connect", "timeout", "reset" or "protocol".
-  std::string upstream_failure;
   TokenUsage usage;
   int64_t start_unix_ms = 0;  // wall-clock start, for log rows
   Clock::time_point start;    // monotonic start, for latency

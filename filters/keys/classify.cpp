@@ -137,9 +137,11 @@ Outcome classify_response(int status, std::string_view body) {
   return make(OutcomeKind::kClientError, status, detail, "client_error");
 }
 
-Outcome classify_transport_failure(std::string_view failure, std::string_view message) {
-  std::string kind = failure.empty() ? "transport" : std::string(failure);
-  return make(OutcomeKind::kTransient, 0, std::string(message.empty() ? kind : message), kind);
+Outcome classify_transport_failure(transport::FailureKind kind, std::string_view message) {
+  std::string name = transport::failure_kind_name(kind);
+  OutcomeKind k = kind == transport::FailureKind::kConnectFailed ? OutcomeKind::kUnreachable
+                                                                 : OutcomeKind::kTransient;
+  return make(k, 0, std::string(message.empty() ? std::string_view(name) : message), name);
 }
 
 }  // namespace gemgate::keys

@@ -1,12 +1,15 @@
 // Reading Gemini's answers: what an upstream outcome says about the pool key that was used.
 // The classes decide everything the key pool does (see predecessors.md part 4):
 //   key invalid → disable at once; quota → cool down key×model; transient → retry elsewhere
-//   and count towards max_failures; client error → return as is, no penalty, no retry.
+//   and strike the key×model circuit breaker (never disable); unreachable → an upstream outage,
+//   no key penalised; client error → return as is, no penalty, no retry.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "transports/transport.h"
 
 namespace gemgate::keys {
 
@@ -14,7 +17,8 @@ enum class OutcomeKind {
   kSuccess,      // 2xx
   kKeyInvalid,   // 400 API_KEY_INVALID / expired, 401, 403: the key itself is unusable
   kQuota,        // 429 RESOURCE_EXHAUSTED: this key is out of quota for now
-  kTransient,    // 5xx, timeout, connection failure: try another key
+  kTransient,    // 5xx, 408, timeout, reset: says nothing bad about the key; try another
+  kUnreachable,  // the upstream could not be reached (connect, DNS, TLS): the key never left
   kClientError,  // any other 4xx: the request itself is wrong
 };
 
@@ -29,8 +33,9 @@ struct Outcome {
 // Classifies an HTTP answer from Gemini. `body` is the (error) body, possibly empty.
 Outcome classify_response(int status, std::string_view body);
 
-// Classifies a transport failure ("connect", "timeout", "reset", "protocol").
-Outcome classify_transport_failure(std::string_view failure, std::string_view message);
+// Classifies a transport failure: kConnectFailed is kUnreachable, the rest kTransient. `message`
+// is the transport's detail (for logs; it may name the upstream's address).
+Outcome classify_transport_failure(transport::FailureKind kind, std::string_view message);
 
 // Parses a protobuf Duration string such as "37s" or "1.5s" into milliseconds; -1 if malformed.
 int64_t parse_duration_ms(std::string_view text);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 namespace gemgate::keys {
 
@@ -27,19 +28,68 @@ namespace {
 constexpr int64_t kStrikeMemoryMs = 24 * 3600 * 1000LL;  // repeats within a day grow cooldowns
 constexpr int64_t kMinCooldownMs = 1000;
 
+// A half-open breaker's single trial holds the key for this model until it reports (or this
+// passes: a trial whose client went away must not keep the key out for good).
+constexpr int64_t kHalfOpenLeaseMs = 10'000;
+// Distinct keys failing alike that make a model's failures the upstream's (fewer keys: all).
+constexpr int kOutageKeys = 3;
+
 int64_t latest_until(const std::vector<Cooldown>& cooldowns) {
   int64_t latest = 0;
   for (const Cooldown& c : cooldowns) latest = std::max(latest, c.until_ms);
   return latest;
 }
 
+bool any_tripped(const std::vector<Cooldown>& cooldowns) {
+  for (const Cooldown& c : cooldowns) {
+    if (c.breaker && c.until_ms > 0) return true;
+  }
+  return false;
+}
+
+bool applies(const Cooldown& c, std::string_view model) {
+  return c.model == model || c.model == "*";
+}
+
+// Open time of a breaker that opened `opens` times in a row: base doubling to max, then "equal
+// jitter" (a uniform draw from the upper half), so keys that failed together do not all come
+// back in the same millisecond.
+int64_t breaker_delay(const PoolPolicy& policy, int opens) {
+  int64_t delay = std::max<int64_t>(policy.breaker_base_ms, 1);
+  for (int i = 1; i < opens && delay < policy.breaker_max_ms; ++i) delay *= 2;
+  delay = std::min(delay, std::max(policy.breaker_max_ms, policy.breaker_base_ms));
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> half(0, delay / 2);
+  return delay - delay / 2 + half(rng);
+}
+
 }  // namespace
+
+std::string stored_cooldown_model(const Cooldown& c) {
+  return c.breaker ? std::string(kBreakerPrefix) + c.model : c.model;
+}
+
+Cooldown cooldown_from_stored(std::string_view model, int64_t until_ms, int strikes) {
+  Cooldown c;
+  if (model.substr(0, kBreakerPrefix.size()) == kBreakerPrefix) {
+    c.breaker = true;
+    model.remove_prefix(kBreakerPrefix.size());
+  }
+  c.model = std::string(model);
+  c.until_ms = until_ms;
+  c.strikes = strikes;
+  // The time of the last strike is not stored; a restart keeps the strike count until the
+  // cooldown ends, which errs on the side of longer cooldowns.
+  c.last_strike_ms = until_ms;
+  return c;
+}
 
 PoolKey::PoolKey(int64_t id, std::string secret, KeyHealth health)
     : id_(id), secret_(std::move(secret)), health_(std::move(health)) {
   health_.id = id_;
   disabled_.store(health_.disabled);
   cooling_until_.store(latest_until(health_.cooldowns));
+  tripped_.store(any_tripped(health_.cooldowns));
 }
 
 bool PoolKey::usable_for(std::string_view model, int64_t now_ms, int64_t* until_ms) const {
@@ -50,7 +100,7 @@ bool PoolKey::usable_for(std::string_view model, int64_t now_ms, int64_t* until_
   if (cooling_until_.load(std::memory_order_relaxed) <= now_ms) return true;
   std::lock_guard<std::mutex> lock(mu_);
   for (const Cooldown& c : health_.cooldowns) {
-    if ((c.model == model || c.model == "*") && c.until_ms > now_ms) {
+    if (applies(c, model) && c.until_ms > now_ms) {
       *until_ms = c.until_ms;
       return false;
     }
@@ -133,6 +183,25 @@ KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& 
     if (key->usable_for(model, now_ms, &until)) {
       {
         std::lock_guard<std::mutex> lock(key->mu_);
+        // usable_for ran without this lock: look again, and take a half-open breaker's trial.
+        bool blocked = false;
+        for (Cooldown& c : key->health_.cooldowns) {
+          if (!applies(c, model) || c.until_ms <= now_ms) continue;
+          blocked = true;
+          until = c.until_ms;
+        }
+        if (blocked) {
+          earliest = std::min(earliest, until);
+          continue;
+        }
+        if (key->tripped_.load(std::memory_order_relaxed)) {
+          for (Cooldown& c : key->health_.cooldowns) {
+            if (c.breaker && applies(c, model) && c.until_ms > 0) {
+              c.until_ms = now_ms + kHalfOpenLeaseMs;  // this request is the trial
+              key->cooling_until_.store(latest_until(key->health_.cooldowns));
+            }
+          }
+        }
         key->health_.last_used_ms = now_ms;
       }
       key->dirty_.store(true, std::memory_order_relaxed);
@@ -168,8 +237,32 @@ int64_t KeyPool::wait_for_model_ms(std::string_view model, int64_t now_ms) const
   return earliest == INT64_MAX ? -1 : earliest - now_ms;
 }
 
-void KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcome,
+int KeyPool::enabled_count() const {
+  int n = 0;
+  for (const auto& k : *keys_.load()) n += k->disabled() ? 0 : 1;
+  return n;
+}
+
+bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcome,
                      const PoolPolicy& policy, int64_t now_ms) {
+  switch (outcome.kind) {
+    case OutcomeKind::kUnreachable:
+      upstream_.unreachable(now_ms);  // the key never reached Google: nothing about it
+      return true;
+    case OutcomeKind::kTransient: {
+      int threshold = std::min(kOutageKeys, std::max(1, enabled_count()));
+      int64_t since = now_ms;
+      if (upstream_.transient(key.id(), model, threshold, now_ms, &since)) {
+        forgive_breakers_since(since);
+        return true;
+      }
+      record_breaker_strike(key, model, outcome, policy, now_ms);
+      return false;
+    }
+    default:
+      upstream_.answered(model);  // any classified answer: Google is up and serving this model
+      break;
+  }
   std::lock_guard<std::mutex> lock(key.mu_);
   KeyHealth& h = key.health_;
   switch (outcome.kind) {
@@ -178,7 +271,7 @@ void KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
         // Common case: nothing to change except a stale cooldown entry.
         auto it = std::find_if(h.cooldowns.begin(), h.cooldowns.end(),
                                [&](const Cooldown& c) { return c.model == model; });
-        if (it == h.cooldowns.end()) return;
+        if (it == h.cooldowns.end()) return false;
       }
       h.failures = 0;
       h.last_error.clear();
@@ -216,21 +309,56 @@ void KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       h.last_error = "quota exhausted for " + scope;
       break;
     }
-    case OutcomeKind::kTransient:
-      ++h.failures;
-      h.last_error = outcome.reason;
-      if (policy.max_failures > 0 && h.failures >= policy.max_failures) {
-        h.disabled = true;
-        h.reason =
-            std::to_string(h.failures) + " consecutive failures (last: " + outcome.reason + ")";
-      }
-      break;
     case OutcomeKind::kClientError:
-      return;  // the caller's mistake says nothing about the key
+    case OutcomeKind::kTransient:
+    case OutcomeKind::kUnreachable:
+      return false;  // the caller's mistake says nothing about the key (others handled above)
   }
   key.disabled_.store(h.disabled);
   key.cooling_until_.store(latest_until(h.cooldowns));
+  key.tripped_.store(any_tripped(h.cooldowns));
   key.dirty_.store(true, std::memory_order_relaxed);
+  return false;
+}
+
+void KeyPool::record_breaker_strike(PoolKey& key, std::string_view model, const Outcome& outcome,
+                                    const PoolPolicy& policy, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(key.mu_);
+  KeyHealth& h = key.health_;
+  ++h.failures;
+  h.last_error = outcome.reason;
+  auto it = std::find_if(h.cooldowns.begin(), h.cooldowns.end(),
+                         [&](const Cooldown& c) { return c.breaker && c.model == model; });
+  if (it == h.cooldowns.end()) {
+    h.cooldowns.push_back(Cooldown{std::string(model), 0, 0, 0, true});
+    it = h.cooldowns.end() - 1;
+  }
+  ++it->strikes;
+  it->last_strike_ms = now_ms;
+  if (policy.breaker_threshold > 0 && it->strikes >= policy.breaker_threshold) {
+    // Opened (or reopened after a failed half-open trial): each reopening doubles the time.
+    int opens = it->strikes - policy.breaker_threshold + 1;
+    it->until_ms = now_ms + breaker_delay(policy, opens);
+  }
+  key.cooling_until_.store(latest_until(h.cooldowns));
+  key.tripped_.store(any_tripped(h.cooldowns));
+  key.dirty_.store(true, std::memory_order_relaxed);
+}
+
+void KeyPool::forgive_breakers_since(int64_t since_ms) {
+  for (const auto& key : *keys_.load()) {
+    std::lock_guard<std::mutex> lock(key->mu_);
+    auto& cds = key->health_.cooldowns;
+    size_t before = cds.size();
+    cds.erase(std::remove_if(
+                  cds.begin(), cds.end(),
+                  [&](const Cooldown& c) { return c.breaker && c.last_strike_ms >= since_ms; }),
+              cds.end());
+    if (cds.size() == before) continue;
+    key->cooling_until_.store(latest_until(cds));
+    key->tripped_.store(any_tripped(cds));
+    key->dirty_.store(true, std::memory_order_relaxed);
+  }
 }
 
 bool KeyPool::enable(int64_t id) {
@@ -267,6 +395,7 @@ bool KeyPool::reset(int64_t id) {
   key->health_.last_error.clear();
   key->disabled_.store(false);
   key->cooling_until_.store(0);
+  key->tripped_.store(false);
   key->dirty_.store(true);
   return true;
 }

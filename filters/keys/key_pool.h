@@ -1,5 +1,6 @@
 // KeyPool: the Gemini API keys gemgate spreads requests over, with each key's live health —
-// disabled (and why), consecutive failures, and per-model cooldowns after quota errors. Shared
+// disabled (and why), consecutive failures, per-model cooldowns after quota errors and per-model
+// circuit breakers after transient failures — plus the upstream's own health (outages). Shared
 // by every worker: selection is a lock-free round-robin over an immutable key list, and each
 // key's health sits behind its own short lock. Changes are marked dirty and collected by the
 // composition root, which writes them behind to storage (take_dirty).
@@ -17,23 +18,37 @@
 
 #include "core/snapshot.h"
 #include "filters/keys/classify.h"
+#include "filters/keys/upstream_health.h"
 
 namespace gemgate::keys {
 
-// A cooldown of one key for one model ("*" = every model) after a quota error.
+// A cooldown of one key for one model ("*" = every model): after a quota error, or — with
+// `breaker` set — the key × model circuit breaker after transient failures (5xx, timeouts).
+// A breaker counts strikes with until_ms = 0 (closed) until the threshold opens it (until_ms =
+// end of the open time); once that passes it is half-open: one request may take it (until_ms is
+// then pushed by a short lease), a success closes it (the entry goes), a failure reopens it
+// for twice as long.
 struct Cooldown {
   std::string model;
   int64_t until_ms = 0;
-  int strikes = 0;  // quota errors in a row for this model (cooldowns grow with them)
+  int strikes = 0;  // quota errors / transient failures in a row for this model
   int64_t last_strike_ms = 0;
+  bool breaker = false;
 };
+
+// Persistence of cooldowns in a store that knows only (model, until, strikes): a breaker's model
+// is stored with this prefix. stored_cooldown_model() gives the stored name, cooldown_from_stored
+// reads it back.
+inline constexpr std::string_view kBreakerPrefix = "circuit:";
+std::string stored_cooldown_model(const Cooldown& c);
+Cooldown cooldown_from_stored(std::string_view model, int64_t until_ms, int strikes);
 
 // A copy of one key's health, for persistence and admin views.
 struct KeyHealth {
   int64_t id = 0;
   bool disabled = false;
   std::string reason;  // why it is disabled; never contains a secret
-  int failures = 0;    // consecutive transient failures
+  int failures = 0;    // consecutive transient failures (informational: never disables)
   std::vector<Cooldown> cooldowns;
   int64_t last_used_ms = 0;
   std::string last_error;
@@ -43,7 +58,11 @@ struct KeyHealth {
 
 // How outcomes change health; taken from the live settings at each request.
 struct PoolPolicy {
-  int max_failures = 3;                  // consecutive transient failures that disable a key
+  // Consecutive transient failures of a key for one model that open its circuit breaker
+  // (setting max_failures; 0 = never). Transient failures never disable a key.
+  int breaker_threshold = 3;
+  int64_t breaker_base_ms = 1'000;       // first open time, doubled per failed half-open trial
+  int64_t breaker_max_ms = 60'000;       // cap of the open time (before jitter)
   int64_t cooldown_default_ms = 60'000;  // quota cooldown without RetryInfo, doubled per strike
   int64_t cooldown_max_ms = 3'600'000;   // upper bound of a grown cooldown
 };
@@ -57,6 +76,7 @@ class PoolKey {
   bool disabled() const { return disabled_.load(std::memory_order_relaxed); }
   // True when the key may serve `model` at `now_ms`; otherwise *until_ms gets the end of the
   // blocking cooldown (0 when the key is disabled).
+  // A half-open breaker counts as usable here (pick() is what takes its single trial).
   bool usable_for(std::string_view model, int64_t now_ms, int64_t* until_ms) const;
   // A consistent copy of the health.
   KeyHealth health() const;
@@ -69,6 +89,7 @@ class PoolKey {
   KeyHealth health_;                       // guarded by mu_
   std::atomic<bool> disabled_{false};      // mirrors health_.disabled for the fast path
   std::atomic<int64_t> cooling_until_{0};  // latest cooldown end over all models
+  std::atomic<bool> tripped_{false};       // some breaker has opened: pick() takes the slow path
   std::atomic<bool> dirty_{false};         // changed since the last take_dirty()
 };
 
@@ -102,9 +123,18 @@ class KeyPool {
   // without an operator (all disabled or no keys). Thread-safe.
   int64_t wait_for_model_ms(std::string_view model, int64_t now_ms) const;
 
-  // Applies an outcome of a request served by `key` for `model`. Thread-safe.
-  void record(PoolKey& key, std::string_view model, const Outcome& outcome,
+  // Applies an outcome of a request served by `key` for `model` to the key and to the upstream's
+  // health. Returns true when the failure is the upstream's, not the key's (kUnreachable, or a
+  // transient failure shared by enough keys: see UpstreamHealth): then no key is penalised —
+  // breaker strikes recorded since the evidence began are forgiven — and the caller should
+  // answer as for an outage. Thread-safe.
+  bool record(PoolKey& key, std::string_view model, const Outcome& outcome,
               const PoolPolicy& policy, int64_t now_ms);
+
+  // The upstream's own health (outages), shared by every worker.
+  UpstreamHealth& upstream() { return upstream_; }
+  // Keys not disabled (the outage threshold: min(3, this)). Thread-safe.
+  int enabled_count() const;
 
   // Admin/health-check operations; each returns false for an unknown id. Thread-safe.
   bool enable(int64_t id);  // clears disabled + failures (cooldowns stay)
@@ -123,7 +153,12 @@ class KeyPool {
   std::vector<KeyHealth> take_dirty();
 
  private:
+  void record_breaker_strike(PoolKey& key, std::string_view model, const Outcome& outcome,
+                             const PoolPolicy& policy, int64_t now_ms);
+  void forgive_breakers_since(int64_t since_ms);
+
   Published<KeyList> keys_;
+  UpstreamHealth upstream_;
   std::mutex write_mu_;  // serialises list replacements
   std::atomic<uint64_t> cursor_{0};
 };

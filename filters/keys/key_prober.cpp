@@ -1,5 +1,6 @@
 #include "filters/keys/key_prober.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "transports/transport.h"
@@ -23,7 +24,7 @@ class ProbeCall final : public transport::UpstreamHandler {
     if (body_.size() < 64 * 1024) body_.append(chunk);
   }
   void on_upstream_done(const transport::Failure* failure) override {
-    Outcome outcome = failure ? classify_transport_failure("probe", failure->message)
+    Outcome outcome = failure ? classify_transport_failure(failure->kind, failure->message)
                               : classify_response(status_, body_);
     auto done = std::move(done_);
     transfer_.reset();
@@ -45,7 +46,8 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
                std::function<void(Outcome)> done) {
   auto transport = worker.services().get<transport::Transport>();
   if (!transport) {
-    Outcome o = classify_transport_failure("probe", "no transport on this worker");
+    Outcome o = classify_transport_failure(transport::FailureKind::kInternal,
+                                           "no transport on this worker");
     worker.next_tick([done = std::move(done), o] { done(o); });
     return;
   }
@@ -61,6 +63,45 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
   req.proxy = options.proxy;
   auto* call = new ProbeCall(worker, std::move(done));
   call->start(*transport, std::move(req));
+}
+
+bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeOptions options) {
+  UpstreamHealth& health = pool->upstream();
+  int64_t now = now_unix_ms();
+  std::string scope;
+  if (!health.claim_probe(now, &scope)) return false;
+  // Any key Google has not rejected will do: the question is whether Google answers at all.
+  std::shared_ptr<PoolKey> key;
+  for (const auto& k : *pool->keys()) {
+    if (!k->disabled()) {
+      key = k;
+      break;
+    }
+  }
+  if (!key) {
+    health.probe_failed(scope, now);
+    return true;
+  }
+  if (!scope.empty()) options.model = scope;
+  // Shorter than the trial's lease, so two probes of one outage never overlap.
+  options.timeout_ms = std::min<int64_t>(options.timeout_ms, UpstreamHealth::kTrialLeaseMs - 5'000);
+  probe_key(worker, *key, options, [pool, key, scope, model = options.model](Outcome outcome) {
+    UpstreamHealth& h = pool->upstream();
+    int64_t at = now_unix_ms();
+    switch (outcome.kind) {
+      case OutcomeKind::kUnreachable:
+        h.unreachable(at);
+        h.probe_failed(scope, at);
+        break;
+      case OutcomeKind::kTransient:
+        h.probe_failed(scope, at);
+        break;
+      default:
+        h.answered(model);  // Google answered with something other than a failure of its own
+        break;
+    }
+  });
+  return true;
 }
 
 }  // namespace gemgate::keys

@@ -6,6 +6,8 @@
 #include "core/exchange.h"
 #include "core/log.h"
 #include "filters/common/gemini_paths.h"
+#include "filters/common/request_id.h"
+#include "filters/common/upstream_attempt.h"
 
 namespace gemgate::keys {
 
@@ -16,6 +18,8 @@ struct KeysAttempts {
   std::vector<int64_t> tried;
   std::optional<http::Response> last_failure;
 };
+
+using Verdict = UpstreamHealth::Gate::Verdict;
 
 std::string retry_after_seconds(int64_t ms) {
   return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
@@ -31,14 +35,25 @@ class KeysFilter final : public Filter {
     model_ = gemini::model_from_path(x.request().path);
     if (!model_.empty()) x.info().model = model_;
     int64_t now = now_unix_ms();
+    // During an upstream outage, answer at once instead of spending keys and the client's time;
+    // one request at a time goes through as the outage's trial.
+    UpstreamHealth::Gate gate = pool_->upstream().admit(model_, now);
+    if (gate.verdict == Verdict::kRefuse) {
+      reply_outage(x, gate.retry_after_ms);
+      return Status::Stop;
+    }
+    if (gate.verdict == Verdict::kTrial) trial_scope_ = gate.scope;
+    trial_ = gate.verdict == Verdict::kTrial;
     KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now);
     if (!pick.key) {
+      // A trial that found no key frees the outage's slot for a probe or a later request.
+      if (trial_) pool_->upstream().probe_failed(trial_scope_, now);
       reply_no_key(x, pick, attempts);
       return Status::Stop;
     }
     key_ = pick.key;
     attempts.tried.push_back(key_->id());
-    x.info().upstream_failure.clear();  // only the terminal below may report this attempt's failure
+    x.run_slot<upstream::UpstreamAttempt>() = {};  // only the terminal below may report a failure
     x.info().key_id = key_->id();
     x.request().headers.set("x-goog-api-key", key_->secret());
     return Status::Continue;
@@ -47,17 +62,28 @@ class KeysFilter final : public Filter {
   Status on_response_head(Exchange& x) override {
     if (!key_) return Status::Continue;
     http::Response& r = x.response();
+    const upstream::UpstreamAttempt& attempt = x.run_slot<upstream::UpstreamAttempt>();
     Outcome outcome;
-    if (!x.info().upstream_failure.empty()) {
-      outcome = classify_transport_failure(x.info().upstream_failure,
-                                           r.local_error ? r.local_error->message : "");
+    if (attempt.failure) {
+      outcome = classify_transport_failure(*attempt.failure, attempt.message);
     } else if (r.local_error) {
-      return Status::Continue;  // produced inside gemgate below us; says nothing about the key
+      // Produced inside gemgate below us; says nothing about the key. A trial that never
+      // reached Google frees the outage's slot.
+      if (trial_) pool_->upstream().probe_failed(trial_scope_, now_unix_ms());
+      return Status::Continue;
     } else {
       outcome = classify_response(r.status, r.body);
     }
     int64_t now = now_unix_ms();
-    pool_->record(*key_, model_, outcome, policy_from(x.settings()), now);
+    bool outage = pool_->record(*key_, model_, outcome, policy_from(x.settings()), now);
+    if (outage) {
+      // Not the key's fault, and more attempts would only fail alike: answer fast, and let the
+      // outage's trials (and the active probe) find out when the upstream is back.
+      report(x, outcome, now);
+      int64_t wait = pool_->upstream().retry_after_ms(model_, now);
+      reply_outage(x, wait > 0 ? wait : UpstreamHealth::kFirstTrialMs);
+      return Status::Continue;
+    }
     if (outcome.kind == OutcomeKind::kSuccess || outcome.kind == OutcomeKind::kClientError) {
       // An earlier attempt's failure is history once an answer stands.
       x.info().error.clear();
@@ -82,7 +108,7 @@ class KeysFilter final : public Filter {
         break;
       }
       default:
-        break;  // transient: the upstream's own answer (or the transport error) stands
+        break;  // transient: the upstream's own answer (or the terminal's plain error) stands
     }
     x.response().retriable = true;
     x.run_slot<KeysAttempts>().last_failure = x.response();
@@ -90,6 +116,22 @@ class KeysFilter final : public Filter {
   }
 
  private:
+  // The answer during an upstream outage: 503 with Retry-After, in the chain's error shape,
+  // with a request id; not retriable (another key would fail alike).
+  void reply_outage(Exchange& x, int64_t retry_after_ms) {
+    std::string wait = retry_after_seconds(retry_after_ms);
+    http::LocalError e{503, "UNAVAILABLE",
+                       "the upstream API is unavailable at the moment; retry after " + wait + "s",
+                       ""};
+    if (x.info().error.empty()) {
+      x.info().error = "upstream outage";
+      x.info().error_kind = "upstream_outage";
+    }
+    http::Response r = common::error_with_request_id(x, std::move(e));
+    r.headers.set("retry-after", wait);
+    x.respond(std::move(r));
+  }
+
   void reply_no_key(Exchange& x, const KeyPool::Pick& pick, KeysAttempts& attempts) {
     using Why = KeyPool::Pick::Why;
     // Once this call has failed somewhere, its last real answer says more than "no key left".
@@ -148,13 +190,15 @@ class KeysFilter final : public Filter {
   std::shared_ptr<LogSink> sink_;
   std::shared_ptr<PoolKey> key_;
   std::string model_;
+  bool trial_ = false;       // this attempt is an outage's trial
+  std::string trial_scope_;  // ... of this scope
 };
 
 }  // namespace
 
 PoolPolicy policy_from(const Settings& settings) {
   PoolPolicy p;
-  p.max_failures = static_cast<int>(settings.get_int("max_failures"));
+  p.breaker_threshold = static_cast<int>(settings.get_int("max_failures"));
   p.cooldown_default_ms = settings.get_int("cooldown_default_s") * 1000;
   p.cooldown_max_ms = settings.get_int("cooldown_max_s") * 1000;
   return p;
@@ -166,7 +210,9 @@ Result<void> register_keys_filter(Registry& registry) {
        {schema.declare(
             {"max_failures",
              SettingType::kInt,
-             "Consecutive upstream failures (5xx, timeouts) that disable a key; 0 never disables.",
+             "Consecutive transient failures (5xx, timeouts) of a key for one model that open its "
+             "circuit breaker (1 s doubling to 60 s, then one trial); never disables a key. "
+             "0 = no breaker.",
              "3",
              0,
              100,

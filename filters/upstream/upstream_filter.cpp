@@ -7,6 +7,8 @@
 #include "core/exchange.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "filters/common/request_id.h"
+#include "filters/common/upstream_attempt.h"
 #include "filters/upstream/usage_scanner.h"
 #include "transports/transport.h"
 
@@ -31,22 +33,6 @@ bool listed(std::string_view name, const std::string_view* list, size_t n) {
     if (http::iequals(name, list[i])) return true;
   }
   return false;
-}
-
-std::string failure_name(transport::FailureKind k) {
-  switch (k) {
-    case transport::FailureKind::kConnectFailed:
-      return "connect";
-    case transport::FailureKind::kTimeout:
-      return "timeout";
-    case transport::FailureKind::kReset:
-      return "reset";
-    case transport::FailureKind::kProtocol:
-      return "protocol";
-    case transport::FailureKind::kInternal:
-      return "internal";
-  }
-  return "internal";
 }
 
 class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
@@ -87,7 +73,7 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
     req.timeouts.total_ms = streaming_ ? 0 : settings.get_int("upstream_total_timeout_ms");
     req.proxy = settings.get_string("upstream_proxy");
     x.info().attempts++;
-    x.info().upstream_failure.clear();
+    x.run_slot<UpstreamAttempt>() = {};
     x.set_flow_control([this](bool blocked) {
       if (!transfer_) return;
       if (blocked)
@@ -158,18 +144,31 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
     }
   }
 
+  // The client learns what kind of failure it was and a request id to quote; the transport's
+  // detail (it names the upstream's address and port) goes to the log only.
   void fail(const transport::Failure& f) {
-    std::string kind = failure_name(f.kind);
-    x_->info().upstream_failure = kind;
+    UpstreamAttempt& attempt = x_->run_slot<UpstreamAttempt>();
+    attempt.failure = f.kind;
+    attempt.message = f.message;
+    attempt.response_started = f.response_started || head_delivered_;
+    const std::string& id = common::request_id(*x_);
+    log::warn("upstream " + std::string(attempt.failure_name()) + " failure (request id " + id +
+              "): " + f.message);
     http::LocalError e;
     if (f.kind == transport::FailureKind::kTimeout) {
-      e = {504, "DEADLINE_EXCEEDED", "the upstream did not answer in time: " + f.message, ""};
+      e = {504, "DEADLINE_EXCEEDED", "the upstream API did not answer in time", ""};
     } else if (f.kind == transport::FailureKind::kConnectFailed) {
-      e = {502, "UNAVAILABLE", "could not reach the upstream: " + f.message, ""};
+      e = {502, "UNAVAILABLE", "could not reach the upstream API", ""};
     } else {
-      e = {502, "UNAVAILABLE", "the upstream connection failed: " + f.message, ""};
+      e = {502, "UNAVAILABLE", "the connection to the upstream API failed", ""};
     }
-    x_->deliver_failure(std::move(e));
+    if (x_->committed()) {
+      e.message += " (request id " + id + ")";
+      x_->deliver_failure(std::move(e));  // ends the stream; the log keeps the detail
+      return;
+    }
+    x_->info().error = f.message;  // for the log row, as deliver_failure would
+    x_->respond(common::error_with_request_id(*x_, std::move(e)));
   }
 
   std::shared_ptr<const UpstreamConfig> config_;

@@ -52,15 +52,18 @@ test('429 quota: key cooled down, request retried on another key', async (t) => 
 
 for (const [tag, what] of [['Overload', '503 overloaded'], ['Error500', '500 INTERNAL'],
                            ['Reset', 'connection reset']]) {
-  test(`${what}: retried on another key; 3 consecutive failures disable the key`, async (t) => {
+  // Transient failures never disable a key: 3 in a row (max_failures) open its breaker for
+  // 0.5-1 s, after which one trial may go through (tests/reliability/upstream-outage covers it).
+  test(`${what}: retried on another key; 3 consecutive failures open the key's breaker`, async (t) => {
     const bad = poolKey(tag), good = poolKey('Valid');
     const s = await stack(t, {keys: [bad, good]});
     const rs = await sequence(s, 10);
     assert.deepEqual(rs.map((r) => r.status), Array(10).fill(200), 'the client never saw the failures');
-    assert.equal(calls(s, bad), 3, 'three strikes, then out');
+    assert.ok(calls(s, bad) >= 3 && calls(s, bad) <= 4, `three strikes, then out (${calls(s, bad)})`);
     assert.equal(calls(s, good), 10);
+    const struck = calls(s, bad);
     await sequence(s, 4);
-    assert.equal(calls(s, bad), 3, 'the disabled key stays out');
+    assert.ok(calls(s, bad) <= struck + 1, 'the open breaker keeps the key out (one half-open trial at most)');
   });
 }
 
@@ -72,9 +75,9 @@ test('a success resets the consecutive-failure count', async (t) => {
   s.fake.setKeyMode(k, 'valid');
   await requestUntil(s, () => calls(s, k) === 3);          // one success: count back to 0
   s.fake.setKeyMode(k, 'overload');
-  await requestUntil(s, () => calls(s, k) === 6);          // three more failures: now disabled
+  await requestUntil(s, () => calls(s, k) === 6);          // three more failures: breaker open
   await sequence(s, 8);
-  assert.equal(calls(s, k), 6, 'disabled only after 3 failures in a row (F F S F F F)');
+  assert.ok(calls(s, k) <= 7, 'out of rotation only after 3 failures in a row (F F S F F F)');
 });
 
 test('at most 3 attempts per request, each on a different key', async (t) => {
@@ -142,7 +145,7 @@ test('a hanging key times out (first-byte timeout), is retried elsewhere, and ab
                             settings: {upstream_first_byte_timeout_ms: 800, upstream_total_timeout_ms: 20000}});
   const rs = await sequence(s, 8);
   assert.deepEqual(rs.map((r) => r.status), Array(8).fill(200));
-  assert.equal(calls(s, hang), 3, 'three timeouts disable the key');
+  assert.equal(calls(s, hang), 3, 'three timeouts open the key\'s breaker');
   const slowOnes = rs.filter((r) => r.calls === 2);
   assert.equal(slowOnes.length, 3);
   for (const r of slowOnes) assert.ok(r.ms >= 700 && r.ms < 3000, `timed out after ~800 ms (${r.ms})`);

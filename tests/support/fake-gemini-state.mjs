@@ -11,7 +11,7 @@ export const MODES = ['invalid', 'denied', 'unauth', 'quota', 'overload', 'error
 export function newState() {
   return {calls: new Map(), callsByModel: {}, total: 0, aborted: 0, abortedEvents: [], active: 0,
           resets: 0, requests: [], overrides: new Map(), scripts: [], timers: new Set(), seq: 0,
-          closed: false};
+          closed: false, allMode: null};
 }
 
 /** Clears counts, records, overrides and scripts; in-flight requests keep being tracked. */
@@ -39,6 +39,14 @@ export function setKeyMode(st, {key, mode, retryDelay, delayMs, models}) {
   st.overrides.set(key, {mode, retryDelay, delayMs, models});
 }
 
+/** Gives every key the behaviour `mode` (an upstream-wide outage: 'overload' = 503 UNAVAILABLE
+ * for all); null/'default' ends it. Per-key overrides apply again afterwards. */
+export function setAllMode(st, mode) {
+  if (mode === null || mode === undefined || mode === 'default') { st.allMode = null; return; }
+  if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}`);
+  st.allMode = mode;
+}
+
 /** Appends scripted answers (one entry or an array); returns how many are pending. */
 export function queueScript(st, entries) {
   for (const e of [].concat(entries)) st.scripts.push({...e, left: e.times || 1});
@@ -47,6 +55,7 @@ export function queueScript(st, entries) {
 
 /** The behaviour of a key: the runtime override, else the first mode word it contains. */
 export function keyBehaviour(st, key) {
+  if (st.allMode) return {mode: st.allMode};
   if (st.overrides.has(key)) return st.overrides.get(key);
   const lower = key.toLowerCase();
   return {mode: MODES.find((m) => lower.includes(m)) || 'valid'};
@@ -86,6 +95,7 @@ export async function control(req, res, url, body, st) {
     }
     if (req.method === 'POST' && p === '/__reset') { resetState(st); return reply(200, {ok: true}); }
     if (req.method === 'POST' && p === '/__control/key') { setKeyMode(st, json || {}); return reply(200, {ok: true}); }
+    if (req.method === 'POST' && p === '/__control/all') { setAllMode(st, json?.mode); return reply(200, {ok: true}); }
     if (req.method === 'POST' && p === '/__control/script') {
       return reply(200, {queued: queueScript(st, json || [])});
     }

@@ -44,6 +44,7 @@
 // abortedEvents: [{key, path, at, chunksSent}], active, resets}; GET /__requests?limit=N → the
 // last requests (method, path, query, headers, body, key, keySource, model, action, time);
 // POST /__reset; POST /__control/key {key, mode|null, retryDelay?, delayMs?, models?};
+// POST /__control/all {mode|null} gives every key one mode (e.g. 'overload': 503 for everyone);
 // POST /__control/script [{status?, headers?, body? | sse?: [...] | chunks?: [...],
 // intervalMs?, delayMs?, reset?, hang?, times?, match?: {pathIncludes, method, key}}] queues
 // exact answers for the next matching requests (before any key or directive handling).
@@ -53,8 +54,8 @@ import zlib from 'node:zlib';
 import {pathToFileURL} from 'node:url';
 import * as E from './fake-gemini-errors.mjs';
 import * as C from './fake-gemini-content.mjs';
-import {newState, resetState, statsOf, setKeyMode, queueScript, keyBehaviour, takeScript,
-        control} from './fake-gemini-state.mjs';
+import {newState, resetState, statsOf, setKeyMode, setAllMode, queueScript, keyBehaviour,
+        takeScript, control} from './fake-gemini-state.mjs';
 
 const MODEL_CALL_ONLY = new Set(['quota', 'overload', 'error500', 'reset', 'slow', 'hang']);
 const GOOGLE_HEADERS = {
@@ -93,6 +94,7 @@ export async function startFakeGemini(opts = {}) {
     requests: (limit) => st.requests.slice(-(limit || st.requests.length)),
     reset: () => resetState(st),
     setKeyMode: (key, mode, o = {}) => setKeyMode(st, {key, mode, ...o}),
+    setAllMode: (mode) => setAllMode(st, mode),
     script: (entries) => queueScript(st, entries),
     callsFor: (key) => st.calls.get(key) || 0,
     /** Polls stats until pred(stats) is true; rejects after timeoutMs with the last stats. */

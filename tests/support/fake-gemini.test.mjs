@@ -115,6 +115,21 @@ test('reset, slow and hang modes', async () => {
   assert.equal(s.abortedEvents[0].key, hang);
 });
 
+test('setAllMode gives every key one behaviour (an upstream-wide 503) until lifted', async () => {
+  fake.setAllMode('overload');
+  for (const k of [VALID, poolKey('Other')]) {
+    const r = await generate(fake, 'x', {token: k});
+    assert.equal(r.status, 503);
+    assert.equal(r.json.error.status, 'UNAVAILABLE');
+  }
+  const res = await fetch(`${fake.url}/__control/all`, {method: 'POST', body: JSON.stringify({mode: null})});
+  assert.equal(res.status, 200);
+  assert.equal((await generate(fake, 'x', {token: VALID})).status, 200);
+  fake.setAllMode('overload');
+  fake.reset();
+  assert.equal((await generate(fake, 'x', {token: VALID})).status, 200, 'reset lifts it too');
+});
+
 test('SSE stream arrives incrementally with CRLF framing', async () => {
   const res = await streamGenerate(fake, 'count [[chunks=5 interval=100]]', {token: VALID});
   assert.equal(res.status, 200);

@@ -187,13 +187,19 @@ TEST_CASE("a streamed error wrapped in a one-element array is read like a plain 
   CHECK(classify_response(429, "[" + quota_body("5s") + "]").retry_delay_ms == 5'000);
 }
 
-TEST_CASE("transport failures are transient and keep their kind") {
-  Outcome o = classify_transport_failure("timeout", "no answer in 300s");
+TEST_CASE("transport failures: unreachable for connect failures, else transient; kind kept") {
+  Outcome o =
+      classify_transport_failure(gemgate::transport::FailureKind::kTimeout, "no answer in 300s");
   CHECK(o.kind == OutcomeKind::kTransient);
   CHECK(o.status == 0);
   CHECK(o.kind_name == "timeout");
   CHECK(o.reason == "no answer in 300s");
-  CHECK(classify_transport_failure("", "").kind_name == "transport");
+  Outcome c = classify_transport_failure(gemgate::transport::FailureKind::kConnectFailed, "");
+  CHECK(c.kind == OutcomeKind::kUnreachable);
+  CHECK(c.kind_name == "connect");
+  CHECK(c.reason == "connect");
+  CHECK(classify_transport_failure(gemgate::transport::FailureKind::kReset, "").kind ==
+        OutcomeKind::kTransient);
 }
 
 TEST_CASE("parse_duration_ms reads protobuf durations") {

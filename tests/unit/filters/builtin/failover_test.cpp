@@ -2,6 +2,7 @@
 // answers move to another key, what happens to each key, what the client finally gets.
 #include <doctest/doctest.h>
 
+#include "filters/common/upstream_attempt.h"
 #include "tests/unit/filters/builtin/fixture.h"
 
 using namespace gemgate;
@@ -95,37 +96,62 @@ TEST_CASE("quota on every key: 429 RESOURCE_EXHAUSTED with Retry-After") {
   CHECK(g.h.downstream.response.body.find("cooling down") != std::string::npos);
 }
 
-TEST_CASE("5xx is retried on another key; the upstream's own answer stands when all fail") {
+TEST_CASE("5xx on every key is an upstream outage: fast 503 + Retry-After, no key penalised") {
   GatewayFixture g;
   g.add_keys(3);
   for (int i = 0; i < 3; ++i) {
     g.transport->script(
         Answer::json(503, google_error(503, "UNAVAILABLE", "The model is overloaded.")));
   }
-  g.run(g.gemini_chain());
+  Exchange& x = g.run(g.gemini_chain());
   CHECK(g.keys_sent() == std::vector<std::string>{pool_secret(1), pool_secret(2), pool_secret(3)});
-  CHECK(g.h.downstream.response.status == 503);
-  CHECK(g.h.downstream.response.body.find("The model is overloaded.") != std::string::npos);
+  const http::Response& r = g.h.downstream.response;
+  CHECK(r.status == 503);
+  CHECK(r.body.find("\"status\":\"UNAVAILABLE\"") != std::string::npos);
+  CHECK(r.body.find("upstream API is unavailable") != std::string::npos);
+  CHECK(r.headers.has("retry-after"));
+  REQUIRE(r.headers.has("x-request-id"));
+  CHECK(r.body.find(*r.headers.get("x-request-id")) != std::string::npos);
+  CHECK(x.info().error_kind == "upstream_503");
+  int64_t now = keys::now_unix_ms();
   for (int64_t id = 1; id <= 3; ++id) {
-    CHECK(g.pool->find(id)->health().failures == 1);
+    CAPTURE(id);
     CHECK_FALSE(g.pool->find(id)->disabled());
+    CHECK(g.pool->find(id)->health().cooldowns.empty());  // no breaker strike survives
+    int64_t until = 0;
+    CHECK(g.pool->find(id)->usable_for("gemini-2.5-flash", now, &until));
   }
-}
-
-TEST_CASE("the third consecutive 5xx of a key disables it") {
-  GatewayFixture g;
-  g.add_keys(1);
-  auto one_attempt = g.settings({{"max_retries", "1"}});
-  for (int i = 0; i < 3; ++i) {
-    g.transport->script(Answer::json(500, google_error(500, "INTERNAL", "oops")));
-    g.run(g.gemini_chain(), kGenerate, one_attempt);
-    CHECK(g.h.downstream.response.status == 500);
-  }
-  CHECK(g.pool->find(1)->disabled());
-  g.run(g.gemini_chain(), kGenerate, one_attempt);
+  // While the outage holds, requests are answered without calling the upstream.
+  g.run(g.gemini_chain());
   CHECK(g.transport->requests.size() == 3);
   CHECK(g.h.downstream.response.status == 503);
-  CHECK(g.h.downstream.response.body.find("all keys are disabled") != std::string::npos);
+  CHECK(g.h.downstream.response.headers.has("retry-after"));
+}
+
+TEST_CASE("a key's consecutive 5xx open its breaker (max_failures); it is never disabled") {
+  GatewayFixture g;
+  g.add_keys(3);
+  auto one_attempt = g.settings({{"max_retries", "1"}});
+  // Round-robin: key 1 fails each time it comes up, keys 2 and 3 answer.
+  for (int round = 0; round < 3; ++round) {
+    g.transport->script(Answer::json(500, google_error(500, "INTERNAL", "oops")));
+    g.transport->script(Answer::json(200, kOkBody));
+    g.transport->script(Answer::json(200, kOkBody));
+    for (int i = 0; i < 3; ++i) g.run(g.gemini_chain(), kGenerate, one_attempt);
+  }
+  CHECK_FALSE(g.pool->find(1)->disabled());
+  CHECK(g.pool->find(1)->health().failures == 3);
+  int64_t until = 0;
+  CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", keys::now_unix_ms(), &until));
+  size_t before = g.transport->requests.size();
+  for (int i = 0; i < 4; ++i) {
+    g.transport->script(Answer::json(200, kOkBody));
+    g.run(g.gemini_chain(), kGenerate, one_attempt);
+    CHECK(g.h.downstream.response.status == 200);
+  }
+  for (size_t i = before; i < g.transport->requests.size(); ++i) {
+    CHECK(*g.transport->requests[i].headers.get("x-goog-api-key") != pool_secret(1));
+  }
 }
 
 TEST_CASE("a client error is returned as it is: no retry, no penalty") {
@@ -190,12 +216,12 @@ TEST_CASE("max_retries bounds the attempts, each on a different key") {
   CHECK(g.h.downstream.response.status == 500);
 }
 
-TEST_CASE("when every key was tried, the last failure goes out (not a generic 503)") {
+TEST_CASE("attempts exhausted without an outage: the last failure goes out (not a generic 503)") {
   GatewayFixture g;
-  g.add_keys(2);
+  g.add_keys(3);
   g.transport->script(Answer::json(500, google_error(500, "INTERNAL", "first")));
   g.transport->script(Answer::json(502, google_error(502, "UNAVAILABLE", "second")));
-  g.run(g.gemini_chain(), kGenerate, g.settings({{"max_retries", "5"}}));
+  g.run(g.gemini_chain(), kGenerate, g.settings({{"max_retries", "2"}}));
   CHECK(g.transport->requests.size() == 2);
   CHECK(g.h.downstream.response.status == 502);
   CHECK(g.h.downstream.response.body.find("second") != std::string::npos);
@@ -203,37 +229,39 @@ TEST_CASE("when every key was tried, the last failure goes out (not a generic 50
 
 TEST_CASE("transport failures: timeout → retried → 504 at the end, with the failure recorded") {
   GatewayFixture g;
-  g.add_keys(2);
+  g.add_keys(3);
   g.transport->script(Answer::fail(FailureKind::kTimeout, "upstream.test: no answer"));
   g.transport->script(Answer::fail(FailureKind::kTimeout, "upstream.test: no answer"));
-  Exchange& x = g.run(g.gemini_chain());
+  Exchange& x = g.run(g.gemini_chain(), kGenerate, g.settings({{"max_retries", "2"}}));
   CHECK(g.transport->requests.size() == 2);
   CHECK(g.h.downstream.response.status == 504);
   CHECK(g.h.downstream.response.body.find("DEADLINE_EXCEEDED") != std::string::npos);
-  CHECK(x.info().upstream_failure == "timeout");
+  CHECK(g.h.downstream.response.body.find("upstream.test") == std::string::npos);
+  CHECK(x.run_slot<upstream::UpstreamAttempt>().failure == FailureKind::kTimeout);
   CHECK(g.pool->find(1)->health().failures == 1);
+  CHECK_FALSE(g.pool->find(1)->disabled());
   REQUIRE(g.sink->failures.size() == 2);
   CHECK(g.sink->failures[0].kind == "timeout");
   CHECK(g.sink->failures[0].status == 0);
 }
 
-TEST_CASE("a connect failure then success: 200, and the failure counted against the key") {
+TEST_CASE("a connect failure is an upstream outage: fast 503 + Retry-After, no retry, no penalty") {
   GatewayFixture g;
   g.add_keys(2);
-  g.transport->script(Answer::fail(FailureKind::kConnectFailed, "refused"));
-  g.transport->script(Answer::json(200, kOkBody));
+  g.transport->script(Answer::fail(FailureKind::kConnectFailed, "refused by 10.1.2.3:443"));
   Exchange& x = g.run(g.gemini_chain());
-  CHECK(g.h.downstream.response.status == 200);
-  CHECK(x.info().upstream_failure.empty());
-  CHECK(g.pool->find(1)->health().failures == 1);
-  CHECK(g.pool->find(2)->health().failures == 0);
-}
-
-TEST_CASE("a single connect failure with retries exhausted is a 502") {
-  GatewayFixture g;
-  g.add_keys(1);
-  g.transport->script(Answer::fail(FailureKind::kConnectFailed, "refused"));
-  Exchange& x = g.run(g.gemini_chain());
-  CHECK(g.h.downstream.response.status == 502);
-  CHECK(x.info().upstream_failure == "connect");
+  const http::Response& r = g.h.downstream.response;
+  CHECK(g.transport->requests.size() == 1);  // another key would fail alike
+  CHECK(r.status == 503);
+  CHECK(r.headers.has("retry-after"));
+  CHECK(r.body.find("10.1.2.3") == std::string::npos);
+  CHECK(x.info().error_kind == "connect");
+  CHECK(x.info().error.find("10.1.2.3") != std::string::npos);  // the log keeps the detail
+  for (int64_t id = 1; id <= 2; ++id) {
+    CHECK(g.pool->find(id)->health().failures == 0);
+    CHECK(g.pool->find(id)->health().cooldowns.empty());
+  }
+  g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 1);  // refused fast until a trial is due
+  CHECK(g.h.downstream.response.status == 503);
 }

@@ -12,6 +12,7 @@
 
 using namespace gemgate::keys;
 using Why = KeyPool::Pick::Why;
+namespace transport = gemgate::transport;
 
 namespace {
 
@@ -137,29 +138,128 @@ TEST_CASE("an invalid key is disabled at once, with a reason") {
   for (int64_t id : picks(*pool, 3)) CHECK(id == 2);
 }
 
-TEST_CASE("max_failures consecutive transient failures disable; a success resets the count") {
-  auto pool = pool_of(1);
+TEST_CASE("transient failures never disable: max_failures in a row open the key x model breaker") {
+  auto pool = pool_of(3);
   PoolKey& key = *pool->find(1);
   PoolPolicy policy;
-  policy.max_failures = 3;
+  policy.breaker_threshold = 3;
   pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
   pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
   CHECK(key.health().failures == 2);
+  int64_t until = 0;
+  CHECK(key.usable_for("m", kNow, &until));  // below the threshold the breaker stays closed
   pool->record(key, "m", outcome(OutcomeKind::kSuccess), policy, kNow);
   CHECK(key.health().failures == 0);
   CHECK(key.health().last_error.empty());
-  for (int i = 0; i < 2; ++i)
+  CHECK(key.health().cooldowns.empty());  // a success forgets the strikes
+  for (int i = 0; i < 3; ++i)
     pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
   CHECK_FALSE(key.disabled());
-  pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
-  CHECK(key.disabled());
-  CHECK(key.health().reason.find("3 consecutive failures") == 0);
-  policy.max_failures = 0;  // 0 = never disable
-  auto other = pool_of(1);
+  CHECK_FALSE(key.usable_for("m", kNow, &until));
+  CHECK(until - kNow >= 500);  // 1 s with jitter in [0.5 s, 1 s]
+  CHECK(until - kNow <= 1000);
+  CHECK(key.usable_for("other-model", kNow, &until));  // per model
+  // Half-open: after the open time one pick takes the trial, the next skips the key.
+  int64_t later = kNow + 1001;
+  int taken = 0;
+  for (int i = 0; i < 6; ++i) taken += pool->pick("m", {}, later).key->id() == 1 ? 1 : 0;
+  CHECK(taken == 1);
+  // The trial fails: reopened for longer (2 s, jittered to [1 s, 2 s]).
+  pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, later);
+  CHECK_FALSE(key.usable_for("m", later + 999, &until));
+  CHECK(until - later >= 1000);
+  CHECK(until - later <= 2000);
+  // The next trial succeeds: the breaker is closed (the entry gone).
+  int64_t much_later = later + 2001;
+  for (int i = 0; i < 3 && pool->pick("m", {}, much_later).key->id() != 1; ++i) {
+  }
+  pool->record(key, "m", outcome(OutcomeKind::kSuccess), policy, much_later);
+  CHECK(key.health().cooldowns.empty());
+  CHECK(key.usable_for("m", much_later, &until));
+  // Many failures: still never disabled, and the open time is capped (60 s before jitter).
+  for (int i = 0; i < 40; ++i)
+    pool->record(key, "m", outcome(OutcomeKind::kTransient), policy, kNow);
+  CHECK_FALSE(key.disabled());
+  CHECK_FALSE(key.usable_for("m", kNow, &until));
+  CHECK(until - kNow <= 60'000);
+  policy.breaker_threshold = 0;  // 0 = no breaker
+  auto other = pool_of(3);
   for (int i = 0; i < 50; ++i) {
     other->record(*other->find(1), "m", outcome(OutcomeKind::kTransient), policy, kNow);
   }
   CHECK_FALSE(other->find(1)->disabled());
+  CHECK(other->find(1)->usable_for("m", kNow, &until));
+}
+
+TEST_CASE("breakers persist through the store's (model, until, strikes) rows") {
+  Cooldown b{"gemini-2.5-flash", kNow + 5000, 4, kNow, true};
+  CHECK(stored_cooldown_model(b) == "circuit:gemini-2.5-flash");
+  Cooldown back = cooldown_from_stored(stored_cooldown_model(b), b.until_ms, b.strikes);
+  CHECK(back.breaker);
+  CHECK(back.model == "gemini-2.5-flash");
+  CHECK(back.strikes == 4);
+  Cooldown q = cooldown_from_stored("gemini-2.5-pro", kNow, 2);
+  CHECK_FALSE(q.breaker);
+  CHECK(stored_cooldown_model(q) == "gemini-2.5-pro");
+}
+
+TEST_CASE(
+    "upstream outage: unreachable opens it at once; no key penalised; a good answer closes it") {
+  auto pool = pool_of(3);
+  Outcome down = classify_transport_failure(transport::FailureKind::kConnectFailed, "refused");
+  CHECK(down.kind == OutcomeKind::kUnreachable);
+  CHECK(pool->record(*pool->find(1), "m", down, PoolPolicy{}, kNow));
+  CHECK(pool->find(1)->health().failures == 0);
+  CHECK(pool->find(1)->health().cooldowns.empty());
+  UpstreamHealth& up = pool->upstream();
+  CHECK(up.any_outage());
+  UpstreamHealth::Gate g = up.admit("m", kNow + 10);
+  CHECK(g.verdict == UpstreamHealth::Gate::Verdict::kRefuse);
+  CHECK(g.retry_after_ms >= 990);
+  // Once the trial is due exactly one request takes it.
+  CHECK(up.admit("m", kNow + 1000).verdict == UpstreamHealth::Gate::Verdict::kTrial);
+  CHECK(up.admit("any", kNow + 1001).verdict == UpstreamHealth::Gate::Verdict::kRefuse);
+  std::string scope;
+  CHECK_FALSE(up.claim_probe(kNow + 1002, &scope));  // the trial holds the slot
+  // The trial fails again: the next waits twice as long (capped at 4 s).
+  pool->record(*pool->find(2), "m", down, PoolPolicy{}, kNow + 1100);
+  CHECK(up.admit("m", kNow + 2000).verdict == UpstreamHealth::Gate::Verdict::kRefuse);
+  CHECK(up.claim_probe(kNow + 3100, &scope));
+  CHECK(scope.empty());  // the whole upstream
+  pool->record(*pool->find(3), "m", outcome(OutcomeKind::kSuccess), PoolPolicy{}, kNow + 3200);
+  CHECK_FALSE(up.any_outage());
+  CHECK(up.admit("m", kNow + 3201).verdict == UpstreamHealth::Gate::Verdict::kServe);
+}
+
+TEST_CASE("upstream outage: the same transient failure on 3 distinct keys is the upstream's") {
+  auto pool = pool_of(4);
+  PoolPolicy policy;
+  policy.breaker_threshold = 1;  // open a breaker at the first strike, to see it forgiven
+  Outcome busy = outcome(OutcomeKind::kTransient);
+  CHECK_FALSE(pool->record(*pool->find(1), "m", busy, policy, kNow));
+  int64_t until = 0;
+  CHECK_FALSE(pool->find(1)->usable_for("m", kNow, &until));  // key 1's breaker opened
+  CHECK_FALSE(pool->record(*pool->find(2), "m", busy, policy, kNow + 1));
+  CHECK(pool->record(*pool->find(3), "m", busy, policy, kNow + 2));  // third key: an outage
+  for (int64_t id = 1; id <= 4; ++id) {
+    CAPTURE(id);
+    CHECK(pool->find(id)->usable_for("m", kNow + 3, &until));  // strikes since forgiven
+    CHECK_FALSE(pool->find(id)->disabled());
+  }
+  CHECK(pool->upstream().admit("m", kNow + 3).verdict == UpstreamHealth::Gate::Verdict::kRefuse);
+  CHECK(pool->upstream().admit("other", kNow + 3).verdict == UpstreamHealth::Gate::Verdict::kServe);
+  // Evidence older than the window does not add up.
+  auto slow = pool_of(4);
+  CHECK_FALSE(slow->record(*slow->find(1), "m", busy, policy, kNow));
+  CHECK_FALSE(slow->record(*slow->find(2), "m", busy, policy, kNow + 1));
+  CHECK_FALSE(slow->record(*slow->find(3), "m", busy, policy,
+                           kNow + UpstreamHealth::kEvidenceWindowMs + 5));
+  // A good answer in between clears the evidence.
+  auto mixed = pool_of(4);
+  CHECK_FALSE(mixed->record(*mixed->find(1), "m", busy, policy, kNow));
+  CHECK_FALSE(mixed->record(*mixed->find(2), "m", busy, policy, kNow));
+  mixed->record(*mixed->find(4), "m", outcome(OutcomeKind::kSuccess), policy, kNow);
+  CHECK_FALSE(mixed->record(*mixed->find(3), "m", busy, policy, kNow));
 }
 
 TEST_CASE("a client error changes nothing about the key") {
@@ -266,9 +366,7 @@ TEST_CASE("set_keys keeps the live health of surviving keys and drops removed on
 TEST_CASE("admin operations: enable, disable, reset, mark_checked, add and remove") {
   auto pool = pool_of(2);
   pool->record(*pool->find(1), "m", outcome(OutcomeKind::kQuota), PoolPolicy{}, kNow);
-  for (int i = 0; i < 3; ++i) {
-    pool->record(*pool->find(1), "m", outcome(OutcomeKind::kTransient), PoolPolicy{}, kNow);
-  }
+  pool->disable(1, "x");
   REQUIRE(pool->find(1)->disabled());
   CHECK(pool->enable(1));
   CHECK_FALSE(pool->find(1)->disabled());
@@ -298,7 +396,7 @@ TEST_CASE("admin operations: enable, disable, reset, mark_checked, add and remov
 TEST_CASE("many threads picking and recording at once: no crash, counts add up") {
   auto pool = pool_of(8);
   PoolPolicy never_disable;
-  never_disable.max_failures = 0;
+  never_disable.breaker_threshold = 0;
   constexpr int kThreads = 4, kRounds = 5000;
   std::vector<std::map<int64_t, int>> per_thread(kThreads);
   std::vector<std::thread> threads;
@@ -308,7 +406,10 @@ TEST_CASE("many threads picking and recording at once: no crash, counts add up")
         auto p = pool->pick(i % 2 ? "a" : "b", {}, kNow);
         if (!p.key) continue;
         ++per_thread[t][p.key->id()];
-        pool->record(*p.key, "a", outcome(OutcomeKind::kTransient), never_disable, kNow);
+        // One model per key: the same failure on many keys of one model would be an upstream
+        // outage (not counted against any key), and this test counts per key.
+        pool->record(*p.key, "m" + std::to_string(p.key->id()), outcome(OutcomeKind::kTransient),
+                     never_disable, kNow);
         if (i % 100 == 0) (void)pool->take_dirty();
       }
     });

@@ -3,6 +3,7 @@
 // header allowlist, transport failures, size limit, backpressure and cancellation.
 #include <doctest/doctest.h>
 
+#include "filters/common/upstream_attempt.h"
 #include "tests/unit/filters/builtin/fixture.h"
 
 using namespace gemgate;
@@ -134,11 +135,14 @@ TEST_CASE("a stream broken after the commit point is cut, and marked as an upstr
   CHECK(g.h.downstream.calls == std::vector<std::string>{"head 200",
                                                          "chunk data: {\"a\":1}\r\n\r\n", "end cut",
                                                          "finished"});
-  CHECK(x.info().upstream_failure == "reset");
-  CHECK(x.info().error.find("connection reset") != std::string::npos);
+  CHECK(x.run_slot<upstream::UpstreamAttempt>().failure == FailureKind::kReset);
+  CHECK(x.run_slot<upstream::UpstreamAttempt>().response_started);
+  CHECK(x.run_slot<upstream::UpstreamAttempt>().message.find("connection reset") !=
+        std::string::npos);
 }
 
-TEST_CASE("transport failures map to 502/504 with info().upstream_failure") {
+TEST_CASE(
+    "transport failures map to 502/504: the kind in UpstreamAttempt, the detail only in the log") {
   struct Case {
     FailureKind kind;
     int status;
@@ -153,9 +157,17 @@ TEST_CASE("transport failures map to 502/504 with info().upstream_failure") {
     GatewayFixture g;
     g.transport->script(Answer::fail(c.kind, "upstream.test: broken"));
     Exchange& x = g.run(upstream_only(g));
-    CHECK(g.h.downstream.response.status == c.status);
-    CHECK(x.info().upstream_failure == c.name);
-    CHECK(g.h.downstream.response.body.find("upstream.test: broken") != std::string::npos);
+    const http::Response& r = g.h.downstream.response;
+    CHECK(r.status == c.status);
+    const upstream::UpstreamAttempt& attempt = x.run_slot<upstream::UpstreamAttempt>();
+    CHECK(attempt.failure == c.kind);
+    CHECK(std::string(attempt.failure_name()) == c.name);
+    CHECK(attempt.message == "upstream.test: broken");
+    CHECK_FALSE(attempt.response_started);
+    CHECK(r.body.find("upstream.test") == std::string::npos);  // no address for the client
+    REQUIRE(r.headers.has("x-request-id"));
+    CHECK(r.body.find("request id " + *r.headers.get("x-request-id")) != std::string::npos);
+    CHECK(x.info().error == "upstream.test: broken");  // the log row keeps the detail
   }
 }
 
@@ -166,7 +178,7 @@ TEST_CASE("an answer over max_response_bytes is refused with 502 and the transfe
   g.transport->script(big);
   Exchange& x = g.run(upstream_only(g, "1KiB"));
   CHECK(g.h.downstream.response.status == 502);
-  CHECK(x.info().upstream_failure == "protocol");
+  CHECK(x.run_slot<upstream::UpstreamAttempt>().failure == FailureKind::kProtocol);
   CHECK(g.transport->transfers[0]->cancelled);
 }
 
