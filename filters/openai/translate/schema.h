@@ -1,6 +1,5 @@
 // JSON Schema cleaning for Gemini: the schemas clients send in `tools[].function.parameters` and
-// `response_format.json_schema.schema` use keywords Gemini refuses. Two target dialects exist
-// (reference §2.4.1):
+// `response_format.json_schema.schema` use keywords Gemini refuses. Two target dialects exist:
 //
 //  * SchemaMode::kJsonSchema (default, "Option A"): the schema goes to `parametersJsonSchema` /
 //    `responseJsonSchema`, Gemini's JSON-Schema fields. Only the keywords Gemini documents survive

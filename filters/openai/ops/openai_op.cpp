@@ -1,0 +1,84 @@
+// What the OpenAI ops share: OpenAI-shaped error answers and pointing a request at Gemini.
+#include "filters/openai/ops/openai_op.h"
+
+#include <optional>
+
+namespace gemgate::openai {
+
+OpenAIError request_error(int status, std::string message, std::string code) {
+  OpenAIError e = OpenAIError::invalid(std::move(message), std::nullopt, std::move(code));
+  e.status = status;
+  return e;
+}
+
+http::Response error_response(const OpenAIError& e) {
+  http::Response r;
+  r.status = e.status;
+  r.headers.set("content-type", "application/json");
+  if (e.retry_after_ms) {
+    r.headers.set("retry-after", std::to_string((*e.retry_after_ms + 999) / 1000));
+    r.headers.set("retry-after-ms", std::to_string(*e.retry_after_ms));
+  }
+  r.body = e.to_json();
+  return r;
+}
+
+Status reply_error(Exchange& x, const OpenAIError& e) {
+  x.info().error = e.message;
+  x.respond(error_response(e));
+  return Status::Stop;
+}
+
+OpenAIError from_local(const http::LocalError& e) {
+  OpenAIError o;
+  o.status = e.status;
+  o.message = e.message;
+  if (!e.param.empty()) o.param = e.param;
+  switch (e.status) {
+    case 400:
+    case 405:
+    case 413:
+    case 415:
+      o.type = "invalid_request_error";
+      break;
+    case 401:
+      o.type = "authentication_error";
+      o.code = "invalid_api_key";
+      break;
+    case 403:
+      o.type = "permission_error";
+      break;
+    case 404:
+      o.type = "invalid_request_error";
+      o.code = "not_found";
+      break;
+    case 429:
+      o.type = "rate_limit_error";
+      o.code = "rate_limit_exceeded";
+      break;
+    case 503:
+      o.type = "server_error";
+      o.code = "service_unavailable";
+      break;
+    case 504:
+      o.type = "server_error";
+      o.code = "timeout";
+      break;
+    default:
+      o.type = e.status >= 500 ? "server_error" : "invalid_request_error";
+      break;
+  }
+  return o;
+}
+
+void aim(http::Request& req, std::string_view method, std::string_view target, std::string body) {
+  req.method = std::string(method);
+  size_t q = target.find('?');
+  req.path = std::string(target.substr(0, q));
+  req.query = q == std::string_view::npos ? "" : std::string(target.substr(q + 1));
+  req.body = std::move(body);
+  req.headers.set("content-type", "application/json");
+  req.headers.set("accept", "application/json");
+}
+
+}  // namespace gemgate::openai
