@@ -98,13 +98,16 @@ test('all keys out of quota → RateLimitError 429 with Retry-After', async (t) 
   assert.equal(fake.stats().total, 2);
 });
 
-test('upstream 503 on every key → InternalServerError (5xx), each key tried once', async (t) => {
+// Every key failing the same way is an upstream outage (filters/keys/README.md): gemgate answers
+// with its own 503 and a Retry-After, and no key is penalised.
+test('upstream 503 on every key → InternalServerError (5xx) with Retry-After, each key tried once', async (t) => {
   const keys = [poolKey('Overload'), poolKey('Overload')];
   const st = await ownStack(t, keys);
   const err = await sdkRejects(() => chat(st.client(), 'overloaded'), OpenAI.InternalServerError);
   assert.equal(err.status, 503, err.message);
   assertOpenAIErrorShape(err.error, {type: 'server_error'});
-  assert.match(err.message, /overloaded/i);
+  assert.match(err.message, /unavailable/i);
+  assert.ok(Number(err.headers.get('retry-after')) >= 1, 'Retry-After on an outage');
   assert.deepEqual(keys.map((k) => fake.callsFor(k)), [1, 1]);
 });
 

@@ -93,7 +93,8 @@ TEST_CASE("top-level errors, each at its node") {
             "g.yaml:8:10: unknown key 'bogus' (expected one of: max_url_bytes, max_header_bytes, "
             "max_headers, max_body_bytes, head_timeout, body_timeout, keepalive_timeout, "
             "write_timeout, max_connections, max_requests_per_connection, write_buffer_high, "
-            "write_buffer_low)",
+            "write_buffer_low, min_body_rate, body_rate_window, request_timeout, "
+            "max_buffered_body_bytes)",
             "g.yaml:6:19: 'max_body_bytes' must be a size like 32KiB or 16MiB; got 'huge'",
             "g.yaml:7:17: 'head_timeout' must be positive",
             "g.yaml:6:3: 'write_buffer_low' must be below 'write_buffer_high'",
