@@ -1,5 +1,6 @@
-// Usage statistics: exact windows (rollup hours + raw edges) checked against a brute-force
-// count, bucket widths, per-key usage, and a timing run on ~200k rows (reported, not asserted).
+// Usage statistics: windows read from rollups only (days, hours, minutes, seconds) checked
+// against a brute-force count over the window as the store rounds it, bucket widths, per-key usage,
+// and a timing run on ~200k rows (reported, not asserted).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -74,6 +75,17 @@ void insert_all(Store& store, const std::vector<RequestLogRow>& rows) {
   }
 }
 
+// The start of a window as the store answers it from rollups: down to the hour for windows
+// over two hours, else to the second (per key: the minute). See sqlite_stats.cpp.
+Millis model_start(Millis from, Millis window) {
+  const Millis step = window > 2 * kHour ? kHour : 1000;
+  return from / step * step;
+}
+Millis key_start(Millis from, Millis window) {
+  const Millis step = window > 2 * kHour ? kHour : kMinute;
+  return from / step * step;
+}
+
 TEST_CASE("stats: bucket widths for the dashboard windows") {
   auto store = open_sqlite(":memory:");
   auto bucket = [&](Millis window) {
@@ -125,15 +137,16 @@ TEST_CASE("stats: every window matches a brute-force count exactly") {
       INFO("now=" << now << " window=" << window);
       auto got = store->usage_stats({now, window, 60});
       REQUIRE(got.ok());
-      const Millis from = now - window;
+      const Millis from = model_start(now - window, window);
+      const Millis kfrom = key_start(now - window, window);
       UsageTotals total;
       std::map<std::int64_t, UsageTotals> keys;
       std::map<std::string, UsageTotals> models;
       std::map<Millis, UsageTotals> buckets;
       for (const RequestLogRow& r : rows) {
+        if (r.key_id && r.time_ms >= kfrom && r.time_ms < now) add_row(keys[*r.key_id], r);
         if (r.time_ms < from || r.time_ms >= now) continue;
         add_row(total, r);
-        if (r.key_id) add_row(keys[*r.key_id], r);
         add_row(models[r.model], r);
         add_row(buckets[r.time_ms / got->bucket_ms * got->bucket_ms], r);
       }
@@ -160,7 +173,8 @@ TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
   auto store = open_sqlite(":memory:");
   const auto rows = random_rows(3000, 7, 3 * kDay, 10);
   insert_all(*store, rows);
-  const Millis from = kNow - kDay + 12'345, to = kNow - 3 * kMinute;
+  // `to` on a minute edge: the store answers to the minute at the end (it is "now" in use).
+  const Millis from = kNow - kDay + 12'345, to = (kNow - 3 * kMinute) / kMinute * kMinute;
   const std::vector<std::int64_t> ids = {7, 3, 99, 1};
   auto got = store->key_usage(ids, from, to);
   REQUIRE(got.ok());
@@ -169,7 +183,8 @@ TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
     CHECK((*got)[i].key_id == ids[i]);
     UsageTotals want;
     for (const RequestLogRow& r : rows) {
-      if (r.key_id == ids[i] && r.time_ms >= from && r.time_ms < to) add_row(want, r);
+      if (r.key_id == ids[i] && r.time_ms >= key_start(from, kDay) && r.time_ms < to)
+        add_row(want, r);
     }
     check_same((*got)[i].usage, want);
   }
