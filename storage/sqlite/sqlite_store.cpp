@@ -156,7 +156,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   }
   // The key before any change: a missing or wrong key must leave the database as it was.
   auto key = load_master_key(master_key, path, check.empty());
-  if (!key.ok()) return Error::invalid("storage: " + key.error().message);
+  if (!key.ok()) return key.error();
   auto box = std::make_unique<SecretBox>(key->key);
   if (!check.empty() && !crypto_equal(check, box->check_value())) {
     return Error::invalid("the master key from " + key->source +
