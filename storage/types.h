@@ -214,6 +214,8 @@ struct StatsQuery {
 struct UsageStats {
   // The window asked for. Figures are read from rollups only, so the start is rounded down to
   // their resolution: 1 s (windows up to two hours; per key 1 min) or 1 h (longer windows).
+  // The end is taken to be "now": rows logged after now_ms (which the gateway never has) would
+  // be counted in the current hour or day.
   Millis from_ms = 0;
   Millis to_ms = 0;
   Millis bucket_ms = 0;

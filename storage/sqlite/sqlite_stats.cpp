@@ -9,10 +9,10 @@
 // No query reads request_log: its size (millions of rows during a flood) does not matter. The
 // window's start is rounded down to what the rollups can answer exactly: the hour for windows
 // over two hours (their series buckets are whole hours anyway), else the second (per key: the
-// minute). So only the recent, ragged end needs the fine tables, which keep three hours.
-// A 30-day window reads about 30 × keys + 47 × keys + 60 × keys + 720 × models + 3600 × models
-// rollup rows at most. Windows of two hours or less read the model side from seconds alone,
-// which allows sub-hour series buckets.
+// minute). Its end is `now`, after which nothing is logged, so the current hour's and day's
+// rollup rows are read whole. A 30-day window reads at most 31 × keys + 24 × keys + 721 × models
+// rollup rows; the fine tables (kept three hours) serve the start of windows of two hours or
+// less, whose model side is read from seconds alone to allow sub-hour series buckets.
 #include <algorithm>
 #include <map>
 #include <span>
@@ -70,11 +70,13 @@ constexpr Level kKeyLevels[] = {
 };
 
 // [from, to) widened to what `levels` answer exactly: the start down to `start_step`, the end
-// up to the finest level's step (nothing is logged after `to` = now, so the end stays exact).
+// up to the COARSEST level's step. The end is "now": no row is logged after it, so the rollup
+// row of the current hour (or day) holds exactly the rows up to now, and reading it whole costs
+// one row per key or model instead of the minutes or seconds that make it up.
 std::pair<Millis, Millis> align(Millis from, Millis to, Millis start_step,
                                 std::span<const Level> levels) {
   const Millis finest = levels.back().step;
-  return {floor_to(from, std::max(start_step, finest)), ceil_to(to, finest)};
+  return {floor_to(from, std::max(start_step, finest)), ceil_to(to, levels.front().step)};
 }
 
 // A slice [from, to) of the window read from `level` (nullptr: from raw log rows).
