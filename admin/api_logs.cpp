@@ -241,6 +241,8 @@ void handle_stats(ApiCall& call) {
         .field("cooling", counts[2])
         .field("disabled", counts[3])
         .end_object()
+        // Requests refused before authentication: counted, not logged, not in `totals`.
+        .field("refused", stats->refused)
         .end_object();
     return Reply::json(out.take());
   });

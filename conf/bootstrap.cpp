@@ -30,6 +30,7 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
   }
   if (auto keys = env("API_KEYS")) {
     std::vector<std::string> secrets;
+    std::vector<size_t> items;  // secrets[i] is API_KEYS item items[i] (1-based)
     size_t item = 0;
     for (std::string& s : split_list(*keys)) {
       ++item;
@@ -44,10 +45,18 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
         continue;
       }
       secrets.push_back(std::move(s));
+      items.push_back(item);
     }
-    auto added = store.add_keys(secrets, now);
+    // kEnvironment: a key an admin deleted stays deleted (README "Configuration precedence").
+    auto added = store.add_keys(secrets, now, storage::KeyOrigin::kEnvironment);
     if (!added.ok()) return added.error();
     report.keys_added = added->added_ids.size();
+    report.skipped_deleted += added->skipped_deleted.size();
+    for (size_t index : added->skipped_deleted) {
+      log::info("API_KEYS item " + std::to_string(items[index]) +
+                " was not added: an admin deleted that key (add it through the admin API to "
+                "bring it back)");
+    }
     report.rejected += added->rejected.size();
     for (const auto& r : added->rejected) {
       log::warn("an API_KEYS item was not added: " + r.reason);
@@ -82,6 +91,15 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
       auto existing = store.find_token_by_hash(hash);
       if (!existing.ok()) return existing.error();
       if (*existing) continue;
+      auto deleted = store.token_was_deleted(hash);
+      if (!deleted.ok()) return deleted.error();
+      if (*deleted) {
+        log::info(
+            "an ALLOWED_TOKENS item was not added: an admin deleted that token (add it through "
+            "the admin API to bring it back)");
+        ++report.skipped_deleted;
+        continue;
+      }
       storage::NewClientToken t;
       t.label = "from ALLOWED_TOKENS";
       t.token_sha256 = hash;

@@ -164,8 +164,9 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
     cfg.shutdown_grace_ms = grace;
   config::read_string(root, "log_level", &cfg.log_level, errors);
   if (const ConfigNode* storage = root.get("storage")) {
-    config::expect_keys(*storage, {"database_url"}, errors);
+    config::expect_keys(*storage, {"database_url", "master_key_file"}, errors);
     config::read_string(*storage, "database_url", &cfg.database_url, errors);
+    config::read_string(*storage, "master_key_file", &cfg.master_key_file, errors);
   }
   if (cfg.database_url.empty()) errors.add(root.mark(), "storage.database_url is required");
   if (!root.get("chains")) errors.add(root.mark(), "'chains' is required");

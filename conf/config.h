@@ -31,6 +31,9 @@ struct GatewayConfig {
   uint64_t shutdown_grace_ms = 15'000;
   std::string log_level = "info";
   std::string database_url;
+  // Key file for pool-key encryption when GEMGATE_MASTER_KEY is unset; "" = master.key beside
+  // the database (created 0600 on the first start).
+  std::string master_key_file;
 };
 
 // The built-in configuration (conf/gemgate.yaml compiled into the binary).

@@ -22,6 +22,9 @@ namespace {
 constexpr uint64_t kHealthFlushMs = 500;
 constexpr uint64_t kTickMs = 1000;
 constexpr int64_t kRetentionEveryMs = 10 * 60 * 1000;
+constexpr int64_t kRowCapEveryMs = 5 * 1000;
+constexpr int kRowCapChunks = 20;                         // at most 100 000 rows per run
+constexpr int64_t kFineUsageKeepMs = 3 * 3'600'000;       // second/minute rollups: recent end only
 constexpr int64_t kUsageRetentionMs = 90LL * 86'400'000;  // usage rollups kept 90 days
 }  // namespace
 
@@ -29,13 +32,25 @@ Result<void> register_everything(Registry& registry) {
   if (auto r = register_builtin_filters(registry); !r.ok()) return r;
   if (auto r = admin::register_cron_filter(registry); !r.ok()) return r;
   if (auto r = admin::register_admin_filter(registry); !r.ok()) return r;
+  if (auto r = registry.settings_schema().declare(
+          {"log_retention_days",
+           SettingType::kInt,
+           "Request and error log rows older than this many days are deleted (0 = keep forever).",
+           "30",
+           0,
+           3650,
+           {}});
+      !r.ok())
+    return r;
+  // An age cap alone lets a busy gateway grow the log without bound inside the age; statistics
+  // do not need the rows (they come from rollups), so the newest N rows are plenty.
   return registry.settings_schema().declare(
-      {"log_retention_days",
+      {"log_max_rows",
        SettingType::kInt,
-       "Request and error log rows older than this many days are deleted (0 = keep forever).",
-       "30",
+       "At most this many request log rows are kept; the oldest go first (0 = no cap).",
+       "1000000",
        0,
-       3650,
+       1'000'000'000,
        {}});
 }
 
@@ -56,6 +71,7 @@ struct Gateway::MainLoop {
   std::unique_ptr<Timer> tick;
   int64_t last_health_check_ms = 0;
   int64_t last_retention_ms = 0;
+  int64_t last_row_cap_ms = 0;
   bool stopping = false;
 };
 
@@ -137,7 +153,13 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   if (const ConfigNode* base = config_.root.get("upstream_base_url"))
     upstream_base_url_ = base->text();
 
-  auto store = storage::open_store(config_.database_url);
+  storage::MasterKeyOptions master_key;
+  master_key.env_value = env("GEMGATE_MASTER_KEY");
+  if (master_key.env_value && !master_key.env_value->empty()) {
+    log::register_secret(*master_key.env_value);  // never printed, even by mistake
+  }
+  master_key.file = config_.master_key_file;
+  auto store = storage::open_store(config_.database_url, master_key);
   if (!store.ok()) return Error::unavailable("storage: " + store.error().message);
   auto boot = bootstrap_from_env(**store, env);
   if (!boot.ok()) return Error::unavailable("bootstrap: " + boot.error().message);
@@ -297,6 +319,21 @@ void Gateway::start_housekeeping() {
           keys::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
           w.post([&w, pool = pool_, probe] { keys::probe_upstream_outage(w, pool, probe); });
         }
+        if (now - mm.last_row_cap_ms >= kRowCapEveryMs) {
+          mm.last_row_cap_ms = now;
+          int64_t max_rows = settings->get_int("log_max_rows");
+          if (max_rows > 0) {
+            storage_->submit([max_rows](storage::Store& store) {
+              auto n = store.cap_request_logs(max_rows, kRowCapChunks);
+              if (!n.ok()) {
+                log::warn("housekeeping: request log row cap: " + n.error().message);
+              } else if (*n > 0) {
+                log::info("row cap: deleted " + std::to_string(*n) +
+                          " oldest request log row(s) beyond log_max_rows");
+              }
+            });
+          }
+        }
         if (now - mm.last_retention_ms >= kRetentionEveryMs) {
           mm.last_retention_ms = now;
           int64_t days = settings->get_int("log_retention_days");
@@ -312,6 +349,9 @@ void Gateway::start_housekeeping() {
             }
             // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
             auto usage = store.prune_usage(now - kUsageRetentionMs);
+            if (auto fine = store.prune_fine_usage(now - kFineUsageKeepMs); !fine.ok()) {
+              log::warn("housekeeping: " + fine.error().message);
+            }
             auto sessions = store.purge_expired_sessions(now);
             if (!usage.ok() || !sessions.ok()) {
               log::warn("housekeeping: " +

@@ -16,6 +16,10 @@ class StorageLogSink final : public LogSink {
   explicit StorageLogSink(storage::StorageThread& thread) : thread_(thread) {}
   void record_request(const StreamInfo& info) override;
   void record_attempt_failure(const AttemptFailure& failure) override;
+  // Counted per minute (storage rollup refused_minute), never stored as a log row.
+  void record_refused(const StreamInfo& info) override {
+    thread_.count_refused(info.start_unix_ms);
+  }
 
  private:
   storage::StorageThread& thread_;

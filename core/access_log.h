@@ -27,6 +27,10 @@ class LogSink {
   virtual void record_request(const StreamInfo& info) = 0;
   // An upstream attempt failed. Must not block. Thread-safe.
   virtual void record_attempt_failure(const AttemptFailure& failure) = 0;
+  // A request was refused before authentication (no valid client token). Sinks that keep
+  // stored logs should count these rather than store a row each: anyone can send them at line
+  // rate. The default treats it as any other request. Must not block. Thread-safe.
+  virtual void record_refused(const StreamInfo& info) { record_request(info); }
 };
 
 }  // namespace gemgate

@@ -75,6 +75,14 @@ void StorageThread::touch_token(std::int64_t token_id, Millis at_ms) {
   at = std::max(at, at_ms);
 }
 
+void StorageThread::count_refused(Millis at_ms) {
+  refused_counted_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) return;
+  const Millis minute = at_ms - ((at_ms % 60'000) + 60'000) % 60'000;
+  ++pending_.refused[minute];
+}
+
 Result<void> StorageThread::flush() {
   const std::uint64_t errors_before = write_errors_.load();
   if (on_storage_thread()) {
@@ -121,7 +129,8 @@ void StorageThread::stop() {
 }
 
 StorageThread::Counters StorageThread::counters() const {
-  return {rows_written_.load(), rows_dropped_.load(), write_errors_.load(), jobs_run_.load()};
+  return {rows_written_.load(), rows_dropped_.load(), write_errors_.load(), jobs_run_.load(),
+          refused_counted_.load()};
 }
 
 StorageThread::Pending StorageThread::take_pending() {
@@ -265,6 +274,22 @@ bool StorageThread::write_state(Pending& batch, bool final) {
       } else {
         log::error("storage: key health of " + std::to_string(health.size()) +
                    " keys not saved: " + r.error().message);
+      }
+    }
+  }
+  if (!batch.refused.empty()) {
+    std::vector<RefusedCount> counts;
+    counts.reserve(batch.refused.size());
+    for (const auto& [minute, n] : batch.refused) counts.push_back({minute, n});
+    Result<void> r = store_->add_refused(counts);
+    if (!r.ok()) {
+      ok = false;
+      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      if (r.error().retriable && !final) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const RefusedCount& c : counts) pending_.refused[c.minute_ms] += c.requests;
+      } else {
+        log::error("storage: refused-request counts not saved: " + r.error().message);
       }
     }
   }

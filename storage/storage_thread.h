@@ -45,6 +45,7 @@ class StorageThread {
         0;  // log rows lost: queue full, failed for good, or appended after stop
     std::uint64_t write_errors = 0;  // failed write-behind transactions
     std::uint64_t jobs_run = 0;
+    std::uint64_t refused_counted = 0;  // requests refused before auth, counted (not logged)
   };
 
   // Takes ownership of `store` (already opened and migrated) and starts the thread.
@@ -66,6 +67,10 @@ class StorageThread {
   void append_error_log(ErrorLogRow row);
   void update_key_health(KeyHealth health);
   void touch_token(std::int64_t token_id, Millis at_ms);
+  // Counts one request refused before authentication at `at_ms`. Costs a map increment: a
+  // flood of bad tokens adds one rollup row per minute, not a log row per request, and is
+  // never dropped for lack of queue space.
+  void count_refused(Millis at_ms);
 
   // Blocks until everything queued before the call has been written (or has failed). Returns an
   // error when a write failed meanwhile or the thread is stopped. From inside a job it writes
@@ -86,8 +91,11 @@ class StorageThread {
     std::vector<ErrorLogRow> errors;
     std::unordered_map<std::int64_t, KeyHealth> health;
     std::unordered_map<std::int64_t, Millis> touches;
+    std::unordered_map<Millis, std::int64_t> refused;  // minute → requests
     std::size_t log_rows() const { return requests.size() + errors.size(); }
-    bool empty() const { return log_rows() == 0 && health.empty() && touches.empty(); }
+    bool empty() const {
+      return log_rows() == 0 && health.empty() && touches.empty() && refused.empty();
+    }
   };
 
   // Queues one log row on `list`; drops (and counts) it when the queue is full or stopping.
@@ -122,6 +130,7 @@ class StorageThread {
   std::atomic<std::uint64_t> rows_dropped_{0};
   std::atomic<std::uint64_t> write_errors_{0};
   std::atomic<std::uint64_t> jobs_run_{0};
+  std::atomic<std::uint64_t> refused_counted_{0};
   std::uint64_t drops_reported_ = 0;  // storage thread only
   std::chrono::steady_clock::time_point last_drop_report_{};
 };

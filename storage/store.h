@@ -41,10 +41,14 @@ class Store {
   virtual Result<std::vector<Key>> load_keys() = 0;
   // Adds keys in one transaction. Each secret is trimmed of surrounding whitespace, then must be
   // 1..256 printable ASCII characters without whitespace; others are reported in `rejected`.
-  // Secrets already stored or repeated in the input count as `duplicates`.
-  virtual Result<AddKeysResult> add_keys(const std::vector<std::string>& secrets,
-                                         Millis now_ms) = 0;
-  // Deletes keys (and their cooldowns). Returns how many existed.
+  // Secrets already stored or repeated in the input count as `duplicates`. Keys are stored
+  // sealed (AES-256-GCM) with a keyed fingerprint for dedupe; never in clear. From
+  // kEnvironment, keys an admin deleted are skipped (`skipped_deleted`); from kAdmin, adding a
+  // key lifts its deletion record.
+  virtual Result<AddKeysResult> add_keys(const std::vector<std::string>& secrets, Millis now_ms,
+                                         KeyOrigin origin = KeyOrigin::kAdmin) = 0;
+  // Deletes keys (and their cooldowns) and records their fingerprints as deleted, in one
+  // transaction, so the environment bootstrap does not re-add them. Returns how many existed.
   virtual Result<std::int64_t> delete_keys(const std::vector<std::int64_t>& ids) = 0;
   // Disables or enables keys; `reason` is kept with a disabled key (cleared on enable).
   // Returns how many keys exist among `ids`.
@@ -61,8 +65,11 @@ class Store {
   virtual Result<std::int64_t> add_token(const NewClientToken& token) = 0;
   // All tokens, ordered by id.
   virtual Result<std::vector<ClientToken>> list_tokens() = 0;
-  // Deletes one token; returns false when there was none with that id.
+  // Deletes one token and records its hash as deleted (one transaction); returns false when
+  // there was none with that id. add_token() with the same hash lifts the record.
   virtual Result<bool> delete_token(std::int64_t id) = 0;
+  // True when a token with this SHA-256 was deleted by an admin and not added again since.
+  virtual Result<bool> token_was_deleted(std::string_view token_sha256) = 0;
   // Records last use; never moves last_used_at backwards. Unknown ids are ignored.
   virtual Result<void> touch_tokens(const std::vector<TokenTouch>& touches) = 0;
   // The token whose SHA-256 is `token_sha256` (lowercase hex), or nullopt.
@@ -99,6 +106,10 @@ class Store {
   virtual Result<std::int64_t> delete_request_logs(const LogFilter& filter) = 0;
   // Retention: deletes rows with time_ms < before_ms.
   virtual Result<std::int64_t> prune_request_logs(Millis before_ms) = 0;
+  // Row cap: deletes the oldest rows (by id, i.e. by arrival) beyond the newest `max_rows`, at
+  // most `max_chunks` chunks of 5000 rows, each its own transaction, so one call never holds
+  // the storage thread long; call again later for the rest. Returns how many went.
+  virtual Result<std::int64_t> cap_request_logs(std::int64_t max_rows, int max_chunks) = 0;
 
   // ---- Error logs (same shapes as request logs) ----
   virtual Result<void> append_error_logs(const std::vector<ErrorLogRow>& rows) = 0;
@@ -119,6 +130,11 @@ class Store {
   // Retention of the statistics (kept apart from the logs): drops every rollup row of the UTC
   // days before the day containing before_ms. Returns how many rollup rows went.
   virtual Result<std::int64_t> prune_usage(Millis before_ms) = 0;
+  // Drops the fine rollups (per second × model, per minute × key) before `before_ms`; they
+  // serve only the recent end of a window (keep at least three hours).
+  virtual Result<std::int64_t> prune_fine_usage(Millis before_ms) = 0;
+  // Adds counts of requests refused before authentication (one transaction, summed per minute).
+  virtual Result<void> add_refused(const std::vector<RefusedCount>& counts) = 0;
 };
 
 }  // namespace gemgate::storage

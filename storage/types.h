@@ -54,7 +54,14 @@ struct AddKeysResult {
   std::vector<std::int64_t> added_ids;  // in input order
   std::size_t duplicates = 0;           // already stored, or repeated within the input
   std::vector<RejectedKey> rejected;
+  // Input positions skipped because an admin deleted that key earlier (KeyOrigin::kEnvironment
+  // only). The secret itself is not repeated.
+  std::vector<std::size_t> skipped_deleted;
 };
+
+// Who adds keys. The environment (API_KEYS at start) never brings back a key an admin deleted;
+// the admin API adding the same key again is a deliberate act and lifts the deletion record.
+enum class KeyOrigin { kAdmin, kEnvironment };
 
 // ---- Client tokens ---------------------------------------------------------------------------
 
@@ -205,6 +212,10 @@ struct StatsQuery {
 };
 
 struct UsageStats {
+  // The window asked for. Figures are read from rollups only, so the start is rounded down to
+  // their resolution: 1 s (windows up to two hours; per key 1 min) or 1 h (longer windows).
+  // The end is taken to be "now": rows logged after now_ms (which the gateway never has) would
+  // be counted in the current hour or day.
   Millis from_ms = 0;
   Millis to_ms = 0;
   Millis bucket_ms = 0;
@@ -214,6 +225,15 @@ struct UsageStats {
   std::vector<UsageBucket> series;   // dense, oldest first; counts only rows inside the
                                      // window (so the first bucket may be partial); sums to
                                      // `totals`
+  // Requests refused before authentication (no valid client token) in the window, to the
+  // minute. They are counted, not logged, and are not part of `totals`.
+  std::int64_t refused = 0;
+};
+
+// `requests` refused before authentication during the minute starting at minute_ms.
+struct RefusedCount {
+  Millis minute_ms = 0;
+  std::int64_t requests = 0;
 };
 
 }  // namespace gemgate::storage

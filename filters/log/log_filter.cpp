@@ -8,6 +8,14 @@ namespace gemgate::logging {
 
 namespace {
 
+// True when the request was answered before any client token authenticated it and before any
+// upstream attempt: the auth filter's 401/403, whichever hook (head or body) refused it. Derived
+// from what every exchange records, so it does not depend on how the refusal was produced.
+bool refused_before_auth(const StreamInfo& info) {
+  return info.token_id < 0 && info.attempts == 0 && info.key_id < 0 &&
+         (info.status == 401 || info.status == 403);
+}
+
 class LogFilter final : public Filter {
  public:
   LogFilter(bool access_log, std::shared_ptr<LogSink> sink)
@@ -16,7 +24,13 @@ class LogFilter final : public Filter {
 
   void on_done(const Exchange& x) override {
     const StreamInfo& info = x.info();
-    if (sink_) sink_->record_request(info);
+    if (sink_) {
+      if (refused_before_auth(info)) {
+        sink_->record_refused(info);  // counted, not stored row by row
+      } else {
+        sink_->record_request(info);
+      }
+    }
     if (!access_log_) return;
     std::string line;
     line.reserve(160);

@@ -139,11 +139,114 @@ CREATE TABLE usage_daily_key (
 ) WITHOUT ROWID;
 )sql";
 
+// v2: pool keys sealed at rest, and deletion records.
+//  - `secret` (clear text) gives way to `sealed` (AES-256-GCM: format byte, nonce, ciphertext,
+//    tag; see storage/secret_box.h) and `fingerprint` (a keyed HMAC-SHA256 of the key) which
+//    takes over the UNIQUE dedupe. SQL cannot encrypt (it has no master key), so v1 keys are
+//    copied to `plain` here and sealed by SqliteStore::open() right after migrating, in one
+//    transaction; a row never has both `plain` and `sealed`.
+//  - The table is rebuilt (SQLite cannot drop a UNIQUE column constraint); migrate() turns
+//    foreign keys off around the steps, so dropping the old table does not cascade into
+//    key_cooldowns, and checks them before each commit. The AUTOINCREMENT high-water mark is
+//    carried over so a deleted key's id is still never reused.
+//  - deleted_secrets: what an admin deleted (a key's fingerprint or a token's SHA-256, never the
+//    value), so the environment bootstrap does not bring it back at the next start.
+//  - storage_meta: the master key check value, and later other facts about the file.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE keys_v2 (
+  id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+  fingerprint          TEXT    UNIQUE CHECK (fingerprint IS NULL OR length(fingerprint) = 64),
+  sealed               BLOB,
+  plain                TEXT    CHECK (plain IS NULL OR length(plain) BETWEEN 1 AND 256),
+  created_at           INTEGER NOT NULL,
+  disabled             INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  disabled_reason      TEXT    NOT NULL DEFAULT '',
+  consecutive_failures INTEGER NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
+  last_used_at         INTEGER NOT NULL DEFAULT 0,
+  last_error           TEXT    NOT NULL DEFAULT '',
+  last_checked_at      INTEGER NOT NULL DEFAULT 0,
+  CHECK ((plain IS NULL) = (sealed IS NOT NULL AND fingerprint IS NOT NULL))
+);
+INSERT INTO keys_v2 (id, plain, created_at, disabled, disabled_reason, consecutive_failures,
+                     last_used_at, last_error, last_checked_at)
+  SELECT id, secret, created_at, disabled, disabled_reason, consecutive_failures, last_used_at,
+         last_error, last_checked_at FROM keys;
+DELETE FROM sqlite_sequence WHERE name = 'keys_v2';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'keys_v2', seq FROM sqlite_sequence WHERE name = 'keys';
+DROP TABLE keys;
+ALTER TABLE keys_v2 RENAME TO keys;
+
+CREATE TABLE deleted_secrets (
+  kind       TEXT    NOT NULL CHECK (kind IN ('key', 'token')),
+  digest     TEXT    NOT NULL CHECK (length(digest) = 64),
+  deleted_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, digest)
+) WITHOUT ROWID;
+
+CREATE TABLE storage_meta (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// v3: statistics from rollups only (no log rows read), and refused requests as counts.
+//  - usage_second_model and usage_minute_key cover the recent ragged end of a window (under an
+//    hour) that v1 read from request_log: during a flood that was hundreds of thousands of rows
+//    per query. They are pruned after a few hours (see SqliteStore::prune_fine_usage).
+//  - refused_minute counts requests the auth filter refused (no valid token): one row per
+//    minute instead of one log row per request, so unauthenticated traffic cannot fill the log.
+//  - The last three hours of existing log rows are folded into the new tables, so the first
+//    dashboard after the upgrade is complete.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE usage_second_model (
+  sec_ms            INTEGER NOT NULL,
+  model             TEXT    NOT NULL,
+  requests          INTEGER NOT NULL,
+  failures          INTEGER NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  total_tokens      INTEGER NOT NULL,
+  PRIMARY KEY (sec_ms, model)
+) WITHOUT ROWID;
+
+CREATE TABLE usage_minute_key (
+  minute_ms         INTEGER NOT NULL,
+  key_id            INTEGER NOT NULL,
+  requests          INTEGER NOT NULL,
+  failures          INTEGER NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  total_tokens      INTEGER NOT NULL,
+  PRIMARY KEY (minute_ms, key_id)
+) WITHOUT ROWID;
+
+CREATE TABLE refused_minute (
+  minute_ms INTEGER PRIMARY KEY,
+  requests  INTEGER NOT NULL CHECK (requests >= 0)
+);
+
+INSERT INTO usage_second_model
+  SELECT (time_ms / 1000) * 1000, model, count(*),
+         sum(CASE WHEN status >= 400 OR status = 0 THEN 1 ELSE 0 END),
+         sum(prompt_tokens), sum(completion_tokens), sum(total_tokens)
+  FROM request_log WHERE time_ms >= (CAST(strftime('%s', 'now') AS INTEGER) - 10800) * 1000
+  GROUP BY 1, 2;
+INSERT INTO usage_minute_key
+  SELECT (time_ms / 60000) * 60000, key_id, count(*),
+         sum(CASE WHEN status >= 400 OR status = 0 THEN 1 ELSE 0 END),
+         sum(prompt_tokens), sum(completion_tokens), sum(total_tokens)
+  FROM request_log
+  WHERE key_id IS NOT NULL AND time_ms >= (CAST(strftime('%s', 'now') AS INTEGER) - 10800) * 1000
+  GROUP BY 1, 2;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
       {1, "keys, key health, tokens, settings, sessions, logs, usage rollups", kV1},
+      {2, "pool keys sealed at rest, deletion records, storage meta", kV2},
+      {3, "fine usage rollups for recent windows, refused-request counts", kV3},
   };
   return kAll;
 }

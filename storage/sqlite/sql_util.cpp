@@ -1,6 +1,8 @@
 // Helpers shared by the SqliteStore source files (see sql_util.h).
 #include "storage/sqlite/sql_util.h"
 
+#include <chrono>
+
 #include <sqlite3.h>
 
 namespace gemgate::storage::sqlite {
@@ -106,6 +108,12 @@ std::vector<std::vector<std::int64_t>> chunk_ids(const std::vector<std::int64_t>
                      ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + chunk)));
   }
   return out;
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace gemgate::storage::sqlite

@@ -77,6 +77,15 @@ void bind_optional(SQLite::Statement& st, int index, const std::optional<std::in
 // Reads a nullable integer column.
 std::optional<std::int64_t> column_optional(const SQLite::Column& c);
 
+// The wall clock in Unix milliseconds (deletion records, when the caller passes no time).
+std::int64_t wall_clock_ms();
+
+// The associated data a pool key is sealed with: binds the ciphertext to its fingerprint, so a
+// sealed value moved to another row (with another fingerprint) does not open.
+inline std::string key_aad(std::string_view fingerprint) {
+  return "gemgate/pool-key/" + std::string(fingerprint);
+}
+
 // "?,?,?" with n placeholders.
 std::string placeholders(std::size_t n);
 

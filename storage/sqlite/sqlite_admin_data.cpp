@@ -55,6 +55,11 @@ Result<std::int64_t> SqliteStore::add_token(const NewClientToken& token) {
     st.bind(5, token.created_at);
     st.exec();
     const std::int64_t id = db_->getLastInsertRowid();
+    // Adding a token deliberately (the admin API) lifts an earlier deletion: the environment
+    // may bring it back again after a later deletion record is gone.
+    SQLite::Statement lift(*db_, "DELETE FROM deleted_secrets WHERE kind = 'token' AND digest = ?");
+    lift.bind(1, token.token_sha256);
+    lift.exec();
     tx.commit();
     return id;
   });
@@ -71,9 +76,29 @@ Result<std::vector<ClientToken>> SqliteStore::list_tokens() {
 }
 
 Result<bool> SqliteStore::delete_token(std::int64_t id) {
-  auto n = delete_by_ids("client_tokens", {id});
-  if (!n.ok()) return n.error();
-  return *n > 0;
+  return guarded("delete_token", [&]() -> Result<bool> {
+    WriteTx tx(*db_);
+    // The hash is remembered in the same transaction, so ALLOWED_TOKENS cannot re-add it.
+    SQLite::Statement record(*db_,
+                             "INSERT OR REPLACE INTO deleted_secrets (kind, digest, deleted_at) "
+                             "SELECT 'token', token_sha256, ? FROM client_tokens WHERE id = ?");
+    record.bind(1, sqlite::wall_clock_ms());
+    record.bind(2, id);
+    record.exec();
+    SQLite::Statement del(*db_, "DELETE FROM client_tokens WHERE id = ?");
+    del.bind(1, id);
+    const int n = del.exec();
+    tx.commit();
+    return n > 0;
+  });
+}
+
+Result<bool> SqliteStore::token_was_deleted(std::string_view token_sha256) {
+  return guarded("token_was_deleted", [&]() -> Result<bool> {
+    SQLite::Statement st(*db_, "SELECT 1 FROM deleted_secrets WHERE kind = 'token' AND digest = ?");
+    st.bind(1, std::string(token_sha256));
+    return st.executeStep();
+  });
 }
 
 Result<void> SqliteStore::touch_tokens(const std::vector<TokenTouch>& touches) {

@@ -1,8 +1,12 @@
-// SqliteStore: Gemini pool keys and their health (cooldowns live in key_cooldowns).
+// SqliteStore: Gemini pool keys and their health (cooldowns live in key_cooldowns). Keys are
+// stored sealed (AES-256-GCM, secret_box.h) with a keyed fingerprint for dedupe; the clear key
+// exists only in memory. Deleted keys leave their fingerprint in deleted_secrets.
+#include <algorithm>
 #include <unordered_map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "core/log.h"
 #include "storage/sqlite/sql_util.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/validate.h"
@@ -19,13 +23,29 @@ Result<std::vector<Key>> SqliteStore::load_keys() {
     std::vector<Key> keys;
     std::unordered_map<std::int64_t, std::size_t> by_id;
     SQLite::Statement st(*db_,
-                         "SELECT id, secret, created_at, disabled, disabled_reason, "
-                         "consecutive_failures, last_used_at, last_error, last_checked_at "
-                         "FROM keys ORDER BY id");
+                         "SELECT id, fingerprint, created_at, disabled, disabled_reason, "
+                         "consecutive_failures, last_used_at, last_error, last_checked_at, "
+                         "sealed, plain FROM keys ORDER BY id");
     while (st.executeStep()) {
       Key k;
       k.id = st.getColumn(0).getInt64();
-      k.secret = st.getColumn(1).getString();
+      if (!st.getColumn(10).isNull()) {
+        k.secret = st.getColumn(10).getString();  // only between migration and sealing
+      } else {
+        const SQLite::Column blob = st.getColumn(9);
+        auto opened =
+            box_->open(std::string_view(static_cast<const char*>(blob.getBlob()), blob.getBytes()),
+                       sqlite::key_aad(st.getColumn(1).getString()));
+        if (!opened.ok()) {
+          // The master key was verified at open, so this row was altered on disk. Skipping it
+          // keeps the other keys serving; the operator sees the id, never a value.
+          log::error("storage: pool key " + std::to_string(k.id) +
+                     " cannot be decrypted (altered or corrupt) and is not loaded: " +
+                     opened.error().message);
+          continue;
+        }
+        k.secret = std::move(opened).value();
+      }
       k.created_at = st.getColumn(2).getInt64();
       k.health.key_id = k.id;
       k.health.disabled = st.getColumn(3).getInt() != 0;
@@ -51,14 +71,14 @@ Result<std::vector<Key>> SqliteStore::load_keys() {
   });
 }
 
-Result<AddKeysResult> SqliteStore::add_keys(const std::vector<std::string>& secrets,
-                                            Millis now_ms) {
+Result<AddKeysResult> SqliteStore::add_keys(const std::vector<std::string>& secrets, Millis now_ms,
+                                            KeyOrigin origin) {
   AddKeysResult result;
-  std::vector<std::string> valid;
+  std::vector<std::pair<std::size_t, std::string>> valid;  // input position, key
   for (std::size_t i = 0; i < secrets.size(); ++i) {
     auto key = normalize_key_secret(secrets[i]);
     if (key.ok()) {
-      valid.push_back(std::move(key).value());
+      valid.emplace_back(i, std::move(key).value());
     } else {
       result.rejected.push_back({i, key.error().message});
     }
@@ -67,11 +87,30 @@ Result<AddKeysResult> SqliteStore::add_keys(const std::vector<std::string>& secr
   return guarded("add_keys", [&]() -> Result<AddKeysResult> {
     WriteTx tx(*db_);
     SQLite::Statement ins(*db_,
-                          "INSERT INTO keys (secret, created_at) VALUES (?, ?) "
-                          "ON CONFLICT (secret) DO NOTHING");
-    for (const std::string& secret : valid) {
-      ins.bind(1, secret);
-      ins.bind(2, now_ms);
+                          "INSERT INTO keys (fingerprint, sealed, created_at) VALUES (?, ?, ?) "
+                          "ON CONFLICT (fingerprint) DO NOTHING");
+    SQLite::Statement deleted(*db_,
+                              "SELECT 1 FROM deleted_secrets WHERE kind = 'key' AND digest = ?");
+    SQLite::Statement lift(*db_, "DELETE FROM deleted_secrets WHERE kind = 'key' AND digest = ?");
+    for (const auto& [index, secret] : valid) {
+      const std::string fp = box_->fingerprint(secret);
+      if (origin == KeyOrigin::kEnvironment) {
+        deleted.bind(1, fp);
+        const bool was_deleted = deleted.executeStep();
+        deleted.reset();
+        if (was_deleted) {
+          result.skipped_deleted.push_back(index);
+          continue;
+        }
+      } else {
+        lift.bind(1, fp);
+        lift.exec();
+        lift.reset();
+      }
+      const std::string blob = box_->seal(secret, sqlite::key_aad(fp));
+      ins.bind(1, fp);
+      ins.bind(2, blob.data(), static_cast<int>(blob.size()));
+      ins.bind(3, now_ms);
       if (ins.exec() == 1) {
         result.added_ids.push_back(db_->getLastInsertRowid());
       } else {
@@ -85,7 +124,30 @@ Result<AddKeysResult> SqliteStore::add_keys(const std::vector<std::string>& secr
 }
 
 Result<std::int64_t> SqliteStore::delete_keys(const std::vector<std::int64_t>& ids) {
-  return delete_by_ids("keys", ids);  // key_cooldowns rows go with them (ON DELETE CASCADE)
+  const Millis now = sqlite::wall_clock_ms();
+  return guarded("delete_keys", [&]() -> Result<std::int64_t> {
+    std::int64_t deleted = 0;
+    WriteTx tx(*db_);
+    for (const auto& chunk : sqlite::chunk_ids(ids)) {
+      const std::string in = " IN (" + sqlite::placeholders(chunk.size()) + ")";
+      // Fingerprints first, in the same transaction: the environment must not re-add them.
+      SQLite::Statement record(*db_,
+                               "INSERT OR REPLACE INTO deleted_secrets (kind, digest, deleted_at) "
+                               "SELECT 'key', fingerprint, ? FROM keys WHERE fingerprint IS NOT "
+                               "NULL AND id" +
+                                   in);
+      SQLite::Statement del(*db_, "DELETE FROM keys WHERE id" + in);
+      record.bind(1, now);
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        record.bind(static_cast<int>(i + 2), chunk[i]);
+        del.bind(static_cast<int>(i + 1), chunk[i]);
+      }
+      record.exec();
+      deleted += del.exec();  // key_cooldowns rows go with them (ON DELETE CASCADE)
+    }
+    tx.commit();
+    return deleted;
+  });
 }
 
 Result<std::int64_t> SqliteStore::set_keys_disabled(const std::vector<std::int64_t>& ids,

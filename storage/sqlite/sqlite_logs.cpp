@@ -192,6 +192,33 @@ Result<std::int64_t> SqliteStore::prune_request_logs(Millis before_ms) {
   return delete_where("request_log", sqlite::log_where(before(before_ms), std::nullopt));
 }
 
+Result<std::int64_t> SqliteStore::cap_request_logs(std::int64_t max_rows, int max_chunks) {
+  if (max_rows <= 0) return std::int64_t{0};
+  return guarded("cap_request_logs", [&]() -> Result<std::int64_t> {
+    // Ids grow with arrival, so "the newest max_rows" is every id above max(id) - max_rows: an
+    // index seek, no COUNT(*) over millions of rows. Gaps left by deletes only make it keep
+    // fewer rows than the cap, never more.
+    const std::int64_t top =
+        db_->execAndGet("SELECT COALESCE(MAX(id), 0) FROM request_log").getInt64();
+    const std::int64_t cutoff = top - max_rows;  // rows with id <= cutoff go
+    if (cutoff <= 0) return std::int64_t{0};
+    std::int64_t deleted = 0;
+    for (int i = 0; i < max_chunks; ++i) {
+      RelaxedSync relaxed(*db_);
+      WriteTx tx(*db_);
+      SQLite::Statement st(*db_,
+                           "DELETE FROM request_log WHERE id IN (SELECT id FROM request_log "
+                           "WHERE id <= ? ORDER BY id LIMIT 5000)");
+      st.bind(1, cutoff);
+      const int n = st.exec();
+      tx.commit();
+      deleted += n;
+      if (n < 5000) break;
+    }
+    return deleted;
+  });
+}
+
 // ---- Error logs --------------------------------------------------------------------------------
 
 Result<void> SqliteStore::append_error_logs(const std::vector<ErrorLogRow>& rows) {

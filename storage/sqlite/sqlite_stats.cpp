@@ -1,14 +1,18 @@
-// SqliteStore: usage statistics for the admin dashboard.
+// SqliteStore: usage statistics for the admin dashboard, from rollup tables only.
 //
-// A window [from, to) is cut into parts that never overlap, each read from the coarsest source
+// A window [from, to) is cut into parts that never overlap, each read from the coarsest rollup
 // that covers it exactly:
-//   - per-key figures: whole UTC days from usage_daily_key, the whole hours left at either end
-//     from usage_hourly_key, and the ragged minutes at the very ends from request_log;
+//   - per-key figures: whole UTC days from usage_daily_key, whole hours from usage_hourly_key,
+//     and the minutes left at the recent end from usage_minute_key;
 //   - totals, per-model figures and the series: whole hours from usage_hourly_model and the
-//     ragged ends from request_log.
-// So a 30-day window reads about 30 × keys + 46 × keys + 720 × models rollup rows plus at most
-// two hours of log rows, whatever the log volume, and every figure is exact. Windows of two
-// hours or less take the model side from raw rows alone, which allows sub-hour series buckets.
+//     seconds left from usage_second_model.
+// No query reads request_log: its size (millions of rows during a flood) does not matter. The
+// window's start is rounded down to what the rollups can answer exactly: the hour for windows
+// over two hours (their series buckets are whole hours anyway), else the second (per key: the
+// minute). Its end is `now`, after which nothing is logged, so the current hour's and day's
+// rollup rows are read whole. A 30-day window reads at most 31 × keys + 24 × keys + 721 × models
+// rollup rows; the fine tables (kept three hours) serve the start of windows of two hours or
+// less, whose model side is read from seconds alone to allow sub-hour series buckets.
 #include <algorithm>
 #include <map>
 #include <span>
@@ -30,6 +34,7 @@ using sqlite::ReadTx;
 namespace {
 
 constexpr Millis kSecondMs = 1000;
+constexpr Millis kMinuteMs = 60'000;
 constexpr Millis kRawOnlyWindowMs = 2 * kHourMs;
 constexpr Millis kMaxWindowMs = 400 * kDayMs;
 
@@ -56,11 +61,23 @@ struct Level {
 
 constexpr Level kModelLevels[] = {
     {"usage_hourly_model", "hour_ms", "0", "model", kHourMs},
+    {"usage_second_model", "sec_ms", "0", "model", kSecondMs},
 };
 constexpr Level kKeyLevels[] = {
     {"usage_daily_key", "day_ms", "key_id", "''", kDayMs},
     {"usage_hourly_key", "hour_ms", "key_id", "''", kHourMs},
+    {"usage_minute_key", "minute_ms", "key_id", "''", kMinuteMs},
 };
+
+// [from, to) widened to what `levels` answer exactly: the start down to `start_step`, the end
+// up to the COARSEST level's step. The end is "now": no row is logged after it, so the rollup
+// row of the current hour (or day) holds exactly the rows up to now, and reading it whole costs
+// one row per key or model instead of the minutes or seconds that make it up.
+std::pair<Millis, Millis> align(Millis from, Millis to, Millis start_step,
+                                std::span<const Level> levels) {
+  const Millis finest = levels.back().step;
+  return {floor_to(from, std::max(start_step, finest)), ceil_to(to, levels.front().step)};
+}
 
 // A slice [from, to) of the window read from `level` (nullptr: from raw log rows).
 struct Part {
@@ -68,7 +85,8 @@ struct Part {
   Millis from, to;
 };
 
-// Covers [from, to) with the coarsest levels first; what no level covers exactly is raw.
+// Covers [from, to) with the coarsest levels first. With [from, to) aligned to the finest
+// level (align()), every part is a rollup; a raw part would only appear for unaligned input.
 void cover(Millis from, Millis to, std::span<const Level> levels, std::vector<Part>& out) {
   if (from >= to) return;
   for (std::size_t i = 0; i < levels.size(); ++i) {
@@ -197,17 +215,22 @@ namespace sqlite {
 
 void add_to_usage_rollups(SQLite::Database& db, const std::vector<RequestLogRow>& rows) {
   std::map<std::pair<Millis, std::string>, UsageTotals> model_hours;
-  std::map<std::pair<Millis, std::int64_t>, UsageTotals> key_hours, key_days;
+  std::map<std::pair<Millis, std::string>, UsageTotals> model_seconds;
+  std::map<std::pair<Millis, std::int64_t>, UsageTotals> key_minutes, key_hours, key_days;
   for (const RequestLogRow& r : rows) {
     const UsageTotals u{1, is_failure(r.status) ? 1 : 0, r.prompt_tokens, r.completion_tokens,
                         r.total_tokens};
     add(model_hours[{floor_to(r.time_ms, kHourMs), r.model}], u);
+    add(model_seconds[{floor_to(r.time_ms, kSecondMs), r.model}], u);
     if (r.key_id) {
+      add(key_minutes[{floor_to(r.time_ms, kMinuteMs), *r.key_id}], u);
       add(key_hours[{floor_to(r.time_ms, kHourMs), *r.key_id}], u);
       add(key_days[{floor_to(r.time_ms, kDayMs), *r.key_id}], u);
     }
   }
   upsert(db, "usage_hourly_model", "hour_ms", "model", model_hours);
+  upsert(db, "usage_second_model", "sec_ms", "model", model_seconds);
+  upsert(db, "usage_minute_key", "minute_ms", "key_id", key_minutes);
   upsert(db, "usage_hourly_key", "hour_ms", "key_id", key_hours);
   upsert(db, "usage_daily_key", "day_ms", "key_id", key_days);
 }
@@ -223,10 +246,17 @@ Result<UsageStats> SqliteStore::usage_stats(const StatsQuery& q) {
     out.to_ms = q.now_ms;
     out.from_ms = q.now_ms - q.window_ms;
     out.bucket_ms = pick_bucket(q.window_ms, q.max_buckets);
-    const auto model_parts = plan(
-        out.from_ms, out.to_ms,
-        out.bucket_ms >= kHourMs ? std::span<const Level>(kModelLevels) : std::span<const Level>());
-    const auto key_parts = plan(out.from_ms, out.to_ms, kKeyLevels);
+    const bool long_window = q.window_ms > kRawOnlyWindowMs;
+    // Sub-hour buckets cannot take whole rollup hours: the model side then reads seconds only.
+    const std::span<const Level> model_levels =
+        out.bucket_ms >= kHourMs ? std::span<const Level>(kModelLevels)
+                                 : std::span<const Level>(kModelLevels).subspan(1);
+    const auto [mfrom, mto] =
+        align(out.from_ms, out.to_ms, long_window ? kHourMs : kSecondMs, model_levels);
+    const auto [kfrom, kto] =
+        align(out.from_ms, out.to_ms, long_window ? kHourMs : kMinuteMs, kKeyLevels);
+    const auto model_parts = plan(mfrom, mto, model_levels);
+    const auto key_parts = plan(kfrom, kto, kKeyLevels);
     const std::string model_src = source_sql(model_parts, "");
     ReadTx snapshot(*db_);  // all three views see the same rows
 
@@ -254,12 +284,19 @@ Result<UsageStats> SqliteStore::usage_stats(const StatsQuery& q) {
     while (series.executeStep()) by_bucket[series.getColumn(0).getInt64()] = read_sums(series, 1);
 
     // Dense, so a chart needs no gap filling; the first bucket may start before from_ms.
-    for (Millis b = floor_to(out.from_ms, out.bucket_ms); b < out.to_ms; b += out.bucket_ms) {
+    for (Millis b = floor_to(mfrom, out.bucket_ms); b < out.to_ms; b += out.bucket_ms) {
       auto it = by_bucket.find(b);
       UsageBucket point{b, it == by_bucket.end() ? UsageTotals{} : it->second};
       add(out.totals, point.usage);
       out.series.push_back(point);
     }
+
+    SQLite::Statement refused(*db_,
+                              "SELECT COALESCE(SUM(requests), 0) FROM refused_minute "
+                              "WHERE minute_ms >= ? AND minute_ms < ?");
+    refused.bind(1, floor_to(out.from_ms, kMinuteMs));
+    refused.bind(2, ceil_to(out.to_ms, kMinuteMs));
+    if (refused.executeStep()) out.refused = refused.getColumn(0).getInt64();
     return out;
   });
 }
@@ -269,7 +306,9 @@ Result<std::vector<KeyUsage>> SqliteStore::key_usage(const std::vector<std::int6
   return guarded("key_usage", [&]() -> Result<std::vector<KeyUsage>> {
     std::unordered_map<std::int64_t, UsageTotals> found;
     if (from_ms < to_ms && !key_ids.empty()) {
-      const auto parts = plan(from_ms, to_ms, kKeyLevels);
+      const auto [from, to] = align(
+          from_ms, to_ms, to_ms - from_ms > kRawOnlyWindowMs ? kHourMs : kMinuteMs, kKeyLevels);
+      const auto parts = plan(from, to, kKeyLevels);
       ReadTx snapshot(*db_);
       for (const auto& chunk : sqlite::chunk_ids(key_ids, 200)) {
         const std::string cond = " AND key_id IN (" + sqlite::placeholders(chunk.size()) + ")";
@@ -298,13 +337,48 @@ Result<std::int64_t> SqliteStore::prune_usage(Millis before_ms) {
     std::int64_t n = 0;
     for (const char* sql : {"DELETE FROM usage_hourly_model WHERE hour_ms < ?",
                             "DELETE FROM usage_hourly_key WHERE hour_ms < ?",
-                            "DELETE FROM usage_daily_key WHERE day_ms < ?"}) {
+                            "DELETE FROM usage_daily_key WHERE day_ms < ?",
+                            "DELETE FROM refused_minute WHERE minute_ms < ?"}) {
       SQLite::Statement st(*db_, sql);
       st.bind(1, cutoff);
       n += st.exec();
     }
     tx.commit();
     return n;
+  });
+}
+
+Result<std::int64_t> SqliteStore::prune_fine_usage(Millis before_ms) {
+  return guarded("prune_fine_usage", [&]() -> Result<std::int64_t> {
+    sqlite::WriteTx tx(*db_);
+    std::int64_t n = 0;
+    for (const char* sql : {"DELETE FROM usage_second_model WHERE sec_ms < ?",
+                            "DELETE FROM usage_minute_key WHERE minute_ms < ?"}) {
+      SQLite::Statement st(*db_, sql);
+      st.bind(1, before_ms);
+      n += st.exec();
+    }
+    tx.commit();
+    return n;
+  });
+}
+
+Result<void> SqliteStore::add_refused(const std::vector<RefusedCount>& counts) {
+  if (counts.empty()) return {};
+  return guarded("add_refused", [&]() -> Result<void> {
+    sqlite::WriteTx tx(*db_);
+    SQLite::Statement st(*db_,
+                         "INSERT INTO refused_minute (minute_ms, requests) VALUES (?, ?) "
+                         "ON CONFLICT (minute_ms) DO UPDATE SET requests = requests + "
+                         "excluded.requests");
+    for (const RefusedCount& c : counts) {
+      st.bind(1, floor_to(c.minute_ms, kMinuteMs));
+      st.bind(2, std::max<std::int64_t>(c.requests, 0));
+      st.exec();
+      st.reset();
+    }
+    tx.commit();
+    return {};
   });
 }
 

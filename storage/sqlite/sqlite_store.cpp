@@ -7,6 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include "core/crypto.h"
 #include "core/log.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sql_util.h"
@@ -21,6 +22,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+
+bool crypto_equal(const std::string& a, const std::string& b) {
+  return crypto::constant_time_equals(a, b);
+}
 constexpr int kDeleteChunk = 5000;
 
 int pragma_int(SQLite::Database& db, const char* pragma) {
@@ -82,6 +87,14 @@ Error open_failure(const std::string& path, const SQLite::Exception& e) {
   return sqlite::to_error("cannot open database '" + path + "'", e);
 }
 
+// The master key check value stored in the database, or "" when there is none yet (a new or
+// v1 database). Read before any migration, so a wrong key is refused with nothing changed.
+std::string stored_check_value(SQLite::Database& db) {
+  if (!db.tableExists("storage_meta")) return "";
+  SQLite::Statement st(db, "SELECT value FROM storage_meta WHERE name = 'master_key_check'");
+  return st.executeStep() ? st.getColumn(0).getString() : std::string();
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path)
@@ -89,7 +102,8 @@ SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path)
 
 SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const MasterKeyOptions& master_key) {
   const bool memory = path == ":memory:";
   bool existed = true;
   if (!memory) {
@@ -101,6 +115,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     existed = fs::exists(path, ec);
   }
   std::unique_ptr<SQLite::Database> db;
+  std::string check;
   try {
     // NOFOLLOW: a symlinked database file is a documented way to corrupt SQLite.
     const int flags =
@@ -133,13 +148,28 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     db->exec("PRAGMA secure_delete = FAST");  // zero deleted secrets when it costs no extra I/O
     db->exec("PRAGMA journal_size_limit = 67108864");  // shrink a big WAL back after checkpoints
     db->exec("PRAGMA cache_size = -16384");  // 16 MiB of page cache: indexes of ~1M log rows
+    check = stored_check_value(*db);
   } catch (const SQLite::Exception& e) {
     return open_failure(path, e);
   } catch (const std::exception& e) {
     return Error::internal("cannot open database '" + path + "': " + e.what());
   }
+  // The key before any change: a missing or wrong key must leave the database as it was.
+  auto key = load_master_key(master_key, path, check.empty());
+  if (!key.ok()) return key.error();
+  auto box = std::make_unique<SecretBox>(key->key);
+  if (!check.empty() && !crypto_equal(check, box->check_value())) {
+    return Error::invalid("the master key from " + key->source +
+                          " is not the key the pool keys in database '" + path +
+                          "' were encrypted with; nothing was changed. Start with the original "
+                          "key file or GEMGATE_MASTER_KEY");
+  }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
+  store->box_ = std::move(box);
+  store->key_source_ = key->source;
   if (auto migrated = store->migrate(); !migrated.ok()) return migrated.error();
+  auto sealed = store->seal_clear_keys();
+  if (!sealed.ok()) return sealed.error();
   auto settings = store->connection_settings();
   auto version = store->schema_version();
   if (settings.ok() && version.ok()) {
@@ -167,6 +197,16 @@ Result<int> SqliteStore::schema_version() {
 }
 
 Result<void> SqliteStore::migrate() {
+  // Foreign keys off while steps run (a pragma that is a no-op inside a transaction): v2
+  // rebuilds `keys`, and dropping the old table must not cascade into key_cooldowns. Each step
+  // checks the references itself before it commits.
+  db_->tryExec("PRAGMA foreign_keys = OFF");
+  auto result = migrate_steps();
+  db_->tryExec("PRAGMA foreign_keys = ON");
+  return result;
+}
+
+Result<void> SqliteStore::migrate_steps() {
   return guarded("migrate", [&]() -> Result<void> {
     const int latest = sqlite::latest_schema_version();
     for (const sqlite::Migration& step : sqlite::migrations()) {
@@ -185,6 +225,14 @@ Result<void> SqliteStore::migrate() {
                                std::to_string(current) + ": the migration list has a gap");
       }
       db_->exec(step.sql);
+      {
+        SQLite::Statement fk(*db_, "PRAGMA foreign_key_check");
+        if (fk.executeStep()) {
+          return Error::internal("migration " + std::to_string(step.version) +
+                                 " left a dangling reference in table " +
+                                 fk.getColumn(0).getString() + "; nothing was changed");
+        }
+      }
       db_->exec("PRAGMA application_id = " + std::to_string(sqlite::kApplicationId));
       db_->exec("PRAGMA user_version = " + std::to_string(step.version));
       tx.commit();
@@ -193,6 +241,56 @@ Result<void> SqliteStore::migrate() {
     }
     return {};
   });
+}
+
+Result<std::int64_t> SqliteStore::seal_clear_keys() {
+  auto sealed = guarded("seal keys", [&]() -> Result<std::int64_t> {
+    WriteTx tx(*db_);
+    SQLite::Statement meta(*db_,
+                           "INSERT OR IGNORE INTO storage_meta (name, value) "
+                           "VALUES ('master_key_check', ?)");
+    meta.bind(1, box_->check_value());
+    meta.exec();
+    std::vector<std::pair<std::int64_t, std::string>> clear;
+    {
+      SQLite::Statement st(*db_, "SELECT id, plain FROM keys WHERE plain IS NOT NULL");
+      while (st.executeStep())
+        clear.emplace_back(st.getColumn(0).getInt64(), st.getColumn(1).getString());
+    }
+    SQLite::Statement upd(*db_,
+                          "UPDATE keys SET fingerprint = ?, sealed = ?, plain = NULL WHERE id = ?");
+    for (auto& [id, secret] : clear) {
+      const std::string fp = box_->fingerprint(secret);
+      const std::string blob = box_->seal(secret, sqlite::key_aad(fp));
+      upd.bind(1, fp);
+      upd.bind(2, blob.data(), static_cast<int>(blob.size()));
+      upd.bind(3, id);
+      upd.exec();
+      upd.reset();
+      std::fill(secret.begin(), secret.end(), '\0');
+    }
+    tx.commit();
+    return static_cast<std::int64_t>(clear.size());
+  });
+  if (!sealed.ok() || *sealed == 0) return sealed;
+  // The clear values are still in freed pages and in WAL frames of the migration: rebuild the
+  // file and empty the WAL so no copy remains on disk. Once per database, at the upgrade.
+  auto scrubbed = guarded("scrub clear keys", [&]() -> Result<std::int64_t> {
+    db_->exec("PRAGMA secure_delete = ON");
+    db_->exec("VACUUM");
+    db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    db_->exec("PRAGMA secure_delete = FAST");
+    return *sealed;
+  });
+  if (!scrubbed.ok()) {
+    log::warn("storage: keys were encrypted, but scrubbing their clear copies failed (" +
+              scrubbed.error().message + "); run VACUUM on the database");
+  }
+  log::info("storage: encrypted " + std::to_string(*sealed) +
+            " pool key(s) stored in clear by an "
+            "older version (master key from " +
+            key_source_ + ")");
+  return sealed;
 }
 
 Result<void> SqliteStore::check_integrity(bool full) {

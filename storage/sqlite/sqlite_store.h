@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "storage/master_key.h"
+#include "storage/secret_box.h"
 #include "storage/store.h"
 
 namespace SQLite {
@@ -25,7 +27,12 @@ class SqliteStore final : public Store {
   // directory (mode 0700; new files 0600) when missing. Then: busy_timeout first, refuse a file
   // that is not a gemgate database or fails `PRAGMA quick_check`, WAL + synchronous=FULL +
   // foreign_keys=ON, and migrate to the latest schema. Errors name the path and the cause.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  // The master key (see master_key.h) is loaded and checked against the value stored in the
+  // database BEFORE any migration or write: a wrong key fails with nothing changed. After
+  // migrating, keys still in clear (from schema v1) are sealed in one transaction, and the file
+  // is vacuumed and its WAL truncated so no clear copy stays behind.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const MasterKeyOptions& master_key = {});
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -48,7 +55,8 @@ class SqliteStore final : public Store {
   Result<void> check_integrity(bool full) override;
 
   Result<std::vector<Key>> load_keys() override;
-  Result<AddKeysResult> add_keys(const std::vector<std::string>& secrets, Millis now_ms) override;
+  Result<AddKeysResult> add_keys(const std::vector<std::string>& secrets, Millis now_ms,
+                                 KeyOrigin origin = KeyOrigin::kAdmin) override;
   Result<std::int64_t> delete_keys(const std::vector<std::int64_t>& ids) override;
   Result<std::int64_t> set_keys_disabled(const std::vector<std::int64_t>& ids, bool disabled,
                                          std::string_view reason) override;
@@ -58,6 +66,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> add_token(const NewClientToken& token) override;
   Result<std::vector<ClientToken>> list_tokens() override;
   Result<bool> delete_token(std::int64_t id) override;
+  Result<bool> token_was_deleted(std::string_view token_sha256) override;
   Result<void> touch_tokens(const std::vector<TokenTouch>& touches) override;
   Result<std::optional<ClientToken>> find_token_by_hash(std::string_view token_sha256) override;
 
@@ -77,6 +86,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> delete_request_logs_by_ids(const std::vector<std::int64_t>& ids) override;
   Result<std::int64_t> delete_request_logs(const LogFilter& filter) override;
   Result<std::int64_t> prune_request_logs(Millis before_ms) override;
+  Result<std::int64_t> cap_request_logs(std::int64_t max_rows, int max_chunks) override;
 
   Result<void> append_error_logs(const std::vector<ErrorLogRow>& rows) override;
   Result<LogPage<ErrorLogRow>> query_error_logs(const ErrorLogFilter& filter,
@@ -89,9 +99,19 @@ class SqliteStore final : public Store {
   Result<std::vector<KeyUsage>> key_usage(const std::vector<std::int64_t>& key_ids, Millis from_ms,
                                           Millis to_ms) override;
   Result<std::int64_t> prune_usage(Millis before_ms) override;
+  Result<std::int64_t> prune_fine_usage(Millis before_ms) override;
+  Result<void> add_refused(const std::vector<RefusedCount>& counts) override;
+
+  // Where the master key came from ("GEMGATE_MASTER_KEY", "key file '…'"), for messages.
+  const std::string& master_key_source() const { return key_source_; }
 
  private:
   SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path);
+
+  // Seals every key still in clear and stores the master key check value (one transaction);
+  // then, if anything was sealed, vacuums and truncates the WAL. Returns how many were sealed.
+  Result<std::int64_t> seal_clear_keys();
+  Result<void> migrate_steps();
 
   // Deletes rows of `table` whose id is in `ids`, in one transaction.
   Result<std::int64_t> delete_by_ids(const char* table, const std::vector<std::int64_t>& ids);
@@ -101,6 +121,8 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;
+  std::unique_ptr<SecretBox> box_;
+  std::string key_source_;
 };
 
 }  // namespace gemgate::storage

@@ -51,7 +51,9 @@ test('setup: proxied traffic of known shape', async (t) => {
   traffic = [];  // {status, model, phase}
   const send = async (phase, model, text, o = {}) => {
     const r = await generate(s.gw, text, {token: s.token, model, ...o});
-    traffic.push({status: r.status, model, phase, authed: o.token !== null});
+    // A request refused before auth is counted, not logged (hardening item 8).
+    traffic.push({status: r.status, model, phase, authed: o.token !== null,
+                  refused: o.token === null});
     return r;
   };
   // Phase A: until the rejected and the quota key were met, then other models and errors.
@@ -71,15 +73,16 @@ test('setup: proxied traffic of known shape', async (t) => {
   assert.deepEqual(traffic.map((x) => x.status).filter((x) => x !== 200).sort(), [400, 401, 404],
                    `statuses: ${traffic.map((x) => x.status)}`);
   keyIds = Object.fromEntries((await allKeys(s)).map((k) => [k.masked, k.id]));
-  await eventually(async () => (await logs(s, 'kind=request')).total === traffic.length,
-                   {what: `${traffic.length} request rows`, timeoutMs: 5000});
+  const logged = traffic.filter((x) => !x.refused).length;
+  await eventually(async () => (await logs(s, 'kind=request')).total === logged,
+                   {what: `${logged} request rows`, timeoutMs: 5000});
 });
 
 const idOf = (secret) => keyIds[mask(secret)];
 
 test('request rows: newest first, with model, key, token, status and tokens', async () => {
   const {rows, total} = await allRows(s, 'kind=request');
-  assert.equal(total, traffic.length);
+  assert.equal(total, traffic.filter((x) => !x.refused).length);
   for (const r of rows) for (const f of REQUEST_FIELDS) assert.ok(f in r, `row has ${f}: ${JSON.stringify(r)}`);
   for (let i = 1; i < rows.length; i++) {
     assert.ok(rows[i - 1].time > rows[i].time || (rows[i - 1].time === rows[i].time && rows[i - 1].id > rows[i].id),
@@ -99,9 +102,8 @@ test('request rows: newest first, with model, key, token, status and tokens', as
   }
   const newest = rows[0];
   assert.equal(newest.status, 400, 'the last request is the first row');
-  const unauth = rows.find((r) => r.status === 401);
-  assert.equal(unauth.token_id, null);
-  assert.equal(unauth.key_id, null);
+  // The unauthenticated request was refused by auth: counted (stats `refused`), not a row.
+  assert.equal(rows.filter((r) => r.status === 401).length, 0);
   const retried = rows.filter((r) => r.attempts > 1);
   assert.ok(retried.length >= 1, 'requests that failed over show several attempts');
 });
@@ -112,8 +114,8 @@ test('filters: status code and class, key, model, time; paging totals', async ()
   assert.equal(st200.total, count((x) => x.status === 200));
   assert.ok(st200.rows.every((r) => r.status === 200));
   const c4 = await allRows(s, 'kind=request&status=4xx');
-  assert.equal(c4.total, 3);
-  assert.deepEqual(c4.rows.map((r) => r.status).sort(), [400, 401, 404]);
+  assert.equal(c4.total, 2);  // the 401 refused before auth is counted, not logged
+  assert.deepEqual(c4.rows.map((r) => r.status).sort(), [400, 404]);
   assert.equal((await logs(s, 'kind=request&status=404')).total, 1);
   assert.equal((await logs(s, 'kind=request&status=2xx')).total, st200.total);
   assert.equal((await logs(s, 'kind=request&status=5xx')).total, 0);
@@ -132,7 +134,7 @@ test('filters: status code and class, key, model, time; paging totals', async ()
   assert.equal(later.total, count((x) => x.phase === 'B'));
   assert.ok(later.rows.every((r) => r.time >= tMid));
   const earlier = await allRows(s, `kind=request&to=${tMid}`);
-  assert.equal(earlier.total, count((x) => x.phase === 'A'));
+  assert.equal(earlier.total, count((x) => x.phase === 'A' && !x.refused));
   assert.equal((await logs(s, `kind=request&from=${tMid}&status=200`)).total, 2, 'filters combine');
   assert.equal((await logs(s, `kind=request&from=${tMid}&model=gemini-2.5-pro`)).total, 0);
   // Paging: same total on every page, pages partition the rows.
@@ -182,6 +184,7 @@ test('stats: every window\'s totals match the traffic, with per-key and per-mode
     const t0 = Date.now();
     const j = ok(await api(s, 'GET', `/admin/api/stats?window=${w}`));
     assert.equal(j.window, w);
+    assert.ok(j.refused >= 1, `${w}: the refused request is counted (${j.refused})`);
     assert.equal(j.to - j.from, span, `${w}: to - from`);
     assert.ok(Math.abs(j.to - t0) < 5000, `${w}: to ≈ now`);
     assert.ok(j.bucket_ms > 0 && j.bucket_ms <= span);

@@ -106,3 +106,33 @@ TEST_CASE("unset variables add nothing") {
   CHECK(r->tokens_added == 0);
   CHECK(store->load_keys()->empty());
 }
+
+TEST_CASE("a key or token an admin deleted is not re-added from the environment") {
+  auto store = memory_store();
+  const std::string token = "gg_token_revoked_0123456789";
+  auto env = env_of({{"API_KEYS", key(1) + "," + key(2)}, {"ALLOWED_TOKENS", token}});
+  REQUIRE(bootstrap_from_env(*store, env).ok());
+  auto keys = store->load_keys().value();
+  REQUIRE(keys.size() == 2);
+  REQUIRE(store->delete_keys({keys[0].id}).value() == 1);
+  auto tokens = store->list_tokens().value();
+  REQUIRE(tokens.size() == 1);
+  REQUIRE(store->delete_token(tokens[0].id).value());
+
+  auto again = bootstrap_from_env(*store, env);
+  REQUIRE(again.ok());
+  CHECK(again->keys_added == 0);
+  CHECK(again->tokens_added == 0);
+  CHECK(again->skipped_deleted == 2);
+  CHECK(store->load_keys().value().size() == 1);
+  CHECK(store->list_tokens().value().empty());
+
+  // Adding them deliberately (what the admin API does) lifts the records.
+  CHECK(store->add_keys({key(1)}, 1).value().added_ids.size() == 1);
+  storage::NewClientToken t;
+  t.token_sha256 = crypto::sha256_hex(token);
+  REQUIRE(store->add_token(t).ok());
+  REQUIRE(store->delete_keys({store->load_keys().value().back().id}).ok());
+  CHECK(store->add_keys({key(1)}, 2, storage::KeyOrigin::kAdmin).value().added_ids.size() == 1);
+  CHECK(bootstrap_from_env(*store, env)->skipped_deleted == 0);
+}

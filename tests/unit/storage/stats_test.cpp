@@ -1,5 +1,6 @@
-// Usage statistics: exact windows (rollup hours + raw edges) checked against a brute-force
-// count, bucket widths, per-key usage, and a timing run on ~200k rows (reported, not asserted).
+// Usage statistics: windows read from rollups only (days, hours, minutes, seconds) checked
+// against a brute-force count over the window as the store rounds it, bucket widths, per-key usage,
+// and a timing run on ~200k rows (reported, not asserted).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -74,6 +75,17 @@ void insert_all(Store& store, const std::vector<RequestLogRow>& rows) {
   }
 }
 
+// The start of a window as the store answers it from rollups: down to the hour for windows
+// over two hours, else to the second (per key: the minute). See sqlite_stats.cpp.
+Millis model_start(Millis from, Millis window) {
+  const Millis step = window > 2 * kHour ? kHour : 1000;
+  return from / step * step;
+}
+Millis key_start(Millis from, Millis window) {
+  const Millis step = window > 2 * kHour ? kHour : kMinute;
+  return from / step * step;
+}
+
 TEST_CASE("stats: bucket widths for the dashboard windows") {
   auto store = open_sqlite(":memory:");
   auto bucket = [&](Millis window) {
@@ -115,25 +127,29 @@ TEST_CASE("stats: failures are status >= 400 or 0; rows without a key are not in
 }
 
 TEST_CASE("stats: every window matches a brute-force count exactly") {
-  auto store = open_sqlite(":memory:");
-  const auto rows = random_rows(6000, 42, 40 * kDay, 20);
-  insert_all(*store, rows);
-
+  const auto all_rows = random_rows(6000, 42, 40 * kDay, 20);
   for (Millis now : {kNow, kNow - 5 * kHour - 17 * kMinute + 123, kNow + 2 * kHour}) {
+    // The end of a window is "now": nothing is logged after it (see types.h UsageStats).
+    std::vector<RequestLogRow> rows;
+    for (const RequestLogRow& r : all_rows)
+      if (r.time_ms < now) rows.push_back(r);
+    auto store = open_sqlite(":memory:");
+    insert_all(*store, rows);
     for (Millis window :
          {kMinute, 30 * kMinute, kHour, 2 * kHour, 3 * kHour + 1, kDay, 7 * kDay, 30 * kDay}) {
       INFO("now=" << now << " window=" << window);
       auto got = store->usage_stats({now, window, 60});
       REQUIRE(got.ok());
-      const Millis from = now - window;
+      const Millis from = model_start(now - window, window);
+      const Millis kfrom = key_start(now - window, window);
       UsageTotals total;
       std::map<std::int64_t, UsageTotals> keys;
       std::map<std::string, UsageTotals> models;
       std::map<Millis, UsageTotals> buckets;
       for (const RequestLogRow& r : rows) {
+        if (r.key_id && r.time_ms >= kfrom && r.time_ms < now) add_row(keys[*r.key_id], r);
         if (r.time_ms < from || r.time_ms >= now) continue;
         add_row(total, r);
-        if (r.key_id) add_row(keys[*r.key_id], r);
         add_row(models[r.model], r);
         add_row(buckets[r.time_ms / got->bucket_ms * got->bucket_ms], r);
       }
@@ -158,9 +174,12 @@ TEST_CASE("stats: every window matches a brute-force count exactly") {
 
 TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
   auto store = open_sqlite(":memory:");
-  const auto rows = random_rows(3000, 7, 3 * kDay, 10);
-  insert_all(*store, rows);
+  // `to` is "now" in use: nothing was logged after it.
   const Millis from = kNow - kDay + 12'345, to = kNow - 3 * kMinute;
+  std::vector<RequestLogRow> rows;
+  for (const RequestLogRow& r : random_rows(3000, 7, 3 * kDay, 10))
+    if (r.time_ms < to) rows.push_back(r);
+  insert_all(*store, rows);
   const std::vector<std::int64_t> ids = {7, 3, 99, 1};
   auto got = store->key_usage(ids, from, to);
   REQUIRE(got.ok());
@@ -169,7 +188,8 @@ TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
     CHECK((*got)[i].key_id == ids[i]);
     UsageTotals want;
     for (const RequestLogRow& r : rows) {
-      if (r.key_id == ids[i] && r.time_ms >= from && r.time_ms < to) add_row(want, r);
+      if (r.key_id == ids[i] && r.time_ms >= key_start(from, kDay) && r.time_ms < to)
+        add_row(want, r);
     }
     check_same((*got)[i].usage, want);
   }
