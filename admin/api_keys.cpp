@@ -62,7 +62,8 @@ std::optional<std::vector<int64_t>> bulk_ids(const rapidjson::Value& body, keys:
   }
   std::vector<int64_t> ids;
   if (it->value.IsString() && std::string_view(it->value.GetString()) == "all") {
-    for (const auto& k : *pool.keys()) ids.push_back(k->id());
+    const auto key_list = pool.keys();  // held: a range-for over *temporary dangles
+    for (const auto& k : *key_list) ids.push_back(k->id());
     return ids;
   }
   if (!it->value.IsArray()) {

@@ -228,7 +228,8 @@ void handle_stats(ApiCall& call) {
           .end_object();
     }
     int64_t counts[4] = {0, 0, 0, 0};
-    for (const auto& k : *pool->keys()) {
+    const auto key_list = pool->keys();  // held: a range-for over *temporary dangles
+    for (const auto& k : *key_list) {
       std::string st = key_status(*k, q.now_ms);
       ++counts[0];
       ++counts[st == "active" ? 1 : st == "cooling" ? 2 : 3];

@@ -97,7 +97,8 @@ void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
   run->pool = pool;
   run->done = std::move(done);
   int64_t now = keys::now_unix_ms();
-  for (const auto& key : *pool->keys()) {
+  const auto key_list = pool->keys();  // held: a range-for over *temporary dangles
+  for (const auto& key : *key_list) {
     if (!options.ids.empty()) {
       if (std::find(options.ids.begin(), options.ids.end(), key->id()) != options.ids.end()) {
         run->queue.push_back(key);

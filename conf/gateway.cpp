@@ -132,7 +132,8 @@ Result<void> Gateway::load_state() {
   }
   settings_->publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
   size_t disabled = 0;
-  for (const auto& k : *pool_->keys()) disabled += k->disabled() ? 1 : 0;
+  const auto key_list = pool_->keys();  // held: a range-for over *temporary dangles
+  for (const auto& k : *key_list) disabled += k->disabled() ? 1 : 0;
   log::info("loaded " + std::to_string(pool_->size()) + " API key(s) (" + std::to_string(disabled) +
             " disabled) and " + std::to_string(tokens.size()) + " client token(s)");
   if (pool_->size() == 0) {

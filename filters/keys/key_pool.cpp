@@ -239,7 +239,8 @@ int64_t KeyPool::wait_for_model_ms(std::string_view model, int64_t now_ms) const
 
 int KeyPool::enabled_count() const {
   int n = 0;
-  for (const auto& k : *keys_.load()) n += k->disabled() ? 0 : 1;
+  const auto key_list = keys_.load();  // held: a range-for over *temporary dangles
+  for (const auto& k : *key_list) n += k->disabled() ? 0 : 1;
   return n;
 }
 
@@ -346,7 +347,8 @@ void KeyPool::record_breaker_strike(PoolKey& key, std::string_view model, const 
 }
 
 void KeyPool::forgive_breakers_since(int64_t since_ms) {
-  for (const auto& key : *keys_.load()) {
+  const auto key_list = keys_.load();  // held: a range-for over *temporary dangles
+  for (const auto& key : *key_list) {
     std::lock_guard<std::mutex> lock(key->mu_);
     auto& cds = key->health_.cooldowns;
     size_t before = cds.size();

@@ -72,7 +72,8 @@ bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeO
   if (!health.claim_probe(now, &scope)) return false;
   // Any key Google has not rejected will do: the question is whether Google answers at all.
   std::shared_ptr<PoolKey> key;
-  for (const auto& k : *pool->keys()) {
+  const auto key_list = pool->keys();  // held: a range-for over *temporary dangles
+  for (const auto& k : *key_list) {
     if (!k->disabled()) {
       key = k;
       break;

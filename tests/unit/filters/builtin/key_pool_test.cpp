@@ -417,7 +417,8 @@ TEST_CASE("many threads picking and recording at once: no crash, counts add up")
   threads.emplace_back([&] {  // an admin replacing the list meanwhile (same ids and secrets)
     for (int i = 0; i < 200; ++i) {
       std::vector<std::pair<std::string, KeyHealth>> same;
-      for (const auto& k : *pool->keys()) {
+      const auto key_list = pool->keys();  // held: a range-for over *temporary dangles
+      for (const auto& k : *key_list) {
         KeyHealth h;
         h.id = k->id();
         same.emplace_back(k->secret(), h);
