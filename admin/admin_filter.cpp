@@ -64,17 +64,17 @@ std::string csrf_problem(const http::Request& req) {
   return "";
 }
 
-std::string client_address(const Exchange& x) {
+std::string client_address(const FilterCallbacks& x) {
   const std::string& peer = x.info().client_addr;
   size_t colon = peer.rfind(':');
   return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
 
-class AdminFilter final : public Filter {
+class AdminFilter final : public TerminalFilter {
  public:
   explicit AdminFilter(std::shared_ptr<AdminServices> services) : s_(std::move(services)) {}
 
-  Status on_request(Exchange& x) override {
+  Status on_request(TerminalCallbacks& x) override {
     const http::Request& req = x.request();
     const std::string& path = req.path;
     if (req.body.size() > kMaxBody) {
@@ -99,7 +99,7 @@ class AdminFilter final : public Filter {
 
  private:
   // ---- authentication ----
-  void authenticate(Exchange& x) {
+  void authenticate(TerminalCallbacks& x) {
     const http::Request& req = x.request();
     if (const std::string* auth = req.headers.get("authorization")) {
       // Not throttled like logins: the token is at least 16 characters (a generated one carries
@@ -117,13 +117,13 @@ class AdminFilter final : public Filter {
       return;
     }
     std::string hash = crypto::sha256_hex(session);
-    ExchangeRef ref = x.ref();
+    TerminalRef ref = x.terminal_ref();
     bool queued = s_->storage->submit([ref, hash, this](storage::Store& store) {
       auto found = store.find_session(hash, now_ms());
       int64_t expires = (found.ok() && *found) ? (*found)->expires_at : 0;
       // `this` is only used on the loop, through ref, while the exchange (and so this filter)
       // lives.
-      ref.post([expires, this](Exchange& x) {
+      ref.post([expires, this](TerminalCallbacks& x) {
         if (expires > 0)
           authorized(x, "cookie", expires);
         else
@@ -138,13 +138,13 @@ class AdminFilter final : public Filter {
     return std::string(value.substr(7));
   }
 
-  bool token_matches(const Exchange& x, const std::string& presented) const {
+  bool token_matches(const FilterCallbacks& x, const std::string& presented) const {
     const std::string& stored = x.settings().get_string("admin_token");
     if (stored.empty() || presented.empty()) return false;
     return crypto::constant_time_equals(crypto::sha256_hex(presented), stored);
   }
 
-  void unauthenticated(Exchange& x) {
+  void unauthenticated(TerminalCallbacks& x) {
     const std::string& path = x.request().path;
     if ((path == "/admin" || path == "/admin/") && !starts_with(path, kApiPrefix)) {
       http::Response& r = x.response();
@@ -158,7 +158,7 @@ class AdminFilter final : public Filter {
                "sign in first: send the admin token as 'Authorization: Bearer <token>' or log in");
   }
 
-  void authorized(Exchange& x, const std::string& via, int64_t expires) {
+  void authorized(TerminalCallbacks& x, const std::string& via, int64_t expires) {
     const http::Request& req = x.request();
     if (via == "cookie" && is_mutating(req.method)) {
       if (std::string why = csrf_problem(req); !why.empty()) {
@@ -188,7 +188,7 @@ class AdminFilter final : public Filter {
     dispatch(*call_);
   }
 
-  static bool parse_body(Exchange& x, ApiCall& call) {
+  static bool parse_body(TerminalCallbacks& x, ApiCall& call) {
     const std::string& body = x.request().body;
     call.body.SetObject();
     if (body.empty()) return true;
@@ -287,7 +287,7 @@ class AdminFilter final : public Filter {
   }
 
   // ---- session ----
-  void login(Exchange& x) {
+  void login(TerminalCallbacks& x) {
     const http::Request& req = x.request();
     if (req.method != "POST") return send_error(x, 405, "use POST");
     if (std::string why = csrf_problem(req); !why.empty()) return send_error(x, 403, why);
@@ -320,33 +320,33 @@ class AdminFilter final : public Filter {
     int64_t ttl_ms = x.settings().get_int("admin_session_ttl_s") * 1000;
     std::string session = crypto::random_token("", 32);
     storage::AdminSession row{crypto::sha256_hex(session), now, now + ttl_ms};
-    ExchangeRef ref = x.ref();
+    TerminalRef ref = x.terminal_ref();
     std::string presented_hash = crypto::sha256_hex(presented);
     auto settings = s_->settings;
-    bool queued = s_->storage->submit(
-        [ref, row, session, ttl_ms, presented_hash, settings](storage::Store& store) {
-          // Check again here: an admin-token change (which ends every session) runs on this thread
-          // too, and may have landed between the check above and this job.
-          if (!crypto::constant_time_equals(presented_hash,
-                                            settings->load()->get_string("admin_token"))) {
-            ref.post([](Exchange& x) { send_error(x, 401, "wrong admin token", "token"); });
-            return;
-          }
-          auto created = store.create_session(row);
-          if (!created.ok()) {
-            ref.post([](Exchange& x) { send_error(x, 503, "could not store the session"); });
-            return;
-          }
-          ref.post([row, session, ttl_ms](Exchange& x) {
-            Reply r =
-                Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
-            r.headers.add("set-cookie", std::string(kSessionCookie) + "=" + session +
-                                            "; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=" +
-                                            std::to_string(ttl_ms / 1000));
-            log::info("admin: login from " + client_address(x));
-            send_reply(x, std::move(r));
-          });
-        });
+    bool queued = s_->storage->submit([ref, row, session, ttl_ms, presented_hash,
+                                       settings](storage::Store& store) {
+      // Check again here: an admin-token change (which ends every session) runs on this thread
+      // too, and may have landed between the check above and this job.
+      if (!crypto::constant_time_equals(presented_hash,
+                                        settings->load()->get_string("admin_token"))) {
+        ref.post([](TerminalCallbacks& x) { send_error(x, 401, "wrong admin token", "token"); });
+        return;
+      }
+      auto created = store.create_session(row);
+      if (!created.ok()) {
+        ref.post([](TerminalCallbacks& x) { send_error(x, 503, "could not store the session"); });
+        return;
+      }
+      ref.post([row, session, ttl_ms](TerminalCallbacks& x) {
+        Reply r =
+            Reply::json("{\"ok\":true,\"expires_at\":" + std::to_string(row.expires_at) + "}");
+        r.headers.add("set-cookie", std::string(kSessionCookie) + "=" + session +
+                                        "; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=" +
+                                        std::to_string(ttl_ms / 1000));
+        log::info("admin: login from " + client_address(x));
+        send_reply(x, std::move(r));
+      });
+    });
     if (!queued) send_error(x, 503, "storage is shutting down");
   }
 
@@ -366,7 +366,7 @@ class AdminFilter final : public Filter {
   }
 
   // ---- static files ----
-  static void serve_asset(Exchange& x, std::string_view name) {
+  static void serve_asset(TerminalCallbacks& x, std::string_view name) {
     const std::string& method = x.request().method;
     if (method != "GET" && method != "HEAD") return send_error(x, 405, "use GET");
     const WebAsset* asset = find_web_asset(name);

@@ -18,7 +18,7 @@
 namespace gemgate::admin {
 
 struct ApiCall {
-  Exchange& x;
+  TerminalCallbacks& x;
   AdminServices& s;
   std::vector<std::string> segments;  // path after /admin/api/, split on '/'
   rapidjson::Document body;           // object when a JSON body was sent, else null
@@ -43,9 +43,9 @@ struct Reply {
 };
 
 // Sends `reply` on the exchange. Loop thread.
-void send_reply(Exchange& x, Reply reply);
+void send_reply(TerminalCallbacks& x, Reply reply);
 // Sends {"error":{"message","field"?}} with `status`. Loop thread.
-void send_error(Exchange& x, int status, std::string message, std::string field = "");
+void send_error(TerminalCallbacks& x, int status, std::string message, std::string field = "");
 
 // Runs `job` on the storage thread and sends its Reply back on the exchange's loop. Answers 503
 // at once when storage is stopping.

@@ -19,7 +19,7 @@ Reply Reply::error(int status, std::string message, std::string field) {
   return r;
 }
 
-void send_reply(Exchange& x, Reply reply) {
+void send_reply(TerminalCallbacks& x, Reply reply) {
   http::Response& r = x.response();
   r.status = reply.status;
   r.headers = std::move(reply.headers);
@@ -29,12 +29,12 @@ void send_reply(Exchange& x, Reply reply) {
   x.deliver_head();
 }
 
-void send_error(Exchange& x, int status, std::string message, std::string field) {
+void send_error(TerminalCallbacks& x, int status, std::string message, std::string field) {
   send_reply(x, Reply::error(status, std::move(message), std::move(field)));
 }
 
 void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job) {
-  ExchangeRef ref = call.x.ref();
+  TerminalRef ref = call.x.terminal_ref();
   bool queued = call.s.storage->submit([ref, job = std::move(job)](storage::Store& store) {
     Reply reply;
     try {
@@ -43,7 +43,9 @@ void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job) {
       // Never leave the client waiting: whatever broke, it gets an answer.
       reply = Reply::error(503, "storage failed: " + std::string(e.what()));
     }
-    ref.post([reply = std::move(reply)](Exchange& x) mutable { send_reply(x, std::move(reply)); });
+    ref.post([reply = std::move(reply)](TerminalCallbacks& x) mutable {
+      send_reply(x, std::move(reply));
+    });
   });
   if (!queued) send_error(call.x, 503, "storage is shutting down");
 }

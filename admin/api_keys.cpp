@@ -305,7 +305,7 @@ void handle_key_action(ApiCall& call, int64_t id, const std::string& action) {
     storage::StorageThread* storage = call.s.storage;
     run_health_check(
         call.x.worker(), pool, options,
-        [ref = call.x.ref(), storage, pool, id](HealthCheckResult result) {
+        [ref = call.x.terminal_ref(), storage, pool, id](HealthCheckResult result) {
           std::string reason =
               result.still_failing.empty() ? "" : result.still_failing.front().reason;
           bool queued = storage->submit([ref, pool, id, reason](storage::Store& store) {
@@ -313,10 +313,11 @@ void handle_key_action(ApiCall& call, int64_t id, const std::string& action) {
             out.begin_object().field("id", id).field("ok", reason.empty());
             if (!reason.empty()) out.field("reason", reason);
             out.key("key").raw(key_json(*pool, store, id)).end_object();
-            ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
+            ref.post(
+                [body = out.take()](TerminalCallbacks& x) { send_reply(x, Reply::json(body)); });
           });
           if (!queued)
-            ref.post([](Exchange& x) { send_error(x, 503, "storage is shutting down"); });
+            ref.post([](TerminalCallbacks& x) { send_error(x, 503, "storage is shutting down"); });
         });
     return;
   }
@@ -365,7 +366,7 @@ void handle_keys_bulk(ApiCall& call) {
     }
     run_health_check(
         call.x.worker(), pool, options,
-        [ref = call.x.ref(), checked = options.ids, unknown](HealthCheckResult r) {
+        [ref = call.x.terminal_ref(), checked = options.ids, unknown](HealthCheckResult r) {
           std::vector<std::pair<int64_t, std::string>> results = unknown;
           for (int64_t id : checked) {
             std::string reason;
@@ -376,7 +377,7 @@ void handle_keys_bulk(ApiCall& call) {
           }
           JsonOut out;
           write_results(out, "verify", results);
-          ref.post([body = out.take()](Exchange& x) { send_reply(x, Reply::json(body)); });
+          ref.post([body = out.take()](TerminalCallbacks& x) { send_reply(x, Reply::json(body)); });
         });
     return;
   }

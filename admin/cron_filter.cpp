@@ -15,12 +15,12 @@ struct CronConfig {
   std::string base_url;
 };
 
-class CronFilter final : public Filter {
+class CronFilter final : public TerminalFilter {
  public:
   CronFilter(std::shared_ptr<const CronConfig> config, std::shared_ptr<keys::KeyPool> pool)
       : config_(std::move(config)), pool_(std::move(pool)) {}
 
-  Status on_request(Exchange& x) override {
+  Status on_request(TerminalCallbacks& x) override {
     const http::Request& req = x.request();
     if (req.method != "GET" && req.method != "POST") {
       x.reply_local(405, "METHOD_NOT_ALLOWED", "use GET or POST");
@@ -41,8 +41,8 @@ class CronFilter final : public Filter {
     }
     HealthCheckOptions options = health_check_options(x.settings(), config_->base_url);
     run_health_check(x.worker(), pool_, std::move(options),
-                     [ref = x.ref()](HealthCheckResult result) {
-                       ref.post([body = result.to_json()](Exchange& x) {
+                     [ref = x.terminal_ref()](HealthCheckResult result) {
+                       ref.post([body = result.to_json()](TerminalCallbacks& x) {
                          http::Response& r = x.response();
                          r.status = 200;
                          r.headers.set("content-type", "application/json");

@@ -1,22 +1,33 @@
 #include "core/exchange.h"
 
 #include <chrono>
+#include <utility>
 
 #include "core/log.h"
 #include "core/worker.h"
 
 namespace gemgate {
 
-namespace {
-// EarlyChunk::through for data no filter has seen yet.
-constexpr size_t kNotPassed = SIZE_MAX;
-}  // namespace
-
-void ExchangeRef::post(std::function<void(Exchange&)> fn) const {
+template <class Role>
+void ExchangeHandle<Role>::post(std::function<void(Role&)> fn) const {
   if (!worker_) return;
   worker_->post([anchor = anchor_, fn = std::move(fn)] {
     if (anchor->exchange && !anchor->exchange->finished()) fn(*anchor->exchange);
   });
+}
+template class ExchangeHandle<FilterCallbacks>;
+template class ExchangeHandle<TerminalCallbacks>;
+
+Status TerminalFilter::on_request(FilterCallbacks& x) {
+  return on_request(x.terminal_role());
+}
+
+void FilterCallbacks::reply_local(int status, std::string code, std::string message) {
+  http::LocalError e;
+  e.status = status;
+  e.code = std::move(code);
+  e.message = std::move(message);
+  reply_local(std::move(e));
 }
 
 Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
@@ -25,7 +36,7 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
       chain_(std::move(chain)),
       settings_(std::move(settings)),
       downstream_(downstream),
-      anchor_(std::make_shared<ExchangeRef::Anchor>(ExchangeRef::Anchor{this})) {
+      anchor_(std::make_shared<ExchangeAnchor>(ExchangeAnchor{this})) {
   info_.start = StreamInfo::Clock::now();
   info_.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -46,6 +57,13 @@ ExchangeRef Exchange::ref() {
   return r;
 }
 
+TerminalRef Exchange::terminal_ref() {
+  TerminalRef r;
+  r.worker_ = &worker_;
+  r.anchor_ = anchor_;
+  return r;
+}
+
 void Exchange::make_filters_from(size_t index) {
   filters_.resize(index);
   for (size_t i = index; i < chain_->factories.size(); ++i) {
@@ -59,38 +77,95 @@ void Exchange::retire_filters_from(size_t index) {
   filters_.resize(index);
 }
 
+template <class Fn>
+auto Exchange::run_hook(Hook hook, size_t index, Fn&& fn) {
+  cursor_ = index;
+  Hook outer = std::exchange(running_, hook);
+  auto result = fn(*filters_[index]);
+  running_ = outer;
+  return result;
+}
+
+// ---- the deferred action: record, then apply once no hook is on the stack ----
+
+void Exchange::steer(Action action) {
+  if (action.index() > pending_.index()) pending_ = std::move(action);
+  if (running_ == Hook::kNone) flush();
+}
+
+void Exchange::flush() {
+  if (!parked_) {
+    pending_ = std::monostate{};  // nothing waits for it (e.g. a resume that came late)
+    return;
+  }
+  if (std::holds_alternative<std::monostate>(pending_)) return;
+  parked_ = false;
+  if (settle(phase_, Status::Stop)) continue_path();
+}
+
+bool Exchange::settle(Phase ran_in, Status status) {
+  Action action = std::exchange(pending_, std::monostate{});
+  if (phase_ != ran_in) return false;  // the exchange ended from inside the hook
+  if (std::holds_alternative<Deliver>(action)) {
+    start_response_path(cursor_);
+    return false;
+  }
+  if (auto* reply = std::get_if<Reply>(&action)) {
+    response_ = std::move(reply->response);
+    start_response_path(cursor_);
+    return false;
+  }
+  if (std::holds_alternative<Replay>(action)) {
+    request_ = replay_point_->request;
+    restart_below(replay_point_->filter);
+    return false;
+  }
+  if (std::holds_alternative<Rerun>(action)) {
+    rerun_below_filter(cursor_);
+    return false;
+  }
+  if (status == Status::Stop && !std::holds_alternative<Resume>(action)) {
+    parked_ = true;
+    return false;
+  }
+  return true;
+}
+
+void Exchange::continue_path() {
+  if (phase_ == Phase::kRequest) {
+    run_request_path(cursor_ + 1);
+  } else if (phase_ == Phase::kResponseHead) {
+    run_response_head_path(cursor_);
+  }
+}
+
+// ---- the paths ----
+
 bool Exchange::start_headers() {
-  if (headers_ran_) return false;
-  headers_ran_ = true;
+  if (phase_ != Phase::kNew) return false;
+  phase_ = Phase::kHeaders;
   for (size_t i = 0; i < filters_.size(); ++i) {
-    cursor_ = i;
-    in_hook_ = true;
-    Status status = filters_[i]->on_request_headers(*this);
-    in_hook_ = false;
-    if (phase_ != Phase::kHeaders) return false;
-    if (!pending_reply_ && status == Status::Stop) {
+    Status status =
+        run_hook(Hook::kHeaders, i, [this](Filter& f) { return f.on_request_headers(*this); });
+    if (phase_ == Phase::kHeaders && status == Status::Stop &&
+        !std::holds_alternative<Reply>(pending_)) {
       log::error("filter '" + chain_->filter_names[i] +
                  "' stopped at the request head without replying");
       http::Response r;
       r.status = 500;
       r.local_error = http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
-      pending_reply_ = std::move(r);
+      pending_ = Reply{std::move(r)};
     }
-    if (pending_reply_) {
-      response_ = std::move(*pending_reply_);
-      pending_reply_.reset();
-      start_response_path(i);
-      return false;
-    }
+    // Here a Stop always carries a reply, so the head path never parks.
+    if (!settle(Phase::kHeaders, status)) return false;
   }
-  phase_ = Phase::kRequest;
+  phase_ = Phase::kAwaitingBody;
   return true;
 }
 
 void Exchange::start() {
-  if (!headers_ran_ && !start_headers()) return;
-  if (phase_ != Phase::kRequest || request_started_) return;
-  request_started_ = true;
+  if (phase_ == Phase::kNew && !start_headers()) return;
+  if (phase_ != Phase::kAwaitingBody) return;
   run_request_path(0);
 }
 
@@ -107,53 +182,67 @@ void Exchange::abandon_request(int status, std::string error) {
 void Exchange::run_request_path(size_t from) {
   phase_ = Phase::kRequest;
   for (size_t i = from; i < filters_.size(); ++i) {
-    cursor_ = i;
-    resume_requested_ = false;
-    in_hook_ = true;
-    Status status = filters_[i]->on_request(*this);
-    in_hook_ = false;
-    if (phase_ != Phase::kRequest) return;
-    if (head_delivered_) {
-      head_delivered_ = false;
-      start_response_path(i);
-      return;
-    }
-    if (pending_reply_) {
-      response_ = std::move(*pending_reply_);
-      pending_reply_.reset();
-      start_response_path(i);
-      return;
-    }
-    if (status == Status::Stop && !resume_requested_) {
-      parked_ = true;
-      return;
-    }
+    Status status = run_hook(Hook::kRequest, i, [this](Filter& f) { return f.on_request(*this); });
+    if (!settle(Phase::kRequest, status)) return;
   }
   // The terminal filter returned Continue: it produced the whole response synchronously.
   start_response_path(filters_.size() - 1);
 }
 
-void Exchange::resume() {
-  if (phase_ == Phase::kDone) return;
-  if (in_hook_) {
-    resume_requested_ = true;
-    return;
+void Exchange::start_response_path(size_t producer) {
+  phase_ = Phase::kResponseHead;
+  response_top_ = producer;
+  if (response_.status == 0) {
+    log::error("filter '" + chain_->filter_names[producer] + "' produced no response");
+    response_ = http::Response{};
+    response_.status = 500;
+    response_.local_error =
+        http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
   }
-  if (!parked_) return;
-  parked_ = false;
-  if (phase_ == Phase::kRequest) {
-    run_request_path(cursor_ + 1);
-  } else if (phase_ == Phase::kResponseHead) {
-    run_response_head_path(cursor_);
-  }
+  run_response_head_path(producer);
 }
 
-void Exchange::reply_local(int status, std::string code, std::string message) {
-  http::LocalError e;
-  e.status = status;
-  e.code = std::move(code);
-  e.message = std::move(message);
-  reply_local(std::move(e));
+void Exchange::run_response_head_path(size_t below) {
+  for (size_t i = below; i-- > 0;) {
+    Status status =
+        run_hook(Hook::kResponseHead, i, [this](Filter& f) { return f.on_response_head(*this); });
+    if (!settle(Phase::kResponseHead, status)) return;
+  }
+  commit();
+}
+
+void Exchange::rerun_below_filter(size_t index) {
+  run_slots_.clear();
+  // A replay point below `index` is re-created with the filters anyway.
+  if (replay_point_ && replay_point_->filter > index) replay_point_.reset();
+  restart_below(index);
+}
+
+void Exchange::restart_below(size_t index) {
+  retire_filters_from(index + 1);
+  response_ = http::Response{};
+  stream_failure_.reset();
+  early_chunks_.clear();  // stream data of a failed attempt must never reach the client
+  flow_control_ = nullptr;
+  make_filters_from(index + 1);
+  // Park at `index` and run the filters below on a later turn, once the stack of the previous
+  // attempt (often a transport callback) has unwound.
+  phase_ = Phase::kRequest;
+  cursor_ = index;
+  parked_ = true;
+  worker_.next_tick([anchor = anchor_, point = index] {
+    Exchange* x = anchor->exchange;
+    if (!x || x->phase_ != Phase::kRequest || !x->parked_ || x->cursor_ != point) return;
+    x->parked_ = false;
+    x->continue_path();
+  });
+}
+
+// ---- steering calls (FilterCallbacks) ----
+
+void Exchange::resume() {
+  if (phase_ == Phase::kDone) return;
+  steer(Resume{});
 }
 
 void Exchange::reply_local(http::LocalError error) {
@@ -173,133 +262,45 @@ void Exchange::respond(http::Response response) {
     deliver_failure(std::move(e));
     return;
   }
-  if (phase_ == Phase::kHeaders || phase_ == Phase::kRequest) {
-    if (in_hook_) {
-      pending_reply_ = std::move(response);
-      return;
-    }
-    if (phase_ == Phase::kHeaders) return;  // only from inside on_request_headers
-    parked_ = false;
+  if (phase_ == Phase::kResponseHead) {
+    // On the response path the reply replaces the response at once (the hook may go on
+    // changing it); the path then goes on upwards from this filter, as after a resume.
     response_ = std::move(response);
-    start_response_path(cursor_);
+    steer(Resume{});
     return;
   }
-  // On the response path: replace the response; the path goes on upwards from here.
-  response_ = std::move(response);
-  // A hook that replied has done its part: its Stop must not park the exchange.
-  if (in_hook_) resume_requested_ = true;
-  if (!in_hook_ && parked_) {
-    parked_ = false;
-    run_response_head_path(cursor_);
-  }
-}
-
-void Exchange::deliver_head() {
-  if (phase_ != Phase::kRequest) return;
-  if (in_hook_) {
-    head_delivered_ = true;  // delivered from inside on_request; handled when the hook returns
-    return;
-  }
-  parked_ = false;
-  start_response_path(cursor_);
-}
-
-void Exchange::start_response_path(size_t producer) {
-  phase_ = Phase::kResponseHead;
-  response_top_ = producer;
-  if (response_.status == 0) {
-    log::error("filter '" + chain_->filter_names[producer] + "' produced no response");
-    response_ = http::Response{};
-    response_.status = 500;
-    response_.local_error =
-        http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
-  }
-  run_response_head_path(producer);
-}
-
-void Exchange::run_response_head_path(size_t below) {
-  for (size_t i = below; i-- > 0;) {
-    cursor_ = i;
-    resume_requested_ = false;
-    replay_requested_ = false;
-    rerun_requested_ = false;
-    in_hook_ = true;
-    Status status = filters_[i]->on_response_head(*this);
-    in_hook_ = false;
-    if (phase_ != Phase::kResponseHead) return;
-    if (replay_requested_) {
-      replay_requested_ = false;
-      do_replay();
-      return;
-    }
-    if (rerun_requested_) {
-      rerun_requested_ = false;
-      run_slots_.clear();
-      if (replay_point_ != SIZE_MAX && replay_point_ > i) {  // it lies below: re-created anyway
-        replay_request_.reset();
-        replay_point_ = SIZE_MAX;
-      }
-      restart_below(i);
-      return;
-    }
-    if (status == Status::Stop && !resume_requested_) {
-      parked_ = true;
-      return;
-    }
-  }
-  commit();
+  steer(Reply{std::move(response)});
 }
 
 void Exchange::mark_replay_point() {
-  replay_point_ = cursor_;
-  replay_request_ = request_;
+  replay_point_ = ReplayPoint{cursor_, request_};
 }
 
 bool Exchange::replay() {
-  if (committed_ || phase_ != Phase::kResponseHead || cursor_ != replay_point_ ||
-      !replay_request_) {
+  if (committed_ || phase_ != Phase::kResponseHead || !replay_point_ ||
+      cursor_ != replay_point_->filter) {
     return false;
   }
-  if (in_hook_) {
-    replay_requested_ = true;
-  } else if (parked_) {
-    parked_ = false;
-    do_replay();
-  } else {
-    return false;
-  }
+  // From that filter's on_response_head, or later while it holds the head parked.
+  bool allowed = running_ == Hook::kNone ? parked_ : running_ == Hook::kResponseHead;
+  if (!allowed) return false;
+  steer(Replay{});
   return true;
 }
 
 bool Exchange::rerun_below() {
-  if (committed_ || phase_ != Phase::kResponseHead || !in_hook_) return false;
-  rerun_requested_ = true;
+  if (committed_ || phase_ != Phase::kResponseHead || running_ != Hook::kResponseHead) {
+    return false;
+  }
+  steer(Rerun{});
   return true;
 }
 
-void Exchange::do_replay() {
-  request_ = *replay_request_;
-  restart_below(replay_point_);
-}
+// ---- delivery (TerminalCallbacks) ----
 
-void Exchange::restart_below(size_t index) {
-  retire_filters_from(index + 1);
-  response_ = http::Response{};
-  stream_failure_.reset();
-  early_chunks_.clear();  // stream data of a failed attempt must never reach the client
-  flow_control_ = nullptr;
-  make_filters_from(index + 1);
-  // Park at `index` and run the filters below on a later turn, once the stack of the previous
-  // attempt (often a transport callback) has unwound.
-  phase_ = Phase::kRequest;
-  cursor_ = index;
-  parked_ = true;
-  worker_.next_tick([anchor = anchor_, point = index] {
-    Exchange* x = anchor->exchange;
-    if (!x || x->phase_ != Phase::kRequest || !x->parked_ || x->cursor_ != point) return;
-    x->parked_ = false;
-    x->run_request_path(point + 1);
-  });
+void Exchange::deliver_head() {
+  if (phase_ != Phase::kRequest) return;
+  steer(Deliver{});
 }
 
 void Exchange::commit() {
@@ -327,7 +328,7 @@ void Exchange::commit() {
   std::vector<EarlyChunk> early;
   early.swap(early_chunks_);
   for (EarlyChunk& c : early) {
-    send_stream_chunk(c.data, c.last, c.through == kNotPassed ? response_top_ : c.through);
+    send_stream_chunk(c.data, c.last, c.through);
     if (phase_ == Phase::kDone) return;
   }
 }
@@ -356,28 +357,24 @@ void Exchange::deliver_data(std::string chunk, bool last) {
     return;
   }
   if (phase_ == Phase::kRequest) {
-    // Head and data delivered from inside on_request: the response path has not started yet.
-    early_chunks_.push_back(EarlyChunk{std::move(chunk), last, kNotPassed});
+    // Data delivered before the head went up (or with it, from inside on_request): no filter
+    // has seen it, and the producer at cursor_ becomes response_top_.
+    early_chunks_.push_back(EarlyChunk{std::move(chunk), last, cursor_});
     return;
   }
   if (phase_ != Phase::kResponseHead) return;
   // Before the commit point. If the head is parked at a filter, that filter (and those below it)
-  // see the chunk now; it may resume the head from inside on_response_data.
+  // see the chunk now; it may resume the head (or reply) from inside on_response_data.
   size_t through = response_top_;
   if (parked_) {
     through = cursor_;
-    resume_requested_ = false;
-    in_hook_ = true;
+    Hook outer = std::exchange(running_, Hook::kResponseData);
     run_data_path(chunk, last, response_top_, through);
-    in_hook_ = false;
+    running_ = outer;
     if (phase_ != Phase::kResponseHead) return;
   }
   early_chunks_.push_back(EarlyChunk{std::move(chunk), last, through});
-  if (parked_ && resume_requested_) {
-    resume_requested_ = false;
-    parked_ = false;
-    run_response_head_path(cursor_);
-  }
+  flush();  // what the data hooks asked for, applied as for the parked hook
 }
 
 void Exchange::deliver_failure(http::LocalError error) {

@@ -1,19 +1,21 @@
 // Exchange: one request's life through its filter chain — the request, the response, typed
-// per-filter slots, the settings snapshot it started with, StreamInfo, and the callbacks filters
-// use to steer it (resume, reply_local, replay) and the terminal filter uses to deliver the
-// response. See filter.h for the contract. Loop thread only, except ExchangeRef.
+// per-filter slots, the settings snapshot it started with, StreamInfo — and the state machine
+// that moves it along the chain. It is the one implementation of the filters' interfaces
+// (FilterCallbacks, TerminalCallbacks: filter_callbacks.h); its own public methods are the
+// connection's side. See filter.h for the contract. Loop thread only, except ExchangeHandle.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <typeindex>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/chain.h"
 #include "core/filter.h"
+#include "core/filter_callbacks.h"
 #include "core/http/message.h"
 #include "core/settings.h"
 #include "core/stream_info.h"
@@ -39,24 +41,7 @@ class Downstream {
   virtual void exchange_finished() = 0;
 };
 
-// ExchangeRef: a copyable handle other threads use to run code on an exchange's loop, if the
-// exchange still exists when the code gets there.
-class ExchangeRef {
- public:
-  // Runs fn(exchange) on the exchange's worker loop, or drops it if the exchange is gone or has
-  // finished meanwhile (e.g. the client left). Thread-safe.
-  void post(std::function<void(Exchange&)> fn) const;
-
- private:
-  friend class Exchange;
-  struct Anchor {
-    Exchange* exchange;
-  };
-  Worker* worker_ = nullptr;
-  std::shared_ptr<Anchor> anchor_;
-};
-
-class Exchange {
+class Exchange final : public TerminalCallbacks {
  public:
   Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
            std::shared_ptr<const Settings> settings, Downstream& downstream);
@@ -86,89 +71,100 @@ class Exchange {
   void set_downstream_blocked(bool blocked);
   bool finished() const { return phase_ == Phase::kDone; }
 
-  // ---- for filters ----
-  http::Request& request() { return request_; }
-  const http::Request& request() const { return request_; }
-  http::Response& response() { return response_; }
-  const http::Response& response() const { return response_; }
-  StreamInfo& info() { return info_; }
-  const StreamInfo& info() const { return info_; }
-  const Settings& settings() const { return *settings_; }
-  Worker& worker() { return worker_; }
-  const ChainSpec& chain() const { return *chain_; }
-
-  // Typed per-exchange state that survives replays: slot<T>() creates a T on first use.
-  template <class T>
-  T& slot();
-  template <class T>
-  const T* find_slot() const;
-  // Typed state of one run of the request path: it survives replays (a retry of the same
-  // upstream call) but starts afresh when a filter above starts a new sub-request with
-  // rerun_below() (e.g. the next batch of a multi-call request).
-  template <class T>
-  T& run_slot();
-
-  // Continues the path parked at the filter that returned Stop. May be called from inside that
-  // filter's hook (the path continues when the hook returns) or later from a callback.
-  void resume();
-  // Replies from the current filter: the rest of the request path is skipped and the response
-  // path starts at the filter above it. On the response path (before the commit point) it
-  // replaces the response and the path goes on upwards.
-  void reply_local(http::LocalError error);
-  void reply_local(int status, std::string code, std::string message);
-  // Same as reply_local, with a complete response (status, headers, body) of the filter's own.
-  void respond(http::Response response);
-  // From on_request: remember the request as it is now, so replay() can restore it.
-  void mark_replay_point();
-  // From on_response_head of the filter that marked the replay point, before the commit point:
-  // the filters below it are retired (on_done) and re-created, the request is restored and the
-  // request path runs again below it on a later loop turn. Returns false when not possible.
-  bool replay();
-  // From on_response_head, before the commit point: the calling filter takes the response it
-  // got and sends a new request (which it has put in request()) through the filters below it,
-  // re-created fresh, on a later loop turn; its on_response_head sees the new answer. For
-  // requests that need several upstream calls in sequence. Returns false when not possible.
-  bool rerun_below();
-  // True once the response head went to the client.
-  bool committed() const { return committed_; }
-  // When a streamed response failed after the commit point: why. Set during the last
-  // on_response_data call.
-  const http::LocalError* stream_failure() const {
+  // ---- FilterCallbacks (documented there) ----
+  http::Request& request() override { return request_; }
+  const http::Request& request() const override { return request_; }
+  http::Response& response() override { return response_; }
+  const http::Response& response() const override { return response_; }
+  StreamInfo& info() override { return info_; }
+  const StreamInfo& info() const override { return info_; }
+  const Settings& settings() const override { return *settings_; }
+  Worker& worker() override { return worker_; }
+  const ChainSpec& chain() const override { return *chain_; }
+  void resume() override;
+  using FilterCallbacks::reply_local;
+  void reply_local(http::LocalError error) override;
+  void respond(http::Response response) override;
+  void mark_replay_point() override;
+  bool replay() override;
+  bool rerun_below() override;
+  bool committed() const override { return committed_; }
+  const http::LocalError* stream_failure() const override {
     return stream_failure_ ? &*stream_failure_ : nullptr;
   }
-  // A filter turned the stream failure into a proper end of its protocol (e.g. an SSE error
-  // event): the stream then ends cleanly instead of being cut.
-  void mark_stream_failure_handled() { stream_failure_handled_ = true; }
-  // A handle for other threads.
-  ExchangeRef ref();
+  void mark_stream_failure_handled() override { stream_failure_handled_ = true; }
+  ExchangeRef ref() override;
 
-  // ---- for the terminal filter ----
-  // The response head (and, unless response().streaming, the whole body) is in response().
-  void deliver_head();
-  // A chunk of a streamed response; `last` ends it.
-  void deliver_data(std::string chunk, bool last);
-  // The upstream failed: before the commit point this becomes a local error reply; after it the
-  // stream ends as failed.
-  void deliver_failure(http::LocalError error);
-  // Registers the callback told about downstream pressure (pause/resume the upstream).
-  // Called at once with true when the connection is already blocked.
-  void set_flow_control(std::function<void(bool blocked)> fn);
+  // ---- TerminalCallbacks (documented there) ----
+  void deliver_head() override;
+  void deliver_data(std::string chunk, bool last) override;
+  void deliver_failure(http::LocalError error) override;
+  void set_flow_control(std::function<void(bool blocked)> fn) override;
+  TerminalRef terminal_ref() override;
 
  private:
-  enum class Phase { kHeaders, kRequest, kResponseHead, kStreaming, kDone };
+  enum class Phase {
+    kNew,           // nothing ran yet
+    kHeaders,       // on_request_headers hooks are running
+    kAwaitingBody,  // every head hook continued; the connection reads the body, then start()
+    kRequest,       // the request path (on_request), or parked on it
+    kResponseHead,  // the response path before the commit point (on_response_head)
+    kStreaming,     // the head went out; chunks follow
+    kDone,
+  };
+  // Which hook is on the stack. Steering calls made while one is are recorded, not applied.
+  enum class Hook { kNone, kHeaders, kRequest, kResponseHead, kResponseData };
 
-  struct SlotBase {
-    virtual ~SlotBase() = default;
+  // The deferred actions a steering call records (see steer()). Their order in Action is their
+  // strength: when one hook asks for several, the strongest wins.
+  struct Resume {};  // go on past the filter at cursor_
+  struct Rerun {};   // a new sub-request below cursor_ (rerun_below)
+  struct Replay {};  // restore the request, run again below the replay point
+  struct Reply {     // reply from cursor_ (request side)
+    http::Response response;
   };
-  template <class T>
-  struct SlotOf : SlotBase {
-    T value;
+  struct Deliver {};  // the producer at cursor_ delivered the response head
+  using Action = std::variant<std::monostate, Resume, Rerun, Replay, Reply, Deliver>;
+
+  // The request as mark_replay_point() saw it, and the filter that marked it.
+  struct ReplayPoint {
+    size_t filter;
+    http::Request request;
   };
+
+  // Stream data that arrived before the commit point. The early-chunk invariant: a held chunk
+  // has passed on_response_data of exactly the filters [through, response_top_), the producer
+  // sitting at response_top_ (through == response_top_: no filter saw it yet); only the filter
+  // holding the head (parked in on_response_head) and those below it see chunks early. At the
+  // commit point the held chunks go on through [0, through) in arrival order, before any later
+  // chunk; a replay, a rerun or a whole (non-streamed) replacement drops them unsent.
+  struct EarlyChunk {
+    std::string data;
+    bool last = false;
+    size_t through = 0;
+  };
+
+  // The steering helper: records `action` (unless a stronger one is pending) and, when no hook
+  // is on the stack, applies it at once through flush().
+  void steer(Action action);
+  // Applies the pending action outside any hook: only when the path is parked (at cursor_),
+  // as if the parked hook had just returned Stop with that action; dropped otherwise.
+  void flush();
+  // Applies what the hook of filter cursor_, run in phase `ran_in`, left: its status and the
+  // pending action (consumed). Returns true when the path goes on to the next filter; false
+  // when it parked here or moved on (reply, delivered head, replay, rerun, end).
+  bool settle(Phase ran_in, Status status);
+  // Goes on past the filter at cursor_ on the current path (after a resume).
+  void continue_path();
+
+  // Runs one hook of filter `index` with `hook` marked on the stack.
+  template <class Fn>
+  auto run_hook(Hook hook, size_t index, Fn&& fn);
 
   void run_request_path(size_t from);
   void start_response_path(size_t producer);
   void run_response_head_path(size_t below);
-  void do_replay();
+  void rerun_below_filter(size_t index);
   void restart_below(size_t index);
   void commit();
   // Runs on_response_data for filters [down_to, top), bottom to top.
@@ -177,6 +173,11 @@ class Exchange {
   void finish();
   void retire_filters_from(size_t index);
   void make_filters_from(size_t index);
+
+  SlotMap& exchange_slots() override { return slots_; }
+  const SlotMap& exchange_slots() const override { return slots_; }
+  SlotMap& run_slots() override { return run_slots_; }
+  TerminalCallbacks& terminal_role() override { return *this; }
 
   Worker& worker_;
   std::shared_ptr<const ChainSpec> chain_;
@@ -188,66 +189,27 @@ class Exchange {
 
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<std::unique_ptr<Filter>> retired_;  // replaced by a replay; freed with the exchange
-  std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> slots_;
-  std::vector<std::pair<std::type_index, std::unique_ptr<SlotBase>>> run_slots_;
+  SlotMap slots_;
+  SlotMap run_slots_;
 
-  Phase phase_ = Phase::kHeaders;
-  bool headers_ran_ = false;      // start_headers() was called
-  bool request_started_ = false;  // start() ran the request path
-  size_t cursor_ = 0;             // filter whose hook runs or is parked
-  size_t response_top_ = 0;       // filters [0, response_top_) take part in the response path
-  bool parked_ = false;           // a filter returned Stop and waits for resume()
-  bool in_hook_ = false;          // a filter hook is on the stack
-  bool resume_requested_ = false;
-  bool replay_requested_ = false;
-  bool rerun_requested_ = false;
-  bool head_delivered_ = false;
+  // The chain's position: the phase, the filter whose hook runs or is parked, whether a hook
+  // is on the stack, whether the path waits at cursor_ for resume(), and what a steering call
+  // asked for while a hook was on the stack (empty whenever none is).
+  Phase phase_ = Phase::kNew;
+  size_t cursor_ = 0;
+  Hook running_ = Hook::kNone;
+  bool parked_ = false;
+  Action pending_;
+  size_t response_top_ = 0;  // filters [0, response_top_) take part in the response path
   bool committed_ = false;
-  std::optional<http::Response> pending_reply_;
+  std::optional<ReplayPoint> replay_point_;
+  std::vector<EarlyChunk> early_chunks_;
+
   std::optional<http::LocalError> stream_failure_;
   bool stream_failure_handled_ = false;
-  std::optional<http::Request> replay_request_;
-  // Stream data that arrived before the commit point, already passed down to filter `through`.
-  struct EarlyChunk {
-    std::string data;
-    bool last = false;
-    size_t through = 0;
-  };
-  std::vector<EarlyChunk> early_chunks_;
-  size_t replay_point_ = SIZE_MAX;
   std::function<void(bool)> flow_control_;
   bool downstream_blocked_ = false;
-  std::shared_ptr<ExchangeRef::Anchor> anchor_;
+  std::shared_ptr<ExchangeAnchor> anchor_;
 };
-
-template <class T>
-T& Exchange::slot() {
-  for (auto& [type, ptr] : slots_) {
-    if (type == std::type_index(typeid(T))) return static_cast<SlotOf<T>*>(ptr.get())->value;
-  }
-  auto owned = std::make_unique<SlotOf<T>>();
-  T& ref = owned->value;
-  slots_.emplace_back(std::type_index(typeid(T)), std::move(owned));
-  return ref;
-}
-
-template <class T>
-T& Exchange::run_slot() {
-  for (auto& [type, ptr] : run_slots_) {
-    if (type == std::type_index(typeid(T))) return static_cast<SlotOf<T>*>(ptr.get())->value;
-  }
-  auto owned = std::make_unique<SlotOf<T>>();
-  T& ref = owned->value;
-  run_slots_.emplace_back(std::type_index(typeid(T)), std::move(owned));
-  return ref;
-}
-
-template <class T>
-const T* Exchange::find_slot() const {
-  for (const auto& [type, ptr] : slots_) {
-    if (type == std::type_index(typeid(T))) return &static_cast<SlotOf<T>*>(ptr.get())->value;
-  }
-  return nullptr;
-}
 
 }  // namespace gemgate

@@ -31,14 +31,14 @@ class RequestIdFilter final : public Filter {
   explicit RequestIdFilter(std::shared_ptr<const RequestIdConfig> config)
       : config_(std::move(config)) {}
 
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     const std::string* given = x.request().headers.get(config_->header);
     id_ = given ? *given : crypto::random_token(config_->prefix, 12);
     x.request().headers.set(config_->header, id_);
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     x.response().headers.set(config_->header, id_);
     return Status::Continue;
   }
@@ -51,7 +51,7 @@ class RequestIdFilter final : public Filter {
 // A terminal that answers at once, standing in for `upstream` so the example needs no network.
 class EchoTerminal final : public Filter {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     x.response().status = 200;
     x.response().headers.set("content-type", "application/json");
     x.response().body = "{\"upstream_saw\":\"" +

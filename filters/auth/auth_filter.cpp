@@ -38,7 +38,7 @@ class AuthFilter final : public Filter {
   // Decides on the head alone, before the body is read: a client without a valid token never
   // gets gemgate to buffer its (up to max_body_bytes) body. The Exchange always runs this hook
   // before on_request, also for embedders that hand it a whole request.
-  Status on_request_headers(Exchange& x) override {
+  Status on_request_headers(FilterCallbacks& x) override {
     http::Request& req = x.request();
     std::optional<std::string> token;
     for (Source s : config_->sources) {

@@ -22,7 +22,7 @@ bool plain_token(std::string_view s) {
 
 }  // namespace
 
-const std::string& request_id(Exchange& x) {
+const std::string& request_id(FilterCallbacks& x) {
   RequestId& id = x.slot<RequestId>();
   if (id.value.empty()) {
     const std::string* given = x.request().headers.get("x-request-id");
@@ -33,7 +33,7 @@ const std::string& request_id(Exchange& x) {
   return id.value;
 }
 
-http::Response error_with_request_id(Exchange& x, http::LocalError error) {
+http::Response error_with_request_id(FilterCallbacks& x, http::LocalError error) {
   const std::string& id = request_id(x);
   error.message += " (request id " + id + ")";
   http::Response r;

@@ -13,10 +13,10 @@ namespace gemgate::common {
 // Returns this exchange's request id: the client's own `x-request-id` when it is a plain token of
 // 8 to 64 characters ([A-Za-z0-9._-]), else a random one made on first use. Stable for the whole
 // exchange (replays included). Loop thread only.
-const std::string& request_id(Exchange& x);
+const std::string& request_id(FilterCallbacks& x);
 
 // Makes the local error answer a client should see: `message` (plain, no internal detail) with
 // " (request id ID)" appended, and the `x-request-id` header set.
-http::Response error_with_request_id(Exchange& x, http::LocalError error);
+http::Response error_with_request_id(FilterCallbacks& x, http::LocalError error);
 
 }  // namespace gemgate::common

@@ -8,7 +8,7 @@ namespace {
 
 class HealthzFilter final : public Filter {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     http::Response& r = x.response();
     r.status = 200;
     r.headers.set("content-type", "application/json");

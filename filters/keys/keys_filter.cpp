@@ -30,7 +30,7 @@ class KeysFilter final : public Filter {
   KeysFilter(std::shared_ptr<KeyPool> pool, std::shared_ptr<LogSink> sink)
       : pool_(std::move(pool)), sink_(std::move(sink)) {}
 
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     KeysAttempts& attempts = x.run_slot<KeysAttempts>();
     model_ = gemini::model_from_path(x.request().path);
     if (!model_.empty()) x.info().model = model_;
@@ -59,7 +59,7 @@ class KeysFilter final : public Filter {
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     if (!key_) return Status::Continue;
     http::Response& r = x.response();
     const upstream::UpstreamAttempt& attempt = x.run_slot<upstream::UpstreamAttempt>();
@@ -118,7 +118,7 @@ class KeysFilter final : public Filter {
  private:
   // The answer during an upstream outage: 503 with Retry-After, in the chain's error shape,
   // with a request id; not retriable (another key would fail alike).
-  void reply_outage(Exchange& x, int64_t retry_after_ms) {
+  void reply_outage(FilterCallbacks& x, int64_t retry_after_ms) {
     std::string wait = retry_after_seconds(retry_after_ms);
     http::LocalError e{503, "UNAVAILABLE",
                        "the upstream API is unavailable at the moment; retry after " + wait + "s",
@@ -132,7 +132,7 @@ class KeysFilter final : public Filter {
     x.respond(std::move(r));
   }
 
-  void reply_no_key(Exchange& x, const KeyPool::Pick& pick, KeysAttempts& attempts) {
+  void reply_no_key(FilterCallbacks& x, const KeyPool::Pick& pick, KeysAttempts& attempts) {
     using Why = KeyPool::Pick::Why;
     // Once this call has failed somewhere, its last real answer says more than "no key left".
     if ((pick.why == Why::kAllTried || pick.why == Why::kAllCooling) && attempts.last_failure) {
@@ -171,7 +171,7 @@ class KeysFilter final : public Filter {
     x.respond(std::move(r));
   }
 
-  void report(Exchange& x, const Outcome& outcome, int64_t now) {
+  void report(FilterCallbacks& x, const Outcome& outcome, int64_t now) {
     x.info().error = outcome.reason;
     x.info().error_kind = outcome.kind_name;
     if (!sink_) return;

@@ -22,7 +22,7 @@ class LogFilter final : public Filter {
       : access_log_(access_log), sink_(std::move(sink)) {}
   // sink_ is null when the chain asked not to store rows (store: false).
 
-  void on_done(const Exchange& x) override {
+  void on_done(const FilterCallbacks& x) override {
     const StreamInfo& info = x.info();
     if (sink_) {
       if (refused_before_auth(info)) {

@@ -43,7 +43,7 @@ bool has_rules(const Settings& s) {
 
 class ModelsFilter final : public Filter {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     const Settings& settings = x.settings();
     if (!has_rules(settings)) return Status::Continue;
     http::Request& req = x.request();
@@ -63,7 +63,7 @@ class ModelsFilter final : public Filter {
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
     if (!listing_ || r.local_error || r.status != 200) return Status::Continue;
     rewrite_list(x.settings(), r.body);

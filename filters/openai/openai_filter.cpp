@@ -34,7 +34,7 @@ constexpr Route kRoutes[] = {
 // Routes each request to its op once, and handles on the way back what every op shares.
 class OpenAIFilter final : public Filter {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     const http::Request& req = x.request();
     const Route* route = nullptr;
     for (const Route& r : kRoutes) {
@@ -55,7 +55,7 @@ class OpenAIFilter final : public Filter {
     return op_->on_request(x);
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
     if (r.local_error) return Status::Continue;  // rendered in OpenAI's shape by the chain
     if (r.status < 200 || r.status >= 300) {
@@ -65,11 +65,11 @@ class OpenAIFilter final : public Filter {
     return op_ ? op_->on_response_head(x) : Status::Continue;
   }
 
-  void on_response_data(Exchange& x, std::string& chunk, bool last) override {
+  void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
     if (op_) op_->on_response_data(x, chunk, last);
   }
 
-  void on_done(const Exchange&) override {
+  void on_done(const FilterCallbacks&) override {
     if (op_) op_->on_done();
   }
 

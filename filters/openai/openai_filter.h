@@ -3,8 +3,8 @@
 // `GET /models` and `GET /models/{id}` (paths as the route leaves them) into Gemini calls,
 // downloads linked images first, and turns every answer — JSON, SSE stream or error — back into
 // exactly what the official OpenAI SDKs expect. Embeddings larger than one Gemini batch and
-// paged model lists become several upstream calls in sequence (Exchange::rerun_below), each with
-// the full key failover of the filters below.
+// paged model lists become several upstream calls in sequence (FilterCallbacks::rerun_below),
+// each with the full key failover of the filters below.
 //
 // Chain: log → auth (bearer only) → openai → models → retry → keys → upstream, errors: openai.
 #pragma once

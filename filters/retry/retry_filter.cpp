@@ -12,12 +12,12 @@ struct RetryState {
 
 class RetryFilter final : public Filter {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     x.mark_replay_point();
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     RetryState& state = x.run_slot<RetryState>();
     ++state.attempts;
     int64_t max_attempts = x.settings().get_int("max_retries");

@@ -35,12 +35,12 @@ bool listed(std::string_view name, const std::string_view* list, size_t n) {
   return false;
 }
 
-class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
+class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHandler {
  public:
   explicit UpstreamFilter(std::shared_ptr<const UpstreamConfig> config)
       : config_(std::move(config)) {}
 
-  Status on_request(Exchange& x) override {
+  Status on_request(TerminalCallbacks& x) override {
     x_ = &x;
     auto transport = x.worker().services().get<transport::Transport>();
     if (!transport) {
@@ -85,7 +85,7 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
     return Status::Stop;
   }
 
-  void on_done(const Exchange&) override { transfer_.reset(); }
+  void on_done(const FilterCallbacks&) override { transfer_.reset(); }
 
   void on_upstream_head(int status, http::HeaderMap headers) override {
     status_ = status;
@@ -172,7 +172,7 @@ class UpstreamFilter final : public Filter, public transport::UpstreamHandler {
   }
 
   std::shared_ptr<const UpstreamConfig> config_;
-  Exchange* x_ = nullptr;
+  TerminalCallbacks* x_ = nullptr;  // valid until on_done
   std::unique_ptr<transport::Transfer> transfer_;
   bool streaming_ = false;
   bool head_delivered_ = false;

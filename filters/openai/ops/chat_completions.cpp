@@ -17,7 +17,7 @@ namespace {
 
 class ChatCompletionsOp final : public OpenAIOp {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     auto urls = list_remote_media(x.request().body);
     if (!urls) return reply_error(x, urls.error());
     if (urls->empty()) return translate(x, {}) ? Status::Continue : Status::Stop;
@@ -26,7 +26,7 @@ class ChatCompletionsOp final : public OpenAIOp {
     fetcher_ = std::make_unique<MediaFetcher>(
         x.worker(), std::move(*urls), limits,
         [this, ref = x.ref()](MediaMap media, std::string problem) {
-          ref.post([this, media = std::move(media), problem](Exchange& x) {
+          ref.post([this, media = std::move(media), problem](FilterCallbacks& x) {
             if (!problem.empty()) {
               reply_error(x, OpenAIError::invalid(problem, std::string("messages"),
                                                   std::string("invalid_image_url")));
@@ -38,7 +38,7 @@ class ChatCompletionsOp final : public OpenAIOp {
     return Status::Stop;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
     if (r.streaming) {
       stream_.emplace(*context_, meta_);
@@ -58,7 +58,7 @@ class ChatCompletionsOp final : public OpenAIOp {
     return Status::Continue;
   }
 
-  void on_response_data(Exchange& x, std::string& chunk, bool last) override {
+  void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
     if (!stream_) return;
     std::string out;
     if (!chunk.empty()) stream_->feed(chunk, out);
@@ -78,7 +78,7 @@ class ChatCompletionsOp final : public OpenAIOp {
 
  private:
   // Translates the chat request in place; on failure replies and returns false.
-  bool translate(Exchange& x, const MediaMap& media) {
+  bool translate(FilterCallbacks& x, const MediaMap& media) {
     TranslateOptions options;
     options.include_reasoning = x.settings().get_bool("openai_include_reasoning");
     auto translated = translate_chat_request(x.request().body, media, options);
@@ -98,7 +98,7 @@ class ChatCompletionsOp final : public OpenAIOp {
   // The held stream head, after `chunk` (already translated): goes out with the chunk once the
   // stream has started; is replaced by a plain error if the stream failed — or ended without a
   // single answer event — before anything was emitted (never keeping the client waiting).
-  void release_head(Exchange& x, std::string& chunk, bool last) {
+  void release_head(FilterCallbacks& x, std::string& chunk, bool last) {
     if (stream_->started()) {
       holding_ = false;  // the stream is alive: let the head and what we have go out
       x.resume();

@@ -13,7 +13,7 @@ namespace {
 
 class EmbeddingsOp final : public OpenAIOp {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     auto plan = plan_embeddings(x.request().body);
     if (!plan) return reply_error(x, plan.error());
     plan_ = std::move(*plan);
@@ -24,7 +24,7 @@ class EmbeddingsOp final : public OpenAIOp {
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
     replies_.push_back(std::move(r.body));
     if (replies_.size() < plan_->calls.size()) {

@@ -12,7 +12,7 @@ constexpr std::string_view kPrefix = "/models/";
 
 class ModelGetOp final : public OpenAIOp {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     http::Request& req = x.request();
     auto target = model_get_path(std::string_view(req.path).substr(kPrefix.size()));
     if (!target) return reply_error(x, target.error());
@@ -20,7 +20,7 @@ class ModelGetOp final : public OpenAIOp {
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
     if (auto one = translate_model(r.body)) {
       r.body = std::move(*one);

@@ -11,12 +11,12 @@ namespace {
 
 class ModelsListOp final : public OpenAIOp {
  public:
-  Status on_request(Exchange& x) override {
+  Status on_request(FilterCallbacks& x) override {
     aim(x.request(), "GET", models_list_path(), "");
     return Status::Continue;
   }
 
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
     auto page = parse_models_page(r.body);
     if (!page) {

@@ -23,7 +23,7 @@ http::Response error_response(const OpenAIError& e) {
   return r;
 }
 
-Status reply_error(Exchange& x, const OpenAIError& e) {
+Status reply_error(FilterCallbacks& x, const OpenAIError& e) {
   x.info().error = e.message;
   x.respond(error_response(e));
   return Status::Stop;

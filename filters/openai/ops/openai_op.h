@@ -21,15 +21,15 @@ class OpenAIOp {
   // The client's request is in x.request() (route and method already checked). Rewrites it into
   // the first Gemini call and returns Continue; or replies with an OpenAI error (reply_error) and
   // returns Stop; or returns Stop and calls x.resume() later (e.g. after downloads).
-  virtual Status on_request(Exchange& x) = 0;
+  virtual Status on_request(FilterCallbacks& x) = 0;
 
   // A 2xx Gemini answer is in x.response() (the whole body unless it streams). Rewrites it into
   // the OpenAI answer and returns Continue, or puts the next Gemini call in x.request(), calls
   // x.rerun_below() and returns Stop, or holds a stream head (Stop) until on_response_data resumes.
-  virtual Status on_response_head(Exchange& x) = 0;
+  virtual Status on_response_head(FilterCallbacks& x) = 0;
 
   // The response body, as Filter::on_response_data. Only a streaming op has work here.
-  virtual void on_response_data(Exchange& x, std::string& chunk, bool last) {}
+  virtual void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) {}
 
   // The exchange ended (Filter::on_done): stops anything the op still runs.
   virtual void on_done() {}
@@ -52,7 +52,7 @@ http::Response error_response(const OpenAIError& e);
 
 // Answers the exchange with `e` (recorded as the request's error for the log). Returns Stop, so
 // a hook can `return reply_error(x, e)`.
-Status reply_error(Exchange& x, const OpenAIError& e);
+Status reply_error(FilterCallbacks& x, const OpenAIError& e);
 
 // A gateway-local error (auth, limits, no key, upstream failure, ...) in OpenAI's terms: the
 // type and code an OpenAI SDK expects for its status.

@@ -31,7 +31,7 @@ TEST_CASE("request runs top to bottom, response bottom to top, on_done once each
 TEST_CASE("a buffered body passes every filter once with last=true before the head goes out") {
   Harness h;
   Script rewrite;
-  rewrite.data = [&h](Exchange&, std::string& chunk, bool last) {
+  rewrite.data = [&h](FilterCallbacks&, std::string& chunk, bool last) {
     CHECK(last);
     CHECK(h.downstream.calls.empty());  // the head has not gone out yet
     chunk = "[" + chunk + "]";
@@ -49,7 +49,7 @@ TEST_CASE("a buffered body passes every filter once with last=true before the he
 TEST_CASE("Stop with resume() inside the hook continues at once") {
   Harness h;
   Script sync_resume;
-  sync_resume.request = [](Exchange& x, ScriptFilter&) {
+  sync_resume.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.resume();
     return Status::Stop;
   };
@@ -61,7 +61,7 @@ TEST_CASE("Stop with resume() inside the hook continues at once") {
 TEST_CASE("Stop parks the request path until resume() from a later callback") {
   Harness h;
   Script park;
-  park.request = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  park.request = [](TerminalCallbacks&, ScriptFilter&) { return Status::Stop; };
   auto chain =
       ChainBuilder(h.journal).add("A", {}).add("P", park).add("T", answer(200, "ok")).build();
   Exchange& x = h.start(chain);
@@ -80,7 +80,7 @@ TEST_CASE("Stop parks the request path until resume() from a later callback") {
 TEST_CASE("Stop on the response path holds the head until resume(); the filters above go on") {
   Harness h;
   Script park;
-  park.head = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  park.head = [](FilterCallbacks&, ScriptFilter&) { return Status::Stop; };
   auto chain =
       ChainBuilder(h.journal).add("A", {}).add("P", park).add("T", answer(200, "ok")).build();
   Exchange& x = h.start(chain);
@@ -94,12 +94,12 @@ TEST_CASE("Stop on the response path holds the head until resume(); the filters 
 TEST_CASE("reply_local from the request path skips the filters below; those above see it") {
   Harness h;
   Script deny;
-  deny.request = [](Exchange& x, ScriptFilter&) {
+  deny.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.reply_local(403, "PERMISSION_DENIED", "no \"way\"");
     return Status::Stop;
   };
   Script look;
-  look.head = [](Exchange& x, ScriptFilter&) {
+  look.head = [](FilterCallbacks& x, ScriptFilter&) {
     CHECK(x.response().status == 403);
     REQUIRE(x.response().local_error);
     CHECK(x.response().local_error->code == "PERMISSION_DENIED");
@@ -126,7 +126,7 @@ TEST_CASE("reply_local from the request path skips the filters below; those abov
 TEST_CASE("reply_local later, from an async callback of a parked filter") {
   Harness h;
   Script park;
-  park.request = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  park.request = [](TerminalCallbacks&, ScriptFilter&) { return Status::Stop; };
   auto chain =
       ChainBuilder(h.journal).add("A", {}).add("P", park).add("T", answer(200, "")).build();
   Exchange& x = h.start(chain);
@@ -140,7 +140,7 @@ TEST_CASE("reply_local later, from an async callback of a parked filter") {
 TEST_CASE("respond() with a full response of the filter's own") {
   Harness h;
   Script own;
-  own.request = [](Exchange& x, ScriptFilter&) {
+  own.request = [](TerminalCallbacks& x, ScriptFilter&) {
     http::Response r;
     r.status = 200;
     r.headers.set("content-type", "text/plain");
@@ -159,12 +159,12 @@ TEST_CASE("respond() with a full response of the filter's own") {
 TEST_CASE("a filter on the response path replaces the response before the commit point") {
   Harness h;
   Script replace;
-  replace.head = [](Exchange& x, ScriptFilter&) {
+  replace.head = [](FilterCallbacks& x, ScriptFilter&) {
     if (x.response().status == 500) x.reply_local(502, "UNAVAILABLE", "upstream broke");
     return Status::Continue;
   };
   Script seen;
-  seen.head = [](Exchange& x, ScriptFilter&) {
+  seen.head = [](FilterCallbacks& x, ScriptFilter&) {
     CHECK(x.response().status == 502);
     return Status::Continue;
   };
@@ -180,7 +180,7 @@ TEST_CASE("reply_local in on_response_head followed by Stop does not hang the ex
   // filter.h: Stop means "this filter took over: it replied (reply_local) or will resume()".
   Harness h;
   Script replace;
-  replace.head = [](Exchange& x, ScriptFilter&) {
+  replace.head = [](FilterCallbacks& x, ScriptFilter&) {
     x.reply_local(418, "TEAPOT", "replaced");
     return Status::Stop;
   };
@@ -203,7 +203,7 @@ TEST_CASE("a terminal that produced no response yields a 500 local error") {
 TEST_CASE("local errors are rendered by the chain's own renderer, as JSON") {
   Harness h;
   Script deny;
-  deny.request = [](Exchange& x, ScriptFilter&) {
+  deny.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.reply_local(401, "UNAUTHENTICATED", "who are you");
     return Status::Stop;
   };
@@ -224,9 +224,9 @@ TEST_CASE("local errors are rendered by the chain's own renderer, as JSON") {
 TEST_CASE("the commit point: a parked head path keeps everything from the client") {
   Harness h;
   Script park;
-  park.head = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  park.head = [](FilterCallbacks&, ScriptFilter&) { return Status::Stop; };
   Script stream;
-  stream.request = [](Exchange& x, ScriptFilter&) {
+  stream.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.response().status = 200;
     x.response().streaming = true;
     x.deliver_head();
@@ -250,7 +250,7 @@ TEST_CASE("the commit point: a parked head path keeps everything from the client
 TEST_CASE("respond() after the commit point ends the stream as failed") {
   Harness h;
   Script stream;
-  stream.request = [](Exchange& x, ScriptFilter&) {
+  stream.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.response().status = 200;
     x.response().streaming = true;
     x.deliver_head();
@@ -267,9 +267,9 @@ TEST_CASE("respond() after the commit point ends the stream as failed") {
 TEST_CASE("on_request_headers runs top to bottom before on_request; a reply there skips the rest") {
   Harness h;
   Script look;
-  look.headers = [](Exchange&, ScriptFilter&) { return Status::Continue; };
+  look.headers = [](FilterCallbacks&, ScriptFilter&) { return Status::Continue; };
   Script refuse;
-  refuse.headers = [](Exchange& x, ScriptFilter&) {
+  refuse.headers = [](FilterCallbacks& x, ScriptFilter&) {
     x.reply_local(401, "UNAUTHENTICATED", "no");
     return Status::Stop;
   };
@@ -288,7 +288,7 @@ TEST_CASE("on_request_headers runs top to bottom before on_request; a reply ther
 TEST_CASE("start_headers() alone: Continue waits for start(); Stop without a reply is a 500") {
   Harness h;
   Script pass;
-  pass.headers = [](Exchange&, ScriptFilter&) { return Status::Continue; };
+  pass.headers = [](FilterCallbacks&, ScriptFilter&) { return Status::Continue; };
   auto chain = ChainBuilder(h.journal).add("A", pass).add("T", answer(200, "ok")).build();
   h.exchange =
       std::make_unique<Exchange>(h.worker, chain, std::make_shared<const Settings>(), h.downstream);
@@ -303,7 +303,7 @@ TEST_CASE("start_headers() alone: Continue waits for start(); Stop without a rep
 
   Harness h2;
   Script bad;
-  bad.headers = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  bad.headers = [](FilterCallbacks&, ScriptFilter&) { return Status::Stop; };
   auto chain2 = ChainBuilder(h2.journal).add("A", bad).add("T", answer(200, "ok")).build();
   h2.start(chain2);
   CHECK(h2.downstream.calls == Events{"response 500", "finished"});

@@ -21,11 +21,11 @@ struct Attempts {
 // attempts), counting attempts in a slot.
 Script replayer(int max, bool* last_replay_result = nullptr) {
   Script s;
-  s.request = [](Exchange& x, ScriptFilter&) {
+  s.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.mark_replay_point();
     return Status::Continue;
   };
-  s.head = [max, last_replay_result](Exchange& x, ScriptFilter&) {
+  s.head = [max, last_replay_result](FilterCallbacks& x, ScriptFilter&) {
     int n = ++x.slot<Attempts>().count;
     if (x.response().status == 503 && n < max) {
       bool ok = x.replay();
@@ -40,7 +40,7 @@ Script replayer(int max, bool* last_replay_result = nullptr) {
 // Changes the request on the way down (so a replay must undo it).
 Script mutator() {
   Script s;
-  s.request = [](Exchange& x, ScriptFilter&) {
+  s.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.request().body += "+m";
     x.request().headers.add("x-attempt", "1");
     return Status::Continue;
@@ -52,7 +52,7 @@ Script mutator() {
 Script flaky_terminal(int good) {
   auto calls = std::make_shared<int>(0);
   Script s;
-  s.request = [calls, good](Exchange& x, ScriptFilter&) {
+  s.request = [calls, good](TerminalCallbacks& x, ScriptFilter&) {
     ++*calls;
     x.slot<Attempts>().bodies_seen.push_back(
         x.request().body + "|" + std::to_string(x.request().headers.count("x-attempt")));
@@ -113,11 +113,11 @@ TEST_CASE("after the last allowed attempt the failure goes to the client as it i
 TEST_CASE("replay from a parked replay point (async decision)") {
   Harness h;
   Script r;
-  r.request = [](Exchange& x, ScriptFilter&) {
+  r.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.mark_replay_point();
     return Status::Continue;
   };
-  r.head = [](Exchange& x, ScriptFilter&) {
+  r.head = [](FilterCallbacks& x, ScriptFilter&) {
     if (x.response().status != 503) return Status::Continue;
     x.worker().next_tick([&x] { CHECK(x.replay()); });
     return Status::Stop;
@@ -134,17 +134,19 @@ TEST_CASE("replay is refused outside the replay point's on_response_head, and af
   Harness h;
   std::vector<bool> results;
   Script upper;  // above the replay point
-  upper.request = [&results](Exchange& x, ScriptFilter&) {
+  upper.request = [&results](TerminalCallbacks& x, ScriptFilter&) {
     results.push_back(x.replay());  // request path: refused
     return Status::Continue;
   };
-  upper.head = [&results](Exchange& x, ScriptFilter&) {
+  upper.head = [&results](FilterCallbacks& x, ScriptFilter&) {
     results.push_back(x.replay());  // not the replay point: refused
     return Status::Continue;
   };
-  upper.data = [&results](Exchange& x, std::string&, bool) { results.push_back(x.replay()); };
+  upper.data = [&results](FilterCallbacks& x, std::string&, bool) {
+    results.push_back(x.replay());
+  };
   Script r;
-  r.request = [](Exchange& x, ScriptFilter&) {
+  r.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.mark_replay_point();
     return Status::Continue;
   };
@@ -162,7 +164,7 @@ TEST_CASE("replay without a marked replay point is refused") {
   Harness h;
   bool result = true;
   Script r;
-  r.head = [&result](Exchange& x, ScriptFilter&) {
+  r.head = [&result](FilterCallbacks& x, ScriptFilter&) {
     result = x.replay();
     return Status::Continue;
   };
@@ -179,7 +181,7 @@ TEST_CASE("replay after a streamed head: nothing of the failed attempt reaches t
   Harness h;
   auto calls = std::make_shared<int>(0);
   Script t;
-  t.request = [calls](Exchange& x, ScriptFilter&) {
+  t.request = [calls](TerminalCallbacks& x, ScriptFilter&) {
     int n = ++*calls;
     x.response().status = 200;
     x.response().streaming = true;
@@ -188,11 +190,11 @@ TEST_CASE("replay after a streamed head: nothing of the failed attempt reaches t
     return Status::Stop;
   };
   Script r;
-  r.request = [](Exchange& x, ScriptFilter&) {
+  r.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.mark_replay_point();
     return Status::Continue;
   };
-  r.head = [](Exchange& x, ScriptFilter&) {
+  r.head = [](FilterCallbacks& x, ScriptFilter&) {
     if (x.slot<Attempts>().count++ == 0 && x.replay()) return Status::Stop;
     return Status::Continue;
   };
@@ -209,7 +211,7 @@ TEST_CASE("a replay drops the flow-control callback of the retired attempt") {
   auto blocked_calls = std::make_shared<int>(0);
   auto calls = std::make_shared<int>(0);
   Script t;
-  t.request = [calls, blocked_calls](Exchange& x, ScriptFilter&) {
+  t.request = [calls, blocked_calls](TerminalCallbacks& x, ScriptFilter&) {
     if (++*calls == 1) {
       x.set_flow_control([blocked_calls](bool) { ++*blocked_calls; });
       x.response().status = 503;

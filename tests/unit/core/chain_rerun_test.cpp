@@ -25,11 +25,11 @@ struct RunCount {
 // Sends "part1", then "part2" as a second run, then answers with both results joined.
 Script splitter() {
   Script s;
-  s.request = [](Exchange& x, ScriptFilter&) {
+  s.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.request().body = "part1";
     return Status::Continue;
   };
-  s.head = [](Exchange& x, ScriptFilter&) {
+  s.head = [](FilterCallbacks& x, ScriptFilter&) {
     Parts& parts = x.slot<Parts>();
     parts.answers.push_back(x.response().body);
     if (parts.answers.size() == 1) {
@@ -46,11 +46,11 @@ Script splitter() {
 // A replay point that replays once per run when the answer is 503.
 Script retrier() {
   Script s;
-  s.request = [](Exchange& x, ScriptFilter&) {
+  s.request = [](TerminalCallbacks& x, ScriptFilter&) {
     x.mark_replay_point();
     return Status::Continue;
   };
-  s.head = [](Exchange& x, ScriptFilter&) {
+  s.head = [](FilterCallbacks& x, ScriptFilter&) {
     int n = ++x.run_slot<RunCount>().attempts;
     if (x.response().status == 503 && n < 2 && x.replay()) return Status::Stop;
     return Status::Continue;
@@ -62,7 +62,7 @@ Script retrier() {
 Script echo_terminal() {
   auto seen = std::make_shared<std::vector<std::string>>();
   Script s;
-  s.request = [seen](Exchange& x, ScriptFilter&) {
+  s.request = [seen](TerminalCallbacks& x, ScriptFilter&) {
     const std::string& body = x.request().body;
     bool first = std::find(seen->begin(), seen->end(), body) == seen->end();
     seen->push_back(body);
@@ -100,11 +100,13 @@ TEST_CASE("rerun_below is refused outside a response-head hook and after the com
   Harness h;
   std::vector<bool> results;
   Script probe;
-  probe.request = [&results](Exchange& x, ScriptFilter&) {
+  probe.request = [&results](TerminalCallbacks& x, ScriptFilter&) {
     results.push_back(x.rerun_below());
     return Status::Continue;
   };
-  probe.data = [&results](Exchange& x, std::string&, bool) { results.push_back(x.rerun_below()); };
+  probe.data = [&results](FilterCallbacks& x, std::string&, bool) {
+    results.push_back(x.rerun_below());
+  };
   auto chain = ChainBuilder(h.journal).add("P", probe).add("T", answer(200, "x")).build();
   Exchange& x = h.start(chain);
   CHECK(results == std::vector<bool>{false, false});
@@ -115,14 +117,14 @@ TEST_CASE("rerun_below is refused outside a response-head hook and after the com
 TEST_CASE("run slots start afresh for each run; plain slots survive") {
   Harness h;
   Script counter;
-  counter.request = [](Exchange& x, ScriptFilter&) {
+  counter.request = [](TerminalCallbacks& x, ScriptFilter&) {
     ++x.run_slot<RunCount>().attempts;
     ++x.slot<RunCount>().attempts;
     return Status::Continue;
   };
   std::vector<int> run_counts;
   Script rerun_once;
-  rerun_once.head = [&run_counts](Exchange& x, ScriptFilter&) {
+  rerun_once.head = [&run_counts](FilterCallbacks& x, ScriptFilter&) {
     run_counts.push_back(x.run_slot<RunCount>().attempts);
     if (x.slot<Parts>().answers.empty()) {
       x.slot<Parts>().answers.push_back("first");

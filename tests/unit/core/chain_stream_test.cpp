@@ -17,11 +17,11 @@ namespace {
 // A terminal that parks and lets the test deliver by hand.
 Script parked_terminal() {
   Script s;
-  s.request = [](Exchange&, ScriptFilter&) { return Status::Stop; };
+  s.request = [](TerminalCallbacks&, ScriptFilter&) { return Status::Stop; };
   return s;
 }
 
-void start_stream(Exchange& x, int status = 200) {
+void start_stream(TerminalCallbacks& x, int status = 200) {
   x.response().status = status;
   x.response().streaming = true;
   x.deliver_head();
@@ -32,7 +32,7 @@ void start_stream(Exchange& x, int status = 200) {
 TEST_CASE("streamed chunks pass every filter bottom to top, in order, and end clean") {
   Harness h;
   Script upper;
-  upper.data = [](Exchange&, std::string& chunk, bool) { chunk += "!"; };
+  upper.data = [](FilterCallbacks&, std::string& chunk, bool) { chunk += "!"; };
   auto chain =
       ChainBuilder(h.journal).add("A", upper).add("B", {}).add("T", parked_terminal()).build();
   Exchange& x = h.start(chain);
@@ -53,7 +53,7 @@ TEST_CASE("a filter may hold a chunk back (clear it) and emit it later") {
   Harness h;
   Script hold;
   auto held = std::make_shared<std::string>();
-  hold.data = [held](Exchange&, std::string& chunk, bool last) {
+  hold.data = [held](FilterCallbacks&, std::string& chunk, bool last) {
     *held += chunk;
     chunk.clear();
     if (last) chunk = *held;
@@ -72,7 +72,7 @@ TEST_CASE("a stream failure after the commit point: last data call sees stream_f
   Harness h;
   std::string seen_failure;
   Script watch;
-  watch.data = [&seen_failure](Exchange& x, std::string&, bool last) {
+  watch.data = [&seen_failure](FilterCallbacks& x, std::string&, bool last) {
     if (last && x.stream_failure()) seen_failure = x.stream_failure()->message;
   };
   auto chain = ChainBuilder(h.journal).add("W", watch).add("T", parked_terminal()).build();
@@ -92,7 +92,7 @@ TEST_CASE("a stream failure after the commit point: last data call sees stream_f
 TEST_CASE("a filter that handles the stream failure ends the stream cleanly with its own event") {
   Harness h;
   Script sse;
-  sse.data = [](Exchange& x, std::string& chunk, bool last) {
+  sse.data = [](FilterCallbacks& x, std::string& chunk, bool last) {
     if (last && x.stream_failure()) {
       chunk = "event: error\n\n";
       x.mark_stream_failure_handled();
@@ -122,7 +122,7 @@ TEST_CASE("an upstream failure before the commit point becomes a rendered local 
 TEST_CASE("a terminal may deliver head and whole stream from inside on_request") {
   Harness h;
   Script sync_stream;
-  sync_stream.request = [](Exchange& x, ScriptFilter&) {
+  sync_stream.request = [](TerminalCallbacks& x, ScriptFilter&) {
     start_stream(x);
     x.deliver_data("1", false);
     x.deliver_data("2", true);
@@ -185,9 +185,9 @@ TEST_CASE("ExchangeRef::post runs on the loop while the exchange lives, and is d
   Harness h;
   auto chain = ChainBuilder(h.journal).add("A", {}).add("T", parked_terminal()).build();
   Exchange& x = h.start(chain);
-  ExchangeRef ref = x.ref();
+  TerminalRef ref = x.terminal_ref();
   int ran = 0;
-  ref.post([&ran](Exchange& e) {
+  ref.post([&ran](TerminalCallbacks& e) {
     ++ran;
     e.response().status = 201;
     e.deliver_head();
@@ -198,12 +198,12 @@ TEST_CASE("ExchangeRef::post runs on the loop while the exchange lives, and is d
   CHECK(h.downstream.calls == Events{"response 201", "finished"});
 
   h.exchange.reset();
-  ref.post([&ran](Exchange&) { ++ran; });
+  ref.post([&ran](TerminalCallbacks&) { ++ran; });
   h.turn();
   CHECK(ran == 1);
 
   ExchangeRef empty;
-  empty.post([&ran](Exchange&) { ++ran; });  // a default handle posts nowhere
+  empty.post([&ran](FilterCallbacks&) { ++ran; });  // a default handle posts nowhere
   h.turn();
   CHECK(ran == 1);
 }
@@ -212,9 +212,9 @@ TEST_CASE("ExchangeRef::post from another thread reaches the loop") {
   Harness h;
   auto chain = ChainBuilder(h.journal).add("T", parked_terminal()).build();
   Exchange& x = h.start(chain);
-  ExchangeRef ref = x.ref();
+  TerminalRef ref = x.terminal_ref();
   std::thread other([ref] {
-    ref.post([](Exchange& e) {
+    ref.post([](TerminalCallbacks& e) {
       e.response().status = 200;
       e.deliver_head();
     });

@@ -87,38 +87,41 @@ class ScriptFilter;
 // The behaviour of one filter; an empty hook behaves like the Filter default.
 struct Script {
   // on_request_headers; journaled ("hdrs A") only when set, so older journals stay as they were.
-  std::function<Status(Exchange&, ScriptFilter&)> headers;
-  std::function<Status(Exchange&, ScriptFilter&)> request;
-  std::function<Status(Exchange&, ScriptFilter&)> head;
-  std::function<void(Exchange&, std::string&, bool)> data;
-  std::function<void(const Exchange&)> done;
+  std::function<Status(FilterCallbacks&, ScriptFilter&)> headers;
+  // The request hook gets the terminal interface: any script may play the producer.
+  std::function<Status(TerminalCallbacks&, ScriptFilter&)> request;
+  std::function<Status(FilterCallbacks&, ScriptFilter&)> head;
+  std::function<void(FilterCallbacks&, std::string&, bool)> data;
+  std::function<void(const FilterCallbacks&)> done;
 };
 
-class ScriptFilter final : public Filter {
+// A TerminalFilter so that a script at any position may deliver a response, as tests of the
+// chain's state machine need.
+class ScriptFilter final : public TerminalFilter {
  public:
   ScriptFilter(std::string name, Journal& journal, std::shared_ptr<const Script> script)
       : name_(std::move(name)), journal_(journal), script_(std::move(script)) {
     instance_ = journal_.new_instance(name_);
   }
 
-  Status on_request_headers(Exchange& x) override {
+  Status on_request_headers(FilterCallbacks& x) override {
     if (!script_->headers) return Status::Continue;
     journal_.events.push_back("hdrs " + name_);
     return script_->headers(x, *this);
   }
-  Status on_request(Exchange& x) override {
+  Status on_request(TerminalCallbacks& x) override {
     journal_.events.push_back("req " + name_);
     return script_->request ? script_->request(x, *this) : Status::Continue;
   }
-  Status on_response_head(Exchange& x) override {
+  Status on_response_head(FilterCallbacks& x) override {
     journal_.events.push_back("head " + name_);
     return script_->head ? script_->head(x, *this) : Status::Continue;
   }
-  void on_response_data(Exchange& x, std::string& chunk, bool last) override {
+  void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
     journal_.events.push_back("data " + name_ + " " + chunk + (last ? " last" : ""));
     if (script_->data) script_->data(x, chunk, last);
   }
-  void on_done(const Exchange& x) override {
+  void on_done(const FilterCallbacks& x) override {
     journal_.events.push_back("done " + name_);
     ++journal_.done_calls[static_cast<size_t>(instance_)];
     if (script_->done) script_->done(x);
@@ -137,7 +140,7 @@ class ScriptFilter final : public Filter {
 // A terminal script that answers `status` with `body` synchronously (returns Continue).
 inline Script answer(int status, std::string body) {
   Script s;
-  s.request = [status, body](Exchange& x, ScriptFilter&) {
+  s.request = [status, body](TerminalCallbacks& x, ScriptFilter&) {
     x.response().status = status;
     x.response().body = body;
     return Status::Continue;
