@@ -129,3 +129,16 @@ TEST_CASE("parse_level") {
   CHECK_FALSE(log::parse_level("loud", &l));
   CHECK(l == log::Level::kWarn);
 }
+
+TEST_CASE("LineLimiter: one line per key per interval, with the count of the suppressed ones") {
+  log::LineLimiter limiter(10'000, 2);
+  CHECK(limiter.admit("a", 1000) == 0);
+  CHECK(limiter.admit("a", 1001) == -1);
+  CHECK(limiter.admit("a", 5000) == -1);
+  CHECK(limiter.admit("b", 5000) == 0);  // keys are independent
+  CHECK(limiter.admit("a", 11'000) == 2);
+  CHECK(limiter.admit("a", 11'001) == -1);
+  // Past max_keys, a new key shares the catch-all entry, so a spray of addresses stays bounded.
+  CHECK(limiter.admit("c", 12'000) == 0);
+  CHECK(limiter.admit("d", 12'001) == -1);
+}
