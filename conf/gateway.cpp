@@ -1,9 +1,6 @@
 #include "conf/gateway.h"
 
 #include <csignal>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <thread>
 
 #include "admin/admin_filter.h"
@@ -26,18 +23,6 @@ constexpr uint64_t kHealthFlushMs = 500;
 constexpr uint64_t kTickMs = 1000;
 constexpr int64_t kRetentionEveryMs = 10 * 60 * 1000;
 constexpr int64_t kUsageRetentionMs = 90LL * 86'400'000;  // usage rollups kept 90 days
-constexpr int64_t kTrimEveryMs = 30'000;
-
-// Hands free heap pages back to the kernel. glibc keeps what a thread freed in that thread's
-// arena; the storage thread's arena in particular churns (SQLite pages evicted and reallocated
-// around long-lived small blocks), so without this RSS creeps up by ~400 KiB/min under mixed
-// traffic while the live heap stays flat (heaptrack: ~2 MiB live after 22k requests). A trim
-// takes well under a millisecond at this heap size and runs on the main thread, never a worker.
-void release_free_memory() {
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
-}
 }  // namespace
 
 Result<void> register_everything(Registry& registry) {
@@ -71,7 +56,6 @@ struct Gateway::MainLoop {
   std::unique_ptr<Timer> tick;
   int64_t last_health_check_ms = 0;
   int64_t last_retention_ms = 0;
-  int64_t last_trim_ms = 0;
   bool stopping = false;
 };
 
@@ -306,10 +290,6 @@ void Gateway::start_housekeeping() {
               }
             });
           });
-        }
-        if (now - mm.last_trim_ms >= kTrimEveryMs) {
-          mm.last_trim_ms = now;
-          release_free_memory();
         }
         if (now - mm.last_retention_ms >= kRetentionEveryMs) {
           mm.last_retention_ms = now;
