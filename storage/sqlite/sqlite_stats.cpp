@@ -214,6 +214,42 @@ void add_to_usage_rollups(SQLite::Database& db, const std::vector<RequestLogRow>
 
 }  // namespace sqlite
 
+namespace {
+
+// The rollup parts of `parts` (raw ones are left to scan_raw()).
+std::vector<Part> rollup_parts(const std::vector<Part>& parts) {
+  std::vector<Part> out;
+  for (const Part& p : parts) {
+    if (p.level) out.push_back(p);
+  }
+  return out;
+}
+
+// Streams the raw log rows of every raw part of `parts` to `fn(time, key_id, model, usage)`.
+// Walks request_log_by_time in order and aggregates in the caller: a GROUP BY over raw rows
+// made SQLite sort every row of the window in memory (~44 bytes a row, up to the cache size per
+// call), which grew the storage thread's heap with the log under a dashboard that polls stats.
+template <class Fn>
+void scan_raw(SQLite::Database& db, const std::vector<Part>& parts, Fn&& fn) {
+  for (const Part& p : parts) {
+    if (p.level) continue;
+    SQLite::Statement st(db,
+                         "SELECT time_ms, COALESCE(key_id, 0), model, status, prompt_tokens, "
+                         "completion_tokens, total_tokens FROM request_log "
+                         "WHERE time_ms >= ? AND time_ms < ?");
+    st.bind(1, p.from);
+    st.bind(2, p.to);
+    while (st.executeStep()) {
+      const UsageTotals u{1, sqlite::is_failure(st.getColumn(3).getInt()) ? 1 : 0,
+                          st.getColumn(4).getInt64(), st.getColumn(5).getInt64(),
+                          st.getColumn(6).getInt64()};
+      fn(st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getText(), u);
+    }
+  }
+}
+
+}  // namespace
+
 Result<UsageStats> SqliteStore::usage_stats(const StatsQuery& q) {
   if (q.window_ms <= 0 || q.window_ms > kMaxWindowMs) {
     return Error::invalid("statistics window must be between 1 ms and 400 days");
@@ -227,34 +263,63 @@ Result<UsageStats> SqliteStore::usage_stats(const StatsQuery& q) {
         out.from_ms, out.to_ms,
         out.bucket_ms >= kHourMs ? std::span<const Level>(kModelLevels) : std::span<const Level>());
     const auto key_parts = plan(out.from_ms, out.to_ms, kKeyLevels);
-    const std::string model_src = source_sql(model_parts, "");
+    const auto model_rollups = rollup_parts(model_parts);
+    const auto key_rollups = rollup_parts(key_parts);
     ReadTx snapshot(*db_);  // all three views see the same rows
 
-    SQLite::Statement keys(*db_, source_sql(key_parts, "") + "SELECT key_id, " + kSums +
-                                     " FROM src WHERE key_id <> 0 GROUP BY key_id "
-                                     "ORDER BY 2 DESC, key_id");
-    bind_source(keys, key_parts, {});
-    while (keys.executeStep()) {
-      out.by_key.push_back({keys.getColumn(0).getInt64(), read_sums(keys, 1)});
+    // Rollup rows are few (hours × models, days × keys): SQL groups them; raw rows are summed
+    // here as they stream by.
+    std::unordered_map<std::int64_t, UsageTotals> by_key;
+    if (!key_rollups.empty()) {
+      SQLite::Statement keys(*db_, source_sql(key_rollups, "") + "SELECT key_id, " + kSums +
+                                       " FROM src WHERE key_id <> 0 GROUP BY key_id");
+      bind_source(keys, key_rollups, {});
+      while (keys.executeStep()) add(by_key[keys.getColumn(0).getInt64()], read_sums(keys, 1));
     }
+    scan_raw(*db_, key_parts, [&](Millis, std::int64_t key, const char*, const UsageTotals& u) {
+      if (key != 0) add(by_key[key], u);
+    });
+    for (const auto& [key, u] : by_key) out.by_key.push_back({key, u});
+    std::sort(out.by_key.begin(), out.by_key.end(), [](const KeyUsage& a, const KeyUsage& b) {
+      if (a.usage.requests != b.usage.requests) return a.usage.requests > b.usage.requests;
+      return a.key_id < b.key_id;
+    });
 
-    SQLite::Statement models(*db_, model_src + "SELECT model, " + kSums +
-                                       " FROM src GROUP BY model ORDER BY 2 DESC, model");
-    bind_source(models, model_parts, {});
-    while (models.executeStep()) {
-      out.by_model.push_back({models.getColumn(0).getString(), read_sums(models, 1)});
-    }
-
-    SQLite::Statement series(
-        *db_, model_src + "SELECT (t / ?) * ? AS b, " + kSums + " FROM src GROUP BY b");
-    const int next = bind_source(series, model_parts, {});
-    series.bind(next, out.bucket_ms);
-    series.bind(next + 1, out.bucket_ms);
+    std::map<std::string, UsageTotals, std::less<>> by_model;
     std::unordered_map<Millis, UsageTotals> by_bucket;
-    while (series.executeStep()) by_bucket[series.getColumn(0).getInt64()] = read_sums(series, 1);
+    const Millis bucket = out.bucket_ms;
+    if (!model_rollups.empty()) {
+      const std::string model_src = source_sql(model_rollups, "");
+      SQLite::Statement models(*db_,
+                               model_src + "SELECT model, " + kSums + " FROM src GROUP BY model");
+      bind_source(models, model_rollups, {});
+      while (models.executeStep()) {
+        add(by_model[models.getColumn(0).getString()], read_sums(models, 1));
+      }
+      SQLite::Statement series(
+          *db_, model_src + "SELECT (t / ?) * ? AS b, " + kSums + " FROM src GROUP BY b");
+      const int next = bind_source(series, model_rollups, {});
+      series.bind(next, bucket);
+      series.bind(next + 1, bucket);
+      while (series.executeStep()) {
+        add(by_bucket[series.getColumn(0).getInt64()], read_sums(series, 1));
+      }
+    }
+    scan_raw(*db_, model_parts,
+             [&](Millis t, std::int64_t, const char* model, const UsageTotals& u) {
+               auto it = by_model.find(std::string_view(model));
+               if (it == by_model.end()) it = by_model.emplace(model, UsageTotals{}).first;
+               add(it->second, u);
+               add(by_bucket[(t / bucket) * bucket], u);  // as SQL's (t / ?) * ?
+             });
+    for (const auto& [model, u] : by_model) out.by_model.push_back({model, u});
+    std::stable_sort(out.by_model.begin(), out.by_model.end(),
+                     [](const ModelUsage& a, const ModelUsage& b) {
+                       return a.usage.requests > b.usage.requests;  // then by name (map order)
+                     });
 
     // Dense, so a chart needs no gap filling; the first bucket may start before from_ms.
-    for (Millis b = floor_to(out.from_ms, out.bucket_ms); b < out.to_ms; b += out.bucket_ms) {
+    for (Millis b = floor_to(out.from_ms, bucket); b < out.to_ms; b += bucket) {
       auto it = by_bucket.find(b);
       UsageBucket point{b, it == by_bucket.end() ? UsageTotals{} : it->second};
       add(out.totals, point.usage);
