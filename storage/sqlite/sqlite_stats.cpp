@@ -13,6 +13,7 @@
 #include <map>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -335,14 +336,22 @@ Result<std::vector<KeyUsage>> SqliteStore::key_usage(const std::vector<std::int6
     std::unordered_map<std::int64_t, UsageTotals> found;
     if (from_ms < to_ms && !key_ids.empty()) {
       const auto parts = plan(from_ms, to_ms, kKeyLevels);
+      const auto rollups = rollup_parts(parts);
       ReadTx snapshot(*db_);
-      for (const auto& chunk : sqlite::chunk_ids(key_ids, 200)) {
-        const std::string cond = " AND key_id IN (" + sqlite::placeholders(chunk.size()) + ")";
-        SQLite::Statement st(*db_, source_sql(parts, cond) + "SELECT key_id, " + kSums +
-                                       " FROM src GROUP BY key_id");
-        bind_source(st, parts, chunk);
-        while (st.executeStep()) found[st.getColumn(0).getInt64()] = read_sums(st, 1);
+      if (!rollups.empty()) {
+        for (const auto& chunk : sqlite::chunk_ids(key_ids, 200)) {
+          const std::string cond = " AND key_id IN (" + sqlite::placeholders(chunk.size()) + ")";
+          SQLite::Statement st(*db_, source_sql(rollups, cond) + "SELECT key_id, " + kSums +
+                                         " FROM src GROUP BY key_id");
+          bind_source(st, rollups, chunk);
+          while (st.executeStep()) add(found[st.getColumn(0).getInt64()], read_sums(st, 1));
+        }
       }
+      // The ragged ends from raw rows, summed as they stream by (no sort; see scan_raw).
+      std::unordered_set<std::int64_t> wanted(key_ids.begin(), key_ids.end());
+      scan_raw(*db_, parts, [&](Millis, std::int64_t key, const char*, const UsageTotals& u) {
+        if (wanted.count(key)) add(found[key], u);
+      });
     }
     std::vector<KeyUsage> out;
     out.reserve(key_ids.size());
