@@ -102,11 +102,20 @@ class AdminFilter final : public TerminalFilter {
   void authenticate(TerminalCallbacks& x) {
     const http::Request& req = x.request();
     if (const std::string* auth = req.headers.get("authorization")) {
-      // Not throttled like logins: the token is at least 16 characters (a generated one carries
-      // ~140 bits), and a per-address lockout would shut out the operator behind the same NAT.
+      // Throttled exactly like logins (one budget per address for both): without it a client can
+      // check ~80 000 guesses a second. While an address is throttled even the right token gets
+      // 429 — answering it would tell a guesser which guess was right.
+      std::string client = client_address(x);
+      int64_t now = now_ms();
+      if (int64_t wait = s_->throttle.wait_ms(client, now); wait > 0) {
+        return refuse_throttled(x, client, now, wait, "bearer");
+      }
       if (token_matches(x, bearer_of(*auth))) {
+        s_->throttle.succeeded(client);
         authorized(x, "bearer", 0);
       } else {
+        s_->throttle.failed(client, now);
+        note_refused(x, client, now, "wrong admin bearer token");
         send_error(x, 401, "invalid admin token");
       }
       return;
@@ -294,9 +303,7 @@ class AdminFilter final : public TerminalFilter {
     std::string client = client_address(x);
     int64_t now = now_ms();
     if (int64_t wait = s_->throttle.wait_ms(client, now); wait > 0) {
-      Reply r = Reply::error(429, "too many failed logins; try again later");
-      r.headers.set("retry-after", std::to_string((wait + 999) / 1000));
-      return send_reply(x, std::move(r));
+      return refuse_throttled(x, client, now, wait, "login");
     }
     rapidjson::Document doc;
     json::parse(doc, req.body);  // checked below: a failed parse is no object
@@ -310,7 +317,7 @@ class AdminFilter final : public TerminalFilter {
     if (!token_matches(x, presented)) {
       s_->throttle.failed(client, now);
       // Never log the value tried; slow every failure down.
-      log::warn("admin: failed login from " + client);
+      note_refused(x, client, now, "failed login");
       delay_ = std::make_unique<Timer>(x.worker().loop());
       delay_->start(kFailedLoginDelayMs,
                     [&x] { send_error(x, 401, "wrong admin token", "token"); });
@@ -363,6 +370,29 @@ class AdminFilter final : public TerminalFilter {
                                       "=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0");
       return r;
     });
+  }
+
+  // ---- refused credentials ----
+  // 429 for a throttled address, whatever it presented. `what` names the kind of attempt.
+  void refuse_throttled(Exchange& x, const std::string& client, int64_t now, int64_t wait_ms,
+                        const char* what) {
+    note_refused(x, client, now, std::string("throttled ") + what);
+    Reply r = Reply::error(429, "too many wrong admin credentials; try again later");
+    r.headers.set("retry-after", std::to_string((wait_ms + 999) / 1000));
+    send_reply(x, std::move(r));
+  }
+
+  // Logs a refused admin credential (never its value) instead of the access line, at most one
+  // line per address per interval: a flood of guesses must not become a flood of log.
+  void note_refused(Exchange& x, const std::string& client, int64_t now, const std::string& why) {
+    x.info().access_log_suppressed = true;
+    int64_t suppressed = s_->refused_log.admit(client, now);
+    if (suppressed < 0) return;
+    std::string line = "admin: refused credentials from " + client + " (" + why + ")";
+    if (suppressed > 0) {
+      line += "; " + std::to_string(suppressed) + " more refused from there since the last line";
+    }
+    log::warn(line);
   }
 
   // ---- static files ----

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/credentials.h"
+#include "core/log.h"
 #include "core/settings.h"
 #include "core/snapshot.h"
 #include "filters/keys/key_pool.h"
@@ -18,7 +19,9 @@
 
 namespace gemgate::admin {
 
-// Failed admin logins per client address: at most `max_failures` in `window_ms`, then 429.
+// Wrong admin credentials per client address — failed logins and wrong `Authorization: Bearer`
+// tokens alike, one budget: at most `kMaxFailures` in `kWindowMs`, then 429 for every credential
+// that address presents (the right one too) until the oldest failure leaves the window.
 class LoginThrottle {
  public:
   static constexpr int kMaxFailures = 10;
@@ -43,6 +46,8 @@ struct AdminServices {
   std::shared_ptr<Published<Settings>> settings;
   std::string upstream_base_url;
   LoginThrottle throttle;
+  // The log line about refused admin credentials: one per address per 10 s, with a count.
+  log::LineLimiter refused_log{10'000, 4096};
 };
 
 // Rebuilds the published credential set from the stored tokens. Storage thread (inside a job).

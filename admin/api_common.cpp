@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "core/chain.h"
+#include "core/text.h"
 
 namespace gemgate::admin {
 
@@ -57,8 +58,7 @@ int64_t now_ms() {
 }
 
 std::string mask_secret(std::string_view secret) {
-  if (secret.size() < 12) return "…";
-  return std::string(secret.substr(0, 4)) + "…" + std::string(secret.substr(secret.size() - 4));
+  return text::mask(secret);  // the one rule, shared with the log and stored log rows
 }
 
 std::string key_status(const keys::PoolKey& key, int64_t now) {

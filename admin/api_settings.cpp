@@ -90,7 +90,9 @@ void handle_settings_patch(ApiCall& call) {
       return send_error(call.x, 400, "admin_token: cannot be empty; set a new one", name);
     }
     if (spec->type == SettingType::kSecret) {
-      // Secrets are stored as their SHA-256 only; the value itself is never kept.
+      // Secrets are stored as their SHA-256 only; the value itself is never kept. The log
+      // redactor learns it, so a request that later carries it in a path cannot log it.
+      log::register_secret(std::get<std::string>(*value));
       value = SettingValue(crypto::sha256_hex(std::get<std::string>(*value)));
       token_changed = true;
     }

@@ -8,6 +8,7 @@
 #include "admin/cron_filter.h"
 #include "admin/health_check.h"
 #include "conf/bootstrap.h"
+#include "conf/secrets.h"
 #include "conf/storage_sinks.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -149,6 +150,7 @@ Result<void> Gateway::load_state() {
 
 Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvLookup& env) {
   config_ = std::move(config);
+  register_configured_secrets(env, config_.database_url);
   registry_ = &registry;
   schema_ = registry.shared_settings_schema();
   if (const ConfigNode* base = config_.root.get("upstream_base_url"))

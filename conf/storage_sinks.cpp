@@ -30,7 +30,7 @@ void StorageLogSink::record_attempt_failure(const AttemptFailure& f) {
   storage::ErrorLogRow row;
   row.time_ms = f.time_ms;
   if (f.key_id >= 0) row.key_id = f.key_id;
-  row.model = f.model;
+  row.model = log::redact(f.model);  // the model comes from the path, which may carry a secret
   row.status = f.status;
   row.kind = f.kind;
   row.message = log::redact(f.message);

@@ -1,13 +1,19 @@
 #include "core/log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
+
+#include "core/text.h"
 
 namespace gemgate::log {
 namespace {
@@ -15,9 +21,23 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::mutex g_write_mu;
 
+// Secrets shorter than this are not registered: they would mask ordinary words, and carry too
+// little entropy to be worth hiding.
+constexpr size_t kMinSecret = 6;
+
+// The first kMinSecret bytes of `s` as one number: the index key of a secret, so finding every
+// registered secret anywhere in a line costs one hash lookup per byte of the line, however many
+// secrets there are.
+uint64_t head_of(std::string_view s) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < kMinSecret; ++i) h = (h << 8) | static_cast<unsigned char>(s[i]);
+  return h;
+}
+
 struct SecretSet {
   std::shared_mutex mu;
-  std::unordered_set<std::string> values;
+  // head_of(secret) → the secrets starting that way, longest first (the longest match wins).
+  std::unordered_map<uint64_t, std::vector<std::string>> by_head;
 };
 SecretSet& secrets() {
   static SecretSet s;
@@ -55,9 +75,70 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-std::string masked_word(std::string_view word) {
-  if (word.size() <= 8) return "…";
-  return std::string(word.substr(0, 4)) + "…";
+// A match of a known secret in the text being redacted: [begin, begin + size).
+struct Match {
+  size_t begin;
+  size_t size;
+};
+
+// The longest known secret (registered, or one of `also`) starting at `at`, if any.
+std::optional<Match> secret_at(const SecretSet& set, std::string_view text, size_t at,
+                               std::span<const std::string_view> also) {
+  size_t best = 0;
+  std::string_view rest = text.substr(at);
+  if (rest.size() >= kMinSecret && !set.by_head.empty()) {
+    auto it = set.by_head.find(head_of(rest));
+    if (it != set.by_head.end()) {
+      for (const std::string& s : it->second) {
+        if (rest.substr(0, s.size()) == s) {
+          best = s.size();
+          break;
+        }
+      }
+    }
+  }
+  for (std::string_view s : also) {
+    if (s.size() >= kMinSecret && s.size() > best && rest.substr(0, s.size()) == s) best = s.size();
+  }
+  if (best == 0) return std::nullopt;
+  return Match{at, best};
+}
+
+// The heuristic pass over text without known secrets: masks words that look like secrets
+// (Google keys, the values of key=/token=/... labels, the word after "Bearer" or
+// x-goog-api-key). `mask_next` carries the label state across calls.
+void redact_words(std::string_view text, std::string& out, bool& mask_next) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!is_secret_char(text[i])) {
+      out.push_back(text[i]);
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && is_secret_char(text[j])) ++j;
+    std::string_view word = text.substr(i, j - i);
+    // A word like "key=VALUE" carries its label inline.
+    size_t eq = word.find('=');
+    if (eq != std::string_view::npos && eq + 1 < word.size()) {
+      std::string_view label = word.substr(0, eq);
+      if (label == "key" || label == "token" || label == "api_key" || label == "apiKey" ||
+          label == "auth_token" || label == "session") {
+        out.append(word.substr(0, eq + 1));
+        out.append(text::mask(word.substr(eq + 1)));
+        i = j;
+        mask_next = false;
+        continue;
+      }
+    }
+    if (mask_next || starts_with_ci(word, "AIza")) {
+      out.append(text::mask(word));
+    } else {
+      out.append(word);
+    }
+    mask_next = (word == "Bearer" || word == "bearer" || starts_with_ci(word, "x-goog-api-key"));
+    i = j;
+  }
 }
 
 void emit(Level level, std::string_view line) {
@@ -111,62 +192,89 @@ void write_unredacted(Level level, std::string_view message) {
 }
 
 std::string redact(std::string_view text) {
+  return redact(text, {});
+}
+
+std::string redact(std::string_view text, std::span<const std::string_view> also) {
   std::string out;
   out.reserve(text.size());
   SecretSet& set = secrets();
   std::shared_lock<std::shared_mutex> lock(set.mu);
-  // mask_next: the previous word was a label whose value is secret ("Bearer", "key=", ...).
+  // Known secrets are matched as substrings anywhere ("/admin/<token>", "x=<key>", a password
+  // inside a URL), whatever characters surround them; the text between matches then goes
+  // through the heuristics.
   bool mask_next = false;
+  size_t plain = 0;  // start of the text not yet written
   size_t i = 0;
   while (i < text.size()) {
-    if (!is_secret_char(text[i])) {
-      out.push_back(text[i]);
+    std::optional<Match> m = secret_at(set, text, i, also);
+    if (!m) {
       ++i;
       continue;
     }
-    size_t j = i;
-    while (j < text.size() && is_secret_char(text[j])) ++j;
-    std::string_view word = text.substr(i, j - i);
-    // A word like "key=VALUE" carries its label inline.
-    size_t eq = word.find('=');
-    if (eq != std::string_view::npos && eq + 1 < word.size()) {
-      std::string_view label = word.substr(0, eq);
-      if (label == "key" || label == "token" || label == "api_key" || label == "apiKey" ||
-          label == "auth_token" || label == "session") {
-        out.append(word.substr(0, eq + 1));
-        out.append(masked_word(word.substr(eq + 1)));
-        i = j;
-        mask_next = false;
-        continue;
-      }
-    }
-    if (mask_next || starts_with_ci(word, "AIza") || set.values.count(std::string(word))) {
-      out.append(masked_word(word));
-    } else {
-      out.append(word);
-    }
-    mask_next = (word == "Bearer" || word == "bearer" || starts_with_ci(word, "x-goog-api-key"));
-    i = j;
+    redact_words(text.substr(plain, i - plain), out, mask_next);
+    out.append(text::mask(text.substr(m->begin, m->size)));
+    mask_next = false;
+    i = plain = m->begin + m->size;
   }
+  redact_words(text.substr(plain), out, mask_next);
   return out;
 }
 
 std::string mask(std::string_view secret) {
-  if (secret.size() < 12) return "…";
-  return std::string(secret.substr(0, 4)) + "…" + std::string(secret.substr(secret.size() - 4));
+  return text::mask(secret);
 }
 
 void register_secret(std::string_view secret) {
-  if (secret.size() < 6) return;  // too short to be a real secret; would mask ordinary words
+  if (secret.size() < kMinSecret) return;  // too short to be a real secret
   SecretSet& set = secrets();
   std::unique_lock<std::shared_mutex> lock(set.mu);
-  set.values.emplace(secret);
+  std::vector<std::string>& same_head = set.by_head[head_of(secret)];
+  for (const std::string& s : same_head) {
+    if (s == secret) return;
+  }
+  // Longest first, so the first match found at a position is the longest.
+  auto at = std::find_if(same_head.begin(), same_head.end(),
+                         [&](const std::string& s) { return s.size() < secret.size(); });
+  same_head.emplace(at, secret);
 }
 
 void forget_secret(std::string_view secret) {
+  if (secret.size() < kMinSecret) return;
   SecretSet& set = secrets();
   std::unique_lock<std::shared_mutex> lock(set.mu);
-  set.values.erase(std::string(secret));
+  auto it = set.by_head.find(head_of(secret));
+  if (it == set.by_head.end()) return;
+  std::erase(it->second, std::string(secret));
+  if (it->second.empty()) set.by_head.erase(it);
+}
+
+int64_t LineLimiter::admit(const std::string& key, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    if (entries_.size() >= max_keys_) {
+      // Forget keys quiet for a whole interval (their counts were reported or are stale); if
+      // every key is still busy, fold the newcomer into the catch-all entry "*".
+      std::erase_if(entries_,
+                    [&](const auto& e) { return now_ms - e.second.last_ms >= interval_ms_; });
+    }
+    std::string slot = entries_.size() >= max_keys_ ? std::string("*") : key;
+    it = entries_.try_emplace(slot).first;
+    if (it->second.last_ms == 0) {
+      it->second.last_ms = now_ms;
+      return 0;
+    }
+  }
+  Entry& e = it->second;
+  if (now_ms - e.last_ms < interval_ms_) {
+    ++e.suppressed;
+    return -1;
+  }
+  int64_t count = e.suppressed;
+  e.last_ms = now_ms;
+  e.suppressed = 0;
+  return count;
 }
 
 }  // namespace gemgate::log

@@ -3,8 +3,12 @@
 // `key=` query parameter) is masked no matter which call site wrote it.
 #pragma once
 
+#include <cstdint>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace gemgate::log {
 
@@ -24,19 +28,51 @@ void write(Level level, std::string_view message);
 // shown once). Bypasses redaction; use only for values the operator must see.
 void write_unredacted(Level level, std::string_view message);
 
-// Masks secrets inside free text: Google API keys (AIza...), `key=` / `token=` query values,
-// `Bearer <token>` and `x-goog-api-key: <value>`. Each becomes its first 4 characters + "…".
+// Masks secrets inside free text: every registered secret wherever it occurs (as a substring,
+// whatever surrounds it), and words that look like secrets — Google API keys (AIza...), `key=` /
+// `token=` values, `Bearer <token>` and `x-goog-api-key: <value>`. Each is replaced by mask().
+// Thread-safe; one hash lookup per byte however many secrets are registered.
 std::string redact(std::string_view text);
 
-// Masks one known secret for display: first four and last four characters ("AIza…x7Qc"), or
-// "…" alone when the value is too short to show any of it safely.
+// Like redact(text), and also masks every occurrence of each value in `also` that is at least
+// as long as a registrable secret (e.g. the credential one request presented, right or wrong).
+std::string redact(std::string_view text, std::span<const std::string_view> also);
+
+// Masks one known secret for display with gemgate's one masking rule (text::mask): first four
+// and last four characters ("AIza…x7Qc"), or "…" alone when shorter than 12.
 std::string mask(std::string_view secret);
 
-// Registers an exact secret (pool key, token) so any later line containing it is masked too.
-// Cheap to call repeatedly with the same value.
+// Registers an exact secret (pool key, token, admin token, cron secret, database password) so any
+// later line or stored log text containing it is masked. Values shorter than 6 characters are
+// ignored (they would mask ordinary words). Cheap to call repeatedly with the same value.
 void register_secret(std::string_view secret);
 // Forgets a previously registered secret (e.g. a deleted key).
 void forget_secret(std::string_view secret);
+
+// Rate limit for a line that an outsider can trigger at will (one per refused request): at most
+// one line per key (a client address) per interval, the ones in between only counted and reported
+// by the next line written for that key. Memory is bounded: beyond `max_keys` keys, new ones share
+// a single catch-all entry.
+class LineLimiter {
+ public:
+  LineLimiter(int64_t interval_ms, size_t max_keys)
+      : interval_ms_(interval_ms), max_keys_(max_keys) {}
+
+  // Returns -1 when the line for `key` must be suppressed now (it is counted), else how many were
+  // suppressed for that key since its last line (0 or more); the caller then writes its line with
+  // that count. Thread-safe.
+  int64_t admit(const std::string& key, int64_t now_ms);
+
+ private:
+  struct Entry {
+    int64_t last_ms = 0;
+    int64_t suppressed = 0;
+  };
+  std::mutex mu_;
+  int64_t interval_ms_;
+  size_t max_keys_;
+  std::unordered_map<std::string, Entry> entries_;
+};
 
 inline void debug(std::string_view m) {
   if (enabled(Level::kDebug)) write(Level::kDebug, m);

@@ -33,6 +33,9 @@ struct StreamInfo {
   int status = 0;           // status sent to the client (499 when the client went away)
   bool stream = false;      // the response was streamed
   bool client_aborted = false;
+  // Set by a filter that reports this request itself in a rate-limited line (refused admin
+  // credentials): the log filter then writes no access line, so a flood cannot fill the log.
+  bool access_log_suppressed = false;
   std::string error;       // short failure reason for logs (no secrets), "" on success
   std::string error_kind;  // machine-readable class of `error` ("quota", "timeout", ...)
   TokenUsage usage;

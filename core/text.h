@@ -25,8 +25,9 @@ inline std::vector<std::string> split_list(std::string_view input) {
 }
 
 // The parts of a secret that may be shown: its first and last four characters when it is at
-// least 12 long ("AIza…x7Qc"), only its first two when shorter, so a mask never reveals most of a
-// short secret.
+// least 12 long ("AIza…x7Qc"), nothing when shorter (four and four of a 9-character secret would
+// show almost all of it). This is the one masking rule of gemgate: admin views, log lines and
+// stored log rows all show a secret this way.
 struct MaskParts {
   std::string prefix;
   std::string suffix;
@@ -35,7 +36,13 @@ inline MaskParts mask_parts(std::string_view secret) {
   if (secret.size() >= 12) {
     return {std::string(secret.substr(0, 4)), std::string(secret.substr(secret.size() - 4))};
   }
-  return {std::string(secret.substr(0, std::min<size_t>(2, secret.size()))), ""};
+  return {};
+}
+
+// Returns the masked form of `secret` under mask_parts(): "AIza…x7Qc", or "…" alone.
+inline std::string mask(std::string_view secret) {
+  MaskParts parts = mask_parts(secret);
+  return parts.prefix + "…" + parts.suffix;
 }
 
 }  // namespace gemgate::text

@@ -129,8 +129,14 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   set(CURLOPT_TCP_KEEPIDLE, 60L);
   set(CURLOPT_TCP_KEEPINTVL, 30L);
   if (r.refuse_private_addresses) {
+    // The address check runs when a socket is opened, so such a transfer must open its own:
+    // libcurl would otherwise reuse a pooled connection to a private upstream for any URL that
+    // normalises to the same host (127.1, 2130706433 and 0x7f000001 all become 127.0.0.1) and
+    // never ask. FORBID_REUSE keeps the connection to a client-chosen host out of the pool too.
     set(CURLOPT_OPENSOCKETFUNCTION, &MultiCore::on_open_public_socket);
     set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+    set(CURLOPT_FRESH_CONNECT, 1L);
+    set(CURLOPT_FORBID_REUSE, 1L);
   }
   set(CURLOPT_CLOSESOCKETFUNCTION, &MultiCore::on_close_socket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));

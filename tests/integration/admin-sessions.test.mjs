@@ -107,7 +107,7 @@ test('more than 10 failed logins a minute from one address → 429 with Retry-Af
   assert.match(ra || '', /^\d+$/, `Retry-After in seconds: ${ra}`);
   assert.ok(Number(ra) >= 1 && Number(ra) <= 60, `Retry-After ${ra} within the minute`);
   assert.ok(Date.now() - t0 < 900, 'a throttled answer is immediate');
-  // While throttled even the right token is refused (no oracle), but bearer calls still work.
+  // While throttled even the right token is refused (no oracle).
   const right = await login(s);
   assert.equal(right.r.status, 429, 'the right token is throttled too');
   assert.equal(right.cookie, null);
@@ -117,7 +117,11 @@ test('more than 10 failed logins a minute from one address → 429 with Retry-Af
                                                                headers: {'x-forwarded-for': xff, 'x-real-ip': xff}});
     assert.equal(spoofed.status, 429, `X-Forwarded-For: ${xff}`);
   }
-  ok(await api(s, 'GET', '/admin/api/keys'));
+  // Wrong bearers share this budget (hardening item 6), so the throttled address is refused
+  // with the right bearer too; its existing sessions and other addresses are unaffected.
+  const bearer = await api(s, 'GET', '/admin/api/keys');
+  adminError(bearer, 429);
+  assert.match(bearer.headers.get('retry-after') || '', /^\d+$/);
 });
 
 test('a burst of 30 parallel wrong logins lets at most 10 through to the token check', async (t) => {

@@ -51,11 +51,11 @@ TEST_CASE("redact masks Google keys, key= and token= values, Bearer and x-goog-a
   std::string key = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
   std::string out = log::redact("calling with " + key + " now");
   CHECK(out.find(key) == std::string::npos);
-  CHECK(out == "calling with AIza… now");
+  CHECK(out == "calling with AIza…stuv now");  // the one masking rule (text::mask)
 
   out = log::redact("GET /v1beta/models?key=mysecretclienttoken&alt=sse");
   CHECK(out.find("mysecretclienttoken") == std::string::npos);
-  CHECK(out == "GET /v1beta/models?key=myse…&alt=sse");
+  CHECK(out == "GET /v1beta/models?key=myse…oken&alt=sse");
   CHECK(out.find("alt=sse") != std::string::npos);
 
   out = log::redact("Authorization: Bearer sk-abcdefghijklmnop");
@@ -84,6 +84,36 @@ TEST_CASE("registered secrets are masked wherever they appear, until forgotten")
   CHECK(log::redact("abc") == "abc");
 }
 
+TEST_CASE("registered secrets are found as substrings, inside paths and URLs") {
+  std::string token = "gga-pathtoken-0123456789";
+  std::string password = "p@ss:w0rd!x";
+  log::register_secret(token);
+  log::register_secret(password);
+  // '/' and '=' used to count as word characters, so a secret inside a path was never matched.
+  std::string out = log::redact("GET /v1beta/models/" + token + " 404 model=" + token);
+  CHECK(out.find(token) == std::string::npos);
+  CHECK(out == "GET /v1beta/models/gga-…6789 404 model=gga-…6789");
+  out = log::redact("/admin/" + token + "x/y");
+  CHECK(out == "/admin/gga-…6789x/y");
+  // Non-word characters inside the secret itself.
+  out = log::redact("postgres://user:" + password + "@db/x");
+  CHECK(out.find(password) == std::string::npos);
+  CHECK(out == "postgres://user:…@db/x");
+  // The longest registered secret wins where two share a beginning.
+  log::register_secret(token + "-longer");
+  CHECK(log::redact(token + "-longer!") == "gga-…nger!");
+  log::forget_secret(token + "-longer");
+  log::forget_secret(token);
+  log::forget_secret(password);
+  CHECK(log::redact("/admin/" + token) == "/admin/" + token);
+}
+
+TEST_CASE("redact with per-call values masks them anywhere, ignoring too short ones") {
+  std::string_view presented[] = {"wrong-token-abcdefgh", "abc"};
+  std::string out = log::redact("GET /v1beta/models/wrong-token-abcdefgh:x abc", presented);
+  CHECK(out == "GET /v1beta/models/wron…efgh:x abc");
+}
+
 TEST_CASE("mask shows the first and last four characters, or nothing when too short") {
   CHECK(log::mask("AIzaSyA1234567890abcdefghijklmnopqrstuv") == "AIza…stuv");
   CHECK(log::mask("short") == "…");
@@ -98,4 +128,17 @@ TEST_CASE("parse_level") {
   CHECK(l == log::Level::kWarn);
   CHECK_FALSE(log::parse_level("loud", &l));
   CHECK(l == log::Level::kWarn);
+}
+
+TEST_CASE("LineLimiter: one line per key per interval, with the count of the suppressed ones") {
+  log::LineLimiter limiter(10'000, 2);
+  CHECK(limiter.admit("a", 1000) == 0);
+  CHECK(limiter.admit("a", 1001) == -1);
+  CHECK(limiter.admit("a", 5000) == -1);
+  CHECK(limiter.admit("b", 5000) == 0);  // keys are independent
+  CHECK(limiter.admit("a", 11'000) == 2);
+  CHECK(limiter.admit("a", 11'001) == -1);
+  // Past max_keys, a new key shares the catch-all entry, so a spray of addresses stays bounded.
+  CHECK(limiter.admit("c", 12'000) == 0);
+  CHECK(limiter.admit("d", 12'001) == -1);
 }
