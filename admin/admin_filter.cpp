@@ -374,8 +374,8 @@ class AdminFilter final : public TerminalFilter {
 
   // ---- refused credentials ----
   // 429 for a throttled address, whatever it presented. `what` names the kind of attempt.
-  void refuse_throttled(Exchange& x, const std::string& client, int64_t now, int64_t wait_ms,
-                        const char* what) {
+  void refuse_throttled(TerminalCallbacks& x, const std::string& client, int64_t now,
+                        int64_t wait_ms, const char* what) {
     note_refused(x, client, now, std::string("throttled ") + what);
     Reply r = Reply::error(429, "too many wrong admin credentials; try again later");
     r.headers.set("retry-after", std::to_string((wait_ms + 999) / 1000));
@@ -384,7 +384,8 @@ class AdminFilter final : public TerminalFilter {
 
   // Logs a refused admin credential (never its value) instead of the access line, at most one
   // line per address per interval: a flood of guesses must not become a flood of log.
-  void note_refused(Exchange& x, const std::string& client, int64_t now, const std::string& why) {
+  void note_refused(FilterCallbacks& x, const std::string& client, int64_t now,
+                    const std::string& why) {
     x.info().access_log_suppressed = true;
     int64_t suppressed = s_->refused_log.admit(client, now);
     if (suppressed < 0) return;
