@@ -13,6 +13,7 @@
 
 #include "admin/admin_services.h"
 #include "admin/json_out.h"
+#include "core/clock.h"
 #include "core/exchange.h"
 
 namespace gemgate::admin {
@@ -51,8 +52,6 @@ void send_error(Exchange& x, int status, std::string message, std::string field 
 // at once when storage is stopping.
 void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job);
 
-// Milliseconds since the Unix epoch.
-int64_t now_ms();
 // First four and last four characters ("AIza…x7Qc"); shorter secrets are shown as "…".
 std::string mask_secret(std::string_view secret);
 // "active", "cooling" or "disabled" at `now`.

@@ -1,6 +1,5 @@
 #include "admin/api.h"
 
-#include <chrono>
 #include <exception>
 
 #include "core/chain.h"
@@ -46,12 +45,6 @@ void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job) {
     ref.post([reply = std::move(reply)](Exchange& x) mutable { send_reply(x, std::move(reply)); });
   });
   if (!queued) send_error(call.x, 503, "storage is shutting down");
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string mask_secret(std::string_view secret) {

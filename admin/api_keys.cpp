@@ -32,7 +32,7 @@ std::unordered_map<int64_t, storage::UsageTotals> usage_24h(storage::Store& stor
 std::string key_json(keys::KeyPool& pool, storage::Store& store, int64_t id) {
   auto key = pool.find(id);
   if (!key) return "null";
-  int64_t now = now_ms();
+  int64_t now = now_unix_ms();
   auto usage = usage_24h(store, {id}, now);
   JsonOut out;
   write_key(out, *key, now, usage.count(id) ? &usage[id] : nullptr);
@@ -151,7 +151,7 @@ void handle_keys_list(ApiCall& call) {
   std::string q = req.query_param("q").value_or("");
   int64_t page = int_param(req, "page", 1, 1, 1'000'000);
   int64_t per_page = int_param(req, "per_page", 50, 1, 500);
-  int64_t now = now_ms();
+  int64_t now = now_unix_ms();
   auto list = call.s.pool->keys();
   std::vector<std::shared_ptr<keys::PoolKey>> matching;
   int64_t counts[4] = {0, 0, 0, 0};  // all, active, cooling, disabled
@@ -227,7 +227,7 @@ void handle_keys_add(ApiCall& call) {
   auto credentials = call.s.credentials;
   auto settings = call.s.settings;
   run_storage_job(call, [secrets, pool, credentials, settings](storage::Store& store) {
-    int64_t now = now_ms();
+    int64_t now = now_unix_ms();
     // A client token must never work as a pool key and the other way round.
     auto creds = credentials->load();
     const std::string admin_hash = settings->load()->get_string("admin_token");

@@ -41,7 +41,7 @@ struct Run : std::enable_shared_from_this<Run> {
   void finished(keys::PoolKey& key, const keys::Outcome& outcome) {
     --in_flight;
     ++result.checked;
-    int64_t now = keys::now_unix_ms();
+    int64_t now = now_unix_ms();
     if (outcome.kind == keys::OutcomeKind::kSuccess) {
       bool was_disabled = key.disabled();
       int64_t until = 0;
@@ -96,7 +96,7 @@ void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
   run->worker = &worker;
   run->pool = pool;
   run->done = std::move(done);
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   for (const auto& key : *pool->keys()) {
     if (!options.ids.empty()) {
       if (std::find(options.ids.begin(), options.ids.end(), key->id()) != options.ids.end()) {

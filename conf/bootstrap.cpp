@@ -1,8 +1,8 @@
 #include "conf/bootstrap.h"
 
-#include <chrono>
 #include <set>
 
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -16,9 +16,7 @@ std::vector<std::string> split_list(std::string_view text) {
 
 Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLookup& env) {
   BootstrapReport report;
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  int64_t now = now_unix_ms();
   std::set<std::string> pool_secrets;
   // The admin token must never double as a pool key or a client token.
   std::string admin_hash;

@@ -243,7 +243,7 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   storage_->submit([&](storage::Store& store) {
     storage::SettingsBatch batch;
     batch.set["admin_token"] = json_quote(hash);
-    batch.updated_at = keys::now_unix_ms();
+    batch.updated_at = now_unix_ms();
     saved = store.save_settings(batch);
   });
   if (auto f = storage_->flush(); !f.ok()) return f;
@@ -269,12 +269,12 @@ void Gateway::start_housekeeping() {
   m.health_flush->start(
       kHealthFlushMs, [this] { write_behind_key_health(*pool_, *storage_); }, kHealthFlushMs);
   m.tick = std::make_unique<Timer>(loop);
-  m.last_health_check_ms = keys::now_unix_ms();
+  m.last_health_check_ms = now_unix_ms();
   m.tick->start(
       kTickMs,
       [this] {
         MainLoop& mm = *main_;
-        int64_t now = keys::now_unix_ms();
+        int64_t now = now_unix_ms();
         auto settings = settings_->load();
         int64_t interval_s = settings->get_int("health_check_interval_s");
         if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {

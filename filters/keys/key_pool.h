@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/snapshot.h"
 #include "filters/keys/classify.h"
 #include "filters/keys/upstream_health.h"
@@ -162,9 +163,6 @@ class KeyPool {
   std::mutex write_mu_;  // serialises list replacements
   std::atomic<uint64_t> cursor_{0};
 };
-
-// Milliseconds since the Unix epoch.
-int64_t now_unix_ms();
 
 // Returns why `secret` cannot be a Gemini API key, or "" when it can: 20 to 256 characters of
 // letters, digits, '-', '_' and '.' (Google keys are "AIza" + 35 such characters). Catches words

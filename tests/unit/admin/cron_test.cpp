@@ -74,7 +74,7 @@ struct CronFixture {
     keys::Outcome quota;
     quota.kind = keys::OutcomeKind::kQuota;
     quota.retry_delay_ms = 600'000;
-    pool->record(*pool->find(id), model, quota, keys::PoolPolicy{}, keys::now_unix_ms());
+    pool->record(*pool->find(id), model, quota, keys::PoolPolicy{}, now_unix_ms());
   }
 
   Registry registry;
@@ -129,7 +129,7 @@ TEST_CASE("a health check probes only disabled or cooling keys and reports each"
   CHECK_FALSE(f.pool->find(1)->disabled());
   CHECK(f.pool->find(1)->health().last_checked_ms > 0);
   int64_t until = 0;
-  CHECK_FALSE(f.pool->find(2)->usable_for("gemini-2.5-flash-lite", keys::now_unix_ms(), &until));
+  CHECK_FALSE(f.pool->find(2)->usable_for("gemini-2.5-flash-lite", now_unix_ms(), &until));
 }
 
 TEST_CASE("a cooling key that now answers has its cooldowns lifted; an invalid one is disabled") {
@@ -143,7 +143,7 @@ TEST_CASE("a cooling key that now answers has its cooldowns lifted; an invalid o
   f.call("s3cret", "Bearer s3cret");
   CHECK(f.h.downstream.response.body.find("\"reactivated\":1") != std::string::npos);
   int64_t until = 0;
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   CHECK(f.pool->find(1)->usable_for("gemini-2.5-flash-lite", now, &until));
   CHECK(f.pool->find(1)->usable_for("gemini-2.5-pro", now, &until));
   CHECK(f.pool->find(2)->disabled());
