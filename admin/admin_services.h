@@ -13,7 +13,7 @@
 #include "core/credentials.h"
 #include "core/settings.h"
 #include "core/snapshot.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
 namespace gemgate::admin {
@@ -38,7 +38,7 @@ class LoginThrottle {
 
 struct AdminServices {
   storage::StorageThread* storage = nullptr;
-  std::shared_ptr<keys::KeyPool> pool;
+  std::shared_ptr<pool::KeyPool> pool;
   std::shared_ptr<PublishedCredentials> credentials;
   std::shared_ptr<Published<Settings>> settings;
   std::string upstream_base_url;

@@ -52,7 +52,7 @@ std::string mask_secret(std::string_view secret) {
   return std::string(secret.substr(0, 4)) + "…" + std::string(secret.substr(secret.size() - 4));
 }
 
-std::string key_status(const keys::PoolKey& key, int64_t now) {
+std::string key_status(const pool::PoolKey& key, int64_t now) {
   if (key.disabled()) return "disabled";
   for (const auto& c : key.health().cooldowns) {
     if (c.until_ms > now) return "cooling";
@@ -60,9 +60,9 @@ std::string key_status(const keys::PoolKey& key, int64_t now) {
   return "active";
 }
 
-void write_key(JsonOut& out, const keys::PoolKey& key, int64_t now,
+void write_key(JsonOut& out, const pool::PoolKey& key, int64_t now,
                const storage::UsageTotals* usage) {
-  keys::KeyHealth h = key.health();
+  pool::KeyHealth h = key.health();
   std::string status = h.disabled ? "disabled" : "active";
   if (!h.disabled) {
     for (const auto& c : h.cooldowns) {

@@ -6,7 +6,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 
 namespace gemgate::conf {
 
@@ -32,7 +32,7 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
     for (std::string& s : split_list(*keys)) {
       ++item;
       log::register_secret(s);
-      std::string why = keys::key_format_problem(s);
+      std::string why = pool::key_format_problem(s);
       if (why.empty() && !admin_hash.empty() && crypto::sha256_hex(s) == admin_hash) {
         why = "it equals the admin token";
       }

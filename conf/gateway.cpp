@@ -12,7 +12,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "filters/builtin.h"
-#include "filters/keys/key_prober.h"
+#include "pool/key_prober.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
 
@@ -41,7 +41,7 @@ Result<void> register_everything(Registry& registry) {
 
 Services validation_services() {
   Services s;
-  s.put(std::make_shared<keys::KeyPool>());
+  s.put(std::make_shared<pool::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
   s.put(std::make_shared<admin::AdminServices>());
   return s;
@@ -91,10 +91,10 @@ Result<void> Gateway::load_state() {
   if (auto f = storage_->flush(); !f.ok()) return f;
   if (!result.ok()) return result;
 
-  std::vector<std::pair<std::string, keys::KeyHealth>> pool_keys;
+  std::vector<std::pair<std::string, pool::KeyHealth>> pool_keys;
   for (storage::Key& k : keys) {
     log::register_secret(k.secret);
-    keys::KeyHealth h = from_stored(k.health);
+    pool::KeyHealth h = from_stored(k.health);
     h.id = k.id;
     h.created_ms = k.created_at;
     pool_keys.emplace_back(std::move(k.secret), std::move(h));
@@ -146,7 +146,7 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
               std::to_string(boot->tokens_added) + " client token(s) from the environment");
   }
   storage_ = std::make_unique<storage::StorageThread>(std::move(store).value());
-  pool_ = std::make_shared<keys::KeyPool>();
+  pool_ = std::make_shared<pool::KeyPool>();
   credentials_ = std::make_shared<PublishedCredentials>();
   if (auto r = load_state(); !r.ok()) return r;
   if (auto r = ensure_admin_token(env); !r.ok()) return r;
@@ -294,8 +294,8 @@ void Gateway::start_housekeeping() {
           // An upstream outage comes back on its own: probe it, no cron or operator needed.
           Worker& w = *workers_.front();
           auto options = admin::health_check_options(*settings, upstream_base_url_);
-          keys::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
-          w.post([&w, pool = pool_, probe] { keys::probe_upstream_outage(w, pool, probe); });
+          pool::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
+          w.post([&w, pool = pool_, probe] { pool::probe_upstream_outage(w, pool, probe); });
         }
         if (now - mm.last_retention_ms >= kRetentionEveryMs) {
           mm.last_retention_ms = now;

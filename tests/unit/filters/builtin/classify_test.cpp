@@ -3,9 +3,9 @@
 #include <doctest/doctest.h>
 
 #include "filters/common/gemini_paths.h"
-#include "filters/keys/classify.h"
+#include "pool/classify.h"
 
-using namespace gemgate::keys;
+using namespace gemgate::pool;
 namespace gemini = gemgate::gemini;
 
 namespace {

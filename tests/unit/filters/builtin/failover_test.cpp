@@ -164,7 +164,7 @@ TEST_CASE("a client error is returned as it is: no retry, no penalty") {
   CHECK(g.h.downstream.response.status == 400);
   CHECK(g.h.downstream.response.body == bad);
   {
-    keys::KeyHealth h = g.pool->find(1)->health();
+    pool::KeyHealth h = g.pool->find(1)->health();
     CHECK_FALSE(h.disabled);
     CHECK(h.failures == 0);
     CHECK(h.cooldowns.empty());
@@ -189,8 +189,8 @@ TEST_CASE("no keys at all: 503 without calling upstream") {
 TEST_CASE("every key cooling: 429 with Retry-After without calling upstream") {
   GatewayFixture g;
   g.add_keys(2);
-  keys::Outcome quota;
-  quota.kind = keys::OutcomeKind::kQuota;
+  pool::Outcome quota;
+  quota.kind = pool::OutcomeKind::kQuota;
   quota.retry_delay_ms = 90'000;
   int64_t now = now_unix_ms();
   g.pool->record(*g.pool->find(1), "gemini-2.5-flash", quota, {}, now);

@@ -1,9 +1,9 @@
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 
 #include <algorithm>
 #include <random>
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 std::string key_format_problem(std::string_view secret) {
   if (secret.size() < 20) return "too short to be an API key";
@@ -428,4 +428,4 @@ std::vector<KeyHealth> KeyPool::take_dirty() {
   return out;
 }
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

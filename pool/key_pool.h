@@ -18,10 +18,10 @@
 
 #include "core/clock.h"
 #include "core/snapshot.h"
-#include "filters/keys/classify.h"
-#include "filters/keys/upstream_health.h"
+#include "pool/classify.h"
+#include "pool/upstream_health.h"
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 // A cooldown of one key for one model ("*" = every model): after a quota error, or — with
 // `breaker` set — the key × model circuit breaker after transient failures (5xx, timeouts).
@@ -169,4 +169,4 @@ class KeyPool {
 // pasted along with keys ("key", "and", a label) before they reach the pool.
 std::string key_format_problem(std::string_view secret);
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool
