@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "pool/classify.h"
 #include "filters/openai/translate/errors.h"
+#include "pool/classify.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {
