@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "filters/common/upstream_attempt.h"
-#include "tests/unit/filters/builtin/fixture.h"
+#include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;
