@@ -128,7 +128,7 @@ class AdminFilter final : public TerminalFilter {
     std::string hash = crypto::sha256_hex(session);
     TerminalRef ref = x.terminal_ref();
     bool queued = s_->storage->submit([ref, hash, this](storage::Store& store) {
-      auto found = store.find_session(hash, now_ms());
+      auto found = store.find_session(hash, now_unix_ms());
       int64_t expires = (found.ok() && *found) ? (*found)->expires_at : 0;
       // `this` is only used on the loop, through ref, while the exchange (and so this filter)
       // lives.
@@ -301,7 +301,7 @@ class AdminFilter final : public TerminalFilter {
     if (req.method != "POST") return send_error(x, 405, "use POST");
     if (std::string why = csrf_problem(req); !why.empty()) return send_error(x, 403, why);
     std::string client = client_address(x);
-    int64_t now = now_ms();
+    int64_t now = now_unix_ms();
     if (int64_t wait = s_->throttle.wait_ms(client, now); wait > 0) {
       return refuse_throttled(x, client, now, wait, "login");
     }

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "core/snapshot.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
 namespace gemgate::admin {
@@ -41,7 +41,7 @@ class LoginThrottle {
 
 struct AdminServices {
   storage::StorageThread* storage = nullptr;
-  std::shared_ptr<keys::KeyPool> pool;
+  std::shared_ptr<pool::KeyPool> pool;
   std::shared_ptr<PublishedCredentials> credentials;
   std::shared_ptr<Published<Settings>> settings;
   std::string upstream_base_url;

@@ -13,6 +13,7 @@
 
 #include "admin/admin_services.h"
 #include "admin/json_out.h"
+#include "core/clock.h"
 #include "core/exchange.h"
 
 namespace gemgate::admin {
@@ -51,14 +52,12 @@ void send_error(TerminalCallbacks& x, int status, std::string message, std::stri
 // at once when storage is stopping.
 void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job);
 
-// Milliseconds since the Unix epoch.
-int64_t now_ms();
 // First four and last four characters ("AIza…x7Qc"); shorter secrets are shown as "…".
 std::string mask_secret(std::string_view secret);
 // "active", "cooling" or "disabled" at `now`.
-std::string key_status(const keys::PoolKey& key, int64_t now);
+std::string key_status(const pool::PoolKey& key, int64_t now);
 // Writes one key as the API's Key object (usage from `usage`, zero when absent).
-void write_key(JsonOut& out, const keys::PoolKey& key, int64_t now,
+void write_key(JsonOut& out, const pool::PoolKey& key, int64_t now,
                const storage::UsageTotals* usage_24h);
 // Parses a non-negative id path segment; nullopt when it is not one.
 std::optional<int64_t> parse_id(const std::string& segment);

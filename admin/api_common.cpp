@@ -1,6 +1,5 @@
 #include "admin/api.h"
 
-#include <chrono>
 #include <exception>
 
 #include "core/chain.h"
@@ -51,17 +50,11 @@ void run_storage_job(ApiCall& call, std::function<Reply(storage::Store&)> job) {
   if (!queued) send_error(call.x, 503, "storage is shutting down");
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string mask_secret(std::string_view secret) {
   return text::mask(secret);  // the one rule, shared with the log and stored log rows
 }
 
-std::string key_status(const keys::PoolKey& key, int64_t now) {
+std::string key_status(const pool::PoolKey& key, int64_t now) {
   if (key.disabled()) return "disabled";
   for (const auto& c : key.health().cooldowns) {
     if (c.until_ms > now) return "cooling";
@@ -69,9 +62,9 @@ std::string key_status(const keys::PoolKey& key, int64_t now) {
   return "active";
 }
 
-void write_key(JsonOut& out, const keys::PoolKey& key, int64_t now,
+void write_key(JsonOut& out, const pool::PoolKey& key, int64_t now,
                const storage::UsageTotals* usage) {
-  keys::KeyHealth h = key.health();
+  pool::KeyHealth h = key.health();
   std::string status = h.disabled ? "disabled" : "active";
   if (!h.disabled) {
     for (const auto& c : h.cooldowns) {

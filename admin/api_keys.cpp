@@ -29,10 +29,10 @@ std::unordered_map<int64_t, storage::UsageTotals> usage_24h(storage::Store& stor
   return out;
 }
 
-std::string key_json(keys::KeyPool& pool, storage::Store& store, int64_t id) {
+std::string key_json(pool::KeyPool& pool, storage::Store& store, int64_t id) {
   auto key = pool.find(id);
   if (!key) return "null";
-  int64_t now = now_ms();
+  int64_t now = now_unix_ms();
   auto usage = usage_24h(store, {id}, now);
   JsonOut out;
   write_key(out, *key, now, usage.count(id) ? &usage[id] : nullptr);
@@ -53,7 +53,7 @@ int64_t int_param(const http::Request& req, std::string_view name, int64_t fallb
 }
 
 // Collects the ids of a bulk call: a list of ids, or "all".
-std::optional<std::vector<int64_t>> bulk_ids(const rapidjson::Value& body, keys::KeyPool& pool,
+std::optional<std::vector<int64_t>> bulk_ids(const rapidjson::Value& body, pool::KeyPool& pool,
                                              std::string* error) {
   auto it = body.FindMember("ids");
   if (it == body.MemberEnd()) {
@@ -102,7 +102,7 @@ void write_results(JsonOut& out, const std::string& action,
 
 // Applies reset/enable/disable/delete to `ids` in storage, then to the live pool.
 std::vector<std::pair<int64_t, std::string>> apply_action(storage::Store& store,
-                                                          keys::KeyPool& pool,
+                                                          pool::KeyPool& pool,
                                                           const std::string& action,
                                                           const std::vector<int64_t>& ids) {
   std::vector<std::pair<int64_t, std::string>> results;
@@ -152,9 +152,9 @@ void handle_keys_list(ApiCall& call) {
   std::string q = req.query_param("q").value_or("");
   int64_t page = int_param(req, "page", 1, 1, 1'000'000);
   int64_t per_page = int_param(req, "per_page", 50, 1, 500);
-  int64_t now = now_ms();
+  int64_t now = now_unix_ms();
   auto list = call.s.pool->keys();
-  std::vector<std::shared_ptr<keys::PoolKey>> matching;
+  std::vector<std::shared_ptr<pool::PoolKey>> matching;
   int64_t counts[4] = {0, 0, 0, 0};  // all, active, cooling, disabled
   for (const auto& key : *list) {
     std::string st = key_status(*key, now);
@@ -175,7 +175,7 @@ void handle_keys_list(ApiCall& call) {
   std::sort(matching.begin(), matching.end(),
             [](const auto& a, const auto& b) { return a->id() < b->id(); });
   size_t first = static_cast<size_t>((page - 1) * per_page);
-  std::vector<std::shared_ptr<keys::PoolKey>> page_keys;
+  std::vector<std::shared_ptr<pool::PoolKey>> page_keys;
   for (size_t i = first; i < matching.size() && page_keys.size() < static_cast<size_t>(per_page);
        ++i) {
     page_keys.push_back(matching[i]);
@@ -228,7 +228,7 @@ void handle_keys_add(ApiCall& call) {
   auto credentials = call.s.credentials;
   auto settings = call.s.settings;
   run_storage_job(call, [secrets, pool, credentials, settings](storage::Store& store) {
-    int64_t now = now_ms();
+    int64_t now = now_unix_ms();
     // A client token must never work as a pool key and the other way round.
     auto creds = credentials->load();
     const std::string admin_hash = settings->load()->get_string("admin_token");
@@ -236,7 +236,7 @@ void handle_keys_add(ApiCall& call) {
     std::vector<size_t> origin;  // accepted[i] came from secrets[origin[i]]
     std::vector<storage::RejectedKey> rejected;
     for (size_t i = 0; i < secrets.size(); ++i) {
-      if (std::string why = keys::key_format_problem(secrets[i]); !why.empty()) {
+      if (std::string why = pool::key_format_problem(secrets[i]); !why.empty()) {
         rejected.push_back({i, why});
       } else if (creds->find(crypto::sha256_hex(secrets[i]))) {
         rejected.push_back({i, "equals a client token"});
@@ -256,7 +256,7 @@ void handle_keys_add(ApiCall& call) {
       for (int64_t id : added->added_ids) {
         for (const auto& k : *stored) {
           if (k.id != id) continue;
-          keys::KeyHealth h;
+          pool::KeyHealth h;
           h.id = id;
           h.created_ms = k.created_at;
           pool->add_key(k.secret, h);

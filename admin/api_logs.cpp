@@ -183,7 +183,7 @@ void handle_stats(ApiCall& call) {
   auto pool = call.s.pool;
   run_storage_job(call, [window, span, pool](storage::Store& store) {
     storage::StatsQuery q;
-    q.now_ms = now_ms();
+    q.now_ms = now_unix_ms();
     q.window_ms = span;
     q.max_buckets = 60;
     auto stats = store.usage_stats(q);

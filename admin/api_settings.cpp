@@ -104,7 +104,7 @@ void handle_settings_patch(ApiCall& call) {
     auto now = published->load();
     auto overrides = now->overrides();
     storage::SettingsBatch batch;
-    batch.updated_at = now_ms();
+    batch.updated_at = now_unix_ms();
     for (const auto& [name, value] : changes) {
       if (value) {
         batch.set[name] = setting_to_json(*value);

@@ -83,7 +83,7 @@ void handle_tokens_create(ApiCall& call) {
     t.token_sha256 = hash;
     t.prefix = parts.prefix;
     t.suffix = parts.suffix;
-    t.created_at = now_ms();
+    t.created_at = now_unix_ms();
     auto id = store.add_token(t);
     if (!id.ok()) {
       if (id.error().code == ErrorCode::kAlreadyExists) {

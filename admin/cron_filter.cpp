@@ -17,7 +17,7 @@ struct CronConfig {
 
 class CronFilter final : public TerminalFilter {
  public:
-  CronFilter(std::shared_ptr<const CronConfig> config, std::shared_ptr<keys::KeyPool> pool)
+  CronFilter(std::shared_ptr<const CronConfig> config, std::shared_ptr<pool::KeyPool> pool)
       : config_(std::move(config)), pool_(std::move(pool)) {}
 
   Status on_request(TerminalCallbacks& x) override {
@@ -56,7 +56,7 @@ class CronFilter final : public TerminalFilter {
 
  private:
   std::shared_ptr<const CronConfig> config_;
-  std::shared_ptr<keys::KeyPool> pool_;
+  std::shared_ptr<pool::KeyPool> pool_;
 };
 
 }  // namespace
@@ -112,7 +112,7 @@ Result<void> register_cron_filter(Registry& registry) {
     if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
       errors.add(config.mark(), "cron_health_check needs 'base_url' (the Google API host)");
     }
-    auto pool = ctx.services.get<keys::KeyPool>();
+    auto pool = ctx.services.get<pool::KeyPool>();
     if (!pool) {
       errors.add(config.mark(), "cron_health_check needs the key pool (internal wiring error)");
       return std::nullopt;

@@ -4,7 +4,7 @@
 
 #include "core/chain.h"
 #include "core/log.h"
-#include "filters/keys/key_prober.h"
+#include "pool/key_prober.h"
 
 namespace gemgate::admin {
 
@@ -13,9 +13,9 @@ namespace {
 // One run: a queue of keys, at most `concurrency` probes in flight.
 struct Run : std::enable_shared_from_this<Run> {
   Worker* worker = nullptr;
-  std::shared_ptr<keys::KeyPool> pool;
+  std::shared_ptr<pool::KeyPool> pool;
   HealthCheckOptions options;
-  std::vector<std::shared_ptr<keys::PoolKey>> queue;
+  std::vector<std::shared_ptr<pool::PoolKey>> queue;
   size_t next = 0;
   int in_flight = 0;
   HealthCheckResult result;
@@ -25,9 +25,9 @@ struct Run : std::enable_shared_from_this<Run> {
     while (in_flight < options.concurrency && next < queue.size()) {
       auto key = queue[next++];
       ++in_flight;
-      keys::ProbeOptions probe{options.base_url, options.model, 30'000, options.proxy};
-      keys::probe_key(*worker, *key, probe,
-                      [self = shared_from_this(), key](keys::Outcome outcome) {
+      pool::ProbeOptions probe{options.base_url, options.model, 30'000, options.proxy};
+      pool::probe_key(*worker, *key, probe,
+                      [self = shared_from_this(), key](pool::Outcome outcome) {
                         self->finished(*key, outcome);
                       });
     }
@@ -38,16 +38,16 @@ struct Run : std::enable_shared_from_this<Run> {
     }
   }
 
-  void finished(keys::PoolKey& key, const keys::Outcome& outcome) {
+  void finished(pool::PoolKey& key, const pool::Outcome& outcome) {
     --in_flight;
     ++result.checked;
-    int64_t now = keys::now_unix_ms();
-    if (outcome.kind == keys::OutcomeKind::kSuccess) {
+    int64_t now = now_unix_ms();
+    if (outcome.kind == pool::OutcomeKind::kSuccess) {
       bool was_disabled = key.disabled();
       int64_t until = 0;
       bool was_usable = key.usable_for(options.model, now, &until);
       if (was_disabled) pool->enable(key.id());
-      keys::PoolPolicy policy;
+      pool::PoolPolicy policy;
       pool->record(key, options.model, outcome, policy, now);  // lifts the test model's cooldown
       pool->record(key, "*", outcome, policy, now);            // and a model-wide one
       pool->mark_checked(key.id(), now, "");
@@ -56,9 +56,9 @@ struct Run : std::enable_shared_from_this<Run> {
     } else {
       result.still_failing.push_back(
           {key.id(), outcome.reason.empty() ? outcome.kind_name : outcome.reason});
-      if (outcome.kind == keys::OutcomeKind::kQuota) {
-        pool->record(key, options.model, outcome, keys::PoolPolicy{}, now);
-      } else if (outcome.kind == keys::OutcomeKind::kKeyInvalid && !key.disabled()) {
+      if (outcome.kind == pool::OutcomeKind::kQuota) {
+        pool->record(key, options.model, outcome, pool::PoolPolicy{}, now);
+      } else if (outcome.kind == pool::OutcomeKind::kKeyInvalid && !key.disabled()) {
         pool->disable(key.id(), outcome.reason + " (HTTP " + std::to_string(outcome.status) + ")");
       }
       pool->mark_checked(key.id(), now, outcome.reason);
@@ -90,13 +90,13 @@ HealthCheckOptions health_check_options(const Settings& settings, std::string ba
   return o;
 }
 
-void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
+void run_health_check(Worker& worker, std::shared_ptr<pool::KeyPool> pool,
                       HealthCheckOptions options, std::function<void(HealthCheckResult)> done) {
   auto run = std::make_shared<Run>();
   run->worker = &worker;
   run->pool = pool;
   run->done = std::move(done);
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   const auto key_list = pool->keys();  // held: a range-for over *temporary dangles
   for (const auto& key : *key_list) {
     if (!options.ids.empty()) {
@@ -105,8 +105,8 @@ void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
       }
       continue;
     }
-    keys::KeyHealth h = key->health();
-    if (h.disabled && h.reason == keys::kDisabledByAdmin) continue;  // the operator's decision
+    pool::KeyHealth h = key->health();
+    if (h.disabled && h.reason == pool::kDisabledByAdmin) continue;  // the operator's decision
     bool cooling = false;
     for (const auto& c : h.cooldowns) cooling = cooling || c.until_ms > now;
     if (h.disabled || cooling) run->queue.push_back(key);

@@ -11,7 +11,7 @@
 
 #include "core/settings.h"
 #include "core/worker.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 
 namespace gemgate::admin {
 
@@ -39,7 +39,7 @@ struct HealthCheckOptions {
 HealthCheckOptions health_check_options(const Settings& settings, std::string base_url);
 
 // Runs one health check on `worker`'s loop; `done` gets the result there. Loop thread only.
-void run_health_check(Worker& worker, std::shared_ptr<keys::KeyPool> pool,
+void run_health_check(Worker& worker, std::shared_ptr<pool::KeyPool> pool,
                       HealthCheckOptions options, std::function<void(HealthCheckResult)> done);
 
 }  // namespace gemgate::admin

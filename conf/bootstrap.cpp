@@ -1,12 +1,12 @@
 #include "conf/bootstrap.h"
 
-#include <chrono>
 #include <set>
 
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 
 namespace gemgate::conf {
 
@@ -16,9 +16,7 @@ std::vector<std::string> split_list(std::string_view text) {
 
 Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLookup& env) {
   BootstrapReport report;
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  int64_t now = now_unix_ms();
   std::set<std::string> pool_secrets;
   // The admin token must never double as a pool key or a client token.
   std::string admin_hash;
@@ -35,7 +33,7 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
     for (std::string& s : split_list(*keys)) {
       ++item;
       log::register_secret(s);
-      std::string why = keys::key_format_problem(s);
+      std::string why = pool::key_format_problem(s);
       if (why.empty() && !admin_hash.empty() && crypto::sha256_hex(s) == admin_hash) {
         why = "it equals the admin token";
       }

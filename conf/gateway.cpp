@@ -13,7 +13,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "filters/builtin.h"
-#include "filters/keys/key_prober.h"
+#include "pool/key_prober.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
 
@@ -57,7 +57,7 @@ Result<void> register_everything(Registry& registry) {
 
 Services validation_services() {
   Services s;
-  s.put(std::make_shared<keys::KeyPool>());
+  s.put(std::make_shared<pool::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
   s.put(std::make_shared<admin::AdminServices>());
   return s;
@@ -108,10 +108,10 @@ Result<void> Gateway::load_state() {
   if (auto f = storage_->flush(); !f.ok()) return f;
   if (!result.ok()) return result;
 
-  std::vector<std::pair<std::string, keys::KeyHealth>> pool_keys;
+  std::vector<std::pair<std::string, pool::KeyHealth>> pool_keys;
   for (storage::Key& k : keys) {
     log::register_secret(k.secret);
-    keys::KeyHealth h = from_stored(k.health);
+    pool::KeyHealth h = from_stored(k.health);
     h.id = k.id;
     h.created_ms = k.created_at;
     pool_keys.emplace_back(std::move(k.secret), std::move(h));
@@ -171,7 +171,7 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
               std::to_string(boot->tokens_added) + " client token(s) from the environment");
   }
   storage_ = std::make_unique<storage::StorageThread>(std::move(store).value());
-  pool_ = std::make_shared<keys::KeyPool>();
+  pool_ = std::make_shared<pool::KeyPool>();
   credentials_ = std::make_shared<PublishedCredentials>();
   if (auto r = load_state(); !r.ok()) return r;
   if (auto r = ensure_admin_token(env); !r.ok()) return r;
@@ -268,7 +268,7 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   storage_->submit([&](storage::Store& store) {
     storage::SettingsBatch batch;
     batch.set["admin_token"] = json_quote(hash);
-    batch.updated_at = keys::now_unix_ms();
+    batch.updated_at = now_unix_ms();
     saved = store.save_settings(batch);
   });
   if (auto f = storage_->flush(); !f.ok()) return f;
@@ -294,12 +294,12 @@ void Gateway::start_housekeeping() {
   m.health_flush->start(
       kHealthFlushMs, [this] { write_behind_key_health(*pool_, *storage_); }, kHealthFlushMs);
   m.tick = std::make_unique<Timer>(loop);
-  m.last_health_check_ms = keys::now_unix_ms();
+  m.last_health_check_ms = now_unix_ms();
   m.tick->start(
       kTickMs,
       [this] {
         MainLoop& mm = *main_;
-        int64_t now = keys::now_unix_ms();
+        int64_t now = now_unix_ms();
         auto settings = settings_->load();
         int64_t interval_s = settings->get_int("health_check_interval_s");
         if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
@@ -319,8 +319,8 @@ void Gateway::start_housekeeping() {
           // An upstream outage comes back on its own: probe it, no cron or operator needed.
           Worker& w = *workers_.front();
           auto options = admin::health_check_options(*settings, upstream_base_url_);
-          keys::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
-          w.post([&w, pool = pool_, probe] { keys::probe_upstream_outage(w, pool, probe); });
+          pool::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
+          w.post([&w, pool = pool_, probe] { pool::probe_upstream_outage(w, pool, probe); });
         }
         if (now - mm.last_row_cap_ms >= kRowCapEveryMs) {
           mm.last_row_cap_ms = now;

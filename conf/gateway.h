@@ -15,7 +15,7 @@
 #include "core/settings.h"
 #include "core/snapshot.h"
 #include "core/worker.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
 namespace gemgate::conf {
@@ -50,7 +50,7 @@ class Gateway {
   GatewayConfig config_;
   Registry* registry_ = nullptr;
   std::unique_ptr<storage::StorageThread> storage_;
-  std::shared_ptr<keys::KeyPool> pool_;
+  std::shared_ptr<pool::KeyPool> pool_;
   std::shared_ptr<PublishedCredentials> credentials_;
   std::shared_ptr<const SettingsSchema> schema_;
   std::shared_ptr<Published<Settings>> settings_;

@@ -38,28 +38,28 @@ void StorageLogSink::record_attempt_failure(const AttemptFailure& f) {
   thread_.append_error_log(std::move(row));
 }
 
-storage::KeyHealth to_stored(const keys::KeyHealth& h) {
+storage::KeyHealth to_stored(const pool::KeyHealth& h) {
   storage::KeyHealth s;
   s.key_id = h.id;
   s.disabled = h.disabled;
   s.disabled_reason = h.reason;
   s.consecutive_failures = h.failures;
-  for (const keys::Cooldown& c : h.cooldowns)
-    s.cooldowns.push_back({keys::stored_cooldown_model(c), c.until_ms, c.strikes});
+  for (const pool::Cooldown& c : h.cooldowns)
+    s.cooldowns.push_back({pool::stored_cooldown_model(c), c.until_ms, c.strikes});
   s.last_used_at = h.last_used_ms;
   s.last_error = h.last_error;
   s.last_checked_at = h.last_checked_ms;
   return s;
 }
 
-keys::KeyHealth from_stored(const storage::KeyHealth& s) {
-  keys::KeyHealth h;
+pool::KeyHealth from_stored(const storage::KeyHealth& s) {
+  pool::KeyHealth h;
   h.id = s.key_id;
   h.disabled = s.disabled;
   h.reason = s.disabled_reason;
   h.failures = s.consecutive_failures;
   for (const storage::ModelCooldown& c : s.cooldowns) {
-    h.cooldowns.push_back(keys::cooldown_from_stored(c.model, c.until_ms, c.strikes));
+    h.cooldowns.push_back(pool::cooldown_from_stored(c.model, c.until_ms, c.strikes));
   }
   h.last_used_ms = s.last_used_at;
   h.last_error = s.last_error;
@@ -67,8 +67,8 @@ keys::KeyHealth from_stored(const storage::KeyHealth& s) {
   return h;
 }
 
-void write_behind_key_health(keys::KeyPool& pool, storage::StorageThread& thread) {
-  for (const keys::KeyHealth& h : pool.take_dirty()) thread.update_key_health(to_stored(h));
+void write_behind_key_health(pool::KeyPool& pool, storage::StorageThread& thread) {
+  for (const pool::KeyHealth& h : pool.take_dirty()) thread.update_key_health(to_stored(h));
 }
 
 }  // namespace gemgate::conf

@@ -6,7 +6,7 @@
 
 #include "core/access_log.h"
 #include "core/credentials.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
 namespace gemgate::conf {
@@ -35,10 +35,10 @@ class StorageCredentialUsage final : public CredentialUsage {
 };
 
 // Converts between the pool's view of key health and the stored one.
-storage::KeyHealth to_stored(const keys::KeyHealth& h);
-keys::KeyHealth from_stored(const storage::KeyHealth& h);
+storage::KeyHealth to_stored(const pool::KeyHealth& h);
+pool::KeyHealth from_stored(const storage::KeyHealth& h);
 
 // Queues the health of every key changed since the last call. Thread-safe.
-void write_behind_key_health(keys::KeyPool& pool, storage::StorageThread& thread);
+void write_behind_key_health(pool::KeyPool& pool, storage::StorageThread& thread);
 
 }  // namespace gemgate::conf

@@ -1,10 +1,10 @@
 #include "filters/auth/auth_filter.h"
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/credentials.h"
 #include "core/crypto.h"
 #include "core/exchange.h"
@@ -79,10 +79,7 @@ class AuthFilter final : public Filter {
     }
     x.info().token_id = *id;
     if (usage_) {
-      int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-      usage_->token_used(*id, now);
+      usage_->token_used(*id, now_unix_ms());
     }
     return Status::Continue;
   }

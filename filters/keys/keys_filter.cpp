@@ -11,6 +11,10 @@
 
 namespace gemgate::keys {
 
+// The key pool is this filter's service (pool/); its names read here as they did when the pool
+// lived in this folder.
+using namespace gemgate::pool;
+
 namespace {
 
 // Survives replays (run slot): which keys this upstream call tried, and the last failed answer.

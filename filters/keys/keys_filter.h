@@ -9,7 +9,7 @@
 
 #include "core/access_log.h"
 #include "core/registry.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 
 namespace gemgate::keys {
 
@@ -18,6 +18,6 @@ namespace gemgate::keys {
 Result<void> register_keys_filter(Registry& registry);
 
 // Reads the pool policy from a settings snapshot.
-PoolPolicy policy_from(const Settings& settings);
+pool::PoolPolicy policy_from(const Settings& settings);
 
 }  // namespace gemgate::keys

@@ -1,4 +1,4 @@
-// Fuzz target gemini_error: an upstream error answer → keys::classify_response (what the key
+// Fuzz target gemini_error: an upstream error answer → pool::classify_response (what the key
 // pool does with the key) and openai::translate_gemini_error (what an OpenAI client sees).
 //
 // Input: two bytes giving the HTTP status (100 + little-endian value % 900: any 3-digit status,
@@ -9,18 +9,18 @@
 #include <cstdint>
 #include <string_view>
 
-#include "filters/keys/classify.h"
 #include "filters/openai/translate/errors.h"
+#include "pool/classify.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
-using gemgate::keys::OutcomeKind;
+using gemgate::pool::OutcomeKind;
 
 constexpr int64_t kMaxDelayMs = 30LL * 86400 * 1000;  // parse_duration_ms caps at 30 days
 
 void check_classify(int status, std::string_view body) {
-  gemgate::keys::Outcome o = gemgate::keys::classify_response(status, body);
+  gemgate::pool::Outcome o = gemgate::pool::classify_response(status, body);
   FUZZ_CHECK(o.status == status);
   FUZZ_CHECK(o.retry_delay_ms == -1 || (o.retry_delay_ms >= 0 && o.retry_delay_ms <= kMaxDelayMs));
   if (status >= 200 && status < 300) {
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_classify(status, body);
   check_translate(status, body);
   check_translate(200, body);
-  int64_t ms = gemgate::keys::parse_duration_ms(body);
+  int64_t ms = gemgate::pool::parse_duration_ms(body);
   FUZZ_CHECK(ms == -1 || (ms >= 0 && ms <= kMaxDelayMs));
   return 0;
 }

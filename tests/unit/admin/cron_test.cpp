@@ -6,7 +6,7 @@
 #include "admin/cron_filter.h"
 #include "admin/health_check.h"
 #include "core/registry.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "tests/unit/support/chain_harness.h"
 #include "tests/unit/support/fake_transport.h"
 
@@ -26,9 +26,9 @@ struct CronFixture {
     REQUIRE(admin::register_cron_filter(registry).ok());
     services.put(pool);
     h.worker.services().put<transport::Transport>(transport);
-    std::vector<std::pair<std::string, keys::KeyHealth>> list;
+    std::vector<std::pair<std::string, pool::KeyHealth>> list;
     for (int64_t id = 1; id <= 3; ++id) {
-      keys::KeyHealth health;
+      pool::KeyHealth health;
       health.id = id;
       list.emplace_back(secret(id), health);
     }
@@ -71,15 +71,15 @@ struct CronFixture {
   }
 
   void cool(int64_t id, const std::string& model) {
-    keys::Outcome quota;
-    quota.kind = keys::OutcomeKind::kQuota;
+    pool::Outcome quota;
+    quota.kind = pool::OutcomeKind::kQuota;
     quota.retry_delay_ms = 600'000;
-    pool->record(*pool->find(id), model, quota, keys::PoolPolicy{}, keys::now_unix_ms());
+    pool->record(*pool->find(id), model, quota, pool::PoolPolicy{}, now_unix_ms());
   }
 
   Registry registry;
   Services services;
-  std::shared_ptr<keys::KeyPool> pool = std::make_shared<keys::KeyPool>();
+  std::shared_ptr<pool::KeyPool> pool = std::make_shared<pool::KeyPool>();
   Harness h;
   std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>(h.worker);
 };
@@ -129,7 +129,7 @@ TEST_CASE("a health check probes only disabled or cooling keys and reports each"
   CHECK_FALSE(f.pool->find(1)->disabled());
   CHECK(f.pool->find(1)->health().last_checked_ms > 0);
   int64_t until = 0;
-  CHECK_FALSE(f.pool->find(2)->usable_for("gemini-2.5-flash-lite", keys::now_unix_ms(), &until));
+  CHECK_FALSE(f.pool->find(2)->usable_for("gemini-2.5-flash-lite", now_unix_ms(), &until));
 }
 
 TEST_CASE("a cooling key that now answers has its cooldowns lifted; an invalid one is disabled") {
@@ -143,7 +143,7 @@ TEST_CASE("a cooling key that now answers has its cooldowns lifted; an invalid o
   f.call("s3cret", "Bearer s3cret");
   CHECK(f.h.downstream.response.body.find("\"reactivated\":1") != std::string::npos);
   int64_t until = 0;
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   CHECK(f.pool->find(1)->usable_for("gemini-2.5-flash-lite", now, &until));
   CHECK(f.pool->find(1)->usable_for("gemini-2.5-pro", now, &until));
   CHECK(f.pool->find(2)->disabled());

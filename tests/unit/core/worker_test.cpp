@@ -13,7 +13,7 @@ using namespace gemgate;
 using namespace gemgate::testing;
 
 TEST_CASE("post() queues work for the loop; it never runs inline") {
-  Worker w(0);
+  TestWorker w(0);
   int ran = 0;
   w.post([&ran] { ++ran; });
   CHECK(ran == 0);
@@ -27,7 +27,7 @@ TEST_CASE("post() queues work for the loop; it never runs inline") {
 }
 
 TEST_CASE("next_tick() runs after the current callback, in order, and may queue more") {
-  Worker w(0);
+  TestWorker w(0);
   std::vector<int> order;
   w.next_tick([&] {
     order.push_back(1);
@@ -40,7 +40,7 @@ TEST_CASE("next_tick() runs after the current callback, in order, and may queue 
 }
 
 TEST_CASE("Timer fires once, repeats when asked, and stop() cancels it") {
-  Worker w(0);
+  TestWorker w(0);
   int once = 0, repeated = 0, stopped = 0;
   {
     Timer a(w.loop()), b(w.loop()), c(w.loop());
@@ -61,7 +61,7 @@ TEST_CASE("Timer fires once, repeats when asked, and stop() cancels it") {
 }
 
 TEST_CASE("a Timer may be destroyed from inside its own callback") {
-  Worker w(0);
+  TestWorker w(0);
   auto timer = std::make_unique<Timer>(w.loop());
   int fired = 0;
   timer->start(0, [&] {
@@ -74,7 +74,7 @@ TEST_CASE("a Timer may be destroyed from inside its own callback") {
 }
 
 TEST_CASE("stop() runs its hook on the loop thread and run() returns") {
-  Worker w(0);
+  TestWorker w(0);
   std::atomic<bool> hooked{false};
   std::thread::id loop_thread;
   w.start([&] { loop_thread = std::this_thread::get_id(); });

@@ -176,7 +176,8 @@ class ChainBuilder {
 };
 
 // Owns a Worker (not started) and the current Exchange with its FakeDownstream. Destroys the
-// exchange before the worker so nothing outlives the loop.
+// exchange before the worker so nothing outlives the loop; the worker then fails the test if
+// anything was left open on its loop (TestWorker).
 class Harness {
  public:
   Harness() : worker(0) {}
@@ -214,7 +215,7 @@ class Harness {
 
   void turn(int turns = 20) { pump(worker, turns); }
 
-  Worker worker;
+  TestWorker worker;
   Journal journal;  // outlives the exchange: its filters write here until on_done
   FakeDownstream downstream;
   std::unique_ptr<Exchange> exchange;

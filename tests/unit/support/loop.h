@@ -1,12 +1,16 @@
 // Test support: driving a Worker's loop from a test without starting its thread. The worker is
 // constructed, never started; the test turns its loop with UV_RUN_NOWAIT, which never blocks, so
-// next_tick() work, post()ed closures and zero-delay timers run deterministically.
+// next_tick() work, post()ed closures and zero-delay timers run deterministically. And libuv's
+// rule for every test (MAKE_VALGRIND_HAPPY in libuv's test/task.h): a test leaves nothing open
+// on its loop; TestWorker fails the test that does.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <uv.h>
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "core/worker.h"
@@ -28,5 +32,44 @@ inline bool run_until(Worker& worker, const std::function<bool()>& done, int tim
   }
   return done();
 }
+
+// Fails the running test when `worker`'s loop still has handles open other than the worker's own
+// (its async and idle handles, which only ~Worker closes) or requests in flight, listing their
+// types; then closes the leftovers so the loop can still end. Call it once everything the test
+// made is gone. Drops the worker's services first, as ~Worker does, since their owners (a
+// transport) close their handles on destruction. Not for a worker whose thread still runs.
+inline void check_nothing_open(Worker& worker) {
+  worker.services() = Services();
+  pump(worker, 5);  // lets close callbacks and the last ticks run
+  struct Walk {
+    Worker* worker;
+    std::string open;
+  } walk{&worker, ""};
+  uv_walk(
+      worker.loop(),
+      [](uv_handle_t* h, void* arg) {
+        auto* w = static_cast<Walk*>(arg);
+        bool own = h->data == w->worker && (h->type == UV_ASYNC || h->type == UV_IDLE);
+        if (own || uv_is_closing(h)) return;
+        w->open += std::string(w->open.empty() ? "" : ", ") + uv_handle_type_name(h->type);
+        uv_close(h, nullptr);  // so that ~Worker's loop can end; its owner is gone anyway
+      },
+      &walk);
+  unsigned requests = worker.loop()->active_reqs.count;
+  if (!walk.open.empty()) FAIL_CHECK("handles left open on the worker loop: " << walk.open);
+  if (requests != 0) FAIL_CHECK(requests << " request(s) still in flight on the worker loop");
+  pump(worker, 2);  // completes the closes above before ~Worker walks the loop
+}
+
+// A Worker that checks, when it goes, that the test left nothing open on its loop (see
+// check_nothing_open). Declare it before everything that uses its loop, so it goes last.
+class TestWorker : public Worker {
+ public:
+  explicit TestWorker(int index = 0) : Worker(index) {}
+  ~TestWorker() {
+    join();  // a started worker: its thread must be done before the loop is walked
+    check_nothing_open(*this);
+  }
+};
 
 }  // namespace gemgate::testing

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/filters/builtin/fixture.h"
+#include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;

@@ -2,7 +2,7 @@
 // client credential, 401 for a missing or wrong token, the token id recorded, and its config.
 #include <doctest/doctest.h>
 
-#include "tests/unit/filters/builtin/fixture.h"
+#include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "core/worker.h"
-#include "filters/keys/classify.h"
-#include "filters/keys/key_pool.h"
+#include "pool/classify.h"
+#include "pool/key_pool.h"
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 struct ProbeOptions {
   std::string base_url;         // e.g. https://generativelanguage.googleapis.com
@@ -35,4 +35,4 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
 // thread of `worker` only.
 bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeOptions options);
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

@@ -1,11 +1,11 @@
-#include "filters/keys/key_prober.h"
+#include "pool/key_prober.h"
 
 #include <algorithm>
 #include <memory>
 
 #include "transports/transport.h"
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 namespace {
 
@@ -105,4 +105,4 @@ bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeO
   return true;
 }
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

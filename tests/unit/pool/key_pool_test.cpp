@@ -7,10 +7,10 @@
 #include <map>
 #include <thread>
 
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "tests/unit/support/printers.h"
 
-using namespace gemgate::keys;
+using namespace gemgate::pool;
 using Why = KeyPool::Pick::Why;
 namespace transport = gemgate::transport;
 

@@ -1,4 +1,4 @@
-#include "filters/keys/classify.h"
+#include "pool/classify.h"
 #include "core/json.h"
 
 #include <rapidjson/document.h>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 namespace {
 
@@ -144,4 +144,4 @@ Outcome classify_transport_failure(transport::FailureKind kind, std::string_view
   return make(k, 0, std::string(message.empty() ? std::string_view(name) : message), name);
 }
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

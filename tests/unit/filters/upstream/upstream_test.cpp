@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "filters/common/upstream_attempt.h"
-#include "tests/unit/filters/builtin/fixture.h"
+#include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;
@@ -120,7 +120,7 @@ TEST_CASE("a stream answered with an error status is read whole and judged (retr
   CHECK(g.h.downstream.calls.front() == "head 200");
   CHECK(g.h.downstream.stream == "data: {}\r\n\r\n");
   int64_t until = 0;
-  CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", keys::now_unix_ms(), &until));
+  CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", now_unix_ms(), &until));
 }
 
 TEST_CASE("a stream broken after the commit point is cut, and marked as an upstream failure") {

@@ -16,11 +16,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/snapshot.h"
-#include "filters/keys/classify.h"
-#include "filters/keys/upstream_health.h"
+#include "pool/classify.h"
+#include "pool/upstream_health.h"
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 // A cooldown of one key for one model ("*" = every model): after a quota error, or — with
 // `breaker` set — the key × model circuit breaker after transient failures (5xx, timeouts).
@@ -163,12 +164,9 @@ class KeyPool {
   std::atomic<uint64_t> cursor_{0};
 };
 
-// Milliseconds since the Unix epoch.
-int64_t now_unix_ms();
-
 // Returns why `secret` cannot be a Gemini API key, or "" when it can: 20 to 256 characters of
 // letters, digits, '-', '_' and '.' (Google keys are "AIza" + 35 such characters). Catches words
 // pasted along with keys ("key", "and", a label) before they reach the pool.
 std::string key_format_problem(std::string_view secret);
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

@@ -16,7 +16,7 @@
 #include "core/crypto.h"
 #include "core/registry.h"
 #include "filters/builtin.h"
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 #include "tests/unit/support/chain_harness.h"
 #include "tests/unit/support/fake_transport.h"
 
@@ -72,9 +72,9 @@ class GatewayFixture {
 
   // Pool keys 1..n, healthy.
   void add_keys(int n) {
-    std::vector<std::pair<std::string, keys::KeyHealth>> list;
+    std::vector<std::pair<std::string, pool::KeyHealth>> list;
     for (int64_t id = 1; id <= n; ++id) {
-      keys::KeyHealth health;
+      pool::KeyHealth health;
       health.id = id;
       list.emplace_back(pool_secret(id), health);
     }
@@ -160,7 +160,7 @@ class GatewayFixture {
 
   Registry registry;
   Services services;
-  std::shared_ptr<keys::KeyPool> pool = std::make_shared<keys::KeyPool>();
+  std::shared_ptr<pool::KeyPool> pool = std::make_shared<pool::KeyPool>();
   std::shared_ptr<PublishedCredentials> credentials = std::make_shared<PublishedCredentials>();
   std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
   std::shared_ptr<RecordingUsage> usage = std::make_shared<RecordingUsage>();

@@ -1,54 +1,11 @@
-// The small filters: healthz answers, log hands every finished request to the LogSink (unless
-// told not to store), and the retry/keys factories check their config and wiring.
+// register_builtin_filters and the factories of the filters without config: the retry, keys and
+// healthz factories check their config and wiring; every built-in setting has its default.
 #include <doctest/doctest.h>
 
-#include "tests/unit/filters/builtin/fixture.h"
+#include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;
-
-TEST_CASE("healthz answers 200 {\"status\":\"ok\"}, not cached") {
-  GatewayFixture g;
-  auto chain = g.chain({{"log", config_map({{"access_log", "false"}})}, {"healthz", ConfigNode()}});
-  Exchange& x = g.run(chain, "/healthz");
-  CHECK(g.h.downstream.response.status == 200);
-  CHECK(g.h.downstream.response.body == R"({"status":"ok"})");
-  CHECK(*g.h.downstream.response.headers.get("cache-control") == "no-store");
-  CHECK(g.transport->requests.empty());
-  REQUIRE(g.sink->requests.size() == 1);
-  CHECK(g.sink->requests[0].status == 200);
-  CHECK(x.info().status == 200);
-}
-
-TEST_CASE("log: a request the client abandoned is still recorded, as 499") {
-  GatewayFixture g;
-  g.add_keys(1);
-  Answer held;
-  held.hold = true;
-  g.transport->script(held);
-  Exchange& x = g.h.start_with(
-      g.gemini_chain(),
-      [](http::Request& r) {
-        r.method = "POST";
-        r.path = kGenerate;
-        r.headers.set("x-goog-api-key", kClientToken);
-      },
-      g.settings());
-  x.cancel();
-  REQUIRE(g.sink->requests.size() == 1);
-  CHECK(g.sink->requests[0].status == 499);
-  CHECK(g.sink->requests[0].client_aborted);
-  CHECK(g.sink->requests[0].key_id == 1);
-}
-
-TEST_CASE("log with store: false writes no row") {
-  GatewayFixture g;
-  auto chain = g.chain({{"log", config_map({{"access_log", "false"}, {"store", "false"}})},
-                        {"healthz", ConfigNode()}});
-  g.run(chain, "/healthz");
-  CHECK(g.h.downstream.response.status == 200);
-  CHECK(g.sink->requests.empty());
-}
 
 TEST_CASE("retry, keys and healthz take no settings; keys needs the key pool") {
   GatewayFixture g;

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 class UpstreamHealth {
  public:
@@ -87,4 +87,4 @@ class UpstreamHealth {
   std::atomic<int> with_evidence_{0};  // scopes holding evidence
 };
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

@@ -1,12 +1,10 @@
 // classify_response on real Gemini error bodies (what each answer means for the key that was
-// used), transport failures, protobuf durations and model names in request paths.
+// used), transport failures and protobuf durations.
 #include <doctest/doctest.h>
 
-#include "filters/common/gemini_paths.h"
-#include "filters/keys/classify.h"
+#include "pool/classify.h"
 
-using namespace gemgate::keys;
-namespace gemini = gemgate::gemini;
+using namespace gemgate::pool;
 
 namespace {
 
@@ -211,18 +209,4 @@ TEST_CASE("parse_duration_ms reads protobuf durations") {
     CAPTURE(bad);
     CHECK(parse_duration_ms(bad) == -1);
   }
-}
-
-TEST_CASE("model_from_path") {
-  CHECK(gemini::model_from_path("/v1beta/models/gemini-2.5-flash:generateContent") ==
-        "gemini-2.5-flash");
-  CHECK(gemini::model_from_path("/v1beta/models/gemini-2.5-pro:streamGenerateContent") ==
-        "gemini-2.5-pro");
-  CHECK(gemini::model_from_path("/v1/models/text-embedding-004:batchEmbedContents") ==
-        "text-embedding-004");
-  CHECK(gemini::model_from_path("/v1beta/models/gemini-2.0-flash") == "gemini-2.0-flash");
-  CHECK(gemini::model_from_path("/v1beta/tunedModels/my-tune:generateContent") == "my-tune");
-  CHECK(gemini::model_from_path("/v1beta/models") == "");
-  CHECK(gemini::model_from_path("/v1beta/models/") == "");
-  CHECK(gemini::model_from_path("/v1beta/files/abc") == "");
 }

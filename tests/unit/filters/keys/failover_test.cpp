@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "filters/common/upstream_attempt.h"
-#include "tests/unit/filters/builtin/fixture.h"
+#include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;
@@ -64,7 +64,7 @@ TEST_CASE("quota: the key cools down for this model and the next key answers") {
   CHECK(g.h.downstream.response.status == 200);
   CHECK(g.keys_sent() == std::vector<std::string>{pool_secret(1), pool_secret(2)});
   int64_t until = 0;
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", now, &until));
   CHECK(until - now > 30'000);
   CHECK(until - now <= 37'000);
@@ -113,7 +113,7 @@ TEST_CASE("5xx on every key is an upstream outage: fast 503 + Retry-After, no ke
   REQUIRE(r.headers.has("x-request-id"));
   CHECK(r.body.find(*r.headers.get("x-request-id")) != std::string::npos);
   CHECK(x.info().error_kind == "upstream_503");
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   for (int64_t id = 1; id <= 3; ++id) {
     CAPTURE(id);
     CHECK_FALSE(g.pool->find(id)->disabled());
@@ -142,7 +142,7 @@ TEST_CASE("a key's consecutive 5xx open its breaker (max_failures); it is never 
   CHECK_FALSE(g.pool->find(1)->disabled());
   CHECK(g.pool->find(1)->health().failures == 3);
   int64_t until = 0;
-  CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", keys::now_unix_ms(), &until));
+  CHECK_FALSE(g.pool->find(1)->usable_for("gemini-2.5-flash", now_unix_ms(), &until));
   size_t before = g.transport->requests.size();
   for (int i = 0; i < 4; ++i) {
     g.transport->script(Answer::json(200, kOkBody));
@@ -164,7 +164,7 @@ TEST_CASE("a client error is returned as it is: no retry, no penalty") {
   CHECK(g.h.downstream.response.status == 400);
   CHECK(g.h.downstream.response.body == bad);
   {
-    keys::KeyHealth h = g.pool->find(1)->health();
+    pool::KeyHealth h = g.pool->find(1)->health();
     CHECK_FALSE(h.disabled);
     CHECK(h.failures == 0);
     CHECK(h.cooldowns.empty());
@@ -189,10 +189,10 @@ TEST_CASE("no keys at all: 503 without calling upstream") {
 TEST_CASE("every key cooling: 429 with Retry-After without calling upstream") {
   GatewayFixture g;
   g.add_keys(2);
-  keys::Outcome quota;
-  quota.kind = keys::OutcomeKind::kQuota;
+  pool::Outcome quota;
+  quota.kind = pool::OutcomeKind::kQuota;
   quota.retry_delay_ms = 90'000;
-  int64_t now = keys::now_unix_ms();
+  int64_t now = now_unix_ms();
   g.pool->record(*g.pool->find(1), "gemini-2.5-flash", quota, {}, now);
   g.pool->record(*g.pool->find(2), "gemini-2.5-flash", quota, {}, now);
   g.run(g.gemini_chain());

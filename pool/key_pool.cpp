@@ -1,16 +1,9 @@
-#include "filters/keys/key_pool.h"
+#include "pool/key_pool.h"
 
 #include <algorithm>
-#include <chrono>
 #include <random>
 
-namespace gemgate::keys {
-
-int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+namespace gemgate::pool {
 
 std::string key_format_problem(std::string_view secret) {
   if (secret.size() < 20) return "too short to be an API key";
@@ -437,4 +430,4 @@ std::vector<KeyHealth> KeyPool::take_dirty() {
   return out;
 }
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

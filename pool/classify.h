@@ -11,7 +11,7 @@
 
 #include "transports/transport.h"
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 enum class OutcomeKind {
   kSuccess,      // 2xx
@@ -40,4 +40,4 @@ Outcome classify_transport_failure(transport::FailureKind kind, std::string_view
 // Parses a protobuf Duration string such as "37s" or "1.5s" into milliseconds; -1 if malformed.
 int64_t parse_duration_ms(std::string_view text);
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool

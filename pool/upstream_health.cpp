@@ -1,8 +1,8 @@
-#include "filters/keys/upstream_health.h"
+#include "pool/upstream_health.h"
 
 #include <algorithm>
 
-namespace gemgate::keys {
+namespace gemgate::pool {
 
 UpstreamHealth::Scope& UpstreamHealth::scope_locked(std::string_view name) {
   for (Scope& s : scopes_) {
@@ -149,4 +149,4 @@ void UpstreamHealth::probe_failed(std::string_view scope, int64_t now_ms) {
   }
 }
 
-}  // namespace gemgate::keys
+}  // namespace gemgate::pool
