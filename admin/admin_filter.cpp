@@ -106,7 +106,7 @@ class AdminFilter final : public TerminalFilter {
       // check ~80 000 guesses a second. While an address is throttled even the right token gets
       // 429 — answering it would tell a guesser which guess was right.
       std::string client = client_address(x);
-      int64_t now = now_ms();
+      int64_t now = now_unix_ms();
       if (int64_t wait = s_->throttle.wait_ms(client, now); wait > 0) {
         return refuse_throttled(x, client, now, wait, "bearer");
       }
