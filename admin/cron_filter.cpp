@@ -59,43 +59,38 @@ class CronFilter final : public Filter {
   std::shared_ptr<keys::KeyPool> pool_;
 };
 
+std::string check_model_name(const rapidjson::Value& v) {
+  std::string_view s(v.GetString(), v.GetStringLength());
+  if (s.empty() || s.size() > 100) return "must be a model name";
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
+      return "must be a model name (letters, digits, '-', '.', '_')";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<void> register_cron_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  const SettingSpec specs[] = {
-      {"health_check_model", SettingType::kString, "Model the health check probes keys with.",
-       "\"gemini-2.5-flash-lite\"", 0, 0,
-       [](const rapidjson::Value& v) -> std::string {
-         std::string_view s(v.GetString(), v.GetStringLength());
-         if (s.empty() || s.size() > 100) return "must be a model name";
-         for (char c : s) {
-           if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
-             return "must be a model name (letters, digits, '-', '.', '_')";
-           }
-         }
-         return "";
-       }},
-      {"health_check_interval_s",
-       SettingType::kInt,
-       "Run the health check every N seconds, so keys disabled for a reason that passed come "
-       "back without an external cron (0 = only when the cron endpoint is called).",
-       "3600",
-       0,
-       7 * 86400,
-       {}},
-      {"health_check_concurrency",
-       SettingType::kInt,
-       "Keys probed at the same time by a health check.",
-       "8",
-       1,
-       64,
-       {}},
-  };
-  for (const SettingSpec& spec : specs) {
-    auto r = schema.declare(spec);
-    if (!r.ok()) return r;
-  }
+  auto declared = registry.settings_schema().declare_all({
+      kHealthCheckModel.with({.description = "Model the health check probes keys with.",
+                              .default_json = "\"gemini-2.5-flash-lite\"",
+                              .check = &check_model_name}),
+      kHealthCheckIntervalS.with(
+          {.description = "Run the health check every N seconds, so keys disabled for a reason "
+                          "that passed come back without an external cron (0 = only when the "
+                          "cron endpoint is called).",
+           .default_json = "3600",
+           .min = 0,
+           .max = 7 * 86400}),
+      kHealthCheckConcurrency.with(
+          {.description = "Keys probed at the same time by a health check.",
+           .default_json = "8",
+           .min = 1,
+           .max = 64}),
+  });
+  if (!declared.ok()) return declared;
   FilterType type;
   type.name = "cron_health_check";
   type.summary = "runs the key health check for an external scheduler (terminal)";
