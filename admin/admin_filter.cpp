@@ -423,22 +423,17 @@ Result<void> register_admin_filter(Registry& registry) {
   });
   if (!declared.ok()) return declared;
   if (auto r = registry.add_error_format("admin", &render_admin_error); !r.ok()) return r;
-  FilterType type;
-  type.name = "admin";
-  type.summary = "the admin API and web page under /admin (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    auto services = ctx.services.get<AdminServices>();
-    if (!services) {
-      errors.add(config.mark(),
-                 "the admin filter needs the admin services (internal wiring error)");
-      return std::nullopt;
-    }
-    return FilterFactory([services] { return std::make_unique<AdminFilter>(services); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "admin",
+      .summary = "the admin API and web page under /admin (terminal)",
+      .terminal = true,
+      .build = [](const FilterBuild<NoConfig>& b) -> std::optional<FilterFactory> {
+        auto services = b.require<AdminServices>(
+            "the admin filter needs the admin services (internal wiring error)");
+        if (!services) return std::nullopt;
+        return FilterFactory([services] { return std::make_unique<AdminFilter>(services); });
+      },
+  });
 }
 
 }  // namespace gemgate::admin

@@ -91,31 +91,20 @@ Result<void> register_cron_filter(Registry& registry) {
            .max = 64}),
   });
   if (!declared.ok()) return declared;
-  FilterType type;
-  type.name = "cron_health_check";
-  type.summary = "runs the key health check for an external scheduler (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"secret", "base_url"}, errors);
-    auto cfg = std::make_shared<CronConfig>();
-    if (config.is_map()) {
-      config::read_string(config, "secret", &cfg->secret, errors);
-      config::read_string(config, "base_url", &cfg->base_url, errors);
-    }
-    while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
-    if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
-      errors.add(config.mark(), "cron_health_check needs 'base_url' (the Google API host)");
-    }
-    auto pool = ctx.services.get<keys::KeyPool>();
-    if (!pool) {
-      errors.add(config.mark(), "cron_health_check needs the key pool (internal wiring error)");
-      return std::nullopt;
-    }
-    std::shared_ptr<const CronConfig> frozen = cfg;
-    return FilterFactory([frozen, pool] { return std::make_unique<CronFilter>(frozen, pool); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<CronConfig>{
+      .name = "cron_health_check",
+      .summary = "runs the key health check for an external scheduler (terminal)",
+      .terminal = true,
+      .fields = {field::text("secret", &CronConfig::secret),
+                 field::base_url("base_url", &CronConfig::base_url)},
+      .build = [](const FilterBuild<CronConfig>& b) -> std::optional<FilterFactory> {
+        auto pool = b.require<keys::KeyPool>(
+            "cron_health_check needs the key pool (internal wiring error)");
+        if (!pool) return std::nullopt;
+        return FilterFactory(
+            [c = b.config, pool] { return std::make_unique<CronFilter>(c, pool); });
+      },
+  });
 }
 
 }  // namespace gemgate::admin

@@ -225,21 +225,16 @@ Result<void> register_keys_filter(Registry& registry) {
                           .max = 7 * 86400}),
   });
   if (!declared.ok()) return declared;
-  FilterType type;
-  type.name = "keys";
-  type.summary = "picks a healthy pool key per attempt and learns from Google's answers";
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    auto pool = ctx.services.get<KeyPool>();
-    if (!pool) {
-      errors.add(config.mark(), "the keys filter needs a key pool (internal wiring error)");
-      return std::nullopt;
-    }
-    auto sink = ctx.services.get<LogSink>();
-    return FilterFactory([pool, sink] { return std::make_unique<KeysFilter>(pool, sink); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "keys",
+      .summary = "picks a healthy pool key per attempt and learns from Google's answers",
+      .build = [](const FilterBuild<NoConfig>& b) -> std::optional<FilterFactory> {
+        auto pool = b.require<KeyPool>("the keys filter needs a key pool (internal wiring error)");
+        if (!pool) return std::nullopt;
+        auto sink = b.ctx.services.get<LogSink>();  // optional: no rows without one
+        return FilterFactory([pool, sink] { return std::make_unique<KeysFilter>(pool, sink); });
+      },
+  });
 }
 
 }  // namespace gemgate::keys

@@ -152,15 +152,13 @@ Result<void> register_models_filter(Registry& registry) {
            .check = &check_hidden}),
   });
   if (!declared.ok()) return declared;
-  FilterType type;
-  type.name = "models";
-  type.summary = "applies model aliases and hidden models";
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<ModelsFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "models",
+      .summary = "applies model aliases and hidden models",
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<ModelsFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::models

@@ -95,15 +95,13 @@ Result<void> register_openai_filter(Registry& registry) {
   });
   if (!declared.ok()) return declared;
   if (auto r = registry.add_error_format("openai", &render_openai_error); !r.ok()) return r;
-  FilterType type;
-  type.name = "openai";
-  type.summary = "serves the OpenAI API by translating to and from Gemini";
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<OpenAIFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "openai",
+      .summary = "serves the OpenAI API by translating to and from Gemini",
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<OpenAIFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::openai

@@ -40,15 +40,13 @@ Result<void> register_retry_filter(Registry& registry) {
                         .max = 20}),
   });
   if (!declared.ok()) return declared;
-  FilterType type;
-  type.name = "retry";
-  type.summary = "replays the filters below it on a retriable failure, before any byte went out";
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<RetryFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "retry",
+      .summary = "replays the filters below it on a retriable failure, before any byte went out",
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<RetryFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::retry

@@ -243,30 +243,16 @@ Result<void> register_upstream_filter(Registry& registry) {
            .check = &check_headers}),
   });
   if (!declared.ok()) return declared;
-  FilterType type;
-  type.name = "upstream";
-  type.summary = "sends the request to Google and streams the answer back (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"base_url", "max_response_bytes"}, errors);
-    auto cfg = std::make_shared<UpstreamConfig>();
-    if (config.is_map()) {
-      config::read_string(config, "base_url", &cfg->base_url, errors);
-      config::read_size(config, "max_response_bytes", &cfg->max_response_bytes, errors);
-    }
-    while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
-    if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
-      const ConfigNode* at = config.get("base_url");
-      errors.add(
-          at ? at->mark() : config.mark(),
-          "upstream 'base_url' must be an http:// or https:// URL, got '" + cfg->base_url + "'");
-      return std::nullopt;
-    }
-    std::shared_ptr<const UpstreamConfig> frozen = cfg;
-    return FilterFactory([frozen] { return std::make_unique<UpstreamFilter>(frozen); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<UpstreamConfig>{
+      .name = "upstream",
+      .summary = "sends the request to Google and streams the answer back (terminal)",
+      .terminal = true,
+      .fields = {field::base_url("base_url", &UpstreamConfig::base_url),
+                 field::size("max_response_bytes", &UpstreamConfig::max_response_bytes)},
+      .build = [](const FilterBuild<UpstreamConfig>& b) -> std::optional<FilterFactory> {
+        return FilterFactory([c = b.config] { return std::make_unique<UpstreamFilter>(c); });
+      },
+  });
 }
 
 }  // namespace gemgate::upstream
