@@ -148,7 +148,7 @@ class AdminFilter final : public TerminalFilter {
   }
 
   bool token_matches(const FilterCallbacks& x, const std::string& presented) const {
-    const std::string& stored = x.settings().get_string("admin_token");
+    const std::string& stored = x.settings().get(kAdminToken);
     if (stored.empty() || presented.empty()) return false;
     return crypto::constant_time_equals(crypto::sha256_hex(presented), stored);
   }
@@ -324,7 +324,7 @@ class AdminFilter final : public TerminalFilter {
       return;
     }
     s_->throttle.succeeded(client);
-    int64_t ttl_ms = x.settings().get_int("admin_session_ttl_s") * 1000;
+    int64_t ttl_ms = x.settings().get(kSessionTtlS) * 1000;
     std::string session = crypto::random_token("", 32);
     storage::AdminSession row{crypto::sha256_hex(session), now, now + ttl_ms};
     TerminalRef ref = x.terminal_ref();
@@ -334,8 +334,7 @@ class AdminFilter final : public TerminalFilter {
                                        settings](storage::Store& store) {
       // Check again here: an admin-token change (which ends every session) runs on this thread
       // too, and may have landed between the check above and this job.
-      if (!crypto::constant_time_equals(presented_hash,
-                                        settings->load()->get_string("admin_token"))) {
+      if (!crypto::constant_time_equals(presented_hash, settings->load()->get(kAdminToken))) {
         ref.post([](TerminalCallbacks& x) { send_error(x, 401, "wrong admin token", "token"); });
         return;
       }
@@ -441,42 +440,31 @@ std::string render_admin_error(const http::LocalError& e) {
 }  // namespace
 
 Result<void> register_admin_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  const SettingSpec specs[] = {
-      {"admin_token", SettingType::kSecret,
-       "The admin token (write-only; stored as a hash). Changing it ends every admin session.",
-       "\"\"", 0, 0,
-       [](const rapidjson::Value& v) -> std::string {
-         return v.GetStringLength() == 0 ? "" : check_admin_token(v);
-       }},
-      {"admin_session_ttl_s",
-       SettingType::kInt,
-       "How long an admin browser session lasts.",
-       "43200",
-       300,
-       30 * 86400,
-       {}},
-  };
-  for (const SettingSpec& spec : specs) {
-    if (auto r = schema.declare(spec); !r.ok()) return r;
-  }
+  auto declared = registry.settings_schema().declare_all({
+      kAdminToken.with({.description = "The admin token (write-only; stored as a hash). Changing "
+                                       "it ends every admin session.",
+                        .default_json = "\"\"",
+                        .check = [](const rapidjson::Value& v) -> std::string {
+                          return v.GetStringLength() == 0 ? "" : check_admin_token(v);
+                        }}),
+      kSessionTtlS.with({.description = "How long an admin browser session lasts.",
+                         .default_json = "43200",
+                         .min = 300,
+                         .max = 30 * 86400}),
+  });
+  if (!declared.ok()) return declared;
   if (auto r = registry.add_error_format("admin", &render_admin_error); !r.ok()) return r;
-  FilterType type;
-  type.name = "admin";
-  type.summary = "the admin API and web page under /admin (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    auto services = ctx.services.get<AdminServices>();
-    if (!services) {
-      errors.add(config.mark(),
-                 "the admin filter needs the admin services (internal wiring error)");
-      return std::nullopt;
-    }
-    return FilterFactory([services] { return std::make_unique<AdminFilter>(services); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "admin",
+      .summary = "the admin API and web page under /admin (terminal)",
+      .terminal = true,
+      .build = [](const FilterBuild<NoConfig>& b) -> std::optional<FilterFactory> {
+        auto services = b.require<AdminServices>(
+            "the admin filter needs the admin services (internal wiring error)");
+        if (!services) return std::nullopt;
+        return FilterFactory([services] { return std::make_unique<AdminFilter>(services); });
+      },
+  });
 }
 
 }  // namespace gemgate::admin

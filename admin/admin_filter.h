@@ -8,8 +8,12 @@
 
 namespace gemgate::admin {
 
-// Registers the `admin` filter and the `admin` error format, and declares the admin_token and
-// admin_session_ttl_s settings. Needs the AdminServices service.
+// The admin token's SHA-256 ("" until one is set); conf sets it on the first start.
+inline constexpr Setting<SecretText> kAdminToken{"admin_token"};
+inline constexpr Setting<int64_t> kSessionTtlS{"admin_session_ttl_s"};
+
+// Registers the `admin` filter and the `admin` error format, and declares kAdminToken and
+// kSessionTtlS. Needs the AdminServices service.
 Result<void> register_admin_filter(Registry& registry);
 
 // The cookie that carries a browser's session id.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "admin/admin_filter.h"
 #include "admin/api.h"
 #include "admin/health_check.h"
 #include "core/crypto.h"
@@ -231,7 +232,7 @@ void handle_keys_add(ApiCall& call) {
     int64_t now = now_unix_ms();
     // A client token must never work as a pool key and the other way round.
     auto creds = credentials->load();
-    const std::string admin_hash = settings->load()->get_string("admin_token");
+    const std::string admin_hash = settings->load()->get(kAdminToken);
     std::vector<std::string> accepted;
     std::vector<size_t> origin;  // accepted[i] came from secrets[origin[i]]
     std::vector<storage::RejectedKey> rejected;

@@ -3,6 +3,7 @@
 // as a new snapshot that the next request picks up).
 #include <map>
 
+#include "admin/admin_filter.h"
 #include "admin/api.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -75,7 +76,7 @@ void handle_settings_patch(ApiCall& call) {
     const SettingSpec* spec = schema.find(name);
     if (!spec) return send_error(call.x, 400, name + ": unknown setting", name);
     if (m.value.IsNull()) {
-      if (spec->type == SettingType::kSecret && name == "admin_token") {
+      if (spec->type == SettingType::kSecret && name == kAdminToken.name()) {
         return send_error(
             call.x, 400,
             "admin_token: cannot be removed (that would lock everyone out); set a new one", name);
@@ -86,7 +87,7 @@ void handle_settings_patch(ApiCall& call) {
     }
     auto value = schema.convert(name, m.value);
     if (!value.ok()) return send_error(call.x, 400, value.error().message, name);
-    if (name == "admin_token" && std::get<std::string>(*value).empty()) {
+    if (name == kAdminToken.name() && std::get<std::string>(*value).empty()) {
       return send_error(call.x, 400, "admin_token: cannot be empty; set a new one", name);
     }
     if (spec->type == SettingType::kSecret) {

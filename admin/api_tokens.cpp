@@ -1,5 +1,6 @@
 // Admin API: client tokens — list (masked), create (the full token shown once), delete. Every
 // change republishes the credential set, so it applies to the very next request.
+#include "admin/admin_filter.h"
 #include "admin/api.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -74,7 +75,7 @@ void handle_tokens_create(ApiCall& call) {
     if (pool->contains_secret(token)) {
       return Reply::error(400, "a pool key can never be used as a client token", "token");
     }
-    if (crypto::constant_time_equals(hash, settings->load()->get_string("admin_token"))) {
+    if (crypto::constant_time_equals(hash, settings->load()->get(kAdminToken))) {
       return Reply::error(400, "the admin token can never be used as a client token", "token");
     }
     text::MaskParts parts = text::mask_parts(token);

@@ -59,68 +59,52 @@ class CronFilter final : public TerminalFilter {
   std::shared_ptr<pool::KeyPool> pool_;
 };
 
+std::string check_model_name(const rapidjson::Value& v) {
+  std::string_view s(v.GetString(), v.GetStringLength());
+  if (s.empty() || s.size() > 100) return "must be a model name";
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
+      return "must be a model name (letters, digits, '-', '.', '_')";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<void> register_cron_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  const SettingSpec specs[] = {
-      {"health_check_model", SettingType::kString, "Model the health check probes keys with.",
-       "\"gemini-2.5-flash-lite\"", 0, 0,
-       [](const rapidjson::Value& v) -> std::string {
-         std::string_view s(v.GetString(), v.GetStringLength());
-         if (s.empty() || s.size() > 100) return "must be a model name";
-         for (char c : s) {
-           if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
-             return "must be a model name (letters, digits, '-', '.', '_')";
-           }
-         }
-         return "";
-       }},
-      {"health_check_interval_s",
-       SettingType::kInt,
-       "Run the health check every N seconds, so keys disabled for a reason that passed come "
-       "back without an external cron (0 = only when the cron endpoint is called).",
-       "3600",
-       0,
-       7 * 86400,
-       {}},
-      {"health_check_concurrency",
-       SettingType::kInt,
-       "Keys probed at the same time by a health check.",
-       "8",
-       1,
-       64,
-       {}},
-  };
-  for (const SettingSpec& spec : specs) {
-    auto r = schema.declare(spec);
-    if (!r.ok()) return r;
-  }
-  FilterType type;
-  type.name = "cron_health_check";
-  type.summary = "runs the key health check for an external scheduler (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"secret", "base_url"}, errors);
-    auto cfg = std::make_shared<CronConfig>();
-    if (config.is_map()) {
-      config::read_string(config, "secret", &cfg->secret, errors);
-      config::read_string(config, "base_url", &cfg->base_url, errors);
-    }
-    while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
-    if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
-      errors.add(config.mark(), "cron_health_check needs 'base_url' (the Google API host)");
-    }
-    auto pool = ctx.services.get<pool::KeyPool>();
-    if (!pool) {
-      errors.add(config.mark(), "cron_health_check needs the key pool (internal wiring error)");
-      return std::nullopt;
-    }
-    std::shared_ptr<const CronConfig> frozen = cfg;
-    return FilterFactory([frozen, pool] { return std::make_unique<CronFilter>(frozen, pool); });
-  };
-  return registry.add_filter(std::move(type));
+  auto declared = registry.settings_schema().declare_all({
+      kHealthCheckModel.with({.description = "Model the health check probes keys with.",
+                              .default_json = "\"gemini-2.5-flash-lite\"",
+                              .check = &check_model_name}),
+      kHealthCheckIntervalS.with(
+          {.description = "Run the health check every N seconds, so keys disabled for a reason "
+                          "that passed come back without an external cron (0 = only when the "
+                          "cron endpoint is called).",
+           .default_json = "3600",
+           .min = 0,
+           .max = 7 * 86400}),
+      kHealthCheckConcurrency.with(
+          {.description = "Keys probed at the same time by a health check.",
+           .default_json = "8",
+           .min = 1,
+           .max = 64}),
+  });
+  if (!declared.ok()) return declared;
+  return registry.add_filter(FilterDef<CronConfig>{
+      .name = "cron_health_check",
+      .summary = "runs the key health check for an external scheduler (terminal)",
+      .terminal = true,
+      .fields = {field::text("secret", &CronConfig::secret),
+                 field::base_url("base_url", &CronConfig::base_url)},
+      .build = [](const FilterBuild<CronConfig>& b) -> std::optional<FilterFactory> {
+        auto pool = b.require<pool::KeyPool>(
+            "cron_health_check needs the key pool (internal wiring error)");
+        if (!pool) return std::nullopt;
+        return FilterFactory(
+            [c = b.config, pool] { return std::make_unique<CronFilter>(c, pool); });
+      },
+  });
 }
 
 }  // namespace gemgate::admin

@@ -12,8 +12,13 @@
 
 namespace gemgate::admin {
 
-// Registers `cron_health_check` and declares the health_check_* settings. Needs the KeyPool
-// service.
+// The health check's settings: read by health_check_options() (model, concurrency) and by conf's
+// scheduler (interval; 0 = only when the endpoint is called).
+inline constexpr Setting<std::string> kHealthCheckModel{"health_check_model"};
+inline constexpr Setting<int64_t> kHealthCheckIntervalS{"health_check_interval_s"};
+inline constexpr Setting<int64_t> kHealthCheckConcurrency{"health_check_concurrency"};
+
+// Registers `cron_health_check` and declares the settings above. Needs the KeyPool service.
 Result<void> register_cron_filter(Registry& registry);
 
 }  // namespace gemgate::admin

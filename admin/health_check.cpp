@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "admin/cron_filter.h"
 #include "core/chain.h"
 #include "core/log.h"
+#include "filters/upstream/upstream_filter.h"
 #include "pool/key_prober.h"
 
 namespace gemgate::admin {
@@ -83,10 +85,9 @@ std::string HealthCheckResult::to_json() const {
 HealthCheckOptions health_check_options(const Settings& settings, std::string base_url) {
   HealthCheckOptions o;
   o.base_url = std::move(base_url);
-  o.model = settings.get_string("health_check_model");
-  o.concurrency =
-      static_cast<int>(std::max<int64_t>(1, settings.get_int("health_check_concurrency")));
-  o.proxy = settings.get_string("upstream_proxy");
+  o.model = settings.get(kHealthCheckModel);
+  o.concurrency = static_cast<int>(std::max<int64_t>(1, settings.get(kHealthCheckConcurrency)));
+  o.proxy = settings.get(upstream::kProxy);
   return o;
 }
 

@@ -29,9 +29,9 @@ struct HealthCheckResult {
 
 struct HealthCheckOptions {
   std::string base_url;
-  std::string model;         // settings: health_check_model
-  int concurrency = 8;       // settings: health_check_concurrency
-  std::string proxy;         // settings: upstream_proxy
+  std::string model;         // setting kHealthCheckModel
+  int concurrency = 8;       // setting kHealthCheckConcurrency
+  std::string proxy;         // setting upstream::kProxy
   std::vector<int64_t> ids;  // probe exactly these keys; empty = every disabled or cooling key
 };
 

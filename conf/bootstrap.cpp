@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "admin/admin_filter.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -20,8 +21,9 @@ Result<BootstrapReport> bootstrap_from_env(storage::Store& store, const EnvLooku
   std::set<std::string> pool_secrets;
   // The admin token must never double as a pool key or a client token.
   std::string admin_hash;
-  if (auto settings = store.load_settings(); settings.ok() && settings->count("admin_token")) {
-    std::string stored = settings->at("admin_token");  // a JSON string: "\"<hex>\""
+  const std::string token_setting(admin::kAdminToken.name());
+  if (auto settings = store.load_settings(); settings.ok() && settings->count(token_setting)) {
+    std::string stored = settings->at(token_setting);  // a JSON string: "\"<hex>\""
     if (stored.size() > 2) admin_hash = stored.substr(1, stored.size() - 2);
   } else if (auto admin = env("AUTH_TOKEN"); admin && !admin->empty()) {
     admin_hash = crypto::sha256_hex(*admin);

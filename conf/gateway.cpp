@@ -33,26 +33,20 @@ Result<void> register_everything(Registry& registry) {
   if (auto r = register_builtin_filters(registry); !r.ok()) return r;
   if (auto r = admin::register_cron_filter(registry); !r.ok()) return r;
   if (auto r = admin::register_admin_filter(registry); !r.ok()) return r;
-  if (auto r = registry.settings_schema().declare(
-          {"log_retention_days",
-           SettingType::kInt,
-           "Request and error log rows older than this many days are deleted (0 = keep forever).",
-           "30",
-           0,
-           3650,
-           {}});
-      !r.ok())
-    return r;
-  // An age cap alone lets a busy gateway grow the log without bound inside the age; statistics
-  // do not need the rows (they come from rollups), so the newest N rows are plenty.
-  return registry.settings_schema().declare(
-      {"log_max_rows",
-       SettingType::kInt,
-       "At most this many request log rows are kept; the oldest go first (0 = no cap).",
-       "1000000",
-       0,
-       1'000'000'000,
-       {}});
+  return registry.settings_schema().declare_all({
+      kLogRetentionDays.with({.description = "Request and error log rows older than this many "
+                                             "days are deleted (0 = keep forever).",
+                              .default_json = "30",
+                              .min = 0,
+                              .max = 3650}),
+      // An age cap alone lets a busy gateway grow the log without bound inside the age;
+      // statistics do not need the rows (they come from rollups), so the newest N are plenty.
+      kLogMaxRows.with({.description = "At most this many request log rows are kept; the oldest "
+                                       "go first (0 = no cap).",
+                        .default_json = "1000000",
+                        .min = 0,
+                        .max = 1'000'000'000}),
+  });
 }
 
 Services validation_services() {
@@ -243,9 +237,9 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   auto current = settings_->load();
   std::optional<std::string> from_env = env("AUTH_TOKEN");
   if (from_env && from_env->empty()) from_env.reset();
-  if (!current->get_string("admin_token").empty()) {
+  if (!current->get(admin::kAdminToken).empty()) {
     if (from_env && !crypto::constant_time_equals(crypto::sha256_hex(*from_env),
-                                                  current->get_string("admin_token"))) {
+                                                  current->get(admin::kAdminToken))) {
       log::warn(
           "AUTH_TOKEN differs from the stored admin token and is ignored; change the token with "
           "PATCH /admin/api/settings {\"admin_token\": ...}");
@@ -255,9 +249,9 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   std::string token;
   if (from_env) {
     rapidjson::Value v(from_env->c_str(), static_cast<rapidjson::SizeType>(from_env->size()));
-    if (auto checked = schema_->convert("admin_token", v); !checked.ok()) {
+    if (auto checked = schema_->convert(admin::kAdminToken.name(), v); !checked.ok()) {
       return Error::invalid("AUTH_TOKEN " +
-                            checked.error().message.substr(std::string("admin_token").size()));
+                            checked.error().message.substr(admin::kAdminToken.name().size()));
     }
     token = *from_env;
   } else {
@@ -267,14 +261,14 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   Result<void> saved;
   storage_->submit([&](storage::Store& store) {
     storage::SettingsBatch batch;
-    batch.set["admin_token"] = json_quote(hash);
+    batch.set[std::string(admin::kAdminToken.name())] = json_quote(hash);
     batch.updated_at = now_unix_ms();
     saved = store.save_settings(batch);
   });
   if (auto f = storage_->flush(); !f.ok()) return f;
   if (!saved.ok()) return saved;
   auto overrides = current->overrides();
-  overrides["admin_token"] = SettingValue(hash);
+  overrides[std::string(admin::kAdminToken.name())] = SettingValue(hash);
   settings_->publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
   if (from_env) {
     log::info("admin token set from AUTH_TOKEN");
@@ -301,7 +295,7 @@ void Gateway::start_housekeeping() {
         MainLoop& mm = *main_;
         int64_t now = now_unix_ms();
         auto settings = settings_->load();
-        int64_t interval_s = settings->get_int("health_check_interval_s");
+        int64_t interval_s = settings->get(admin::kHealthCheckIntervalS);
         if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
           mm.last_health_check_ms = now;
           Worker& w = *workers_.front();
@@ -324,7 +318,7 @@ void Gateway::start_housekeeping() {
         }
         if (now - mm.last_row_cap_ms >= kRowCapEveryMs) {
           mm.last_row_cap_ms = now;
-          int64_t max_rows = settings->get_int("log_max_rows");
+          int64_t max_rows = settings->get(kLogMaxRows);
           if (max_rows > 0) {
             storage_->submit([max_rows](storage::Store& store) {
               auto n = store.cap_request_logs(max_rows, kRowCapChunks);
@@ -339,7 +333,7 @@ void Gateway::start_housekeeping() {
         }
         if (now - mm.last_retention_ms >= kRetentionEveryMs) {
           mm.last_retention_ms = now;
-          int64_t days = settings->get_int("log_retention_days");
+          int64_t days = settings->get(kLogRetentionDays);
           storage_->submit([days, now](storage::Store& store) {
             if (days > 0) {
               int64_t cutoff = now - days * 86'400'000;

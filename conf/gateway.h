@@ -20,7 +20,13 @@
 
 namespace gemgate::conf {
 
-// Builds a registry with every built-in filter and gemgate's own settings declared.
+// Days request and error log rows are kept (0 = forever); read by the housekeeping timer.
+inline constexpr Setting<int64_t> kLogRetentionDays{"log_retention_days"};
+// At most this many request log rows are kept (0 = no cap); read by the housekeeping timer.
+inline constexpr Setting<int64_t> kLogMaxRows{"log_max_rows"};
+
+// Builds a registry with every built-in filter and gemgate's own settings (kLogRetentionDays,
+// kLogMaxRows) declared.
 Result<void> register_everything(Registry& registry);
 
 // Builds the services every chain may ask for, with empty state (for --check-config).

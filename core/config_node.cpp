@@ -124,7 +124,7 @@ bool parse_size(std::string_view text, int64_t* out_bytes) {
   return true;
 }
 
-bool expect_keys(const ConfigNode& node, std::initializer_list<std::string_view> allowed,
+bool expect_keys(const ConfigNode& node, std::span<const std::string_view> allowed,
                  ConfigErrors& errors) {
   if (node.is_null()) return true;
   if (!node.is_map()) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,8 +75,13 @@ class ConfigNode {
 namespace config {
 
 // Reports every key of `node` not in `allowed` ("unknown key 'x'"), and a non-map node.
-bool expect_keys(const ConfigNode& node, std::initializer_list<std::string_view> allowed,
+bool expect_keys(const ConfigNode& node, std::span<const std::string_view> allowed,
                  ConfigErrors& errors);
+inline bool expect_keys(const ConfigNode& node, std::initializer_list<std::string_view> allowed,
+                        ConfigErrors& errors) {
+  return expect_keys(node, std::span<const std::string_view>(allowed.begin(), allowed.size()),
+                     errors);
+}
 bool read_bool(const ConfigNode& node, std::string_view key, bool* out, ConfigErrors& errors);
 bool read_int(const ConfigNode& node, std::string_view key, int64_t min, int64_t max, int64_t* out,
               ConfigErrors& errors);

@@ -39,6 +39,16 @@ const ErrorRenderer* Registry::find_error_format(std::string_view name) const {
   return it == error_formats_.end() ? nullptr : &it->second;
 }
 
+void field::check_base_url(const ConfigNode& node, std::string_view key, std::string_view filter,
+                           std::string* url, ConfigErrors& errors) {
+  while (!url->empty() && url->back() == '/') url->pop_back();
+  if (url->rfind("http://", 0) == 0 || url->rfind("https://", 0) == 0) return;
+  const ConfigNode* at = node.get(key);
+  errors.add(at ? at->mark() : node.mark(), std::string(filter) + " '" + std::string(key) +
+                                                "' must be an http:// or https:// URL, got '" +
+                                                *url + "'");
+}
+
 std::shared_ptr<const ChainSpec> build_chain(const std::string& name, const ConfigNode& node,
                                              const Registry& registry, Services& services,
                                              ConfigErrors& errors) {

@@ -29,6 +29,13 @@ Result<void> SettingsSchema::declare(SettingSpec spec) {
   return {};
 }
 
+Result<void> SettingsSchema::declare_all(std::vector<SettingSpec> specs) {
+  for (SettingSpec& spec : specs) {
+    if (auto r = declare(std::move(spec)); !r.ok()) return r;
+  }
+  return {};
+}
+
 const SettingSpec* SettingsSchema::find(std::string_view name) const {
   for (const SettingSpec& s : specs_) {
     if (s.name == name) return &s;

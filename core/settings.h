@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -35,10 +36,81 @@ struct SettingSpec {
 using SettingValue =
     std::variant<bool, int64_t, std::string, std::shared_ptr<const rapidjson::Document>>;
 
+// Value kinds with no C++ type of their own: a write-only string (the admin API stores its
+// SHA-256 and reads give the hash), and any JSON value its check accepts.
+struct SecretText {};
+struct JsonValue {};
+
+// What each kind is declared as and what reading it gives.
+template <typename T>
+struct SettingKind;
+template <>
+struct SettingKind<bool> {
+  static constexpr SettingType kType = SettingType::kBool;
+  using Read = bool;
+};
+template <>
+struct SettingKind<int64_t> {
+  static constexpr SettingType kType = SettingType::kInt;
+  using Read = int64_t;
+};
+template <>
+struct SettingKind<std::string> {
+  static constexpr SettingType kType = SettingType::kString;
+  using Read = const std::string&;
+};
+template <>
+struct SettingKind<SecretText> {
+  static constexpr SettingType kType = SettingType::kSecret;
+  using Read = const std::string&;
+};
+template <>
+struct SettingKind<JsonValue> {
+  static constexpr SettingType kType = SettingType::kJson;
+  using Read = const rapidjson::Value*;  // nullptr only when the setting is not declared
+};
+
+// Everything about a setting but its name and type, written with designated initializers:
+//   {.description = "...", .default_json = "3", .min = 1, .max = 20}
+struct SettingInfo {
+  std::string description = {};
+  std::string default_json = {};  // JSON text of the default
+  int64_t min = INT64_MIN;        // kInt bounds, inclusive
+  int64_t max = INT64_MAX;
+  std::function<std::string(const rapidjson::Value&)> check = nullptr;  // as SettingSpec::check
+};
+
+// Setting<T>: the typed handle of one setting. Its owner exports it from its header as
+//   inline constexpr Setting<int64_t> kMaxRetries{"max_retries"};
+// declares it once at registration (schema.declare_all({kMaxRetries.with({...})})), and every
+// reader writes settings.get(kMaxRetries): the name is spelled once, the type comes with it, and
+// a reader whose owner is gone no longer builds.
+template <typename T>
+class Setting {
+ public:
+  using Read = typename SettingKind<T>::Read;
+  static constexpr SettingType kType = SettingKind<T>::kType;
+
+  explicit constexpr Setting(std::string_view name) : name_(name) {}
+  constexpr std::string_view name() const { return name_; }
+  // The schema entry of this setting: its name and type with `info`.
+  SettingSpec with(SettingInfo info) const {
+    return SettingSpec{std::string(name_),           kType,    std::move(info.description),
+                       std::move(info.default_json), info.min, info.max,
+                       std::move(info.check)};
+  }
+
+ private:
+  std::string_view name_;
+};
+
 class SettingsSchema {
  public:
   // Adds a setting. Returns an error for a duplicate name or a default that fails validation.
   Result<void> declare(SettingSpec spec);
+  // Adds each of `specs` in order (the admin API lists settings in declaration order); stops at
+  // the first error.
+  Result<void> declare_all(std::vector<SettingSpec> specs);
   const SettingSpec* find(std::string_view name) const;
   // Replaces the default of `name` (e.g. with the value from the config file) after validating
   // it. The error message names the setting.
@@ -58,14 +130,30 @@ class SettingsSchema {
 // Returns the JSON text of a value (as stored in the database and shown by the admin API).
 std::string setting_to_json(const SettingValue& value);
 
-// Settings: one immutable snapshot. Getters fall back to the declared default; asking for an
-// undeclared name or the wrong type is a programming error and yields a zero value.
+// Settings: one immutable snapshot. Values fall back to the declared default. Code reads a
+// setting through its owner's handle, get(kHandle); the by-name getters serve what walks the
+// schema (the admin API's list, tests). Asking by name for an undeclared setting or the wrong
+// type is a programming error and yields a zero value; a handle always has the right type, and
+// an undeclared one (its owner not registered) also reads as zero.
 class Settings {
  public:
   Settings() = default;
   // Builds a snapshot of every declared setting: `overrides` where given, defaults elsewhere.
   Settings(std::shared_ptr<const SettingsSchema> schema,
            std::unordered_map<std::string, SettingValue> overrides);
+
+  template <typename T>
+  typename Setting<T>::Read get(const Setting<T>& setting) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      return get_bool(setting.name());
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+      return get_int(setting.name());
+    } else if constexpr (std::is_same_v<T, JsonValue>) {
+      return get_json(setting.name());
+    } else {
+      return get_string(setting.name());
+    }
+  }
 
   bool get_bool(std::string_view name) const;
   int64_t get_int(std::string_view name) const;

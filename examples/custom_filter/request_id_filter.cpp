@@ -61,32 +61,30 @@ class EchoTerminal final : public Filter {
 };
 
 Result<void> register_example_filters(Registry& registry) {
-  FilterType id;
-  id.name = "request_id";
-  id.summary = "tags every request and answer with an id";
-  id.create = [](const ConfigNode& config, FilterContext&,
-                 ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"header", "prefix"}, errors);
-    auto cfg = std::make_shared<RequestIdConfig>();
-    if (config.is_map()) {
-      config::read_string(config, "header", &cfg->header, errors);
-      config::read_string(config, "prefix", &cfg->prefix, errors);
-    }
-    if (cfg->header.empty()) errors.add(config.mark(), "'header' must not be empty");
-    std::shared_ptr<const RequestIdConfig> frozen = cfg;
-    return FilterFactory([frozen] { return std::make_unique<RequestIdFilter>(frozen); });
+  // Each YAML key once: how it is read and what it must be. Unknown keys are refused from this
+  // table, with the file, line and column of the offending node.
+  ConfigField<RequestIdConfig> header = field::text("header", &RequestIdConfig::header);
+  header.check = [](const ConfigNode& config, std::string_view, std::string_view,
+                    RequestIdConfig& c, ConfigErrors& errors) {
+    if (c.header.empty()) errors.add(config.mark(), "'header' must not be empty");
   };
-  if (auto r = registry.add_filter(std::move(id)); !r.ok()) return r;
-  FilterType echo;
-  echo.name = "echo";
-  echo.summary = "answers with what it received (terminal)";
-  echo.terminal = true;
-  echo.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<EchoTerminal>(); });
-  };
-  return registry.add_filter(std::move(echo));
+  auto id = registry.add_filter(FilterDef<RequestIdConfig>{
+      .name = "request_id",
+      .summary = "tags every request and answer with an id",
+      .fields = {header, field::text("prefix", &RequestIdConfig::prefix)},
+      .build = [](const FilterBuild<RequestIdConfig>& b) -> std::optional<FilterFactory> {
+        return FilterFactory([c = b.config] { return std::make_unique<RequestIdFilter>(c); });
+      },
+  });
+  if (!id.ok()) return id;
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "echo",
+      .summary = "answers with what it received (terminal)",
+      .terminal = true,
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<EchoTerminal>(); });
+      },
+  });
 }
 
 // Collects what the chain sends to the client.

@@ -101,47 +101,45 @@ class AuthFilter final : public Filter {
   std::shared_ptr<CredentialUsage> usage_;
 };
 
+// `sources: [query, goog_header, bearer]`: where to look for the token, in this order.
+void read_sources(const ConfigNode& config, std::string_view key, AuthConfig& cfg,
+                  ConfigErrors& errors) {
+  std::vector<std::string> names;
+  if (!config::read_string_list(config, key, &names, errors) || !config.get(key)) return;
+  cfg.sources.clear();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const Mark& at = config.get(key)->items()[i].mark();
+    if (names[i] == "query")
+      cfg.sources.push_back(Source::kQuery);
+    else if (names[i] == "goog_header")
+      cfg.sources.push_back(Source::kGoogHeader);
+    else if (names[i] == "bearer")
+      cfg.sources.push_back(Source::kBearer);
+    else
+      errors.add(at,
+                 "unknown token source '" + names[i] + "' (expected query, goog_header or bearer)");
+  }
+  if (cfg.sources.empty() && names.empty()) {
+    errors.add(config.get(key)->mark(), "'sources' must name at least one place");
+  }
+}
+
 }  // namespace
 
 Result<void> register_auth_filter(Registry& registry) {
-  FilterType type;
-  type.name = "auth";
-  type.summary = "checks the client's token (?key=, x-goog-api-key, Bearer) and strips it";
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"sources"}, errors);
-    auto cfg = std::make_shared<AuthConfig>();
-    std::vector<std::string> names;
-    if (config.is_map() && config::read_string_list(config, "sources", &names, errors) &&
-        config.get("sources")) {
-      cfg->sources.clear();
-      for (size_t i = 0; i < names.size(); ++i) {
-        const Mark& at = config.get("sources")->items()[i].mark();
-        if (names[i] == "query")
-          cfg->sources.push_back(Source::kQuery);
-        else if (names[i] == "goog_header")
-          cfg->sources.push_back(Source::kGoogHeader);
-        else if (names[i] == "bearer")
-          cfg->sources.push_back(Source::kBearer);
-        else
-          errors.add(at, "unknown token source '" + names[i] +
-                             "' (expected query, goog_header or bearer)");
-      }
-      if (cfg->sources.empty() && names.empty()) {
-        errors.add(config.get("sources")->mark(), "'sources' must name at least one place");
-      }
-    }
-    auto creds = ctx.services.get<PublishedCredentials>();
-    if (!creds) {
-      errors.add(config.mark(), "the auth filter needs the credential set (internal wiring error)");
-      return std::nullopt;
-    }
-    auto usage = ctx.services.get<CredentialUsage>();
-    std::shared_ptr<const AuthConfig> frozen = cfg;
-    return FilterFactory(
-        [frozen, creds, usage] { return std::make_unique<AuthFilter>(frozen, creds, usage); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<AuthConfig>{
+      .name = "auth",
+      .summary = "checks the client's token (?key=, x-goog-api-key, Bearer) and strips it",
+      .fields = {{.key = "sources", .read = &read_sources}},
+      .build = [](const FilterBuild<AuthConfig>& b) -> std::optional<FilterFactory> {
+        auto creds = b.require<PublishedCredentials>(
+            "the auth filter needs the credential set (internal wiring error)");
+        if (!creds) return std::nullopt;
+        auto usage = b.ctx.services.get<CredentialUsage>();
+        return FilterFactory(
+            [c = b.config, creds, usage] { return std::make_unique<AuthFilter>(c, creds, usage); });
+      },
+  });
 }
 
 }  // namespace gemgate::auth

@@ -21,16 +21,14 @@ class HealthzFilter final : public Filter {
 }  // namespace
 
 Result<void> register_healthz_filter(Registry& registry) {
-  FilterType type;
-  type.name = "healthz";
-  type.summary = "answers liveness probes (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<HealthzFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "healthz",
+      .summary = "answers liveness probes (terminal)",
+      .terminal = true,
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<HealthzFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::healthz

@@ -202,57 +202,43 @@ class KeysFilter final : public Filter {
 
 PoolPolicy policy_from(const Settings& settings) {
   PoolPolicy p;
-  p.breaker_threshold = static_cast<int>(settings.get_int("max_failures"));
-  p.cooldown_default_ms = settings.get_int("cooldown_default_s") * 1000;
-  p.cooldown_max_ms = settings.get_int("cooldown_max_s") * 1000;
+  p.breaker_threshold = static_cast<int>(settings.get(kMaxFailures));
+  p.cooldown_default_ms = settings.get(kCooldownDefaultS) * 1000;
+  p.cooldown_max_ms = settings.get(kCooldownMaxS) * 1000;
   return p;
 }
 
 Result<void> register_keys_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  for (auto r :
-       {schema.declare(
-            {"max_failures",
-             SettingType::kInt,
-             "Consecutive transient failures (5xx, timeouts) of a key for one model that open its "
-             "circuit breaker (1 s doubling to 60 s, then one trial); never disables a key. "
-             "0 = no breaker.",
-             "3",
-             0,
-             100,
-             {}}),
-        schema.declare({"cooldown_default_s",
-                        SettingType::kInt,
-                        "Cooldown of a key x model after a quota error (429) when Google gives no "
-                        "retry delay; doubles on repeats within a day.",
-                        "60",
-                        1,
-                        86400,
-                        {}}),
-        schema.declare({"cooldown_max_s",
-                        SettingType::kInt,
-                        "Upper bound of a grown quota cooldown.",
-                        "3600",
-                        1,
-                        7 * 86400,
-                        {}})}) {
-    if (!r.ok()) return r;
-  }
-  FilterType type;
-  type.name = "keys";
-  type.summary = "picks a healthy pool key per attempt and learns from Google's answers";
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    auto pool = ctx.services.get<KeyPool>();
-    if (!pool) {
-      errors.add(config.mark(), "the keys filter needs a key pool (internal wiring error)");
-      return std::nullopt;
-    }
-    auto sink = ctx.services.get<LogSink>();
-    return FilterFactory([pool, sink] { return std::make_unique<KeysFilter>(pool, sink); });
-  };
-  return registry.add_filter(std::move(type));
+  auto declared = registry.settings_schema().declare_all({
+      kMaxFailures.with(
+          {.description = "Consecutive transient failures (5xx, timeouts) of a key for one model "
+                          "that open its circuit breaker (1 s doubling to 60 s, then one trial); "
+                          "never disables a key. 0 = no breaker.",
+           .default_json = "3",
+           .min = 0,
+           .max = 100}),
+      kCooldownDefaultS.with(
+          {.description = "Cooldown of a key x model after a quota error (429) when Google gives "
+                          "no retry delay; doubles on repeats within a day.",
+           .default_json = "60",
+           .min = 1,
+           .max = 86400}),
+      kCooldownMaxS.with({.description = "Upper bound of a grown quota cooldown.",
+                          .default_json = "3600",
+                          .min = 1,
+                          .max = 7 * 86400}),
+  });
+  if (!declared.ok()) return declared;
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "keys",
+      .summary = "picks a healthy pool key per attempt and learns from Google's answers",
+      .build = [](const FilterBuild<NoConfig>& b) -> std::optional<FilterFactory> {
+        auto pool = b.require<KeyPool>("the keys filter needs a key pool (internal wiring error)");
+        if (!pool) return std::nullopt;
+        auto sink = b.ctx.services.get<LogSink>();  // optional: no rows without one
+        return FilterFactory([pool, sink] { return std::make_unique<KeysFilter>(pool, sink); });
+      },
+  });
 }
 
 }  // namespace gemgate::keys

@@ -13,8 +13,13 @@
 
 namespace gemgate::keys {
 
-// Registers the `keys` filter and declares its settings (max_failures, cooldown_default_s,
-// cooldown_max_s). Needs services: KeyPool (required), LogSink (optional).
+// The pool policy's settings, read through policy_from().
+inline constexpr Setting<int64_t> kMaxFailures{"max_failures"};  // breaker threshold; 0 = none
+inline constexpr Setting<int64_t> kCooldownDefaultS{"cooldown_default_s"};
+inline constexpr Setting<int64_t> kCooldownMaxS{"cooldown_max_s"};
+
+// Registers the `keys` filter and declares its settings (kMaxFailures, kCooldownDefaultS,
+// kCooldownMaxS). Needs services: KeyPool (required), LogSink (optional).
 Result<void> register_keys_filter(Registry& registry);
 
 // Reads the pool policy from a settings snapshot.

@@ -20,6 +20,11 @@ bool refused_before_auth(const StreamInfo& info) {
          (info.status == 401 || info.status == 403);
 }
 
+struct LogConfig {
+  bool access_log = true;  // write the access line
+  bool store = true;       // hand each exchange to the LogSink (the stored request log)
+};
+
 class LogFilter final : public Filter {
  public:
   LogFilter(bool access_log, std::shared_ptr<LogSink> sink)
@@ -90,23 +95,18 @@ class LogFilter final : public Filter {
 }  // namespace
 
 Result<void> register_log_filter(Registry& registry) {
-  FilterType type;
-  type.name = "log";
-  type.summary = "writes the access line and the stored request-log row";
-  type.create = [](const ConfigNode& config, FilterContext& ctx,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"access_log", "store"}, errors);
-    bool access_log = true;
-    bool store = true;
-    if (config.is_map()) {
-      config::read_bool(config, "access_log", &access_log, errors);
-      config::read_bool(config, "store", &store, errors);
-    }
-    auto sink = store ? ctx.services.get<LogSink>() : nullptr;
-    return FilterFactory(
-        [access_log, sink] { return std::make_unique<LogFilter>(access_log, sink); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<LogConfig>{
+      .name = "log",
+      .summary = "writes the access line and the stored request-log row",
+      .fields = {field::flag("access_log", &LogConfig::access_log),
+                 field::flag("store", &LogConfig::store)},
+      .build = [](const FilterBuild<LogConfig>& b) -> std::optional<FilterFactory> {
+        bool access_log = b.config->access_log;
+        auto sink = b.config->store ? b.ctx.services.get<LogSink>() : nullptr;
+        return FilterFactory(
+            [access_log, sink] { return std::make_unique<LogFilter>(access_log, sink); });
+      },
+  });
 }
 
 }  // namespace gemgate::logging

@@ -15,7 +15,7 @@ namespace gemgate::models {
 namespace {
 
 bool is_hidden(const Settings& settings, std::string_view model) {
-  const rapidjson::Value* hidden = settings.get_json("hidden_models");
+  const rapidjson::Value* hidden = settings.get(kHiddenModels);
   if (!hidden || !hidden->IsArray()) return false;
   for (const auto& v : hidden->GetArray()) {
     if (v.IsString() && model == std::string_view(v.GetString(), v.GetStringLength())) return true;
@@ -24,7 +24,7 @@ bool is_hidden(const Settings& settings, std::string_view model) {
 }
 
 std::string alias_target(const Settings& settings, std::string_view model) {
-  const rapidjson::Value* aliases = settings.get_json("model_aliases");
+  const rapidjson::Value* aliases = settings.get(kModelAliases);
   if (!aliases || !aliases->IsObject()) return "";
   for (const auto& m : aliases->GetObject()) {
     if (model == std::string_view(m.name.GetString(), m.name.GetStringLength()) &&
@@ -36,8 +36,8 @@ std::string alias_target(const Settings& settings, std::string_view model) {
 }
 
 bool has_rules(const Settings& s) {
-  const rapidjson::Value* a = s.get_json("model_aliases");
-  const rapidjson::Value* h = s.get_json("hidden_models");
+  const rapidjson::Value* a = s.get(kModelAliases);
+  const rapidjson::Value* h = s.get(kHiddenModels);
   return (a && a->IsObject() && a->MemberCount() > 0) || (h && h->IsArray() && h->Size() > 0);
 }
 
@@ -79,7 +79,7 @@ class ModelsFilter final : public Filter {
     if (models == doc.MemberEnd() || !models->value.IsArray()) return;
     rapidjson::Value kept(rapidjson::kArrayType);
     auto& alloc = doc.GetAllocator();
-    const rapidjson::Value* aliases = settings.get_json("model_aliases");
+    const rapidjson::Value* aliases = settings.get(kModelAliases);
     for (auto& m : models->value.GetArray()) {
       auto name = m.IsObject() ? m.FindMember("name") : rapidjson::Value::MemberIterator();
       std::string id = (m.IsObject() && name != m.MemberEnd() && name->value.IsString())
@@ -141,27 +141,24 @@ std::string check_hidden(const rapidjson::Value& v) {
 }  // namespace
 
 Result<void> register_models_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  const SettingSpec specs[] = {
-      {"model_aliases", SettingType::kJson,
-       "Model aliases: {\"alias\": \"gemini-model\"}. Requests for an alias go to its model.", "{}",
-       0, 0, &check_aliases},
-      {"hidden_models", SettingType::kJson,
-       "Models left out of model lists and refused with 404: [\"model\", ...].", "[]", 0, 0,
-       &check_hidden},
-  };
-  for (const SettingSpec& spec : specs) {
-    if (auto r = schema.declare(spec); !r.ok()) return r;
-  }
-  FilterType type;
-  type.name = "models";
-  type.summary = "applies model aliases and hidden models";
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<ModelsFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  auto declared = registry.settings_schema().declare_all({
+      kModelAliases.with({.description = "Model aliases: {\"alias\": \"gemini-model\"}. Requests "
+                                         "for an alias go to its model.",
+                          .default_json = "{}",
+                          .check = &check_aliases}),
+      kHiddenModels.with(
+          {.description = "Models left out of model lists and refused with 404: [\"model\", ...].",
+           .default_json = "[]",
+           .check = &check_hidden}),
+  });
+  if (!declared.ok()) return declared;
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "models",
+      .summary = "applies model aliases and hidden models",
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<ModelsFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::models

@@ -9,7 +9,10 @@
 
 namespace gemgate::models {
 
-// Registers the `models` filter and declares model_aliases and hidden_models.
+inline constexpr Setting<JsonValue> kModelAliases{"model_aliases"};  // {"alias": "model"}
+inline constexpr Setting<JsonValue> kHiddenModels{"hidden_models"};  // ["model", ...]
+
+// Registers the `models` filter and declares kModelAliases and kHiddenModels.
 Result<void> register_models_filter(Registry& registry);
 
 }  // namespace gemgate::models

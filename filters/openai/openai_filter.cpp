@@ -84,38 +84,24 @@ std::string render_openai_error(const http::LocalError& e) {
 }  // namespace
 
 Result<void> register_openai_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  const SettingSpec specs[] = {
-      {"openai_include_reasoning",
-       SettingType::kBool,
-       "Ask Gemini for thought summaries on OpenAI chat calls and return them as "
-       "reasoning_content.",
-       "false",
-       0,
-       0,
-       {}},
-      {"openai_fetch_private_urls",
-       SettingType::kBool,
-       "Allow image URLs on local/private addresses in OpenAI chat calls (off: the gateway never "
-       "reads its own network).",
-       "false",
-       0,
-       0,
-       {}},
-  };
-  for (const SettingSpec& spec : specs) {
-    if (auto r = schema.declare(spec); !r.ok()) return r;
-  }
+  auto declared = registry.settings_schema().declare_all({
+      kIncludeReasoning.with({.description = "Ask Gemini for thought summaries on OpenAI chat "
+                                             "calls and return them as reasoning_content.",
+                              .default_json = "false"}),
+      kFetchPrivateUrls.with(
+          {.description = "Allow image URLs on local/private addresses in OpenAI chat calls (off: "
+                          "the gateway never reads its own network).",
+           .default_json = "false"}),
+  });
+  if (!declared.ok()) return declared;
   if (auto r = registry.add_error_format("openai", &render_openai_error); !r.ok()) return r;
-  FilterType type;
-  type.name = "openai";
-  type.summary = "serves the OpenAI API by translating to and from Gemini";
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<OpenAIFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "openai",
+      .summary = "serves the OpenAI API by translating to and from Gemini",
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<OpenAIFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::openai

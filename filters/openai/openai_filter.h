@@ -13,8 +13,12 @@
 
 namespace gemgate::openai {
 
+// Read by the chat completions op on each call.
+inline constexpr Setting<bool> kIncludeReasoning{"openai_include_reasoning"};
+inline constexpr Setting<bool> kFetchPrivateUrls{"openai_fetch_private_urls"};
+
 // Registers the `openai` filter and the `openai` error format (OpenAI's error shape), and
-// declares the openai_* settings.
+// declares the settings above.
 Result<void> register_openai_filter(Registry& registry);
 
 }  // namespace gemgate::openai

@@ -20,7 +20,7 @@ class RetryFilter final : public Filter {
   Status on_response_head(FilterCallbacks& x) override {
     RetryState& state = x.run_slot<RetryState>();
     ++state.attempts;
-    int64_t max_attempts = x.settings().get_int("max_retries");
+    int64_t max_attempts = x.settings().get(kMaxRetries);
     if (x.response().retriable && state.attempts < max_attempts && x.replay()) {
       return Status::Stop;
     }
@@ -32,25 +32,21 @@ class RetryFilter final : public Filter {
 }  // namespace
 
 Result<void> register_retry_filter(Registry& registry) {
-  auto declared = registry.settings_schema().declare(
-      {"max_retries",
-       SettingType::kInt,
-       "Upstream attempts per request in all (each on a different key), made only before the "
-       "first byte went to the client.",
-       "3",
-       1,
-       20,
-       {}});
+  auto declared = registry.settings_schema().declare_all({
+      kMaxRetries.with({.description = "Upstream attempts per request in all (each on a different "
+                                       "key), made only before the first byte went to the client.",
+                        .default_json = "3",
+                        .min = 1,
+                        .max = 20}),
+  });
   if (!declared.ok()) return declared;
-  FilterType type;
-  type.name = "retry";
-  type.summary = "replays the filters below it on a retriable failure, before any byte went out";
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {}, errors);
-    return FilterFactory([] { return std::make_unique<RetryFilter>(); });
-  };
-  return registry.add_filter(std::move(type));
+  return registry.add_filter(FilterDef<NoConfig>{
+      .name = "retry",
+      .summary = "replays the filters below it on a retriable failure, before any byte went out",
+      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
+        return FilterFactory([] { return std::make_unique<RetryFilter>(); });
+      },
+  });
 }
 
 }  // namespace gemgate::retry

@@ -9,7 +9,10 @@
 
 namespace gemgate::retry {
 
-// Registers the `retry` filter and declares the `max_retries` setting.
+// Upstream attempts per request in all; read by the filter on every retriable answer.
+inline constexpr Setting<int64_t> kMaxRetries{"max_retries"};
+
+// Registers the `retry` filter and declares kMaxRetries.
 Result<void> register_retry_filter(Registry& registry);
 
 }  // namespace gemgate::retry

@@ -55,8 +55,7 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     for (const auto& [name, value] : in.headers.entries()) {
       if (listed(name, kForwardRequest, std::size(kForwardRequest))) req.headers.add(name, value);
     }
-    if (const rapidjson::Value* extra = settings.get_json("upstream_headers");
-        extra && extra->IsObject()) {
+    if (const rapidjson::Value* extra = settings.get(kExtraHeaders); extra && extra->IsObject()) {
       for (const auto& m : extra->GetObject()) {
         if (m.value.IsString()) req.headers.set(m.name.GetString(), m.value.GetString());
       }
@@ -67,11 +66,11 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
       req.body = std::make_shared<const std::string>(std::move(x.request().body));
     }
     streaming_ = in.path.find(":streamGenerateContent") != std::string::npos;
-    req.timeouts.connect_ms = settings.get_int("upstream_connect_timeout_ms");
-    req.timeouts.first_byte_ms = settings.get_int("upstream_first_byte_timeout_ms");
-    req.timeouts.idle_ms = settings.get_int("upstream_idle_timeout_ms");
-    req.timeouts.total_ms = streaming_ ? 0 : settings.get_int("upstream_total_timeout_ms");
-    req.proxy = settings.get_string("upstream_proxy");
+    req.timeouts.connect_ms = settings.get(kConnectTimeoutMs);
+    req.timeouts.first_byte_ms = settings.get(kFirstByteTimeoutMs);
+    req.timeouts.idle_ms = settings.get(kIdleTimeoutMs);
+    req.timeouts.total_ms = streaming_ ? 0 : settings.get(kTotalTimeoutMs);
+    req.proxy = settings.get(kProxy);
     x.info().attempts++;
     x.run_slot<UpstreamAttempt>() = {};
     x.set_flow_control([this](bool blocked) {
@@ -216,71 +215,44 @@ std::string check_headers(const rapidjson::Value& v) {
 }  // namespace
 
 Result<void> register_upstream_filter(Registry& registry) {
-  SettingsSchema& schema = registry.settings_schema();
-  const SettingSpec specs[] = {
-      {"upstream_connect_timeout_ms",
-       SettingType::kInt,
-       "Connect (TCP + TLS) deadline for upstream calls.",
-       "10000",
-       100,
-       600000,
-       {}},
-      {"upstream_first_byte_timeout_ms",
-       SettingType::kInt,
-       "Deadline for the upstream's response head.",
-       "300000",
-       100,
-       3600000,
-       {}},
-      {"upstream_idle_timeout_ms",
-       SettingType::kInt,
-       "Longest silence between two chunks of an upstream answer.",
-       "120000",
-       100,
-       3600000,
-       {}},
-      {"upstream_total_timeout_ms",
-       SettingType::kInt,
-       "Deadline for a whole non-streaming upstream call.",
-       "600000",
-       100,
-       3600000,
-       {}},
-      {"upstream_proxy", SettingType::kString,
-       "Proxy for upstream calls (http://, https://, socks5://); empty for direct.", "\"\"", 0, 0,
-       &check_proxy},
-      {"upstream_headers", SettingType::kJson,
-       "Extra headers sent on every upstream call, as {\"name\": \"value\"}.", "{}", 0, 0,
-       &check_headers},
-  };
-  for (const SettingSpec& spec : specs) {
-    auto r = schema.declare(spec);
-    if (!r.ok()) return r;
-  }
-  FilterType type;
-  type.name = "upstream";
-  type.summary = "sends the request to Google and streams the answer back (terminal)";
-  type.terminal = true;
-  type.create = [](const ConfigNode& config, FilterContext&,
-                   ConfigErrors& errors) -> std::optional<FilterFactory> {
-    config::expect_keys(config, {"base_url", "max_response_bytes"}, errors);
-    auto cfg = std::make_shared<UpstreamConfig>();
-    if (config.is_map()) {
-      config::read_string(config, "base_url", &cfg->base_url, errors);
-      config::read_size(config, "max_response_bytes", &cfg->max_response_bytes, errors);
-    }
-    while (!cfg->base_url.empty() && cfg->base_url.back() == '/') cfg->base_url.pop_back();
-    if (cfg->base_url.rfind("http://", 0) != 0 && cfg->base_url.rfind("https://", 0) != 0) {
-      const ConfigNode* at = config.get("base_url");
-      errors.add(
-          at ? at->mark() : config.mark(),
-          "upstream 'base_url' must be an http:// or https:// URL, got '" + cfg->base_url + "'");
-      return std::nullopt;
-    }
-    std::shared_ptr<const UpstreamConfig> frozen = cfg;
-    return FilterFactory([frozen] { return std::make_unique<UpstreamFilter>(frozen); });
-  };
-  return registry.add_filter(std::move(type));
+  auto declared = registry.settings_schema().declare_all({
+      kConnectTimeoutMs.with({.description = "Connect (TCP + TLS) deadline for upstream calls.",
+                              .default_json = "10000",
+                              .min = 100,
+                              .max = 600000}),
+      kFirstByteTimeoutMs.with({.description = "Deadline for the upstream's response head.",
+                                .default_json = "300000",
+                                .min = 100,
+                                .max = 3600000}),
+      kIdleTimeoutMs.with(
+          {.description = "Longest silence between two chunks of an upstream answer.",
+           .default_json = "120000",
+           .min = 100,
+           .max = 3600000}),
+      kTotalTimeoutMs.with({.description = "Deadline for a whole non-streaming upstream call.",
+                            .default_json = "600000",
+                            .min = 100,
+                            .max = 3600000}),
+      kProxy.with({.description = "Proxy for upstream calls (http://, https://, socks5://); empty "
+                                  "for direct.",
+                   .default_json = "\"\"",
+                   .check = &check_proxy}),
+      kExtraHeaders.with(
+          {.description = "Extra headers sent on every upstream call, as {\"name\": \"value\"}.",
+           .default_json = "{}",
+           .check = &check_headers}),
+  });
+  if (!declared.ok()) return declared;
+  return registry.add_filter(FilterDef<UpstreamConfig>{
+      .name = "upstream",
+      .summary = "sends the request to Google and streams the answer back (terminal)",
+      .terminal = true,
+      .fields = {field::base_url("base_url", &UpstreamConfig::base_url),
+                 field::size("max_response_bytes", &UpstreamConfig::max_response_bytes)},
+      .build = [](const FilterBuild<UpstreamConfig>& b) -> std::optional<FilterFactory> {
+        return FilterFactory([c = b.config] { return std::make_unique<UpstreamFilter>(c); });
+      },
+  });
 }
 
 }  // namespace gemgate::upstream

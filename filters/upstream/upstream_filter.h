@@ -13,8 +13,17 @@
 
 namespace gemgate::upstream {
 
-// Registers the `upstream` filter and declares the upstream_* settings. Needs the per-worker
-// service transport::Transport at request time.
+// Deadlines of every upstream call, read when it starts.
+inline constexpr Setting<int64_t> kConnectTimeoutMs{"upstream_connect_timeout_ms"};
+inline constexpr Setting<int64_t> kFirstByteTimeoutMs{"upstream_first_byte_timeout_ms"};
+inline constexpr Setting<int64_t> kIdleTimeoutMs{"upstream_idle_timeout_ms"};
+inline constexpr Setting<int64_t> kTotalTimeoutMs{"upstream_total_timeout_ms"};  // non-streaming
+// How gemgate reaches Google: also read by the key health check, which probes the same upstream.
+inline constexpr Setting<std::string> kProxy{"upstream_proxy"};         // "" = direct
+inline constexpr Setting<JsonValue> kExtraHeaders{"upstream_headers"};  // {"name": "value"}
+
+// Registers the `upstream` filter and declares the settings above. Needs the per-worker service
+// transport::Transport at request time.
 Result<void> register_upstream_filter(Registry& registry);
 
 }  // namespace gemgate::upstream

@@ -8,6 +8,7 @@
 
 #include "core/crypto.h"
 #include "filters/openai/media_fetcher.h"
+#include "filters/openai/openai_filter.h"
 #include "filters/openai/ops/openai_op.h"
 #include "filters/openai/translate/translate.h"
 
@@ -22,7 +23,7 @@ class ChatCompletionsOp final : public OpenAIOp {
     if (!urls) return reply_error(x, urls.error());
     if (urls->empty()) return translate(x, {}) ? Status::Continue : Status::Stop;
     FetchLimits limits;
-    limits.allow_private = x.settings().get_bool("openai_fetch_private_urls");
+    limits.allow_private = x.settings().get(kFetchPrivateUrls);
     fetcher_ = std::make_unique<MediaFetcher>(
         x.worker(), std::move(*urls), limits,
         [this, ref = x.ref()](MediaMap media, std::string problem) {
@@ -80,7 +81,7 @@ class ChatCompletionsOp final : public OpenAIOp {
   // Translates the chat request in place; on failure replies and returns false.
   bool translate(FilterCallbacks& x, const MediaMap& media) {
     TranslateOptions options;
-    options.include_reasoning = x.settings().get_bool("openai_include_reasoning");
+    options.include_reasoning = x.settings().get(kIncludeReasoning);
     auto translated = translate_chat_request(x.request().body, media, options);
     if (!translated) {
       reply_error(x, translated.error());

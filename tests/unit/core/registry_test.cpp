@@ -193,3 +193,99 @@ TEST_CASE("route table: exact beats prefix, longest prefix wins, no match is nul
   CHECK(t.match("/v1") == nullptr);
   CHECK(t.match("/") == nullptr);
 }
+
+namespace {
+
+struct SinkConfig {
+  std::string url;
+  bool loud = false;
+  int64_t cap = 7;
+};
+
+Registry typed_registry(std::vector<std::string>* built) {
+  Registry r;
+  REQUIRE(r.add_filter(type_named("first", false)).ok());
+  REQUIRE(
+      r
+          .add_filter(FilterDef<SinkConfig>{
+              .name = "sink",
+              .summary = "a typed terminal",
+              .terminal = true,
+              .fields = {field::base_url("url", &SinkConfig::url),
+                         field::flag("loud", &SinkConfig::loud),
+                         field::size("cap", &SinkConfig::cap)},
+              .build = [built](const FilterBuild<SinkConfig>& b) -> std::optional<FilterFactory> {
+                built->push_back(b.config->url + " " + std::to_string(b.config->cap) +
+                                 (b.config->loud ? " loud" : ""));
+                return FilterFactory([] { return std::make_unique<Nop>(); });
+              },
+          })
+          .ok());
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a FilterDef reads its field table, refuses keys not in it, then checks") {
+  std::vector<std::string> built;
+  Registry r = typed_registry(&built);
+  Services s;
+  {
+    ConfigErrors e;
+    ConfigNode cfg = ConfigNode::map(at(3, 12));
+    cfg.put("url", ConfigNode::scalar("https://up.test//", at(3, 15)));
+    cfg.put("cap", ConfigNode::scalar("2KiB", at(4, 15)));
+    cfg.put("loud", ConfigNode::scalar("yes", at(5, 15)));
+    CHECK(build_chain("c", chain_node({{"first", ConfigNode()}, {"sink", cfg}}), r, s, e));
+    CHECK(e.lines() == std::vector<std::string>{});
+    CHECK(built == std::vector<std::string>{"https://up.test 2048 loud"});
+  }
+  {
+    // Reads first (in table order), then checks: the bad size comes before the bad URL.
+    ConfigErrors e;
+    ConfigNode cfg = ConfigNode::map(at(3, 12));
+    cfg.put("url", ConfigNode::scalar("ftp://x", at(3, 15)));
+    cfg.put("cap", ConfigNode::scalar("lots", at(4, 15)));
+    cfg.put("colour", ConfigNode::scalar("red", at(5, 15)));
+    CHECK(build_chain("c", chain_node({{"sink", cfg}}), r, s, e) == nullptr);
+    CHECK(e.lines() ==
+          std::vector<std::string>{
+              "c.yaml:5:15: unknown key 'colour' (expected one of: url, loud, cap)",
+              "c.yaml:4:15: 'cap' must be a size like 32KiB or 16MiB; got 'lots'",
+              "c.yaml:3:15: sink 'url' must be an http:// or https:// URL, got 'ftp://x'"});
+  }
+  {
+    // No config at all: the required URL is reported at the filter's (empty) node.
+    ConfigErrors e;
+    CHECK(build_chain("c", chain_node({{"sink", ConfigNode::null_at(at(2, 11))}}), r, s, e) ==
+          nullptr);
+    CHECK(e.lines() == std::vector<std::string>{
+                           "c.yaml:2:11: sink 'url' must be an http:// or https:// URL, got ''"});
+  }
+}
+
+TEST_CASE("FilterBuild::require reports a missing service at the filter's node") {
+  Registry r;
+  REQUIRE(
+      r.add_filter(FilterDef<NoConfig>{
+                       .name = "needy",
+                       .terminal = true,
+                       .build = [](const FilterBuild<NoConfig>& b) -> std::optional<FilterFactory> {
+                         if (!b.require<SinkConfig>("needy needs a SinkConfig")) return {};
+                         return FilterFactory([] { return std::make_unique<Nop>(); });
+                       },
+                   })
+          .ok());
+  Services s;
+  ConfigErrors e;
+  ConfigNode cfg = ConfigNode::map(at(2, 12));
+  cfg.put("x", ConfigNode::scalar("1", at(2, 15)));
+  CHECK(build_chain("c", chain_node({{"needy", cfg}}), r, s, e) == nullptr);
+  CHECK(e.lines() ==
+        std::vector<std::string>{"c.yaml:2:15: unknown key 'x' (nothing is configurable here)",
+                                 "c.yaml:2:12: needy needs a SinkConfig"});
+  s.put(std::make_shared<SinkConfig>());
+  ConfigErrors ok;
+  CHECK(build_chain("c", chain_node({{"needy", ConfigNode()}}), r, s, ok));
+  CHECK(ok.lines() == std::vector<std::string>{});
+}

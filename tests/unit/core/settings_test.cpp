@@ -121,3 +121,42 @@ TEST_CASE("setting_to_json writes each kind back as JSON text") {
   CHECK(setting_to_json(*s->convert_text("headers", "{\"k\": [1, 2]}")) == "{\"k\":[1,2]}");
   CHECK(setting_to_json(SettingValue(std::shared_ptr<const rapidjson::Document>())) == "null");
 }
+
+namespace {
+constexpr Setting<int64_t> kTries{"tries"};
+constexpr Setting<bool> kLoud{"loud"};
+constexpr Setting<std::string> kFlavour{"flavour"};
+constexpr Setting<SecretText> kPassword{"password"};
+constexpr Setting<JsonValue> kExtra{"extra"};
+}  // namespace
+
+TEST_CASE("a handle declares its setting with its own type and reads it back typed") {
+  auto s = std::make_shared<SettingsSchema>();
+  REQUIRE(s->declare_all({
+                             kTries.with({.description = "d", .default_json = "2", .max = 9}),
+                             kLoud.with({.default_json = "true"}),
+                             kFlavour.with({.default_json = "\"plain\""}),
+                             kPassword.with({.default_json = "\"\""}),
+                             kExtra.with({.default_json = "[1]"}),
+                         })
+              .ok());
+  REQUIRE(s->find("tries"));
+  CHECK(s->find("tries")->type == SettingType::kInt);
+  CHECK(s->find("password")->type == SettingType::kSecret);
+  CHECK(s->find("extra")->type == SettingType::kJson);
+  CHECK(s->convert_text("tries", "10").error().message ==
+        "tries: must be between -9223372036854775808 and 9");
+  Settings snap(s, {{"tries", SettingValue(int64_t{7})}});
+  CHECK(snap.get(kTries) == 7);
+  CHECK(snap.get(kLoud));
+  CHECK(snap.get(kFlavour) == "plain");
+  CHECK(snap.get(kPassword).empty());
+  REQUIRE(snap.get(kExtra));
+  CHECK(snap.get(kExtra)->IsArray());
+  // declare_all stops at the first bad entry and reports it.
+  CHECK(s->declare_all({kTries.with({.default_json = "1"})}).error().message ==
+        "setting 'tries' is declared twice");
+  // A handle whose owner never declared it reads as the zero value, as by name.
+  CHECK(Settings().get(kTries) == 0);
+  CHECK(Settings().get(kExtra) == nullptr);
+}
