@@ -25,8 +25,8 @@ inline constexpr Setting<int64_t> kLogRetentionDays{"log_retention_days"};
 // At most this many request log rows are kept (0 = no cap); read by the housekeeping timer.
 inline constexpr Setting<int64_t> kLogMaxRows{"log_max_rows"};
 
-// Builds a registry with every built-in filter and gemgate's own settings (kLogRetentionDays,
-// kLogMaxRows) declared.
+// Builds a registry with every built-in filter, the "google" error dialect as the default, and
+// gemgate's own settings (kLogRetentionDays, kLogMaxRows) declared.
 Result<void> register_everything(Registry& registry);
 
 // Builds the services every chain may ask for, with empty state (for --check-config).
