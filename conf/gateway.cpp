@@ -223,7 +223,6 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   }
   for (auto& w : workers_) w->start({});
   const ListenerConfig& first = config_.listeners.front();
-  first_address_ = first.host + ":" + std::to_string(first.port);
   for (const ListenerConfig& l : config_.listeners) {
     std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
     log::info("listening on http://" + host + ":" + std::to_string(l.port) + " (" +
@@ -392,9 +391,7 @@ void Gateway::shutdown() {
     server::Server* s = servers_[i].get();
     w->post([w, s, grace] {
       s->shutdown(grace, [w] {
-        if (auto t = w->services().get<transport::Transport>()) {
-          static_cast<transport::CurlMultiTransport*>(t.get())->close();
-        }
+        if (auto t = w->services().get<transport::Transport>()) t->close();
         w->stop();
       });
     });
