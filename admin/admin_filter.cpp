@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 
 #include "admin/api.h"
+#include "admin/api_routes.h"
 #include "admin/web_assets.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -69,6 +70,64 @@ std::string client_address(const FilterCallbacks& x) {
   size_t colon = peer.rfind(':');
   return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
+
+// GET /admin/api/session: who is signed in, and until when (cookie sessions).
+void handle_session(ApiCall& call, const PathArgs&) {
+  JsonOut out;
+  out.begin_object().field("authenticated", true).field("via", call.via);
+  if (call.session_expires_at) out.field("expires_at", call.session_expires_at);
+  out.end_object();
+  send_reply(call.x, Reply::json(out.take()));
+}
+
+// POST /admin/api/logout: ends the cookie's session (if any) and clears the cookie.
+void handle_logout(ApiCall& call, const PathArgs&) {
+  std::string session = cookie_value(call.x.request(), kSessionCookie);
+  std::string hash = session.empty() ? "" : crypto::sha256_hex(session);
+  run_storage_job(call, [hash](storage::Store& store) {
+    if (!hash.empty()) {
+      auto deleted = store.delete_session(hash);
+      if (!deleted.ok()) return Reply::error(503, "storage: " + deleted.error().message);
+    }
+    Reply r = Reply::json("{\"ok\":true}");
+    r.headers.add("set-cookie", std::string(kSessionCookie) +
+                                    "=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0");
+    return r;
+  });
+}
+
+// Adapters from the handlers of admin/api.h to ApiHandler.
+template <void (*Handle)(ApiCall&)>
+void without_args(ApiCall& call, const PathArgs&) {
+  Handle(call);
+}
+template <void (*Handle)(ApiCall&, int64_t)>
+void with_id(ApiCall& call, const PathArgs& args) {
+  Handle(call, args.id);
+}
+void key_action(ApiCall& call, const PathArgs& args) {
+  handle_key_action(call, args.id, args.action);
+}
+
+// Every admin API endpoint, one line each (the patterns are explained in admin/api_routes.h). A
+// path listed with some methods answers 405 to the others.
+constexpr ApiRoute kApiRoutes[] = {
+    {"GET", "session", &handle_session},
+    {"POST", "logout", &handle_logout},
+    {"GET", "keys", &without_args<handle_keys_list>},
+    {"POST", "keys", &without_args<handle_keys_add>},
+    {"POST", "keys/bulk", &without_args<handle_keys_bulk>},
+    {"DELETE", "keys/{key_id}", &with_id<handle_key_delete>},
+    {"POST", "keys/{key_id}/{action}", &key_action},
+    {"GET", "tokens", &without_args<handle_tokens_list>},
+    {"POST", "tokens", &without_args<handle_tokens_create>},
+    {"DELETE", "tokens/{id}", &with_id<handle_token_delete>},
+    {"GET", "settings", &without_args<handle_settings_get>},
+    {"PATCH", "settings", &without_args<handle_settings_patch>},
+    {"GET", "logs", &without_args<handle_logs_get>},
+    {"DELETE", "logs", &without_args<handle_logs_delete>},
+    {"GET", "stats", &without_args<handle_stats>},
+};
 
 class AdminFilter final : public TerminalFilter {
  public:
@@ -194,7 +253,9 @@ class AdminFilter final : public TerminalFilter {
       rest.remove_prefix(slash + 1);
     }
     if (!parse_body(x, *call_)) return;
-    dispatch(*call_);
+    RouteMatch route = match_api_route(kApiRoutes, req.method, call_->segments);
+    if (!route.route) return send_error(x, route.status, route.message);
+    route.route->handler(*call_, route.args);
   }
 
   static bool parse_body(TerminalCallbacks& x, ApiCall& call) {
@@ -220,79 +281,6 @@ class AdminFilter final : public TerminalFilter {
     }
     call.body = std::move(doc);
     return true;
-  }
-
-  // ---- routing ----
-  void dispatch(ApiCall& call) {
-    const std::string& m = call.x.request().method;
-    const auto& seg = call.segments;
-    auto method_is = [&](const char* want) {
-      if (m == want) return true;
-      send_error(call.x, 405, std::string("use ") + want);
-      return false;
-    };
-    if (seg.empty()) return send_error(call.x, 404, "no such admin API call");
-    const std::string& what = seg[0];
-    if (what == "session" && seg.size() == 1) {
-      if (!method_is("GET")) return;
-      JsonOut out;
-      out.begin_object().field("authenticated", true).field("via", call.via);
-      if (call.session_expires_at) out.field("expires_at", call.session_expires_at);
-      out.end_object();
-      return send_reply(call.x, Reply::json(out.take()));
-    }
-    if (what == "logout" && seg.size() == 1) {
-      if (!method_is("POST")) return;
-      return logout(call);
-    }
-    if (what == "keys") {
-      if (seg.size() == 1) {
-        if (m == "GET") return handle_keys_list(call);
-        if (m == "POST") return handle_keys_add(call);
-        return send_error(call.x, 405, "use GET or POST");
-      }
-      if (seg.size() == 2 && seg[1] == "bulk") {
-        if (!method_is("POST")) return;
-        return handle_keys_bulk(call);
-      }
-      auto id = parse_id(seg[1]);
-      if (!id) return send_error(call.x, 404, "no key with id '" + seg[1] + "'");
-      if (seg.size() == 2) {
-        if (!method_is("DELETE")) return;
-        return handle_key_delete(call, *id);
-      }
-      if (seg.size() == 3) {
-        if (!method_is("POST")) return;
-        return handle_key_action(call, *id, seg[2]);
-      }
-    }
-    if (what == "tokens") {
-      if (seg.size() == 1) {
-        if (m == "GET") return handle_tokens_list(call);
-        if (m == "POST") return handle_tokens_create(call);
-        return send_error(call.x, 405, "use GET or POST");
-      }
-      auto id = parse_id(seg[1]);
-      if (seg.size() == 2 && id) {
-        if (!method_is("DELETE")) return;
-        return handle_token_delete(call, *id);
-      }
-    }
-    if (what == "settings" && seg.size() == 1) {
-      if (m == "GET") return handle_settings_get(call);
-      if (m == "PATCH") return handle_settings_patch(call);
-      return send_error(call.x, 405, "use GET or PATCH");
-    }
-    if (what == "logs" && seg.size() == 1) {
-      if (m == "GET") return handle_logs_get(call);
-      if (m == "DELETE") return handle_logs_delete(call);
-      return send_error(call.x, 405, "use GET or DELETE");
-    }
-    if (what == "stats" && seg.size() == 1) {
-      if (!method_is("GET")) return;
-      return handle_stats(call);
-    }
-    send_error(call.x, 404, "no such admin API call");
   }
 
   // ---- session ----
@@ -354,21 +342,6 @@ class AdminFilter final : public TerminalFilter {
       });
     });
     if (!queued) send_error(x, 503, "storage is shutting down");
-  }
-
-  void logout(ApiCall& call) {
-    std::string session = cookie_value(call.x.request(), kSessionCookie);
-    std::string hash = session.empty() ? "" : crypto::sha256_hex(session);
-    run_storage_job(call, [hash](storage::Store& store) {
-      if (!hash.empty()) {
-        auto deleted = store.delete_session(hash);
-        if (!deleted.ok()) return Reply::error(503, "storage: " + deleted.error().message);
-      }
-      Reply r = Reply::json("{\"ok\":true}");
-      r.headers.add("set-cookie", std::string(kSessionCookie) +
-                                      "=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0");
-      return r;
-    });
   }
 
   // ---- refused credentials ----

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "filters/builtin.h"
+#include "filters/common/gemini_dialect.h"
 #include "pool/key_prober.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
@@ -30,6 +31,9 @@ constexpr int64_t kUsageRetentionMs = 90LL * 86'400'000;  // usage rollups kept 
 }  // namespace
 
 Result<void> register_everything(Registry& registry) {
+  // core renders errors in no one API's shape: gemgate's clients are Gemini's, so Google's
+  // error body is the dialect of every chain that names none.
+  if (auto r = gemini::register_google_error_format(registry); !r.ok()) return r;
   if (auto r = register_builtin_filters(registry); !r.ok()) return r;
   if (auto r = admin::register_cron_filter(registry); !r.ok()) return r;
   if (auto r = admin::register_admin_filter(registry); !r.ok()) return r;
@@ -144,6 +148,7 @@ Result<void> Gateway::load_state() {
 
 Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvLookup& env) {
   config_ = std::move(config);
+  gemini::register_gemini_redaction();  // what a Gemini key looks like, before any line has one
   register_configured_secrets(env, config_.database_url);
   registry_ = &registry;
   schema_ = registry.shared_settings_schema();
@@ -218,7 +223,6 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   }
   for (auto& w : workers_) w->start({});
   const ListenerConfig& first = config_.listeners.front();
-  first_address_ = first.host + ":" + std::to_string(first.port);
   for (const ListenerConfig& l : config_.listeners) {
     std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
     log::info("listening on http://" + host + ":" + std::to_string(l.port) + " (" +
@@ -387,9 +391,7 @@ void Gateway::shutdown() {
     server::Server* s = servers_[i].get();
     w->post([w, s, grace] {
       s->shutdown(grace, [w] {
-        if (auto t = w->services().get<transport::Transport>()) {
-          static_cast<transport::CurlMultiTransport*>(t.get())->close();
-        }
+        if (auto t = w->services().get<transport::Transport>()) t->close();
         w->stop();
       });
     });

@@ -25,8 +25,8 @@ inline constexpr Setting<int64_t> kLogRetentionDays{"log_retention_days"};
 // At most this many request log rows are kept (0 = no cap); read by the housekeeping timer.
 inline constexpr Setting<int64_t> kLogMaxRows{"log_max_rows"};
 
-// Builds a registry with every built-in filter and gemgate's own settings (kLogRetentionDays,
-// kLogMaxRows) declared.
+// Builds a registry with every built-in filter, the "google" error dialect as the default, and
+// gemgate's own settings (kLogRetentionDays, kLogMaxRows) declared.
 Result<void> register_everything(Registry& registry);
 
 // Builds the services every chain may ask for, with empty state (for --check-config).
@@ -37,15 +37,13 @@ class Gateway {
   Gateway();
   ~Gateway();
 
-  // Opens storage, bootstraps from the environment, loads state, builds chains and starts the
-  // workers listening. On failure nothing keeps running. `registry` must outlive the Gateway.
+  // Teaches the log redactor what Gemini's keys look like, opens storage, bootstraps from the
+  // environment, loads state, builds chains and starts the workers listening. On failure
+  // nothing keeps running. `registry` must outlive the Gateway.
   Result<void> start(GatewayConfig config, Registry& registry, const EnvLookup& env);
 
   // Blocks until SIGINT/SIGTERM, then shuts down gracefully. Returns the process exit code.
   int run_until_signal();
-
-  // The address the first listener is bound to (after start()).
-  const std::string& first_address() const { return first_address_; }
 
  private:
   void start_housekeeping();
@@ -63,7 +61,6 @@ class Gateway {
   server::ServerContext server_context_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<server::Server>> servers_;
-  std::string first_address_;
   std::string upstream_base_url_;
   struct MainLoop;
   std::unique_ptr<MainLoop> main_;

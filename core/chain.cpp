@@ -40,7 +40,7 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
-std::string render_google_error(const http::LocalError& e) {
+std::string render_json_error(const http::LocalError& e) {
   std::string code = e.code.empty() ? "UNKNOWN" : e.code;
   return "{\"error\":{\"code\":" + std::to_string(e.status) +
          ",\"message\":" + json_quote(e.message) + ",\"status\":" + json_quote(code) + "}}";

@@ -25,9 +25,11 @@ struct ChainSpec {
   ErrorRenderer render_error;             // never empty once built
 };
 
-// The default error dialect, Google's API error shape:
-// {"error":{"code":<status>,"message":"...","status":"<CODE>"}}.
-std::string render_google_error(const http::LocalError& error);
+// core's own error body, for errors the server answers before any chain runs and for chains
+// whose registry names no default dialect: {"error":{"code":<status>,"message":"...",
+// "status":"<CODE>"}}, with "UNKNOWN" when `error.code` is empty. `error.param` is not shown.
+// Client dialects (the shape one API's clients parse) are registered by the composition root.
+std::string render_json_error(const http::LocalError& error);
 
 // Escapes `text` as a JSON string literal including the quotes.
 std::string json_quote(std::string_view text);

@@ -38,6 +38,10 @@ struct SecretSet {
   std::shared_mutex mu;
   // head_of(secret) → the secrets starting that way, longest first (the longest match wins).
   std::unordered_map<uint64_t, std::vector<std::string>> by_head;
+  // Shapes registered by the composition root (a provider's key prefix, its key header): a
+  // handful at most, so a scan per word costs nothing next to the per-byte hash lookup.
+  std::vector<std::string> word_prefixes;
+  std::vector<std::string> labels;
 };
 SecretSet& secrets() {
   static SecretSet s;
@@ -104,10 +108,18 @@ std::optional<Match> secret_at(const SecretSet& set, std::string_view text, size
   return Match{at, best};
 }
 
+// True when `word` starts with one of `prefixes`, ASCII case-insensitive.
+bool starts_with_any_ci(std::string_view word, const std::vector<std::string>& prefixes) {
+  for (const std::string& p : prefixes) {
+    if (starts_with_ci(word, p)) return true;
+  }
+  return false;
+}
+
 // The heuristic pass over text without known secrets: masks words that look like secrets
-// (Google keys, the values of key=/token=/... labels, the word after "Bearer" or
-// x-goog-api-key). `mask_next` carries the label state across calls.
-void redact_words(std::string_view text, std::string& out, bool& mask_next) {
+// (words with a registered prefix, the values of key=/token=/... labels, the word after "Bearer"
+// or a registered label). `mask_next` carries the label state across calls.
+void redact_words(const SecretSet& set, std::string_view text, std::string& out, bool& mask_next) {
   size_t i = 0;
   while (i < text.size()) {
     if (!is_secret_char(text[i])) {
@@ -131,12 +143,13 @@ void redact_words(std::string_view text, std::string& out, bool& mask_next) {
         continue;
       }
     }
-    if (mask_next || starts_with_ci(word, "AIza")) {
+    if (mask_next || starts_with_any_ci(word, set.word_prefixes)) {
       out.append(text::mask(word));
     } else {
       out.append(word);
     }
-    mask_next = (word == "Bearer" || word == "bearer" || starts_with_ci(word, "x-goog-api-key"));
+    // "Bearer" is HTTP's own (RFC 6750); the other labels come from the composition root.
+    mask_next = (word == "Bearer" || word == "bearer" || starts_with_any_ci(word, set.labels));
     i = j;
   }
 }
@@ -212,12 +225,12 @@ std::string redact(std::string_view text, std::span<const std::string_view> also
       ++i;
       continue;
     }
-    redact_words(text.substr(plain, i - plain), out, mask_next);
+    redact_words(set, text.substr(plain, i - plain), out, mask_next);
     out.append(text::mask(text.substr(m->begin, m->size)));
     mask_next = false;
     i = plain = m->begin + m->size;
   }
-  redact_words(text.substr(plain), out, mask_next);
+  redact_words(set, text.substr(plain), out, mask_next);
   return out;
 }
 
@@ -247,6 +260,27 @@ void forget_secret(std::string_view secret) {
   if (it == set.by_head.end()) return;
   std::erase(it->second, std::string(secret));
   if (it->second.empty()) set.by_head.erase(it);
+}
+
+namespace {
+
+// Adds `shape` to one of the SecretSet's shape lists, once.
+void add_shape(std::vector<std::string> SecretSet::*list, std::string_view shape) {
+  if (shape.empty()) return;
+  SecretSet& set = secrets();
+  std::unique_lock<std::shared_mutex> lock(set.mu);
+  std::vector<std::string>& shapes = set.*list;
+  if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.emplace_back(shape);
+}
+
+}  // namespace
+
+void register_secret_prefix(std::string_view prefix) {
+  add_shape(&SecretSet::word_prefixes, prefix);
+}
+
+void register_secret_label(std::string_view label) {
+  add_shape(&SecretSet::labels, label);
 }
 
 int64_t LineLimiter::admit(const std::string& key, int64_t now_ms) {

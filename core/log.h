@@ -1,6 +1,7 @@
 // Logging: one line per event to stderr, level-filtered, thread-safe. Every line passes through
-// redact() at the sink, so a secret that slips into a message (a Gemini key, a bearer token, a
-// `key=` query parameter) is masked no matter which call site wrote it.
+// redact() at the sink, so a secret that slips into a message (an API key, a bearer token, a
+// `key=` query parameter) is masked no matter which call site wrote it. What an upstream's keys
+// look like is not known here: the composition root registers those shapes at start.
 #pragma once
 
 #include <cstdint>
@@ -29,9 +30,11 @@ void write(Level level, std::string_view message);
 void write_unredacted(Level level, std::string_view message);
 
 // Masks secrets inside free text: every registered secret wherever it occurs (as a substring,
-// whatever surrounds it), and words that look like secrets — Google API keys (AIza...), `key=` /
-// `token=` values, `Bearer <token>` and `x-goog-api-key: <value>`. Each is replaced by mask().
-// Thread-safe; one hash lookup per byte however many secrets are registered.
+// whatever surrounds it), and words that look like secrets — the values of HTTP's generic labels
+// (`key=`, `token=`, `api_key=`, `apiKey=`, `auth_token=`, `session=`, `Bearer <token>`), words
+// starting with a registered secret prefix, and the word after a registered secret label. Each
+// is replaced by mask(). Thread-safe; one hash lookup per byte however many secrets are
+// registered.
 std::string redact(std::string_view text);
 
 // Like redact(text), and also masks every occurrence of each value in `also` that is at least
@@ -39,7 +42,7 @@ std::string redact(std::string_view text);
 std::string redact(std::string_view text, std::span<const std::string_view> also);
 
 // Masks one known secret for display with gemgate's one masking rule (text::mask): first four
-// and last four characters ("AIza…x7Qc"), or "…" alone when shorter than 12.
+// and last four characters ("sk-a…x7Qc"), or "…" alone when shorter than 12.
 std::string mask(std::string_view secret);
 
 // Registers an exact secret (pool key, token, admin token, cron secret, database password) so any
@@ -48,6 +51,18 @@ std::string mask(std::string_view secret);
 void register_secret(std::string_view secret);
 // Forgets a previously registered secret (e.g. a deleted key).
 void forget_secret(std::string_view secret);
+
+// Teaches redact() a shape of secret words: every word starting with `prefix` (ASCII
+// case-insensitive; e.g. the fixed prefix of one provider's API keys) is masked whole. Meant for
+// the composition root at start, before lines that could carry such a word; thread-safe, and
+// registering a prefix again changes nothing. An empty prefix is ignored (it would mask every
+// word).
+void register_secret_prefix(std::string_view prefix);
+
+// Teaches redact() a label whose next word is a secret: after any word starting with `label`
+// (ASCII case-insensitive; e.g. the header one provider's keys travel in, "<label>: <value>"),
+// the following word is masked. Same rules as register_secret_prefix.
+void register_secret_label(std::string_view label);
 
 // Rate limit for a line that an outsider can trigger at will (one per refused request): at most
 // one line per key (a client address) per interval, the ones in between only counted and reported

@@ -2,9 +2,7 @@
 
 namespace gemgate {
 
-Registry::Registry() : schema_(std::make_shared<SettingsSchema>()) {
-  error_formats_.emplace("google", &render_google_error);
-}
+Registry::Registry() : schema_(std::make_shared<SettingsSchema>()) {}
 
 Result<void> Registry::add_filter(FilterType type) {
   if (type.name.empty() || !type.create)
@@ -39,6 +37,14 @@ const ErrorRenderer* Registry::find_error_format(std::string_view name) const {
   return it == error_formats_.end() ? nullptr : &it->second;
 }
 
+Result<void> Registry::set_default_error_format(std::string_view name) {
+  if (!find_error_format(name)) {
+    return Error::invalid("error format '" + std::string(name) + "' is not registered");
+  }
+  default_error_format_ = std::string(name);
+  return {};
+}
+
 void field::check_base_url(const ConfigNode& node, std::string_view key, std::string_view filter,
                            std::string* url, ConfigErrors& errors) {
   while (!url->empty() && url->back() == '/') url->pop_back();
@@ -61,9 +67,13 @@ std::shared_ptr<const ChainSpec> build_chain(const std::string& name, const Conf
   auto spec = std::make_shared<ChainSpec>();
   spec->name = name;
 
-  std::string dialect = "google";
+  std::string dialect = registry.default_error_format();
   config::read_string(node, "errors", &dialect, errors);
-  if (const ErrorRenderer* r = registry.find_error_format(dialect)) {
+  const ConfigNode* given = node.get("errors");
+  bool named = given && given->is_scalar();  // anything else was reported by read_string
+  if (!named && dialect.empty()) {
+    spec->render_error = &render_json_error;  // no dialect anywhere: core's neutral body
+  } else if (const ErrorRenderer* r = registry.find_error_format(dialect)) {
     spec->render_error = *r;
   } else {
     const ConfigNode* at = node.get("errors");

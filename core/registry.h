@@ -147,7 +147,7 @@ ConfigField<Config> size(std::string_view key, int64_t Config::*member) {
 void check_base_url(const ConfigNode& node, std::string_view key, std::string_view filter,
                     std::string* url, ConfigErrors& errors);
 
-// A required http(s) base URL (e.g. the Google API host), without trailing '/'.
+// A required http(s) base URL (e.g. an upstream API host), without trailing '/'.
 template <typename Config>
 ConfigField<Config> base_url(std::string_view key, std::string Config::*member) {
   ConfigField<Config> f = text(key, member);
@@ -172,9 +172,14 @@ class Registry {
   const FilterType* find_filter(std::string_view name) const;
   std::vector<std::string> filter_names() const;
 
-  // Adds an error dialect (the built-in "google" exists from the start).
+  // Adds an error dialect (the body shape one API's clients parse) under `name`, for chains to
+  // name in `errors:`. A fresh registry has none; a duplicate name is an error.
   Result<void> add_error_format(std::string name, ErrorRenderer render);
   const ErrorRenderer* find_error_format(std::string_view name) const;
+  // Makes the registered dialect `name` the one of chains that name none; an unknown name is an
+  // error. Without a default such chains render with core's render_json_error.
+  Result<void> set_default_error_format(std::string_view name);
+  const std::string& default_error_format() const { return default_error_format_; }
 
   // Dynamic settings declared by the registered filters (and other owners).
   SettingsSchema& settings_schema() { return *schema_; }
@@ -183,11 +188,13 @@ class Registry {
  private:
   std::map<std::string, FilterType, std::less<>> filters_;
   std::map<std::string, ErrorRenderer, std::less<>> error_formats_;
+  std::string default_error_format_;  // "" = render_json_error
   std::shared_ptr<SettingsSchema> schema_;
 };
 
 // Builds chain `name` from its config node:
 //   { errors: <dialect>, filters: [ {<filter>: <config>}, ... ] }
+// `errors` defaults to the registry's default dialect (or core's render_json_error).
 // Checks: known filter names, exactly one terminal filter and it is last, each filter's typed
 // config. Reports every problem with its position and returns nullptr when there was any.
 std::shared_ptr<const ChainSpec> build_chain(const std::string& name, const ConfigNode& node,

@@ -61,11 +61,10 @@ class CurlMultiTransport final : public Transport {
   // See Transport::start. After close(), every new transfer fails with kInternal.
   std::unique_ptr<Transfer> start(UpstreamRequest request, UpstreamHandler& handler) override;
 
-  // Cancels every live transfer (each handler hears on_upstream_done with kInternal
-  // "transport closed"), closes the connection pool and all libuv handles. Idempotent. Called
-  // from inside a handler callback, it takes effect as soon as libcurl has returned. Run the
-  // loop afterwards so the close callbacks can free the handles.
-  void close();
+  // See Transport::close: cancels every live transfer (each handler hears on_upstream_done with
+  // kInternal "transport closed"), closes the connection pool and all libuv handles. Called from
+  // inside a handler callback, it takes effect as soon as libcurl has returned.
+  void close() override;
 
   // Transfers started and not yet finished; and sockets currently watched.
   size_t active_transfers() const;

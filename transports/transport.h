@@ -111,6 +111,12 @@ class Transport {
   // fails synchronously: setup errors arrive as on_upstream_done with a Failure, on a later
   // loop turn. Loop thread only; may be called from inside another transfer's handler.
   virtual std::unique_ptr<Transfer> start(UpstreamRequest request, UpstreamHandler& handler) = 0;
+  // The first of the two steps that end a loop-bound transport's life (libuv and libcurl need
+  // both): cancels every live transfer (its handler hears on_upstream_done with kInternal), lets
+  // go of upstream connections and loop handles, and makes every later start() fail with
+  // kInternal. Idempotent. The owner then runs the loop once more, so close callbacks can free
+  // what they hold, before it closes the loop. Loop thread only; allowed inside a handler.
+  virtual void close() = 0;
 };
 
 }  // namespace gemgate::transport

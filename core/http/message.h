@@ -28,7 +28,7 @@ struct Request {
 
 // A reply produced inside gemgate rather than received from upstream. It stays neutral (status,
 // machine code, message) until the response leaves the chain, where the route's error format
-// renders it (Gemini's `{"error":{code,message,status}}`, OpenAI's shape, ...).
+// renders it in the dialect its clients parse (registered by the composition root).
 struct LocalError {
   int status = 500;
   std::string code;     // machine-readable, e.g. "UNAUTHENTICATED", "RESOURCE_EXHAUSTED"

@@ -236,7 +236,7 @@ void Connection::begin_request(http::Request request) {
   if (!route) {
     http::Response r;
     r.status = 404;
-    r.body = render_google_error({404, "NOT_FOUND", "no route for " + request.path, ""});
+    r.body = render_json_error({404, "NOT_FOUND", "no route for " + request.path, ""});
     r.headers.set("content-type", "application/json; charset=utf-8");
     discard_request_ = true;  // before sending: a body still to come means close
     send_response(r);
@@ -426,7 +426,7 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
                      : status == 503 ? "UNAVAILABLE"
                      : status >= 500 ? "UNIMPLEMENTED"
                                      : "INVALID_ARGUMENT";
-  r.body = render_google_error({status, code, message, ""});
+  r.body = render_json_error({status, code, message, ""});
   r.headers.set("content-type", "application/json; charset=utf-8");
   if (retry_after_s > 0) r.headers.set("retry-after", std::to_string(retry_after_s));
   log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +

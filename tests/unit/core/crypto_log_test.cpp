@@ -1,11 +1,13 @@
 // crypto (SHA-256 against FIPS 180-2 vectors, constant-time compare, random tokens) and the
-// log redaction every line passes through (keys, key= values, Bearer tokens, registered secrets).
+// log redaction every line passes through (keys, key= values, Bearer tokens, registered secrets,
+// registered key shapes).
 #include <doctest/doctest.h>
 
 #include <set>
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "tests/unit/support/gemini_dialect.h"
 
 using namespace gemgate;
 
@@ -48,6 +50,7 @@ TEST_CASE("random_token: prefix, base62 alphabet, length for the entropy, unique
 }
 
 TEST_CASE("redact masks Google keys, key= and token= values, Bearer and x-goog-api-key values") {
+  test::use_gemini_redaction();  // what conf registers at start
   std::string key = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
   std::string out = log::redact("calling with " + key + " now");
   CHECK(out.find(key) == std::string::npos);
@@ -69,6 +72,20 @@ TEST_CASE("redact masks Google keys, key= and token= values, Bearer and x-goog-a
   CHECK(out.find("abcdefghijklmnopq") == std::string::npos);
   CHECK(out.find("0123456789abcdef") == std::string::npos);
 
+  CHECK(log::redact("an ordinary line with 42 words") == "an ordinary line with 42 words");
+}
+
+TEST_CASE("registered prefixes and labels teach redact a shape of secret; core knows none") {
+  // Made-up shapes, so what another test registered cannot interfere.
+  std::string key = "Zqx9Rk0123456789abcdef";
+  CHECK(log::redact("calling with " + key) == "calling with " + key);
+  CHECK(log::redact("x-acme-secret: plainvalue1234") == "x-acme-secret: plainvalue1234");
+  log::register_secret_prefix("zqx9");  // ASCII case-insensitive
+  log::register_secret_prefix("zqx9");  // again: no change
+  log::register_secret_prefix("");      // ignored: it would mask every word
+  log::register_secret_label("x-acme-secret");
+  CHECK(log::redact("calling with " + key) == "calling with Zqx9…cdef");
+  CHECK(log::redact("x-acme-secret: plainvalue1234") == "x-acme-secret: plai…1234");
   CHECK(log::redact("an ordinary line with 42 words") == "an ordinary line with 42 words");
 }
 

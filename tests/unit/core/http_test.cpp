@@ -1,5 +1,5 @@
 // HTTP helpers: path normalisation (the routing security boundary), query parameters, HeaderMap,
-// reason phrases, hop-by-hop names, and the google error shape / JSON quoting.
+// reason phrases, hop-by-hop names, and core's JSON error shape / JSON quoting.
 #include <doctest/doctest.h>
 
 #include "core/chain.h"
@@ -101,11 +101,10 @@ TEST_CASE("reason phrases") {
   CHECK(reason_phrase(299) == "Unknown");
 }
 
-TEST_CASE("google error shape and JSON quoting") {
-  CHECK(render_google_error({429, "RESOURCE_EXHAUSTED", "quota", ""}) ==
+TEST_CASE("core's JSON error shape and JSON quoting") {
+  CHECK(render_json_error({429, "RESOURCE_EXHAUSTED", "quota", ""}) ==
         R"({"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}})");
-  CHECK(render_google_error({500, "", "x", ""}).find("\"status\":\"UNKNOWN\"") !=
-        std::string::npos);
+  CHECK(render_json_error({500, "", "x", ""}).find("\"status\":\"UNKNOWN\"") != std::string::npos);
   CHECK(json_quote("a\"b\\c\n\t\x01") == "\"a\\\"b\\\\c\\n\\t\\u0001\"");
   CHECK(json_quote("é") == "\"é\"");
 }

@@ -4,6 +4,7 @@
 
 #include "core/registry.h"
 #include "core/router.h"
+#include "tests/unit/support/gemini_dialect.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate;
@@ -75,10 +76,29 @@ TEST_CASE("a filter name can be registered once; a type needs a name and create(
   CHECK(r.find_filter("y") == nullptr);
 }
 
-TEST_CASE("error formats: google exists from the start; duplicates refused") {
-  Registry r;
+TEST_CASE("error formats: a bare registry has none; chains then render core's JSON errors") {
+  Registry r = make_registry();
+  CHECK(r.find_error_format("google") == nullptr);
+  CHECK(r.default_error_format().empty());
+  Services s;
+  ConfigErrors e;
+  auto spec = build_chain("c", chain_node({{"answer", ConfigNode()}}), r, s, e);
+  REQUIRE(spec);
+  http::LocalError err{404, "NOT_FOUND", "no", ""};
+  CHECK(spec->render_error(err) == render_json_error(err));
+  CHECK_FALSE(r.set_default_error_format("klingon").ok());
+  REQUIRE(
+      r.add_error_format("plain", [](const http::LocalError&) { return std::string("!"); }).ok());
+  REQUIRE(r.set_default_error_format("plain").ok());
+  spec = build_chain("c", chain_node({{"answer", ConfigNode()}}), r, s, e);
+  REQUIRE(spec);
+  CHECK(spec->render_error(err) == "!");
+}
+
+TEST_CASE("error formats: google exists once conf's Gemini dialect is in; duplicates refused") {
+  Registry r = test::gemini_registry();
   REQUIRE(r.find_error_format("google") != nullptr);
-  CHECK_FALSE(r.add_error_format("google", &render_google_error).ok());
+  CHECK_FALSE(r.add_error_format("google", &gemini::render_google_error).ok());
   CHECK(
       r.add_error_format("openai", [](const http::LocalError&) { return std::string("{}"); }).ok());
   CHECK((*r.find_error_format("openai"))({}) == "{}");

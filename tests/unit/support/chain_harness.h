@@ -166,7 +166,7 @@ class ChainBuilder {
   }
   std::shared_ptr<const ChainSpec> build() {
     spec_->name = "test";
-    if (!spec_->render_error) spec_->render_error = &render_google_error;
+    if (!spec_->render_error) spec_->render_error = &render_json_error;
     return spec_;
   }
 

@@ -96,7 +96,10 @@ class FakeTransport final : public transport::Transport {
     auto s = std::make_shared<TransferState>();
     s->worker = &worker_;
     s->handler = &handler;
-    if (answers_.empty()) {
+    if (closed_) {
+      s->answer.failure = closed_failure();
+      s->answer.fail_before_head = true;
+    } else if (answers_.empty()) {
       s->answer = Answer::json(200, "{}");
     } else {
       s->answer = std::move(answers_.front());
@@ -105,6 +108,14 @@ class FakeTransport final : public transport::Transport {
     transfers.push_back(s);
     if (!s->answer.hold) schedule(s);
     return std::make_unique<FakeTransfer>(s);
+  }
+
+  // As Transport::close: every unfinished transfer fails now, later ones on their first turn.
+  void close() override {
+    closed_ = true;
+    transport::Failure f = closed_failure();
+    // By index: a handler may start another transfer from inside done().
+    for (size_t i = 0; i < transfers.size(); ++i) transfers[i]->done(&f);
   }
 
   // Plays the next event of `s` on a later loop turn, and so on until done.
@@ -138,8 +149,13 @@ class FakeTransport final : public transport::Transport {
   std::vector<std::shared_ptr<TransferState>> transfers;  // every transfer, in order
 
  private:
+  static transport::Failure closed_failure() {
+    return {transport::FailureKind::kInternal, "transport closed", false};
+  }
+
   Worker& worker_;
   std::deque<Answer> answers_;
+  bool closed_ = false;
 };
 
 inline void FakeTransfer::resume() {
