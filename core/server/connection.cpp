@@ -1,7 +1,6 @@
 #include "core/server/connection.h"
 
 #include <cstring>
-#include <ctime>
 
 #include "core/chain.h"
 #include "core/log.h"
@@ -16,22 +15,6 @@ struct WriteReq {
   Connection* connection = nullptr;
   std::string parts[3];
 };
-
-// "Thu, 26 Nov 2026 06:00:00 GMT", cached per second per thread.
-const std::string& http_date() {
-  thread_local std::time_t cached_at = 0;
-  thread_local std::string cached;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_at) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached = buf;
-    cached_at = now;
-  }
-  return cached;
-}
 
 std::string peer_name(uv_tcp_t* tcp) {
   sockaddr_storage addr{};
@@ -49,10 +32,6 @@ std::string peer_name(uv_tcp_t* tcp) {
   uv_ip6_name(a, ip, sizeof ip);
   port = ntohs(a->sin6_port);
   return "[" + std::string(ip) + "]:" + std::to_string(port);
-}
-
-bool status_has_body(int status) {
-  return !(status < 200 || status == 204 || status == 304);
 }
 
 }  // namespace
@@ -150,7 +129,7 @@ void Connection::process_input() {
       if (parser_.head_complete()) {
         if (parser_.wants_continue()) {
           parser_.clear_wants_continue();
-          write("HTTP/1.1 100 Continue\r\n\r\n");
+          write(WireBytes(std::string(ResponseWriter::continue_line())));
         }
         set_read_timer(ReadTimer::kBody);
       }
@@ -222,8 +201,7 @@ void Connection::begin_request(http::Request request) {
   ++requests_served_;
   keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
                 !draining_ && !server_.draining();
-  head_request_ = request.method == "HEAD";
-  chunked_ = false;
+  writer_.begin(request.method == "HEAD");
   discard_request_ = false;
   rate_mark_ = 0;
 
@@ -292,67 +270,28 @@ void Connection::finish_request(http::Request rest) {
   exchange_->start();
 }
 
-std::string Connection::serialize_head(const http::Response& r, const std::string* framing_name,
-                                       const std::string& framing_value) {
-  std::string out;
-  out.reserve(256);
-  out += "HTTP/1.1 ";
-  out += std::to_string(r.status);
-  out += ' ';
-  out += http::reason_phrase(r.status);
-  out += "\r\n";
-  for (const auto& [name, value] : r.headers.entries()) {
-    if (http::is_hop_by_hop(name) || http::iequals(name, "date")) continue;
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  }
-  if (framing_name) {
-    out += *framing_name;
-    out += ": ";
-    out += framing_value;
-    out += "\r\n";
-  }
-  out += "date: ";
-  out += http_date();
-  out += "\r\n";
-  out += keep_alive_ ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n";
-  return out;
-}
-
 void Connection::send_response(const http::Response& r) {
   if (closing_) return;
   // Answered before the whole request arrived (from its head, or while its body comes): the
   // rest of the body is never read, so the connection cannot carry another request.
   if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
-  static const std::string kContentLength = "content-length";
-  bool body_allowed = status_has_body(r.status);
-  std::string head =
-      serialize_head(r, body_allowed ? &kContentLength : nullptr, std::to_string(r.body.size()));
+  WireBytes bytes = writer_.whole(r, keep_alive_);
   if (!keep_alive_) close_after_write_ = true;
-  write(std::move(head), body_allowed && !head_request_ ? r.body : std::string());
+  write(std::move(bytes));
 }
 
 void Connection::send_stream_head(const http::Response& r) {
   if (closing_) return;
   if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
-  static const std::string kTransferEncoding = "transfer-encoding";
   // HTTP/1.0 clients cannot read chunked framing: the body ends when the connection closes.
-  chunked_ = exchange_ && exchange_->request().version_minor >= 1;
-  if (!chunked_) keep_alive_ = false;
-  write(serialize_head(r, chunked_ ? &kTransferEncoding : nullptr, "chunked"));
+  bool chunked = exchange_ && exchange_->request().version_minor >= 1;
+  if (!chunked) keep_alive_ = false;
+  write(WireBytes(writer_.stream_head(r, chunked, keep_alive_)));
 }
 
 void Connection::send_chunk(std::string_view data) {
-  if (closing_ || data.empty() || head_request_) return;
-  if (!chunked_) {
-    write(std::string(data));
-    return;
-  }
-  char size_line[24];
-  int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-  write(std::string(size_line, static_cast<size_t>(n)), std::string(data), "\r\n");
+  if (closing_) return;
+  write(writer_.chunk(data));
 }
 
 void Connection::end_stream(bool clean) {
@@ -365,7 +304,7 @@ void Connection::end_stream(bool clean) {
     close_after_write_ = true;
     return;
   }
-  if (chunked_ && !head_request_) write("0\r\n\r\n");
+  write(WireBytes(writer_.end_of_stream()));
   if (!keep_alive_) close_after_write_ = true;
 }
 
@@ -416,7 +355,7 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
   receiving_body_ = false;
   release_body_budget();
   keep_alive_ = false;
-  head_request_ = false;
+  writer_.set_head_only(false);
   http::Response r;
   r.status = status;
   std::string code = status == 413   ? "PAYLOAD_TOO_LARGE"
@@ -436,21 +375,17 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
   if (writes_pending_ == 0) close_gracefully();
 }
 
-void Connection::write(std::string head, std::string body, std::string tail) {
-  if (closing_) return;
+void Connection::write(WireBytes bytes) {
+  if (closing_ || bytes.empty()) return;
   auto* w = new WriteReq;
   w->connection = this;
-  w->parts[0] = std::move(head);
-  w->parts[1] = std::move(body);
-  w->parts[2] = std::move(tail);
+  w->parts[0] = std::move(bytes.head);
+  w->parts[1] = std::move(bytes.body);
+  w->parts[2] = std::move(bytes.tail);
   uv_buf_t bufs[3];
   unsigned n = 0;
   for (std::string& part : w->parts) {
     if (!part.empty()) bufs[n++] = uv_buf_init(part.data(), static_cast<unsigned>(part.size()));
-  }
-  if (n == 0) {
-    delete w;
-    return;
   }
   w->req.data = w;
   int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n, &Connection::on_write);

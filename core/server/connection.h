@@ -15,6 +15,7 @@
 
 #include "core/exchange.h"
 #include "core/server/request_parser.h"
+#include "core/server/response_writer.h"
 #include "core/worker.h"
 
 namespace gemgate::server {
@@ -69,9 +70,8 @@ class Connection final : public Downstream {
   // Answers a request the connection refuses itself, then closes. A request whose head passed
   // the filters is abandoned first, so its filters hear on_done with this status.
   void reply_error(int status, const std::string& message, int retry_after_s = 0);
-  void write(std::string head, std::string body = {}, std::string tail = {});
-  std::string serialize_head(const http::Response& response, const std::string* framing_name,
-                             const std::string& framing_value);
+  // Queues `bytes` (nothing when empty) and watches the backlog: stall timer, watermarks.
+  void write(WireBytes bytes);
   void close_gracefully();
   void arm_write_timer();
   void schedule_processing();
@@ -84,6 +84,7 @@ class Connection final : public Downstream {
   uint64_t id_;
   uv_tcp_t tcp_{};
   RequestParser parser_;
+  ResponseWriter writer_;
   std::string input_;                   // bytes read but not parsed yet
   std::unique_ptr<Exchange> exchange_;  // the request being served
   Timer read_timer_;
@@ -102,9 +103,7 @@ class Connection final : public Downstream {
   bool keep_alive_ = true;  // the current exchange allows another request afterwards
   bool close_after_write_ = false;
   bool lingering_ = false;
-  bool head_request_ = false;  // HEAD: send heads only
-  bool chunked_ = false;       // the current stream uses chunked framing
-  bool blocked_ = false;       // write backlog above the high watermark
+  bool blocked_ = false;  // write backlog above the high watermark
   bool draining_ = false;
   bool process_scheduled_ = false;
   bool receiving_body_ = false;   // exchange_ passed its head filters and waits for the body
