@@ -210,8 +210,8 @@ void Connection::begin_request(http::Request request) {
     reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
     return;
   }
-  const Route* route = ctx.routes ? ctx.routes->match(request.path) : nullptr;
-  if (!route) {
+  exchange_ = server_.open_exchange(request, peer_, *this);
+  if (!exchange_) {
     http::Response r;
     r.status = 404;
     r.body = render_google_error({404, "NOT_FOUND", "no route for " + request.path, ""});
@@ -221,19 +221,6 @@ void Connection::begin_request(http::Request request) {
     after_exchange();
     return;
   }
-  auto settings = ctx.settings ? ctx.settings->load() : std::make_shared<const Settings>();
-  exchange_ =
-      std::make_unique<Exchange>(server_.worker(), route->chain, std::move(settings), *this);
-  StreamInfo& info = exchange_->info();
-  info.route = route->path;
-  info.method = request.method;
-  info.path = request.path;
-  info.client_addr = peer_;
-  if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
-    request.path.erase(0, route->strip.size());
-    if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
-  }
-  exchange_->request() = std::move(request);
   receiving_body_ = true;
   if (!exchange_->start_headers()) {
     // A filter answered from the head. The reply went out (or is going out) through this

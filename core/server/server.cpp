@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/exchange.h"
 #include "core/log.h"
 #include "core/server/connection.h"
 
@@ -135,6 +136,27 @@ void Server::on_connection(uv_stream_t* listener, int status) {
     return;
   }
   conn->start();
+}
+
+std::unique_ptr<Exchange> Server::open_exchange(http::Request& request, const std::string& peer,
+                                                Downstream& downstream) {
+  const Route* route = context_.routes ? context_.routes->match(request.path) : nullptr;
+  if (!route) return nullptr;
+  auto settings =
+      context_.settings ? context_.settings->load() : std::make_shared<const Settings>();
+  auto exchange =
+      std::make_unique<Exchange>(worker_, route->chain, std::move(settings), downstream);
+  StreamInfo& info = exchange->info();
+  info.route = route->path;
+  info.method = request.method;
+  info.path = request.path;
+  info.client_addr = peer;
+  if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
+    request.path.erase(0, route->strip.size());
+    if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
+  }
+  exchange->request() = std::move(request);
+  return exchange;
 }
 
 void Server::set_idle(Connection* c, bool idle) {
