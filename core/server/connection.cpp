@@ -1,5 +1,6 @@
 #include "core/server/connection.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "core/chain.h"
@@ -34,6 +35,26 @@ std::string peer_name(uv_tcp_t* tcp) {
   return "[" + std::string(ip) + "]:" + std::to_string(port);
 }
 
+// An error answer made by the connection itself, in the Google error shape.
+http::Response json_error(int status, std::string code, const std::string& message) {
+  http::Response r;
+  r.status = status;
+  r.body = render_google_error({status, std::move(code), message, ""});
+  r.headers.set("content-type", "application/json; charset=utf-8");
+  return r;
+}
+
+// The Google status name of an error the connection answers itself.
+std::string error_code(int status) {
+  return status == 413   ? "PAYLOAD_TOO_LARGE"
+         : status == 408 ? "DEADLINE_EXCEEDED"
+         : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
+         : status == 414 ? "URI_TOO_LONG"
+         : status == 503 ? "UNAVAILABLE"
+         : status >= 500 ? "UNIMPLEMENTED"
+                         : "INVALID_ARGUMENT";
+}
+
 }  // namespace
 
 Connection::Connection(Server& server, uint64_t id)
@@ -59,8 +80,7 @@ Connection::~Connection() {
 void Connection::start() {
   uv_tcp_nodelay(&tcp_, 1);
   peer_ = peer_name(&tcp_);
-  reading_ = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  start_reading();
   set_read_timer(ReadTimer::kHead);
   start_request_timers();
 }
@@ -69,10 +89,86 @@ void Connection::refuse(int status, const std::string& message) {
   peer_ = peer_name(&tcp_);
   // Read (and discard) while the answer goes out and during the linger, so a request the client
   // already sent does not turn our close into a reset that destroys the answer.
-  reading_ = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  start_reading();
   reply_error(status, message, 1);
 }
+
+void Connection::drain() {
+  if (idle() && writes_pending_ == 0) close_now();
+}
+
+// ---- lifecycle ----
+
+void Connection::set_phase(Phase next) {
+  // The moves (anything else is a bug):
+  //   kHead            -> kBody      a head was parsed and routed (run_head_filters)
+  //   kBody            -> kSkipBody  a filter answered from the head; its reply is on the way
+  //   kBody            -> kHead      a filter answered from the head; the exchange finished
+  //   kBody, kSkipBody -> kRunning   the request is read and its exchange exists
+  //                                  (finish_request; reply_error for one that is answered)
+  //   kBody, kSkipBody -> kHead      the same without an exchange
+  //   kRunning         -> kHead      the exchange finished (exchange_finished)
+  // Unchanged by close_now(): once the connection is closed its phase no longer matters.
+  assert(next != phase_ || next == Phase::kHead);
+  assert(next != Phase::kBody || phase_ == Phase::kHead);
+  assert(next != Phase::kSkipBody || phase_ == Phase::kBody);
+  assert(next != Phase::kRunning || reading_body());
+  phase_ = next;
+}
+
+void Connection::close_after_writes() {
+  if (ending_ == Ending::kOpen) ending_ = Ending::kAfterWrite;
+}
+
+void Connection::close_gracefully() {
+  if (ending_ >= Ending::kLingering) return;
+  // Half-close our side once the queued output is on the wire, then read and discard for a
+  // moment so a client still sending (e.g. the body we refused with 413) sees our reply
+  // instead of a reset.
+  ending_ = Ending::kLingering;
+  input_.clear();
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
+    delete req;
+    close_now();
+    return;
+  }
+  if (!reading_) start_reading();
+  set_read_timer(ReadTimer::kLinger);
+}
+
+void Connection::close_now() {
+  if (ending_ == Ending::kClosed) return;
+  ending_ = Ending::kClosed;
+  server_.set_idle(this, false);
+  read_timer_.stop();
+  write_timer_.stop();
+  stop_request_timers();
+  if (exchange_) {
+    exchange_->cancel();
+    Exchange* abandoned = exchange_.release();
+    server_.worker().next_tick([abandoned] { delete abandoned; });
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+    auto* self = static_cast<Connection*>(h->data);
+    self->server_.forget(self);
+    delete self;
+  });
+}
+
+bool Connection::accepts_input() const {
+  // While a request's body arrives its exchange exists but waits: keep feeding the parser.
+  // Otherwise a running exchange (or a write backlog) makes pipelined requests wait.
+  if (ending_ != Ending::kOpen) return false;
+  return reading_body() || (phase_ == Phase::kHead && !blocked_);
+}
+
+bool Connection::idle() const {
+  return ending_ == Ending::kOpen && !exchange_ && !parser_.in_request() && input_.empty();
+}
+
+// ---- reading ----
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
@@ -88,10 +184,10 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     self->close_now();
     return;
   }
-  if (self->lingering_ || self->close_after_write_) return;  // closing: the rest is discarded
+  if (self->ending_ != Ending::kOpen) return;  // closing: the rest is discarded
   self->input_.append(buf->base, static_cast<size_t>(nread));
-  if (!self->exchange_ || self->receiving_body_) self->process_input();
-  if (!self->closing_ && self->reading_ &&
+  if (self->phase_ != Phase::kRunning) self->process_input();
+  if (self->ending_ != Ending::kClosed && self->reading_ &&
       self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
     // A request is running (or its answer is still going out): stop reading ahead until it is
     // done, so one connection can never buffer more than this.
@@ -100,32 +196,44 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
 }
 
+void Connection::start_reading() {
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+}
+
 void Connection::process_input() {
   process_scheduled_ = false;
-  const ServerLimits& limits = server_.context().limits;
-  // While a request's body arrives its exchange exists but waits: keep feeding the parser.
-  // Otherwise a running exchange (or a write backlog) makes pipelined requests wait.
-  while (!closing_ && !close_after_write_ && (!exchange_ || receiving_body_) &&
-         (!blocked_ || receiving_body_) && (!input_.empty() || kick_parser_)) {
-    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) {
-      set_read_timer(ReadTimer::kHead);
-      start_request_timers();
-    }
-    kick_parser_ = false;
-    size_t used = 0;
-    RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
-    input_.erase(0, used);
-    if (receiving_body_ && !account_body()) return;
-    if (state == RequestParser::State::kError) {
+  while (accepts_input() && (!input_.empty() || kick_parser_)) {
+    Fed fed = feed_parser();
+    if (fed == Fed::kRefused) return;
+    if (fed == Fed::kNeedMore) break;
+  }
+  if (!exchange_ && ending_ != Ending::kClosed && !reading_ &&
+      input_.size() <= server_.context().limits.max_pipelined_bytes) {
+    start_reading();
+  }
+  if (idle()) set_read_timer(ReadTimer::kKeepAlive);
+}
+
+Connection::Fed Connection::feed_parser() {
+  if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) {
+    set_read_timer(ReadTimer::kHead);
+    start_request_timers();
+  }
+  kick_parser_ = false;
+  size_t used = 0;
+  RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
+  input_.erase(0, used);
+  if (reading_body() && !account_body()) return Fed::kRefused;
+  switch (state) {
+    case RequestParser::State::kError:
       reply_error(parser_.error_status(), parser_.error_message());
-      return;
-    }
-    if (state == RequestParser::State::kHead) {
+      return Fed::kRefused;
+    case RequestParser::State::kHead:
       kick_parser_ = true;  // a body-less request ends without further bytes
       begin_request(parser_.take_head());
-      continue;
-    }
-    if (state == RequestParser::State::kNeedMore) {
+      return Fed::kAgain;
+    case RequestParser::State::kNeedMore:
       if (parser_.head_complete()) {
         if (parser_.wants_continue()) {
           parser_.clear_wants_continue();
@@ -133,46 +241,70 @@ void Connection::process_input() {
         }
         set_read_timer(ReadTimer::kBody);
       }
-      break;
-    }
-    finish_request(parser_.take_request());
+      return Fed::kNeedMore;
+    case RequestParser::State::kComplete:
+      finish_request(parser_.take_request());
+      return Fed::kAgain;
   }
-  if (!exchange_ && !closing_ && !reading_ && input_.size() <= limits.max_pipelined_bytes) {
-    reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
-                  &Connection::on_read);
-  }
-  if (idle()) set_read_timer(ReadTimer::kKeepAlive);
+  return Fed::kNeedMore;
 }
 
-bool Connection::idle() const {
-  return !closing_ && !exchange_ && !parser_.in_request() && input_.empty() && !close_after_write_;
-}
-
-void Connection::start_request_timers() {
-  const ServerLimits& limits = server_.context().limits;
-  request_timer_.start(limits.request_timeout_ms, [this] {
-    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
-    reply_error(408, "request not received within " +
-                         std::to_string(server_.context().limits.request_timeout_ms) + " ms");
-  });
-}
-
-void Connection::stop_request_timers() {
-  request_timer_.stop();
-  rate_timer_.stop();
-}
-
-void Connection::on_body_rate_check() {
-  const ServerLimits& limits = server_.context().limits;
-  size_t got = parser_.body_size() - rate_mark_;
-  uint64_t need = static_cast<uint64_t>(limits.min_body_rate) * limits.body_rate_window_ms / 1000;
-  if (got < need) {
-    reply_error(408, "request body arrived slower than " + std::to_string(limits.min_body_rate) +
-                         " bytes/s");
+void Connection::begin_request(http::Request request) {
+  set_read_timer(ReadTimer::kNone);
+  ServerContext& ctx = server_.context();
+  ++requests_served_;
+  keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
+                !server_.draining();
+  writer_.begin(request.method == "HEAD");
+  rate_mark_ = 0;
+  if (parser_.body_expected() &&
+      ctx.buffered_body_bytes.load() >= ctx.limits.max_buffered_body_bytes) {
+    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
     return;
   }
-  rate_mark_ = parser_.body_size();
+  exchange_ = server_.open_exchange(request, peer_, *this);
+  if (!exchange_) {
+    // Answered here and now; the phase stays kHead, so finish_request drops the request.
+    send_response(json_error(404, "NOT_FOUND", "no route for " + request.path));
+    after_exchange();
+    return;
+  }
+  run_head_filters();
+}
+
+void Connection::run_head_filters() {
+  set_phase(Phase::kBody);
+  if (!exchange_->start_headers()) {
+    // A filter answered from the head. The reply went out (or is going out) through this
+    // connection; the rest of the request is dropped, and a body still to come is not read:
+    // send_response made that answer "Connection: close".
+    set_phase(exchange_ ? Phase::kSkipBody : Phase::kHead);
+    return;
+  }
+  const ServerLimits& limits = server_.context().limits;
+  if (parser_.body_expected() && limits.min_body_rate > 0) {
+    rate_timer_.start(
+        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
+  }
+}
+
+void Connection::finish_request(http::Request rest) {
+  stop_request_timers();
+  set_read_timer(ReadTimer::kNone);
+  if (phase_ != Phase::kBody) {
+    // Answered at its head: nothing of the request is needed any more.
+    if (phase_ == Phase::kSkipBody) set_phase(exchange_ ? Phase::kRunning : Phase::kHead);
+    release_body_budget();
+    if (!exchange_ && ending_ == Ending::kOpen && keep_alive_) schedule_processing();
+    return;
+  }
+  set_phase(Phase::kRunning);
+  // The head allowed keep-alive; the end of the message may not (an Upgrade request).
+  keep_alive_ = keep_alive_ && parser_.keep_alive();
+  exchange_->info().bytes_in = rest.body.size();
+  exchange_->request().body = std::move(rest.body);
+  if (blocked_) exchange_->set_downstream_blocked(true);  // an earlier answer is still going out
+  exchange_->start();
 }
 
 bool Connection::account_body() {
@@ -195,80 +327,20 @@ void Connection::release_body_budget() {
   body_reserved_ = 0;
 }
 
-void Connection::begin_request(http::Request request) {
-  set_read_timer(ReadTimer::kNone);
-  ServerContext& ctx = server_.context();
-  ++requests_served_;
-  keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
-                !draining_ && !server_.draining();
-  writer_.begin(request.method == "HEAD");
-  discard_request_ = false;
-  rate_mark_ = 0;
-
-  if (parser_.body_expected() &&
-      ctx.buffered_body_bytes.load() >= ctx.limits.max_buffered_body_bytes) {
-    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
-    return;
-  }
-  exchange_ = server_.open_exchange(request, peer_, *this);
-  if (!exchange_) {
-    http::Response r;
-    r.status = 404;
-    r.body = render_google_error({404, "NOT_FOUND", "no route for " + request.path, ""});
-    r.headers.set("content-type", "application/json; charset=utf-8");
-    discard_request_ = true;  // before sending: a body still to come means close
-    send_response(r);
-    after_exchange();
-    return;
-  }
-  receiving_body_ = true;
-  if (!exchange_->start_headers()) {
-    // A filter answered from the head. The reply went out (or is going out) through this
-    // connection; the rest of the request is dropped, and a body still to come is not read:
-    // send_response made that answer "Connection: close".
-    discard_request_ = true;
-    receiving_body_ = exchange_ != nullptr;  // a reply may still be on its way up the chain
-    return;
-  }
-  const ServerLimits& limits = ctx.limits;
-  if (parser_.body_expected() && limits.min_body_rate > 0) {
-    rate_timer_.start(
-        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
-  }
-}
-
-void Connection::finish_request(http::Request rest) {
-  stop_request_timers();
-  set_read_timer(ReadTimer::kNone);
-  bool answered = discard_request_ || !exchange_;
-  discard_request_ = false;
-  receiving_body_ = false;
-  if (answered) {
-    // Answered at its head: nothing of the request is needed any more.
-    release_body_budget();
-    if (!exchange_ && !close_after_write_ && keep_alive_) schedule_processing();
-    return;
-  }
-  // The head allowed keep-alive; the end of the message may not (an Upgrade request).
-  keep_alive_ = keep_alive_ && parser_.keep_alive();
-  exchange_->info().bytes_in = rest.body.size();
-  exchange_->request().body = std::move(rest.body);
-  if (blocked_) exchange_->set_downstream_blocked(true);  // an earlier answer is still going out
-  exchange_->start();
-}
+// ---- answering (Downstream) ----
 
 void Connection::send_response(const http::Response& r) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   // Answered before the whole request arrived (from its head, or while its body comes): the
   // rest of the body is never read, so the connection cannot carry another request.
   if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
   WireBytes bytes = writer_.whole(r, keep_alive_);
-  if (!keep_alive_) close_after_write_ = true;
+  if (!keep_alive_) close_after_writes();
   write(std::move(bytes));
 }
 
 void Connection::send_stream_head(const http::Response& r) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
   // HTTP/1.0 clients cannot read chunked framing: the body ends when the connection closes.
   bool chunked = exchange_ && exchange_->request().version_minor >= 1;
@@ -277,41 +349,38 @@ void Connection::send_stream_head(const http::Response& r) {
 }
 
 void Connection::send_chunk(std::string_view data) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   write(writer_.chunk(data));
 }
 
 void Connection::end_stream(bool clean) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   if (!clean) {
     // End the connection after what was sent, without the terminating chunk, so the client can
     // tell the body is incomplete. The exchange finishes normally first (it is the upstream that
     // failed, not the client): exchange_finished() then closes once the writes are out.
     keep_alive_ = false;
-    close_after_write_ = true;
+    close_after_writes();
     return;
   }
   write(WireBytes(writer_.end_of_stream()));
-  if (!keep_alive_) close_after_write_ = true;
+  if (!keep_alive_) close_after_writes();
 }
 
 void Connection::exchange_finished() {
   // Called from inside the exchange: delete it on a later loop turn, after the stack unwinds.
   Exchange* done = exchange_.release();
   server_.worker().next_tick([done] { delete done; });
-  if (!receiving_body_) release_body_budget();
+  // A body still arriving (kBody, kSkipBody) keeps its share of the budget until it is read.
+  if (phase_ == Phase::kRunning) set_phase(Phase::kHead);
+  if (!reading_body()) release_body_budget();
   after_exchange();
 }
 
 void Connection::after_exchange() {
-  if (closing_) return;
-  if (close_after_write_ || !keep_alive_) {
-    close_after_write_ = true;
-    if (writes_pending_ == 0) close_gracefully();
-    return;
-  }
-  if (draining_ || server_.draining()) {
-    close_after_write_ = true;
+  if (ending_ == Ending::kClosed) return;
+  if (ending_ != Ending::kOpen || !keep_alive_ || server_.draining()) {
+    close_after_writes();
     if (writes_pending_ == 0) close_gracefully();
     return;
   }
@@ -327,43 +396,35 @@ void Connection::schedule_processing() {
   process_scheduled_ = true;
   server_.worker().next_tick([anchor = anchor_] {
     Connection* self = *anchor;
-    if (self && !self->closing_) self->process_input();
+    if (self && self->ending_ != Ending::kClosed) self->process_input();
   });
 }
 
 void Connection::reply_error(int status, const std::string& message, int retry_after_s) {
   stop_request_timers();
-  if (exchange_ && receiving_body_) {
+  if (exchange_ && reading_body()) {
     // Its head passed the filters, so they hear how it ended (the access line shows the status).
     exchange_->abandon_request(status, message);
     Exchange* abandoned = exchange_.release();
     server_.worker().next_tick([abandoned] { delete abandoned; });
   }
-  receiving_body_ = false;
+  if (reading_body()) set_phase(exchange_ ? Phase::kRunning : Phase::kHead);
   release_body_budget();
   keep_alive_ = false;
   writer_.set_head_only(false);
-  http::Response r;
-  r.status = status;
-  std::string code = status == 413   ? "PAYLOAD_TOO_LARGE"
-                     : status == 408 ? "DEADLINE_EXCEEDED"
-                     : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
-                     : status == 414 ? "URI_TOO_LONG"
-                     : status == 503 ? "UNAVAILABLE"
-                     : status >= 500 ? "UNIMPLEMENTED"
-                                     : "INVALID_ARGUMENT";
-  r.body = render_google_error({status, code, message, ""});
-  r.headers.set("content-type", "application/json; charset=utf-8");
+  http::Response r = json_error(status, error_code(status), message);
   if (retry_after_s > 0) r.headers.set("retry-after", std::to_string(retry_after_s));
   log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
              " " + message);
   send_response(r);
-  close_after_write_ = true;
+  close_after_writes();
   if (writes_pending_ == 0) close_gracefully();
 }
 
+// ---- writing ----
+
 void Connection::write(WireBytes bytes) {
-  if (closing_ || bytes.empty()) return;
+  if (ending_ == Ending::kClosed || bytes.empty()) return;
   auto* w = new WriteReq;
   w->connection = this;
   w->parts[0] = std::move(bytes.head);
@@ -415,7 +476,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   for (const std::string& part : w->parts) self->bytes_written_ += part.size();
   delete w;
   --self->writes_pending_;
-  if (self->closing_) return;
+  if (self->ending_ == Ending::kClosed) return;
   if (status < 0) {
     self->close_now();
     return;
@@ -427,35 +488,13 @@ void Connection::on_write(uv_write_t* req, int status) {
     self->blocked_ = false;
     if (self->exchange_) {
       self->exchange_->set_downstream_blocked(false);
-    } else if (!self->close_after_write_) {
+    } else if (self->ending_ == Ending::kOpen) {
       self->schedule_processing();  // pipelined requests waited for the backlog to drain
     }
   }
-  if (self->writes_pending_ == 0 && self->close_after_write_ && !self->exchange_) {
+  if (self->writes_pending_ == 0 && self->ending_ != Ending::kOpen && !self->exchange_) {
     self->close_gracefully();
   }
-}
-
-void Connection::close_gracefully() {
-  if (closing_ || lingering_) return;
-  // Half-close our side once the queued output is on the wire, then read and discard for a
-  // moment so a client still sending (e.g. the body we refused with 413) sees our reply
-  // instead of a reset.
-  lingering_ = true;
-  input_.clear();
-  auto* req = new uv_shutdown_t;
-  req->data = this;
-  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
-    delete req;
-    close_now();
-    return;
-  }
-  if (!reading_) {
-    reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
-                  &Connection::on_read);
-  }
-  set_read_timer(ReadTimer::kLinger);
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) {
@@ -464,28 +503,32 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) {
   if (status < 0 && status != UV_ECANCELED) self->close_now();
 }
 
-void Connection::drain() {
-  draining_ = true;
-  if (idle() && writes_pending_ == 0) close_now();
+// ---- timers ----
+
+void Connection::start_request_timers() {
+  const ServerLimits& limits = server_.context().limits;
+  request_timer_.start(limits.request_timeout_ms, [this] {
+    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
+    reply_error(408, "request not received within " +
+                         std::to_string(server_.context().limits.request_timeout_ms) + " ms");
+  });
 }
 
-void Connection::close_now() {
-  if (closing_) return;
-  closing_ = true;
-  server_.set_idle(this, false);
-  read_timer_.stop();
-  write_timer_.stop();
-  stop_request_timers();
-  if (exchange_) {
-    exchange_->cancel();
-    Exchange* abandoned = exchange_.release();
-    server_.worker().next_tick([abandoned] { delete abandoned; });
+void Connection::stop_request_timers() {
+  request_timer_.stop();
+  rate_timer_.stop();
+}
+
+void Connection::on_body_rate_check() {
+  const ServerLimits& limits = server_.context().limits;
+  size_t got = parser_.body_size() - rate_mark_;
+  uint64_t need = static_cast<uint64_t>(limits.min_body_rate) * limits.body_rate_window_ms / 1000;
+  if (got < need) {
+    reply_error(408, "request body arrived slower than " + std::to_string(limits.min_body_rate) +
+                         " bytes/s");
+    return;
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
-    auto* self = static_cast<Connection*>(h->data);
-    self->server_.forget(self);
-    delete self;
-  });
+  rate_mark_ = parser_.body_size();
 }
 
 void Connection::set_read_timer(ReadTimer which) {

@@ -30,7 +30,8 @@ class Connection final : public Downstream {
   uv_tcp_t* handle() { return &tcp_; }
   // Starts reading after the server accepted the socket into handle().
   void start();
-  // Server shutdown: close now if idle, otherwise after the running exchange ends.
+  // Server shutdown (Server::draining() is already true): closes now if idle; otherwise the
+  // connection takes no further request and closes after the running exchange ends.
   void drain();
   // Closes at once (pending writes are dropped). The object deletes itself later.
   void close_now();
@@ -48,17 +49,63 @@ class Connection final : public Downstream {
   void exchange_finished() override;
 
  private:
+  // Where the connection is with the request in hand. Moves only through set_phase(), whose
+  // comment lists the transitions.
+  enum class Phase {
+    kHead,      // no exchange: waiting for a request head or reading one (or, after a head the
+                // filters answered at once, letting the parser reach that request's end)
+    kBody,      // the head passed the filters; its exchange waits while the body is read and
+                // counted against the body budget (a write backlog does not hold it back)
+    kSkipBody,  // a filter answered from the head and its reply is still on the way up the
+                // chain (the exchange may finish meanwhile): the rest of the request is read
+                // as in kBody, then dropped
+    kRunning,   // the request is read (or answered): its exchange runs; pipelined bytes wait
+  };
+  // How the connection ends; only moves forward (kOpen < ... < kClosed), through
+  // close_after_writes(), close_gracefully() and close_now().
+  enum class Ending {
+    kOpen,        // takes requests
+    kAfterWrite,  // takes no more: closes gracefully once the exchange ended and output is out
+    kLingering,   // our side is shut down; input is read and discarded until linger_ms passed
+    kClosed,      // uv_close was called; the object deletes itself in its close callback
+  };
   enum class ReadTimer { kNone, kHead, kBody, kKeepAlive, kLinger };
+  // What one parser step left (feed_parser).
+  enum class Fed {
+    kAgain,     // feed again: a head or a whole request was handled
+    kNeedMore,  // everything buffered was used; wait for bytes
+    kRefused,   // the input was answered with an error (reply_error): stop
+  };
 
+  // libuv trampolines (the handle's or request's data is the Connection).
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
 
+  // ---- lifecycle: the only writers of phase_ and ending_ ----
+  void set_phase(Phase next);
+  // Takes no more requests: closes once the exchange ended and its output is out (Ending).
+  void close_after_writes();
+  // Half-closes once the queued output is out, then lingers (see Ending::kLingering).
+  void close_gracefully();
+  bool reading_body() const { return phase_ == Phase::kBody || phase_ == Phase::kSkipBody; }
+  // True when process_input() may feed the parser now.
+  bool accepts_input() const;
+  bool idle() const;
+
+  // ---- reading ----
+  void start_reading();
+  // Feeds what input_ holds while accepts_input(); then resumes reading if it was paused.
   void process_input();
-  // A request head was parsed: routes it, creates its Exchange and runs the head filters.
+  Fed feed_parser();
+  // A request head was parsed: opens its Exchange (Server::open_exchange) and runs the head
+  // filters; answers 404 when no route matches, 503 when the body budget is spent.
   void begin_request(http::Request head);
-  // The body is complete (`rest` holds it): the request path runs.
+  // Runs the head filters of the new exchange_ and enters kBody, kSkipBody or kHead.
+  void run_head_filters();
+  // The request is complete (`rest` holds its body): the request path runs, unless it was
+  // answered at its head (then it is dropped).
   void finish_request(http::Request rest);
   // Adds the body bytes buffered since the last call to the process-wide budget. Returns false
   // (after answering 503) when that takes the budget over its limit.
@@ -67,18 +114,20 @@ class Connection final : public Downstream {
   void start_request_timers();
   void stop_request_timers();
   void on_body_rate_check();
+  void set_read_timer(ReadTimer which);
+  void on_read_timeout();
+
+  // ---- answering ----
   // Answers a request the connection refuses itself, then closes. A request whose head passed
   // the filters is abandoned first, so its filters hear on_done with this status.
   void reply_error(int status, const std::string& message, int retry_after_s = 0);
+  // The exchange ended (or none ran): close, or serve the next pipelined request.
+  void after_exchange();
+  // Runs process_input() on a later loop turn (once, however often asked).
+  void schedule_processing();
   // Queues `bytes` (nothing when empty) and watches the backlog: stall timer, watermarks.
   void write(WireBytes bytes);
-  void close_gracefully();
   void arm_write_timer();
-  void schedule_processing();
-  void set_read_timer(ReadTimer which);
-  void on_read_timeout();
-  void after_exchange();
-  bool idle() const;
 
   Server& server_;
   uint64_t id_;
@@ -98,19 +147,16 @@ class Connection final : public Downstream {
   size_t write_queue_mark_ = 0;  // write-queue size when the stall timer was armed
   uint64_t bytes_written_ = 0;   // bytes of finished writes
   uint64_t written_mark_ = 0;    // bytes_written_ when the stall timer was armed
-  bool reading_ = false;
-  bool closing_ = false;
-  bool keep_alive_ = true;  // the current exchange allows another request afterwards
-  bool close_after_write_ = false;
-  bool lingering_ = false;
-  bool blocked_ = false;  // write backlog above the high watermark
-  bool draining_ = false;
-  bool process_scheduled_ = false;
-  bool receiving_body_ = false;   // exchange_ passed its head filters and waits for the body
-  bool kick_parser_ = false;      // feed the parser once more even without new bytes
-  bool discard_request_ = false;  // the current request was answered at its head: drop the rest
-  size_t body_reserved_ = 0;      // bytes of the body budget this connection holds
-  size_t rate_mark_ = 0;          // body bytes at the last rate check
+  Phase phase_ = Phase::kHead;
+  Ending ending_ = Ending::kOpen;
+  // The flags that are independent of both.
+  bool reading_ = false;            // uv_read_start is in effect (paused at max_pipelined_bytes)
+  bool keep_alive_ = true;          // the current exchange allows another request afterwards
+  bool blocked_ = false;            // write backlog above the high watermark
+  bool process_scheduled_ = false;  // a schedule_processing() tick is pending
+  bool kick_parser_ = false;        // feed the parser once more even without new bytes
+  size_t body_reserved_ = 0;        // bytes of the body budget this connection holds
+  size_t rate_mark_ = 0;            // body bytes at the last rate check
   // Server's idle list (oldest first); managed by Server::set_idle.
   friend class Server;
   Connection* idle_prev_ = nullptr;
