@@ -150,7 +150,7 @@ void Connection::close_now() {
     Exchange* abandoned = exchange_.release();
     server_.worker().next_tick([abandoned] { delete abandoned; });
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) noexcept {
     auto* self = static_cast<Connection*>(h->data);
     self->server_.forget(self);
     delete self;
@@ -170,13 +170,13 @@ bool Connection::idle() const {
 
 // ---- reading ----
 
-void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) noexcept {
   auto* self = static_cast<Connection*>(handle->data);
   buf->base = self->server_.read_buffer();
   buf->len = Server::kReadBufferSize;
 }
 
-void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
   auto* self = static_cast<Connection*>(stream->data);
   if (nread == 0) return;
   if (nread < 0) {
@@ -470,7 +470,7 @@ void Connection::arm_write_timer() {
   });
 }
 
-void Connection::on_write(uv_write_t* req, int status) {
+void Connection::on_write(uv_write_t* req, int status) noexcept {
   auto* w = static_cast<WriteReq*>(req->data);
   Connection* self = w->connection;
   for (const std::string& part : w->parts) self->bytes_written_ += part.size();
@@ -497,7 +497,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   }
 }
 
-void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
   auto* self = static_cast<Connection*>(req->data);
   delete req;
   if (status < 0 && status != UV_ECANCELED) self->close_now();

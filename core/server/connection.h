@@ -77,11 +77,12 @@ class Connection final : public Downstream {
     kRefused,   // the input was answered with an error (reply_error): stop
   };
 
-  // libuv trampolines (the handle's or request's data is the Connection).
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
-  static void on_shutdown(uv_shutdown_t* req, int status);
+  // libuv trampolines (the handle's or request's data is the Connection). noexcept: an
+  // exception must never unwind through libuv's C frames; it ends the process at the edge.
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
+  static void on_write(uv_write_t* req, int status) noexcept;
+  static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
 
   // ---- lifecycle: the only writers of phase_ and ending_ ----
   void set_phase(Phase next);

@@ -89,14 +89,14 @@ Result<int> Server::listen(const std::string& host, int port, bool check_free) {
       (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 1024, &Server::on_connection)) !=
           0) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+             [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
     return Error::unavailable(std::string("listen: ") + uv_strerror(rc));
   }
   return bound_port;
 }
 
-void Server::on_connection(uv_stream_t* listener, int status) {
+void Server::on_connection(uv_stream_t* listener, int status) noexcept {
   auto* self = static_cast<Server*>(listener->data);
   if (status < 0) {
     log::warn(std::string("accept failed: ") + uv_strerror(status));
@@ -198,7 +198,7 @@ void Server::shutdown(uint64_t grace_ms, std::function<void()> on_drained) {
   on_drained_ = std::move(on_drained);
   if (listener_) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+             [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
   }
   std::vector<Connection*> snapshot(connections_.begin(), connections_.end());

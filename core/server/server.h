@@ -85,7 +85,8 @@ class Server {
   static constexpr size_t kReadBufferSize = 64 * 1024;
 
  private:
-  static void on_connection(uv_stream_t* listener, int status);
+  // libuv trampoline; noexcept so no exception unwinds through libuv's C frames.
+  static void on_connection(uv_stream_t* listener, int status) noexcept;
   void maybe_drained();
   // Closes the longest-idle keep-alive connection with nothing left to write. Returns false when
   // there is none.
