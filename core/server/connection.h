@@ -1,10 +1,13 @@
-// Connection: one accepted client connection. Reads bytes into the RequestParser; as soon as a
-// request head is parsed it creates the request's Exchange and lets the filters decide on the
-// head (Exchange::start_headers), and only then reads the body, which is counted against the
-// process-wide body budget; the complete request then runs (one at a time: pipelined requests
-// wait their turn, so answers come back in order). Writes the response (Content-Length or
-// chunked), and enforces the per-connection timeouts (head, body gap, body rate, whole request,
-// keep-alive, write progress) and the write-backlog watermarks that pause the upstream.
+// Connection: one accepted client connection, on its worker's loop thread only. It carries
+// bytes and keeps time; it does not route (Server::open_exchange) or format (ResponseWriter).
+// It reads into the RequestParser; as soon as a request head is parsed it asks the server for
+// the request's Exchange and lets the filters decide on the head (Exchange::start_headers), and
+// only then reads the body, which is counted against the process-wide body budget; the complete
+// request then runs (one at a time: pipelined requests wait their turn, so answers come back in
+// order). It writes what the ResponseWriter makes of the answer, and enforces the per-connection
+// timeouts (head, body gap, body rate, whole request, keep-alive, write progress) and the
+// write-backlog watermarks that pause the upstream. Where it is in its life is two enums, Phase
+// (the request in hand) and Ending (how far towards its close), changed in one place.
 #pragma once
 
 #include <cstdint>
@@ -27,13 +30,17 @@ class Connection final : public Downstream {
   Connection(Server& server, uint64_t id);
   ~Connection() override;
 
+  // The socket, for Server to uv_accept into before start() or refuse().
   uv_tcp_t* handle() { return &tcp_; }
   // Starts reading after the server accepted the socket into handle().
   void start();
-  // Server shutdown (Server::draining() is already true): closes now if idle; otherwise the
-  // connection takes no further request and closes after the running exchange ends.
+  // Server shutdown (Server::draining() is already true): closes now if idle with nothing left
+  // to write. Otherwise every answer from now on says "connection: close" and the connection
+  // closes after it; the server's grace timer cuts whatever is left.
   void drain();
-  // Closes at once (pending writes are dropped). The object deletes itself later.
+  // Closes at once: pending writes are dropped and a running exchange is cancelled (its filters
+  // hear on_done). Later calls do nothing. The object deletes itself in the close callback,
+  // after Server::forget().
   void close_now();
   // Instead of start(), for a connection the server cannot take: answers `status` (JSON error,
   // Retry-After, Connection: close) without reading a request, then closes.
@@ -41,7 +48,10 @@ class Connection final : public Downstream {
   // True while idle between requests with nothing left to write: closing it loses nothing.
   bool sheddable() const { return idle() && writes_pending_ == 0 && requests_served_ > 0; }
 
-  // Downstream
+  // Downstream (contract in core/exchange.h): called by exchange_, and send_response also by the
+  // connection for its own answers; after close_now() they do nothing. exchange_finished() is
+  // called from inside the exchange, which is deleted on a later loop turn, and then closes the
+  // connection or serves the next pipelined request.
   void send_response(const http::Response& response) override;
   void send_stream_head(const http::Response& response) override;
   void send_chunk(std::string_view data) override;
@@ -66,7 +76,7 @@ class Connection final : public Downstream {
   enum class Ending {
     kOpen,        // takes requests
     kAfterWrite,  // takes no more: closes gracefully once the exchange ended and output is out
-    kLingering,   // our side is shut down; input is read and discarded until linger_ms passed
+    kLingering,   // uv_shutdown asked (after the queued output); input is discarded for linger_ms
     kClosed,      // uv_close was called; the object deletes itself in its close callback
   };
   enum class ReadTimer { kNone, kHead, kBody, kKeepAlive, kLinger };
