@@ -104,12 +104,11 @@ void Connection::set_phase(Phase next) {
   //   kHead            -> kBody      a head was parsed and routed (run_head_filters)
   //   kBody            -> kSkipBody  a filter answered from the head; its reply is on the way
   //   kBody            -> kHead      a filter answered from the head; the exchange finished
-  //   kBody, kSkipBody -> kRunning   the request is read and its exchange exists
-  //                                  (finish_request; reply_error for one that is answered)
-  //   kBody, kSkipBody -> kHead      the same without an exchange
+  //   kBody, kSkipBody -> kRunning   the request is read and its exchange exists (finish_request)
+  //   kBody, kSkipBody -> kHead      the same without an exchange; or refused (reply_error)
   //   kRunning         -> kHead      the exchange finished (exchange_finished)
   // Unchanged by close_now(): once the connection is closed its phase no longer matters.
-  assert(next != phase_ || next == Phase::kHead);
+  assert(next != phase_);
   assert(next != Phase::kBody || phase_ == Phase::kHead);
   assert(next != Phase::kSkipBody || phase_ == Phase::kBody);
   assert(next != Phase::kRunning || reading_body());
@@ -408,7 +407,7 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
     Exchange* abandoned = exchange_.release();
     server_.worker().next_tick([abandoned] { delete abandoned; });
   }
-  if (reading_body()) set_phase(exchange_ ? Phase::kRunning : Phase::kHead);
+  if (reading_body()) set_phase(Phase::kHead);  // any exchange of it was abandoned just above
   release_body_budget();
   keep_alive_ = false;
   writer_.set_head_only(false);
