@@ -1,7 +1,7 @@
 #include "core/server/connection.h"
 
+#include <cassert>
 #include <cstring>
-#include <ctime>
 
 #include "core/chain.h"
 #include "core/log.h"
@@ -16,22 +16,6 @@ struct WriteReq {
   Connection* connection = nullptr;
   std::string parts[3];
 };
-
-// "Thu, 26 Nov 2026 06:00:00 GMT", cached per second per thread.
-const std::string& http_date() {
-  thread_local std::time_t cached_at = 0;
-  thread_local std::string cached;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_at) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached = buf;
-    cached_at = now;
-  }
-  return cached;
-}
 
 std::string peer_name(uv_tcp_t* tcp) {
   sockaddr_storage addr{};
@@ -51,8 +35,24 @@ std::string peer_name(uv_tcp_t* tcp) {
   return "[" + std::string(ip) + "]:" + std::to_string(port);
 }
 
-bool status_has_body(int status) {
-  return !(status < 200 || status == 204 || status == 304);
+// An error answer made by the connection itself, in the Google error shape.
+http::Response json_error(int status, std::string code, const std::string& message) {
+  http::Response r;
+  r.status = status;
+  r.body = render_json_error({status, std::move(code), message, ""});
+  r.headers.set("content-type", "application/json; charset=utf-8");
+  return r;
+}
+
+// The Google status name of an error the connection answers itself.
+std::string error_code(int status) {
+  return status == 413   ? "PAYLOAD_TOO_LARGE"
+         : status == 408 ? "DEADLINE_EXCEEDED"
+         : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
+         : status == 414 ? "URI_TOO_LONG"
+         : status == 503 ? "UNAVAILABLE"
+         : status >= 500 ? "UNIMPLEMENTED"
+                         : "INVALID_ARGUMENT";
 }
 
 }  // namespace
@@ -80,8 +80,7 @@ Connection::~Connection() {
 void Connection::start() {
   uv_tcp_nodelay(&tcp_, 1);
   peer_ = peer_name(&tcp_);
-  reading_ = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  start_reading();
   set_read_timer(ReadTimer::kHead);
   start_request_timers();
 }
@@ -90,18 +89,93 @@ void Connection::refuse(int status, const std::string& message) {
   peer_ = peer_name(&tcp_);
   // Read (and discard) while the answer goes out and during the linger, so a request the client
   // already sent does not turn our close into a reset that destroys the answer.
-  reading_ = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  start_reading();
   reply_error(status, message, 1);
 }
 
-void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+void Connection::drain() {
+  if (idle() && writes_pending_ == 0) close_now();
+}
+
+// ---- lifecycle ----
+
+void Connection::set_phase(Phase next) {
+  // The moves (anything else is a bug):
+  //   kHead            -> kBody      a head was parsed and routed (run_head_filters)
+  //   kBody            -> kSkipBody  a filter answered from the head; its reply is on the way
+  //   kBody            -> kHead      a filter answered from the head; the exchange finished
+  //   kBody, kSkipBody -> kRunning   the request is read and its exchange exists (finish_request)
+  //   kBody, kSkipBody -> kHead      the same without an exchange; or refused (reply_error)
+  //   kRunning         -> kHead      the exchange finished (exchange_finished)
+  // Unchanged by close_now(): once the connection is closed its phase no longer matters.
+  assert(next != phase_);
+  assert(next != Phase::kBody || phase_ == Phase::kHead);
+  assert(next != Phase::kSkipBody || phase_ == Phase::kBody);
+  assert(next != Phase::kRunning || reading_body());
+  phase_ = next;
+}
+
+void Connection::close_after_writes() {
+  if (ending_ == Ending::kOpen) ending_ = Ending::kAfterWrite;
+}
+
+void Connection::close_gracefully() {
+  if (ending_ >= Ending::kLingering) return;
+  // Half-close our side once the queued output is on the wire, then read and discard for a
+  // moment so a client still sending (e.g. the body we refused with 413) sees our reply
+  // instead of a reset.
+  ending_ = Ending::kLingering;
+  input_.clear();
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
+    delete req;
+    close_now();
+    return;
+  }
+  if (!reading_) start_reading();
+  set_read_timer(ReadTimer::kLinger);
+}
+
+void Connection::close_now() {
+  if (ending_ == Ending::kClosed) return;
+  ending_ = Ending::kClosed;
+  server_.set_idle(this, false);
+  read_timer_.stop();
+  write_timer_.stop();
+  stop_request_timers();
+  if (exchange_) {
+    exchange_->cancel();
+    Exchange* abandoned = exchange_.release();
+    server_.worker().next_tick([abandoned] { delete abandoned; });
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) noexcept {
+    auto* self = static_cast<Connection*>(h->data);
+    self->server_.forget(self);
+    delete self;
+  });
+}
+
+bool Connection::accepts_input() const {
+  // While a request's body arrives its exchange exists but waits: keep feeding the parser.
+  // Otherwise a running exchange (or a write backlog) makes pipelined requests wait.
+  if (ending_ != Ending::kOpen) return false;
+  return reading_body() || (phase_ == Phase::kHead && !blocked_);
+}
+
+bool Connection::idle() const {
+  return ending_ == Ending::kOpen && !exchange_ && !parser_.in_request() && input_.empty();
+}
+
+// ---- reading ----
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) noexcept {
   auto* self = static_cast<Connection*>(handle->data);
   buf->base = self->server_.read_buffer();
   buf->len = Server::kReadBufferSize;
 }
 
-void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
   auto* self = static_cast<Connection*>(stream->data);
   if (nread == 0) return;
   if (nread < 0) {
@@ -109,10 +183,10 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     self->close_now();
     return;
   }
-  if (self->lingering_ || self->close_after_write_) return;  // closing: the rest is discarded
+  if (self->ending_ != Ending::kOpen) return;  // closing: the rest is discarded
   self->input_.append(buf->base, static_cast<size_t>(nread));
-  if (!self->exchange_ || self->receiving_body_) self->process_input();
-  if (!self->closing_ && self->reading_ &&
+  if (self->phase_ != Phase::kRunning) self->process_input();
+  if (self->ending_ != Ending::kClosed && self->reading_ &&
       self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
     // A request is running (or its answer is still going out): stop reading ahead until it is
     // done, so one connection can never buffer more than this.
@@ -121,79 +195,115 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
 }
 
+void Connection::start_reading() {
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc, &Connection::on_read);
+}
+
 void Connection::process_input() {
   process_scheduled_ = false;
-  const ServerLimits& limits = server_.context().limits;
-  // While a request's body arrives its exchange exists but waits: keep feeding the parser.
-  // Otherwise a running exchange (or a write backlog) makes pipelined requests wait.
-  while (!closing_ && !close_after_write_ && (!exchange_ || receiving_body_) &&
-         (!blocked_ || receiving_body_) && (!input_.empty() || kick_parser_)) {
-    if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) {
-      set_read_timer(ReadTimer::kHead);
-      start_request_timers();
-    }
-    kick_parser_ = false;
-    size_t used = 0;
-    RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
-    input_.erase(0, used);
-    if (receiving_body_ && !account_body()) return;
-    if (state == RequestParser::State::kError) {
-      reply_error(parser_.error_status(), parser_.error_message());
-      return;
-    }
-    if (state == RequestParser::State::kHead) {
-      kick_parser_ = true;  // a body-less request ends without further bytes
-      begin_request(parser_.take_head());
-      continue;
-    }
-    if (state == RequestParser::State::kNeedMore) {
-      if (parser_.head_complete()) {
-        if (parser_.wants_continue()) {
-          parser_.clear_wants_continue();
-          write("HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        set_read_timer(ReadTimer::kBody);
-      }
-      break;
-    }
-    finish_request(parser_.take_request());
+  while (accepts_input() && (!input_.empty() || kick_parser_)) {
+    Fed fed = feed_parser();
+    if (fed == Fed::kRefused) return;
+    if (fed == Fed::kNeedMore) break;
   }
-  if (!exchange_ && !closing_ && !reading_ && input_.size() <= limits.max_pipelined_bytes) {
-    reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
-                  &Connection::on_read);
+  if (!exchange_ && ending_ != Ending::kClosed && !reading_ &&
+      input_.size() <= server_.context().limits.max_pipelined_bytes) {
+    start_reading();
   }
   if (idle()) set_read_timer(ReadTimer::kKeepAlive);
 }
 
-bool Connection::idle() const {
-  return !closing_ && !exchange_ && !parser_.in_request() && input_.empty() && !close_after_write_;
+Connection::Fed Connection::feed_parser() {
+  if (!parser_.in_request() && read_timer_kind_ != ReadTimer::kHead) {
+    set_read_timer(ReadTimer::kHead);
+    start_request_timers();
+  }
+  kick_parser_ = false;
+  size_t used = 0;
+  RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
+  input_.erase(0, used);
+  if (reading_body() && !account_body()) return Fed::kRefused;
+  switch (state) {
+    case RequestParser::State::kError:
+      reply_error(parser_.error_status(), parser_.error_message());
+      return Fed::kRefused;
+    case RequestParser::State::kHead:
+      kick_parser_ = true;  // a body-less request ends without further bytes
+      begin_request(parser_.take_head());
+      return Fed::kAgain;
+    case RequestParser::State::kNeedMore:
+      if (parser_.head_complete()) {
+        if (parser_.wants_continue()) {
+          parser_.clear_wants_continue();
+          write(WireBytes(std::string(ResponseWriter::continue_line())));
+        }
+        set_read_timer(ReadTimer::kBody);
+      }
+      return Fed::kNeedMore;
+    case RequestParser::State::kComplete:
+      finish_request(parser_.take_request());
+      return Fed::kAgain;
+  }
+  return Fed::kNeedMore;
 }
 
-void Connection::start_request_timers() {
-  const ServerLimits& limits = server_.context().limits;
-  request_timer_.start(limits.request_timeout_ms, [this] {
-    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
-    reply_error(408, "request not received within " +
-                         std::to_string(server_.context().limits.request_timeout_ms) + " ms");
-  });
-}
-
-void Connection::stop_request_timers() {
-  request_timer_.stop();
-  rate_timer_.stop();
-}
-
-void Connection::on_body_rate_check() {
-  const ServerLimits& limits = server_.context().limits;
-  size_t got = parser_.body_size() - rate_mark_;
-  uint64_t need = static_cast<uint64_t>(limits.min_body_rate) * limits.body_rate_window_ms / 1000;
-  if (got < need) {
-    reply_error(408, "request body arrived slower than " + std::to_string(limits.min_body_rate) +
-                         " bytes/s");
+void Connection::begin_request(http::Request request) {
+  set_read_timer(ReadTimer::kNone);
+  ServerContext& ctx = server_.context();
+  ++requests_served_;
+  keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
+                !server_.draining();
+  writer_.begin(request.method == "HEAD");
+  rate_mark_ = 0;
+  if (parser_.body_expected() &&
+      ctx.buffered_body_bytes.load() >= ctx.limits.max_buffered_body_bytes) {
+    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
     return;
   }
-  rate_mark_ = parser_.body_size();
+  exchange_ = server_.open_exchange(request, peer_, *this);
+  if (!exchange_) {
+    // Answered here and now; the phase stays kHead, so finish_request drops the request.
+    send_response(json_error(404, "NOT_FOUND", "no route for " + request.path));
+    after_exchange();
+    return;
+  }
+  run_head_filters();
+}
+
+void Connection::run_head_filters() {
+  set_phase(Phase::kBody);
+  if (!exchange_->start_headers()) {
+    // A filter answered from the head. The reply went out (or is going out) through this
+    // connection; the rest of the request is dropped, and a body still to come is not read:
+    // send_response made that answer "Connection: close".
+    set_phase(exchange_ ? Phase::kSkipBody : Phase::kHead);
+    return;
+  }
+  const ServerLimits& limits = server_.context().limits;
+  if (parser_.body_expected() && limits.min_body_rate > 0) {
+    rate_timer_.start(
+        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
+  }
+}
+
+void Connection::finish_request(http::Request rest) {
+  stop_request_timers();
+  set_read_timer(ReadTimer::kNone);
+  if (phase_ != Phase::kBody) {
+    // Answered at its head: nothing of the request is needed any more.
+    if (phase_ == Phase::kSkipBody) set_phase(exchange_ ? Phase::kRunning : Phase::kHead);
+    release_body_budget();
+    if (!exchange_ && ending_ == Ending::kOpen && keep_alive_) schedule_processing();
+    return;
+  }
+  set_phase(Phase::kRunning);
+  // The head allowed keep-alive; the end of the message may not (an Upgrade request).
+  keep_alive_ = keep_alive_ && parser_.keep_alive();
+  exchange_->info().bytes_in = rest.body.size();
+  exchange_->request().body = std::move(rest.body);
+  if (blocked_) exchange_->set_downstream_blocked(true);  // an earlier answer is still going out
+  exchange_->start();
 }
 
 bool Connection::account_body() {
@@ -216,176 +326,60 @@ void Connection::release_body_budget() {
   body_reserved_ = 0;
 }
 
-void Connection::begin_request(http::Request request) {
-  set_read_timer(ReadTimer::kNone);
-  ServerContext& ctx = server_.context();
-  ++requests_served_;
-  keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
-                !draining_ && !server_.draining();
-  head_request_ = request.method == "HEAD";
-  chunked_ = false;
-  discard_request_ = false;
-  rate_mark_ = 0;
-
-  if (parser_.body_expected() &&
-      ctx.buffered_body_bytes.load() >= ctx.limits.max_buffered_body_bytes) {
-    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
-    return;
-  }
-  const Route* route = ctx.routes ? ctx.routes->match(request.path) : nullptr;
-  if (!route) {
-    http::Response r;
-    r.status = 404;
-    r.body = render_json_error({404, "NOT_FOUND", "no route for " + request.path, ""});
-    r.headers.set("content-type", "application/json; charset=utf-8");
-    discard_request_ = true;  // before sending: a body still to come means close
-    send_response(r);
-    after_exchange();
-    return;
-  }
-  auto settings = ctx.settings ? ctx.settings->load() : std::make_shared<const Settings>();
-  exchange_ =
-      std::make_unique<Exchange>(server_.worker(), route->chain, std::move(settings), *this);
-  StreamInfo& info = exchange_->info();
-  info.route = route->path;
-  info.method = request.method;
-  info.path = request.path;
-  info.client_addr = peer_;
-  if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
-    request.path.erase(0, route->strip.size());
-    if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
-  }
-  exchange_->request() = std::move(request);
-  receiving_body_ = true;
-  if (!exchange_->start_headers()) {
-    // A filter answered from the head. The reply went out (or is going out) through this
-    // connection; the rest of the request is dropped, and a body still to come is not read:
-    // send_response made that answer "Connection: close".
-    discard_request_ = true;
-    receiving_body_ = exchange_ != nullptr;  // a reply may still be on its way up the chain
-    return;
-  }
-  const ServerLimits& limits = ctx.limits;
-  if (parser_.body_expected() && limits.min_body_rate > 0) {
-    rate_timer_.start(
-        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
-  }
-}
-
-void Connection::finish_request(http::Request rest) {
-  stop_request_timers();
-  set_read_timer(ReadTimer::kNone);
-  bool answered = discard_request_ || !exchange_;
-  discard_request_ = false;
-  receiving_body_ = false;
-  if (answered) {
-    // Answered at its head: nothing of the request is needed any more.
-    release_body_budget();
-    if (!exchange_ && !close_after_write_ && keep_alive_) schedule_processing();
-    return;
-  }
-  // The head allowed keep-alive; the end of the message may not (an Upgrade request).
-  keep_alive_ = keep_alive_ && parser_.keep_alive();
-  exchange_->info().bytes_in = rest.body.size();
-  exchange_->request().body = std::move(rest.body);
-  if (blocked_) exchange_->set_downstream_blocked(true);  // an earlier answer is still going out
-  exchange_->start();
-}
-
-std::string Connection::serialize_head(const http::Response& r, const std::string* framing_name,
-                                       const std::string& framing_value) {
-  std::string out;
-  out.reserve(256);
-  out += "HTTP/1.1 ";
-  out += std::to_string(r.status);
-  out += ' ';
-  out += http::reason_phrase(r.status);
-  out += "\r\n";
-  for (const auto& [name, value] : r.headers.entries()) {
-    if (http::is_hop_by_hop(name) || http::iequals(name, "date")) continue;
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  }
-  if (framing_name) {
-    out += *framing_name;
-    out += ": ";
-    out += framing_value;
-    out += "\r\n";
-  }
-  out += "date: ";
-  out += http_date();
-  out += "\r\n";
-  out += keep_alive_ ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n";
-  return out;
-}
+// ---- answering (Downstream) ----
 
 void Connection::send_response(const http::Response& r) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   // Answered before the whole request arrived (from its head, or while its body comes): the
   // rest of the body is never read, so the connection cannot carry another request.
   if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
-  static const std::string kContentLength = "content-length";
-  bool body_allowed = status_has_body(r.status);
-  std::string head =
-      serialize_head(r, body_allowed ? &kContentLength : nullptr, std::to_string(r.body.size()));
-  if (!keep_alive_) close_after_write_ = true;
-  write(std::move(head), body_allowed && !head_request_ ? r.body : std::string());
+  WireBytes bytes = writer_.whole(r, keep_alive_);
+  if (!keep_alive_) close_after_writes();
+  write(std::move(bytes));
 }
 
 void Connection::send_stream_head(const http::Response& r) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   if (parser_.in_request() && parser_.body_expected()) keep_alive_ = false;
-  static const std::string kTransferEncoding = "transfer-encoding";
   // HTTP/1.0 clients cannot read chunked framing: the body ends when the connection closes.
-  chunked_ = exchange_ && exchange_->request().version_minor >= 1;
-  if (!chunked_) keep_alive_ = false;
-  write(serialize_head(r, chunked_ ? &kTransferEncoding : nullptr, "chunked"));
+  bool chunked = exchange_ && exchange_->request().version_minor >= 1;
+  if (!chunked) keep_alive_ = false;
+  write(WireBytes(writer_.stream_head(r, chunked, keep_alive_)));
 }
 
 void Connection::send_chunk(std::string_view data) {
-  if (closing_ || data.empty() || head_request_) return;
-  if (!chunked_) {
-    write(std::string(data));
-    return;
-  }
-  char size_line[24];
-  int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-  write(std::string(size_line, static_cast<size_t>(n)), std::string(data), "\r\n");
+  if (ending_ == Ending::kClosed) return;
+  write(writer_.chunk(data));
 }
 
 void Connection::end_stream(bool clean) {
-  if (closing_) return;
+  if (ending_ == Ending::kClosed) return;
   if (!clean) {
     // End the connection after what was sent, without the terminating chunk, so the client can
     // tell the body is incomplete. The exchange finishes normally first (it is the upstream that
     // failed, not the client): exchange_finished() then closes once the writes are out.
     keep_alive_ = false;
-    close_after_write_ = true;
+    close_after_writes();
     return;
   }
-  if (chunked_ && !head_request_) write("0\r\n\r\n");
-  if (!keep_alive_) close_after_write_ = true;
+  write(WireBytes(writer_.end_of_stream()));
+  if (!keep_alive_) close_after_writes();
 }
 
 void Connection::exchange_finished() {
   // Called from inside the exchange: delete it on a later loop turn, after the stack unwinds.
   Exchange* done = exchange_.release();
   server_.worker().next_tick([done] { delete done; });
-  if (!receiving_body_) release_body_budget();
+  // A body still arriving (kBody, kSkipBody) keeps its share of the budget until it is read.
+  if (phase_ == Phase::kRunning) set_phase(Phase::kHead);
+  if (!reading_body()) release_body_budget();
   after_exchange();
 }
 
 void Connection::after_exchange() {
-  if (closing_) return;
-  if (close_after_write_ || !keep_alive_) {
-    close_after_write_ = true;
-    if (writes_pending_ == 0) close_gracefully();
-    return;
-  }
-  if (draining_ || server_.draining()) {
-    close_after_write_ = true;
+  if (ending_ == Ending::kClosed) return;
+  if (ending_ != Ending::kOpen || !keep_alive_ || server_.draining()) {
+    close_after_writes();
     if (writes_pending_ == 0) close_gracefully();
     return;
   }
@@ -401,56 +395,44 @@ void Connection::schedule_processing() {
   process_scheduled_ = true;
   server_.worker().next_tick([anchor = anchor_] {
     Connection* self = *anchor;
-    if (self && !self->closing_) self->process_input();
+    if (self && self->ending_ != Ending::kClosed) self->process_input();
   });
 }
 
 void Connection::reply_error(int status, const std::string& message, int retry_after_s) {
   stop_request_timers();
-  if (exchange_ && receiving_body_) {
+  if (exchange_ && reading_body()) {
     // Its head passed the filters, so they hear how it ended (the access line shows the status).
     exchange_->abandon_request(status, message);
     Exchange* abandoned = exchange_.release();
     server_.worker().next_tick([abandoned] { delete abandoned; });
   }
-  receiving_body_ = false;
+  if (reading_body()) set_phase(Phase::kHead);  // any exchange of it was abandoned just above
   release_body_budget();
   keep_alive_ = false;
-  head_request_ = false;
-  http::Response r;
-  r.status = status;
-  std::string code = status == 413   ? "PAYLOAD_TOO_LARGE"
-                     : status == 408 ? "DEADLINE_EXCEEDED"
-                     : status == 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE"
-                     : status == 414 ? "URI_TOO_LONG"
-                     : status == 503 ? "UNAVAILABLE"
-                     : status >= 500 ? "UNIMPLEMENTED"
-                                     : "INVALID_ARGUMENT";
-  r.body = render_json_error({status, code, message, ""});
-  r.headers.set("content-type", "application/json; charset=utf-8");
+  writer_.set_head_only(false);
+  http::Response r = json_error(status, error_code(status), message);
   if (retry_after_s > 0) r.headers.set("retry-after", std::to_string(retry_after_s));
   log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
              " " + message);
   send_response(r);
-  close_after_write_ = true;
+  close_after_writes();
   if (writes_pending_ == 0) close_gracefully();
 }
 
-void Connection::write(std::string head, std::string body, std::string tail) {
-  if (closing_) return;
+// ---- writing ----
+
+void Connection::write(WireBytes bytes) {
+  if (ending_ == Ending::kClosed || bytes.empty()) return;
   auto* w = new WriteReq;
   w->connection = this;
-  w->parts[0] = std::move(head);
-  w->parts[1] = std::move(body);
-  w->parts[2] = std::move(tail);
+  w->parts[0] = std::move(bytes.head);
+  w->parts[1] = std::move(bytes.body);
+  w->parts[2] = std::move(bytes.tail);
   uv_buf_t bufs[3];
   unsigned n = 0;
   for (std::string& part : w->parts) {
     if (!part.empty()) bufs[n++] = uv_buf_init(part.data(), static_cast<unsigned>(part.size()));
-  }
-  if (n == 0) {
-    delete w;
-    return;
   }
   w->req.data = w;
   int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n, &Connection::on_write);
@@ -487,13 +469,13 @@ void Connection::arm_write_timer() {
   });
 }
 
-void Connection::on_write(uv_write_t* req, int status) {
+void Connection::on_write(uv_write_t* req, int status) noexcept {
   auto* w = static_cast<WriteReq*>(req->data);
   Connection* self = w->connection;
   for (const std::string& part : w->parts) self->bytes_written_ += part.size();
   delete w;
   --self->writes_pending_;
-  if (self->closing_) return;
+  if (self->ending_ == Ending::kClosed) return;
   if (status < 0) {
     self->close_now();
     return;
@@ -505,65 +487,47 @@ void Connection::on_write(uv_write_t* req, int status) {
     self->blocked_ = false;
     if (self->exchange_) {
       self->exchange_->set_downstream_blocked(false);
-    } else if (!self->close_after_write_) {
+    } else if (self->ending_ == Ending::kOpen) {
       self->schedule_processing();  // pipelined requests waited for the backlog to drain
     }
   }
-  if (self->writes_pending_ == 0 && self->close_after_write_ && !self->exchange_) {
+  if (self->writes_pending_ == 0 && self->ending_ != Ending::kOpen && !self->exchange_) {
     self->close_gracefully();
   }
 }
 
-void Connection::close_gracefully() {
-  if (closing_ || lingering_) return;
-  // Half-close our side once the queued output is on the wire, then read and discard for a
-  // moment so a client still sending (e.g. the body we refused with 413) sees our reply
-  // instead of a reset.
-  lingering_ = true;
-  input_.clear();
-  auto* req = new uv_shutdown_t;
-  req->data = this;
-  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
-    delete req;
-    close_now();
-    return;
-  }
-  if (!reading_) {
-    reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
-                  &Connection::on_read);
-  }
-  set_read_timer(ReadTimer::kLinger);
-}
-
-void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
   auto* self = static_cast<Connection*>(req->data);
   delete req;
   if (status < 0 && status != UV_ECANCELED) self->close_now();
 }
 
-void Connection::drain() {
-  draining_ = true;
-  if (idle() && writes_pending_ == 0) close_now();
+// ---- timers ----
+
+void Connection::start_request_timers() {
+  const ServerLimits& limits = server_.context().limits;
+  request_timer_.start(limits.request_timeout_ms, [this] {
+    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
+    reply_error(408, "request not received within " +
+                         std::to_string(server_.context().limits.request_timeout_ms) + " ms");
+  });
 }
 
-void Connection::close_now() {
-  if (closing_) return;
-  closing_ = true;
-  server_.set_idle(this, false);
-  read_timer_.stop();
-  write_timer_.stop();
-  stop_request_timers();
-  if (exchange_) {
-    exchange_->cancel();
-    Exchange* abandoned = exchange_.release();
-    server_.worker().next_tick([abandoned] { delete abandoned; });
+void Connection::stop_request_timers() {
+  request_timer_.stop();
+  rate_timer_.stop();
+}
+
+void Connection::on_body_rate_check() {
+  const ServerLimits& limits = server_.context().limits;
+  size_t got = parser_.body_size() - rate_mark_;
+  uint64_t need = static_cast<uint64_t>(limits.min_body_rate) * limits.body_rate_window_ms / 1000;
+  if (got < need) {
+    reply_error(408, "request body arrived slower than " + std::to_string(limits.min_body_rate) +
+                         " bytes/s");
+    return;
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
-    auto* self = static_cast<Connection*>(h->data);
-    self->server_.forget(self);
-    delete self;
-  });
+  rate_mark_ = parser_.body_size();
 }
 
 void Connection::set_read_timer(ReadTimer which) {

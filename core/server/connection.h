@@ -1,10 +1,13 @@
-// Connection: one accepted client connection. Reads bytes into the RequestParser; as soon as a
-// request head is parsed it creates the request's Exchange and lets the filters decide on the
-// head (Exchange::start_headers), and only then reads the body, which is counted against the
-// process-wide body budget; the complete request then runs (one at a time: pipelined requests
-// wait their turn, so answers come back in order). Writes the response (Content-Length or
-// chunked), and enforces the per-connection timeouts (head, body gap, body rate, whole request,
-// keep-alive, write progress) and the write-backlog watermarks that pause the upstream.
+// Connection: one accepted client connection, on its worker's loop thread only. It carries
+// bytes and keeps time; it does not route (Server::open_exchange) or format (ResponseWriter).
+// It reads into the RequestParser; as soon as a request head is parsed it asks the server for
+// the request's Exchange and lets the filters decide on the head (Exchange::start_headers), and
+// only then reads the body, which is counted against the process-wide body budget; the complete
+// request then runs (one at a time: pipelined requests wait their turn, so answers come back in
+// order). It writes what the ResponseWriter makes of the answer, and enforces the per-connection
+// timeouts (head, body gap, body rate, whole request, keep-alive, write progress) and the
+// write-backlog watermarks that pause the upstream. Where it is in its life is two enums, Phase
+// (the request in hand) and Ending (how far towards its close), changed in one place.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,7 @@
 
 #include "core/exchange.h"
 #include "core/server/request_parser.h"
+#include "core/server/response_writer.h"
 #include "core/worker.h"
 
 namespace gemgate::server {
@@ -26,12 +30,17 @@ class Connection final : public Downstream {
   Connection(Server& server, uint64_t id);
   ~Connection() override;
 
+  // The socket, for Server to uv_accept into before start() or refuse().
   uv_tcp_t* handle() { return &tcp_; }
   // Starts reading after the server accepted the socket into handle().
   void start();
-  // Server shutdown: close now if idle, otherwise after the running exchange ends.
+  // Server shutdown (Server::draining() is already true): closes now if idle with nothing left
+  // to write. Otherwise every answer from now on says "connection: close" and the connection
+  // closes after it; the server's grace timer cuts whatever is left.
   void drain();
-  // Closes at once (pending writes are dropped). The object deletes itself later.
+  // Closes at once: pending writes are dropped and a running exchange is cancelled (its filters
+  // hear on_done). Later calls do nothing. The object deletes itself in the close callback,
+  // after Server::forget().
   void close_now();
   // Instead of start(), for a connection the server cannot take: answers `status` (JSON error,
   // Retry-After, Connection: close) without reading a request, then closes.
@@ -39,7 +48,10 @@ class Connection final : public Downstream {
   // True while idle between requests with nothing left to write: closing it loses nothing.
   bool sheddable() const { return idle() && writes_pending_ == 0 && requests_served_ > 0; }
 
-  // Downstream
+  // Downstream (contract in core/exchange.h): called by exchange_, and send_response also by the
+  // connection for its own answers; after close_now() they do nothing. exchange_finished() is
+  // called from inside the exchange, which is deleted on a later loop turn, and then closes the
+  // connection or serves the next pipelined request.
   void send_response(const http::Response& response) override;
   void send_stream_head(const http::Response& response) override;
   void send_chunk(std::string_view data) override;
@@ -47,17 +59,64 @@ class Connection final : public Downstream {
   void exchange_finished() override;
 
  private:
+  // Where the connection is with the request in hand. Moves only through set_phase(), whose
+  // comment lists the transitions.
+  enum class Phase {
+    kHead,      // no exchange: waiting for a request head or reading one (or, after a head the
+                // filters answered at once, letting the parser reach that request's end)
+    kBody,      // the head passed the filters; its exchange waits while the body is read and
+                // counted against the body budget (a write backlog does not hold it back)
+    kSkipBody,  // a filter answered from the head and its reply is still on the way up the
+                // chain (the exchange may finish meanwhile): the rest of the request is read
+                // as in kBody, then dropped
+    kRunning,   // the request is read (or answered): its exchange runs; pipelined bytes wait
+  };
+  // How the connection ends; only moves forward (kOpen < ... < kClosed), through
+  // close_after_writes(), close_gracefully() and close_now().
+  enum class Ending {
+    kOpen,        // takes requests
+    kAfterWrite,  // takes no more: closes gracefully once the exchange ended and output is out
+    kLingering,   // uv_shutdown asked (after the queued output); input is discarded for linger_ms
+    kClosed,      // uv_close was called; the object deletes itself in its close callback
+  };
   enum class ReadTimer { kNone, kHead, kBody, kKeepAlive, kLinger };
+  // What one parser step left (feed_parser).
+  enum class Fed {
+    kAgain,     // feed again: a head or a whole request was handled
+    kNeedMore,  // everything buffered was used; wait for bytes
+    kRefused,   // the input was answered with an error (reply_error): stop
+  };
 
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
-  static void on_shutdown(uv_shutdown_t* req, int status);
+  // libuv trampolines (the handle's or request's data is the Connection). noexcept: an
+  // exception must never unwind through libuv's C frames; it ends the process at the edge.
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
+  static void on_write(uv_write_t* req, int status) noexcept;
+  static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
 
+  // ---- lifecycle: the only writers of phase_ and ending_ ----
+  void set_phase(Phase next);
+  // Takes no more requests: closes once the exchange ended and its output is out (Ending).
+  void close_after_writes();
+  // Half-closes once the queued output is out, then lingers (see Ending::kLingering).
+  void close_gracefully();
+  bool reading_body() const { return phase_ == Phase::kBody || phase_ == Phase::kSkipBody; }
+  // True when process_input() may feed the parser now.
+  bool accepts_input() const;
+  bool idle() const;
+
+  // ---- reading ----
+  void start_reading();
+  // Feeds what input_ holds while accepts_input(); then resumes reading if it was paused.
   void process_input();
-  // A request head was parsed: routes it, creates its Exchange and runs the head filters.
+  Fed feed_parser();
+  // A request head was parsed: opens its Exchange (Server::open_exchange) and runs the head
+  // filters; answers 404 when no route matches, 503 when the body budget is spent.
   void begin_request(http::Request head);
-  // The body is complete (`rest` holds it): the request path runs.
+  // Runs the head filters of the new exchange_ and enters kBody, kSkipBody or kHead.
+  void run_head_filters();
+  // The request is complete (`rest` holds its body): the request path runs, unless it was
+  // answered at its head (then it is dropped).
   void finish_request(http::Request rest);
   // Adds the body bytes buffered since the last call to the process-wide budget. Returns false
   // (after answering 503) when that takes the budget over its limit.
@@ -66,24 +125,26 @@ class Connection final : public Downstream {
   void start_request_timers();
   void stop_request_timers();
   void on_body_rate_check();
+  void set_read_timer(ReadTimer which);
+  void on_read_timeout();
+
+  // ---- answering ----
   // Answers a request the connection refuses itself, then closes. A request whose head passed
   // the filters is abandoned first, so its filters hear on_done with this status.
   void reply_error(int status, const std::string& message, int retry_after_s = 0);
-  void write(std::string head, std::string body = {}, std::string tail = {});
-  std::string serialize_head(const http::Response& response, const std::string* framing_name,
-                             const std::string& framing_value);
-  void close_gracefully();
-  void arm_write_timer();
-  void schedule_processing();
-  void set_read_timer(ReadTimer which);
-  void on_read_timeout();
+  // The exchange ended (or none ran): close, or serve the next pipelined request.
   void after_exchange();
-  bool idle() const;
+  // Runs process_input() on a later loop turn (once, however often asked).
+  void schedule_processing();
+  // Queues `bytes` (nothing when empty) and watches the backlog: stall timer, watermarks.
+  void write(WireBytes bytes);
+  void arm_write_timer();
 
   Server& server_;
   uint64_t id_;
   uv_tcp_t tcp_{};
   RequestParser parser_;
+  ResponseWriter writer_;
   std::string input_;                   // bytes read but not parsed yet
   std::unique_ptr<Exchange> exchange_;  // the request being served
   Timer read_timer_;
@@ -97,21 +158,16 @@ class Connection final : public Downstream {
   size_t write_queue_mark_ = 0;  // write-queue size when the stall timer was armed
   uint64_t bytes_written_ = 0;   // bytes of finished writes
   uint64_t written_mark_ = 0;    // bytes_written_ when the stall timer was armed
-  bool reading_ = false;
-  bool closing_ = false;
-  bool keep_alive_ = true;  // the current exchange allows another request afterwards
-  bool close_after_write_ = false;
-  bool lingering_ = false;
-  bool head_request_ = false;  // HEAD: send heads only
-  bool chunked_ = false;       // the current stream uses chunked framing
-  bool blocked_ = false;       // write backlog above the high watermark
-  bool draining_ = false;
-  bool process_scheduled_ = false;
-  bool receiving_body_ = false;   // exchange_ passed its head filters and waits for the body
-  bool kick_parser_ = false;      // feed the parser once more even without new bytes
-  bool discard_request_ = false;  // the current request was answered at its head: drop the rest
-  size_t body_reserved_ = 0;      // bytes of the body budget this connection holds
-  size_t rate_mark_ = 0;          // body bytes at the last rate check
+  Phase phase_ = Phase::kHead;
+  Ending ending_ = Ending::kOpen;
+  // The flags that are independent of both.
+  bool reading_ = false;            // uv_read_start is in effect (paused at max_pipelined_bytes)
+  bool keep_alive_ = true;          // the current exchange allows another request afterwards
+  bool blocked_ = false;            // write backlog above the high watermark
+  bool process_scheduled_ = false;  // a schedule_processing() tick is pending
+  bool kick_parser_ = false;        // feed the parser once more even without new bytes
+  size_t body_reserved_ = 0;        // bytes of the body budget this connection holds
+  size_t rate_mark_ = 0;            // body bytes at the last rate check
   // Server's idle list (oldest first); managed by Server::set_idle.
   friend class Server;
   Connection* idle_prev_ = nullptr;

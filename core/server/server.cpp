@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/exchange.h"
 #include "core/log.h"
 #include "core/server/connection.h"
 
@@ -88,14 +89,14 @@ Result<int> Server::listen(const std::string& host, int port, bool check_free) {
       (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 1024, &Server::on_connection)) !=
           0) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+             [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
     return Error::unavailable(std::string("listen: ") + uv_strerror(rc));
   }
   return bound_port;
 }
 
-void Server::on_connection(uv_stream_t* listener, int status) {
+void Server::on_connection(uv_stream_t* listener, int status) noexcept {
   auto* self = static_cast<Server*>(listener->data);
   if (status < 0) {
     log::warn(std::string("accept failed: ") + uv_strerror(status));
@@ -137,6 +138,27 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   conn->start();
 }
 
+std::unique_ptr<Exchange> Server::open_exchange(http::Request& request, const std::string& peer,
+                                                Downstream& downstream) {
+  const Route* route = context_.routes ? context_.routes->match(request.path) : nullptr;
+  if (!route) return nullptr;
+  auto settings =
+      context_.settings ? context_.settings->load() : std::make_shared<const Settings>();
+  auto exchange =
+      std::make_unique<Exchange>(worker_, route->chain, std::move(settings), downstream);
+  StreamInfo& info = exchange->info();
+  info.route = route->path;
+  info.method = request.method;
+  info.path = request.path;
+  info.client_addr = peer;
+  if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
+    request.path.erase(0, route->strip.size());
+    if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
+  }
+  exchange->request() = std::move(request);
+  return exchange;
+}
+
 void Server::set_idle(Connection* c, bool idle) {
   bool listed = c->idle_prev_ || c->idle_next_ || idle_head_ == c;
   if (idle == listed) return;
@@ -176,7 +198,7 @@ void Server::shutdown(uint64_t grace_ms, std::function<void()> on_drained) {
   on_drained_ = std::move(on_drained);
   if (listener_) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+             [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
   }
   std::vector<Connection*> snapshot(connections_.begin(), connections_.end());

@@ -1,6 +1,7 @@
 // Server: the downstream HTTP/1.1 side of one worker — its listening socket (SO_REUSEPORT, so
 // every worker accepts on the same port and the kernel spreads connections) and the connections
-// it accepted. Requests are routed to chains and run as Exchanges on this worker's loop.
+// it accepted — and routing: a parsed request head becomes the Exchange of the chain its route
+// names (open_exchange), so a connection only carries bytes and runs what it is given.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,14 @@
 #include "core/settings.h"
 #include "core/snapshot.h"
 #include "core/worker.h"
+
+namespace gemgate {
+class Downstream;
+class Exchange;
+namespace http {
+struct Request;
+}
+}  // namespace gemgate
 
 namespace gemgate::server {
 
@@ -57,6 +66,15 @@ class Server {
   bool draining() const { return draining_; }
   size_t connections() const { return connections_.size(); }
 
+  // Routes a request whose head was parsed: matches its path in the route table and makes the
+  // Exchange that runs that route's chain on this worker with the current settings snapshot,
+  // answering through `downstream`. On a match `request` is moved into the exchange, its path
+  // stripped of the route's prefix, and info() names the route, method, original path and
+  // `peer`; the caller then runs start_headers(). Returns nullptr when no route matches, leaving
+  // `request` untouched (the caller answers 404). Loop thread only.
+  std::unique_ptr<Exchange> open_exchange(http::Request& request, const std::string& peer,
+                                          Downstream& downstream);
+
   // Called by Connection when its uv handle is closed (it deletes itself afterwards).
   void forget(Connection* connection);
   // Connection bookkeeping for shedding: `connection` waits idle between requests (true) or
@@ -67,7 +85,8 @@ class Server {
   static constexpr size_t kReadBufferSize = 64 * 1024;
 
  private:
-  static void on_connection(uv_stream_t* listener, int status);
+  // libuv trampoline; noexcept so no exception unwinds through libuv's C frames.
+  static void on_connection(uv_stream_t* listener, int status) noexcept;
   void maybe_drained();
   // Closes the longest-idle keep-alive connection with nothing left to write. Returns false when
   // there is none.
