@@ -1,5 +1,5 @@
 // Reading Gemini's answers: what an upstream outcome says about the pool key that was used.
-// The classes decide everything the key pool does (see predecessors.md part 4):
+// The classes decide everything the key pool does:
 //   key invalid → disable at once; quota → cool down key×model; transient → retry elsewhere
 //   and strike the key×model circuit breaker (never disable); unreachable → an upstream outage,
 //   no key penalised; client error → return as is, no penalty, no retry.

@@ -1,4 +1,4 @@
-// Gemini error bodies → OpenAI errors (reference §7). The decision table is in
+// Gemini error bodies → OpenAI errors. The decision table is in
 // translate_gemini_error(); the helpers above it only dig facts out of Google's body.
 #include "filters/openai/translate/errors.h"
 
