@@ -93,8 +93,8 @@ TEST_CASE("read_duration_ms / read_size report the value's position") {
   CHECK_FALSE(config::read_size(one("limit", "big"), "limit", &v, e));
   CHECK(v == 7);
   REQUIRE(e.size() == 2);
-  CHECK(e.lines()[0].rfind("t.yaml:2:5: 'timeout' must be a duration", 0) == 0);
-  CHECK(e.lines()[1].rfind("t.yaml:2:5: 'limit' must be a size", 0) == 0);
+  CHECK(e.lines()[0].starts_with("t.yaml:2:5: 'timeout' must be a duration"));
+  CHECK(e.lines()[1].starts_with("t.yaml:2:5: 'limit' must be a size"));
   CHECK(config::read_duration_ms(one("timeout", "3s"), "timeout", &v, e));
   CHECK(v == 3000);
 }

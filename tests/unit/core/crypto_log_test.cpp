@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/text.h"
 
 using namespace gemgate;
 
@@ -35,7 +36,7 @@ TEST_CASE("constant_time_equals") {
 
 TEST_CASE("random_token: prefix, base62 alphabet, length for the entropy, unique") {
   std::string t = crypto::random_token("gg_");
-  CHECK(t.rfind("gg_", 0) == 0);
+  CHECK(t.starts_with("gg_"));
   CHECK(t.size() == 3 + 32);  // 24 bytes = 192 bits → 32 characters of ~6 bits
   for (char c : t.substr(3)) {
     CAPTURE(c);
@@ -118,6 +119,15 @@ TEST_CASE("mask shows the first and last four characters, or nothing when too sh
   CHECK(log::mask("AIzaSyA1234567890abcdefghijklmnopqrstuv") == "AIza…stuv");
   CHECK(log::mask("short") == "…");
   CHECK(log::mask("exactly12chr") == "exac…2chr");
+}
+
+TEST_CASE("istarts_with compares ASCII letters case-insensitively, on both sides") {
+  CHECK(text::istarts_with("Bearer abc", "bearer "));
+  CHECK(text::istarts_with("HTTPS://x", "https://"));
+  CHECK(text::istarts_with("postgres://", "POSTGRES"));
+  CHECK(text::istarts_with("abc", ""));
+  CHECK_FALSE(text::istarts_with("Bear", "bearer "));
+  CHECK_FALSE(text::istarts_with("\xc3\x89t\xc3\xa9", "\xc3\xa9"));  // only ASCII letters fold
 }
 
 TEST_CASE("parse_level") {
