@@ -4,6 +4,7 @@
 
 #include "core/chain.h"
 #include "core/http/message.h"
+#include "core/json.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate;
