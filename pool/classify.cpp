@@ -47,7 +47,7 @@ GoogleError parse_google_error(std::string_view body) {
         }
       } else if (t.find("RetryInfo") != std::string_view::npos) {
         if (auto r = d.FindMember("retryDelay"); r != d.MemberEnd() && r->value.IsString()) {
-          out.retry_delay_ms = parse_duration_ms(r->value.GetString());
+          out.retry_delay_ms = parse_protobuf_duration_ms(r->value.GetString());
         }
       }
     }
@@ -85,7 +85,7 @@ Outcome make(OutcomeKind kind, int status, std::string reason, std::string kind_
 
 }  // namespace
 
-int64_t parse_duration_ms(std::string_view text) {
+int64_t parse_protobuf_duration_ms(std::string_view text) {
   if (text.empty() || text.back() != 's') return -1;
   std::string number(text.substr(0, text.size() - 1));
   if (number.empty()) return -1;

@@ -38,6 +38,6 @@ Outcome classify_response(int status, std::string_view body);
 Outcome classify_transport_failure(transport::FailureKind kind, std::string_view message);
 
 // Parses a protobuf Duration string such as "37s" or "1.5s" into milliseconds; -1 if malformed.
-int64_t parse_duration_ms(std::string_view text);
+int64_t parse_protobuf_duration_ms(std::string_view text);
 
 }  // namespace gemgate::pool

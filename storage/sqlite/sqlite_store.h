@@ -60,7 +60,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> delete_keys(const std::vector<std::int64_t>& ids) override;
   Result<std::int64_t> set_keys_disabled(const std::vector<std::int64_t>& ids, bool disabled,
                                          std::string_view reason) override;
-  Result<void> save_key_health(const std::vector<KeyHealth>& health) override;
+  Result<void> save_key_health(const std::vector<KeyHealthRow>& health) override;
   Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) override;
 
   Result<std::int64_t> add_token(const NewClientToken& token) override;

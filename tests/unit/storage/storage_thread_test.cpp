@@ -90,7 +90,7 @@ TEST_CASE("storage thread: stop() writes everything queued, then closes the data
     key_id = store->add_keys({fake_key(1)}, 1).value().added_ids.at(0);
     StorageThread st(std::move(store), slow_timer());
     for (int i = 0; i < 1234; ++i) st.append_request_log(row(i));
-    KeyHealth h;
+    KeyHealthRow h;
     h.key_id = key_id;
     h.consecutive_failures = 4;
     st.update_key_health(h);
@@ -140,7 +140,7 @@ TEST_CASE("storage thread: key health is coalesced per key, latest wins") {
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
   StorageThread st(std::move(store), slow_timer());
   for (int i = 1; i <= 50; ++i) {
-    KeyHealth h;
+    KeyHealthRow h;
     h.key_id = ids[static_cast<std::size_t>(i % 2)];
     h.consecutive_failures = i;
     h.cooldowns = {{"gemini-2.5-pro", 1000 * i, i}};
