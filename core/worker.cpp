@@ -22,7 +22,7 @@ Worker::~Worker() {
   // failed) close whatever is left so the loop can end, then deliver the close callbacks.
   uv_walk(
       &loop_,
-      [](uv_handle_t* h, void*) {
+      [](uv_handle_t* h, void*) noexcept {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
@@ -46,7 +46,7 @@ void Worker::next_tick(std::function<void()> fn) {
   }
 }
 
-void Worker::on_async(uv_async_t* handle) {
+void Worker::on_async(uv_async_t* handle) noexcept {
   static_cast<Worker*>(handle->data)->drain_posted();
 }
 
@@ -59,7 +59,7 @@ void Worker::drain_posted() {
   for (auto& fn : batch) fn();
 }
 
-void Worker::on_idle(uv_idle_t* handle) {
+void Worker::on_idle(uv_idle_t* handle) noexcept {
   Worker* self = static_cast<Worker*>(handle->data);
   std::vector<std::function<void()>> batch;
   batch.swap(self->ticks_);
@@ -130,14 +130,14 @@ Timer::~Timer() {
   }
   handle_->fn = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_->timer),
-           [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+           [](uv_handle_t* h) noexcept { delete static_cast<Handle*>(h->data); });
 }
 
 void Timer::start(uint64_t delay_ms, std::function<void()> fn, uint64_t repeat_ms) {
   handle_->fn = std::move(fn);
   uv_timer_start(
       &handle_->timer,
-      [](uv_timer_t* t) {
+      [](uv_timer_t* t) noexcept {
         Handle* h = static_cast<Handle*>(t->data);
         h->running_callback = true;
         auto fn = h->fn;  // copy: fn may restart or destroy the timer
@@ -146,7 +146,7 @@ void Timer::start(uint64_t delay_ms, std::function<void()> fn, uint64_t repeat_m
         if (h->orphaned) {
           h->fn = nullptr;
           uv_close(reinterpret_cast<uv_handle_t*>(&h->timer),
-                   [](uv_handle_t* hh) { delete static_cast<Handle*>(hh->data); });
+                   [](uv_handle_t* hh) noexcept { delete static_cast<Handle*>(hh->data); });
         }
       },
       delay_ms, repeat_ms);

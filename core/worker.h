@@ -47,8 +47,9 @@ class Worker {
   void join();
 
  private:
-  static void on_async(uv_async_t* handle);
-  static void on_idle(uv_idle_t* handle);
+  // libuv callbacks: noexcept, as no exception may unwind through libuv's C frames.
+  static void on_async(uv_async_t* handle) noexcept;
+  static void on_idle(uv_idle_t* handle) noexcept;
   void drain_posted();
 
   int index_;
