@@ -4,6 +4,7 @@
 // (tokens, settings, sessions), sqlite_logs.cpp and sqlite_stats.cpp.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,11 @@ class SqliteStore final : public Store {
     int busy_timeout_ms = 0;
   };
   Result<ConnectionSettings> connection_settings();
+
+  // Replaces the busy timeout open() set (5 s: how long a write waits for a lock another
+  // connection holds before failing with a retriable error). For tests that hold a lock on
+  // purpose and want that failure at once rather than after 5 s of wall clock.
+  void set_busy_timeout(std::chrono::milliseconds timeout);
 
   Result<int> schema_version() override;
   Result<void> migrate() override;
