@@ -47,7 +47,7 @@ class Worker {
   void join();
 
  private:
-  // libuv callbacks: noexcept, as no exception may unwind through libuv's C frames.
+  // libuv trampolines; noexcept so no exception unwinds through libuv's C frames.
   static void on_async(uv_async_t* handle) noexcept;
   static void on_idle(uv_idle_t* handle) noexcept;
   void drain_posted();

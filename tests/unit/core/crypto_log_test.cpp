@@ -6,7 +6,6 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
-#include "core/text.h"
 
 using namespace gemgate;
 
@@ -119,15 +118,6 @@ TEST_CASE("mask shows the first and last four characters, or nothing when too sh
   CHECK(log::mask("AIzaSyA1234567890abcdefghijklmnopqrstuv") == "AIza…stuv");
   CHECK(log::mask("short") == "…");
   CHECK(log::mask("exactly12chr") == "exac…2chr");
-}
-
-TEST_CASE("istarts_with compares ASCII letters case-insensitively, on both sides") {
-  CHECK(text::istarts_with("Bearer abc", "bearer "));
-  CHECK(text::istarts_with("HTTPS://x", "https://"));
-  CHECK(text::istarts_with("postgres://", "POSTGRES"));
-  CHECK(text::istarts_with("abc", ""));
-  CHECK_FALSE(text::istarts_with("Bear", "bearer "));
-  CHECK_FALSE(text::istarts_with("\xc3\x89t\xc3\xa9", "\xc3\xa9"));  // only ASCII letters fold
 }
 
 TEST_CASE("parse_level") {
