@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "admin/cron_filter.h"
-#include "core/chain.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "filters/upstream/upstream_filter.h"
 #include "pool/key_prober.h"

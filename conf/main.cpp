@@ -78,9 +78,9 @@ int main(int argc, char** argv) {
     } else if (a == "--config" || a == "--listen") {
       if (i + 1 >= argc) return fail_usage(a + " needs a value");
       (a == "--config" ? opt.config_path : opt.listen) = argv[++i];
-    } else if (a.rfind("--config=", 0) == 0) {
+    } else if (a.starts_with("--config=")) {
       opt.config_path = a.substr(9);
-    } else if (a.rfind("--listen=", 0) == 0) {
+    } else if (a.starts_with("--listen=")) {
       opt.listen = a.substr(9);
     } else {
       return fail_usage("unknown argument '" + a + "'");

@@ -38,8 +38,8 @@ void StorageLogSink::record_attempt_failure(const AttemptFailure& f) {
   thread_.append_error_log(std::move(row));
 }
 
-storage::KeyHealth to_stored(const pool::KeyHealth& h) {
-  storage::KeyHealth s;
+storage::KeyHealthRow to_stored(const pool::KeyHealth& h) {
+  storage::KeyHealthRow s;
   s.key_id = h.id;
   s.disabled = h.disabled;
   s.disabled_reason = h.reason;
@@ -52,7 +52,7 @@ storage::KeyHealth to_stored(const pool::KeyHealth& h) {
   return s;
 }
 
-pool::KeyHealth from_stored(const storage::KeyHealth& s) {
+pool::KeyHealth from_stored(const storage::KeyHealthRow& s) {
   pool::KeyHealth h;
   h.id = s.key_id;
   h.disabled = s.disabled;

@@ -35,8 +35,8 @@ class StorageCredentialUsage final : public CredentialUsage {
 };
 
 // Converts between the pool's view of key health and the stored one.
-storage::KeyHealth to_stored(const pool::KeyHealth& h);
-pool::KeyHealth from_stored(const storage::KeyHealth& h);
+storage::KeyHealthRow to_stored(const pool::KeyHealth& h);
+pool::KeyHealth from_stored(const storage::KeyHealthRow& h);
 
 // Queues the health of every key changed since the last call. Thread-safe.
 void write_behind_key_health(pool::KeyPool& pool, storage::StorageThread& thread);

@@ -76,7 +76,7 @@ const ConfigNode* scalar_at(const ConfigNode& node, std::string_view key, Config
 
 }  // namespace
 
-bool parse_duration_ms(std::string_view text, int64_t* out_ms) {
+bool parse_config_duration_ms(std::string_view text, int64_t* out_ms) {
   size_t i = 0;
   while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
   if (i == 0) return false;
@@ -197,7 +197,7 @@ bool read_duration_ms(const ConfigNode& node, std::string_view key, int64_t* out
   bool failed;
   const ConfigNode* v = scalar_at(node, key, errors, &failed);
   if (!v) return !failed;
-  if (!parse_duration_ms(v->text(), out_ms)) {
+  if (!parse_config_duration_ms(v->text(), out_ms)) {
     errors.add(v->mark(), "'" + std::string(key) +
                               "' must be a duration like 250ms, 10s, 5m, 2h; got '" + v->text() +
                               "'");

@@ -97,8 +97,8 @@ bool read_size(const ConfigNode& node, std::string_view key, int64_t* out_bytes,
 bool read_string_list(const ConfigNode& node, std::string_view key, std::vector<std::string>* out,
                       ConfigErrors& errors);
 
-// Parses the text forms above; return false when malformed.
-bool parse_duration_ms(std::string_view text, int64_t* out_ms);
+// Parse the text forms above (config durations: "1.5s" is not one); return false when malformed.
+bool parse_config_duration_ms(std::string_view text, int64_t* out_ms);
 bool parse_size(std::string_view text, int64_t* out_bytes);
 
 }  // namespace config

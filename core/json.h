@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace gemgate::json {
@@ -25,3 +26,14 @@ size_t balanced_length(std::string_view text);
 bool parse(rapidjson::Document& doc, std::string_view text);
 
 }  // namespace gemgate::json
+
+namespace gemgate {
+
+// Escapes `text` as a JSON string literal including the quotes: `"`, `\` and control characters
+// escaped, everything else (UTF-8 included) copied as is. For the few JSON bodies built by hand
+// (local errors, small admin answers) where a RapidJSON writer would be overkill.
+// (Its definition is still in core/chain.cpp, whose owner moves it to json.cpp; core/chain.h
+// declares it too until then.)
+std::string json_quote(std::string_view text);
+
+}  // namespace gemgate

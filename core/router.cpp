@@ -13,7 +13,7 @@ const Route* RouteTable::match(std::string_view path) const {
       if (path == r.path) return &r;
       continue;
     }
-    if (path.substr(0, r.path.size()) == r.path && (!best || r.path.size() > best->path.size())) {
+    if (path.starts_with(r.path) && (!best || r.path.size() > best->path.size())) {
       best = &r;
     }
   }

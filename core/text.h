@@ -1,12 +1,29 @@
-// Small text helpers shared by the composition root and admin.
+// Small text helpers shared across gemgate (header-only, standard library only).
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace gemgate::text {
+
+// ASCII lower case of `c`; other bytes unchanged. Not std::tolower: that one depends on the locale,
+// and the words compared here (URL schemes, auth schemes) are ASCII by definition.
+constexpr char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// True when `s` starts with `prefix`, ASCII letters compared case-insensitively ("Bearer x" starts
+// with "bearer "). For exact prefixes use std::string_view::starts_with.
+constexpr bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (ascii_lower(s[i]) != ascii_lower(prefix[i])) return false;
+  }
+  return true;
+}
 
 // Splits a list written with commas, semicolons, spaces, tabs or newlines; drops empty items.
 inline std::vector<std::string> split_list(std::string_view input) {

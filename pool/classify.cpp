@@ -47,7 +47,7 @@ GoogleError parse_google_error(std::string_view body) {
         }
       } else if (t.find("RetryInfo") != std::string_view::npos) {
         if (auto r = d.FindMember("retryDelay"); r != d.MemberEnd() && r->value.IsString()) {
-          out.retry_delay_ms = parse_duration_ms(r->value.GetString());
+          out.retry_delay_ms = parse_protobuf_duration_ms(r->value.GetString());
         }
       }
     }
@@ -55,13 +55,9 @@ GoogleError parse_google_error(std::string_view body) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 // ErrorInfo reasons that are about the API key or the project behind it, never about the request.
 bool key_reason(std::string_view reason) {
-  return starts_with(reason, "API_KEY_") || reason == "CONSUMER_SUSPENDED" ||
+  return reason.starts_with("API_KEY_") || reason == "CONSUMER_SUSPENDED" ||
          reason == "CONSUMER_INVALID" || reason == "SERVICE_DISABLED" ||
          reason == "BILLING_DISABLED";
 }
@@ -73,9 +69,9 @@ bool key_reason(std::string_view reason) {
 bool rejects_the_key(const GoogleError& e) {
   if (key_reason(e.reason)) return true;
   if (!e.reason.empty()) return false;
-  return starts_with(e.message, "API key not valid") || starts_with(e.message, "API key expired") ||
-         starts_with(e.message, "Permission denied: Consumer") ||
-         (starts_with(e.message, "Generative Language API has not been used in project"));
+  return e.message.starts_with("API key not valid") || e.message.starts_with("API key expired") ||
+         e.message.starts_with("Permission denied: Consumer") ||
+         (e.message.starts_with("Generative Language API has not been used in project"));
 }
 
 Outcome make(OutcomeKind kind, int status, std::string reason, std::string kind_name) {
@@ -89,7 +85,7 @@ Outcome make(OutcomeKind kind, int status, std::string reason, std::string kind_
 
 }  // namespace
 
-int64_t parse_duration_ms(std::string_view text) {
+int64_t parse_protobuf_duration_ms(std::string_view text) {
   if (text.empty() || text.back() != 's') return -1;
   std::string number(text.substr(0, text.size() - 1));
   if (number.empty()) return -1;

@@ -1,5 +1,5 @@
 // Reading Gemini's answers: what an upstream outcome says about the pool key that was used.
-// The classes decide everything the key pool does (see predecessors.md part 4):
+// The classes decide everything the key pool does:
 //   key invalid → disable at once; quota → cool down key×model; transient → retry elsewhere
 //   and strike the key×model circuit breaker (never disable); unreachable → an upstream outage,
 //   no key penalised; client error → return as is, no penalty, no retry.
@@ -38,6 +38,6 @@ Outcome classify_response(int status, std::string_view body);
 Outcome classify_transport_failure(transport::FailureKind kind, std::string_view message);
 
 // Parses a protobuf Duration string such as "37s" or "1.5s" into milliseconds; -1 if malformed.
-int64_t parse_duration_ms(std::string_view text);
+int64_t parse_protobuf_duration_ms(std::string_view text);
 
 }  // namespace gemgate::pool

@@ -3,18 +3,11 @@
 
 #include <cctype>
 
+#include "core/text.h"
 #include "storage/validate.h"
 
 namespace gemgate::storage {
 namespace {
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -82,11 +75,11 @@ bool looks_like_url(std::string_view s, std::string* scheme) {
 Result<DatabaseUrl> parse_database_url(std::string_view url) {
   url = trim_ascii(url);
   if (url.empty()) return Error::invalid("DATABASE_URL is empty");
-  if (starts_with_ci(url, "postgres://") || starts_with_ci(url, "postgresql://")) {
+  if (text::istarts_with(url, "postgres://") || text::istarts_with(url, "postgresql://")) {
     return DatabaseUrl{DatabaseKind::kPostgres, {}, std::string(url)};
   }
   for (std::string_view scheme : {"file:", "sqlite:", "sqlite3:"}) {
-    if (starts_with_ci(url, scheme)) return parse_sqlite_rest(url.substr(scheme.size()));
+    if (text::istarts_with(url, scheme)) return parse_sqlite_rest(url.substr(scheme.size()));
   }
   std::string scheme;
   if (looks_like_url(url, &scheme)) {

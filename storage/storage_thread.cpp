@@ -61,7 +61,7 @@ void StorageThread::append_error_log(ErrorLogRow row) {
   append_row(&Pending::errors, std::move(row));
 }
 
-void StorageThread::update_key_health(KeyHealth health) {
+void StorageThread::update_key_health(KeyHealthRow health) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!accepting_) return;
   const std::int64_t id = health.key_id;
@@ -259,7 +259,7 @@ bool StorageThread::write_error_rows(std::vector<ErrorLogRow> rows, bool final) 
 bool StorageThread::write_state(Pending& batch, bool final) {
   bool ok = true;
   if (!batch.health.empty()) {
-    std::vector<KeyHealth> health;
+    std::vector<KeyHealthRow> health;
     health.reserve(batch.health.size());
     for (auto& [id, h] : batch.health) health.push_back(std::move(h));
     Result<void> r = store_->save_key_health(health);
@@ -269,7 +269,7 @@ bool StorageThread::write_state(Pending& batch, bool final) {
       if (r.error().retriable && !final) {
         log::warn("storage: saving key health failed, will retry: " + r.error().message);
         std::lock_guard<std::mutex> lock(mu_);
-        for (KeyHealth& h : health)
+        for (KeyHealthRow& h : health)
           pending_.health.try_emplace(h.key_id, std::move(h));  // newer wins
       } else {
         log::error("storage: key health of " + std::to_string(health.size()) +

@@ -65,7 +65,7 @@ class StorageThread {
   // coalesced per key (the latest call wins); token touches keep the latest time per token.
   void append_request_log(RequestLogRow row);
   void append_error_log(ErrorLogRow row);
-  void update_key_health(KeyHealth health);
+  void update_key_health(KeyHealthRow health);
   void touch_token(std::int64_t token_id, Millis at_ms);
   // Counts one request refused before authentication at `at_ms`. Costs a map increment: a
   // flood of bad tokens adds one rollup row per minute, not a log row per request, and is
@@ -89,7 +89,7 @@ class StorageThread {
   struct Pending {
     std::vector<RequestLogRow> requests;
     std::vector<ErrorLogRow> errors;
-    std::unordered_map<std::int64_t, KeyHealth> health;
+    std::unordered_map<std::int64_t, KeyHealthRow> health;
     std::unordered_map<std::int64_t, Millis> touches;
     std::unordered_map<Millis, std::int64_t> refused;  // minute → requests
     std::size_t log_rows() const { return requests.size() + errors.size(); }

@@ -56,7 +56,7 @@ class Store {
                                                  bool disabled, std::string_view reason) = 0;
   // Replaces the stored health (and cooldown list) of each key in one transaction. Entries for
   // keys that no longer exist are skipped silently (a key deleted while its health was queued).
-  virtual Result<void> save_key_health(const std::vector<KeyHealth>& health) = 0;
+  virtual Result<void> save_key_health(const std::vector<KeyHealthRow>& health) = 0;
   // Forgives keys: enabled, failures = 0, cooldowns and strikes cleared. Returns how many exist.
   virtual Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) = 0;
 

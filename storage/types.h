@@ -23,9 +23,9 @@ struct ModelCooldown {
   int strikes = 0;
 };
 
-// The health of one key as the in-memory pool sees it. Written behind (coalesced, latest wins)
-// so it survives a restart.
-struct KeyHealth {
+// The stored health of one key: what the in-memory pool knows of it (pool::KeyHealth), written
+// behind (coalesced, latest wins) so it survives a restart.
+struct KeyHealthRow {
   std::int64_t key_id = 0;
   bool disabled = false;
   std::string disabled_reason;  // why it was disabled ("API_KEY_INVALID", "by admin"); no secrets
@@ -41,7 +41,7 @@ struct Key {
   std::int64_t id = 0;  // stable for the life of the key; never reused
   std::string secret;
   Millis created_at = 0;
-  KeyHealth health;  // health.key_id == id
+  KeyHealthRow health;  // health.key_id == id
 };
 
 // One input line of add_keys() that was refused. The secret itself is not repeated.

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
 #include "transports/curl_failure.h"
 #include "transports/curl_multi_core.h"
 
@@ -29,7 +30,7 @@ bool is_field_value(std::string_view s) {
 
 bool is_http_url(std::string_view url) {
   auto starts = [&](std::string_view p) {
-    return url.size() > p.size() && http::iequals(url.substr(0, p.size()), p);
+    return url.size() > p.size() && text::istarts_with(url, p);
   };
   if (!starts("http://") && !starts("https://")) return false;
   return std::none_of(url.begin(), url.end(),

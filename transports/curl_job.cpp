@@ -14,7 +14,7 @@ namespace gemgate::transport::detail {
 
 // ---- callbacks from inside libcurl -----------------------------------------------------------
 
-size_t MultiCore::on_header(char* data, size_t size, size_t count, void* userp) {
+size_t MultiCore::on_header(char* data, size_t size, size_t count, void* userp) noexcept {
   auto* job = static_cast<Job*>(userp);
   size_t len = size * count;
   // Cancelled, or close() was asked for from a callback: returning 0 makes libcurl abort the
@@ -41,7 +41,7 @@ size_t MultiCore::on_header(char* data, size_t size, size_t count, void* userp) 
   return 0;
 }
 
-size_t MultiCore::on_write(char* data, size_t size, size_t count, void* userp) {
+size_t MultiCore::on_write(char* data, size_t size, size_t count, void* userp) noexcept {
   auto* job = static_cast<Job*>(userp);
   MultiCore* self = job->core;
   size_t len = size * count;
@@ -238,7 +238,7 @@ void MultiCore::arm_deadline(Job* job) {
   uv_timer_start(&job->timer, &MultiCore::on_deadline, next > now ? next - now : 0, 0);
 }
 
-void MultiCore::on_deadline(uv_timer_t* timer) {
+void MultiCore::on_deadline(uv_timer_t* timer) noexcept {
   auto* job = static_cast<Job*>(timer->data);
   MultiCore* self = job->core;
   if (job->cancelled || job->state == Job::State::kIdle) return;

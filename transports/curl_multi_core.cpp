@@ -56,7 +56,8 @@ Result<void> MultiCore::init() {
 
 // ---- libcurl → libuv -------------------------------------------------------------------------
 
-int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, void* socketp) {
+int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp,
+                              void* socketp) noexcept {
   auto* self = static_cast<MultiCore*>(userp);
   auto* ctx = static_cast<PollCtx*>(socketp);
   if (what == CURL_POLL_REMOVE) {
@@ -135,12 +136,12 @@ bool private_address(const sockaddr* sa) {
 }  // namespace
 
 curl_socket_t MultiCore::on_open_public_socket(void*, curlsocktype purpose,
-                                               struct curl_sockaddr* address) {
+                                               struct curl_sockaddr* address) noexcept {
   if (purpose == CURLSOCKTYPE_IPCXN && private_address(&address->addr)) return CURL_SOCKET_BAD;
   return ::socket(address->family, address->socktype, address->protocol);
 }
 
-int MultiCore::on_close_socket(void* clientp, curl_socket_t fd) {
+int MultiCore::on_close_socket(void* clientp, curl_socket_t fd) noexcept {
   auto* self = static_cast<MultiCore*>(clientp);
   auto it = self->polls_.find(fd);
   if (it != self->polls_.end()) self->close_poll(it->second);
@@ -153,10 +154,10 @@ void MultiCore::close_poll(PollCtx* ctx) {
   ctx->core = nullptr;
   uv_poll_stop(&ctx->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(&ctx->poll),
-           [](uv_handle_t* h) { delete static_cast<PollCtx*>(h->data); });
+           [](uv_handle_t* h) noexcept { delete static_cast<PollCtx*>(h->data); });
 }
 
-int MultiCore::on_curl_timer(CURLM*, long timeout_ms, void* userp) {
+int MultiCore::on_curl_timer(CURLM*, long timeout_ms, void* userp) noexcept {
   auto* self = static_cast<MultiCore*>(userp);
   if (timeout_ms < 0) {
     uv_timer_stop(self->curl_timer_);
@@ -176,11 +177,11 @@ int MultiCore::on_curl_timer(CURLM*, long timeout_ms, void* userp) {
   return 0;
 }
 
-void MultiCore::on_curl_uv_timer(uv_timer_t* timer) {
+void MultiCore::on_curl_uv_timer(uv_timer_t* timer) noexcept {
   static_cast<MultiCore*>(timer->data)->socket_action(CURL_SOCKET_TIMEOUT, 0);
 }
 
-void MultiCore::on_kick(uv_idle_t* idle) {
+void MultiCore::on_kick(uv_idle_t* idle) noexcept {
   auto* self = static_cast<MultiCore*>(idle->data);
   uv_idle_stop(idle);
   if (self->curl_timeout_due_) {
@@ -189,7 +190,7 @@ void MultiCore::on_kick(uv_idle_t* idle) {
   }
 }
 
-void MultiCore::on_poll(uv_poll_t* poll, int status, int events) {
+void MultiCore::on_poll(uv_poll_t* poll, int status, int events) noexcept {
   auto* ctx = static_cast<PollCtx*>(poll->data);
   if (!ctx->core) return;
   int flags = 0;
@@ -329,7 +330,7 @@ void MultiCore::destroy_job(Job* job) {
   curl_easy_cleanup(job->easy);
   job->easy = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(&job->timer),
-           [](uv_handle_t* h) { delete static_cast<Job*>(h->data); });
+           [](uv_handle_t* h) noexcept { delete static_cast<Job*>(h->data); });
 }
 
 // ---- end of life -----------------------------------------------------------------------------
@@ -367,7 +368,7 @@ void MultiCore::close() {
   }
   // libcurl removes its sockets before closing them; anything left is closed here.
   while (!polls_.empty()) close_poll(polls_.begin()->second);
-  auto close_and_free = [](uv_handle_t* h) {
+  auto close_and_free = [](uv_handle_t* h) noexcept {
     if (h->type == UV_TIMER) {
       delete reinterpret_cast<uv_timer_t*>(h);
     } else {

@@ -94,18 +94,21 @@ class MultiCore {
   Stats stats() const;
 
  private:
-  // Loop integration (curl_multi_core.cpp).
-  static int on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp);
-  static int on_curl_timer(CURLM* multi, long timeout_ms, void* userp);
-  static void on_curl_uv_timer(uv_timer_t* timer);
-  static void on_kick(uv_idle_t* idle);
-  static void on_poll(uv_poll_t* poll, int status, int events);
+  // Loop integration (curl_multi_core.cpp). Every function libuv or libcurl calls back is
+  // noexcept: an exception unwinding through their C frames is undefined behaviour, so one that
+  // escapes ends the process at the throw instead.
+  static int on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* userp,
+                            void* socketp) noexcept;
+  static int on_curl_timer(CURLM* multi, long timeout_ms, void* userp) noexcept;
+  static void on_curl_uv_timer(uv_timer_t* timer) noexcept;
+  static void on_kick(uv_idle_t* idle) noexcept;
+  static void on_poll(uv_poll_t* poll, int status, int events) noexcept;
   // CURLOPT_OPENSOCKETFUNCTION for refuse_private_addresses: opens the socket only when the
   // address libcurl resolved is public.
   static curl_socket_t on_open_public_socket(void* clientp, curlsocktype purpose,
-                                             struct curl_sockaddr* address);
+                                             struct curl_sockaddr* address) noexcept;
   // CURLOPT_CLOSESOCKETFUNCTION: libcurl closes a socket; our watcher of it goes first.
-  static int on_close_socket(void* clientp, curl_socket_t fd);
+  static int on_close_socket(void* clientp, curl_socket_t fd) noexcept;
   void socket_action(curl_socket_t fd, int ev_bitmask);
   void flush();
   bool drain_one_message();
@@ -116,9 +119,9 @@ class MultiCore {
   static void destroy_job(Job* job);
 
   // Starting (curl_easy_setup.cpp) and a Job's life (curl_job.cpp).
-  static size_t on_header(char* data, size_t size, size_t count, void* userp);
-  static size_t on_write(char* data, size_t size, size_t count, void* userp);
-  static void on_deadline(uv_timer_t* timer);
+  static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept;
+  static size_t on_write(char* data, size_t size, size_t count, void* userp) noexcept;
+  static void on_deadline(uv_timer_t* timer) noexcept;
   CURLcode configure(Job* job, const UpstreamRequest& request);
   void deliver_head(Job* job);
   void add_to_multi(Job* job);

@@ -17,7 +17,7 @@ struct Pending {
 void close_pending(Pending* p) {
   uv_timer_stop(&p->timer);
   uv_close(reinterpret_cast<uv_handle_t*>(&p->timer),
-           [](uv_handle_t* h) { delete static_cast<Pending*>(h->data); });
+           [](uv_handle_t* h) noexcept { delete static_cast<Pending*>(h->data); });
 }
 
 class DeferredFailure final : public Transfer {
@@ -40,7 +40,7 @@ class DeferredFailure final : public Transfer {
   void resume() override {}
 
  private:
-  static void on_timer(uv_timer_t* timer) {
+  static void on_timer(uv_timer_t* timer) noexcept {
     auto* p = static_cast<Pending*>(timer->data);
     UpstreamHandler* handler = p->handler;
     Failure failure = std::move(p->failure);

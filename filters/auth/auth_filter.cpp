@@ -8,6 +8,7 @@
 #include "core/credentials.h"
 #include "core/crypto.h"
 #include "core/exchange.h"
+#include "core/text.h"
 
 namespace gemgate::auth {
 
@@ -21,7 +22,7 @@ struct AuthConfig {
 
 // Returns the bearer token of an Authorization value, or nullopt when it is not "Bearer <t>".
 std::optional<std::string> bearer_token(std::string_view value) {
-  if (value.size() < 7 || !http::iequals(value.substr(0, 7), "bearer ")) return std::nullopt;
+  if (!text::istarts_with(value, "bearer ")) return std::nullopt;
   std::string_view token = value.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);

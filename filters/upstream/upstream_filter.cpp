@@ -185,7 +185,7 @@ std::string check_proxy(const rapidjson::Value& v) {
   std::string_view s(v.GetString(), v.GetStringLength());
   if (s.empty()) return "";
   for (std::string_view scheme : {"http://", "https://", "socks5://", "socks5h://", "socks4://"}) {
-    if (s.substr(0, scheme.size()) == scheme && s.size() > scheme.size()) return "";
+    if (s.starts_with(scheme) && s.size() > scheme.size()) return "";
   }
   return "must be empty or a proxy URL starting with http://, https://, socks5:// or socks5h://";
 }

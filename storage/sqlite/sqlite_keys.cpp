@@ -169,7 +169,7 @@ Result<std::int64_t> SqliteStore::set_keys_disabled(const std::vector<std::int64
   });
 }
 
-Result<void> SqliteStore::save_key_health(const std::vector<KeyHealth>& health) {
+Result<void> SqliteStore::save_key_health(const std::vector<KeyHealthRow>& health) {
   if (health.empty()) return {};
   return guarded("save_key_health", [&]() -> Result<void> {
     WriteTx tx(*db_);
@@ -182,7 +182,7 @@ Result<void> SqliteStore::save_key_health(const std::vector<KeyHealth>& health) 
                           "INSERT INTO key_cooldowns (key_id, model, until_ms, strikes) "
                           "VALUES (?, ?, ?, ?) ON CONFLICT (key_id, model) DO UPDATE SET "
                           "until_ms = excluded.until_ms, strikes = excluded.strikes");
-    for (const KeyHealth& h : health) {
+    for (const KeyHealthRow& h : health) {
       upd.bind(1, h.disabled ? 1 : 0);
       upd.bind(2, h.disabled ? safe_text(h.disabled_reason, kMaxShortText) : std::string());
       upd.bind(3, std::max(h.consecutive_failures, 0));

@@ -180,6 +180,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   return store;
 }
 
+void SqliteStore::set_busy_timeout(std::chrono::milliseconds timeout) {
+  db_->setBusyTimeout(static_cast<int>(timeout.count()));
+}
+
 Result<SqliteStore::ConnectionSettings> SqliteStore::connection_settings() {
   return guarded("connection_settings", [&]() -> Result<ConnectionSettings> {
     ConnectionSettings s;

@@ -4,6 +4,7 @@
 // (tokens, settings, sessions), sqlite_logs.cpp and sqlite_stats.cpp.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -50,6 +51,11 @@ class SqliteStore final : public Store {
   };
   Result<ConnectionSettings> connection_settings();
 
+  // Replaces the busy timeout open() set (5 s: how long a write waits for a lock another
+  // connection holds before failing with a retriable error). For tests that hold a lock on
+  // purpose and want that failure at once rather than after 5 s of wall clock.
+  void set_busy_timeout(std::chrono::milliseconds timeout);
+
   Result<int> schema_version() override;
   Result<void> migrate() override;
   Result<void> check_integrity(bool full) override;
@@ -60,7 +66,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> delete_keys(const std::vector<std::int64_t>& ids) override;
   Result<std::int64_t> set_keys_disabled(const std::vector<std::int64_t>& ids, bool disabled,
                                          std::string_view reason) override;
-  Result<void> save_key_health(const std::vector<KeyHealth>& health) override;
+  Result<void> save_key_health(const std::vector<KeyHealthRow>& health) override;
   Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) override;
 
   Result<std::int64_t> add_token(const NewClientToken& token) override;

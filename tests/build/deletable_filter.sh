@@ -1,9 +1,9 @@
 #!/bin/sh
-# Proves that a filter can be deleted by deleting its folder and its lines in filters/builtin.cpp
-# (its #include and its entry in the list), and nothing else: copies the tracked tree (git
-# ls-files) to a scratch directory, removes filters/retry and the retry lines of builtin.cpp,
-# configures, and builds the `gemgate` target. Fails when any step fails, or when the result
-# still mentions the retry filter.
+# Proves that a filter can be deleted by deleting its folder and its one line in
+# filters/builtin.cpp (its GEMGATE_BUILTIN_FILTER entry), and nothing else: copies the tracked
+# tree (git ls-files) to a scratch directory, removes filters/retry and the retry line of
+# builtin.cpp, configures, and builds the `gemgate` target. Fails when any step fails, when not
+# exactly one line named the filter, or when the result still mentions the retry filter.
 #
 #   sh tests/build/deletable_filter.sh [WORKDIR]
 #
@@ -36,16 +36,19 @@ mkdir -p "$tree"
 (cd "$src" && git ls-files -z | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
   tar --null -T - -cf -) | tar -C "$tree" -xf -
 
-# Delete the filter: its folder, and the lines of builtin.cpp that name it.
+# Delete the filter: its folder, and the one line of builtin.cpp that names it.
 [ -d "$tree/filters/$FILTER" ] || { echo "deletable_filter: no filters/$FILTER to delete"; exit 1; }
 rm -rf "$tree/filters/$FILTER"
 builtin=$tree/filters/builtin.cpp
 before=$(wc -l <"$builtin")
-grep -v -e "\"filters/$FILTER/" -e "&$FILTER::" "$builtin" >"$builtin.new" || true
+grep -v -e "^GEMGATE_BUILTIN_FILTER($FILTER," "$builtin" >"$builtin.new" || true
 mv "$builtin.new" "$builtin"
 removed=$((before - $(wc -l <"$builtin")))
 echo "deletable_filter: removed filters/$FILTER and $removed line(s) of filters/builtin.cpp"
-[ "$removed" -ge 1 ] || { echo "deletable_filter: builtin.cpp has no line for $FILTER"; exit 1; }
+[ "$removed" -eq 1 ] || { echo "deletable_filter: builtin.cpp has $removed lines for $FILTER, not one"; exit 1; }
+if grep -q -e "$FILTER" "$builtin"; then
+  echo "deletable_filter: builtin.cpp still names $FILTER elsewhere"; exit 1
+fi
 
 launcher=""
 if command -v ccache >/dev/null 2>&1; then

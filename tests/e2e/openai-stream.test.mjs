@@ -193,9 +193,9 @@ test('an upstream error event mid-stream on the wire: data: {"error":…}, no [D
   assert.equal(out.events.filter((e) => e.json?.error).length, 1, 'one error event');
 });
 
-test('an upstream error as the FIRST stream event → an HTTP 5xx error, not a 200 stream (SPEC §4.4)',
+test('an upstream error as the FIRST stream event → an HTTP 5xx error, not a 200 stream',
      async () => {
-  // reference §4.4 step 1: "If it has error → if nothing sent yet, respond with an HTTP error".
+  // An error as the first event, with nothing sent yet, is answered as an HTTP error.
   // As an HTTP 503 the SDK raises InternalServerError (and its own retries apply); a 200 stream
   // whose only event is an error gives an APIError without a status.
   s.fake.script({match: {pathIncludes: ':streamGenerateContent'}, sse: [

@@ -30,7 +30,7 @@ std::optional<std::string> fake_env(const std::string& name) {
 void check_errors(const gemgate::ConfigErrors& errors) {
   for (const std::string& line : errors.lines()) {
     if (line.rfind("fuzz.yaml:", 0) != 0) std::fprintf(stderr, "unpositioned: %s\n", line.c_str());
-    FUZZ_CHECK(line.rfind("fuzz.yaml:", 0) == 0);  // every problem is positioned
+    FUZZ_CHECK(line.starts_with("fuzz.yaml:"));  // every problem is positioned
   }
 }
 
@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(routes != nullptr);
     for (std::string_view path : {"/", "/v1beta/models", "/v1/chat/completions", "/admin/x"}) {
       const gemgate::Route* r = routes->match(path);
-      if (r) FUZZ_CHECK(r->exact ? r->path == path : path.rfind(r->path, 0) == 0);
+      if (r) FUZZ_CHECK(r->exact ? r->path == path : path.starts_with(r->path));
     }
   }
   return 0;

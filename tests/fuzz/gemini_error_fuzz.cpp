@@ -3,7 +3,7 @@
 //
 // Input: two bytes giving the HTTP status (100 + little-endian value % 900: any 3-digit status,
 // which is what curl accepts from an upstream), then the body. The body is also tried as an error
-// event inside a 200 stream, and as a protobuf Duration for parse_duration_ms.
+// event inside a 200 stream, and as a protobuf Duration for parse_protobuf_duration_ms.
 #include <rapidjson/document.h>
 
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace {
 
 using gemgate::pool::OutcomeKind;
 
-constexpr int64_t kMaxDelayMs = 30LL * 86400 * 1000;  // parse_duration_ms caps at 30 days
+constexpr int64_t kMaxDelayMs = 30LL * 86400 * 1000;  // parse_protobuf_duration_ms caps at 30 days
 
 void check_classify(int status, std::string_view body) {
   gemgate::pool::Outcome o = gemgate::pool::classify_response(status, body);
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_classify(status, body);
   check_translate(status, body);
   check_translate(200, body);
-  int64_t ms = gemgate::pool::parse_duration_ms(body);
+  int64_t ms = gemgate::pool::parse_protobuf_duration_ms(body);
   FUZZ_CHECK(ms == -1 || (ms >= 0 && ms <= kMaxDelayMs));
   return 0;
 }

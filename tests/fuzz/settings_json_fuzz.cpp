@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto d = copy->set_default(spec.name, std::string(json));
     FUZZ_CHECK(v.ok() == d.ok());
     if (!v.ok()) {
-      FUZZ_CHECK(v.error().message.rfind(spec.name, 0) == 0);  // the message names the setting
+      FUZZ_CHECK(v.error().message.starts_with(spec.name));  // the message names the setting
       continue;
     }
     check_type(spec, v.value());

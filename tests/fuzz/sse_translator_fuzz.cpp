@@ -38,8 +38,7 @@ void check_error(const oa::OpenAIError& e) {
   FUZZ_CHECK(parse_object(e.to_json(), &d));
   FUZZ_CHECK(d.HasMember("error") && d["error"].IsObject());
   std::string sse = e.to_sse();
-  FUZZ_CHECK(sse.rfind("data: ", 0) == 0 && sse.size() >= 8 &&
-             sse.compare(sse.size() - 2, 2, "\n\n") == 0);
+  FUZZ_CHECK(sse.starts_with("data: ") && sse.size() >= 8 && sse.ends_with("\n\n"));
   if (e.retry_after_ms) FUZZ_CHECK(*e.retry_after_ms >= 0);
 }
 
@@ -106,7 +105,7 @@ void chat_request(std::string_view body, bool openapi) {
   oa::MediaMap media;
   if (urls) {
     for (const std::string& u : *urls) {
-      FUZZ_CHECK(u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0);
+      FUZZ_CHECK(u.starts_with("http://") || u.starts_with("https://"));
       // Alternate a PNG signature and unknown bytes so both MIME decisions run.
       media[u] = {
           media.size() % 2 ? "image/jpeg" : "application/octet-stream",
@@ -123,7 +122,7 @@ void chat_request(std::string_view body, bool openapi) {
     check_error(req.error());
     return;
   }
-  FUZZ_CHECK(req->path.rfind("/v1beta/models/", 0) == 0);
+  FUZZ_CHECK(req->path.starts_with("/v1beta/models/"));
   FUZZ_CHECK(!req->context.model.empty() && !req->context.upstream_model.empty());
   FUZZ_CHECK(req->context.n >= 1);
   rapidjson::Document d;

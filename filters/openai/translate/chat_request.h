@@ -1,5 +1,5 @@
 // OpenAI `POST /v1/chat/completions` body → Gemini `generateContent` / `streamGenerateContent`
-// request (reference §2).
+// request.
 //
 // Usage, in the order a filter needs it:
 //
@@ -10,7 +10,7 @@
 //   if (!req) return reply(req.error().status, req.error().to_json());
 //   send_upstream(req->path, req->body);               // 4. keep req->context for the response
 //
-// Mapping decisions worth knowing (the rest follows the reference's SPEC lines):
+// Mapping decisions worth knowing:
 //  * system and developer messages, wherever they stand, become systemInstruction parts in order;
 //    consecutive turns of the same Gemini role are merged (tool results are `user` turns).
 //  * assistant text is kept together with its tool_calls; tool messages become functionResponse
@@ -61,7 +61,7 @@ struct TranslateOptions {
   // Cap on the base64 media inlined into one request (Gemini refuses requests over ~20 MB).
   size_t max_inline_bytes = 20u << 20;
   // Send tool call ids as functionCall.id / functionResponse.id. Off by default: Gemini matches
-  // responses to calls by order and name, and some models refuse ids (reference §10.4).
+  // responses to calls by order and name, and some models refuse ids.
   bool send_function_call_ids = false;
 };
 

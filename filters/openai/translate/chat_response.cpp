@@ -70,7 +70,7 @@ Value choice_of(const Value& cand, int index, const ChatContext& ctx, const Resp
   return choice;
 }
 
-// The single content_filter choice of a blocked prompt (reference §3.5).
+// The single content_filter choice of a blocked prompt.
 Value blocked_choice(std::string_view block_reason, Alloc& a) {
   Value msg = assistant_message(a);
   detail::add(msg, "content", Value(), a);

@@ -1,4 +1,4 @@
-// Gemini `generateContent` reply → OpenAI `chat.completion` (reference §3).
+// Gemini `generateContent` reply → OpenAI `chat.completion`.
 //
 //   auto res = translate_chat_response(gemini_body, ctx, {.id = "chatcmpl-…", .created = now});
 //   if (!res) return reply(res.error().status, res.error().to_json());

@@ -1,4 +1,4 @@
-// ChatStreamTranslator: the streaming state machine of reference §4.4.
+// ChatStreamTranslator: the streaming state machine (see chat_stream.h).
 #include "filters/openai/translate/chat_stream.h"
 
 #include <map>

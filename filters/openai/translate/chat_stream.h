@@ -1,5 +1,5 @@
-// Gemini `streamGenerateContent?alt=sse` bytes → OpenAI chat.completion.chunk SSE bytes
-// (reference §4), incrementally.
+// Gemini `streamGenerateContent?alt=sse` bytes → OpenAI chat.completion.chunk SSE bytes,
+// incrementally.
 //
 //   ChatStreamTranslator t(req->context, {.id = "chatcmpl-…", .created = now});
 //   std::string out;
@@ -24,7 +24,7 @@
 //
 // A failure before any chunk went out leaves error() as the only output: a caller that has not
 // yet committed its response head may then answer error()->status with error()->to_json()
-// instead of a 200 stream (reference §4.4 step 1); check `!started()`.
+// instead of a 200 stream; check `!started()`.
 //
 // A thoughtSignature on a text part is not streamed (Gemini only requires signatures on function
 // calls, which carry theirs in the tool call id); the non-stream response does return it.

@@ -1,4 +1,4 @@
-// OpenAI `POST /v1/embeddings` ⇄ Gemini embedContent / batchEmbedContents (reference §5).
+// OpenAI `POST /v1/embeddings` ⇄ Gemini embedContent / batchEmbedContents.
 //
 //   auto plan = plan_embeddings(body);
 //   if (!plan) return reply(plan.error());

@@ -1,4 +1,4 @@
-// Gemini error bodies → OpenAI errors (reference §7). The decision table is in
+// Gemini error bodies → OpenAI errors. The decision table is in
 // translate_gemini_error(); the helpers above it only dig facts out of Google's body.
 #include "filters/openai/translate/errors.h"
 
@@ -61,7 +61,7 @@ struct GoogleError {
 };
 
 // Google durations are "<seconds>s" with an optional fraction: "59s", "0.250s".
-std::optional<int64_t> parse_duration_ms(std::string_view s) {
+std::optional<int64_t> parse_protobuf_duration_ms(std::string_view s) {
   if (s.size() < 2 || s.back() != 's') return std::nullopt;
   std::string num(s.substr(0, s.size() - 1));
   char* end = nullptr;
@@ -111,7 +111,7 @@ GoogleError read_google_error(std::string_view body) {
         if (const Value* r = field(d, "reason"); r && r->IsString()) g.reason = detail::sv(*r);
       } else if (t.ends_with("google.rpc.RetryInfo")) {
         if (const Value* r = field(d, "retryDelay"); r && r->IsString()) {
-          g.retry_delay_ms = parse_duration_ms(detail::sv(*r));
+          g.retry_delay_ms = parse_protobuf_duration_ms(detail::sv(*r));
         }
       }
     }

@@ -63,7 +63,7 @@ class [[nodiscard]] Expected {
   std::variant<T, OpenAIError> v_;
 };
 
-// Maps a Gemini error reply to the OpenAI error a client expects (reference §7.2).
+// Maps a Gemini error reply to the OpenAI error a client expects.
 //
 // `http_status` is the upstream HTTP status; `body` its body, which may be Gemini's
 // {"error":{"code","message","status","details"}}, the same wrapped in a one-element array, or

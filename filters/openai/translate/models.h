@@ -1,5 +1,4 @@
-// Gemini models.list / models.get ⇄ OpenAI `GET /v1/models`, `GET /v1/models/{id}`
-// (reference §6.1).
+// Gemini models.list / models.get ⇄ OpenAI `GET /v1/models`, `GET /v1/models/{id}`.
 //
 //   std::vector<ModelEntry> all;
 //   std::string token;

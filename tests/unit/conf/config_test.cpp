@@ -220,12 +220,12 @@ TEST_CASE("chain errors through YAML point at the right node") {
       "routes: []\n");
   CHECK(build_routes(root, all.registry, all.services, e) == nullptr);
   REQUIRE(e.size() == 5);
-  CHECK(e.lines()[0].rfind("g.yaml:5:9: unknown filter 'autth' (known: ", 0) == 0);
+  CHECK(e.lines()[0].starts_with("g.yaml:5:9: unknown filter 'autth' (known: "));
   CHECK(e.lines()[1] == "g.yaml:6:24: unknown key 'tries' (nothing is configurable here)");
   CHECK(e.lines()[2] ==
         "g.yaml:8:9: filter 'keys' comes after the terminal filter 'upstream', which must be last");
   CHECK(e.lines()[3] == "g.yaml:11:27: 'access_log' must be true or false, got 'maybe'");
-  CHECK(e.lines()[4].rfind("g.yaml:11:7: chain 'headless' has no terminal filter", 0) == 0);
+  CHECK(e.lines()[4].starts_with("g.yaml:11:7: chain 'headless' has no terminal filter"));
 }
 
 TEST_CASE("the built-in configuration loads and builds with no error") {

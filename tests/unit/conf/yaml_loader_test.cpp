@@ -57,11 +57,11 @@ TEST_CASE("a syntax error is reported with its position and no tree") {
   ConfigErrors e;
   CHECK_FALSE(load("a: 1\nb: [1, 2\nc: 3\n", e));
   REQUIRE(e.size() == 1);
-  CHECK(e.lines()[0].rfind("g.yaml:", 0) == 0);
+  CHECK(e.lines()[0].starts_with("g.yaml:"));
   CHECK(e.lines()[0].find(":0:") == std::string::npos);  // a real line, 1-based
   ConfigErrors tabs;
   CHECK_FALSE(load("a:\n\t- b\n", tabs));
-  CHECK(tabs.lines().at(0).rfind("g.yaml:2:", 0) == 0);
+  CHECK(tabs.lines().at(0).starts_with("g.yaml:2:"));
 }
 
 TEST_CASE("a duplicate key is an error at the second occurrence") {
@@ -107,7 +107,7 @@ TEST_CASE("an unset variable without fallback is an error at its scalar, the tre
   auto root = load("storage:\n  database_url: ${DATABASE_URL}\n", e);
   REQUIRE(root);
   REQUIRE(e.size() == 1);
-  CHECK(e.lines()[0].rfind("g.yaml:2:17: environment variable DATABASE_URL is not set", 0) == 0);
+  CHECK(e.lines()[0].starts_with("g.yaml:2:17: environment variable DATABASE_URL is not set"));
 }
 
 TEST_CASE("malformed references are errors") {

@@ -3,6 +3,7 @@
 // the commit point (nothing reaches the client before the head passed filter 0).
 #include <doctest/doctest.h>
 
+#include "core/json.h"
 #include "tests/unit/support/chain_harness.h"
 
 using namespace gemgate;

@@ -47,23 +47,23 @@ TEST_CASE("node kinds and map lookup") {
 
 TEST_CASE("durations: units, bare seconds, and malformed text") {
   int64_t ms = 0;
-  CHECK(config::parse_duration_ms("250ms", &ms));
+  CHECK(config::parse_config_duration_ms("250ms", &ms));
   CHECK(ms == 250);
-  CHECK(config::parse_duration_ms("10s", &ms));
+  CHECK(config::parse_config_duration_ms("10s", &ms));
   CHECK(ms == 10'000);
-  CHECK(config::parse_duration_ms("10", &ms));
+  CHECK(config::parse_config_duration_ms("10", &ms));
   CHECK(ms == 10'000);
-  CHECK(config::parse_duration_ms("5m", &ms));
+  CHECK(config::parse_config_duration_ms("5m", &ms));
   CHECK(ms == 300'000);
-  CHECK(config::parse_duration_ms("2h", &ms));
+  CHECK(config::parse_config_duration_ms("2h", &ms));
   CHECK(ms == 7'200'000);
-  CHECK(config::parse_duration_ms("1d", &ms));
+  CHECK(config::parse_config_duration_ms("1d", &ms));
   CHECK(ms == 86'400'000);
   ms = -1;
   for (const char* bad : {"", "s", "-5s", "1.5s", "10 s", "10sec", "5w", "99999999999999999999s",
                           "9223372036854775807d"}) {
     CAPTURE(bad);
-    CHECK_FALSE(config::parse_duration_ms(bad, &ms));
+    CHECK_FALSE(config::parse_config_duration_ms(bad, &ms));
   }
   CHECK(ms == -1);  // untouched on failure
 }
@@ -93,8 +93,8 @@ TEST_CASE("read_duration_ms / read_size report the value's position") {
   CHECK_FALSE(config::read_size(one("limit", "big"), "limit", &v, e));
   CHECK(v == 7);
   REQUIRE(e.size() == 2);
-  CHECK(e.lines()[0].rfind("t.yaml:2:5: 'timeout' must be a duration", 0) == 0);
-  CHECK(e.lines()[1].rfind("t.yaml:2:5: 'limit' must be a size", 0) == 0);
+  CHECK(e.lines()[0].starts_with("t.yaml:2:5: 'timeout' must be a duration"));
+  CHECK(e.lines()[1].starts_with("t.yaml:2:5: 'limit' must be a size"));
   CHECK(config::read_duration_ms(one("timeout", "3s"), "timeout", &v, e));
   CHECK(v == 3000);
 }

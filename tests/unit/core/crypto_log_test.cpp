@@ -37,7 +37,7 @@ TEST_CASE("constant_time_equals") {
 
 TEST_CASE("random_token: prefix, base62 alphabet, length for the entropy, unique") {
   std::string t = crypto::random_token("gg_");
-  CHECK(t.rfind("gg_", 0) == 0);
+  CHECK(t.starts_with("gg_"));
   CHECK(t.size() == 3 + 32);  // 24 bytes = 192 bits → 32 characters of ~6 bits
   for (char c : t.substr(3)) {
     CAPTURE(c);

@@ -4,6 +4,8 @@
 
 #include "core/chain.h"
 #include "core/http/message.h"
+#include "core/json.h"
+#include "core/text.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate;
@@ -80,6 +82,15 @@ TEST_CASE("HeaderMap: case-insensitive, ordered, set replaces all, add appends")
   CHECK(h.size() == 1);
   CHECK(iequals("Content-Type", "content-type"));
   CHECK_FALSE(iequals("content-type", "content-typ"));
+}
+
+TEST_CASE("istarts_with compares ASCII letters case-insensitively, on both sides") {
+  CHECK(text::istarts_with("Bearer abc", "bearer "));
+  CHECK(text::istarts_with("HTTPS://x", "https://"));
+  CHECK(text::istarts_with("postgres://", "POSTGRES"));
+  CHECK(text::istarts_with("abc", ""));
+  CHECK_FALSE(text::istarts_with("Bear", "bearer "));
+  CHECK_FALSE(text::istarts_with("\xc3\x89t\xc3\xa9", "\xc3\xa9"));  // only ASCII letters fold
 }
 
 TEST_CASE("hop-by-hop and framing fields are recognised in any case") {

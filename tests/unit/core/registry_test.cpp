@@ -137,7 +137,7 @@ TEST_CASE("a chain without a terminal filter is reported at its filters list") {
   CHECK(build_chain("c", chain_node({{"first", ConfigNode()}, {"middle", ConfigNode()}}), r, s,
                     e) == nullptr);
   REQUIRE(e.size() == 1);
-  CHECK(e.lines()[0].rfind("c.yaml:2:3: chain 'c' has no terminal filter", 0) == 0);
+  CHECK(e.lines()[0].starts_with("c.yaml:2:3: chain 'c' has no terminal filter"));
 }
 
 TEST_CASE("a filter after the terminal is reported at that filter") {

@@ -1,5 +1,5 @@
 // RequestParser: well-formed requests (whole and byte by byte), pipelining, keep-alive, and the
-// inputs a strict HTTP/1.1 front end must refuse, each with its status (hardening.md §2).
+// inputs a strict HTTP/1.1 front end must refuse, each with its status.
 #include <doctest/doctest.h>
 
 #include <string>

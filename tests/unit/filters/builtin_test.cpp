@@ -20,7 +20,7 @@ TEST_CASE("retry, keys and healthz take no settings; keys needs the key pool") {
     root.put("filters", list);
     build_chain("c", root, g.registry, g.services, errors);
     REQUIRE_FALSE(errors.empty());
-    CHECK(errors.lines()[0].rfind("test.yaml:2:7: unknown key 'attempts'", 0) == 0);
+    CHECK(errors.lines()[0].starts_with("test.yaml:2:7: unknown key 'attempts'"));
   }
   Services empty;
   ConfigErrors errors;

@@ -200,13 +200,13 @@ TEST_CASE("transport failures: unreachable for connect failures, else transient;
         OutcomeKind::kTransient);
 }
 
-TEST_CASE("parse_duration_ms reads protobuf durations") {
-  CHECK(parse_duration_ms("37s") == 37'000);
-  CHECK(parse_duration_ms("1.5s") == 1'500);
-  CHECK(parse_duration_ms("0.001s") == 1);
-  CHECK(parse_duration_ms("0s") == 0);
+TEST_CASE("parse_protobuf_duration_ms reads protobuf durations") {
+  CHECK(parse_protobuf_duration_ms("37s") == 37'000);
+  CHECK(parse_protobuf_duration_ms("1.5s") == 1'500);
+  CHECK(parse_protobuf_duration_ms("0.001s") == 1);
+  CHECK(parse_protobuf_duration_ms("0s") == 0);
   for (const char* bad : {"", "s", "37", "-1s", "1.5ms", "abcs", "1e999s", "99999999s"}) {
     CAPTURE(bad);
-    CHECK(parse_duration_ms(bad) == -1);
+    CHECK(parse_protobuf_duration_ms(bad) == -1);
   }
 }

@@ -75,7 +75,7 @@ TEST_CASE("keys: delete by ids (cooldowns go too); ids are never reused") {
   auto added = store->add_keys({fake_key(1), fake_key(2), fake_key(3)}, 1);
   REQUIRE(added.ok());
   const auto ids = added->added_ids;
-  KeyHealth h;
+  KeyHealthRow h;
   h.key_id = ids[0];
   h.cooldowns = {{"gemini-2.5-pro", 5000, 1}, {"gemini-2.5-flash", 6000, 2}};
   REQUIRE(store->save_key_health({h}).ok());
@@ -127,24 +127,24 @@ TEST_CASE("keys: health is saved in bulk, replaces cooldowns, skips deleted keys
   auto store = open_sqlite(dir.file("gemgate.db"));
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
 
-  KeyHealth a;
+  KeyHealthRow a;
   a.key_id = ids[0];
   a.consecutive_failures = 3;
   a.cooldowns = {{"gemini-2.5-pro", 90'000, 2}, {"gemini-2.5-flash", 60'000, 1}};
   a.last_used_at = 50'000;
   a.last_checked_at = 40'000;
   a.last_error = "429 RESOURCE_EXHAUSTED for key AIzaSyLEAKEDLEAKEDLEAKEDLEAKEDLEAKEDxx";
-  KeyHealth gone;
+  KeyHealthRow gone;
   gone.key_id = 987654;  // deleted while queued: skipped, not an error
   gone.cooldowns = {{"gemini-2.5-pro", 1, 1}};
-  KeyHealth b;
+  KeyHealthRow b;
   b.key_id = ids[1];
   b.disabled = true;
   b.disabled_reason = "PERMISSION_DENIED";
   REQUIRE(store->save_key_health({a, gone, b}).ok());
 
   auto keys = store->load_keys().value();
-  const KeyHealth& ha = find_key(keys, ids[0])->health;
+  const KeyHealthRow& ha = find_key(keys, ids[0])->health;
   CHECK(ha.consecutive_failures == 3);
   CHECK(ha.last_used_at == 50'000);
   CHECK(ha.last_checked_at == 40'000);
@@ -161,7 +161,7 @@ TEST_CASE("keys: health is saved in bulk, replaces cooldowns, skips deleted keys
   a.consecutive_failures = 0;
   REQUIRE(store->save_key_health({a}).ok());
   keys = store->load_keys().value();
-  const KeyHealth& ha2 = find_key(keys, ids[0])->health;
+  const KeyHealthRow& ha2 = find_key(keys, ids[0])->health;
   REQUIRE(ha2.cooldowns.size() == 1);
   CHECK(ha2.cooldowns[0].until_ms == 120'000);
   CHECK(ha2.cooldowns[0].strikes == 3);
@@ -172,7 +172,7 @@ TEST_CASE("keys: reset forgives failures, cooldowns and the disabled flag") {
   TempDir dir;
   auto store = open_sqlite(dir.file("gemgate.db"));
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
-  KeyHealth h;
+  KeyHealthRow h;
   h.key_id = ids[0];
   h.disabled = true;
   h.disabled_reason = "too many failures";
@@ -182,7 +182,7 @@ TEST_CASE("keys: reset forgives failures, cooldowns and the disabled flag") {
   REQUIRE(store->save_key_health({h}).ok());
   CHECK(store->reset_key_health({ids[0], 5555}).value() == 1);
   const auto keys = store->load_keys().value();
-  const KeyHealth& r = find_key(keys, ids[0])->health;
+  const KeyHealthRow& r = find_key(keys, ids[0])->health;
   CHECK_FALSE(r.disabled);
   CHECK(r.disabled_reason.empty());
   CHECK(r.consecutive_failures == 0);
@@ -197,7 +197,7 @@ TEST_CASE("keys: health and cooldowns survive close and reopen") {
   {
     auto store = open_sqlite(path);
     id = store->add_keys({fake_key(1)}, 111).value().added_ids.at(0);
-    KeyHealth h;
+    KeyHealthRow h;
     h.key_id = id;
     h.consecutive_failures = 2;
     h.cooldowns = {{"gemini-2.5-flash", 1'700'000'000'000, 5}};

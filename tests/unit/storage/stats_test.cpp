@@ -1,15 +1,11 @@
 // Usage statistics: windows read from rollups only (days, hours, minutes, seconds) checked
-// against a brute-force count over the window as the store rounds it, bucket widths, per-key usage,
-// and a timing run on ~200k rows (reported, not asserted).
+// against a brute-force count over the window as the store rounds it, bucket widths and per-key
+// usage. The timing run on ~200k rows is tests/bench/stats_append_bench.cpp.
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdlib>
 #include <map>
 #include <random>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "test_support.h"
 
@@ -17,7 +13,6 @@ namespace gemgate::storage {
 namespace {
 
 using testing::open_sqlite;
-using testing::TempDir;
 
 constexpr Millis kMinute = 60'000;
 constexpr Millis kHour = 60 * kMinute;
@@ -213,82 +208,6 @@ TEST_CASE("stats: whole hours outlive deleted logs until the usage itself is pru
   auto after = store->usage_stats({kNow, 30 * kDay, 60}).value();
   CHECK(after.totals.requests == 0);
   CHECK(after.by_key.empty());
-}
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
-
-TEST_CASE("stats: timing on ~200k rows, 1000 keys, 30 days (figures printed, not asserted)") {
-  // GEMGATE_STATS_BENCH_ROWS overrides the size (0 skips). Sanitized builds default to fewer
-  // rows: their timings mean nothing and the test must stay well inside the CTest timeout.
-#ifdef __SANITIZE_ADDRESS__
-  constexpr int kDefaultRows = 50'000;
-#else
-  constexpr int kDefaultRows = 200'000;
-#endif
-  const char* env = std::getenv("GEMGATE_STATS_BENCH_ROWS");
-  const int n = env ? std::atoi(env) : kDefaultRows;
-  if (n <= 0) return;
-  TempDir dir;
-  const std::string path = dir.file("bench.db");
-  auto store = open_sqlite(path);
-  auto rows = random_rows(n, 1, 30 * kDay, 1000);
-  // Rows arrive in time order in production; so they do here.
-  std::sort(rows.begin(), rows.end(),
-            [](const RequestLogRow& a, const RequestLogRow& b) { return a.time_ms < b.time_ms; });
-  auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < rows.size(); i += 500) {
-    const std::size_t end = std::min(rows.size(), i + 500);
-    REQUIRE(store->append_request_logs({rows.begin() + i, rows.begin() + end}).ok());
-  }
-  const double insert_ms = ms_since(t0);
-  std::string report = std::to_string(n) + " rows inserted in 500-row transactions: " +
-                       std::to_string(static_cast<int>(insert_ms)) + " ms\n";
-  for (Millis window : {kMinute, kHour, kDay, 30 * kDay}) {
-    t0 = std::chrono::steady_clock::now();
-    auto s = store->usage_stats({kNow, window, 60});
-    const double took = ms_since(t0);
-    REQUIRE(s.ok());
-    report += "usage_stats window " + std::to_string(window / kMinute) +
-              " min: " + std::to_string(took) + " ms (" + std::to_string(s->totals.requests) +
-              " requests, " + std::to_string(s->by_key.size()) + " keys)\n";
-  }
-  std::vector<std::int64_t> page;
-  for (int i = 1; i <= 50; ++i) page.push_back(i * 17);
-  t0 = std::chrono::steady_clock::now();
-  REQUIRE(store->key_usage(page, kNow - kDay, kNow).ok());
-  report += "key_usage 50 keys, 24 h: " + std::to_string(ms_since(t0)) + " ms\n";
-  t0 = std::chrono::steady_clock::now();
-  REQUIRE(store->query_request_logs({}, {1, 50}).ok());
-  report += "query_request_logs page 1 (with total): " + std::to_string(ms_since(t0)) + " ms\n";
-  LogFilter by_key;
-  by_key.key_id = 500;
-  t0 = std::chrono::steady_clock::now();
-  REQUIRE(store->query_request_logs(by_key, {2, 50}).ok());
-  report += "query_request_logs key filter page 2: " + std::to_string(ms_since(t0)) + " ms\n";
-  {
-    // For comparison: the same 30-day per-key breakdown straight from the raw log.
-    SQLite::Database raw(path);
-    t0 = std::chrono::steady_clock::now();
-    SQLite::Statement st(raw,
-                         "SELECT key_id, count(*), sum(total_tokens) FROM request_log "
-                         "WHERE time_ms >= ? AND time_ms < ? GROUP BY key_id");
-    st.bind(1, kNow - 30 * kDay);
-    st.bind(2, kNow);
-    int groups = 0;
-    while (st.executeStep()) ++groups;
-    report += "raw-log GROUP BY key over 30 days (no rollup), for comparison: " +
-              std::to_string(ms_since(t0)) + " ms (" + std::to_string(groups) + " groups)\n";
-  }
-  store.reset();
-  t0 = std::chrono::steady_clock::now();
-  auto reopened = open_sqlite(path);  // includes PRAGMA quick_check over the whole file
-  report += "reopen with quick_check, " +
-            std::to_string(std::filesystem::file_size(path) / (1024 * 1024)) +
-            " MiB file: " + std::to_string(ms_since(t0)) + " ms\n";
-  MESSAGE(report);
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ struct Journal {
   std::vector<std::string> with_prefix(const std::string& prefix) const {
     std::vector<std::string> out;
     for (const auto& e : events) {
-      if (e.rfind(prefix, 0) == 0) out.push_back(e);
+      if (e.starts_with(prefix)) out.push_back(e);
     }
     return out;
   }

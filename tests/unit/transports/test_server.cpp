@@ -292,7 +292,7 @@ void TestServer::serve(int fd, int connection) {
 
 bool TestServer::handle(int fd, const SeenRequest& req, int connection) {
   const std::string& target = req.target;
-  if (target.rfind("http://", 0) == 0) return send_all(fd, fixed(200, "text/plain", "proxied"));
+  if (target.starts_with("http://")) return send_all(fd, fixed(200, "text/plain", "proxied"));
   std::string path = target.substr(0, target.find('?'));
   auto q = parse_query(target);
 

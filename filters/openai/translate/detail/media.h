@@ -18,7 +18,7 @@ std::optional<DataUri> parse_data_uri(std::string_view url);
 bool is_http_url(std::string_view url);  // http:// or https:// (case-insensitive scheme)
 
 // URLs Gemini fetches itself and that therefore go as fileData instead of being downloaded:
-// Gemini Files API URIs and YouTube videos (reference §2.2.1).
+// Gemini Files API URIs and YouTube videos.
 bool is_gemini_file_uri(std::string_view url);
 bool is_youtube_url(std::string_view url);
 

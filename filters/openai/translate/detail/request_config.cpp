@@ -1,5 +1,4 @@
-// Sampling parameters, stop, n, logprobs, response_format and reasoning → generationConfig
-// (reference §2.1, §2.4, §2.5).
+// Sampling parameters, stop, n, logprobs, response_format and reasoning → generationConfig.
 #include "filters/openai/translate/detail/request_parts.h"
 
 namespace gemgate::openai::detail {

@@ -1,4 +1,4 @@
-// Content parts of OpenAI messages → Gemini parts (reference §2.2.1): text, image_url (data URI,
+// Content parts of OpenAI messages → Gemini parts: text, image_url (data URI,
 // downloaded http(s) URL, Files-API/YouTube URI by reference), input_audio and file.
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-// OpenAI messages → Gemini contents + systemInstruction (reference §2.2, §2.6, edge cases 1–16).
+// OpenAI messages → Gemini contents + systemInstruction.
 #include <unordered_map>
 
 #include "filters/openai/translate/detail/request_parts.h"
@@ -66,7 +66,7 @@ Failure parse_arguments(const Value* args, const std::string& param, Alloc& a, V
 
 // A tool result → functionResponse.response, which must be an object: a JSON object string is
 // used as is; other JSON (array, number, ...) and plain text are wrapped as {"output": ...}, the
-// key Gemini documents for function output (reference edge cases 2–4).
+// key Gemini documents for function output.
 void tool_response(const std::string& text, Alloc& a, Value& out) {
   out.SetObject();
   Document doc;
@@ -137,7 +137,7 @@ class MessageTranslator {
       }
       if (f) return f;
     }
-    // Gemini refuses empty turns and empty `contents` (edge cases 11, 14).
+    // Gemini refuses empty turns and empty `contents`.
     for (Value& turn : contents.GetArray()) {
       if (turn["parts"].Empty()) turn["parts"].PushBack(text_part(" ", a_), a_);
     }

@@ -1,5 +1,5 @@
 // tools / legacy functions → tools[].functionDeclarations, tool_choice / legacy function_call →
-// toolConfig.functionCallingConfig (reference §2.3, edge cases 24–26, 53).
+// toolConfig.functionCallingConfig.
 #include <algorithm>
 
 #include "filters/openai/translate/detail/request_parts.h"
@@ -18,7 +18,7 @@ bool valid_function_name(std::string_view n) {
   });
 }
 
-// Gemini refuses OBJECT schemas with empty `properties` (edge case 24): such parameters, and
+// Gemini refuses OBJECT schemas with empty `properties`: such parameters, and
 // schemas without any structure at all, are left out of the declaration.
 bool has_structure(const Value& schema) {
   const Value* props = field(schema, "properties");
@@ -156,7 +156,7 @@ Failure translate_tools(const Value& root, RequestState& st, Value& body, ChatCo
   } else if (const Value* fc = field(root, "function_call")) {
     if (auto f = tool_config(*fc, "function_call", true, names, a, config)) return f;
   }
-  if (decls.Empty()) return std::nullopt;  // tool_choice without tools: no toolConfig (edge 25)
+  if (decls.Empty()) return std::nullopt;  // tool_choice without tools: no toolConfig
 
   Value tool(rapidjson::kObjectType);
   add(tool, "functionDeclarations", std::move(decls), a);
