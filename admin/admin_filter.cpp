@@ -22,10 +22,6 @@ constexpr const char* kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
 bool is_mutating(const std::string& method) {
   return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE";
 }
@@ -144,7 +140,7 @@ class AdminFilter final : public TerminalFilter {
       serve_asset(x, "login.html");
       return Status::Stop;
     }
-    if (starts_with(path, kAssetPrefix)) {
+    if (path.starts_with(kAssetPrefix)) {
       serve_asset(x, path.substr(kAssetPrefix.size()));
       return Status::Stop;
     }
@@ -214,7 +210,7 @@ class AdminFilter final : public TerminalFilter {
 
   void unauthenticated(TerminalCallbacks& x) {
     const std::string& path = x.request().path;
-    if ((path == "/admin" || path == "/admin/") && !starts_with(path, kApiPrefix)) {
+    if ((path == "/admin" || path == "/admin/") && !path.starts_with(kApiPrefix)) {
       http::Response& r = x.response();
       r.status = 302;
       r.headers.set("location", "/admin/login");
@@ -240,7 +236,7 @@ class AdminFilter final : public TerminalFilter {
       serve_asset(x, "index.html");
       return;
     }
-    if (!starts_with(path, kApiPrefix)) {
+    if (!path.starts_with(kApiPrefix)) {
       send_error(x, 404, "no such admin page");
       return;
     }

@@ -11,6 +11,7 @@
 #include "conf/secrets.h"
 #include "conf/storage_sinks.h"
 #include "core/crypto.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "filters/builtin.h"
 #include "filters/common/gemini_dialect.h"

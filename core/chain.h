@@ -31,7 +31,4 @@ struct ChainSpec {
 // Client dialects (the shape one API's clients parse) are registered by the composition root.
 std::string render_json_error(const http::LocalError& error);
 
-// Escapes `text` as a JSON string literal including the quotes.
-std::string json_quote(std::string_view text);
-
 }  // namespace gemgate

@@ -32,8 +32,6 @@ namespace gemgate {
 // Escapes `text` as a JSON string literal including the quotes: `"`, `\` and control characters
 // escaped, everything else (UTF-8 included) copied as is. For the few JSON bodies built by hand
 // (local errors, small admin answers) where a RapidJSON writer would be overkill.
-// (Its definition is still in core/chain.cpp, whose owner moves it to json.cpp; core/chain.h
-// declares it too until then.)
 std::string json_quote(std::string_view text);
 
 }  // namespace gemgate

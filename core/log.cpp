@@ -68,17 +68,6 @@ bool is_secret_char(char c) {
          c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char a = s[i], b = prefix[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
 // A match of a known secret in the text being redacted: [begin, begin + size).
 struct Match {
   size_t begin;
@@ -111,7 +100,7 @@ std::optional<Match> secret_at(const SecretSet& set, std::string_view text, size
 // True when `word` starts with one of `prefixes`, ASCII case-insensitive.
 bool starts_with_any_ci(std::string_view word, const std::vector<std::string>& prefixes) {
   for (const std::string& p : prefixes) {
-    if (starts_with_ci(word, p)) return true;
+    if (text::istarts_with(word, p)) return true;
   }
   return false;
 }

@@ -48,7 +48,7 @@ Result<void> Registry::set_default_error_format(std::string_view name) {
 void field::check_base_url(const ConfigNode& node, std::string_view key, std::string_view filter,
                            std::string* url, ConfigErrors& errors) {
   while (!url->empty() && url->back() == '/') url->pop_back();
-  if (url->rfind("http://", 0) == 0 || url->rfind("https://", 0) == 0) return;
+  if (url->starts_with("http://") || url->starts_with("https://")) return;
   const ConfigNode* at = node.get(key);
   errors.add(at ? at->mark() : node.mark(), std::string(filter) + " '" + std::string(key) +
                                                 "' must be an http:// or https:// URL, got '" +

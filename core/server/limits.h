@@ -1,5 +1,5 @@
 // ServerLimits: the bounds the downstream HTTP server enforces on every connection. Defaults
-// follow /work/shared/reference/hardening.md §0 (nginx/Envoy practice for an edge proxy).
+// follow nginx/Envoy practice for an edge proxy.
 #pragma once
 
 #include <cstddef>

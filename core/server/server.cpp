@@ -151,7 +151,7 @@ std::unique_ptr<Exchange> Server::open_exchange(http::Request& request, const st
   info.method = request.method;
   info.path = request.path;
   info.client_addr = peer;
-  if (!route->strip.empty() && request.path.compare(0, route->strip.size(), route->strip) == 0) {
+  if (!route->strip.empty() && request.path.starts_with(route->strip)) {
     request.path.erase(0, route->strip.size());
     if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");
   }

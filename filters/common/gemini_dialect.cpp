@@ -1,6 +1,7 @@
 #include "filters/common/gemini_dialect.h"
 
 #include "core/chain.h"
+#include "core/json.h"
 #include "core/log.h"
 
 namespace gemgate::gemini {
