@@ -1,5 +1,4 @@
 #include "admin/admin_filter.h"
-#include "core/json.h"
 
 #include <rapidjson/error/en.h>
 
@@ -7,6 +6,7 @@
 #include "admin/api_routes.h"
 #include "admin/web_assets.h"
 #include "core/crypto.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/worker.h"
 

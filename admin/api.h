@@ -6,10 +6,9 @@
 
 #include <functional>
 #include <optional>
+#include <rapidjson/document.h>
 #include <string>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 #include "admin/admin_services.h"
 #include "admin/json_out.h"

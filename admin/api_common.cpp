@@ -1,7 +1,6 @@
-#include "admin/api.h"
-
 #include <exception>
 
+#include "admin/api.h"
 #include "core/chain.h"
 #include "core/text.h"
 

@@ -1,10 +1,9 @@
 // JsonOut: a thin convenience over RapidJSON's Writer for building admin API answers.
 #pragma once
 
+#include <cstdint>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <cstdint>
 #include <string>
 #include <string_view>
 

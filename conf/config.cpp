@@ -1,8 +1,8 @@
 #include "conf/config.h"
-#include "core/json.h"
 
 #include <rapidjson/document.h>
 
+#include "core/json.h"
 #include "core/server/server.h"
 
 namespace gemgate::conf {

@@ -1,9 +1,8 @@
 #include "conf/yaml_loader.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdlib>
 #include <set>
+#include <yaml-cpp/yaml.h>
 
 namespace gemgate::conf {
 

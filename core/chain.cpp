@@ -1,8 +1,8 @@
 #include "core/chain.h"
 
-#include "core/json.h"
-
 #include <cstdio>
+
+#include "core/json.h"
 
 namespace gemgate {
 

@@ -1,11 +1,10 @@
 #include "core/crypto.h"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sys/random.h>
 
 namespace gemgate::crypto {
 

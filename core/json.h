@@ -3,9 +3,8 @@
 // client, upstream or stored input goes through parse_json, which refuses deep nesting first.
 #pragma once
 
-#include <rapidjson/document.h>
-
 #include <cstddef>
+#include <rapidjson/document.h>
 #include <string>
 #include <string_view>
 

@@ -1,8 +1,9 @@
 #include "core/settings.h"
-#include "core/json.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "core/json.h"
 
 namespace gemgate {
 

@@ -7,14 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <rapidjson/document.h>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <variant>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 #include "core/result.h"
 

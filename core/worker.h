@@ -4,13 +4,12 @@
 // the current callback stack unwinds, and Timer for one-shot/repeating deadlines.
 #pragma once
 
-#include <uv.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <uv.h>
 #include <vector>
 
 #include "core/services.h"

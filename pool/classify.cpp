@@ -1,10 +1,10 @@
 #include "pool/classify.h"
-#include "core/json.h"
-
-#include <rapidjson/document.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <rapidjson/document.h>
+
+#include "core/json.h"
 
 namespace gemgate::pool {
 

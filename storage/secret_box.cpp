@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <memory>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -3,9 +3,8 @@
 // never the URL path, query (it may carry an API key) or any request header.
 #pragma once
 
-#include <curl/curl.h>
-
 #include <cstdint>
+#include <curl/curl.h>
 #include <string>
 #include <string_view>
 

@@ -2,7 +2,6 @@
 #include "transports/curl_global.h"
 
 #include <curl/curl.h>
-
 #include <mutex>
 
 namespace gemgate::transport {

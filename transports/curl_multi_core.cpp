@@ -3,16 +3,14 @@
 // the rest of its life in curl_job.cpp.
 #include "transports/curl_multi_core.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cassert>
+#include <cstring>
 #include <netinet/in.h>
+#include <string>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstring>
-
-#include <algorithm>
-#include <cassert>
-#include <string>
 
 #include "core/log.h"
 

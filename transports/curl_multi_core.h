@@ -13,16 +13,15 @@
 // objects for the same reason. So the MultiCore may be destroyed right after close().
 #pragma once
 
-#include <curl/curl.h>
-#include <uv.h>
-
 #include <cstdint>
+#include <curl/curl.h>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <uv.h>
 #include <vector>
 
 #include "core/result.h"

@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-
 #include <uv.h>
 
 #include "core/result.h"

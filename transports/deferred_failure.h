@@ -3,9 +3,8 @@
 // reports the failure from a zero-delay timer on the next loop turn, unless it is destroyed first.
 #pragma once
 
-#include <uv.h>
-
 #include <memory>
+#include <uv.h>
 
 #include "transports/transport.h"
 

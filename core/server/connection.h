@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-
 #include <uv.h>
 
 #include "core/exchange.h"

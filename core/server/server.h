@@ -9,7 +9,6 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
-
 #include <uv.h>
 
 #include "core/result.h"

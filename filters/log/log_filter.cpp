@@ -1,12 +1,12 @@
 #include "filters/log/log_filter.h"
 
-#include "core/access_log.h"
-#include "core/exchange.h"
-#include "core/log.h"
-
 #include <algorithm>
 #include <string_view>
 #include <vector>
+
+#include "core/access_log.h"
+#include "core/exchange.h"
+#include "core/log.h"
 
 namespace gemgate::logging {
 

@@ -1,13 +1,12 @@
 #include "filters/models/models_filter.h"
-#include "core/json.h"
 
+#include <cctype>
 #include <rapidjson/document.h>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <cctype>
 
 #include "core/exchange.h"
+#include "core/json.h"
 #include "filters/common/gemini_paths.h"
 
 namespace gemgate::models {

@@ -1,7 +1,6 @@
 #include "filters/openai/media_fetcher.h"
 
 #include <arpa/inet.h>
-
 #include <cstring>
 
 #include "transports/transport.h"

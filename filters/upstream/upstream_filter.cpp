@@ -1,8 +1,7 @@
 #include "filters/upstream/upstream_filter.h"
 
-#include <rapidjson/document.h>
-
 #include <cctype>
+#include <rapidjson/document.h>
 
 #include "core/exchange.h"
 #include "core/log.h"

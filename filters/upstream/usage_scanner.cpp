@@ -1,7 +1,8 @@
 #include "filters/upstream/usage_scanner.h"
-#include "core/json.h"
 
 #include <rapidjson/document.h>
+
+#include "core/json.h"
 
 namespace gemgate::upstream {
 

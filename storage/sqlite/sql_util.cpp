@@ -2,7 +2,6 @@
 #include "storage/sqlite/sql_util.h"
 
 #include <chrono>
-
 #include <sqlite3.h>
 
 namespace gemgate::storage::sqlite {

@@ -2,14 +2,13 @@
 // SQLiteCpp edge, WHERE clauses built from log filters, and binding helpers.
 #pragma once
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "core/result.h"
 #include "storage/types.h"

@@ -1,8 +1,7 @@
 // SqliteStore: client tokens (stored as SHA-256 only), settings (name → JSON text) and browser
 // admin sessions (stored as SHA-256 of the session id).
-#include <algorithm>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
 #include <sqlite3.h>
 
 #include "storage/sqlite/sql_util.h"

@@ -1,10 +1,9 @@
 // SqliteStore: Gemini pool keys and their health (cooldowns live in key_cooldowns). Keys are
 // stored sealed (AES-256-GCM, secret_box.h) with a keyed fingerprint for dedupe; the clear key
 // exists only in memory. Deleted keys leave their fingerprint in deleted_secrets.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <unordered_map>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "core/log.h"
 #include "storage/sqlite/sql_util.h"

@@ -1,8 +1,7 @@
 // SqliteStore: request and error logs — batched appends, filtered newest-first pages, deletes
 // and retention. Log writes always run in their own transactions, never with key/settings ones.
-#include <algorithm>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
 #include <sqlite3.h>
 
 #include "core/log.h"

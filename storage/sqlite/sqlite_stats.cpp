@@ -13,12 +13,11 @@
 // rollup rows are read whole. A 30-day window reads at most 31 × keys + 24 × keys + 721 × models
 // rollup rows; the fine tables (kept three hours) serve the start of windows of two hours or
 // less, whose model side is read from seconds alone to allow sub-hour series buckets.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <map>
 #include <span>
 #include <unordered_map>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/sqlite/sql_util.h"
 #include "storage/sqlite/sqlite_store.h"

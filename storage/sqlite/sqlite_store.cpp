@@ -2,9 +2,8 @@
 // generic delete helpers. Durability choices are explained in storage/README.md.
 #include "storage/sqlite/sqlite_store.h"
 
-#include <filesystem>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <filesystem>
 #include <sqlite3.h>
 
 #include "core/crypto.h"

@@ -2,9 +2,8 @@
 // the log writer and the statistics queries. See sqlite_stats.cpp for how a window is answered.
 #pragma once
 
-#include <vector>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <vector>
 
 #include "storage/types.h"
 

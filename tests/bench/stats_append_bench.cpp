@@ -6,6 +6,7 @@
 // covers the 5 M-row scale, where this path would take minutes.
 //
 // Usage: bench_stats_append [rows] [file]     (file default: a temp file, removed afterwards)
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,8 +15,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "core/log.h"
 #include "storage/sqlite/sqlite_store.h"

@@ -10,6 +10,7 @@
 // INSERT … SELECT … GROUP BY, the same sums add_to_usage_rollups() keeps), because 5 M rows
 // through append_request_logs() would take minutes; the last 20 000 rows go through the real
 // append path, so the rollup upserts are part of what is measured.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,8 +18,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "core/log.h"
 #include "storage/sqlite/sqlite_store.h"

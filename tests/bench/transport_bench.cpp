@@ -4,13 +4,12 @@
 // request is libcurl's own cost.
 //
 // Usage: bench_transport URL [seconds] [concurrency]
-#include <uv.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <uv.h>
 #include <vector>
 
 #include "transports/curl_multi_transport.h"

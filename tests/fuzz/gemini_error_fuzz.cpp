@@ -4,9 +4,8 @@
 // Input: two bytes giving the HTTP status (100 + little-endian value % 900: any 3-digit status,
 // which is what curl accepts from an upstream), then the body. The body is also tried as an error
 // event inside a 200 stream, and as a protobuf Duration for parse_protobuf_duration_ms.
-#include <rapidjson/document.h>
-
 #include <cstdint>
+#include <rapidjson/document.h>
 #include <string_view>
 
 #include "filters/openai/translate/errors.h"

@@ -7,14 +7,13 @@
 // Each input runs on a thread with a 1 MiB stack. Parsers that recurse once per nesting level
 // then fail on a fuzzer-sized input (64 KiB of '[') in any build type, as they do under ASan,
 // instead of only on the megabyte inputs that exhaust an 8 MiB stack. Bounded code needs far less.
-#include <pthread.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <pthread.h>
 #include <string>
 #include <vector>
 

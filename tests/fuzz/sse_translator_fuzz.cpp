@@ -11,9 +11,8 @@
 //   2. given to translate_chat_response as a Gemini reply body;
 //   3. given to list_remote_media and translate_chat_request as an OpenAI request body (every
 //      listed URL "downloads" a few bytes, so the media path runs too).
-#include <rapidjson/document.h>
-
 #include <cstdint>
+#include <rapidjson/document.h>
 #include <string>
 #include <string_view>
 #include <vector>

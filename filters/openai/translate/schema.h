@@ -19,9 +19,8 @@
 // cannot explode), else an error naming `param`.
 #pragma once
 
-#include <rapidjson/document.h>
-
 #include <cstddef>
+#include <rapidjson/document.h>
 #include <string>
 
 #include "filters/openai/translate/errors.h"

@@ -1,9 +1,9 @@
 // The admin API's route matching (admin/api_routes.h) against a table shaped like the real one:
 // literal and id segments, 405 naming the methods of a path, 404 for unknown paths and for a
 // key id that cannot exist.
-#include <doctest/doctest.h>
-
 #include "admin/api_routes.h"
+
+#include <doctest/doctest.h>
 
 using namespace gemgate::admin;
 

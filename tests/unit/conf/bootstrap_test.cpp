@@ -1,11 +1,11 @@
 // First-start bootstrap from API_KEYS / ALLOWED_TOKENS into a real (in-memory SQLite) store:
 // list splitting, each key and token added once, malformed keys and tokens that equal a pool
 // key refused, tokens kept only as hashes.
-#include <doctest/doctest.h>
+#include "conf/bootstrap.h"
 
+#include <doctest/doctest.h>
 #include <map>
 
-#include "conf/bootstrap.h"
 #include "core/crypto.h"
 #include "storage/open_store.h"
 #include "tests/unit/support/printers.h"

@@ -1,8 +1,9 @@
 // The top level of gemgate.yaml, the settings: section, chains and routes — each problem
 // reported at its node — and the built-in configuration, which must load with no error.
+#include "conf/config.h"
+
 #include <doctest/doctest.h>
 
-#include "conf/config.h"
 #include "conf/gateway.h"
 #include "conf/yaml_loader.h"
 #include "tests/unit/support/printers.h"

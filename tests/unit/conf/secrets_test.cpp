@@ -1,8 +1,9 @@
 // The secrets conf registers with the log redactor at start: AUTH_TOKEN, CRON_SECRET and the
 // password of a database URL, wherever they later appear in a line.
+#include "conf/secrets.h"
+
 #include <doctest/doctest.h>
 
-#include "conf/secrets.h"
 #include "core/log.h"
 
 using namespace gemgate;

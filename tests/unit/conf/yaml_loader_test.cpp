@@ -1,10 +1,10 @@
 // conf::load_yaml: YAML text → ConfigNode with positions; syntax errors and duplicate keys
 // reported where they are; ${VAR} and ${VAR:-fallback} from an injectable environment.
-#include <doctest/doctest.h>
+#include "conf/yaml_loader.h"
 
+#include <doctest/doctest.h>
 #include <map>
 
-#include "conf/yaml_loader.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate;

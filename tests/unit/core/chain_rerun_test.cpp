@@ -2,9 +2,8 @@
 // it (several upstream calls for one client request). Run slots start afresh for each run, plain
 // slots survive, a replay point below it is re-marked by the new run, every instance hears
 // on_done once, and it is refused outside on_response_head or after the commit point.
-#include <doctest/doctest.h>
-
 #include <algorithm>
+#include <doctest/doctest.h>
 
 #include "tests/unit/support/chain_harness.h"
 

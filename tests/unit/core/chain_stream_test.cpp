@@ -2,7 +2,6 @@
 // pass bottom to top in order, a failure after the commit point ends the stream (cut, or clean
 // when a filter handled it), cancel() stops everything, and posts to a gone exchange are dropped.
 #include <doctest/doctest.h>
-
 #include <thread>
 
 #include "tests/unit/support/chain_harness.h"

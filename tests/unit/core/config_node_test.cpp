@@ -1,7 +1,8 @@
 // ConfigNode and its typed readers: values in, positioned errors out ("file:line:col: ...").
+#include "core/config_node.h"
+
 #include <doctest/doctest.h>
 
-#include "core/config_node.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate;

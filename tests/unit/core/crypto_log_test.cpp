@@ -2,7 +2,6 @@
 // log redaction every line passes through (keys, key= values, Bearer tokens, registered secrets,
 // registered key shapes).
 #include <doctest/doctest.h>
-
 #include <set>
 
 #include "core/crypto.h"

@@ -1,8 +1,9 @@
 // Registry and build_chain: registration rules, and chain errors reported at the right node
 // (unknown filter, no terminal, a filter after the terminal, bad typed config, bad dialect).
+#include "core/registry.h"
+
 #include <doctest/doctest.h>
 
-#include "core/registry.h"
 #include "core/router.h"
 #include "tests/unit/support/gemini_dialect.h"
 #include "tests/unit/support/printers.h"

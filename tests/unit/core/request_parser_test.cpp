@@ -1,10 +1,10 @@
 // RequestParser: well-formed requests (whole and byte by byte), pipelining, keep-alive, and the
 // inputs a strict HTTP/1.1 front end must refuse, each with its status.
-#include <doctest/doctest.h>
+#include "core/server/request_parser.h"
 
+#include <doctest/doctest.h>
 #include <string>
 
-#include "core/server/request_parser.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate;

@@ -1,10 +1,9 @@
 // ResponseWriter: the exact bytes of each framing case (Content-Length, chunked, the HTTP/1.0
 // stream, HEAD, the no-body statuses, keep-alive vs close, fields we replace), with a fixed date.
-#include <doctest/doctest.h>
-
-#include <string>
-
 #include "core/server/response_writer.h"
+
+#include <doctest/doctest.h>
+#include <string>
 
 using namespace gemgate;
 using namespace gemgate::server;

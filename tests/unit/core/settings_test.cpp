@@ -1,8 +1,8 @@
 // Dynamic settings: declaring (duplicates and bad defaults refused), converting JSON with type,
 // bounds and check functions, snapshots built from defaults and overrides, set_default.
-#include <doctest/doctest.h>
-
 #include "core/settings.h"
+
+#include <doctest/doctest.h>
 
 using namespace gemgate;
 

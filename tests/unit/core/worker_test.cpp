@@ -1,12 +1,12 @@
 // Worker and Timer: post() never runs inline and works from other threads, next_tick() runs
 // after the current callback (and chains), timers fire, stop and may die inside their callback.
-#include <doctest/doctest.h>
+#include "core/worker.h"
 
 #include <atomic>
+#include <doctest/doctest.h>
 #include <memory>
 #include <thread>
 
-#include "core/worker.h"
 #include "tests/unit/support/loop.h"
 
 using namespace gemgate;

@@ -1,8 +1,8 @@
 // classify_response on real Gemini error bodies (what each answer means for the key that was
 // used), transport failures and protobuf durations.
-#include <doctest/doctest.h>
-
 #include "pool/classify.h"
+
+#include <doctest/doctest.h>
 
 using namespace gemgate::pool;
 

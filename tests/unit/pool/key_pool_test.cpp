@@ -1,13 +1,13 @@
 // KeyPool: selection (round-robin, skipping disabled/cooling/excluded keys, per-model cooldowns),
 // how each outcome changes health, the Pick::Why answers, write-behind (take_dirty), replacing
 // the key list, admin operations, and many threads picking and recording at once.
-#include <doctest/doctest.h>
+#include "pool/key_pool.h"
 
 #include <algorithm>
+#include <doctest/doctest.h>
 #include <map>
 #include <thread>
 
-#include "pool/key_pool.h"
 #include "tests/unit/support/printers.h"
 
 using namespace gemgate::pool;

@@ -1,9 +1,9 @@
 // DATABASE_URL parsing, open_store() behaviour and the small input validators.
-#include <doctest/doctest.h>
+#include "storage/database_url.h"
 
+#include <doctest/doctest.h>
 #include <sys/stat.h>
 
-#include "storage/database_url.h"
 #include "storage/open_store.h"
 #include "storage/validate.h"
 #include "test_support.h"

@@ -1,7 +1,6 @@
 // Pool keys: adding with dedupe and validation, deleting, disabling, health persistence.
-#include <doctest/doctest.h>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
 
 #include "test_support.h"
 

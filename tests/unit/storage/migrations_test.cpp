@@ -1,9 +1,7 @@
 // Opening a database: migrations, durability pragmas, and refusing files we must not touch.
-#include <doctest/doctest.h>
-
-#include <fstream>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include <fstream>
 
 #include "storage/sqlite/schema.h"
 #include "test_support.h"

@@ -1,14 +1,11 @@
 // Pool keys at rest (AES-256-GCM under a master key), deletion records, the request-log row
 // cap and refused-request counts: the hardening items 5, 8 and 12 at the Store level.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
-
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-
-#include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/stat.h>
 
 #include "storage/master_key.h"
 #include "storage/secret_box.h"

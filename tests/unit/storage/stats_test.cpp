@@ -1,9 +1,8 @@
 // Usage statistics: windows read from rollups only (days, hours, minutes, seconds) checked
 // against a brute-force count over the window as the store rounds it, bucket widths and per-key
 // usage. The timing run on ~200k rows is tests/bench/stats_append_bench.cpp.
-#include <doctest/doctest.h>
-
 #include <algorithm>
+#include <doctest/doctest.h>
 #include <map>
 #include <random>
 

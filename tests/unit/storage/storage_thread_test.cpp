@@ -1,14 +1,13 @@
 // StorageThread: FIFO jobs from many threads, write-behind batching, flush() and stop()
 // semantics, coalescing, the queue cap, and retry after a transient (busy) failure.
-#include <doctest/doctest.h>
+#include "storage/storage_thread.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <atomic>
+#include <doctest/doctest.h>
 #include <future>
 #include <thread>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
-#include "storage/storage_thread.h"
 #include "test_support.h"
 
 namespace gemgate::storage {

@@ -2,9 +2,8 @@
 // SqliteStore in it with the test failing loudly if that does not work.
 #pragma once
 
-#include <doctest/doctest.h>
-
 #include <cstdlib>
+#include <doctest/doctest.h>
 #include <filesystem>
 #include <memory>
 #include <string>

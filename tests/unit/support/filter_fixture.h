@@ -4,7 +4,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-
 #include <memory>
 #include <string>
 #include <unordered_map>

@@ -5,13 +5,12 @@
 // on its loop; TestWorker fails the test that does.
 #pragma once
 
-#include <doctest/doctest.h>
-#include <uv.h>
-
 #include <chrono>
+#include <doctest/doctest.h>
 #include <functional>
 #include <string>
 #include <thread>
+#include <uv.h>
 
 #include "core/worker.h"
 

@@ -1,9 +1,8 @@
 // CurlMultiTransport against the loopback server: the request goes out as given, the answer
 // comes back as the server sent it (decoded), streams arrive as they are produced, connections
 // are reused, and nothing is retried or followed behind the caller's back.
-#include <doctest/doctest.h>
-
 #include <cstdlib>
+#include <doctest/doctest.h>
 
 #include "test_support.h"
 

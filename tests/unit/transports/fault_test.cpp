@@ -3,7 +3,6 @@
 // oversized heads and replies that are not HTTP. Each must end in exactly one done with the
 // right FailureKind, promptly, with the upstream connection closed.
 #include <doctest/doctest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

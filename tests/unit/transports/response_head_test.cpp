@@ -1,9 +1,10 @@
 // Pure pieces of the transport: response-head assembly from libcurl's header lines, and the
 // libcurl-error → Failure mapping (kinds feed retry decisions; messages must not leak the URL).
+#include "transports/response_head.h"
+
 #include <doctest/doctest.h>
 
 #include "transports/curl_failure.h"
-#include "transports/response_head.h"
 
 using namespace gemgate::transport;
 using namespace gemgate::transport::detail;

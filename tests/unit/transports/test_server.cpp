@@ -16,16 +16,15 @@
 #include "test_server.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <zlib.h>
-
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
 
 namespace gemgate::transport::testing {
 

@@ -2,7 +2,6 @@
 #include "test_support.h"
 
 #include <doctest/doctest.h>
-
 #include <exception>
 #include <string>
 

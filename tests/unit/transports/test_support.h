@@ -3,14 +3,13 @@
 // a test react from inside the callbacks.
 #pragma once
 
-#include <uv.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <uv.h>
 #include <vector>
 
 #include "test_server.h"

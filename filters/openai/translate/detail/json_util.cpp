@@ -1,10 +1,9 @@
 #include "filters/openai/translate/detail/json_util.h"
 
+#include <cmath>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <cmath>
 
 namespace gemgate::openai::detail {
 

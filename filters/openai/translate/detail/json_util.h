@@ -1,10 +1,9 @@
 // Internal: small helpers over RapidJSON shared by the translators. Not part of the public API.
 #pragma once
 
-#include <rapidjson/document.h>
-
 #include <cstdint>
 #include <optional>
+#include <rapidjson/document.h>
 #include <string>
 #include <string_view>
 

@@ -1,10 +1,11 @@
 // The Gemini pieces conf hands to core (filters/common/gemini_dialect.h): Google's error body as
 // the "google" dialect and the default one, and Gemini's key shapes for the log redactor.
+#include "filters/common/gemini_dialect.h"
+
 #include <doctest/doctest.h>
 
 #include "core/log.h"
 #include "core/registry.h"
-#include "filters/common/gemini_dialect.h"
 
 using namespace gemgate;
 

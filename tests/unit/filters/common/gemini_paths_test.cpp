@@ -1,8 +1,8 @@
 // Model names in Gemini request paths (gemini::model_from_path), which keys, models and upstream
 // use to know the requested model.
-#include <doctest/doctest.h>
-
 #include "filters/common/gemini_paths.h"
+
+#include <doctest/doctest.h>
 
 namespace gemini = gemgate::gemini;
 

@@ -3,7 +3,6 @@
 // in the upstream path and appear in model lists; hidden models are refused and left out.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
-
 #include <string>
 #include <vector>
 

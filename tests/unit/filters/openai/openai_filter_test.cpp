@@ -4,7 +4,6 @@
 // HTTP error in OpenAI's shape, a stream whose first event is data goes on as a stream.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
-
 #include <string>
 #include <vector>
 

@@ -1,8 +1,8 @@
 // UsageScanner: finds Gemini's usageMetadata in JSON, JSON-array streams and SSE, however the
 // body is split into pieces; the last object wins (Gemini reports cumulative usage).
-#include <doctest/doctest.h>
-
 #include "filters/upstream/usage_scanner.h"
+
+#include <doctest/doctest.h>
 
 using gemgate::TokenUsage;
 using gemgate::upstream::UsageScanner;

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <rapidjson/document.h>
-
 #include <string>
 
 #include "filters/openai/translate/translate.h"

@@ -1,8 +1,7 @@
 // Golden cases golden/embeddings/*.json (request → planned calls → merged reply), plus the
 // batching of more than 100 inputs and base64 encoding, which are easier to state in code.
-#include <doctest/doctest.h>
-
 #include <cstring>
+#include <doctest/doctest.h>
 
 #include "case_util.h"
 

@@ -1,13 +1,12 @@
 #include "golden.h"
 
+#include <algorithm>
 #include <doctest/doctest.h>
+#include <fstream>
 #include <rapidjson/error/en.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <algorithm>
-#include <fstream>
 #include <sstream>
 
 namespace gemgate::openai::test {

@@ -2,9 +2,8 @@
 // readable first difference, and splitting SSE text into events.
 #pragma once
 
-#include <rapidjson/document.h>
-
 #include <filesystem>
+#include <rapidjson/document.h>
 #include <string>
 #include <string_view>
 #include <vector>

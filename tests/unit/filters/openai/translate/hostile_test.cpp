@@ -1,9 +1,8 @@
 // Hostile input: nothing may crash, recurse without bound or hang; every failure is an
 // OpenAI-shaped error. (Run under -DGEMGATE_SANITIZE=ON to catch memory errors too.)
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <cstdlib>
+#include <doctest/doctest.h>
 #include <random>
 
 #include "case_util.h"
