@@ -286,6 +286,97 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   return {};
 }
 
+namespace {
+
+// Housekeeping tasks, each started from the main loop's tick and run where it belongs: probes on
+// a worker loop, SQL on the storage thread. None blocks the main loop.
+
+// Runs the key health check on a worker, logging what it brought back.
+void run_scheduled_health_check(Worker& w, std::shared_ptr<pool::KeyPool> pool,
+                                admin::HealthCheckOptions options) {
+  w.post([&w, pool = std::move(pool), options = std::move(options)] {
+    admin::run_health_check(w, pool, options, [](admin::HealthCheckResult r) {
+      if (r.checked > 0) {
+        log::info("scheduled health check: checked " + std::to_string(r.checked) +
+                  ", reactivated " + std::to_string(r.reactivated));
+      }
+    });
+  });
+}
+
+// An upstream outage comes back on its own: probe it, no cron or operator needed. The pool
+// decides whether a probe is due, so calling this every tick is cheap.
+void probe_outage(Worker& w, std::shared_ptr<pool::KeyPool> pool,
+                  const admin::HealthCheckOptions& options) {
+  pool::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
+  w.post([&w, pool = std::move(pool), probe] { pool::probe_upstream_outage(w, pool, probe); });
+}
+
+// Keeps at most `max_rows` request-log rows, deleting the oldest in bounded chunks.
+void cap_request_log(storage::StorageThread& storage, int64_t max_rows) {
+  storage.submit([max_rows](storage::Store& store) {
+    auto n = store.cap_request_logs(max_rows, kRowCapChunks);
+    if (!n.ok()) {
+      log::warn("housekeeping: request log row cap: " + n.error().message);
+    } else if (*n > 0) {
+      log::info("row cap: deleted " + std::to_string(*n) +
+                " oldest request log row(s) beyond log_max_rows");
+    }
+  });
+}
+
+// Deletes log rows older than `days` (0 = keep), old usage rollups and expired sessions.
+void prune_old_rows(storage::StorageThread& storage, int64_t days, int64_t now) {
+  storage.submit([days, now](storage::Store& store) {
+    if (days > 0) {
+      int64_t cutoff = now - days * 86'400'000;
+      auto a = store.prune_request_logs(cutoff);
+      auto b = store.prune_error_logs(cutoff);
+      if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
+        log::info("retention: deleted " + std::to_string(*a) + " request and " +
+                  std::to_string(*b) + " error log row(s)");
+      }
+    }
+    // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
+    auto usage = store.prune_usage(now - kUsageRetentionMs);
+    if (auto fine = store.prune_fine_usage(now - kFineUsageKeepMs); !fine.ok()) {
+      log::warn("housekeeping: " + fine.error().message);
+    }
+    auto sessions = store.purge_expired_sessions(now);
+    if (!usage.ok() || !sessions.ok()) {
+      log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
+    }
+  });
+}
+
+}  // namespace
+
+void Gateway::housekeeping_tick() {
+  MainLoop& m = *main_;
+  int64_t now = now_unix_ms();
+  auto settings = settings_->load();
+  Worker& w = *workers_.front();
+  int64_t interval_s = settings->get(admin::kHealthCheckIntervalS);
+  if (interval_s > 0 && now - m.last_health_check_ms >= interval_s * 1000) {
+    m.last_health_check_ms = now;
+    run_scheduled_health_check(w, pool_,
+                               admin::health_check_options(*settings, upstream_base_url_));
+  }
+  if (pool_->upstream().any_outage()) {
+    probe_outage(w, pool_, admin::health_check_options(*settings, upstream_base_url_));
+  }
+  if (now - m.last_row_cap_ms >= kRowCapEveryMs) {
+    m.last_row_cap_ms = now;
+    if (int64_t max_rows = settings->get(kLogMaxRows); max_rows > 0) {
+      cap_request_log(*storage_, max_rows);
+    }
+  }
+  if (now - m.last_retention_ms >= kRetentionEveryMs) {
+    m.last_retention_ms = now;
+    prune_old_rows(*storage_, settings->get(kLogRetentionDays), now);
+  }
+}
+
 void Gateway::start_housekeeping() {
   MainLoop& m = *main_;
   uv_loop_t* loop = m.loop.loop();
@@ -295,74 +386,7 @@ void Gateway::start_housekeeping() {
   m.tick = std::make_unique<Timer>(loop);
   m.last_health_check_ms = now_unix_ms();
   m.tick->start(
-      kTickMs,
-      [this] {
-        MainLoop& mm = *main_;
-        int64_t now = now_unix_ms();
-        auto settings = settings_->load();
-        int64_t interval_s = settings->get(admin::kHealthCheckIntervalS);
-        if (interval_s > 0 && now - mm.last_health_check_ms >= interval_s * 1000) {
-          mm.last_health_check_ms = now;
-          Worker& w = *workers_.front();
-          auto options = admin::health_check_options(*settings, upstream_base_url_);
-          w.post([&w, pool = pool_, options] {
-            admin::run_health_check(w, pool, options, [](admin::HealthCheckResult r) {
-              if (r.checked > 0) {
-                log::info("scheduled health check: checked " + std::to_string(r.checked) +
-                          ", reactivated " + std::to_string(r.reactivated));
-              }
-            });
-          });
-        }
-        if (pool_->upstream().any_outage()) {
-          // An upstream outage comes back on its own: probe it, no cron or operator needed.
-          Worker& w = *workers_.front();
-          auto options = admin::health_check_options(*settings, upstream_base_url_);
-          pool::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
-          w.post([&w, pool = pool_, probe] { pool::probe_upstream_outage(w, pool, probe); });
-        }
-        if (now - mm.last_row_cap_ms >= kRowCapEveryMs) {
-          mm.last_row_cap_ms = now;
-          int64_t max_rows = settings->get(kLogMaxRows);
-          if (max_rows > 0) {
-            storage_->submit([max_rows](storage::Store& store) {
-              auto n = store.cap_request_logs(max_rows, kRowCapChunks);
-              if (!n.ok()) {
-                log::warn("housekeeping: request log row cap: " + n.error().message);
-              } else if (*n > 0) {
-                log::info("row cap: deleted " + std::to_string(*n) +
-                          " oldest request log row(s) beyond log_max_rows");
-              }
-            });
-          }
-        }
-        if (now - mm.last_retention_ms >= kRetentionEveryMs) {
-          mm.last_retention_ms = now;
-          int64_t days = settings->get(kLogRetentionDays);
-          storage_->submit([days, now](storage::Store& store) {
-            if (days > 0) {
-              int64_t cutoff = now - days * 86'400'000;
-              auto a = store.prune_request_logs(cutoff);
-              auto b = store.prune_error_logs(cutoff);
-              if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
-                log::info("retention: deleted " + std::to_string(*a) + " request and " +
-                          std::to_string(*b) + " error log row(s)");
-              }
-            }
-            // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
-            auto usage = store.prune_usage(now - kUsageRetentionMs);
-            if (auto fine = store.prune_fine_usage(now - kFineUsageKeepMs); !fine.ok()) {
-              log::warn("housekeeping: " + fine.error().message);
-            }
-            auto sessions = store.purge_expired_sessions(now);
-            if (!usage.ok() || !sessions.ok()) {
-              log::warn("housekeeping: " +
-                        (usage.ok() ? sessions.error().message : usage.error().message));
-            }
-          });
-        }
-      },
-      kTickMs);
+      kTickMs, [this] { housekeeping_tick(); }, kTickMs);
 
   auto on_signal = [](uv_signal_t* handle, int signum) {
     auto* self = static_cast<Gateway*>(handle->data);

@@ -46,7 +46,11 @@ class Gateway {
   int run_until_signal();
 
  private:
+  // Starts the main loop's timers (key-health write-behind, the housekeeping tick) and signals.
   void start_housekeeping();
+  // One housekeeping tick (every kTickMs): the scheduled health check, outage probes, the
+  // request-log row cap and retention, each when due.
+  void housekeeping_tick();
   void shutdown();
   Result<void> load_state();
   Result<void> ensure_admin_token(const EnvLookup& env);
