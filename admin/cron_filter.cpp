@@ -5,6 +5,7 @@
 #include "admin/health_check.h"
 #include "core/crypto.h"
 #include "core/exchange.h"
+#include "core/log.h"
 
 namespace gemgate::admin {
 
@@ -101,6 +102,9 @@ Result<void> register_cron_filter(Registry& registry) {
         auto pool = b.require<pool::KeyPool>(
             "cron_health_check needs the key pool (internal wiring error)");
         if (!pool) return std::nullopt;
+        // A secret written into the YAML itself (not through ${CRON_SECRET}) is a configured
+        // secret too: the redactor masks it wherever it shows up, like the environment's.
+        if (!b.config->secret.empty()) log::register_secret(b.config->secret);
         return FilterFactory(
             [c = b.config, pool] { return std::make_unique<CronFilter>(c, pool); });
       },

@@ -1,8 +1,8 @@
 #include "core/exchange.h"
 
-#include <chrono>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/worker.h"
 
@@ -38,9 +38,7 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
       downstream_(downstream),
       anchor_(std::make_shared<ExchangeAnchor>(ExchangeAnchor{this})) {
   info_.start = StreamInfo::Clock::now();
-  info_.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  info_.start_unix_ms = now_unix_ms();
   info_.chain = chain_->name;
   make_filters_from(0);
 }

@@ -179,10 +179,27 @@ test('7: secrets in any position of a path or model are masked in the log and th
   assertAbsent(collectGatewayLogs(gw), all, 'gateway logs');
   assertAbsent(logs.text, all, 'stored request rows');
   assertAbsent(stats.text, all, 'usage rollups (stats)');
-  // Pool keys are stored as given in the keys table (they must be sent to Google), so the raw
-  // bytes are checked for every other secret.
-  const {'pool key': _, ...notStored} = all;
-  assertAbsent(databaseBytes(gw.dataDir), notStored, 'the SQLite files');
+  // Pool keys are encrypted at rest, so the raw bytes hold none of the secrets at all.
+  assertAbsent(databaseBytes(gw.dataDir), all, 'the SQLite files');
+});
+
+test('7: a cron secret written into the YAML itself is masked like one from the environment',
+     async (t) => {
+  const literal = `yamlcron-${clientToken('literal')}`;
+  const yaml = fs.readFileSync(DEFAULT_CONFIG, 'utf8')
+    .replace('secret: ${CRON_SECRET:-}', `secret: ${literal}`);
+  assert.ok(yaml.includes(literal), 'the default config names the cron secret');
+  const token = clientToken('yamlcrontok');
+  const s = await startStack({fake, tokens: [token], configYaml: yaml});
+  t.after(() => s.close());
+  const gw = s.gw;
+  await call(gw, `/api/cron/health-check/${literal}`);
+  await call(gw, `/v1beta/models/${literal}`, {token, via: 'query'});
+  const ok = await call(gw, '/api/cron/health-check', {headers: {authorization: `Bearer ${literal}`}});
+  assert.equal(ok.status, 200, 'the literal secret is the cron secret');
+  await gw.stop();
+  assertAbsent(collectGatewayLogs(gw), {'cron secret from the YAML': literal}, 'gateway logs');
+  assertAbsent(databaseBytes(gw.dataDir), {'cron secret from the YAML': literal}, 'the SQLite files');
 });
 
 // ---------------------------------------------------------------------------------------------
