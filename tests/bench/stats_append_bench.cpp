@@ -12,12 +12,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/log.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "tests/support/log_rows.h"
 
 using namespace gemgate;
 using namespace gemgate::storage;
@@ -36,22 +36,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 // `n` rows over the `span` before kNow + 1 h, in time order (as they arrive in production), with
 // a mix of statuses, models (one in four unnamed) and keys (1..keys, or none).
 std::vector<RequestLogRow> random_rows(int n, Millis span, int keys) {
-  std::mt19937_64 rng(1);
-  static const int kStatus[] = {200, 200, 200, 200, 429, 500, 503, 400, 0, 301};
-  static const char* kModels[] = {"gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash", ""};
-  std::vector<RequestLogRow> rows;
-  for (int i = 0; i < n; ++i) {
-    RequestLogRow r;
-    r.time_ms = kNow + kHour - static_cast<Millis>(rng() % static_cast<std::uint64_t>(span));
-    const int key = static_cast<int>(rng() % static_cast<std::uint64_t>(keys + 1));
-    if (key > 0) r.key_id = key;
-    r.model = kModels[rng() % 4];
-    r.status = kStatus[rng() % 10];
-    r.prompt_tokens = static_cast<std::int64_t>(rng() % 1000);
-    r.completion_tokens = static_cast<std::int64_t>(rng() % 500);
-    r.total_tokens = r.prompt_tokens + r.completion_tokens;
-    rows.push_back(r);
-  }
+  auto rows = testing::random_log_rows(n, 1, kNow + kHour, span, keys);
   std::sort(rows.begin(), rows.end(),
             [](const RequestLogRow& a, const RequestLogRow& b) { return a.time_ms < b.time_ms; });
   return rows;

@@ -7,22 +7,11 @@ import assert from 'node:assert/strict';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {startStack, sequence} from '../support/stack.mjs';
 import {call, generate, streamGenerate, sseEvents, poolKey, clientToken, collectGatewayLogs,
-        rawRequest} from '../support/gateway.mjs';
+        rawRequest, assertAbsent} from '../support/gateway.mjs';
 
 let fake;
 before(async () => { fake = await startFakeGemini(); });
 after(async () => { await fake.close(); });
-
-/** Fails with the secret's kind and a masked excerpt, never printing the secret itself. */
-function assertAbsent(haystack, secrets, where) {
-  for (const [kind, secret] of Object.entries(secrets)) {
-    const i = haystack.indexOf(secret);
-    if (i >= 0) {
-      const ctx = haystack.slice(Math.max(0, i - 60), i + secret.length + 20).split(secret).join('<SECRET>');
-      assert.fail(`${kind} found in ${where}: …${ctx}…`);
-    }
-  }
-}
 
 test('no pool key, client token, cron secret or admin token in the logs', async (t) => {
   const keys = {valid: poolKey('Valid'), invalid: poolKey('Invalid'), denied: poolKey('Denied'),

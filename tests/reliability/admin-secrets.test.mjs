@@ -17,25 +17,13 @@ import http from 'node:http';
 import path from 'node:path';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {startStack} from '../support/stack.mjs';
-import {call, generate, poolKey, clientToken, collectGatewayLogs, DEFAULT_CONFIG}
+import {call, generate, poolKey, clientToken, collectGatewayLogs, DEFAULT_CONFIG, assertAbsent}
   from '../support/gateway.mjs';
 import {adminStack, newAdminToken} from '../integration/admin-lib.mjs';
 
 let fake;
 before(async () => { fake = await startFakeGemini(); });
 after(async () => { await fake.close(); });
-
-/** Fails with the secret's kind and a masked excerpt, never printing the secret itself. */
-function assertAbsent(haystack, secrets, where) {
-  for (const [kind, secret] of Object.entries(secrets)) {
-    const i = haystack.indexOf(secret);
-    if (i >= 0) {
-      const ctx = haystack.slice(Math.max(0, i - 60), i + secret.length + 20)
-                      .split(secret).join('<SECRET>');
-      assert.fail(`${kind} found in ${where}: …${ctx}…`);
-    }
-  }
-}
 
 /** Sends `n` GETs to `p` with `headers` over a few keep-alive connections; returns the answers. */
 async function flood(gw, p, headers, n, concurrency = 16) {

@@ -14,6 +14,7 @@
 // Helpers for raw sockets, SSE and Gemini calls live in net-helpers.mjs and gemini-client.mjs
 // and are re-exported here so tests import one module.
 
+import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -262,4 +263,20 @@ export function collectGatewayLogs(gw) {
   };
   if (fs.existsSync(gw.dataDir)) walk(gw.dataDir, false);
   return text;
+}
+
+/**
+ * Asserts that none of `secrets` ({kind: value}) occurs in `haystack` (a log, an answer, raw
+ * database bytes as text). Fails with the secret's kind and a masked excerpt, never printing the
+ * secret itself.
+ */
+export function assertAbsent(haystack, secrets, where) {
+  for (const [kind, secret] of Object.entries(secrets)) {
+    const i = haystack.indexOf(secret);
+    if (i >= 0) {
+      const ctx = haystack.slice(Math.max(0, i - 60), i + secret.length + 20)
+                      .split(secret).join('<SECRET>');
+      assert.fail(`${kind} found in ${where}: …${ctx}…`);
+    }
+  }
 }

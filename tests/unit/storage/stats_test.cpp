@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <map>
-#include <random>
 
 #include "test_support.h"
+#include "tests/support/log_rows.h"
 
 namespace gemgate::storage {
 namespace {
@@ -39,23 +39,7 @@ void check_same(const UsageTotals& got, const UsageTotals& want) {
 }
 
 std::vector<RequestLogRow> random_rows(int n, unsigned seed, Millis span, int keys) {
-  std::mt19937_64 rng(seed);
-  static const int kStatus[] = {200, 200, 200, 200, 429, 500, 503, 400, 0, 301};
-  static const char* kModels[] = {"gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash", ""};
-  std::vector<RequestLogRow> rows;
-  for (int i = 0; i < n; ++i) {
-    RequestLogRow r;
-    r.time_ms = kNow + kHour - static_cast<Millis>(rng() % static_cast<std::uint64_t>(span));
-    const int key = static_cast<int>(rng() % static_cast<std::uint64_t>(keys + 1));
-    if (key > 0) r.key_id = key;
-    r.model = kModels[rng() % 4];
-    r.status = kStatus[rng() % 10];
-    r.prompt_tokens = static_cast<std::int64_t>(rng() % 1000);
-    r.completion_tokens = static_cast<std::int64_t>(rng() % 500);
-    r.total_tokens = r.prompt_tokens + r.completion_tokens;
-    rows.push_back(r);
-  }
-  return rows;
+  return testing::random_log_rows(n, seed, kNow + kHour, span, keys);
 }
 
 // Inserts in uneven batches, so one hour's rollup row is built up by several upserts.
