@@ -85,6 +85,13 @@ PoolKey::PoolKey(int64_t id, std::string secret, KeyHealth health)
   tripped_.store(any_tripped(health_.cooldowns));
 }
 
+void PoolKey::publish_locked() {
+  disabled_.store(health_.disabled);
+  cooling_until_.store(latest_until(health_.cooldowns));
+  tripped_.store(any_tripped(health_.cooldowns));
+  dirty_.store(true, std::memory_order_relaxed);
+}
+
 bool PoolKey::usable_for(std::string_view model, int64_t now_ms, int64_t* until_ms) const {
   if (disabled()) {
     *until_ms = 0;
@@ -308,10 +315,7 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
     case OutcomeKind::kUnreachable:
       return false;  // the caller's mistake says nothing about the key (others handled above)
   }
-  key.disabled_.store(h.disabled);
-  key.cooling_until_.store(latest_until(h.cooldowns));
-  key.tripped_.store(any_tripped(h.cooldowns));
-  key.dirty_.store(true, std::memory_order_relaxed);
+  key.publish_locked();
   return false;
 }
 
@@ -334,9 +338,7 @@ void KeyPool::record_breaker_strike(PoolKey& key, std::string_view model, const 
     int opens = it->strikes - policy.breaker_threshold + 1;
     it->until_ms = now_ms + breaker_delay(policy, opens);
   }
-  key.cooling_until_.store(latest_until(h.cooldowns));
-  key.tripped_.store(any_tripped(h.cooldowns));
-  key.dirty_.store(true, std::memory_order_relaxed);
+  key.publish_locked();
 }
 
 void KeyPool::forgive_breakers_since(int64_t since_ms) {
@@ -350,59 +352,50 @@ void KeyPool::forgive_breakers_since(int64_t since_ms) {
                   [&](const Cooldown& c) { return c.breaker && c.last_strike_ms >= since_ms; }),
               cds.end());
     if (cds.size() == before) continue;
-    key->cooling_until_.store(latest_until(cds));
-    key->tripped_.store(any_tripped(cds));
-    key->dirty_.store(true, std::memory_order_relaxed);
+    key->publish_locked();
   }
 }
 
-bool KeyPool::enable(int64_t id) {
+template <class Change>
+bool KeyPool::edit(int64_t id, Change change) {
   auto key = find(id);
   if (!key) return false;
   std::lock_guard<std::mutex> lock(key->mu_);
-  key->health_.disabled = false;
-  key->health_.reason.clear();
-  key->health_.failures = 0;
-  key->disabled_.store(false);
-  key->dirty_.store(true);
+  change(key->health_);
+  key->publish_locked();
   return true;
+}
+
+bool KeyPool::enable(int64_t id) {
+  return edit(id, [](KeyHealth& h) {
+    h.disabled = false;
+    h.reason.clear();
+    h.failures = 0;
+  });
 }
 
 bool KeyPool::disable(int64_t id, std::string reason) {
-  auto key = find(id);
-  if (!key) return false;
-  std::lock_guard<std::mutex> lock(key->mu_);
-  key->health_.disabled = true;
-  key->health_.reason = std::move(reason);
-  key->disabled_.store(true);
-  key->dirty_.store(true);
-  return true;
+  return edit(id, [&](KeyHealth& h) {
+    h.disabled = true;
+    h.reason = std::move(reason);
+  });
 }
 
 bool KeyPool::reset(int64_t id) {
-  auto key = find(id);
-  if (!key) return false;
-  std::lock_guard<std::mutex> lock(key->mu_);
-  key->health_.disabled = false;
-  key->health_.reason.clear();
-  key->health_.failures = 0;
-  key->health_.cooldowns.clear();
-  key->health_.last_error.clear();
-  key->disabled_.store(false);
-  key->cooling_until_.store(0);
-  key->tripped_.store(false);
-  key->dirty_.store(true);
-  return true;
+  return edit(id, [](KeyHealth& h) {
+    h.disabled = false;
+    h.reason.clear();
+    h.failures = 0;
+    h.cooldowns.clear();
+    h.last_error.clear();
+  });
 }
 
 bool KeyPool::mark_checked(int64_t id, int64_t now_ms, std::string last_error) {
-  auto key = find(id);
-  if (!key) return false;
-  std::lock_guard<std::mutex> lock(key->mu_);
-  key->health_.last_checked_ms = now_ms;
-  if (!last_error.empty()) key->health_.last_error = std::move(last_error);
-  key->dirty_.store(true);
-  return true;
+  return edit(id, [&](KeyHealth& h) {
+    h.last_checked_ms = now_ms;
+    if (!last_error.empty()) h.last_error = std::move(last_error);
+  });
 }
 
 std::shared_ptr<PoolKey> KeyPool::find(int64_t id) const {

@@ -84,6 +84,9 @@ class PoolKey {
 
  private:
   friend class KeyPool;
+  // Republishes the lock-free mirrors below from health_ and marks the key dirty. Every change of
+  // health_ ends with it, so the mirrors never disagree with the guarded copy. Caller holds mu_.
+  void publish_locked();
   const int64_t id_;
   const std::string secret_;
   mutable std::mutex mu_;
@@ -157,6 +160,10 @@ class KeyPool {
   void record_breaker_strike(PoolKey& key, std::string_view model, const Outcome& outcome,
                              const PoolPolicy& policy, int64_t now_ms);
   void forgive_breakers_since(int64_t since_ms);
+  // Applies `change` to key `id`'s health under its lock, then publishes it. False for an
+  // unknown id.
+  template <class Change>
+  bool edit(int64_t id, Change change);
 
   Published<KeyList> keys_;
   UpstreamHealth upstream_;
