@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "core/crypto.h"
-#include "filters/openai/media_fetcher.h"
+#include "filters/common/media_fetcher.h"
 #include "filters/openai/openai_filter.h"
 #include "filters/openai/ops/openai_op.h"
 #include "filters/openai/translate/translate.h"

@@ -1,8 +1,9 @@
-// MediaFetcher: downloads the http(s) images an OpenAI chat request links to (Gemini cannot
-// fetch arbitrary URLs), through the worker's Transport, concurrently, with a per-file size cap,
-// a total cap and a deadline. Refuses non-http(s) URLs and, unless allowed, addresses that are
-// plainly local or private (localhost, 127/8, 10/8, 172.16/12, 192.168/16, 169.254/16, ::1,
-// fc00::/7) so a client cannot make the gateway read its own network.
+// MediaFetcher: downloads the http(s) media a client request links to (Gemini cannot fetch
+// arbitrary URLs; every front that accepts image or document URLs uses it), through the worker's
+// Transport, concurrently, with a per-file size cap, a total cap and a deadline. Refuses
+// non-http(s) URLs and, unless allowed, addresses that are plainly local or private (localhost,
+// 127/8, 10/8, 172.16/12, 192.168/16, 169.254/16, ::1, fc00::/7) so a client cannot make the
+// gateway read its own network.
 #pragma once
 
 #include <functional>
@@ -13,7 +14,12 @@
 #include "core/worker.h"
 #include "filters/openai/translate/chat_request.h"
 
-namespace gemgate::openai {
+namespace gemgate {
+
+// The downloads are delivered in the translators' own map type (url -> bytes and MIME type),
+// which the OpenAI translation library defines and the other fronts reuse.
+using openai::FetchedMedia;
+using openai::MediaMap;
 
 struct FetchLimits {
   size_t max_files = 16;
@@ -53,4 +59,4 @@ class MediaFetcher {
   std::string problem_;
 };
 
-}  // namespace gemgate::openai
+}  // namespace gemgate

@@ -1,11 +1,11 @@
-#include "filters/openai/media_fetcher.h"
+#include "filters/common/media_fetcher.h"
 
 #include <arpa/inet.h>
 #include <cstring>
 
 #include "transports/transport.h"
 
-namespace gemgate::openai {
+namespace gemgate {
 
 namespace {
 
@@ -186,4 +186,4 @@ void MediaFetcher::finished(Download& d, std::string problem) {
   });
 }
 
-}  // namespace gemgate::openai
+}  // namespace gemgate
