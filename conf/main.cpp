@@ -2,12 +2,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "conf/config.h"
+#include "conf/config_load.h"
+#include "conf/env_check.h"
 #include "conf/gateway.h"
 #include "conf/yaml_loader.h"
 #include "core/log.h"
@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   // write fails with EPIPE instead and only that connection is closed. Set before any thread
   // starts, so every thread inherits it.
   std::signal(SIGPIPE, SIG_IGN);
+  // SIGHUP reloads the configuration once the gateway runs; before that (and after it stops
+  // listening for it) it must not end the process as its default action would.
+  std::signal(SIGHUP, SIG_IGN);
   Options opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -87,19 +90,18 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::string text = conf::kDefaultConfigYaml;
-  std::string file = "<built-in gemgate.yaml>";
-  if (!opt.config_path.empty()) {
-    std::ifstream in(opt.config_path, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "gemgate: cannot read %s: %s\n", opt.config_path.c_str(),
-                   std::strerror(errno));
-      return 1;
+  if (!opt.listen.empty()) {
+    std::string host;
+    int port = 0;
+    if (!server::parse_listen_address(opt.listen, &host, &port)) {
+      return fail_usage("--listen needs HOST:PORT, got '" + opt.listen + "'");
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-    file = opt.config_path;
+  }
+  conf::ConfigSource source{opt.config_path, opt.listen};
+  if (std::string text, file; !conf::read_config_text(source, &text, &file).ok()) {
+    std::fprintf(stderr, "gemgate: cannot read %s: %s\n", opt.config_path.c_str(),
+                 std::strerror(errno));
+    return 1;
   }
 
   ConfigErrors errors;
@@ -108,43 +110,34 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gemgate: internal error: %s\n", r.error().message.c_str());
     return 1;
   }
-  auto root = conf::load_yaml(text, file, conf::process_env, errors);
-  std::optional<conf::GatewayConfig> config;
-  if (root) config = conf::parse_gateway_config(std::move(*root), errors);
+  log::Level level = log::Level::kInfo;
+  auto config =
+      conf::read_config(source, conf::process_env, registry.settings_schema(), &level, errors);
   if (config) {
-    conf::apply_config_settings(config->root, registry.settings_schema(), errors);
-    if (!opt.listen.empty()) {
-      conf::ListenerConfig& first = config->listeners.front();
-      if (!server::parse_listen_address(opt.listen, &first.host, &first.port)) {
-        return fail_usage("--listen needs HOST:PORT, got '" + opt.listen + "'");
-      }
-    }
-    log::Level level;
-    if (!log::parse_level(config->log_level, &level)) {
-      errors.add(
-          config->root.get("log_level") ? config->root.get("log_level")->mark() : Mark{file, 0, 0},
-          "log_level must be debug, info, warn or error");
-    } else {
-      log::set_level(level);
-    }
     // Chains are validated against empty services here; the real ones are built at start.
     Services services = conf::validation_services();
     conf::build_routes(config->root, registry, services, errors);
   }
-  if (!errors.empty()) {
+  // The environment is checked here too, so --check-config reports what start-up would refuse.
+  std::vector<std::string> env_problems =
+      conf::environment_problems(conf::process_env, registry.settings_schema());
+  if (!errors.empty() || !env_problems.empty()) {
     for (const std::string& line : errors.lines()) std::fprintf(stderr, "%s\n", line.c_str());
-    std::fprintf(stderr, "gemgate: %zu configuration error(s)\n", errors.size());
+    for (const std::string& p : env_problems) std::fprintf(stderr, "environment: %s\n", p.c_str());
+    std::fprintf(stderr, "gemgate: %zu configuration error(s)\n", errors.size() + env_problems.size());
     return 1;
   }
+  std::string file = opt.config_path.empty() ? "<built-in gemgate.yaml>" : opt.config_path;
   if (opt.check_only) {
     std::printf("%s: configuration OK\n", file.c_str());
     return 0;
   }
+  log::set_level(level);
 
   log::info(std::string("gemgate ") + GEMGATE_VERSION + " starting (" +
             transport::curl_description() + ")");
   conf::Gateway gateway;
-  if (auto r = gateway.start(std::move(*config), registry, conf::process_env); !r.ok()) {
+  if (auto r = gateway.start(std::move(*config), registry, conf::process_env, source); !r.ok()) {
     log::error("cannot start: " + r.error().message);
     return 1;
   }
