@@ -1,9 +1,12 @@
 // gemgate's entry point: command line, configuration, and the Gateway's life.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "conf/config.h"
 #include "conf/config_load.h"
@@ -29,17 +32,29 @@ native Gemini endpoints, and a live admin API.
 Options:
   --config FILE      read the configuration from FILE (default: the built-in conf/gemgate.yaml)
   --listen HOST:PORT replace the address of the first listener (e.g. 127.0.0.1:8080)
-  --check-config     validate the configuration, print every error as file:line:column, and exit
+  --check-config     validate the configuration and the environment, print every error (as
+                     file:line:column, with suggestions and the variable a value came from), exit
   --version          print the version and exit
   --help             print this help and exit
 
-Environment:
-  DATABASE_URL       storage (default file:./data/gemgate.db)
+Signals:
+  SIGTERM, SIGINT    stop accepting, let running requests finish (shutdown_grace), exit 0
+  SIGHUP             reload the configuration file (also POST /admin/api/reload); an invalid
+                     file keeps the running configuration; listeners, workers, storage need a restart
+
+Environment (checked before anything is stored; a bad value stops the start):
+  DATABASE_URL       storage (default file:./data/gemgate.db; SQLite only in this build)
   GOOGLE_API_HOST    upstream (default https://generativelanguage.googleapis.com)
-  API_KEYS           Gemini keys added to storage at start when missing (comma/space/newline separated)
-  ALLOWED_TOKENS     client tokens added to storage at start when missing
+  API_KEYS           Gemini keys added to storage at start when missing (comma/space/newline
+                     separated; each 20 to 256 characters of A-Z a-z 0-9 - _ .)
+  ALLOWED_TOKENS     client tokens added to storage at start when missing (each 8 to 256 characters)
+  AUTH_TOKEN         admin token, stored on the first start (at least 16 characters)
   CRON_SECRET        bearer secret of GET /api/cron/health-check (unset = endpoint refuses all)
+  GEMGATE_MASTER_KEY 64 hex characters: the key the pool keys are encrypted with
   GEMGATE_LOG_LEVEL  debug, info, warn or error
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
+                     upstream proxy while the upstream_proxy setting is empty (HTTPS_PROXY for an
+                     https:// upstream, HTTP_PROXY for http://, ALL_PROXY otherwise)
 )";
 
 struct Options {
@@ -122,9 +137,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_problems =
       conf::environment_problems(conf::process_env, registry.settings_schema());
   if (!errors.empty() || !env_problems.empty()) {
-    for (const std::string& line : errors.lines()) std::fprintf(stderr, "%s\n", line.c_str());
+    // In file order (the checks find them grouped by kind), then the environment's.
+    std::vector<ConfigError> sorted = errors.errors();
+    std::stable_sort(sorted.begin(), sorted.end(), [](const ConfigError& a, const ConfigError& b) {
+      return std::tie(a.at.file, a.at.line, a.at.column) <
+             std::tie(b.at.file, b.at.line, b.at.column);
+    });
+    ConfigErrors ordered;
+    for (const ConfigError& e : sorted) ordered.add(Mark{e.at.file, e.at.line, e.at.column}, e.message);
+    for (const std::string& line : ordered.lines()) std::fprintf(stderr, "%s\n", line.c_str());
     for (const std::string& p : env_problems) std::fprintf(stderr, "environment: %s\n", p.c_str());
-    std::fprintf(stderr, "gemgate: %zu configuration error(s)\n", errors.size() + env_problems.size());
+    std::fprintf(stderr, "gemgate: %zu configuration error(s)%s\n",
+                 errors.size() + env_problems.size(),
+                 opt.check_only ? "" : "; nothing was started or stored");
     return 1;
   }
   std::string file = opt.config_path.empty() ? "<built-in gemgate.yaml>" : opt.config_path;
