@@ -192,7 +192,8 @@ void apply_config_settings(const ConfigNode& root, SettingsSchema& schema, Confi
     if (!spec) {
       std::vector<std::string_view> names;
       for (const SettingSpec& known : schema.all()) names.push_back(known.name);
-      errors.add(value.mark(), "unknown setting '" + name + "'" + config::did_you_mean(name, names));
+      errors.add(value.mark(),
+                 "unknown setting '" + name + "'" + config::did_you_mean(name, names));
       continue;
     }
     std::string why;
@@ -265,7 +266,9 @@ std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Reg
       }
       continue;
     }
-    const char* kind = route.kind == RouteKind::kExact ? "=" : route.kind == RouteKind::kPattern ? "~" : "";
+    const char* kind = route.kind == RouteKind::kExact     ? "="
+                       : route.kind == RouteKind::kPattern ? "~"
+                                                           : "";
     std::string key = kind + route.path;
     if (seen.count(key)) {
       errors.add(r.mark(), "route '" + route.path + "' is defined twice");

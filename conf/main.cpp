@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
              std::tie(b.at.file, b.at.line, b.at.column);
     });
     ConfigErrors ordered;
-    for (const ConfigError& e : sorted) ordered.add(Mark{e.at.file, e.at.line, e.at.column}, e.message);
+    for (const ConfigError& e : sorted)
+      ordered.add(Mark{e.at.file, e.at.line, e.at.column}, e.message);
     for (const std::string& line : ordered.lines()) std::fprintf(stderr, "%s\n", line.c_str());
     for (const std::string& p : env_problems) std::fprintf(stderr, "environment: %s\n", p.c_str());
     std::fprintf(stderr, "gemgate: %zu configuration error(s)%s\n",

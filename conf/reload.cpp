@@ -41,8 +41,9 @@ std::vector<std::string> Gateway::restart_required(const GatewayConfig& next) co
   if (next.master_key_file != config_.master_key_file) out.push_back("storage.master_key_file");
   if (base_url_of(next) != upstream_base_url_) {
     // Chains that name *google got the new host; the health check and outage probes did not.
-    out.push_back("upstream_base_url (of the health check and outage probes; the chains use the "
-                  "new one)");
+    out.push_back(
+        "upstream_base_url (of the health check and outage probes; the chains use the "
+        "new one)");
   }
   return out;
 }
@@ -85,7 +86,8 @@ admin::ReloadReport Gateway::reload() {
   reload_registry_ = std::move(registry);
   size_t chains = next->root.get("chains")->entries().size();
   log::info("reload: configuration applied (" + std::to_string(chains) + " chain(s), " +
-            std::to_string(routes->routes().size()) + " route(s)); running requests finish on "
+            std::to_string(routes->routes().size()) +
+            " route(s)); running requests finish on "
             "the old one");
   for (const std::string& what : report.restart_required) {
     log::warn("reload: changed but kept until a restart: " + what);

@@ -206,7 +206,7 @@ bool expect_keys(const ConfigNode& node, std::span<const std::string_view> allow
       for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       std::string hint = did_you_mean(k, allowed);
       errors.add(v.mark(), "unknown key '" + k + "'" +
-                               (!hint.empty()   ? hint
+                               (!hint.empty()  ? hint
                                 : list.empty() ? " (nothing is configurable here)"
                                                : " (expected one of: " + list + ")"));
       ok = false;

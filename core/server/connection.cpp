@@ -509,8 +509,8 @@ void Connection::start_request_timers() {
   const ServerLimits& limits = *limits_;
   request_timer_.start(limits.request_timeout_ms, [this] {
     if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
-    reply_error(408, "request not received within " +
-                         std::to_string(limits_->request_timeout_ms) + " ms");
+    reply_error(
+        408, "request not received within " + std::to_string(limits_->request_timeout_ms) + " ms");
   });
 }
 

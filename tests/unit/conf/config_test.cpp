@@ -314,12 +314,11 @@ TEST_CASE("routes: a pattern route is read and checked") {
       "  - {prefix: /z/, chain: helth}\n");
   auto table = build_routes(root, registry, services, e);
   CHECK(table == nullptr);
-  CHECK(e.lines() ==
-        std::vector<std::string>{
-            "g.yaml:6:15: two placeholders in a row: nothing tells where one ends",
-            "g.yaml:7:5: a route needs exactly one of 'prefix', 'path' or 'pattern'",
-            "g.yaml:8:26: unknown chain 'helth' (did you mean 'health'?)",
-        });
+  CHECK(e.lines() == std::vector<std::string>{
+                         "g.yaml:6:15: two placeholders in a row: nothing tells where one ends",
+                         "g.yaml:7:5: a route needs exactly one of 'prefix', 'path' or 'pattern'",
+                         "g.yaml:8:26: unknown chain 'helth' (did you mean 'health'?)",
+                     });
   ConfigErrors ok_errors;
   auto good = yaml(
       "chains:\n  health: {filters: [{healthz: {}}]}\n"

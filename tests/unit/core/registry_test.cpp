@@ -127,8 +127,8 @@ TEST_CASE("an unknown filter is reported at its list item, with the known names"
   auto spec =
       build_chain("c", chain_node({{"frist", ConfigNode()}, {"answer", ConfigNode()}}), r, s, e);
   CHECK(spec == nullptr);
-  CHECK(e.lines() == std::vector<std::string>{
-                         "c.yaml:2:5: unknown filter 'frist' (did you mean 'first'?)"});
+  CHECK(e.lines() ==
+        std::vector<std::string>{"c.yaml:2:5: unknown filter 'frist' (did you mean 'first'?)"});
 }
 
 TEST_CASE("a chain without a terminal filter is reported at its filters list") {
