@@ -174,3 +174,25 @@ test('POST /admin/api/reload applies a valid file, reports restart-only changes 
   assert.equal((await call(gw, '/healthz2')).status, 200, 'the running configuration is unchanged');
   assert.equal((await generate(gw, 'still fine', {token: s.token})).status, 200);
 });
+
+test('a reload makes settings: the new defaults; a value an admin stored keeps winning', async (t) => {
+  const admin = 'reload-admin-token-0123456789';
+  const s = await startStack({fake, configYaml: BASE, authToken: admin});
+  t.after(() => s.close());
+  const gw = s.gw;
+  const auth = {authorization: `Bearer ${admin}`};
+  const patch = await call(gw, '/admin/api/settings', {method: 'PATCH', headers: auth,
+                                                       body: {cooldown_default_s: 77}});
+  assert.equal(patch.status, 200, patch.text);
+  await hup(gw, edit(BASE, ['max_retries: 3 ', 'max_retries: 5 '],
+                     ['cooldown_default_s: 60 ', 'cooldown_default_s: 90 ']));
+  const got = await eventually(async () => {
+    const r = await call(gw, '/admin/api/settings', {headers: auth});
+    const by = Object.fromEntries(r.json.items.map((i) => [i.name, i]));
+    return by.max_retries.value === 5 ? by : null;
+  }, {what: 'the new settings snapshot'});
+  assert.equal(got.max_retries.value, 5, 'never changed by an admin: the file\'s new value');
+  assert.equal(got.max_retries.overridden, false);
+  assert.equal(got.cooldown_default_s.value, 77, 'the admin\'s value still wins');
+  assert.equal(got.cooldown_default_s.default, 90, 'with the file\'s value as its new default');
+});
