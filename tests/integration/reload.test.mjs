@@ -196,3 +196,20 @@ test('a reload makes settings: the new defaults; a value an admin stored keeps w
   assert.equal(got.cooldown_default_s.value, 77, 'the admin\'s value still wins');
   assert.equal(got.cooldown_default_s.default, 90, 'with the file\'s value as its new default');
 });
+
+test('SIGHUP during the shutdown drain ends nothing: the stream finishes and the exit is 0', async (t) => {
+  const s = await startStack({fake, configYaml: BASE});
+  t.after(() => s.close());
+  const gw = s.gw;
+  const res = await streamGenerate(gw, 'drain [[chunks=20 interval=100]]', {token: s.token});
+  const events = sseEvents(res);
+  await eventually(() => fake.stats().total > 0, {what: 'the stream reached the upstream'});
+  gw.proc.kill('SIGTERM');
+  await eventually(() => /stopping/.test(gw.logs()), {what: 'the drain'});
+  for (let i = 0; i < 5; i++) gw.proc.kill('SIGHUP');
+  const sse = await events;
+  assert.ok(sse.complete, 'the stream finished');
+  assert.equal(sse.events.filter((e) => e.json?.candidates).length, 20);
+  const exit = await gw.exited;
+  assert.deepEqual(exit, {code: 0, signal: null}, 'a graceful exit, not SIGHUP\'s default action');
+});
