@@ -123,6 +123,7 @@ constexpr ApiRoute kApiRoutes[] = {
     {"GET", "logs", &without_args<handle_logs_get>},
     {"DELETE", "logs", &without_args<handle_logs_delete>},
     {"GET", "stats", &without_args<handle_stats>},
+    {"POST", "reload", &without_args<handle_reload>},
 };
 
 class AdminFilter final : public TerminalFilter {

@@ -5,11 +5,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "core/config_node.h"
 #include "core/credentials.h"
 #include "core/log.h"
 #include "core/settings.h"
@@ -39,12 +42,24 @@ class LoginThrottle {
   std::unordered_map<std::string, std::deque<int64_t>> failures_;
 };
 
+// What one configuration reload did (POST /admin/api/reload answers it as JSON).
+struct ReloadReport {
+  bool ok = false;                            // the re-read configuration is in force
+  std::vector<ConfigError> errors;            // why it is not (the old one keeps running)
+  std::vector<std::string> restart_required;  // changed parts that keep their old value
+};
+
+// Reloads the configuration on the composition root's thread and then calls `done` there (not
+// on the caller's loop) with the report. Thread-safe; set by conf/, which owns the config.
+using ReloadFunction = std::function<void(std::function<void(ReloadReport)> done)>;
+
 struct AdminServices {
   storage::StorageThread* storage = nullptr;
   std::shared_ptr<pool::KeyPool> pool;
   std::shared_ptr<PublishedCredentials> credentials;
   std::shared_ptr<Published<Settings>> settings;
   std::string upstream_base_url;
+  ReloadFunction reload;  // empty: POST /admin/api/reload answers 501
   LoginThrottle throttle;
   // The log line about refused admin credentials: one per address per 10 s, with a count.
   log::LineLimiter refused_log{10'000, 4096};

@@ -75,6 +75,7 @@ void handle_settings_patch(ApiCall& call);
 void handle_logs_get(ApiCall& call);
 void handle_logs_delete(ApiCall& call);
 void handle_stats(ApiCall& call);
+void handle_reload(ApiCall& call);
 
 // Renders every setting with value, default and description (secrets as {"set":bool}).
 std::string settings_json(const Settings& settings);

@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "core/server/server.h"
+#include "storage/open_store.h"
 
 namespace gemgate::conf {
 
@@ -127,7 +128,6 @@ std::optional<std::string> to_json(const ConfigNode& node, SettingType type, std
 }  // namespace
 
 std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors& errors) {
-  size_t before = errors.size();
   GatewayConfig cfg;
   if (!root.is_map()) {
     errors.add(root.mark(), "the configuration must be a map");
@@ -168,10 +168,14 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
     config::read_string(*storage, "database_url", &cfg.database_url, errors);
     config::read_string(*storage, "master_key_file", &cfg.master_key_file, errors);
   }
-  if (cfg.database_url.empty()) errors.add(root.mark(), "storage.database_url is required");
+  if (cfg.database_url.empty()) {
+    errors.add(root.mark(), "storage.database_url is required");
+  } else if (auto checked = storage::check_database_url(cfg.database_url); !checked.ok()) {
+    const ConfigNode* storage = root.get("storage");
+    errors.add(storage->get("database_url")->mark(), "database_url: " + checked.error().message);
+  }
   if (!root.get("chains")) errors.add(root.mark(), "'chains' is required");
   if (!root.get("routes")) errors.add(root.mark(), "'routes' is required");
-  if (errors.size() != before) return std::nullopt;
   cfg.root = std::move(root);
   return cfg;
 }
@@ -186,7 +190,10 @@ void apply_config_settings(const ConfigNode& root, SettingsSchema& schema, Confi
   for (const auto& [name, value] : settings->entries()) {
     const SettingSpec* spec = schema.find(name);
     if (!spec) {
-      errors.add(value.mark(), "unknown setting '" + name + "'");
+      std::vector<std::string_view> names;
+      for (const SettingSpec& known : schema.all()) names.push_back(known.name);
+      errors.add(value.mark(),
+                 "unknown setting '" + name + "'" + config::did_you_mean(name, names));
       continue;
     }
     std::string why;
@@ -221,20 +228,29 @@ std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Reg
   }
   std::map<std::string, Mark> seen;
   for (const ConfigNode& r : routes->items()) {
-    config::expect_keys(r, {"prefix", "path", "chain", "strip"}, errors);
+    config::expect_keys(r, {"prefix", "path", "pattern", "chain", "strip"}, errors);
     Route route;
-    std::string prefix, path, chain, strip;
+    std::string prefix, path, pattern, chain, strip;
     config::read_string(r, "prefix", &prefix, errors);
     config::read_string(r, "path", &path, errors);
+    config::read_string(r, "pattern", &pattern, errors);
     config::read_string(r, "chain", &chain, errors);
     config::read_string(r, "strip", &strip, errors);
-    if (prefix.empty() == path.empty()) {
-      errors.add(r.mark(), "a route needs exactly one of 'prefix' or 'path'");
+    if (prefix.empty() + path.empty() + pattern.empty() != 2) {
+      errors.add(r.mark(), "a route needs exactly one of 'prefix', 'path' or 'pattern'");
       continue;
     }
-    route.exact = !path.empty();
-    route.path = route.exact ? path : prefix;
-    if (route.path[0] != '/') errors.add(r.mark(), "route paths start with '/'");
+    route.kind = !path.empty()      ? RouteKind::kExact
+                 : !pattern.empty() ? RouteKind::kPattern
+                                    : RouteKind::kPrefix;
+    route.path = !path.empty() ? path : !pattern.empty() ? pattern : prefix;
+    if (route.kind == RouteKind::kPattern) {
+      if (std::string why = check_route_pattern(pattern); !why.empty()) {
+        errors.add(r.get("pattern")->mark(), why);
+      }
+    } else if (route.path[0] != '/') {
+      errors.add(r.mark(), "route paths start with '/'");
+    }
     if (!strip.empty() && route.path.rfind(strip, 0) != 0) {
       errors.add(r.get("strip")->mark(), "'strip' must be a leading part of the route's path");
     }
@@ -243,11 +259,17 @@ std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Reg
     if (it == chains.end()) {
       if (!chain_nodes->get(chain)) {
         const ConfigNode* at = r.get("chain");
-        errors.add(at ? at->mark() : r.mark(), "unknown chain '" + chain + "'");
+        std::vector<std::string_view> names;
+        for (const auto& [known, node] : chain_nodes->entries()) names.push_back(known);
+        errors.add(at ? at->mark() : r.mark(),
+                   "unknown chain '" + chain + "'" + config::did_you_mean(chain, names));
       }
       continue;
     }
-    std::string key = (route.exact ? "=" : "") + route.path;
+    const char* kind = route.kind == RouteKind::kExact     ? "="
+                       : route.kind == RouteKind::kPattern ? "~"
+                                                           : "";
+    std::string key = kind + route.path;
     if (seen.count(key)) {
       errors.add(r.mark(), "route '" + route.path + "' is defined twice");
       continue;

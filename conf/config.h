@@ -39,7 +39,9 @@ struct GatewayConfig {
 // The built-in configuration (conf/gemgate.yaml compiled into the binary).
 extern const char* const kDefaultConfigYaml;
 
-// Reads the top level. Returns nullopt when anything is wrong (details in `errors`).
+// Reads the top level, reporting every problem in `errors` (the caller checks it: a config
+// with errors is returned too, so its chains and settings can be checked in the same run).
+// Returns nullopt only when the document is no map at all.
 std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors& errors);
 
 // Applies the `settings:` map as the defaults of `schema` (each value checked by its type).

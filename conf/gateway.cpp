@@ -8,6 +8,7 @@
 #include "admin/cron_filter.h"
 #include "admin/health_check.h"
 #include "conf/bootstrap.h"
+#include "conf/env_check.h"
 #include "conf/secrets.h"
 #include "conf/storage_sinks.h"
 #include "core/crypto.h"
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "filters/builtin.h"
 #include "filters/common/gemini_dialect.h"
+#include "filters/upstream/upstream_filter.h"
 #include "pool/key_prober.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
@@ -67,6 +69,9 @@ struct Gateway::MainLoop {
   Worker loop{-1};
   uv_signal_t sigint{};
   uv_signal_t sigterm{};
+  uv_signal_t sighup{};
+  std::unique_ptr<Timer> reload_soon;  // a SIGHUP's reload, on the next loop turn
+  bool reload_pending = false;
   std::unique_ptr<Timer> health_flush;
   std::unique_ptr<Timer> tick;
   int64_t last_health_check_ms = 0;
@@ -137,25 +142,20 @@ Result<void> Gateway::load_state() {
   log::info("loaded " + std::to_string(pool_->size()) + " API key(s) (" + std::to_string(disabled) +
             " disabled) and " + std::to_string(tokens.size()) + " client token(s)");
   if (pool_->size() == 0) {
-    log::warn("no API keys yet: start with API_KEYS=key1,key2 (or add them with the admin API)");
+    log::warn(
+        "no API keys yet: start with API_KEYS set to your Gemini keys, comma separated (or add "
+        "them with POST /admin/api/keys)");
   }
   if (tokens.empty()) {
     log::warn(
-        "no client tokens yet: start with ALLOWED_TOKENS=token1,token2; until then every call is "
-        "refused");
+        "no client tokens yet: start with ALLOWED_TOKENS set to one or more tokens of 8 to 256 "
+        "characters, comma separated (or create one with POST /admin/api/tokens); until then "
+        "every call is refused");
   }
   return {};
 }
 
-Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvLookup& env) {
-  config_ = std::move(config);
-  gemini::register_gemini_redaction();  // what a Gemini key looks like, before any line has one
-  register_configured_secrets(env, config_.database_url);
-  registry_ = &registry;
-  schema_ = registry.shared_settings_schema();
-  if (const ConfigNode* base = config_.root.get("upstream_base_url"))
-    upstream_base_url_ = base->text();
-
+Result<void> Gateway::open_storage(const EnvLookup& env) {
   storage::MasterKeyOptions master_key;
   master_key.env_value = env("GEMGATE_MASTER_KEY");
   if (master_key.env_value && !master_key.env_value->empty()) {
@@ -171,44 +171,34 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
               std::to_string(boot->tokens_added) + " client token(s) from the environment");
   }
   storage_ = std::make_unique<storage::StorageThread>(std::move(store).value());
-  pool_ = std::make_shared<pool::KeyPool>();
-  credentials_ = std::make_shared<PublishedCredentials>();
-  if (auto r = load_state(); !r.ok()) return r;
-  if (auto r = ensure_admin_token(env); !r.ok()) return r;
+  return {};
+}
 
+void Gateway::build_services() {
   auto admin_services = std::make_shared<admin::AdminServices>();
   admin_services->storage = storage_.get();
   admin_services->pool = pool_;
   admin_services->credentials = credentials_;
   admin_services->settings = settings_;
   admin_services->upstream_base_url = upstream_base_url_;
-  Services services;
-  services.put(admin_services);
-  services.put(pool_);
-  services.put(credentials_);
-  services.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
-  services.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
-  ConfigErrors errors;
-  auto routes = build_routes(config_.root, registry, services, errors);
-  if (!routes) {
-    std::string all;
-    for (const std::string& line : errors.lines()) all += "\n  " + line;
-    return Error::invalid("configuration:" + all);
-  }
+  admin_services->reload = [this](std::function<void(admin::ReloadReport)> done) {
+    main_->loop.post([this, done = std::move(done)] { done(reload()); });
+  };
+  services_.put(admin_services);
+  services_.put(pool_);
+  services_.put(credentials_);
+  services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
+  services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
+}
 
-  server_context_.limits = config_.limits;
-  server_context_.routes = routes;
-  server_context_.settings = settings_.get();
-
-  if (auto r = transport::global_init(); !r.ok()) return r;
-  int count =
-      config_.workers > 0 ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
+Result<void> Gateway::start_workers(int count) {
   for (int i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i);
     // Keep idle upstream connections around: libcurl's default cache (4 x the transfers in
     // flight) shrinks whenever load dips and then closes connections it will need a moment later.
     transport::CurlMultiTransport::Options transport_options;
     transport_options.max_cached_connections = 512;
+    transport_options.environment_proxy = environment_proxy_;
     auto transport = transport::CurlMultiTransport::create(worker->loop(), transport_options);
     if (!transport.ok()) return transport.error();
     std::shared_ptr<transport::Transport> shared(std::move(transport).value());
@@ -223,6 +213,70 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
     servers_.push_back(std::move(server));
   }
   for (auto& w : workers_) w->start({});
+  return {};
+}
+
+namespace {
+
+// Says once at start where upstream calls go: the upstream_proxy setting, the environment's
+// proxy, or direct. Credentials in a proxy URL are masked.
+void log_upstream_proxy(const Settings& settings, const transport::ProxyEnvironment& env_proxy) {
+  const std::string& configured = settings.get(upstream::kProxy);
+  if (!configured.empty()) {
+    log::info("upstream proxy: " + transport::mask_proxy_credentials(configured) +
+              " (the upstream_proxy setting; HTTPS_PROXY/HTTP_PROXY/NO_PROXY are not used)");
+  } else if (!env_proxy.empty()) {
+    log::info("upstream proxy from the environment (upstream_proxy is empty): " +
+              env_proxy.describe());
+  }
+}
+
+}  // namespace
+
+Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvLookup& env,
+                            ConfigSource source) {
+  config_ = std::move(config);
+  env_ = env;
+  source_ = std::move(source);
+  configured_listeners_ = config_.listeners;
+  gemini::register_gemini_redaction();  // what a Gemini key looks like, before any line has one
+  register_configured_secrets(env, config_.database_url);
+  registry_ = &registry;
+  schema_ = registry.shared_settings_schema();
+  if (const ConfigNode* base = config_.root.get("upstream_base_url"))
+    upstream_base_url_ = base->text();
+  // Everything the environment says is checked before anything is stored: a start that fails
+  // here leaves the database as it was.
+  if (auto problems = environment_problems(env, *schema_); !problems.empty()) {
+    std::string all;
+    for (const std::string& p : problems) all += "\n  " + p;
+    return Error::invalid("environment (nothing was stored):" + all);
+  }
+  if (auto r = open_storage(env); !r.ok()) return r;
+  pool_ = std::make_shared<pool::KeyPool>();
+  credentials_ = std::make_shared<PublishedCredentials>();
+  if (auto r = load_state(); !r.ok()) return r;
+  if (auto r = ensure_admin_token(env); !r.ok()) return r;
+
+  build_services();
+  ConfigErrors errors;
+  auto routes = build_routes(config_.root, registry, services_, errors);
+  if (!routes) {
+    std::string all;
+    for (const std::string& line : errors.lines()) all += "\n  " + line;
+    return Error::invalid("configuration:" + all);
+  }
+
+  server_context_.limits.publish(std::make_shared<const server::ServerLimits>(config_.limits));
+  server_context_.routes.publish(routes);
+  server_context_.settings = settings_.get();
+  environment_proxy_ = transport::read_proxy_environment(env);
+  log_upstream_proxy(*settings_->load(), environment_proxy_);
+
+  if (auto r = transport::global_init(); !r.ok()) return r;
+  int count =
+      config_.workers > 0 ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
+  if (auto r = start_workers(count); !r.ok()) return r;
   const ListenerConfig& first = config_.listeners.front();
   for (const ListenerConfig& l : config_.listeners) {
     std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
@@ -400,6 +454,24 @@ void Gateway::start_housekeeping() {
   m.sigterm.data = this;
   uv_signal_start(&m.sigint, on_signal, SIGINT);
   uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+  m.reload_soon = std::make_unique<Timer>(loop);
+  uv_signal_init(loop, &m.sighup);
+  m.sighup.data = this;
+  uv_signal_start(
+      &m.sighup,
+      [](uv_signal_t* handle, int) { static_cast<Gateway*>(handle->data)->schedule_reload(); },
+      SIGHUP);
+}
+
+void Gateway::schedule_reload() {
+  MainLoop& m = *main_;
+  if (m.stopping || m.reload_pending) return;  // signals before the reload runs make one
+  m.reload_pending = true;
+  m.reload_soon->start(0, [this] {
+    main_->reload_pending = false;
+    log::info("received SIGHUP: reloading the configuration");
+    reload();
+  });
 }
 
 void Gateway::shutdown() {
@@ -408,6 +480,11 @@ void Gateway::shutdown() {
   m.stopping = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&m.sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&m.sigterm), nullptr);
+  // Closing the watcher gives SIGHUP back its default action (ending the process): ignored
+  // again at once, so a reload signal during the drain cannot cut the running requests.
+  uv_close(reinterpret_cast<uv_handle_t*>(&m.sighup), nullptr);
+  std::signal(SIGHUP, SIG_IGN);
+  m.reload_soon.reset();
   m.health_flush.reset();
   m.tick.reset();
   uint64_t grace = config_.shutdown_grace_ms;

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_services.h"
 #include "conf/config.h"
+#include "conf/config_load.h"
 #include "conf/yaml_loader.h"
 #include "core/credentials.h"
 #include "core/registry.h"
@@ -17,6 +19,7 @@
 #include "core/worker.h"
 #include "pool/key_pool.h"
 #include "storage/storage_thread.h"
+#include "transports/proxy_environment.h"
 
 namespace gemgate::conf {
 
@@ -37,13 +40,24 @@ class Gateway {
   Gateway();
   ~Gateway();
 
-  // Teaches the log redactor what Gemini's keys look like, opens storage, bootstraps from the
-  // environment, loads state, builds chains and starts the workers listening. On failure
-  // nothing keeps running. `registry` must outlive the Gateway.
-  Result<void> start(GatewayConfig config, Registry& registry, const EnvLookup& env);
+  // Teaches the log redactor what Gemini's keys look like, checks the environment, opens
+  // storage, bootstraps from the environment, loads state, builds chains and starts the workers
+  // listening. On failure nothing keeps running, and a failed environment check stored nothing.
+  // `registry` must outlive the Gateway; `source` is what a reload re-reads.
+  Result<void> start(GatewayConfig config, Registry& registry, const EnvLookup& env,
+                     ConfigSource source = {});
 
-  // Blocks until SIGINT/SIGTERM, then shuts down gracefully. Returns the process exit code.
+  // Blocks until SIGINT/SIGTERM, then shuts down gracefully; SIGHUP reloads (see reload()).
+  // Returns the process exit code.
   int run_until_signal();
+
+  // Re-reads the configuration from the start's `source` and, when it is valid, puts its chains,
+  // routes, limits, log level, shutdown grace and `settings:` defaults in force for new requests
+  // and connections (running requests finish on what they started with). Parts that need a
+  // restart (listeners, workers, storage, upstream_base_url of the health check) keep their old
+  // value and are reported. An invalid file changes nothing; every error is logged and reported.
+  // Main thread only.
+  admin::ReloadReport reload();
 
  private:
   // Starts the main loop's timers (key-health write-behind, the housekeeping tick) and signals.
@@ -54,6 +68,16 @@ class Gateway {
   void shutdown();
   Result<void> load_state();
   Result<void> ensure_admin_token(const EnvLookup& env);
+  // Opens storage and adds the environment's keys and tokens (start, after the checks).
+  Result<void> open_storage(const EnvLookup& env);
+  // Builds the services every chain is built with (kept for reloads).
+  void build_services();
+  // Starts the workers, each with its transport and server, listening. `count` workers.
+  Result<void> start_workers(int count);
+  // SIGHUP: a reload on a later main-loop turn; several signals before it runs make one.
+  void schedule_reload();
+  // What differs between the running config and `next` that only a restart applies.
+  std::vector<std::string> restart_required(const GatewayConfig& next) const;
 
   GatewayConfig config_;
   Registry* registry_ = nullptr;
@@ -66,6 +90,12 @@ class Gateway {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<server::Server>> servers_;
   std::string upstream_base_url_;
+  EnvLookup env_;
+  ConfigSource source_;
+  std::vector<ListenerConfig> configured_listeners_;  // as configured (port 0 stays 0)
+  Services services_;                                 // what every chain is built with
+  std::unique_ptr<Registry> reload_registry_;         // the registry of the last reload
+  transport::ProxyEnvironment environment_proxy_;
   struct MainLoop;
   std::unique_ptr<MainLoop> main_;
 };

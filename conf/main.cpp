@@ -1,13 +1,16 @@
 // gemgate's entry point: command line, configuration, and the Gateway's life.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "conf/config.h"
+#include "conf/config_load.h"
+#include "conf/env_check.h"
 #include "conf/gateway.h"
 #include "conf/yaml_loader.h"
 #include "core/log.h"
@@ -29,17 +32,29 @@ native Gemini endpoints, and a live admin API.
 Options:
   --config FILE      read the configuration from FILE (default: the built-in conf/gemgate.yaml)
   --listen HOST:PORT replace the address of the first listener (e.g. 127.0.0.1:8080)
-  --check-config     validate the configuration, print every error as file:line:column, and exit
+  --check-config     validate the configuration and the environment, print every error (as
+                     file:line:column, with suggestions and the variable a value came from), exit
   --version          print the version and exit
   --help             print this help and exit
 
-Environment:
-  DATABASE_URL       storage (default file:./data/gemgate.db)
+Signals:
+  SIGTERM, SIGINT    stop accepting, let running requests finish (shutdown_grace), exit 0
+  SIGHUP             reload the configuration file (also POST /admin/api/reload); an invalid
+                     file keeps the running configuration; listeners, workers, storage need a restart
+
+Environment (checked before anything is stored; a bad value stops the start):
+  DATABASE_URL       storage (default file:./data/gemgate.db; SQLite only in this build)
   GOOGLE_API_HOST    upstream (default https://generativelanguage.googleapis.com)
-  API_KEYS           Gemini keys added to storage at start when missing (comma/space/newline separated)
-  ALLOWED_TOKENS     client tokens added to storage at start when missing
+  API_KEYS           Gemini keys added to storage at start when missing (comma/space/newline
+                     separated; each 20 to 256 characters of A-Z a-z 0-9 - _ .)
+  ALLOWED_TOKENS     client tokens added to storage at start when missing (each 8 to 256 characters)
+  AUTH_TOKEN         admin token, stored on the first start (at least 16 characters)
   CRON_SECRET        bearer secret of GET /api/cron/health-check (unset = endpoint refuses all)
+  GEMGATE_MASTER_KEY 64 hex characters: the key the pool keys are encrypted with
   GEMGATE_LOG_LEVEL  debug, info, warn or error
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
+                     upstream proxy while the upstream_proxy setting is empty (HTTPS_PROXY for an
+                     https:// upstream, HTTP_PROXY for http://, ALL_PROXY otherwise)
 )";
 
 struct Options {
@@ -64,6 +79,9 @@ int main(int argc, char** argv) {
   // write fails with EPIPE instead and only that connection is closed. Set before any thread
   // starts, so every thread inherits it.
   std::signal(SIGPIPE, SIG_IGN);
+  // SIGHUP reloads the configuration once the gateway runs; before that (and after it stops
+  // listening for it) it must not end the process as its default action would.
+  std::signal(SIGHUP, SIG_IGN);
   Options opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -87,19 +105,18 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::string text = conf::kDefaultConfigYaml;
-  std::string file = "<built-in gemgate.yaml>";
-  if (!opt.config_path.empty()) {
-    std::ifstream in(opt.config_path, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "gemgate: cannot read %s: %s\n", opt.config_path.c_str(),
-                   std::strerror(errno));
-      return 1;
+  if (!opt.listen.empty()) {
+    std::string host;
+    int port = 0;
+    if (!server::parse_listen_address(opt.listen, &host, &port)) {
+      return fail_usage("--listen needs HOST:PORT, got '" + opt.listen + "'");
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-    file = opt.config_path;
+  }
+  conf::ConfigSource source{opt.config_path, opt.listen};
+  if (std::string text, file; !conf::read_config_text(source, &text, &file).ok()) {
+    std::fprintf(stderr, "gemgate: cannot read %s: %s\n", opt.config_path.c_str(),
+                 std::strerror(errno));
+    return 1;
   }
 
   ConfigErrors errors;
@@ -108,43 +125,45 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gemgate: internal error: %s\n", r.error().message.c_str());
     return 1;
   }
-  auto root = conf::load_yaml(text, file, conf::process_env, errors);
-  std::optional<conf::GatewayConfig> config;
-  if (root) config = conf::parse_gateway_config(std::move(*root), errors);
+  log::Level level = log::Level::kInfo;
+  auto config =
+      conf::read_config(source, conf::process_env, registry.settings_schema(), &level, errors);
   if (config) {
-    conf::apply_config_settings(config->root, registry.settings_schema(), errors);
-    if (!opt.listen.empty()) {
-      conf::ListenerConfig& first = config->listeners.front();
-      if (!server::parse_listen_address(opt.listen, &first.host, &first.port)) {
-        return fail_usage("--listen needs HOST:PORT, got '" + opt.listen + "'");
-      }
-    }
-    log::Level level;
-    if (!log::parse_level(config->log_level, &level)) {
-      errors.add(
-          config->root.get("log_level") ? config->root.get("log_level")->mark() : Mark{file, 0, 0},
-          "log_level must be debug, info, warn or error");
-    } else {
-      log::set_level(level);
-    }
     // Chains are validated against empty services here; the real ones are built at start.
     Services services = conf::validation_services();
     conf::build_routes(config->root, registry, services, errors);
   }
-  if (!errors.empty()) {
-    for (const std::string& line : errors.lines()) std::fprintf(stderr, "%s\n", line.c_str());
-    std::fprintf(stderr, "gemgate: %zu configuration error(s)\n", errors.size());
+  // The environment is checked here too, so --check-config reports what start-up would refuse.
+  std::vector<std::string> env_problems =
+      conf::environment_problems(conf::process_env, registry.settings_schema());
+  if (!errors.empty() || !env_problems.empty()) {
+    // In file order (the checks find them grouped by kind), then the environment's.
+    std::vector<ConfigError> sorted = errors.errors();
+    std::stable_sort(sorted.begin(), sorted.end(), [](const ConfigError& a, const ConfigError& b) {
+      return std::tie(a.at.file, a.at.line, a.at.column) <
+             std::tie(b.at.file, b.at.line, b.at.column);
+    });
+    ConfigErrors ordered;
+    for (const ConfigError& e : sorted)
+      ordered.add(Mark{e.at.file, e.at.line, e.at.column}, e.message);
+    for (const std::string& line : ordered.lines()) std::fprintf(stderr, "%s\n", line.c_str());
+    for (const std::string& p : env_problems) std::fprintf(stderr, "environment: %s\n", p.c_str());
+    std::fprintf(stderr, "gemgate: %zu configuration error(s)%s\n",
+                 errors.size() + env_problems.size(),
+                 opt.check_only ? "" : "; nothing was started or stored");
     return 1;
   }
+  std::string file = opt.config_path.empty() ? "<built-in gemgate.yaml>" : opt.config_path;
   if (opt.check_only) {
     std::printf("%s: configuration OK\n", file.c_str());
     return 0;
   }
+  log::set_level(level);
 
   log::info(std::string("gemgate ") + GEMGATE_VERSION + " starting (" +
             transport::curl_description() + ")");
   conf::Gateway gateway;
-  if (auto r = gateway.start(std::move(*config), registry, conf::process_env); !r.ok()) {
+  if (auto r = gateway.start(std::move(*config), registry, conf::process_env, source); !r.ok()) {
     log::error("cannot start: " + r.error().message);
     return 1;
   }

@@ -45,6 +45,16 @@ void register_configured_secrets(const EnvLookup& env, std::string_view database
   for (const std::string& password : database_url_passwords(database_url)) {
     log::register_secret(password);
   }
+  // A proxy URL from the environment may carry user:password@ (the start log masks it; this
+  // covers any other line that might repeat it).
+  for (const char* name :
+       {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"}) {
+    if (auto url = env(name)) {
+      for (const std::string& password : database_url_passwords(*url)) {
+        log::register_secret(password);
+      }
+    }
+  }
   // DATABASE_URL itself may differ from the configured URL (a YAML that does not use it).
   if (auto url = env("DATABASE_URL")) {
     for (const std::string& password : database_url_passwords(*url)) log::register_secret(password);

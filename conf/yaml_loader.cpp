@@ -25,8 +25,10 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, const EnvLoo
     return ConfigNode();
   }
   switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return ConfigNode::scalar(substitute_env(node.Scalar(), mark, env, errors), mark);
+    case YAML::NodeType::Scalar: {
+      std::string value = substitute_env(node.Scalar(), mark, env, errors, &mark.env);
+      return ConfigNode::scalar(std::move(value), mark);
+    }
     case YAML::NodeType::Sequence: {
       ConfigNode seq = ConfigNode::sequence(mark);
       for (const YAML::Node& item : node) seq.push(convert(item, file, env, errors, depth + 1));
@@ -66,7 +68,7 @@ std::optional<std::string> process_env(const std::string& name) {
 }
 
 std::string substitute_env(std::string_view text, const Mark& at, const EnvLookup& env,
-                           ConfigErrors& errors) {
+                           ConfigErrors& errors, std::string* from_env) {
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -93,6 +95,9 @@ std::string substitute_env(std::string_view text, const Mark& at, const EnvLooku
       errors.add(at, "bad environment reference '${" + std::string(expr) + "}'");
     } else if (auto value = env(name); value && !value->empty()) {
       out.append(*value);
+      if (from_env && from_env->find(name) == std::string::npos) {
+        *from_env += (from_env->empty() ? "" : ", ") + name;
+      }
     } else if (dflt != std::string_view::npos) {
       out.append(expr.substr(dflt + 2));
     } else if (value) {

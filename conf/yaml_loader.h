@@ -24,7 +24,9 @@ std::optional<ConfigNode> load_yaml(std::string_view text, const std::string& fi
                                     const EnvLookup& env, ConfigErrors& errors);
 
 // Replaces ${VAR} / ${VAR:-fallback} in `text`. Unset variables without a fallback are errors.
+// When `from_env` is given, the names of the variables whose values were used are appended to
+// it (", " between them); a fallback that was used names nothing.
 std::string substitute_env(std::string_view text, const Mark& at, const EnvLookup& env,
-                           ConfigErrors& errors);
+                           ConfigErrors& errors, std::string* from_env = nullptr);
 
 }  // namespace gemgate::conf

@@ -1,14 +1,30 @@
 #include "core/config_node.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
 namespace gemgate {
 
 void ConfigErrors::add(const Mark& at, std::string message) {
-  std::string line = at.file.empty() ? std::string("<config>") : at.file;
-  line += ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " + message;
-  lines_.push_back(std::move(line));
+  if (!at.env.empty()) {
+    bool several = at.env.find(',') != std::string::npos;
+    message += std::string(" (the value came from environment variable") + (several ? "s " : " ") +
+               at.env + ")";
+  }
+  errors_.push_back(ConfigError{at, std::move(message)});
+}
+
+std::vector<std::string> ConfigErrors::lines() const {
+  std::vector<std::string> out;
+  out.reserve(errors_.size());
+  for (const ConfigError& e : errors_) {
+    std::string line = e.at.file.empty() ? std::string("<config>") : e.at.file;
+    line += ":" + std::to_string(e.at.line) + ":" + std::to_string(e.at.column) + ": " + e.message;
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 ConfigNode ConfigNode::scalar(std::string value, Mark mark) {
@@ -124,6 +140,56 @@ bool parse_size(std::string_view text, int64_t* out_bytes) {
   return true;
 }
 
+namespace {
+
+// Edit distance between a and b, case ignored: insertions, deletions, substitutions and swaps
+// of two neighbours ("frist" is one edit from "first"), each counting one.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  auto same = [&](size_t i, size_t j) {
+    return std::tolower(static_cast<unsigned char>(a[i])) ==
+           std::tolower(static_cast<unsigned char>(b[j]));
+  };
+  const size_t w = b.size() + 1;
+  std::vector<size_t> d((a.size() + 1) * w);
+  for (size_t i = 0; i <= a.size(); ++i) d[i * w] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t v = std::min({d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1,
+                           d[(i - 1) * w + j - 1] + (same(i - 1, j - 1) ? 0 : 1)});
+      if (i > 1 && j > 1 && same(i - 1, j - 2) && same(i - 2, j - 1)) {
+        v = std::min(v, d[(i - 2) * w + j - 2] + 1);
+      }
+      d[i * w + j] = v;
+    }
+  }
+  return d[a.size() * w + b.size()];
+}
+
+}  // namespace
+
+std::string closest_match(std::string_view word, std::span<const std::string_view> candidates) {
+  // A third of the word's length, at least 1 and at most 3 edits: "head_timout" finds
+  // "head_timeout", but "x" does not find every one-letter key.
+  if (word.size() < 3) return "";
+  size_t budget = std::clamp<size_t>(word.size() / 3, 1, 3);
+  std::string_view best;
+  size_t best_distance = budget + 1;
+  for (std::string_view c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return std::string(best);
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  std::string near = closest_match(word, candidates);
+  return near.empty() ? std::string() : " (did you mean '" + near + "'?)";
+}
+
 bool expect_keys(const ConfigNode& node, std::span<const std::string_view> allowed,
                  ConfigErrors& errors) {
   if (node.is_null()) return true;
@@ -138,9 +204,11 @@ bool expect_keys(const ConfigNode& node, std::span<const std::string_view> allow
     if (!known) {
       std::string list;
       for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      std::string hint = did_you_mean(k, allowed);
       errors.add(v.mark(), "unknown key '" + k + "'" +
-                               (list.empty() ? " (nothing is configurable here)"
-                                             : " (expected one of: " + list + ")"));
+                               (!hint.empty()  ? hint
+                                : list.empty() ? " (nothing is configurable here)"
+                                               : " (expected one of: " + list + ")"));
       ok = false;
     }
   }

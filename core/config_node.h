@@ -17,19 +17,33 @@ struct Mark {
   std::string file;
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based; 0 when unknown
+  // The environment variable(s) a scalar's value was read from ("HEAD_TIMEOUT", or
+  // "A, B"); "" when the value was written literally. Errors at this mark name them.
+  std::string env{};
+};
+
+// One problem: where, and what. `message` already names the environment variable when the
+// value came from one.
+struct ConfigError {
+  Mark at;
+  std::string message;
 };
 
 // ConfigErrors: collects every problem found while reading config, each with its position, so
 // one run reports them all as `file:line:column: message`.
 class ConfigErrors {
  public:
+  // Records `message` at `at`; when the value there came from the environment, the message
+  // ends with "(the value came from environment variable X)".
   void add(const Mark& at, std::string message);
-  bool empty() const { return lines_.empty(); }
-  size_t size() const { return lines_.size(); }
-  const std::vector<std::string>& lines() const { return lines_; }
+  bool empty() const { return errors_.empty(); }
+  size_t size() const { return errors_.size(); }
+  // Each error as `file:line:column: message`, in the order found.
+  std::vector<std::string> lines() const;
+  const std::vector<ConfigError>& errors() const { return errors_; }
 
  private:
-  std::vector<std::string> lines_;
+  std::vector<ConfigError> errors_;
 };
 
 class ConfigNode {
@@ -74,7 +88,14 @@ class ConfigNode {
 // when absent, and reports a positioned error (and returns false) when the value is malformed.
 namespace config {
 
-// Reports every key of `node` not in `allowed` ("unknown key 'x'"), and a non-map node.
+// Returns the one of `candidates` nearest to `word` when it is a plausible misspelling (a few
+// edits away, case ignored), else "". For "did you mean ...?" hints.
+std::string closest_match(std::string_view word, std::span<const std::string_view> candidates);
+// " (did you mean 'x'?)" for closest_match(word, candidates), or "" when nothing is near.
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates);
+
+// Reports every key of `node` not in `allowed` ("unknown key 'x'", with a did-you-mean hint
+// when one of `allowed` is near), and a non-map node.
 bool expect_keys(const ConfigNode& node, std::span<const std::string_view> allowed,
                  ConfigErrors& errors);
 inline bool expect_keys(const ConfigNode& node, std::initializer_list<std::string_view> allowed,

@@ -98,8 +98,12 @@ std::shared_ptr<const ChainSpec> build_chain(const std::string& name, const Conf
     const FilterType* type = registry.find_filter(filter_name);
     if (!type) {
       std::string known;
-      for (const std::string& n : registry.filter_names()) known += (known.empty() ? "" : ", ") + n;
-      errors.add(item.mark(), "unknown filter '" + filter_name + "' (known: " + known + ")");
+      std::vector<std::string> names = registry.filter_names();
+      for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+      std::vector<std::string_view> candidates(names.begin(), names.end());
+      std::string hint = config::did_you_mean(filter_name, candidates);
+      errors.add(item.mark(), "unknown filter '" + filter_name + "'" +
+                                  (hint.empty() ? " (known: " + known + ")" : hint));
       continue;
     }
     if (terminal_at) {

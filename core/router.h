@@ -1,7 +1,13 @@
-// RouteTable: maps a normalised request path to the chain that serves it. A route is either an
-// exact path or a prefix (longest prefix wins); it may strip a leading part of the path before
-// the chain sees it (e.g. "/gemini" so "/gemini/v1beta/models" reaches upstream as
-// "/v1beta/models").
+// RouteTable: maps a normalised request path to the chain that serves it. A route is an exact
+// path, a path pattern, or a prefix; it may strip a leading part of the path before the chain
+// sees it (e.g. "/gemini" so "/gemini/v1beta/models" reaches upstream as "/v1beta/models").
+//
+// Patterns describe a path's shape where a prefix cannot: "/v1/models/{model}:{method}" matches
+// "/v1/models/gemini-2.5-flash:generateContent" but not "/v1/models/gemini-2.5-flash", so two
+// APIs can share "/v1/" (Gemini's method calls and OpenAI's model get). A `{name}` stands for one
+// or more characters other than '/' and other than the literal character that follows it in the
+// pattern; everything else is literal. A pattern ending in "/**" also matches any deeper path
+// ("/v1/files/**" matches "/v1/files" and "/v1/files/abc:download").
 #pragma once
 
 #include <memory>
@@ -13,18 +19,29 @@
 
 namespace gemgate {
 
+enum class RouteKind { kPrefix, kExact, kPattern };
+
 struct Route {
-  std::string path;    // match text
-  bool exact = false;  // exact path match instead of prefix
-  std::string strip;   // prefix removed from the request path before the chain runs
+  std::string path;  // match text: the prefix, the exact path or the pattern
+  RouteKind kind = RouteKind::kPrefix;
+  std::string strip;  // prefix removed from the request path before the chain runs
   std::shared_ptr<const ChainSpec> chain;
 };
+
+// Returns "" when `pattern` is a well-formed route pattern, else why not (for config errors):
+// it must start with '/', braces must pair up around a non-empty name without '/', and two
+// placeholders may not touch (nothing would tell where one ends).
+std::string check_route_pattern(std::string_view pattern);
+
+// True when `path` has the shape `pattern` describes (see the file comment). `pattern` must have
+// passed check_route_pattern.
+bool match_route_pattern(std::string_view pattern, std::string_view path);
 
 class RouteTable {
  public:
   void add(Route route);
-  // Returns the best route for `path`, or nullptr. Exact routes beat prefix routes; among
-  // prefixes the longest wins.
+  // Returns the best route for `path`, or nullptr. Exact routes come first, then patterns (the
+  // first that matches, in the order added), then prefixes (the longest wins).
   const Route* match(std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

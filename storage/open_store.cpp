@@ -6,15 +6,24 @@
 
 namespace gemgate::storage {
 
-Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
-                                          const MasterKeyOptions& master_key) {
+Result<void> check_database_url(std::string_view database_url) {
   auto url = parse_database_url(database_url);
   if (!url.ok()) return url.error();
+  if (url->kind == DatabaseKind::kPostgres) {
+    return Error::invalid(
+        "PostgreSQL (postgres://, postgresql://) is not supported by this build; use a SQLite "
+        "DATABASE_URL such as file:./data/gemgate.db");
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
+                                          const MasterKeyOptions& master_key) {
+  if (auto checked = check_database_url(database_url); !checked.ok()) return checked.error();
+  auto url = parse_database_url(database_url);
   switch (url->kind) {
     case DatabaseKind::kPostgres:
-      return Error::invalid(
-          "PostgreSQL support is not built in yet; use a SQLite DATABASE_URL such as "
-          "file:./data/gemgate.db");
+      return Error::internal("unreachable: refused by check_database_url");
     case DatabaseKind::kSqlite: {
       auto store = SqliteStore::open(url->path, master_key);
       if (!store.ok()) return store.error();

@@ -11,10 +11,15 @@
 namespace gemgate::storage {
 
 // Parses `database_url` (see database_url.h), opens the database, checks it and migrates it to
-// the latest schema. A PostgreSQL URL is refused with "PostgreSQL support is not built in yet".
+// the latest schema. A PostgreSQL URL is refused (check_database_url).
 // `master_key` says where the pool-key encryption key comes from (master_key.h); a wrong key is
 // refused before anything in the database changes. Call at start-up, before any worker runs;
 // then hand the Store to a StorageThread.
+// Checks, without opening anything, that `database_url` parses and names a backend this build
+// has: kInvalidArgument otherwise, with a message that never repeats the URL (it may hold a
+// password). For --check-config and the start-up checks.
+Result<void> check_database_url(std::string_view database_url);
+
 Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
                                           const MasterKeyOptions& master_key = {});
 

@@ -120,10 +120,17 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   // the same host *finishes*, so one long (or paused) stream would stall every other request.
   // Without it a burst may open a few extra HTTP/2 connections; later transfers multiplex.
   set(CURLOPT_FOLLOWLOCATION, 0L);
-  // "" disables proxies, including http_proxy/https_proxy from the environment; an explicit
-  // NOPROXY keeps no_proxy from the environment out of the decision too.
-  set(CURLOPT_PROXY, r.proxy.c_str());
-  set(CURLOPT_NOPROXY, "");
+  // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
+  // decision is ours instead (logged at start): the request's own proxy, else the environment's
+  // proxy read once into the options (with its NO_PROXY), else "" = direct.
+  const ProxyEnvironment& env_proxy = options_.environment_proxy;
+  if (!r.proxy.empty() || r.refuse_private_addresses || env_proxy.for_url(r.url).empty()) {
+    set(CURLOPT_PROXY, r.proxy.c_str());
+    set(CURLOPT_NOPROXY, "");
+  } else {
+    set(CURLOPT_PROXY, env_proxy.for_url(r.url).c_str());
+    set(CURLOPT_NOPROXY, env_proxy.no_proxy.c_str());
+  }
   set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);  // the proxy's CONNECT reply is not the response
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
   set(CURLOPT_TCP_KEEPALIVE, 1L);  // long streams cross NATs and load balancers

@@ -15,6 +15,7 @@
 
 #include "core/result.h"
 #include "transports/curl_global.h"
+#include "transports/proxy_environment.h"
 #include "transports/transport.h"
 
 namespace gemgate::transport {
@@ -30,6 +31,10 @@ class CurlMultiTransport final : public Transport {
                                       // inside libcurl (their first-byte deadline keeps running)
     long max_total_connections = 0;   // 0 = unlimited
     long max_cached_connections = 0;  // idle pool size; 0 = libcurl's default (4 per transfer)
+    // Used by transfers whose request names no proxy and that do not refuse private addresses
+    // (that check sees only the proxy's address, so such fetches always go direct). Empty =
+    // every such transfer goes direct: libcurl never reads the environment by itself.
+    ProxyEnvironment environment_proxy;
   };
 
   struct Stats {

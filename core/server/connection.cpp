@@ -60,7 +60,8 @@ std::string error_code(int status) {
 Connection::Connection(Server& server, uint64_t id)
     : server_(server),
       id_(id),
-      parser_(server.context().limits),
+      limits_(server.context().limits.load()),
+      parser_(*limits_),
       read_timer_(server.worker().loop()),
       write_timer_(server.worker().loop()),
       request_timer_(server.worker().loop()),
@@ -187,7 +188,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   self->input_.append(buf->base, static_cast<size_t>(nread));
   if (self->phase_ != Phase::kRunning) self->process_input();
   if (self->ending_ != Ending::kClosed && self->reading_ &&
-      self->input_.size() > self->server_.context().limits.max_pipelined_bytes) {
+      self->input_.size() > self->limits_->max_pipelined_bytes) {
     // A request is running (or its answer is still going out): stop reading ahead until it is
     // done, so one connection can never buffer more than this.
     uv_read_stop(stream);
@@ -208,7 +209,7 @@ void Connection::process_input() {
     if (fed == Fed::kNeedMore) break;
   }
   if (!exchange_ && ending_ != Ending::kClosed && !reading_ &&
-      input_.size() <= server_.context().limits.max_pipelined_bytes) {
+      input_.size() <= limits_->max_pipelined_bytes) {
     start_reading();
   }
   if (idle()) set_read_timer(ReadTimer::kKeepAlive);
@@ -252,12 +253,12 @@ void Connection::begin_request(http::Request request) {
   set_read_timer(ReadTimer::kNone);
   ServerContext& ctx = server_.context();
   ++requests_served_;
-  keep_alive_ = parser_.keep_alive() && requests_served_ < ctx.limits.max_requests_per_connection &&
+  keep_alive_ = parser_.keep_alive() && requests_served_ < limits_->max_requests_per_connection &&
                 !server_.draining();
   writer_.begin(request.method == "HEAD");
   rate_mark_ = 0;
   if (parser_.body_expected() &&
-      ctx.buffered_body_bytes.load() >= ctx.limits.max_buffered_body_bytes) {
+      ctx.buffered_body_bytes.load() >= limits_->max_buffered_body_bytes) {
     reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
     return;
   }
@@ -280,7 +281,7 @@ void Connection::run_head_filters() {
     set_phase(exchange_ ? Phase::kSkipBody : Phase::kHead);
     return;
   }
-  const ServerLimits& limits = server_.context().limits;
+  const ServerLimits& limits = *limits_;
   if (parser_.body_expected() && limits.min_body_rate > 0) {
     rate_timer_.start(
         limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
@@ -313,9 +314,9 @@ bool Connection::account_body() {
   size_t grew = have - body_reserved_;
   body_reserved_ = have;
   size_t total = ctx.buffered_body_bytes.fetch_add(grew) + grew;
-  if (total <= ctx.limits.max_buffered_body_bytes) return true;
+  if (total <= limits_->max_buffered_body_bytes) return true;
   log::warn("request bodies buffered across all connections exceed max_buffered_body_bytes (" +
-            std::to_string(ctx.limits.max_buffered_body_bytes) + "): refusing a request with 503");
+            std::to_string(limits_->max_buffered_body_bytes) + "): refusing a request with 503");
   reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
   return false;
 }
@@ -442,7 +443,7 @@ void Connection::write(WireBytes bytes) {
     return;
   }
   ++writes_pending_;
-  const ServerLimits& limits = server_.context().limits;
+  const ServerLimits& limits = *limits_;
   if (!write_timer_.active()) arm_write_timer();
   if (!blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) >
                        limits.write_high_watermark) {
@@ -457,7 +458,7 @@ void Connection::arm_write_timer() {
   // the total time a big answer takes, or a queue that keeps refilling, is not a stall.
   write_queue_mark_ = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
   written_mark_ = bytes_written_;
-  write_timer_.start(server_.context().limits.write_timeout_ms, [this] {
+  write_timer_.start(limits_->write_timeout_ms, [this] {
     size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
     bool progress = bytes_written_ > written_mark_ || queued < write_queue_mark_;
     if (writes_pending_ > 0 && !progress) {
@@ -480,7 +481,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
     self->close_now();
     return;
   }
-  const ServerLimits& limits = self->server_.context().limits;
+  const ServerLimits& limits = *self->limits_;
   if (self->writes_pending_ == 0) self->write_timer_.stop();
   if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(
                             &self->tcp_)) < limits.write_low_watermark) {
@@ -505,11 +506,11 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
 // ---- timers ----
 
 void Connection::start_request_timers() {
-  const ServerLimits& limits = server_.context().limits;
+  const ServerLimits& limits = *limits_;
   request_timer_.start(limits.request_timeout_ms, [this] {
     if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
-    reply_error(408, "request not received within " +
-                         std::to_string(server_.context().limits.request_timeout_ms) + " ms");
+    reply_error(
+        408, "request not received within " + std::to_string(limits_->request_timeout_ms) + " ms");
   });
 }
 
@@ -519,7 +520,7 @@ void Connection::stop_request_timers() {
 }
 
 void Connection::on_body_rate_check() {
-  const ServerLimits& limits = server_.context().limits;
+  const ServerLimits& limits = *limits_;
   size_t got = parser_.body_size() - rate_mark_;
   uint64_t need = static_cast<uint64_t>(limits.min_body_rate) * limits.body_rate_window_ms / 1000;
   if (got < need) {
@@ -535,7 +536,7 @@ void Connection::set_read_timer(ReadTimer which) {
   // Only a connection waiting for its next request may be shed to make room
   // (Server::on_connection).
   server_.set_idle(this, which == ReadTimer::kKeepAlive);
-  const ServerLimits& limits = server_.context().limits;
+  const ServerLimits& limits = *limits_;
   uint64_t ms = 0;
   switch (which) {
     case ReadTimer::kNone:

@@ -142,6 +142,9 @@ class Connection final : public Downstream {
   Server& server_;
   uint64_t id_;
   uv_tcp_t tcp_{};
+  // The limits in force when this connection was accepted: a reload applies new limits to new
+  // connections; this one keeps its own for its whole life (the parser holds a reference).
+  std::shared_ptr<const ServerLimits> limits_;
   RequestParser parser_;
   ResponseWriter writer_;
   std::string input_;                   // bytes read but not parsed yet

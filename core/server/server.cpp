@@ -115,7 +115,7 @@ void Server::on_connection(uv_stream_t* listener, int status) noexcept {
     conn->close_now();
     return;
   }
-  size_t max = ctx.limits.max_connections;
+  size_t max = ctx.limits.load()->max_connections;
   if (open > max) {
     // Full. A connection that merely waits for a next request is worth less than a client that
     // wants one now: the longest-idle one makes room (its client reconnects when it needs to).
@@ -139,7 +139,10 @@ void Server::on_connection(uv_stream_t* listener, int status) noexcept {
 
 std::unique_ptr<Exchange> Server::open_exchange(http::Request& request, const std::string& peer,
                                                 Downstream& downstream) {
-  const Route* route = context_.routes ? context_.routes->match(request.path) : nullptr;
+  // The table is held for the match only: the exchange keeps its chain alive by itself, so a
+  // reload that publishes a new table never cuts a request that already started.
+  std::shared_ptr<const RouteTable> routes = context_.routes.load();
+  const Route* route = routes->match(request.path);
   if (!route) return nullptr;
   auto settings =
       context_.settings ? context_.settings->load() : std::make_shared<const Settings>();

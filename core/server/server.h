@@ -30,10 +30,12 @@ namespace gemgate::server {
 
 class Connection;
 
-// Shared by every worker's Server; immutable while serving except the counters.
+// Shared by every worker's Server. The limits and the route table are published snapshots a
+// reload replaces as a whole: a new connection takes the limits current when it is accepted, a
+// new request the route table current when its head is routed; neither changes under them.
 struct ServerContext {
-  ServerLimits limits;
-  std::shared_ptr<const RouteTable> routes;
+  Published<ServerLimits> limits;
+  Published<RouteTable> routes;
   const Published<Settings>* settings = nullptr;  // snapshot taken per request
   std::atomic<size_t> open_connections{0};        // across all workers
   std::atomic<size_t> buffered_body_bytes{0};     // request bodies held, across all workers

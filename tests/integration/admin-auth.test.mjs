@@ -93,6 +93,7 @@ test('auth matrix: only the admin bearer and a session cookie open an admin rout
     'DELETE /admin/api/logs': (purpose) => ({body: purpose === 'deny' ? {kind: 'request', all: true}
                                                                  : {kind: 'error', all: true}}),
     'GET /admin/api/stats': () => ({query: 'window=1h'}),
+    'POST /admin/api/reload': () => ({body: {}}),
     'GET /admin': () => ({}),
   };
 

@@ -304,6 +304,7 @@ export const ROUTES = [
   {method: 'GET', path: '/admin/api/logs', kind: 'api'},
   {method: 'DELETE', path: '/admin/api/logs', kind: 'api'},
   {method: 'GET', path: '/admin/api/stats', kind: 'api'},
+  {method: 'POST', path: '/admin/api/reload', kind: 'api'},
 ];
 
 /**

@@ -84,11 +84,10 @@ TEST_CASE("top-level errors, each at its node") {
                                        "  write_buffer_low: 1MiB\n"
                                        "storage: {}\n"),
                                   e);
-  CHECK_FALSE(cfg);
+  CHECK(cfg);  // returned with its errors, so the chains of the same file can be checked too
   CHECK(e.lines() ==
         std::vector<std::string>{
-            "g.yaml:2:11: unknown key 'listners' (expected one of: workers, listeners, limits, "
-            "shutdown_grace, log_level, storage, upstream_base_url, settings, chains, routes)",
+            "g.yaml:2:11: unknown key 'listners' (did you mean 'listeners'?)",
             "g.yaml:1:10: 'workers' must be between 0 and 256, got 1000",
             "g.yaml:4:5: listener address must be HOST:PORT, got 'nowhere'",
             "g.yaml:8:10: unknown key 'bogus' (expected one of: max_url_bytes, max_header_bytes, "
@@ -107,7 +106,7 @@ TEST_CASE("top-level errors, each at its node") {
 
 TEST_CASE("listeners must be a non-empty list; the root must be a map") {
   ConfigErrors e;
-  CHECK_FALSE(parse_gateway_config(
+  CHECK(parse_gateway_config(
       yaml("listeners: []\nstorage: {database_url: x}\nchains: {}\nroutes: []\n"), e));
   CHECK(e.lines().at(0) == "g.yaml:1:12: 'listeners' must list at least one address");
   ConfigErrors root_errors;
@@ -141,11 +140,12 @@ TEST_CASE("settings: unknown name, wrong type, out of range — each at its valu
                              "  health_check_model_x: 1\n"),
                         all.registry.settings_schema(), e);
   CHECK(e.lines() == std::vector<std::string>{
-                         "g.yaml:2:15: unknown setting 'max_retrys'",
+                         "g.yaml:2:15: unknown setting 'max_retrys' (did you mean 'max_retries'?)",
                          "g.yaml:3:16: max_retries: must be a whole number",
                          "g.yaml:4:17: max_failures: must be between 0 and 100",
                          "g.yaml:5:23: health_check_model: must be a single value",
-                         "g.yaml:6:25: unknown setting 'health_check_model_x'",
+                         "g.yaml:6:25: unknown setting 'health_check_model_x' (did you mean "
+                         "'health_check_model'?)",
                      });
   Settings snap(all.registry.shared_settings_schema(), {});
   CHECK(snap.get_int("max_retries") == 3);  // a refused value leaves the default alone
@@ -171,7 +171,7 @@ TEST_CASE("routes: longest prefix, exact path, strip; each chain built once") {
   REQUIRE(table);
   CHECK(table->match("/v1beta/models/x:generateContent")->chain->name == "b");
   CHECK(table->match("/v1beta/files")->chain->name == "a");
-  CHECK(table->match("/v1beta/models/special")->exact);
+  CHECK(table->match("/v1beta/models/special")->kind == RouteKind::kExact);
   CHECK(table->match("/gemini/v1beta/models")->strip == "/gemini");
   CHECK(table->match("/v2/") == nullptr);
   CHECK(table->match("/v1beta/files")->chain == table->match("/gemini/v1beta/x")->chain);
@@ -196,8 +196,8 @@ TEST_CASE("route errors: unknown chain, duplicate, both or neither of path/prefi
   CHECK(e.lines() == std::vector<std::string>{
                          "g.yaml:4:26: unknown chain 'nope'",
                          "g.yaml:6:5: route '/y/' is defined twice",
-                         "g.yaml:7:5: a route needs exactly one of 'prefix' or 'path'",
-                         "g.yaml:8:5: a route needs exactly one of 'prefix' or 'path'",
+                         "g.yaml:7:5: a route needs exactly one of 'prefix', 'path' or 'pattern'",
+                         "g.yaml:8:5: a route needs exactly one of 'prefix', 'path' or 'pattern'",
                          "g.yaml:9:36: 'strip' must be a leading part of the route's path",
                          "g.yaml:11:5: route paths start with '/'",
                      });
@@ -221,7 +221,7 @@ TEST_CASE("chain errors through YAML point at the right node") {
       "routes: []\n");
   CHECK(build_routes(root, all.registry, all.services, e) == nullptr);
   REQUIRE(e.size() == 5);
-  CHECK(e.lines()[0].starts_with("g.yaml:5:9: unknown filter 'autth' (known: "));
+  CHECK(e.lines()[0].starts_with("g.yaml:5:9: unknown filter 'autth' (did you mean 'auth'?"));
   CHECK(e.lines()[1] == "g.yaml:6:24: unknown key 'tries' (nothing is configurable here)");
   CHECK(e.lines()[2] ==
         "g.yaml:8:9: filter 'keys' comes after the terminal filter 'upstream', which must be last");
@@ -276,4 +276,57 @@ TEST_CASE("the built-in configuration follows the environment") {
   REQUIRE(cfg);
   CHECK(cfg->database_url == ":memory:");
   CHECK(cfg->root.get("upstream_base_url")->text() == "http://127.0.0.1:9090");
+}
+
+TEST_CASE("a DATABASE_URL this build cannot open is a config error at its node, URL not shown") {
+  ConfigErrors e;
+  auto root = load_yaml(
+      "listeners: [{address: '127.0.0.1:0'}]\nstorage: {database_url: '${DATABASE_URL}'}\n"
+      "chains: {}\nroutes: []\n",
+      "g.yaml",
+      [](const std::string& name) -> std::optional<std::string> {
+        if (name == "DATABASE_URL") return "postgres://gg:pw-0123456789@db/gemgate";
+        return std::nullopt;
+      },
+      e);
+  REQUIRE(root);
+  parse_gateway_config(std::move(*root), e);
+  REQUIRE(e.size() == 1);
+  const std::string line = e.lines()[0];
+  CHECK(line.starts_with("g.yaml:2:"));
+  CHECK(line.find("not supported by this build") != std::string::npos);
+  CHECK(line.find("environment variable DATABASE_URL") != std::string::npos);
+  CHECK(line.find("pw-0123456789") == std::string::npos);
+}
+
+TEST_CASE("routes: a pattern route is read and checked") {
+  ConfigErrors e;
+  Registry registry;
+  REQUIRE(register_everything(registry).ok());
+  Services services = validation_services();
+  auto root = yaml(
+      "chains:\n  health: {filters: [{healthz: {}}]}\n"
+      "routes:\n"
+      "  - {prefix: /v1/, chain: health}\n"
+      "  - {pattern: '/v1/models/{model}:{method}', chain: health}\n"
+      "  - {pattern: '/v1/{a}{b}', chain: health}\n"
+      "  - {pattern: '/v1/x', prefix: /v1/x, chain: health}\n"
+      "  - {prefix: /z/, chain: helth}\n");
+  auto table = build_routes(root, registry, services, e);
+  CHECK(table == nullptr);
+  CHECK(e.lines() == std::vector<std::string>{
+                         "g.yaml:6:15: two placeholders in a row: nothing tells where one ends",
+                         "g.yaml:7:5: a route needs exactly one of 'prefix', 'path' or 'pattern'",
+                         "g.yaml:8:26: unknown chain 'helth' (did you mean 'health'?)",
+                     });
+  ConfigErrors ok_errors;
+  auto good = yaml(
+      "chains:\n  health: {filters: [{healthz: {}}]}\n"
+      "routes:\n"
+      "  - {prefix: /v1/, chain: health}\n"
+      "  - {pattern: '/v1/models/{model}:{method}', chain: health}\n");
+  auto routes = build_routes(good, registry, services, ok_errors);
+  REQUIRE(routes);
+  CHECK(routes->match("/v1/models/m:generateContent")->kind == RouteKind::kPattern);
+  CHECK(routes->match("/v1/models/m")->kind == RouteKind::kPrefix);
 }

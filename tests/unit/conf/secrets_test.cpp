@@ -36,3 +36,14 @@ TEST_CASE("register_configured_secrets masks AUTH_TOKEN, CRON_SECRET and the dat
   log::forget_secret("cron-secret-abcdefgh");
   log::forget_secret("db-password-xyz");
 }
+
+TEST_CASE("register_configured_secrets masks the password of a proxy URL from the environment") {
+  conf::EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "https_proxy") return "http://me:proxy-pass-4567@proxy:3128";
+    return std::nullopt;
+  };
+  conf::register_configured_secrets(env, "file:./x.db");
+  std::string line = log::redact("CONNECT via http://me:proxy-pass-4567@proxy:3128 failed");
+  CHECK(line.find("proxy-pass-4567") == std::string::npos);
+  log::forget_secret("proxy-pass-4567");
+}

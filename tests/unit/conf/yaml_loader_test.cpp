@@ -143,3 +143,22 @@ TEST_CASE("absurdly deep nesting is refused") {
   CHECK_FALSE(e.empty());
   CHECK(e.lines()[0].find("nested too deeply") != std::string::npos);
 }
+
+TEST_CASE("an error at a value read from the environment names the variable") {
+  ConfigErrors e;
+  auto root = load("a: ${HEAD_TIMEOUT}\nb: ${UNSET:-5s}\nc: x${P}y${Q}\n", e,
+                   {{"HEAD_TIMEOUT", "soon"}, {"P", "1"}, {"Q", "2"}});
+  REQUIRE(root);
+  CHECK(e.empty());
+  CHECK(root->get("a")->mark().env == "HEAD_TIMEOUT");
+  CHECK(root->get("b")->mark().env == "");  // the fallback was used: it came from the file
+  CHECK(root->get("c")->mark().env == "P, Q");
+  int64_t ms = 0;
+  CHECK_FALSE(config::read_duration_ms(*root, "a", &ms, e));
+  REQUIRE(e.size() == 1);
+  CHECK(e.lines()[0] ==
+        "g.yaml:1:4: 'a' must be a duration like 250ms, 10s, 5m, 2h; got 'soon' (the value came "
+        "from environment variable HEAD_TIMEOUT)");
+  CHECK(e.errors()[0].at.line == 1);
+  CHECK(e.errors()[0].at.column == 4);
+}

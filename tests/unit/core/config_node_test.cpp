@@ -188,3 +188,25 @@ TEST_CASE("expect_keys names each unknown key at its value, and refuses a non-ma
   CHECK_FALSE(config::expect_keys(ConfigNode::scalar("s", at(5, 2)), {"x"}, e));
   CHECK(e.lines().back() == "t.yaml:5:2: expected a map of settings");
 }
+
+TEST_CASE("did-you-mean: near misses are suggested, far ones and tiny words are not") {
+  std::vector<std::string_view> keys = {"head_timeout", "body_timeout", "max_headers"};
+  CHECK(config::closest_match("head_timout", keys) == "head_timeout");
+  CHECK(config::closest_match("HEAD_TIMEOUT", keys) == "head_timeout");  // case ignored
+  CHECK(config::closest_match("haed_timeout", keys) == "head_timeout");  // a swap is one edit
+  CHECK(config::closest_match("max_header", keys) == "max_headers");
+  CHECK(config::closest_match("colour", keys) == "");
+  CHECK(config::closest_match("x", std::vector<std::string_view>{"y"}) == "");
+  CHECK(config::did_you_mean("body_timeot", keys) == " (did you mean 'body_timeout'?)");
+  CHECK(config::did_you_mean("nothing_like_it", keys) == "");
+}
+
+TEST_CASE("an unknown key with a near miss gets the suggestion instead of the list") {
+  ConfigErrors e;
+  ConfigNode m = ConfigNode::map(Mark{"t.yaml", 1, 1});
+  m.put("head_timout", ConfigNode::scalar("1s", Mark{"t.yaml", 2, 15}));
+  CHECK_FALSE(config::expect_keys(m, {"head_timeout", "body_timeout"}, e));
+  CHECK(e.lines() ==
+        std::vector<std::string>{"t.yaml:2:15: unknown key 'head_timout' (did you mean "
+                                 "'head_timeout'?)"});
+}

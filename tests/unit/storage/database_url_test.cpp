@@ -60,8 +60,7 @@ TEST_CASE(
     CHECK(parsed->kind == DatabaseKind::kPostgres);
     auto store = open_store(url);
     REQUIRE_FALSE(store.ok());
-    CHECK(store.error().message.find("PostgreSQL support is not built in yet") !=
-          std::string::npos);
+    CHECK(store.error().message.find("is not supported by this build") != std::string::npos);
     CHECK(store.error().message.find("s3cretpw") == std::string::npos);
   }
 }

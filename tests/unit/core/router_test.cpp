@@ -1,0 +1,82 @@
+// RouteTable and route patterns: exact beats pattern beats prefix, the longest prefix wins, and
+// a pattern tells Gemini's "/v1/models/{model}:{method}" from OpenAI's "/v1/models/{id}".
+#include "core/router.h"
+
+#include <doctest/doctest.h>
+
+using namespace gemgate;
+
+namespace {
+
+Route route(std::string path, RouteKind kind) {
+  Route r;
+  r.path = std::move(path);
+  r.kind = kind;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("route table: exact beats prefix, longest prefix wins, no match is null") {
+  RouteTable t;
+  t.add(route("/v1beta/", RouteKind::kPrefix));
+  t.add(route("/v1beta/models/", RouteKind::kPrefix));
+  t.add(route("/v1beta/models/x", RouteKind::kExact));
+  t.add(route("/healthz", RouteKind::kExact));
+  CHECK(t.match("/v1beta/models/gemini:generateContent")->path == "/v1beta/models/");
+  CHECK(t.match("/v1beta/files")->path == "/v1beta/");
+  CHECK(t.match("/v1beta/models/x")->kind == RouteKind::kExact);
+  CHECK(t.match("/healthz")->kind == RouteKind::kExact);
+  CHECK(t.match("/healthz/deep") == nullptr);
+  CHECK(t.match("/v1") == nullptr);
+  CHECK(t.match("/") == nullptr);
+}
+
+TEST_CASE("route pattern: a placeholder is one segment up to the literal after it") {
+  const char* p = "/v1/models/{model}:{method}";
+  CHECK(match_route_pattern(p, "/v1/models/gemini-2.5-flash:generateContent"));
+  CHECK(match_route_pattern(p, "/v1/models/gemini-2.5-flash:streamGenerateContent"));
+  CHECK(match_route_pattern(p, "/v1/models/text-embedding-004:batchEmbedContents"));
+  CHECK_FALSE(match_route_pattern(p, "/v1/models/gemini-2.5-flash"));  // OpenAI's model get
+  CHECK_FALSE(match_route_pattern(p, "/v1/models"));
+  CHECK_FALSE(match_route_pattern(p, "/v1/models/"));
+  CHECK_FALSE(match_route_pattern(p, "/v1/models/:generateContent"));  // empty model
+  CHECK_FALSE(match_route_pattern(p, "/v1/models/x:"));                // empty method
+  CHECK_FALSE(match_route_pattern(p, "/v1/models/a/b:generateContent"));
+  CHECK_FALSE(match_route_pattern(p, "/v1/models/x:generateContent/more"));
+  CHECK_FALSE(match_route_pattern(p, "/v1beta/models/x:generateContent"));
+}
+
+TEST_CASE("route pattern: a trailing /** takes the path itself and anything below it") {
+  const char* p = "/v1/files/**";
+  CHECK(match_route_pattern(p, "/v1/files"));
+  CHECK(match_route_pattern(p, "/v1/files/abc"));
+  CHECK(match_route_pattern(p, "/v1/files/abc:download"));
+  CHECK_FALSE(match_route_pattern(p, "/v1/filesystem"));
+  CHECK_FALSE(match_route_pattern(p, "/v1/file"));
+}
+
+TEST_CASE("route pattern: malformed patterns are explained") {
+  CHECK(check_route_pattern("/v1/models/{model}:{method}") == "");
+  CHECK(check_route_pattern("/v1/files/**") == "");
+  CHECK(check_route_pattern("v1/models") != "");
+  CHECK(check_route_pattern("/v1/{model") != "");
+  CHECK(check_route_pattern("/v1/model}") != "");
+  CHECK(check_route_pattern("/v1/{}") != "");
+  CHECK(check_route_pattern("/v1/{a}{b}") != "");
+  CHECK(check_route_pattern("/v1/{a/b}") != "");
+}
+
+TEST_CASE("route table: patterns beat prefixes; prefixes added beside them keep working") {
+  RouteTable t;
+  t.add(route("/v1/", RouteKind::kPrefix));  // the OpenAI front
+  t.add(route("/v1/models/{model}:{method}", RouteKind::kPattern));
+  t.add(route("/v1/files/**", RouteKind::kPattern));
+  t.add(route("/v1/messages", RouteKind::kPrefix));  // another front added as a plain prefix
+  CHECK(t.match("/v1/models/gemini-2.5-flash:generateContent")->kind == RouteKind::kPattern);
+  CHECK(t.match("/v1/files/abc")->path == "/v1/files/**");
+  CHECK(t.match("/v1/models/gemini-2.5-flash")->path == "/v1/");
+  CHECK(t.match("/v1/models")->path == "/v1/");
+  CHECK(t.match("/v1/chat/completions")->path == "/v1/");
+  CHECK(t.match("/v1/messages")->path == "/v1/messages");
+}
