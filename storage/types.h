@@ -221,7 +221,7 @@ struct UsageStats {
   Millis bucket_ms = 0;
   UsageTotals totals;
   std::vector<KeyUsage> by_key;      // requests with a key only; most requests first
-  std::vector<ModelUsage> by_model;  // most requests first
+  std::vector<ModelUsage> by_model;  // requests naming a model only; most requests first
   std::vector<UsageBucket> series;   // dense, oldest first; counts only rows inside the
                                      // window (so the first bucket may be partial); sums to
                                      // `totals`
