@@ -117,7 +117,10 @@ struct RequestLogRow {
   std::string method;
   std::string path;   // without the query string (the store strips one defensively)
   std::string model;  // "" when the route has none
-  std::optional<std::int64_t> key_id;    // the pool key used last; never the key itself
+  std::optional<std::int64_t> key_id;  // the pool key used last; never the key itself
+  // Keys of earlier attempts that failed before key_id answered (failover), by id; so a key's
+  // own failures are found by a filter on it even when another key answered. At most 32.
+  std::vector<std::int64_t> failed_key_ids;
   std::optional<std::int64_t> token_id;  // the client token, when one authenticated the call
   int status = 0;                        // HTTP status sent to the client; 0 = none (aborted)
   std::int64_t latency_ms = 0;

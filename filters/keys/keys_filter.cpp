@@ -205,6 +205,7 @@ class KeysFilter final : public Filter {
     std::string text = log::redact(describe(outcome));
     x.info().error = text;
     x.info().error_kind = outcome.kind_name;
+    x.info().failed_key_ids.push_back(key_->id());
     if (!sink_) return;
     AttemptFailure f;
     f.time_ms = now;
