@@ -131,7 +131,11 @@ export function mount(root, {params}) {
     switch (c) {
       case 'time': return h('td', {class: 'nowrap'}, fmtTime(row.time, L));
       case 'status': return h('td', {'data-testid': 'log-status'}, httpBadge(row.status));
-      case 'key_id': return h('td', {'data-testid': 'log-key'}, row.key_id == null ? '—' : `#${row.key_id}`);
+      case 'key_id': return h('td', {'data-testid': 'log-key'}, row.key_id == null ? '—' : `#${row.key_id}`,
+                              row.failed_key_ids?.length
+                                  ? h('span', {class: 'keys-tried', 'data-testid': 'log-failed-keys'},
+                                      t('logs.failed_keys', {ids: row.failed_key_ids.map((id) => `#${id}`).join(', ')}))
+                                  : null);
       case 'token_id': return h('td', {}, row.token_id == null ? '—' : `#${row.token_id}`);
       case 'latency': return h('td', {class: 'num'}, fmtDuration(row.latency_ms));
       case 'attempts': return h('td', {class: 'num'}, fmtInt(row.attempts, L));

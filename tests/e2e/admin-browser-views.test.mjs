@@ -162,7 +162,12 @@ for (const [locale, L] of [['en-US', 'en'], ['zh-CN', 'zh']]) {
         await gotoView(page, 'keys');
         await page.locator(`[data-testid=key-row][data-key-id="${ids.overload}"] a`).first().click();
         await page.getByTestId('view-logs').waitFor();
-        await logRows(page);
+        const reqRows = await logRows(page);
+        // The requests it failed in are listed though another key answered them ...
+        assert.ok(reqRows.length >= 1, 'request rows of the key');
+        const failed = await page.getByTestId('log-failed-keys').allTextContents();
+        assert.ok(failed.length >= 1 && failed.every((c) => c.includes(`#${ids.overload}`)), `failed keys: ${failed}`);
+        // ... and its failed attempts, with Google's words.
         const box = page.getByTestId('key-failures');
         await box.waitFor();
         const rows = box.getByTestId('key-failure');

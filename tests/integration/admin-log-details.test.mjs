@@ -1,7 +1,8 @@
 // What the admin API tells an operator about failures, as the dashboard shows it: the request
 // row of a failed upstream call carries Google's error text (a 4xx passed through, a 5xx after
 // every key failed), each failed attempt is an error-log row under the key that failed — with
-// Google's words, never a secret — even when another key answered in the end, a key cooling
+// Google's words, never a secret — and the request row lists the keys that failed before another
+// answered, so a key filter finds the requests a failover hid, a key cooling
 // for one model lists that model with its end time and kind, and statistics have no row for
 // requests that never named a model.
 
@@ -60,6 +61,26 @@ test('every failed attempt is logged under its key with Google\'s words, also wh
   // answer for the full key).
   assert.ok(!deniedRows[0].message.includes(denied), 'the key inside Google\'s message is masked');
   assert.equal((await logs(s, `kind=error&key=${ids.valid}`)).total, 0);
+
+  // The key filter of the request log finds the requests each failing key failed in, though
+  // the valid key answered them; the row lists the keys that failed.
+  for (const name of ['quota', 'overload', 'denied']) {
+    const hit = (await logs(s, `kind=request&key=${ids[name]}`)).items;
+    assert.ok(hit.length >= 1, `key ${name}: its failover requests are found`);
+    for (const r of hit) {
+      assert.equal(r.key_id, ids.valid);
+      assert.ok(r.failed_key_ids.includes(ids[name]), JSON.stringify(r));
+      assert.ok(!r.failed_key_ids.includes(ids.valid));
+      assert.equal(r.attempts, r.failed_key_ids.length + 1, 'one failed key per failed attempt');
+    }
+  }
+  const servedOnly = (await logs(s, `kind=request&key=${ids.valid}`)).total;
+  assert.equal(servedOnly, 4, 'the valid key answered all four');
+  // Deleting by that filter takes the same rows.
+  const n = (await api(s, 'DELETE', '/admin/api/logs', {body: {kind: 'request', filter: {key: ids.denied}}}).then(ok)).deleted;
+  assert.equal(n, 1);
+  assert.equal((await logs(s, `kind=request&key=${ids.denied}`)).total, 0);
+  assert.equal((await logs(s, 'kind=request')).total, 3);
 });
 
 test('when every key fails, the request row says what Google said', async (t) => {
