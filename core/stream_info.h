@@ -29,12 +29,12 @@ struct StreamInfo {
   std::string client_addr;  // peer "ip:port"
   std::string model;        // model name once a filter knows it
   int64_t key_id = -1;      // pool key used by the final attempt, -1 if none
-  std::vector<int64_t>
-      failed_key_ids;     // pool keys whose attempt failed, in order (may hold key_id)
-  int64_t token_id = -1;  // client token that authenticated, -1 if none
-  int attempts = 0;       // upstream attempts made
-  int status = 0;         // status sent to the client (499 when the client went away)
-  bool stream = false;    // the response was streamed
+  int64_t token_id = -1;    // client token that authenticated, -1 if none
+  int attempts = 0;         // upstream attempts made
+  int status = 0;           // status sent to the client (499 when the client went away)
+  bool stream = false;      // the response was streamed
+  // Pool keys whose attempt failed, in attempt order; holds key_id too when the last one failed.
+  std::vector<int64_t> failed_key_ids;
   bool client_aborted = false;
   // Set by a filter that reports this request itself in a rate-limited line (refused admin
   // credentials): the log filter then writes no access line, so a flood cannot fill the log.

@@ -36,8 +36,8 @@ export function mount(root, {params}) {
   const thead = h('thead');
   const tbody = h('tbody', {'data-testid': 'logs-body'});
   const pagerBox = h('div');
-  // With a key filter on the request log: that key's failed attempts (the error log has one row
-  // per failed attempt; a request row names only the key that answered last).
+  // With a key filter on the request log: that key's latest failed attempts in Google's words,
+  // from the error log (one row per failed attempt), above the requests it answered or failed in.
   const failures = h('div', {class: 'attempt-failures', 'data-testid': 'key-failures', hidden: true});
   const selInfo = h('span', {class: 'muted small', 'data-testid': 'logs-selected'});
   const delSelected = h('button', {type: 'button', class: 'btn btn-small btn-danger', disabled: true,
