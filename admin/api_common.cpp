@@ -79,7 +79,12 @@ void write_key(JsonOut& out, const pool::PoolKey& key, int64_t now,
   out.key("cooldowns").begin_array();
   for (const auto& c : h.cooldowns) {
     if (c.until_ms <= now) continue;
-    out.begin_object().field("model", c.model).field("until", c.until_ms).end_object();
+    // "quota": cooling after a 429; "circuit": the key x model breaker is open after failures.
+    out.begin_object()
+        .field("model", c.model)
+        .field("until", c.until_ms)
+        .field("kind", c.breaker ? "circuit" : "quota")
+        .end_object();
   }
   out.end_array()
       .field("last_used_at", h.last_used_ms)

@@ -56,6 +56,9 @@ void write_request_row(JsonOut& out, const storage::RequestLogRow& r) {
       .field("model", r.model);
   out.key("key_id");
   r.key_id ? out.num(*r.key_id) : out.null();
+  out.key("failed_key_ids").begin_array();
+  for (std::int64_t id : r.failed_key_ids) out.num(id);
+  out.end_array();
   out.key("token_id");
   r.token_id ? out.num(*r.token_id) : out.null();
   out.field("status", r.status)

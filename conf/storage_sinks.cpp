@@ -12,6 +12,9 @@ void StorageLogSink::record_request(const StreamInfo& info) {
   row.path = info.path;
   row.model = info.model;
   if (info.key_id >= 0) row.key_id = info.key_id;
+  for (int64_t id : info.failed_key_ids) {
+    if (id != info.key_id) row.failed_key_ids.push_back(id);
+  }
   if (info.token_id >= 0) row.token_id = info.token_id;
   row.status = info.client_aborted && info.status == 0 ? 499 : info.status;
   row.latency_ms = info.latency_ms();

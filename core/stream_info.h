@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gemgate {
 
@@ -32,6 +33,8 @@ struct StreamInfo {
   int attempts = 0;         // upstream attempts made
   int status = 0;           // status sent to the client (499 when the client went away)
   bool stream = false;      // the response was streamed
+  // Pool keys whose attempt failed, in attempt order; holds key_id too when the last one failed.
+  std::vector<int64_t> failed_key_ids;
   bool client_aborted = false;
   // Set by a filter that reports this request itself in a rate-limited line (refused admin
   // credentials): the log filter then writes no access line, so a flood cannot fill the log.

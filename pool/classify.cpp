@@ -98,9 +98,10 @@ int64_t parse_protobuf_duration_ms(std::string_view text) {
   return static_cast<int64_t>(seconds * 1000.0 + 0.5);
 }
 
-Outcome classify_response(int status, std::string_view body) {
-  if (status >= 200 && status < 300) return make(OutcomeKind::kSuccess, status, "", "");
-  GoogleError e = parse_google_error(body);
+namespace {
+
+// The class of a non-2xx answer, from its status and Google's parsed error.
+Outcome classify_error(int status, const GoogleError& e) {
   std::string detail = !e.reason.empty()   ? e.reason
                        : !e.status.empty() ? e.status
                                            : std::to_string(status);
@@ -131,6 +132,16 @@ Outcome classify_response(int status, std::string_view body) {
     return make(OutcomeKind::kTransient, status, detail, "upstream_" + std::to_string(status));
   }
   return make(OutcomeKind::kClientError, status, detail, "client_error");
+}
+
+}  // namespace
+
+Outcome classify_response(int status, std::string_view body) {
+  if (status >= 200 && status < 300) return make(OutcomeKind::kSuccess, status, "", "");
+  GoogleError e = parse_google_error(body);
+  Outcome o = classify_error(status, e);
+  o.message = std::move(e.message);
+  return o;
 }
 
 Outcome classify_transport_failure(transport::FailureKind kind, std::string_view message) {

@@ -25,8 +25,11 @@ enum class OutcomeKind {
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kSuccess;
   int status = 0;
-  std::string reason;           // short, for humans and logs: "API_KEY_INVALID", "quota", ...
-  std::string kind_name;        // for the error log: "key_invalid", "quota", "upstream_5xx", ...
+  std::string reason;     // short, for humans and logs: "API_KEY_INVALID", "quota", ...
+  std::string kind_name;  // for the error log: "key_invalid", "quota", "upstream_5xx", ...
+  // Google's own words (error.message), "" when the answer had none. For operator views only
+  // (request and error log rows), after redaction: Google may echo the key or request content.
+  std::string message;
   int64_t retry_delay_ms = -1;  // RetryInfo.retryDelay when the upstream gave one
 };
 

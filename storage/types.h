@@ -117,7 +117,10 @@ struct RequestLogRow {
   std::string method;
   std::string path;   // without the query string (the store strips one defensively)
   std::string model;  // "" when the route has none
-  std::optional<std::int64_t> key_id;    // the pool key used last; never the key itself
+  std::optional<std::int64_t> key_id;  // the pool key used last; never the key itself
+  // Keys of earlier attempts that failed before key_id answered (failover), by id; so a key's
+  // own failures are found by a filter on it even when another key answered. At most 32.
+  std::vector<std::int64_t> failed_key_ids;
   std::optional<std::int64_t> token_id;  // the client token, when one authenticated the call
   int status = 0;                        // HTTP status sent to the client; 0 = none (aborted)
   std::int64_t latency_ms = 0;
@@ -221,7 +224,7 @@ struct UsageStats {
   Millis bucket_ms = 0;
   UsageTotals totals;
   std::vector<KeyUsage> by_key;      // requests with a key only; most requests first
-  std::vector<ModelUsage> by_model;  // most requests first
+  std::vector<ModelUsage> by_model;  // requests naming a model only; most requests first
   std::vector<UsageBucket> series;   // dense, oldest first; counts only rows inside the
                                      // window (so the first bucket may be partial); sums to
                                      // `totals`

@@ -129,8 +129,9 @@ export function mount(root, {navigate}) {
     topKeys.replaceChildren(...(keysRows.length ? keysRows
         : [h('tr', {class: 'empty-row'},
              h('td', {colspan: 4}, t(state.topBy === 'failures' ? 'dash.no_failures' : 'dash.no_traffic')))]));
-    const modelRows = (s.by_model || []).slice(0, 10).map((m) => row([
-      h('td', {}, h('a', {href: `#/logs?model=${encodeURIComponent(m.model)}`}, m.model || '—')),
+    // Requests that named no model (model lists) are in the totals, not a row of their own.
+    const modelRows = (s.by_model || []).filter((m) => m.model).slice(0, 10).map((m) => row([
+      h('td', {}, h('a', {href: `#/logs?model=${encodeURIComponent(m.model)}`}, m.model)),
       num(m.requests), num(m.failures), num(m.total_tokens)]));
     topModels.replaceChildren(...(modelRows.length ? modelRows
         : [h('tr', {class: 'empty-row'}, h('td', {colspan: 4}, t('dash.no_traffic')))]));

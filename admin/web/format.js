@@ -34,6 +34,16 @@ export function fmtTime(ms, lang = 'en') {
   }).format(new Date(Number(ms)));
 }
 
+/** A moment soon after `now`: "22:45:06" within the next 20 hours, else the date and time. */
+export function fmtSoon(ms, now = Date.now(), lang = 'en') {
+  if (!ms) return DASH;
+  const within = Number(ms) - now < 20 * 3600e3;
+  return new Intl.DateTimeFormat(lang, {
+    ...(within ? {} : {month: '2-digit', day: '2-digit'}),
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+  }).format(new Date(Number(ms)));
+}
+
 /** Axis label of a chart bucket: time only for short windows, date + hour for long ones. */
 export function fmtAxisTime(ms, windowMs, lang = 'en') {
   const d = new Date(Number(ms));

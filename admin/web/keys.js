@@ -5,7 +5,7 @@
 import {get, post, del} from './api.js';
 import {t, lang} from './i18n.js';
 import {h, fill, toast, confirmDialog, statusBadge, pager, emptyRow} from './ui.js';
-import {fmtInt, fmtCompact, fmtTime, fmtRelative, debounce} from './format.js';
+import {fmtInt, fmtCompact, fmtTime, fmtRelative, fmtSoon, debounce} from './format.js';
 import {openAddKeysDialog, runBulk} from './keys-actions.js';
 
 const STATUSES = ['all', 'active', 'cooling', 'disabled'];
@@ -120,10 +120,15 @@ export function mount(root, {params}) {
                      onclick: () => { clearSelection(); renderRows(); renderBulk(); }}, t('keys.clear_selection')));
   }
 
+  // One line per model the key cannot serve right now: which model, why, and until when. A key
+  // cooling for one model still serves the others, so the badge alone would not tell.
   function cooldownText(k) {
     const now = Date.now();
+    const L = lang();
     return (k.cooldowns || []).filter((c) => c.until > now)
-        .map((c) => t('keys.cooling_until', {model: c.model, time: fmtRelative(c.until, now, lang())}));
+        .map((c) => t(c.kind === 'circuit' ? 'keys.cooldown_circuit' : 'keys.cooldown_quota', {
+          model: c.model === '*' ? t('keys.cooldown_all_models') : c.model,
+          time: fmtSoon(c.until, now, L), rel: fmtRelative(c.until, now, L)}));
   }
 
   function row(k) {
@@ -147,7 +152,7 @@ export function mount(root, {params}) {
              h('td', {}, h('a', {href: `#/logs?key=${encodeURIComponent(k.id)}`, title: t('dash.show_logs')}, `#${k.id}`)),
              h('td', {}, h('code', {class: 'masked'}, k.masked)),
              h('td', {}, statusBadge(k.status),
-               cooldownText(k).map((c) => h('div', {class: 'small muted'}, c))),
+               cooldownText(k).map((c) => h('span', {class: 'cooldown', 'data-testid': 'key-cooldown'}, c))),
              h('td', {class: 'reason', 'data-testid': 'key-reason', title: reason}, reason || '—'),
              h('td', {class: 'num'}, fmtInt(k.failures, lang())),
              h('td', {class: 'num'}, fmtInt(k.calls_24h, lang())),

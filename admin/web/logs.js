@@ -36,6 +36,9 @@ export function mount(root, {params}) {
   const thead = h('thead');
   const tbody = h('tbody', {'data-testid': 'logs-body'});
   const pagerBox = h('div');
+  // With a key filter on the request log: that key's latest failed attempts in Google's words,
+  // from the error log (one row per failed attempt), above the requests it answered or failed in.
+  const failures = h('div', {class: 'attempt-failures', 'data-testid': 'key-failures', hidden: true});
   const selInfo = h('span', {class: 'muted small', 'data-testid': 'logs-selected'});
   const delSelected = h('button', {type: 'button', class: 'btn btn-small btn-danger', disabled: true,
                                    'data-testid': 'logs-delete-selected', onclick: () => remove('selected')},
@@ -66,7 +69,9 @@ export function mount(root, {params}) {
                        onclick: () => remove('filter')}, t('logs.delete_filtered')),
           h('button', {type: 'button', class: 'btn btn-small btn-danger-ghost', 'data-testid': 'logs-clear-all',
                        onclick: () => remove('all')}, t('logs.clear_all'))),
-        h('div', {class: 'table-wrap'}, h('table', {class: 'table logs-table', 'data-testid': 'logs-table'}, thead, tbody)),
+        failures,
+        h('div', {class: 'table-wrap', 'data-testid': 'logs-table-wrap'},
+          h('table', {class: 'table logs-table', 'data-testid': 'logs-table'}, thead, tbody)),
         pagerBox));
 
   function clearFilters() {
@@ -113,26 +118,38 @@ export function mount(root, {params}) {
     }, t(`logs.kind_${k}`))));
   }
 
+  // Few enough columns to fit 1440 px with long paths, models and errors (see .logs-table in
+  // styles.css): method and stream ride with the path; the full row is under Details.
   const COLS = {
-    request: ['time', 'status', 'method', 'path', 'model', 'key_id', 'token_id', 'latency', 'attempts', 'stream', 'tokens', 'error'],
+    request: ['time', 'status', 'path', 'model', 'key_id', 'token_id', 'latency', 'attempts', 'tokens', 'error'],
     error: ['time', 'status', 'kind', 'key_id', 'model', 'route', 'message'],
   };
+  const clip = (cls, text) => h('div', {class: `clip ${cls}`, title: text || ''}, text || '—');
 
   function cell(row, c) {
     const L = lang();
     switch (c) {
       case 'time': return h('td', {class: 'nowrap'}, fmtTime(row.time, L));
       case 'status': return h('td', {'data-testid': 'log-status'}, httpBadge(row.status));
-      case 'key_id': return h('td', {'data-testid': 'log-key'}, row.key_id == null ? '—' : `#${row.key_id}`);
+      case 'key_id': return h('td', {'data-testid': 'log-key'}, row.key_id == null ? '—' : `#${row.key_id}`,
+                              row.failed_key_ids?.length
+                                  ? h('span', {class: 'keys-tried', 'data-testid': 'log-failed-keys'},
+                                      t('logs.failed_keys', {ids: row.failed_key_ids.map((id) => `#${id}`).join(', ')}))
+                                  : null);
       case 'token_id': return h('td', {}, row.token_id == null ? '—' : `#${row.token_id}`);
       case 'latency': return h('td', {class: 'num'}, fmtDuration(row.latency_ms));
       case 'attempts': return h('td', {class: 'num'}, fmtInt(row.attempts, L));
       case 'stream': return h('td', {}, row.stream ? t('yes') : t('no'));
       case 'tokens': return h('td', {class: 'num', title: `${t('logs.prompt')}: ${fmtInt(row.prompt_tokens, L)}\n${
           t('logs.completion')}: ${fmtInt(row.completion_tokens, L)}`}, fmtInt(row.total_tokens, L));
-      case 'model': return h('td', {class: 'nowrap'}, row.model || '—');
-      case 'path': return h('td', {class: 'path', title: row.path}, row.path || '—');
-      case 'error': case 'message': return h('td', {class: 'reason', title: row[c] || ''}, row[c] || '—');
+      case 'model': return h('td', {}, clip('clip-model', row.model));
+      case 'path': return h('td', {}, h('div', {class: 'clip clip-path', title: `${row.method} ${row.path}`},
+                                        h('span', {class: 'method'}, row.method), row.path || '—'),
+                            row.stream ? h('span', {class: 'badge badge-info'}, t('col.stream')) : null);
+      case 'route': return h('td', {}, clip('clip-model', row.route));
+      case 'error': case 'message':
+        return h('td', {class: 'err', 'data-testid': 'log-error'},
+                 row[c] ? h('span', {class: 'err-text', title: row[c]}, row[c]) : '—');
       default: return h('td', {}, row[c] === undefined || row[c] === '' ? '—' : String(row[c]));
     }
   }
@@ -185,14 +202,38 @@ export function mount(root, {params}) {
     return {from: x.from, to: x.to, key: x.key, model: x.model, status: x.status};
   }
 
+  function renderFailures(key, data) {
+    failures.hidden = !key;
+    if (!key) return failures.replaceChildren();
+    const L = lang();
+    const items = data?.items || [];
+    failures.replaceChildren(
+        h('div', {class: 'panel-head'},
+          h('h2', {}, t('logs.key_failures', {id: key, n: fmtInt(data?.total || 0, L)})),
+          data?.total ? h('button', {type: 'button', class: 'btn btn-small', 'data-testid': 'key-failures-all',
+                                     onclick: () => { state.kind = 'error'; state.page = 1; state.selected.clear(); load(); }},
+                          t('logs.key_failures_all')) : null),
+        items.length
+            ? h('div', {class: 'table-wrap'}, h('table', {class: 'table logs-table'}, h('tbody', {}, items.map((r) => h('tr', {'data-testid': 'key-failure'},
+                h('td', {class: 'nowrap'}, fmtTime(r.time, L)), h('td', {}, httpBadge(r.status)),
+                h('td', {class: 'err'}, h('span', {class: 'err-text', title: r.message}, r.message || '—')),
+                h('td', {}, clip('clip-model', r.model)), h('td', {class: 'nowrap'}, r.kind))))))
+            : h('p', {class: 'muted small'}, t('logs.key_no_failures')));
+  }
+
   async function load() {
     const seq = ++state.seq;
     renderTabs();
     root.dataset.loading = 'true';
     try {
-      const data = await get('logs', {kind: state.kind, ...apiFilter(), page: state.page, per_page: state.per_page});
+      const key = state.kind === 'request' ? state.filter.key : null;
+      const [data, failed] = await Promise.all([
+        get('logs', {kind: state.kind, ...apiFilter(), page: state.page, per_page: state.per_page}),
+        key ? get('logs', {kind: 'error', from: state.filter.from, to: state.filter.to, key, page: 1, per_page: 10})
+            : null]);
       if (!alive || seq !== state.seq) return;
       state.data = data;
+      renderFailures(key, failed);
       render();
     } catch (e) {
       if (alive && seq === state.seq) toast(t('load_failed', {msg: e.message}), 'error');

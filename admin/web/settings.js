@@ -1,11 +1,13 @@
 // Settings view: a form generated from GET /admin/api/settings (one input per type, defaults and
-// ranges shown, reset to default, write-only secrets). Save sends a PATCH with only the changed
-// fields; the server's validation message is shown next to the field it names.
+// ranges shown, reset to default, write-only secrets), in titled groups with labels and
+// descriptions in the page's language (settings-meta.js). Save sends a PATCH with only the
+// changed fields; the server's validation message is shown next to the field it names.
 
 import {get, patch} from './api.js';
-import {t} from './i18n.js';
+import {t, lang} from './i18n.js';
 import {h, toast, confirmDialog} from './ui.js';
 import {parseSettingInput, settingsPatch} from './format.js';
+import {groupSettings, settingText, groupTitle} from './settings-meta.js';
 
 // Unsetting the admin token would lock every operator out: it can be replaced, not cleared.
 function resettable(item) {
@@ -25,7 +27,7 @@ export function mount(root) {
   let edits = {};        // name → {value} | {reset: true} | {invalid: true}
   const fields = {};     // name → {wrap, input, error, resetBtn, item}
   const banner = h('p', {class: 'form-error banner', role: 'alert', 'data-testid': 'settings-error', hidden: true});
-  const list = h('div', {class: 'settings-list'});
+  const list = h('div', {class: 'settings-groups'});
   const pending = h('span', {class: 'muted', 'data-testid': 'settings-pending'});
   const discard = h('button', {type: 'button', class: 'btn btn-ghost', 'data-testid': 'settings-discard',
                                onclick: () => { edits = {}; render(); }}, t('settings.discard'));
@@ -91,10 +93,14 @@ export function mount(root) {
                                     render();
                                   }},
                          item.type === 'secret' ? t('settings.clear_secret') : t('settings.reset'));
+    const text = settingText(item, lang());
     const wrap = h('div', {class: `field${e ? ' changed' : ''}`, 'data-field': item.name},
                    h('div', {class: 'field-head'},
-                     h('label', {for: input.id}, h('code', {}, item.name)), badges),
-                   item.description ? h('p', {class: 'field-desc'}, item.description) : null,
+                     h('label', {for: input.id, class: 'field-label', 'data-testid': `label-${item.name}`}, text.label),
+                     badges),
+                   h('code', {class: 'field-name'}, item.name),
+                   text.description
+                       ? h('p', {class: 'field-desc', 'data-testid': `desc-${item.name}`}, text.description) : null,
                    h('div', {class: 'field-input'}, input, resetBtn),
                    h('p', {class: 'field-hint'}, hint(item)),
                    error);
@@ -134,7 +140,10 @@ export function mount(root) {
 
   function render() {
     for (const k of Object.keys(fields)) delete fields[k];
-    list.replaceChildren(...items.map(field));
+    list.replaceChildren(...groupSettings(items).map((g) => h(
+        'fieldset', {class: 'settings-group', 'data-group': g.id, 'data-testid': `settings-group-${g.id}`},
+        h('legend', {}, groupTitle(g.id, lang())),
+        h('div', {class: 'settings-list'}, g.items.map(field)))));
     banner.hidden = true;
     updateFooter();
   }

@@ -25,6 +25,25 @@ struct KeysAttempts {
 
 using Verdict = UpstreamHealth::Gate::Verdict;
 
+// What an operator reads about a failed attempt in the request and error logs: the short reason
+// and Google's own words ("UNAVAILABLE: The model is overloaded. ..."), clipped. Redacted by the
+// caller and again by the log sink.
+std::string describe(const Outcome& outcome) {
+  constexpr size_t kMaxText = 300;
+  std::string text = outcome.reason;
+  if (!outcome.message.empty() && outcome.message != outcome.reason) {
+    text += text.empty() ? "" : ": ";
+    text += outcome.message;
+  }
+  if (text.size() > kMaxText) {
+    size_t cut = kMaxText;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+    text.resize(cut);
+    text += "…";
+  }
+  return text;
+}
+
 std::string retry_after_seconds(int64_t ms) {
   return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
 }
@@ -88,10 +107,17 @@ class KeysFilter final : public Filter {
       reply_outage(x, wait > 0 ? wait : UpstreamHealth::kFirstTrialMs);
       return Status::Continue;
     }
-    if (outcome.kind == OutcomeKind::kSuccess || outcome.kind == OutcomeKind::kClientError) {
+    if (outcome.kind == OutcomeKind::kSuccess) {
       // An earlier attempt's failure is history once an answer stands.
       x.info().error.clear();
       x.info().error_kind.clear();
+      return Status::Continue;
+    }
+    if (outcome.kind == OutcomeKind::kClientError) {
+      // Google's answer goes back as it is; the request log row says what Google said (an
+      // earlier attempt's failure is history). No error-log row: nothing failed on our side.
+      x.info().error = log::redact(describe(outcome));
+      x.info().error_kind = outcome.kind_name;
       return Status::Continue;
     }
     report(x, outcome, now);
@@ -176,8 +202,10 @@ class KeysFilter final : public Filter {
   }
 
   void report(FilterCallbacks& x, const Outcome& outcome, int64_t now) {
-    x.info().error = outcome.reason;
+    std::string text = log::redact(describe(outcome));
+    x.info().error = text;
     x.info().error_kind = outcome.kind_name;
+    x.info().failed_key_ids.push_back(key_->id());
     if (!sink_) return;
     AttemptFailure f;
     f.time_ms = now;
@@ -185,7 +213,7 @@ class KeysFilter final : public Filter {
     f.model = model_;
     f.status = outcome.status;
     f.kind = outcome.kind_name;
-    f.message = log::redact(outcome.reason);
+    f.message = std::move(text);
     f.route = x.info().route;
     sink_->record_attempt_failure(f);
   }

@@ -29,7 +29,10 @@ Error to_error(std::string_view what, const SQLite::Exception& e) {
   }
 }
 
-SqlWhere log_where(const LogFilter& f, const std::optional<std::string>& kind) {
+namespace {
+
+SqlWhere where_of(const LogFilter& f, const std::optional<std::string>& kind,
+                  bool with_failed_keys) {
   SqlWhere w;
   auto add = [&w](const char* cond) {
     w.sql += w.sql.empty() ? " WHERE " : " AND ";
@@ -43,7 +46,11 @@ SqlWhere log_where(const LogFilter& f, const std::optional<std::string>& kind) {
     add("time_ms < ?");
     w.args.emplace_back(*f.to_ms);
   }
-  if (f.key_id) {
+  if (f.key_id && with_failed_keys) {
+    add("(key_id = ? OR id IN (SELECT log_id FROM request_log_failed_keys WHERE key_id = ?))");
+    w.args.emplace_back(*f.key_id);
+    w.args.emplace_back(*f.key_id);
+  } else if (f.key_id) {
     add("key_id = ?");
     w.args.emplace_back(*f.key_id);
   }
@@ -65,6 +72,16 @@ SqlWhere log_where(const LogFilter& f, const std::optional<std::string>& kind) {
     w.args.emplace_back(*kind);
   }
   return w;
+}
+
+}  // namespace
+
+SqlWhere log_where(const LogFilter& f, const std::optional<std::string>& kind) {
+  return where_of(f, kind, false);
+}
+
+SqlWhere request_log_where(const LogFilter& f) {
+  return where_of(f, std::nullopt, true);
 }
 
 int bind_args(SQLite::Statement& st, const std::vector<SqlArg>& args, int first) {

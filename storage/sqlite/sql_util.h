@@ -67,6 +67,11 @@ struct SqlWhere {
 // WHERE clause for a log filter; `kind` applies to error logs only.
 SqlWhere log_where(const LogFilter& filter, const std::optional<std::string>& kind);
 
+// WHERE clause for a request-log filter: as log_where, but a key matches the request rows it
+// answered last and those where its attempt failed before another key answered
+// (request_log_failed_keys).
+SqlWhere request_log_where(const LogFilter& filter);
+
 // Binds args to ?-placeholders starting at index `first`; returns the next free index.
 int bind_args(SQLite::Statement& st, const std::vector<SqlArg>& args, int first = 1);
 

@@ -2,6 +2,7 @@
 // and retention. Log writes always run in their own transactions, never with key/settings ones.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
+#include <cstdint>
 #include <sqlite3.h>
 
 #include "core/log.h"
@@ -21,8 +22,30 @@ namespace {
 
 constexpr const char* kRequestColumns =
     "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
-    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error";
+    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, "
+    "error, "
+    "(SELECT group_concat(key_id) FROM request_log_failed_keys f WHERE f.log_id = request_log.id)";
+constexpr std::size_t kMaxFailedKeys = 32;  // max_retries is at most 20
 constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
+
+// "3,7,12" (group_concat of ids) → {3, 7, 12}, sorted; anything else is skipped.
+std::vector<std::int64_t> parse_id_list(const std::string& text) {
+  std::vector<std::int64_t> ids;
+  std::int64_t v = 0;
+  bool digits = false;
+  for (char c : text + ",") {
+    if (c >= '0' && c <= '9' && v < (INT64_MAX - 9) / 10) {
+      v = v * 10 + (c - '0');
+      digits = true;
+    } else if (c == ',') {
+      if (digits) ids.push_back(v);
+      v = 0;
+      digits = false;
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 RequestLogRow read_request_row(SQLite::Statement& st) {
   RequestLogRow r;
@@ -44,6 +67,7 @@ RequestLogRow read_request_row(SQLite::Statement& st) {
   r.cached_tokens = st.getColumn(15).getInt64();
   r.total_tokens = st.getColumn(16).getInt64();
   r.error = st.getColumn(17).getString();
+  r.failed_key_ids = parse_id_list(st.getColumn(18).getString());
   return r;
 }
 
@@ -76,6 +100,10 @@ RequestLogRow sanitize(const RequestLogRow& in) {
   r.cached_tokens = std::max<std::int64_t>(in.cached_tokens, 0);
   r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
   r.error = safe_text(in.error, kMaxErrorText);
+  std::sort(r.failed_key_ids.begin(), r.failed_key_ids.end());
+  r.failed_key_ids.erase(std::unique(r.failed_key_ids.begin(), r.failed_key_ids.end()),
+                         r.failed_key_ids.end());
+  if (r.failed_key_ids.size() > kMaxFailedKeys) r.failed_key_ids.resize(kMaxFailedKeys);
   return r;
 }
 
@@ -146,6 +174,9 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
                           "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
                           "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error) "
                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement failed(*db_,
+                             "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) "
+                             "VALUES (?, ?)");
     for (const RequestLogRow& r : clean) {
       ins.bind(1, r.time_ms);
       ins.bind(2, r.route);
@@ -166,6 +197,13 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
       ins.bind(17, r.error);
       ins.exec();
       ins.reset();
+      const std::int64_t log_id = db_->getLastInsertRowid();
+      for (std::int64_t key_id : r.failed_key_ids) {
+        failed.bind(1, log_id);
+        failed.bind(2, key_id);
+        failed.exec();
+        failed.reset();
+      }
     }
     sqlite::add_to_usage_rollups(*db_, clean);
     tx.commit();
@@ -176,7 +214,7 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
 Result<LogPage<RequestLogRow>> SqliteStore::query_request_logs(const LogFilter& filter,
                                                                PageRequest page) {
   return query_page<RequestLogRow>(*db_, "query_request_logs", "request_log", kRequestColumns,
-                                   sqlite::log_where(filter, std::nullopt), page, read_request_row);
+                                   sqlite::request_log_where(filter), page, read_request_row);
 }
 
 Result<std::int64_t> SqliteStore::delete_request_logs_by_ids(const std::vector<std::int64_t>& ids) {
@@ -184,7 +222,7 @@ Result<std::int64_t> SqliteStore::delete_request_logs_by_ids(const std::vector<s
 }
 
 Result<std::int64_t> SqliteStore::delete_request_logs(const LogFilter& filter) {
-  return delete_where("request_log", sqlite::log_where(filter, std::nullopt));
+  return delete_where("request_log", sqlite::request_log_where(filter));
 }
 
 Result<std::int64_t> SqliteStore::prune_request_logs(Millis before_ms) {

@@ -267,8 +267,11 @@ Result<UsageStats> SqliteStore::usage_stats(const StatsQuery& q) {
       out.by_key.push_back({keys.getColumn(0).getInt64(), read_sums(keys, 1)});
     }
 
+    // Requests that never named a model (model lists, refused calls) count in the totals and the
+    // series but are no model's: a "" row would read as a model called "—".
     SQLite::Statement models(*db_, model_src + "SELECT model, " + kSums +
-                                       " FROM src GROUP BY model ORDER BY 2 DESC, model");
+                                       " FROM src WHERE model <> '' GROUP BY model "
+                                       "ORDER BY 2 DESC, model");
     bind_source(models, model_parts, {});
     while (models.executeStep()) {
       out.by_model.push_back({models.getColumn(0).getString(), read_sums(models, 1)});

@@ -1,4 +1,5 @@
-// Unit tests of the admin page's non-DOM code (admin/web/format.js, chart.js, i18n.js) and
+// Unit tests of the admin page's non-DOM code (admin/web/format.js, chart.js, i18n.js,
+// settings-meta.js) and
 // static checks of admin/web/ that the browser suite cannot see at a glance: every string used
 // exists in English and Chinese, the Chinese is Chinese, and nothing breaks the server's CSP
 // (no inline script/style, no eval, no third-party URL). Needs no browser and no gateway.
@@ -18,6 +19,7 @@ const load = (f) => import(`data:text/javascript;base64,${Buffer.from(read(f)).t
 const F = await load('format.js');
 const {niceScale} = await load('chart.js');
 const I = await load('i18n.js');
+const M = await load('settings-meta.js');
 const files = fs.readdirSync(WEB);
 const jsFiles = files.filter((f) => f.endsWith('.js'));
 const htmlFiles = files.filter((f) => f.endsWith('.html'));
@@ -79,6 +81,42 @@ test('times: never is a dash; relative times in both languages', () => {
   assert.equal(F.fmtRelative(now + 30e3, now, 'en'), 'in 30 seconds');
   assert.equal(F.fmtRelative(now - 2 * 3600e3, now, 'zh-CN'), '2小时前');
   assert.equal(F.fmtRelative(now - 3 * 86400e3, now, 'en'), '3 days ago');
+});
+
+test('fmtSoon: the time of day within 20 hours, with the date after that', () => {
+  const now = Date.UTC(2026, 0, 10, 12, 0, 0);
+  assert.match(F.fmtSoon(now + 90e3, now, 'en'), /^\d\d:\d\d:\d\d$/);
+  assert.match(F.fmtSoon(now + 3 * 86400e3, now, 'en'), /\d\d\/\d\d.*\d\d:\d\d:\d\d/);
+  assert.equal(F.fmtSoon(0, now), '—');
+});
+
+test('settings-meta: every known setting has one group, English and Chinese texts', () => {
+  const grouped = M.SETTING_GROUPS.flatMap((g) => g.names);
+  assert.equal(new Set(grouped).size, grouped.length, 'no setting in two groups');
+  assert.deepEqual([...grouped].sort(), Object.keys(M.SETTING_TEXT).sort(), 'groups and texts list the same settings');
+  for (const [name, m] of Object.entries(M.SETTING_TEXT)) {
+    assert.ok(m.en && m.en !== name, `${name}: an English label`);
+    assert.match(m.zh, /[\u4e00-\u9fff]/, `${name}: a Chinese label`);
+    assert.match(m.zh_desc, /[\u4e00-\u9fff]/, `${name}: a Chinese description`);
+  }
+  for (const g of [...M.SETTING_GROUPS.map((x) => x.id), M.OTHER_GROUP]) {
+    assert.ok(M.GROUP_TITLES.en[g], `group ${g} has an English title`);
+    assert.match(M.GROUP_TITLES['zh-CN'][g], /[\u4e00-\u9fff]/, `group ${g} has a Chinese title`);
+  }
+});
+
+test('settings-meta: grouping keeps page order and puts unknown settings under "other"', () => {
+  const items = [{name: 'log_max_rows'}, {name: 'brand_new', description: 'New.'}, {name: 'max_retries'},
+                 {name: 'max_failures'}];
+  const groups = M.groupSettings(items);
+  assert.deepEqual(groups.map((g) => [g.id, g.items.map((i) => i.name)]),
+                   [['retry', ['max_retries', 'max_failures']], ['logs', ['log_max_rows']], ['other', ['brand_new']]]);
+  assert.deepEqual(M.settingText({name: 'brand_new', description: 'New.'}, 'zh-CN'), {label: 'brand_new', description: 'New.'});
+  assert.deepEqual(M.settingText({name: 'max_retries', description: 'Server text.'}, 'en'),
+                   {label: 'Attempts per request', description: 'Server text.'});
+  assert.match(M.settingText({name: 'max_retries', description: 'Server text.'}, 'zh-CN').description, /[\u4e00-\u9fff]/);
+  assert.equal(M.groupTitle('retry', 'zh-CN'), '重试与密钥健康');
+  assert.equal(M.groupTitle('retry', 'fr'), 'Retries and key health');
 });
 
 test('datetime-local values round-trip', () => {

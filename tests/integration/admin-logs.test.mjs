@@ -18,7 +18,7 @@ after(async () => {
   await fake.close();
 });
 
-const REQUEST_FIELDS = ['id', 'time', 'route', 'method', 'path', 'model', 'key_id', 'token_id', 'status',
+const REQUEST_FIELDS = ['id', 'time', 'route', 'method', 'path', 'model', 'key_id', 'failed_key_ids', 'token_id', 'status',
                         'latency_ms', 'attempts', 'stream', 'prompt_tokens', 'completion_tokens', 'total_tokens',
                         'error'];
 const ERROR_FIELDS = ['id', 'time', 'key_id', 'model', 'status', 'kind', 'message', 'route'];

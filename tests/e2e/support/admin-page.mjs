@@ -33,10 +33,11 @@ export async function launchBrowser() {
 /**
  * A fresh browser context (its own cookies and storage, i.e. a fresh profile) and page that
  * records script errors and CSP violations; console messages about failed HTTP status codes
- * are expected (401 before login, 400 validation) and not counted.
+ * are expected (401 before login, 400 validation) and not counted. `viewport` defaults to a
+ * laptop's 1366x900.
  */
-export async function openPage(browser, baseURL, locale) {
-  const context = await browser.newContext({locale, viewport: {width: 1366, height: 900}, baseURL});
+export async function openPage(browser, baseURL, locale, viewport = {width: 1366, height: 900}) {
+  const context = await browser.newContext({locale, viewport, baseURL});
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));

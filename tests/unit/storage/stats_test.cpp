@@ -104,6 +104,24 @@ TEST_CASE("stats: failures are status >= 400 or 0; rows without a key are not in
   CHECK(s.by_model[0].usage.requests == 6);
 }
 
+TEST_CASE("stats: requests without a model count in the totals, not as a model") {
+  auto store = open_sqlite(":memory:");
+  std::vector<RequestLogRow> rows;
+  for (const char* model : {"", "", "gemini-2.5-flash"}) {
+    RequestLogRow r;
+    r.time_ms = kNow - 1000;
+    r.status = 200;
+    r.model = model;
+    rows.push_back(r);
+  }
+  REQUIRE(store->append_request_logs(rows).ok());
+  auto s = store->usage_stats({kNow, kMinute, 60}).value();
+  CHECK(s.totals.requests == 3);
+  REQUIRE(s.by_model.size() == 1);
+  CHECK(s.by_model[0].model == "gemini-2.5-flash");
+  CHECK(s.by_model[0].usage.requests == 1);
+}
+
 TEST_CASE("stats: every window matches a brute-force count exactly") {
   const auto all_rows = random_rows(6000, 42, 40 * kDay, 20);
   for (Millis now : {kNow, kNow - 5 * kHour - 17 * kMinute + 123, kNow + 2 * kHour}) {
@@ -128,7 +146,7 @@ TEST_CASE("stats: every window matches a brute-force count exactly") {
         if (r.key_id && r.time_ms >= kfrom && r.time_ms < now) add_row(keys[*r.key_id], r);
         if (r.time_ms < from || r.time_ms >= now) continue;
         add_row(total, r);
-        add_row(models[r.model], r);
+        if (!r.model.empty()) add_row(models[r.model], r);  // unnamed: totals only
         add_row(buckets[r.time_ms / got->bucket_ms * got->bucket_ms], r);
       }
       check_same(got->totals, total);

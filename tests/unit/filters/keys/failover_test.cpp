@@ -169,12 +169,30 @@ TEST_CASE("a client error is returned as it is: no retry, no penalty") {
     CHECK(h.failures == 0);
     CHECK(h.cooldowns.empty());
   }
-  CHECK(g.sink->failures.empty());
-  CHECK(x.info().error.empty());
+  CHECK(g.sink->failures.empty());  // the client's mistake: no error-log row
+  // ... but its request-log row says what Google said.
+  CHECK(x.info().error == "INVALID_ARGUMENT: contents is not specified");
+  CHECK(x.info().error_kind == "client_error");
   g.transport->script(Answer::json(404, google_error(404, "NOT_FOUND", "no such model")));
   g.run(g.gemini_chain());
   CHECK(g.transport->requests.size() == 2);
   CHECK(g.h.downstream.response.status == 404);
+}
+
+TEST_CASE("a failed attempt is logged with Google's words, clipped, and a success clears it") {
+  GatewayFixture g;
+  g.add_keys(2);
+  std::string long_text(1000, 'x');
+  g.transport->script(
+      Answer::json(503, google_error(503, "UNAVAILABLE", "overloaded " + long_text)));
+  Exchange& x = g.run(g.gemini_chain());
+  CHECK(g.h.downstream.response.status == 200);  // the second key answered
+  REQUIRE(g.sink->failures.size() == 1);
+  const std::string& message = g.sink->failures[0].message;
+  CHECK(message.starts_with("UNAVAILABLE: overloaded xxx"));
+  CHECK(message.size() < 320);
+  CHECK(message.ends_with("…"));
+  CHECK(x.info().error.empty());  // the request succeeded in the end
 }
 
 TEST_CASE("no keys at all: 503 without calling upstream") {
