@@ -22,17 +22,48 @@ bool is_hidden(const Settings& settings, std::string_view model) {
   return false;
 }
 
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative '*' matching with one backtrack point: linear in practice, no recursion.
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 std::string alias_target(const Settings& settings, std::string_view model) {
   const rapidjson::Value* aliases = settings.get(kModelAliases);
   if (!aliases || !aliases->IsObject()) return "";
+  // An exact alias wins; then the first pattern (a name with '*') that matches, in order.
   for (const auto& m : aliases->GetObject()) {
     if (model == std::string_view(m.name.GetString(), m.name.GetStringLength()) &&
         m.value.IsString()) {
       return m.value.GetString();
     }
   }
+  for (const auto& m : aliases->GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name.find('*') != std::string_view::npos && m.value.IsString() && glob_match(name, model))
+      return m.value.GetString();
+  }
   return "";
 }
+
+namespace {
 
 bool has_rules(const Settings& s) {
   const rapidjson::Value* a = s.get(kModelAliases);
@@ -88,6 +119,7 @@ class ModelsFilter final : public Filter {
       if (aliases && aliases->IsObject() && !id.empty()) {
         for (const auto& a : aliases->GetObject()) {
           if (!a.value.IsString() || id != a.value.GetString()) continue;
+          if (std::string_view(a.name.GetString()).find('*') != std::string_view::npos) continue;
           rapidjson::Value copy(m, alloc);
           std::string alias_name = std::string("models/") + a.name.GetString();
           copy["name"].SetString(alias_name.c_str(),
@@ -107,10 +139,11 @@ class ModelsFilter final : public Filter {
   bool listing_ = false;
 };
 
-bool valid_model_name(std::string_view s) {
+bool valid_model_name(std::string_view s, bool pattern = false) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+          (pattern && c == '*')))
       return false;
   }
   return true;
@@ -120,8 +153,8 @@ std::string check_aliases(const rapidjson::Value& v) {
   if (!v.IsObject()) return "must be an object of alias names to model names";
   for (const auto& m : v.GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (!valid_model_name(name))
-      return "alias '" + std::string(name) + "' is not a valid model name";
+    if (!valid_model_name(name, true))
+      return "alias '" + std::string(name) + "' is not a valid model name or pattern";
     if (!m.value.IsString() || !valid_model_name(m.value.GetString())) {
       return "the target of '" + std::string(name) + "' must be a model name";
     }
@@ -142,8 +175,10 @@ std::string check_hidden(const rapidjson::Value& v) {
 Result<void> register_models_filter(Registry& registry) {
   auto declared = registry.settings_schema().declare_all({
       kModelAliases.with({.description = "Model aliases: {\"alias\": \"gemini-model\"}. Requests "
-                                         "for an alias go to its model.",
-                          .default_json = "{}",
+                                         "for an alias go to its model; an alias with '*' is a "
+                                         "pattern (exact names first, then the first pattern "
+                                         "that matches).",
+                          .default_json = std::string(kDefaultModelAliases),
                           .check = &check_aliases}),
       kHiddenModels.with(
           {.description = "Models left out of model lists and refused with 404: [\"model\", ...].",
