@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "core/config_node.h"
 #include "core/exchange.h"
 #include "filters/anthropic/ops/anthropic_op.h"
 #include "filters/anthropic/translate/translate.h"
@@ -14,10 +15,14 @@ namespace gemgate::anthropic {
 
 namespace {
 
+struct AnthropicConfig {
+  int64_t ping_interval_ms = 15'000;
+};
+
 struct Route {
   bool (*matches)(std::string_view path);
   const char* method;
-  std::unique_ptr<AnthropicOp> (*make)();
+  std::unique_ptr<AnthropicOp> (*make)(const OpContext&);
 };
 
 constexpr Route kRoutes[] = {
@@ -31,6 +36,9 @@ constexpr Route kRoutes[] = {
 
 class AnthropicFilter final : public Filter {
  public:
+  explicit AnthropicFilter(std::shared_ptr<const AnthropicConfig> config)
+      : config_(std::move(config)) {}
+
   Status on_request(FilterCallbacks& x) override {
     const http::Request& req = x.request();
     const Route* route = nullptr;
@@ -45,7 +53,7 @@ class AnthropicFilter final : public Filter {
       return reply_error(x, error_for_status(405, std::string("use ") + route->method + " for " +
                                                       req.path));
     }
-    op_ = route->make();
+    op_ = route->make(OpContext{*this, config_->ping_interval_ms});
     return op_->on_request(x);
   }
 
@@ -68,8 +76,21 @@ class AnthropicFilter final : public Filter {
   }
 
  private:
+  std::shared_ptr<const AnthropicConfig> config_;
   std::unique_ptr<AnthropicOp> op_;
 };
+
+// `ping_interval: 15s`: a duration; 0 turns the keep-alive off.
+void read_ping_interval(const ConfigNode& node, std::string_view key, AnthropicConfig& cfg,
+                        ConfigErrors& errors) {
+  int64_t ms = cfg.ping_interval_ms;
+  if (!config::read_duration_ms(node, key, &ms, errors)) return;
+  if (ms != 0 && ms < 10) {
+    errors.add(node.get(key)->mark(), "'ping_interval' must be 0 (off) or at least 10ms");
+    return;
+  }
+  cfg.ping_interval_ms = ms;
+}
 
 std::string render_anthropic_error(const http::LocalError& e) {
   return error_for_status(e.status, e.message).to_json();
@@ -115,11 +136,13 @@ Result<void> register_anthropic_filter(Registry& registry) {
   });
   if (!declared.ok()) return declared;
   if (auto r = registry.add_error_format("anthropic", &render_anthropic_error); !r.ok()) return r;
-  return registry.add_filter(FilterDef<NoConfig>{
+  return registry.add_filter(FilterDef<AnthropicConfig>{
       .name = "anthropic",
       .summary = "serves Anthropic's Messages API by translating to and from Gemini",
-      .build = [](const FilterBuild<NoConfig>&) -> std::optional<FilterFactory> {
-        return FilterFactory([] { return std::make_unique<AnthropicFilter>(); });
+      .fields = {{.key = "ping_interval", .read = &read_ping_interval}},
+      .build = [](const FilterBuild<AnthropicConfig>& b) -> std::optional<FilterFactory> {
+        return FilterFactory(
+            [config = b.config] { return std::make_unique<AnthropicFilter>(config); });
       },
   });
 }

@@ -289,3 +289,27 @@ test('an invalid pool key is failed over, never shown as the client\'s 401', asy
   assert.ok(['api_error', 'overloaded_error'].includes(err.error.error.type), JSON.stringify(err.error));
   assert.ok(!err.message.includes(dead.keys[0]), 'no pool key in the message');
 });
+
+test('ping keep-alives during long upstream silences; the SDK ignores them', async (t) => {
+  const fs = await import('node:fs');
+  const {DEFAULT_CONFIG} = await import('../support/gateway.mjs');
+  const yaml = fs.readFileSync(DEFAULT_CONFIG, 'utf8').replace(/ping_interval: 15s/, 'ping_interval: 50ms');
+  assert.match(yaml, /ping_interval: 50ms/);
+  const st = await startStack({fake, keys: [poolKey('Valid')], configYaml: yaml});
+  t.after(() => st.close());
+  const body = {model: 'claude-sonnet-4-5', max_tokens: 32, stream: true,
+                messages: user('slow [[chunks=3 interval=400]]')};
+  const r = await fetch(`${st.gw.url}/v1/messages`, {method: 'POST', body: JSON.stringify(body),
+    headers: {'x-api-key': st.token, 'content-type': 'application/json', 'anthropic-version': '2023-06-01'}});
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  const events = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  assert.ok(events.includes('ping'), `a ping in ${events.join(',')}`);
+  assert.equal(events[0], 'message_start');
+  assert.equal(events.at(-1), 'message_stop', 'no ping after the end');
+  assert.ok(text.includes('data: {"type": "ping"}') || text.includes('data: {"type":"ping"}'));
+
+  const client = new Anthropic({baseURL: st.gw.url, apiKey: st.token, maxRetries: 0});
+  const final = await client.messages.stream({...body, stream: undefined}).finalMessage();
+  assert.match(final.content[0].text, /^echo: slow #1 #2$/);
+});

@@ -4,6 +4,7 @@
 // Anthropic's shape) and Gemini's non-2xx answers become Anthropic errors.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,10 +27,18 @@ class AnthropicOp {
   virtual void on_done() {}
 };
 
-std::unique_ptr<AnthropicOp> make_messages_op();      // POST /messages
-std::unique_ptr<AnthropicOp> make_count_tokens_op();  // POST /messages/count_tokens
-std::unique_ptr<AnthropicOp> make_models_list_op();   // GET /models
-std::unique_ptr<AnthropicOp> make_model_get_op();     // GET /models/{id}
+// What an op gets from its filter: the filter itself (to send keep-alives as it, see
+// FilterCallbacks::send_data) and the filter's config.
+struct OpContext {
+  const Filter& filter;
+  int64_t ping_interval_ms;  // `ping` after this long without upstream data; 0 = never
+};
+
+// The ops. Each returns a fresh op for one request.
+std::unique_ptr<AnthropicOp> make_messages_op(const OpContext& c);      // POST /messages
+std::unique_ptr<AnthropicOp> make_count_tokens_op(const OpContext& c);  // POST /messages/count_tokens
+std::unique_ptr<AnthropicOp> make_models_list_op(const OpContext& c);   // GET /models
+std::unique_ptr<AnthropicOp> make_model_get_op(const OpContext& c);     // GET /models/{id}
 
 // `e` as a whole JSON response (with Retry-After when it carries a delay).
 http::Response error_response(const AnthropicError& e);

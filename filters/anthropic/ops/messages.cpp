@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/crypto.h"
+#include "core/worker.h"
 #include "filters/anthropic/anthropic_filter.h"
 #include "filters/anthropic/ops/anthropic_op.h"
 #include "filters/anthropic/translate/translate.h"
@@ -18,7 +19,8 @@ namespace {
 
 class MessagesOp final : public AnthropicOp {
  public:
-  explicit MessagesOp(bool count_tokens) : count_tokens_(count_tokens) {}
+  MessagesOp(const OpContext& c, bool count_tokens)
+      : filter_(c.filter), ping_ms_(c.ping_interval_ms), count_tokens_(count_tokens) {}
 
   Status on_request(FilterCallbacks& x) override {
     auto urls = list_remote_media(x.request().body);
@@ -82,9 +84,13 @@ class MessagesOp final : public AnthropicOp {
     }
     chunk = std::move(out);
     if (holding_) release_head(x, chunk, last);
+    arm_ping(x, last);
   }
 
-  void on_done() override { fetcher_.reset(); }
+  void on_done() override {
+    fetcher_.reset();
+    ping_.reset();
+  }
 
  private:
   bool translate(FilterCallbacks& x, const MediaMap& media) {
@@ -122,6 +128,30 @@ class MessagesOp final : public AnthropicOp {
     }
   }
 
+  // (Re)starts the keep-alive after upstream data: a `ping` event after every ping_ms_ of
+  // silence while the stream is going out; stopped at its end (and in on_done).
+  void arm_ping(FilterCallbacks& x, bool last) {
+    if (ping_ms_ <= 0 || !stream_) return;
+    if (last || stream_->done()) {
+      ping_.reset();
+      return;
+    }
+    if (!ping_) ping_ = std::make_unique<Timer>(x.worker().loop());
+    // The timer dies in on_done, before the exchange: capturing x is safe.
+    ping_->start(
+        static_cast<uint64_t>(ping_ms_),
+        [this, &x] {
+          if (!stream_ || !x.committed()) return;
+          std::string out;
+          stream_->ping(out);
+          if (!out.empty()) x.send_data(filter_, std::move(out));
+        },
+        static_cast<uint64_t>(ping_ms_));
+  }
+
+  const Filter& filter_;
+  int64_t ping_ms_;
+  std::unique_ptr<Timer> ping_;
   bool count_tokens_;
   std::optional<MessagesContext> context_;
   std::string id_;
@@ -132,12 +162,12 @@ class MessagesOp final : public AnthropicOp {
 
 }  // namespace
 
-std::unique_ptr<AnthropicOp> make_messages_op() {
-  return std::make_unique<MessagesOp>(false);
+std::unique_ptr<AnthropicOp> make_messages_op(const OpContext& c) {
+  return std::make_unique<MessagesOp>(c, false);
 }
 
-std::unique_ptr<AnthropicOp> make_count_tokens_op() {
-  return std::make_unique<MessagesOp>(true);
+std::unique_ptr<AnthropicOp> make_count_tokens_op(const OpContext& c) {
+  return std::make_unique<MessagesOp>(c, true);
 }
 
 }  // namespace gemgate::anthropic

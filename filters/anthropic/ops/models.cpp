@@ -42,11 +42,11 @@ class ModelsOp final : public AnthropicOp {
 
 }  // namespace
 
-std::unique_ptr<AnthropicOp> make_models_list_op() {
+std::unique_ptr<AnthropicOp> make_models_list_op(const OpContext&) {
   return std::make_unique<ModelsOp>(false);
 }
 
-std::unique_ptr<AnthropicOp> make_model_get_op() {
+std::unique_ptr<AnthropicOp> make_model_get_op(const OpContext&) {
   return std::make_unique<ModelsOp>(true);
 }
 
