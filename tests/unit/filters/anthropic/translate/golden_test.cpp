@@ -196,3 +196,29 @@ TEST_CASE("hostile input: not JSON, wrong types, deep nesting are clear 400s") {
 }
 
 }  // namespace gemgate::anthropic
+
+namespace gemgate::anthropic {
+
+TEST_CASE("ping: only between message_start and the end, always a whole event") {
+  MessagesContext ctx;
+  ctx.model = "m";
+  MessagesStreamTranslator t(ctx, "msg_p");
+  std::string out;
+  t.ping(out);
+  CHECK(out.empty());  // nothing started yet: the head is still held
+  t.feed("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}]}\n", out);
+  CHECK(out.empty());  // the event is not complete yet
+  t.ping(out);
+  CHECK(out.empty());
+  t.feed("\n", out);
+  out.clear();
+  t.ping(out);
+  CHECK(out == "event: ping\ndata: {\"type\":\"ping\"}\n\n");
+  out.clear();
+  t.finish(out);
+  std::string after;
+  t.ping(after);
+  CHECK(after.empty());
+}
+
+}  // namespace gemgate::anthropic
