@@ -50,8 +50,8 @@ class AnthropicFilter final : public Filter {
     }
     if (!route) return reply_error(x, error_for_status(404, "unknown endpoint " + req.path));
     if (req.method != route->method) {
-      return reply_error(x, error_for_status(405, std::string("use ") + route->method + " for " +
-                                                      req.path));
+      return reply_error(
+          x, error_for_status(405, std::string("use ") + route->method + " for " + req.path));
     }
     op_ = route->make(OpContext{*this, config_->ping_interval_ms});
     return op_->on_request(x);
@@ -102,7 +102,8 @@ http::Response error_response(const AnthropicError& e) {
   http::Response r;
   r.status = e.status;
   r.headers.set("content-type", "application/json");
-  if (e.retry_after_ms) r.headers.set("retry-after", std::to_string((*e.retry_after_ms + 999) / 1000));
+  if (e.retry_after_ms)
+    r.headers.set("retry-after", std::to_string((*e.retry_after_ms + 999) / 1000));
   r.body = e.to_json();
   return r;
 }

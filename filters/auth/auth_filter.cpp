@@ -94,7 +94,7 @@ class AuthFilter final : public Filter {
     std::string where;
     for (Source s : config_->sources) {
       if (!where.empty()) where += ", ";
-      where += s == Source::kQuery        ? "the 'key' query parameter"
+      where += s == Source::kQuery          ? "the 'key' query parameter"
                : s == Source::kGoogHeader   ? "the x-goog-api-key header"
                : s == Source::kApiKeyHeader ? "the x-api-key header"
                                             : "an 'Authorization: Bearer' header";
@@ -124,8 +124,8 @@ void read_sources(const ConfigNode& config, std::string_view key, AuthConfig& cf
     else if (names[i] == "x_api_key")
       cfg.sources.push_back(Source::kApiKeyHeader);
     else
-      errors.add(at,
-                 "unknown token source '" + names[i] + "' (expected query, goog_header, bearer or x_api_key)");
+      errors.add(at, "unknown token source '" + names[i] +
+                         "' (expected query, goog_header, bearer or x_api_key)");
   }
   if (cfg.sources.empty() && names.empty()) {
     errors.add(config.get(key)->mark(), "'sources' must name at least one place");

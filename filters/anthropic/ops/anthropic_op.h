@@ -35,10 +35,11 @@ struct OpContext {
 };
 
 // The ops. Each returns a fresh op for one request.
-std::unique_ptr<AnthropicOp> make_messages_op(const OpContext& c);      // POST /messages
-std::unique_ptr<AnthropicOp> make_count_tokens_op(const OpContext& c);  // POST /messages/count_tokens
-std::unique_ptr<AnthropicOp> make_models_list_op(const OpContext& c);   // GET /models
-std::unique_ptr<AnthropicOp> make_model_get_op(const OpContext& c);     // GET /models/{id}
+std::unique_ptr<AnthropicOp> make_messages_op(const OpContext& c);  // POST /messages
+std::unique_ptr<AnthropicOp> make_count_tokens_op(
+    const OpContext& c);  // POST /messages/count_tokens
+std::unique_ptr<AnthropicOp> make_models_list_op(const OpContext& c);  // GET /models
+std::unique_ptr<AnthropicOp> make_model_get_op(const OpContext& c);    // GET /models/{id}
 
 // `e` as a whole JSON response (with Retry-After when it carries a delay).
 http::Response error_response(const AnthropicError& e);

@@ -1,9 +1,10 @@
 // GET /models → Gemini's models list (one page of up to 1000); GET /models/{id} → models get.
 // Both answered in Anthropic's model shape.
+#include "filters/anthropic/translate/models.h"
+
 #include <memory>
 
 #include "filters/anthropic/ops/anthropic_op.h"
-#include "filters/anthropic/translate/models.h"
 
 namespace gemgate::anthropic {
 

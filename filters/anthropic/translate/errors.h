@@ -44,7 +44,7 @@ AnthropicError error_for_status(int status, std::string message);
 template <class T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}                // NOLINT
+  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}               // NOLINT
   Expected(AnthropicError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }

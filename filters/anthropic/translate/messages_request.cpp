@@ -67,8 +67,8 @@ std::optional<AnthropicError> tools(const Value& req, Alloc& a, Value& out) {
       add(decl, "description", sv(*d), a);
     const Value* schema = field(t, "input_schema");
     if (!schema || !schema->IsObject()) return bad(w + ".input_schema", "Field required");
-    auto cleaned = openai::clean_schema(*schema, openai::SchemaMode::kJsonSchema, a,
-                                        w + ".input_schema");
+    auto cleaned =
+        openai::clean_schema(*schema, openai::SchemaMode::kJsonSchema, a, w + ".input_schema");
     if (!cleaned) return AnthropicError::invalid(cleaned.error().message);
     add(decl, "parametersJsonSchema", std::move(*cleaned), a);
     decls.PushBack(std::move(decl), a);
@@ -158,7 +158,8 @@ std::optional<AnthropicError> generation(const Value& req, bool need_max, Messag
     if (t == "enabled") {
       const Value* b = field(*th, "budget_tokens");
       auto budget = b ? openai::detail::as_int(*b) : std::nullopt;
-      if (!budget || *budget < 1) return bad("thinking.budget_tokens", "must be a positive integer");
+      if (!budget || *budget < 1)
+        return bad("thinking.budget_tokens", "must be a positive integer");
       add(tc, "thinkingBudget", Value(static_cast<int64_t>(*budget)), a);
       add(tc, "includeThoughts", Value(true), a);
       ctx.thinking = true;

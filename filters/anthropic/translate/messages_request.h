@@ -12,7 +12,8 @@
 //   user / assistant                    → user / model turns (consecutive same-role turns merge)
 //   text, image (base64 | url), document (base64 PDF | url | text source) → text / inlineData
 //   tool_use {id,name,input}            → functionCall {name,args}
-//   tool_result {tool_use_id,content,is_error} → functionResponse {name, response:{content}|{error}}
+//   tool_result {tool_use_id,content,is_error} → functionResponse {name,
+//   response:{content}|{error}}
 //                                          (+ inlineData parts for images inside the result)
 //   thinking / redacted_thinking        → their signature goes back as thoughtSignature on the
 //                                          next part of the same assistant turn (see below)

@@ -26,8 +26,7 @@ MessagesStreamTranslator::MessagesStreamTranslator(MessagesContext ctx, std::str
 
 void MessagesStreamTranslator::feed(std::string_view bytes, std::string& out) {
   if (done_) return;
-  auto status =
-      decoder_.feed(bytes, [&](std::string_view data) { return on_event(data, out); });
+  auto status = decoder_.feed(bytes, [&](std::string_view data) { return on_event(data, out); });
   if (status == openai::detail::SseDecoder::Status::kTooLarge && !done_)
     fail(AnthropicError::bad_upstream("an upstream stream event is too large"), out);
 }

@@ -246,11 +246,8 @@ TEST_CASE("send_data: a filter's own chunk passes the filters above it, only whi
     *keeper = &self;
     return Status::Continue;
   };
-  auto chain = ChainBuilder(h.journal)
-                   .add("A", upper)
-                   .add("B", middle)
-                   .add("T", parked_terminal())
-                   .build();
+  auto chain =
+      ChainBuilder(h.journal).add("A", upper).add("B", middle).add("T", parked_terminal()).build();
   Exchange& x = h.start(chain);
   start_stream(x);
   REQUIRE(*keeper != nullptr);
@@ -259,7 +256,8 @@ TEST_CASE("send_data: a filter's own chunk passes the filters above it, only whi
   CHECK(x.info().bytes_out >= 6);
   x.deliver_data("", true);
   CHECK_FALSE(x.send_data(**keeper, "late"));  // the stream is over
-  CHECK(h.downstream.calls == Events{"head 200", "chunk [ping]", "chunk []", "end clean", "finished"});
+  CHECK(h.downstream.calls ==
+        Events{"head 200", "chunk [ping]", "chunk []", "end clean", "finished"});
 }
 
 TEST_CASE("send_data before the commit point or from a filter below the producer sends nothing") {

@@ -74,18 +74,17 @@ void BlockAssembler::append_text(Kind kind, std::string_view text) {
   if (text.empty()) return;
   blocks_.back().text += text;
   bool thinking = kind == Kind::kThinking;
-  event("content_block_delta", index_prefix("content_block_delta", blocks_.size() - 1) +
-                                   ",\"delta\":{\"type\":\"" +
-                                   (thinking ? "thinking_delta\",\"thinking\":"
-                                             : "text_delta\",\"text\":") +
-                                   quoted(text) + "}}");
+  event("content_block_delta",
+        index_prefix("content_block_delta", blocks_.size() - 1) + ",\"delta\":{\"type\":\"" +
+            (thinking ? "thinking_delta\",\"thinking\":" : "text_delta\",\"text\":") +
+            quoted(text) + "}}");
 }
 
 void BlockAssembler::add_signature(std::string_view signature) {
   blocks_.back().signature = signature;
-  event("content_block_delta", index_prefix("content_block_delta", blocks_.size() - 1) +
-                                   ",\"delta\":{\"type\":\"signature_delta\",\"signature\":" +
-                                   quoted(signature) + "}}");
+  event("content_block_delta",
+        index_prefix("content_block_delta", blocks_.size() - 1) +
+            ",\"delta\":{\"type\":\"signature_delta\",\"signature\":" + quoted(signature) + "}}");
 }
 
 void BlockAssembler::part(const Value& p) {
@@ -107,9 +106,9 @@ void BlockAssembler::part(const Value& p) {
     b.input_json = args && args->IsObject() ? openai::detail::write_json(*args) : "{}";
     std::string json = b.input_json;
     open(std::move(b));
-    event("content_block_delta", index_prefix("content_block_delta", blocks_.size() - 1) +
-                                     ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":" +
-                                     quoted(json) + "}}");
+    event("content_block_delta",
+          index_prefix("content_block_delta", blocks_.size() - 1) +
+              ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":" + quoted(json) + "}}");
     close();
     return;
   }

@@ -37,8 +37,8 @@ class BlockAssembler {
   enum class Kind { kNone, kText, kThinking, kToolUse };
   struct Block {
     Kind kind = Kind::kNone;
-    std::string text;       // text / thinking
-    std::string signature;  // thinking
+    std::string text;                  // text / thinking
+    std::string signature;             // thinking
     std::string id, name, input_json;  // tool_use
   };
   static Block block_of(Kind kind) {

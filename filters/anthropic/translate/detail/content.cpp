@@ -210,7 +210,8 @@ class TurnBuilder {
           std::string_view t = type && type->IsString() ? sv(*type) : std::string_view();
           if (t == "text") {
             const Value* tx = field(x, "text");
-            if (!tx || !tx->IsString()) return bad(idx(w + ".content", i) + ".text", "Field required");
+            if (!tx || !tx->IsString())
+              return bad(idx(w + ".content", i) + ".text", "Field required");
             if (!joined.empty()) joined += "\n";
             joined += sv(*tx);
           } else if (t == "image" || t == "document") {
@@ -371,8 +372,7 @@ std::optional<AnthropicError> translate_messages(const Value& messages, const Me
     const Value* role = field(m, "role");
     if (!role || !role->IsString()) return bad(w + ".role", "Field required");
     std::string_view r = sv(*role);
-    if (r != "user" && r != "assistant")
-      return bad(w + ".role", "must be 'user' or 'assistant'");
+    if (r != "user" && r != "assistant") return bad(w + ".role", "must be 'user' or 'assistant'");
     bool assistant = r == "assistant";
     Value parts(rapidjson::kArrayType);
     if (auto e = builder.message(m, w, &parts, assistant)) return e;

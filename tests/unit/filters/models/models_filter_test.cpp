@@ -1,12 +1,13 @@
 // The `models` filter (live settings model_aliases and hidden_models) in a Gemini chain (log,
 // auth, models, retry, keys, upstream) against a scripted transport: aliases rewrite the model
 // in the upstream path and appear in model lists; hidden models are refused and left out.
+#include "filters/models/models_filter.h"
+
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 #include <string>
 #include <vector>
 
-#include "filters/models/models_filter.h"
 #include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;

@@ -12,13 +12,14 @@
 //                          {"status","body"}}
 // GOLDEN_UPDATE=1 writes what the translator produces where an expectation is missing (review
 // it before committing).
+#include "tests/unit/filters/openai/translate/golden.h"
+
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <fstream>
 
 #include "filters/anthropic/translate/detail/content.h"
 #include "filters/anthropic/translate/translate.h"
-#include "tests/unit/filters/openai/translate/golden.h"
 
 namespace gemgate::anthropic {
 
@@ -72,7 +73,8 @@ TEST_CASE("golden: Messages requests → Gemini requests") {
     MediaMap media;
     if (c.HasMember("media")) {
       for (auto& m : c["media"].GetObject())
-        media[m.name.GetString()] = {m.value["mime_type"].GetString(), m.value["bytes"].GetString()};
+        media[m.name.GetString()] = {m.value["mime_type"].GetString(),
+                                     m.value["bytes"].GetString()};
     }
     std::string body = g::to_json(c["request"]);
     bool count = c.HasMember("count_tokens");
@@ -83,9 +85,9 @@ TEST_CASE("golden: Messages requests → Gemini requests") {
       CHECK(r.error().status == c["error"]["status"].GetInt());
       CHECK(r.error().type == c["error"]["type"].GetString());
       if (c["error"].HasMember("message_has"))
-        CHECK_MESSAGE(r.error().message.find(c["error"]["message_has"].GetString()) !=
-                          std::string::npos,
-                      r.error().message);
+        CHECK_MESSAGE(
+            r.error().message.find(c["error"]["message_has"].GetString()) != std::string::npos,
+            r.error().message);
       continue;
     }
     REQUIRE_MESSAGE(r, r.error().message);
@@ -184,9 +186,10 @@ TEST_CASE("tool_use ids carry a signature with any base64 character, and give it
 }
 
 TEST_CASE("hostile input: not JSON, wrong types, deep nesting are clear 400s") {
-  for (std::string body : std::vector<std::string>{"", "[]", "{", "{\"model\":1}", std::string(500, '[') + std::string(500, ']'),
-                           "{\"model\":\"m\",\"max_tokens\":1,\"messages\":\"x\"}",
-                           "{\"model\":\"../etc\",\"max_tokens\":1,\"messages\":[]}"}) {
+  for (std::string body : std::vector<std::string>{
+           "", "[]", "{", "{\"model\":1}", std::string(500, '[') + std::string(500, ']'),
+           "{\"model\":\"m\",\"max_tokens\":1,\"messages\":\"x\"}",
+           "{\"model\":\"../etc\",\"max_tokens\":1,\"messages\":[]}"}) {
     CAPTURE(body.substr(0, 40));
     auto r = translate_messages_request(body, {});
     REQUIRE(!r);
