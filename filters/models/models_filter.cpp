@@ -71,13 +71,28 @@ bool has_rules(const Settings& s) {
   return (a && a->IsObject() && a->MemberCount() > 0) || (h && h->IsArray() && h->Size() > 0);
 }
 
+// Whether a models list needs rewriting: hidden models, or an exact alias (patterns are not
+// listed). Without either, a native list passes byte for byte.
+bool changes_lists(const Settings& s) {
+  const rapidjson::Value* h = s.get(kHiddenModels);
+  if (h && h->IsArray() && h->Size() > 0) return true;
+  const rapidjson::Value* a = s.get(kModelAliases);
+  if (!a || !a->IsObject()) return false;
+  for (const auto& m : a->GetObject()) {
+    if (std::string_view(m.name.GetString(), m.name.GetStringLength()).find('*') ==
+        std::string_view::npos)
+      return true;
+  }
+  return false;
+}
+
 class ModelsFilter final : public Filter {
  public:
   Status on_request(FilterCallbacks& x) override {
     const Settings& settings = x.settings();
     if (!has_rules(settings)) return Status::Continue;
     http::Request& req = x.request();
-    listing_ = req.method == "GET" && gemini::is_models_list(req.path);
+    listing_ = req.method == "GET" && gemini::is_models_list(req.path) && changes_lists(settings);
     std::string model = gemini::model_from_path(req.path);
     if (model.empty()) return Status::Continue;
     std::string target = alias_target(settings, model);

@@ -183,3 +183,16 @@ TEST_CASE("models: glob_match") {
   CHECK(glob_match("*", ""));
   CHECK(glob_match(std::string(60, '*') + "x", std::string(5000, 'a') + "x"));
 }
+
+TEST_CASE("models: the built-in claude-* patterns leave native lists byte for byte") {
+  GatewayFixture g;
+  g.add_keys(1);
+  const std::string pretty =
+      "{\n  \"models\": [\n    {\"name\": \"models/gemini-2.5-flash\"}\n  ]\n}\n";
+  g.transport->script(Answer::json(200, pretty));
+  g.run(models_chain(g), "/v1beta/models", g.settings(), [](http::Request& r) {
+    r.method = "GET";
+    r.body.clear();
+  });
+  CHECK(g.h.downstream.response.body == pretty);
+}
