@@ -313,3 +313,34 @@ test('ping keep-alives during long upstream silences; the SDK ignores them', asy
   const final = await client.messages.stream({...body, stream: undefined}).finalMessage();
   assert.match(final.content[0].text, /^echo: slow #1 #2$/);
 });
+
+test('image URLs are downloaded by the gateway (private addresses only when allowed)', async (t) => {
+  const http = await import('node:http');
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  const files = http.createServer((req, res) => {
+    res.writeHead(200, {'content-type': 'application/octet-stream'});
+    res.end(png);
+  });
+  await new Promise((r) => files.listen(0, '127.0.0.1', r));
+  t.after(() => files.close());
+  const url = `http://127.0.0.1:${files.address().port}/cat.png`;
+  const req = {model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{role: 'user', content: [
+    {type: 'image', source: {type: 'url', url}}, {type: 'text', text: 'what is it'}]}]};
+
+  // Default: the gateway never reads its own network.
+  const err = await s.client().messages.create(req).catch((e) => e);
+  assert.ok(err instanceof Anthropic.BadRequestError, String(err));
+  assert.equal(err.error.error.type, 'invalid_request_error');
+
+  const st = await startStack({fake, keys: [poolKey('Valid')],
+                               settings: {anthropic_fetch_private_urls: true}});
+  t.after(() => st.close());
+  const m = fake.requests().at(-1)?.id ?? 0;
+  const client = new Anthropic({baseURL: st.gw.url, apiKey: st.token, maxRetries: 0});
+  const msg = await client.messages.create(req);
+  assert.equal(msg.content[0].text, 'echo: what is it');
+  const rec = fake.requests().filter((r) => r.id > m).at(-1);
+  assert.deepEqual(JSON.parse(rec.body).contents[0].parts[0],
+                   {inlineData: {mimeType: 'image/png', data: png.toString('base64')}},
+                   'sniffed as PNG although served as octet-stream');
+});
