@@ -348,6 +348,20 @@ void Exchange::send_stream_chunk(std::string& chunk, bool last, size_t through) 
   }
 }
 
+bool Exchange::send_data(const Filter& self, std::string chunk) {
+  if (phase_ != Phase::kStreaming || running_ != Hook::kNone) return false;
+  size_t at = 0;
+  while (at < response_top_ && filters_[at].get() != &self) ++at;
+  if (at >= response_top_) return false;  // not above the producer: never on the response path
+  run_data_path(chunk, false, at, 0);
+  if (phase_ == Phase::kDone) return true;  // a filter above ended the stream
+  if (!chunk.empty()) {
+    info_.bytes_out += chunk.size();
+    downstream_.send_chunk(chunk);
+  }
+  return true;
+}
+
 void Exchange::deliver_data(std::string chunk, bool last) {
   if (phase_ == Phase::kDone || !response_.streaming) return;
   if (phase_ == Phase::kStreaming) {

@@ -94,6 +94,7 @@ class Exchange final : public TerminalCallbacks {
   }
   void mark_stream_failure_handled() override { stream_failure_handled_ = true; }
   ExchangeRef ref() override;
+  bool send_data(const Filter& self, std::string chunk) override;
 
   // ---- TerminalCallbacks (documented there) ----
   void deliver_head() override;

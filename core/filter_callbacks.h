@@ -23,6 +23,7 @@
 namespace gemgate {
 
 class Exchange;
+class Filter;
 class Worker;
 class Settings;
 struct ChainSpec;
@@ -149,6 +150,13 @@ class FilterCallbacks {
   virtual void mark_stream_failure_handled() = 0;
   // A handle for other threads.
   virtual ExchangeRef ref() = 0;
+  // From a callback of the filter's own work (a timer), outside every hook, while a stream is
+  // going out (after the commit point, before its end): sends `chunk` to the client as if
+  // `self` had emitted it from on_response_data, so the filters above `self` see it first (with
+  // last = false). For protocol keep-alives during long upstream silences (an SSE ping event).
+  // Returns false and sends nothing when no stream is going out, a hook is running, or `self`
+  // is not a filter of this exchange on the response path.
+  virtual bool send_data(const Filter& self, std::string chunk) = 0;
 
  protected:
   ~FilterCallbacks() = default;

@@ -14,7 +14,7 @@ namespace gemgate::auth {
 
 namespace {
 
-enum class Source { kQuery, kGoogHeader, kBearer };
+enum class Source { kQuery, kGoogHeader, kBearer, kApiKeyHeader };
 
 struct AuthConfig {
   std::vector<Source> sources{Source::kQuery, Source::kGoogHeader, Source::kBearer};
@@ -56,12 +56,16 @@ class AuthFilter final : public Filter {
         case Source::kBearer:
           if (const std::string* v = req.headers.get("authorization")) token = bearer_token(*v);
           break;
+        case Source::kApiKeyHeader:  // Anthropic's SDKs
+          if (const std::string* v = req.headers.get("x-api-key"); v && !v->empty()) token = *v;
+          break;
       }
     }
     // Whatever the outcome, client credentials never go further down the chain.
     req.remove_query_param("key");
     req.headers.remove("x-goog-api-key");
     req.headers.remove("authorization");
+    req.headers.remove("x-api-key");
 
     if (!token) {
       x.info().error_kind = "auth";
@@ -90,9 +94,10 @@ class AuthFilter final : public Filter {
     std::string where;
     for (Source s : config_->sources) {
       if (!where.empty()) where += ", ";
-      where += s == Source::kQuery        ? "the 'key' query parameter"
-               : s == Source::kGoogHeader ? "the x-goog-api-key header"
-                                          : "an 'Authorization: Bearer' header";
+      where += s == Source::kQuery          ? "the 'key' query parameter"
+               : s == Source::kGoogHeader   ? "the x-goog-api-key header"
+               : s == Source::kApiKeyHeader ? "the x-api-key header"
+                                            : "an 'Authorization: Bearer' header";
     }
     return "missing API token: send it in " + where;
   }
@@ -116,9 +121,11 @@ void read_sources(const ConfigNode& config, std::string_view key, AuthConfig& cf
       cfg.sources.push_back(Source::kGoogHeader);
     else if (names[i] == "bearer")
       cfg.sources.push_back(Source::kBearer);
+    else if (names[i] == "x_api_key")
+      cfg.sources.push_back(Source::kApiKeyHeader);
     else
-      errors.add(at,
-                 "unknown token source '" + names[i] + "' (expected query, goog_header or bearer)");
+      errors.add(at, "unknown token source '" + names[i] +
+                         "' (expected query, goog_header, bearer or x_api_key)");
   }
   if (cfg.sources.empty() && names.empty()) {
     errors.add(config.get(key)->mark(), "'sources' must name at least one place");

@@ -22,22 +22,68 @@ bool is_hidden(const Settings& settings, std::string_view model) {
   return false;
 }
 
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative '*' matching with one backtrack point: linear in practice, no recursion.
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 std::string alias_target(const Settings& settings, std::string_view model) {
   const rapidjson::Value* aliases = settings.get(kModelAliases);
   if (!aliases || !aliases->IsObject()) return "";
+  // An exact alias wins; then the first pattern (a name with '*') that matches, in order.
   for (const auto& m : aliases->GetObject()) {
     if (model == std::string_view(m.name.GetString(), m.name.GetStringLength()) &&
         m.value.IsString()) {
       return m.value.GetString();
     }
   }
+  for (const auto& m : aliases->GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name.find('*') != std::string_view::npos && m.value.IsString() && glob_match(name, model))
+      return m.value.GetString();
+  }
   return "";
 }
+
+namespace {
 
 bool has_rules(const Settings& s) {
   const rapidjson::Value* a = s.get(kModelAliases);
   const rapidjson::Value* h = s.get(kHiddenModels);
   return (a && a->IsObject() && a->MemberCount() > 0) || (h && h->IsArray() && h->Size() > 0);
+}
+
+// Whether a models list needs rewriting: hidden models, or an exact alias (patterns are not
+// listed). Without either, a native list passes byte for byte.
+bool changes_lists(const Settings& s) {
+  const rapidjson::Value* h = s.get(kHiddenModels);
+  if (h && h->IsArray() && h->Size() > 0) return true;
+  const rapidjson::Value* a = s.get(kModelAliases);
+  if (!a || !a->IsObject()) return false;
+  for (const auto& m : a->GetObject()) {
+    if (std::string_view(m.name.GetString(), m.name.GetStringLength()).find('*') ==
+        std::string_view::npos)
+      return true;
+  }
+  return false;
 }
 
 class ModelsFilter final : public Filter {
@@ -46,7 +92,7 @@ class ModelsFilter final : public Filter {
     const Settings& settings = x.settings();
     if (!has_rules(settings)) return Status::Continue;
     http::Request& req = x.request();
-    listing_ = req.method == "GET" && gemini::is_models_list(req.path);
+    listing_ = req.method == "GET" && gemini::is_models_list(req.path) && changes_lists(settings);
     std::string model = gemini::model_from_path(req.path);
     if (model.empty()) return Status::Continue;
     std::string target = alias_target(settings, model);
@@ -88,6 +134,7 @@ class ModelsFilter final : public Filter {
       if (aliases && aliases->IsObject() && !id.empty()) {
         for (const auto& a : aliases->GetObject()) {
           if (!a.value.IsString() || id != a.value.GetString()) continue;
+          if (std::string_view(a.name.GetString()).find('*') != std::string_view::npos) continue;
           rapidjson::Value copy(m, alloc);
           std::string alias_name = std::string("models/") + a.name.GetString();
           copy["name"].SetString(alias_name.c_str(),
@@ -107,10 +154,11 @@ class ModelsFilter final : public Filter {
   bool listing_ = false;
 };
 
-bool valid_model_name(std::string_view s) {
+bool valid_model_name(std::string_view s, bool pattern = false) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+          (pattern && c == '*')))
       return false;
   }
   return true;
@@ -120,8 +168,8 @@ std::string check_aliases(const rapidjson::Value& v) {
   if (!v.IsObject()) return "must be an object of alias names to model names";
   for (const auto& m : v.GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (!valid_model_name(name))
-      return "alias '" + std::string(name) + "' is not a valid model name";
+    if (!valid_model_name(name, true))
+      return "alias '" + std::string(name) + "' is not a valid model name or pattern";
     if (!m.value.IsString() || !valid_model_name(m.value.GetString())) {
       return "the target of '" + std::string(name) + "' must be a model name";
     }
@@ -142,8 +190,10 @@ std::string check_hidden(const rapidjson::Value& v) {
 Result<void> register_models_filter(Registry& registry) {
   auto declared = registry.settings_schema().declare_all({
       kModelAliases.with({.description = "Model aliases: {\"alias\": \"gemini-model\"}. Requests "
-                                         "for an alias go to its model.",
-                          .default_json = "{}",
+                                         "for an alias go to its model; an alias with '*' is a "
+                                         "pattern (exact names first, then the first pattern "
+                                         "that matches).",
+                          .default_json = std::string(kDefaultModelAliases),
                           .check = &check_aliases}),
       kHiddenModels.with(
           {.description = "Models left out of model lists and refused with 404: [\"model\", ...].",

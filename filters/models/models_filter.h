@@ -5,12 +5,23 @@
 // Place it above `retry` (and below `openai`, so it sees Gemini paths either way).
 #pragma once
 
+#include <string_view>
+
 #include "core/registry.h"
 
 namespace gemgate::models {
 
 inline constexpr Setting<JsonValue> kModelAliases{"model_aliases"};  // {"alias": "model"}
 inline constexpr Setting<JsonValue> kHiddenModels{"hidden_models"};  // ["model", ...]
+
+// The built-in aliases: Anthropic model names (what coding agents ask for) to Gemini models —
+// haiku (the "small fast model" of background work) to a flash model, every other claude-*
+// (opus, sonnet, names not yet known) to a pro model.
+inline constexpr std::string_view kDefaultModelAliases =
+    R"({"claude-*haiku*":"gemini-2.5-flash","claude-*":"gemini-2.5-pro"})";
+
+// True when `text` matches `pattern`, where '*' stands for any run of characters.
+bool glob_match(std::string_view pattern, std::string_view text);
 
 // Registers the `models` filter and declares kModelAliases and kHiddenModels.
 Result<void> register_models_filter(Registry& registry);

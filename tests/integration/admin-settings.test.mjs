@@ -54,7 +54,8 @@ test('GET lists every setting with value, default, description and type', async 
   const m = byName(j);
   assert.equal(m.max_retries.value, 3);
   assert.equal(m.health_check_model.value, 'gemini-2.5-flash-lite');
-  assert.deepEqual(m.model_aliases.value, {});
+  assert.deepEqual(m.model_aliases.value,  // the built-in claude-* patterns of the Anthropic front
+                   {'claude-*haiku*': 'gemini-2.5-flash', 'claude-*': 'gemini-2.5-pro'});
   assert.deepEqual(m.hidden_models.value, []);
   assert.equal(m.admin_token.type, 'secret');
   assert.deepEqual(m.admin_token.value, {set: true}, 'a secret is shown as set/unset only');

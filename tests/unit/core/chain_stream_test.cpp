@@ -235,3 +235,44 @@ TEST_CASE("downstream pressure reaches the registered flow-control callback") {
   x.set_downstream_blocked(true);  // dropped once the exchange ended
   CHECK(seen.size() == 2);
 }
+
+TEST_CASE("send_data: a filter's own chunk passes the filters above it, only while streaming") {
+  Harness h;
+  Script upper;
+  upper.data = [](FilterCallbacks&, std::string& chunk, bool) { chunk = "[" + chunk + "]"; };
+  auto keeper = std::make_shared<const Filter*>(nullptr);
+  Script middle;
+  middle.head = [keeper](FilterCallbacks&, ScriptFilter& self) {
+    *keeper = &self;
+    return Status::Continue;
+  };
+  auto chain =
+      ChainBuilder(h.journal).add("A", upper).add("B", middle).add("T", parked_terminal()).build();
+  Exchange& x = h.start(chain);
+  start_stream(x);
+  REQUIRE(*keeper != nullptr);
+  CHECK(x.send_data(**keeper, "ping"));
+  CHECK(h.downstream.calls == Events{"head 200", "chunk [ping]"});
+  CHECK(x.info().bytes_out >= 6);
+  x.deliver_data("", true);
+  CHECK_FALSE(x.send_data(**keeper, "late"));  // the stream is over
+  CHECK(h.downstream.calls ==
+        Events{"head 200", "chunk [ping]", "chunk []", "end clean", "finished"});
+}
+
+TEST_CASE("send_data before the commit point or from a filter below the producer sends nothing") {
+  Harness h;
+  auto keeper = std::make_shared<const Filter*>(nullptr);
+  Script hold;
+  hold.head = [keeper](FilterCallbacks&, ScriptFilter& self) {
+    *keeper = &self;
+    return Status::Stop;  // holds the head: nothing committed
+  };
+  auto chain = ChainBuilder(h.journal).add("H", hold).add("T", parked_terminal()).build();
+  Exchange& x = h.start(chain);
+  start_stream(x);
+  REQUIRE(*keeper != nullptr);
+  CHECK_FALSE(x.send_data(**keeper, "ping"));
+  CHECK(h.downstream.calls.empty());
+  x.cancel();
+}

@@ -35,6 +35,7 @@ void check_no_credential_upstream(const GatewayFixture& g) {
   const transport::UpstreamRequest& up = g.transport->requests[0];
   CHECK_FALSE(up.headers.has("x-goog-api-key"));
   CHECK_FALSE(up.headers.has("authorization"));
+  CHECK_FALSE(up.headers.has("x-api-key"));
   CHECK(up.url.find("key=") == std::string::npos);
   CHECK(up.url.find(kClientToken) == std::string::npos);
 }
@@ -116,6 +117,25 @@ TEST_CASE("a pool key presented as a client token is refused") {
   CHECK(g.h.downstream.response.status == 401);
 }
 
+TEST_CASE("x_api_key: a token in x-api-key (the Anthropic SDKs) is accepted and removed") {
+  GatewayFixture g;
+  auto anthropic = auth_chain(g, {"x_api_key", "bearer"});
+  g.run(anthropic);  // x-goog-api-key is not a configured source here
+  CHECK(g.h.downstream.response.status == 401);
+  CHECK(g.h.downstream.response.body.find("the x-api-key header") != std::string::npos);
+  Exchange& x = g.run(anthropic, kGenerate, nullptr,
+                      with([](http::Request& r) { r.headers.set("X-Api-Key", kClientToken); }));
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(x.info().token_id == 42);
+  check_no_credential_upstream(g);
+  // Not a configured source: still stripped, never sent upstream.
+  GatewayFixture g2;
+  g2.run(auth_chain(g2), kGenerate, nullptr,
+         [](http::Request& r) { r.headers.set("x-api-key", "some-other-secret"); });
+  CHECK(g2.h.downstream.response.status == 200);
+  check_no_credential_upstream(g2);
+}
+
 TEST_CASE("configured sources: only those places are read, every place is still stripped") {
   GatewayFixture g;
   auto bearer_only = auth_chain(g, {"bearer"});
@@ -160,7 +180,7 @@ TEST_CASE("auth config errors are positioned") {
   CHECK(errors.lines() ==
         std::vector<std::string>{"test.yaml:5:13: unknown key 'mode' (expected one of: sources)",
                                  "test.yaml:4:24: unknown token source 'cookie' (expected query, "
-                                 "goog_header or bearer)"});
+                                 "goog_header, bearer or x_api_key)"});
 
   ConfigErrors empty_errors;
   auth = ConfigNode::map(mk(3, 11));

@@ -1,6 +1,8 @@
 // The `models` filter (live settings model_aliases and hidden_models) in a Gemini chain (log,
 // auth, models, retry, keys, upstream) against a scripted transport: aliases rewrite the model
 // in the upstream path and appear in model lists; hidden models are refused and left out.
+#include "filters/models/models_filter.h"
+
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 #include <string>
@@ -135,8 +137,62 @@ TEST_CASE("models: the settings refuse malformed aliases and hidden lists") {
   CHECK_FALSE(schema.convert_text("model_aliases", R"(["gemini-2.5-flash"])").ok());
   CHECK_FALSE(schema.convert_text("model_aliases", R"({"a b":"gemini-2.5-flash"})").ok());
   CHECK_FALSE(schema.convert_text("model_aliases", R"({"fast":"../x"})").ok());
+  CHECK(schema.convert_text("model_aliases", R"({"claude-*haiku*":"gemini-2.5-flash"})").ok());
+  CHECK_FALSE(schema.convert_text("model_aliases", R"({"fast":"gemini-*"})").ok());
   CHECK_FALSE(schema.convert_text("model_aliases", R"({"fast":3})").ok());
   CHECK(schema.convert_text("hidden_models", R"(["gemini-1.5-pro"])").ok());
   CHECK_FALSE(schema.convert_text("hidden_models", R"("gemini-1.5-pro")").ok());
   CHECK_FALSE(schema.convert_text("hidden_models", R"(["ok", 3])").ok());
+}
+
+TEST_CASE("models: '*' patterns map whole families; exact names first, then the first match") {
+  GatewayFixture g;
+  g.add_keys(1);
+  auto snapshot = g.settings({{"model_aliases", R"({"claude-*haiku*":"gemini-2.5-flash",)"
+                                                R"("claude-*":"gemini-2.5-pro",)"
+                                                R"("claude-special":"gemini-2.0-flash"})"}});
+  const std::pair<const char*, const char*> cases[] = {
+      {"claude-3-5-haiku-20241022", "gemini-2.5-flash"},
+      {"claude-haiku-4-5", "gemini-2.5-flash"},
+      {"claude-sonnet-4-5", "gemini-2.5-pro"},
+      {"claude-opus-4-1-20250805", "gemini-2.5-pro"},
+      {"claude-special", "gemini-2.0-flash"},  // exact wins over the earlier pattern
+      {"gemini-2.5-flash-lite", "gemini-2.5-flash-lite"},
+  };
+  for (auto [asked, sent] : cases) {
+    CAPTURE(asked);
+    g.transport->script(Answer::json(200, R"({"candidates":[]})"));
+    run_as_client(g, std::string("/v1beta/models/") + asked + ":generateContent", snapshot);
+    CHECK(g.transport->requests.back().url ==
+          kUpstream + "/v1beta/models/" + sent + ":generateContent");
+  }
+  // The built-in default maps claude-* names without any operator setting.
+  g.transport->script(Answer::json(200, R"({"candidates":[]})"));
+  run_as_client(g, "/v1beta/models/claude-3-haiku:generateContent", g.settings());
+  CHECK(g.transport->requests.back().url ==
+        kUpstream + "/v1beta/models/gemini-2.5-flash:generateContent");
+}
+
+TEST_CASE("models: glob_match") {
+  using gemgate::models::glob_match;
+  CHECK(glob_match("claude-*", "claude-x"));
+  CHECK(glob_match("*haiku*", "claude-3-haiku"));
+  CHECK(glob_match("a*b*c", "aXXbYYc"));
+  CHECK_FALSE(glob_match("a*b*c", "aXXbYY"));
+  CHECK_FALSE(glob_match("claude-*", "gemini-2.5-pro"));
+  CHECK(glob_match("*", ""));
+  CHECK(glob_match(std::string(60, '*') + "x", std::string(5000, 'a') + "x"));
+}
+
+TEST_CASE("models: the built-in claude-* patterns leave native lists byte for byte") {
+  GatewayFixture g;
+  g.add_keys(1);
+  const std::string pretty =
+      "{\n  \"models\": [\n    {\"name\": \"models/gemini-2.5-flash\"}\n  ]\n}\n";
+  g.transport->script(Answer::json(200, pretty));
+  g.run(models_chain(g), "/v1beta/models", g.settings(), [](http::Request& r) {
+    r.method = "GET";
+    r.body.clear();
+  });
+  CHECK(g.h.downstream.response.body == pretty);
 }
