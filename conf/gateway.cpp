@@ -10,6 +10,7 @@
 #include "conf/bootstrap.h"
 #include "conf/secrets.h"
 #include "conf/storage_sinks.h"
+#include "conf/stored_documents.h"
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -188,6 +189,8 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   services.put(credentials_);
   services.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
   services.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
+  services.put<DocumentStore>(std::make_shared<StorageDocumentStore>(
+      *storage_, document_mac_secret(master_key, config_.database_url)));
   ConfigErrors errors;
   auto routes = build_routes(config_.root, registry, services, errors);
   if (!routes) {
@@ -343,8 +346,21 @@ void prune_old_rows(storage::StorageThread& storage, int64_t days, int64_t now) 
       log::warn("housekeeping: " + fine.error().message);
     }
     auto sessions = store.purge_expired_sessions(now);
+
     if (!usage.ok() || !sessions.ok()) {
       log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
+    }
+  });
+}
+
+// Deletes stored responses (the Responses front's conversations) past their expiry.
+void prune_expired_responses(storage::StorageThread& storage, int64_t now) {
+  storage.submit([now](storage::Store& store) {
+    auto n = store.prune_responses(now);
+    if (!n.ok()) {
+      log::warn("housekeeping: stored responses: " + n.error().message);
+    } else if (*n > 0) {
+      log::info("retention: deleted " + std::to_string(*n) + " expired stored response(s)");
     }
   });
 }
@@ -374,6 +390,7 @@ void Gateway::housekeeping_tick() {
   if (now - m.last_retention_ms >= kRetentionEveryMs) {
     m.last_retention_ms = now;
     prune_old_rows(*storage_, settings->get(kLogRetentionDays), now);
+    prune_expired_responses(*storage_, now);
   }
 }
 

@@ -240,6 +240,19 @@ INSERT INTO usage_minute_key
   GROUP BY 1, 2;
 )sql";
 
+// Stored responses of the OpenAI Responses front (store: true): one row per response with its
+// whole conversation as JSON, owned by the client token that made it, pruned after expires_at.
+constexpr const char* kStoredResponses = R"sql(
+CREATE TABLE stored_responses (
+  id         TEXT    PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+  token_id   INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  data       TEXT    NOT NULL CHECK (json_valid(data))
+);  -- a rowid table: rows are large, which WITHOUT ROWID tables handle poorly
+CREATE INDEX stored_responses_by_expiry ON stored_responses (expires_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -247,6 +260,7 @@ const std::vector<Migration>& migrations() {
       {1, "keys, key health, tokens, settings, sessions, logs, usage rollups", kV1},
       {2, "pool keys sealed at rest, deletion records, storage meta", kV2},
       {3, "fine usage rollups for recent windows, refused-request counts", kV3},
+      {4, "stored responses of the OpenAI Responses front", kStoredResponses},
   };
   return kAll;
 }
