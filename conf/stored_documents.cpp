@@ -46,31 +46,31 @@ bool StorageDocumentStore::save(StoredDocument doc) {
 }
 
 bool StorageDocumentStore::load(std::string id, int64_t token_id, OnLoad done) {
-  return thread_.submit([id = std::move(id), token_id, done = std::move(done)](
-                            storage::Store& store) {
-    auto r = store.find_response(id, token_id, now_ms());
-    if (!r.ok()) {
-      log::warn("stored response " + id + " not read: " + r.error().message);
-      done(Outcome::kFailed, "");
-    } else if (!r->has_value()) {
-      done(Outcome::kNotFound, "");
-    } else {
-      done(Outcome::kDone, std::move((*r)->data));
-    }
-  });
+  return thread_.submit(
+      [id = std::move(id), token_id, done = std::move(done)](storage::Store& store) {
+        auto r = store.find_response(id, token_id, now_ms());
+        if (!r.ok()) {
+          log::warn("stored response " + id + " not read: " + r.error().message);
+          done(Outcome::kFailed, "");
+        } else if (!r->has_value()) {
+          done(Outcome::kNotFound, "");
+        } else {
+          done(Outcome::kDone, std::move((*r)->data));
+        }
+      });
 }
 
 bool StorageDocumentStore::remove(std::string id, int64_t token_id, OnRemove done) {
-  return thread_.submit([id = std::move(id), token_id, done = std::move(done)](
-                            storage::Store& store) {
-    auto r = store.delete_response(id, token_id);
-    if (!r.ok()) {
-      log::warn("stored response " + id + " not deleted: " + r.error().message);
-      done(Outcome::kFailed);
-    } else {
-      done(*r ? Outcome::kDone : Outcome::kNotFound);
-    }
-  });
+  return thread_.submit(
+      [id = std::move(id), token_id, done = std::move(done)](storage::Store& store) {
+        auto r = store.delete_response(id, token_id);
+        if (!r.ok()) {
+          log::warn("stored response " + id + " not deleted: " + r.error().message);
+          done(Outcome::kFailed);
+        } else {
+          done(*r ? Outcome::kDone : Outcome::kNotFound);
+        }
+      });
 }
 
 }  // namespace gemgate::conf

@@ -77,9 +77,9 @@ class ResponsesFilter final : public Filter {
 
  private:
   Status method_not_allowed(FilterCallbacks& x, std::string_view allowed) {
-    return reply_error(x, request_error(405, "use " + std::string(allowed) + " for " +
-                                                 x.request().path,
-                                        "method_not_allowed"));
+    return reply_error(
+        x, request_error(405, "use " + std::string(allowed) + " for " + x.request().path,
+                         "method_not_allowed"));
   }
 
   std::shared_ptr<DocumentStore> store_;

@@ -44,16 +44,15 @@ class CreateResponseOp final : public ResponsesOp {
     meta_.created_at = now_ms() / 1000;
     if (head_.previous_response_id.empty()) return prepare(x) ? Status::Continue : Status::Stop;
     if (!store_) {
-      return reply_error(x, response_not_found(head_.previous_response_id,
-                                               "previous_response_id"));
+      return reply_error(x, response_not_found(head_.previous_response_id, "previous_response_id"));
     }
-    bool queued = store_->load(
-        head_.previous_response_id, token_id_,
-        [this, ref = x.ref()](DocumentStore::Outcome outcome, std::string data) {
-          ref.post([this, outcome, data = std::move(data)](FilterCallbacks& x) {
-            loaded(x, outcome, data);
-          });
-        });
+    bool queued =
+        store_->load(head_.previous_response_id, token_id_,
+                     [this, ref = x.ref()](DocumentStore::Outcome outcome, std::string data) {
+                       ref.post([this, outcome, data = std::move(data)](FilterCallbacks& x) {
+                         loaded(x, outcome, data);
+                       });
+                     });
     if (!queued) return reply_error(x, storage_unavailable());
     return Status::Stop;
   }
@@ -125,14 +124,14 @@ class CreateResponseOp final : public ResponsesOp {
       return false;
     }
     prepared_ = std::move(*prepared);
-    if (head_.store && prior_history_.size() + prepared_->input_items_json.size() >
-                           kMaxStoredBytes) {
-      reply_error(x, request_error(400,
-                                   "the conversation is over the " +
-                                       std::to_string(kMaxStoredBytes >> 20) +
-                                       " MiB this gateway stores; start a new one or send "
-                                       "store: false with the items",
-                                   "conversation_too_large", "previous_response_id"));
+    if (head_.store &&
+        prior_history_.size() + prepared_->input_items_json.size() > kMaxStoredBytes) {
+      reply_error(
+          x, request_error(400,
+                           "the conversation is over the " + std::to_string(kMaxStoredBytes >> 20) +
+                               " MiB this gateway stores; start a new one or send "
+                               "store: false with the items",
+                           "conversation_too_large", "previous_response_id"));
       return false;
     }
     if (prepared_->media_urls.empty()) return aim(x, {});
@@ -176,15 +175,15 @@ class CreateResponseOp final : public ResponsesOp {
   void save(FilterCallbacks& x, const FinishedResponse& done) {
     if (!head_.store || !store_ || saved_ || done.status == "failed") return;
     saved_ = true;
-    std::string data = make_record(done.response_json, prior_history_,
-                                   prepared_->input_items_json, done.output_items_json);
+    std::string data = make_record(done.response_json, prior_history_, prepared_->input_items_json,
+                                   done.output_items_json);
     if (data.size() > kMaxStoredBytes) {
       log::warn("responses: " + meta_.id + " not stored: its conversation is over the cap");
       return;
     }
     const int64_t now = now_ms();
     StoredDocument row{meta_.id, token_id_, now, now + x.settings().get(kStoreTtlS) * 1000,
-                     std::move(data)};
+                       std::move(data)};
     if (!store_->save(std::move(row))) log::warn("responses: storage is shutting down");
   }
 
@@ -196,9 +195,10 @@ class CreateResponseOp final : public ResponsesOp {
       x.resume();
     } else if (stream_->failed() || last) {
       holding_ = false;
-      OpenAIError error = stream_->error() ? *stream_->error()
-                                           : OpenAIError::bad_upstream(
-                                                 "the upstream stream ended without an answer");
+      OpenAIError error =
+          stream_->error()
+              ? *stream_->error()
+              : OpenAIError::bad_upstream("the upstream stream ended without an answer");
       x.response() = error_response(error);
       stream_.reset();
       chunk.clear();

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "core/document_store.h"
 #include "core/exchange.h"
 #include "core/filter.h"
 #include "filters/openai/translate/errors.h"
-#include "core/document_store.h"
 
 namespace gemgate::responses {
 

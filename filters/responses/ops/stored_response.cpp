@@ -43,8 +43,8 @@ class StoredResponseOp final : public ResponsesOp {
     } else {
       queued = store_->load(id_, x.info().token_id,
                             [this, ref, query](DocumentStore::Outcome o, std::string data) {
-                              ref.post([this, o, data = std::move(data), query](
-                                           FilterCallbacks& x) { answer(x, o, data, query); });
+                              ref.post([this, o, data = std::move(data),
+                                        query](FilterCallbacks& x) { answer(x, o, data, query); });
                             });
     }
     if (!queued) return reply_error(x, storage_unavailable());

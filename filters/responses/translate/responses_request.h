@@ -62,8 +62,8 @@ struct RequestHead {
 
 // What the response side must know about the request. Plain data: keep it with the exchange.
 struct ResponsesContext {
-  std::string model;          // as the client sent it; echoed in the response object
-  std::string upstream_model; // the Gemini model id
+  std::string model;           // as the client sent it; echoed in the response object
+  std::string upstream_model;  // the Gemini model id
   bool stream = false;
   bool store = true;
   bool include_encrypted = false;  // include: ["reasoning.encrypted_content"]

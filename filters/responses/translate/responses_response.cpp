@@ -13,8 +13,7 @@ namespace gemgate::responses {
 using namespace openai::detail;  // NOLINT: the JSON helpers
 
 Expected<FinishedResponse> translate_response(std::string_view gemini_body,
-                                              const ResponsesContext& ctx,
-                                              const ResponseMeta& meta,
+                                              const ResponsesContext& ctx, const ResponseMeta& meta,
                                               const ReasoningSeal& seal) {
   Document doc;
   std::string why;

@@ -35,7 +35,7 @@
 namespace gemgate::responses {
 
 struct ResponseMeta {
-  std::string id;  // "resp_…"
+  std::string id;          // "resp_…"
   int64_t created_at = 0;  // Unix seconds
 };
 
@@ -48,8 +48,7 @@ struct FinishedResponse {
 
 // Translates a whole (non-stream) Gemini answer. Fails (502) when the body is not Gemini's shape.
 Expected<FinishedResponse> translate_response(std::string_view gemini_body,
-                                              const ResponsesContext& ctx,
-                                              const ResponseMeta& meta,
+                                              const ResponsesContext& ctx, const ResponseMeta& meta,
                                               const ReasoningSeal& seal);
 
 class ResponsesStreamTranslator {
@@ -71,9 +70,9 @@ class ResponsesStreamTranslator {
 
   bool done() const;
   bool failed() const;
-  bool started() const;  // an answer event of Gemini was translated (events went out)
-  const OpenAIError* error() const;           // why a failed stream failed, else nullptr
-  const FinishedResponse* finished() const;   // the final response once finished, else nullptr
+  bool started() const;              // an answer event of Gemini was translated (events went out)
+  const OpenAIError* error() const;  // why a failed stream failed, else nullptr
+  const FinishedResponse* finished() const;  // the final response once finished, else nullptr
 
  private:
   struct State;

@@ -133,8 +133,7 @@ Failure normalize_input(const Value& input, std::string_view id_seed, Document& 
     if (!field(item, "type")) add(copy, "type", type, a);
     if (!field(item, "id")) {
       add(copy, "id",
-          std::string(id_prefix(type)) + "_" + std::string(id_seed) + "_in" + std::to_string(i),
-          a);
+          std::string(id_prefix(type)) + "_" + std::string(id_seed) + "_in" + std::to_string(i), a);
     }
     out.PushBack(std::move(copy), a);
   }

@@ -414,8 +414,7 @@ FinishedResponse OutputBuilder::finish() {
 void OutputBuilder::fail(const OpenAIError& error) {
   Alloc& a = doc_.GetAllocator();
   Value e(rapidjson::kObjectType);
-  add(e, "code", error.code ? std::string_view(*error.code) : std::string_view("server_error"),
-      a);
+  add(e, "code", error.code ? std::string_view(*error.code) : std::string_view("server_error"), a);
   add(e, "message", error.message, a);
   Value p(rapidjson::kObjectType);
   add(p, "response", response_object("failed", nullptr, &e), a);

@@ -43,8 +43,8 @@ TEST_CASE("a sealed payload opens under the same key, and only then") {
   altered[6] = altered[6] == '0' ? '1' : '0';  // one payload digit changed
   CHECK_FALSE(seal.open(altered));
   CHECK_FALSE(seal.open(token.substr(0, token.size() - 2)));  // truncated MAC
-  CHECK_FALSE(seal.open("ggr1.zz.00"));                        // not hex
-  CHECK_FALSE(seal.open("ggr1.7b7d"));                         // no MAC at all
+  CHECK_FALSE(seal.open("ggr1.zz.00"));                       // not hex
+  CHECK_FALSE(seal.open("ggr1.7b7d"));                        // no MAC at all
   CHECK_FALSE(seal.open(""));
   CHECK_FALSE(seal.open("gAAAAABo-openai-encrypted-content"));  // OpenAI's own: not ours
 }

@@ -9,6 +9,8 @@
 // The seal is a readable stand-in ("sealed:" + payload). Every stream is fed whole, split in two
 // at every offset and one byte at a time; all must give byte-identical output.
 // GOLDEN_UPDATE=1 rewrites the expected parts from the actual output (review the diff!).
+#include "tests/unit/filters/openai/translate/golden.h"
+
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <fstream>
@@ -17,7 +19,6 @@
 
 #include "filters/responses/translate/responses_request.h"
 #include "filters/responses/translate/responses_response.h"
-#include "tests/unit/filters/openai/translate/golden.h"
 
 namespace gemgate::responses::test {
 
@@ -158,8 +159,7 @@ TEST_CASE("golden: Responses requests") {
     auto call = translate(c);
     if (updating()) {
       if (call) {
-        set_json(c, "gemini",
-                 "{\"path\":\"" + call->path + "\",\"body\":" + call->body + "}");
+        set_json(c, "gemini", "{\"path\":\"" + call->path + "\",\"body\":" + call->body + "}");
       } else {
         set_json(c, "error", error_summary(call.error()));
       }
@@ -257,9 +257,10 @@ TEST_CASE("a stream that fails before any answer leaves only error(), no events"
   parse_or_fail(R"({"request":{"model":"gemini-2.5-flash","input":"hi","stream":true}})", c, "c");
   ResponsesStreamTranslator t(context_of(c), kMeta, test_seal());
   std::string out;
-  t.feed("data: {\"error\":{\"code\":429,\"message\":\"quota\",\"status\":\"RESOURCE_EXHAUSTED\"}}"
-         "\n\n",
-         out);
+  t.feed(
+      "data: {\"error\":{\"code\":429,\"message\":\"quota\",\"status\":\"RESOURCE_EXHAUSTED\"}}"
+      "\n\n",
+      out);
   CHECK(out.empty());
   CHECK(t.failed());
   CHECK_FALSE(t.started());
