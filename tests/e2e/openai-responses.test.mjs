@@ -121,6 +121,51 @@ test('function calling loop with previous_response_id: signature and name go bac
   assert.equal(second.status, 'completed');
 });
 
+test('a streamed function call, then its result through previous_response_id', async () => {
+  const c = s.client();
+  const stream = c.responses.stream({model: MODEL, input: 'Weather? [[call=get_weather]]',
+                                     tools: TOOLS});
+  const events = await collect(stream);
+  const final = await stream.finalResponse();
+  const types = events.map((e) => e.type);
+  assert.ok(types.includes('response.function_call_arguments.delta'), types.join());
+  const done = events.find((e) => e.type === 'response.function_call_arguments.done');
+  assert.deepEqual(JSON.parse(done.arguments), {echo: 'Weather?'});
+  const call = final.output.find((o) => o.type === 'function_call');
+  assert.equal(call.name, 'get_weather');
+  const m = s.mark();
+  await c.responses.create({model: MODEL, previous_response_id: final.id, tools: TOOLS,
+                            input: [{type: 'function_call_output', call_id: call.call_id,
+                                     output: 'sunny'}]});
+  const rec = s.onlyUpstream(m);
+  assert.equal(rec.json.contents[1].parts[0].thoughtSignature,
+               Buffer.from('fake-signature:get_weather').toString('base64'));
+  assert.deepEqual(rec.json.contents[2].parts[0].functionResponse,
+                   {name: 'get_weather', response: {output: 'sunny'}});
+});
+
+test('a custom (freeform) tool, as Codex CLI\'s apply_patch: custom_tool_call both ways',
+     async () => {
+  const tools = [{type: 'custom', name: 'apply_patch', description: 'Apply a patch'}];
+  const c = s.client();
+  let m = s.mark();
+  const first = await c.responses.create({model: MODEL, input: 'Patch [[call=apply_patch]]',
+                                          tools});
+  let rec = s.onlyUpstream(m);
+  const decl = rec.json.tools[0].functionDeclarations[0];
+  assert.equal(decl.name, 'apply_patch');
+  assert.deepEqual(decl.parametersJsonSchema.required, ['input']);
+  const call = first.output.find((o) => o.type === 'custom_tool_call');
+  assert.ok(call, JSON.stringify(first.output));
+  m = s.mark();
+  await c.responses.create({model: MODEL, previous_response_id: first.id, tools,
+                            input: [{type: 'custom_tool_call_output', call_id: call.call_id,
+                                     output: 'applied'}]});
+  rec = s.onlyUpstream(m);
+  assert.equal(rec.json.contents[1].parts[0].functionCall.name, 'apply_patch');
+  assert.equal(rec.json.contents[2].parts[0].functionResponse.name, 'apply_patch');
+});
+
 test('store: false with encrypted reasoning works statelessly; a forged one is not sent',
      async () => {
   const c = s.client();

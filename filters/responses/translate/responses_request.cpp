@@ -18,9 +18,30 @@ bool is_web_search(std::string_view type) {
          type.starts_with("web_search_preview_") || type.starts_with("web_search_20");
 }
 
-// tools[] → chat tools; web_search tools set *web_search.
-std::optional<OpenAIError> convert_tools(const Value& tools, Value& chat, bool* web_search,
+// A custom (freeform) tool as a chat function taking one string `input`.
+Value custom_tool_function(const Value& t, Alloc& a) {
+  Value input(rapidjson::kObjectType);
+  add(input, "type", "string", a);
+  add(input, "description", "The raw input of the tool, exactly as the tool expects it.", a);
+  Value props(rapidjson::kObjectType);
+  add(props, "input", std::move(input), a);
+  Value required(rapidjson::kArrayType);
+  required.PushBack(str("input", a), a);
+  Value params(rapidjson::kObjectType);
+  add(params, "type", "object", a);
+  add(params, "properties", std::move(props), a);
+  add(params, "required", std::move(required), a);
+  Value fn(rapidjson::kObjectType);
+  if (const Value* v = field(t, "name")) add(fn, "name", Value(*v, a), a);
+  if (const Value* v = field(t, "description")) add(fn, "description", Value(*v, a), a);
+  add(fn, "parameters", std::move(params), a);
+  return fn;
+}
+
+// tools[] → chat tools; web_search tools set p.web_search, custom tools are listed in p.context.
+std::optional<OpenAIError> convert_tools(const Value& tools, Value& chat, PreparedRequest& p,
                                          Alloc& a) {
+  bool* web_search = &p.web_search;
   if (!tools.IsArray()) return wrong_type("tools", "an array", tools);
   Value out(rapidjson::kArrayType);
   for (rapidjson::SizeType i = 0; i < tools.Size(); ++i) {
@@ -33,15 +54,23 @@ std::optional<OpenAIError> convert_tools(const Value& tools, Value& chat, bool* 
       *web_search = true;
       continue;
     }
-    if (sv(*type) != "function") {
+    const bool custom = sv(*type) == "custom";
+    if (sv(*type) != "function" && !custom) {
       return bad_value(join(param, "type"),
                        "tool type '" + std::string(sv(*type)) +
-                           "' is not supported by this gateway: only function and web_search "
-                           "tools are translated to Gemini");
+                           "' is not supported by this gateway: only function, custom and "
+                           "web_search tools are translated to Gemini");
     }
     Value fn(rapidjson::kObjectType);
-    for (const char* key : {"name", "description", "parameters", "strict"}) {
-      if (const Value* v = field(t, key)) add(fn, key, Value(*v, a), a);
+    if (custom) {
+      const Value* name = field(t, "name");
+      if (!name || !name->IsString()) return missing_param(join(param, "name"));
+      p.context.custom_tools.emplace_back(sv(*name));
+      fn = custom_tool_function(t, a);
+    } else {
+      for (const char* key : {"name", "description", "parameters", "strict"}) {
+        if (const Value* v = field(t, key)) add(fn, key, Value(*v, a), a);
+      }
     }
     Value tool(rapidjson::kObjectType);
     add(tool, "type", "function", a);
@@ -162,7 +191,7 @@ std::optional<OpenAIError> convert_config(const Value& root, Value& chat, Prepar
     p.context.include_summary = summary && summary->IsString() && sv(*summary) != "none";
   }
   if (const Value* tools = field(root, "tools")) {
-    if (auto e = convert_tools(*tools, chat, &p.web_search, a)) return e;
+    if (auto e = convert_tools(*tools, chat, p, a)) return e;
   }
   if (const Value* choice = field(root, "tool_choice")) {
     if (auto e = convert_tool_choice(*choice, chat, a)) return e;

@@ -22,7 +22,10 @@
 //    ReasoningSeal. A value that does not open (forged, altered, from another gateway or a
 //    rotated seal key) is ignored, never sent to Gemini: the call then goes without its signature
 //    (on Gemini 3 with the documented skip value, see the chat translator).
-//  * refused with a 400 naming the field: tool types other than function / web_search,
+//  * `custom` tools (freeform text input, e.g. Codex CLI's apply_patch) become functions taking
+//    one string `input`; their calls come back as custom_tool_call items, and custom_tool_call /
+//    custom_tool_call_output items go to Gemini as the function call and its result.
+//  * refused with a 400 naming the field: tool types other than function / custom / web_search,
 //    item_reference items, file_id inputs, background, conversation.
 //  * dropped without error: metadata, user, truncation, service_tier, parallel_tool_calls,
 //    prompt_cache_key, safety_identifier, text.verbosity.
@@ -66,8 +69,9 @@ struct ResponsesContext {
   std::string upstream_model;  // the Gemini model id
   bool stream = false;
   bool store = true;
-  bool include_encrypted = false;  // include: ["reasoning.encrypted_content"]
-  bool include_summary = false;    // reasoning.summary asked: thoughts become summary text
+  bool include_encrypted = false;         // include: ["reasoning.encrypted_content"]
+  bool include_summary = false;           // reasoning.summary asked: thoughts become summary text
+  std::vector<std::string> custom_tools;  // names of `custom` (freeform input) tools
   std::string previous_response_id;
   std::string echo_json;  // the request fields the response object echoes, as a JSON object
 };

@@ -165,9 +165,9 @@ Failure ItemsToMessages::add_items(const Value& items, std::string_view base) {
     Failure f;
     if (type == "message") {
       f = add_message(item, param);
-    } else if (type == "function_call") {
+    } else if (type == "function_call" || type == "custom_tool_call") {
       f = add_function_call(item, param);
-    } else if (type == "function_call_output") {
+    } else if (type == "function_call_output" || type == "custom_tool_call_output") {
       f = add_function_output(item, param);
     } else if (type == "reasoning" || type == "web_search_call") {
       continue;  // signatures collected above; searches are Gemini's own business
@@ -207,9 +207,21 @@ Failure ItemsToMessages::add_function_call(const Value& item, const std::string&
   if (!call_id || !call_id->IsString()) return missing_param(join(param, "call_id"));
   if (!name || !name->IsString()) return missing_param(join(param, "name"));
   if (args && !args->IsString()) return wrong_type(join(param, "arguments"), "a string", *args);
+  std::string custom_args;
+  if (const Value* input = field(item, "input"); input && item_type(item) == "custom_tool_call") {
+    if (!input->IsString()) return wrong_type(join(param, "input"), "a string", *input);
+    Document d;
+    d.SetObject();
+    add(d, "input", sv(*input), d.GetAllocator());
+    custom_args = write_json(d);  // a custom tool call: its freeform input as the one argument
+  }
   Value fn(rapidjson::kObjectType);
   add(fn, "name", sv(*name), a_);
-  add(fn, "arguments", args ? sv(*args) : std::string_view("{}"), a_);
+  add(fn, "arguments",
+      !custom_args.empty() ? std::string_view(custom_args)
+      : args               ? sv(*args)
+                           : std::string_view("{}"),
+      a_);
   Value call(rapidjson::kObjectType);
   add(call, "id", sv(*call_id), a_);
   add(call, "type", "function", a_);

@@ -252,6 +252,10 @@ void OutputBuilder::add_call(const Value& call, std::string_view signature) {
   }
   const Value* name = field(call, "name");
   const Value* args = field(call, "args");
+  std::string_view name_text = name && name->IsString() ? sv(*name) : std::string_view();
+  for (const std::string& custom : ctx_.custom_tools) {
+    if (custom == name_text) return add_custom_call(call_id, name_text, args);
+  }
   std::string arguments = args ? write_json(*args) : "{}";
   std::string id = next_id("fc");
   Value item(rapidjson::kObjectType);
@@ -275,6 +279,37 @@ void OutputBuilder::add_call(const Value& call, std::string_view signature) {
   emit("response.function_call_arguments.done", std::move(done));
   member(item, "status")->SetString("completed", a);
   *member(item, "arguments") = str(arguments, a);
+  emit_done(std::move(item));
+}
+
+void OutputBuilder::add_custom_call(const std::string& call_id, std::string_view name,
+                                    const Value* args) {
+  Alloc& a = doc_.GetAllocator();
+  // The freeform input is the call's one string argument; anything else is passed as its JSON.
+  const Value* in = args && args->IsObject() ? field(*args, "input") : nullptr;
+  std::string input = in && in->IsString() ? std::string(sv(*in)) : (args ? write_json(*args) : "");
+  std::string id = next_id("ctc");
+  Value item(rapidjson::kObjectType);
+  add(item, "id", id, a);
+  add(item, "type", "custom_tool_call", a);
+  add(item, "status", "in_progress", a);
+  add(item, "call_id", call_id, a);
+  add(item, "name", name, a);
+  add(item, "input", "", a);
+  emit_added(item);
+  const uint64_t index = output_.Size();
+  Value delta(rapidjson::kObjectType);
+  add(delta, "item_id", id, a);
+  add(delta, "output_index", Value(index), a);
+  add(delta, "delta", input, a);
+  emit("response.custom_tool_call_input.delta", std::move(delta));
+  Value done(rapidjson::kObjectType);
+  add(done, "item_id", id, a);
+  add(done, "output_index", Value(index), a);
+  add(done, "input", input, a);
+  emit("response.custom_tool_call_input.done", std::move(done));
+  member(item, "status")->SetString("completed", a);
+  *member(item, "input") = str(input, a);
   emit_done(std::move(item));
 }
 

@@ -36,6 +36,7 @@ class OutputBuilder {
   void add_text(std::string_view text);
   void add_thought(std::string_view text);
   void add_call(const Value& call, std::string_view signature);
+  void add_custom_call(const std::string& call_id, std::string_view name, const Value* args);
   void close_open(std::string_view signature_call_id = {}, std::string_view signature = {});
   void emit_added(const Value& item);
   void emit_done(Value item);  // appends it to the output

@@ -252,6 +252,46 @@ TEST_CASE("golden: Responses streams, every split point") {
   }
 }
 
+TEST_CASE("hostile: every golden request cut at every byte, and answers cut likewise") {
+  // Truncated JSON must give a 400, never a crash or a half-translated call.
+  for (const auto& f : golden_entries("requests")) {
+    CAPTURE(f.filename().string());
+    rapidjson::Document c;
+    load_json(f, c);
+    const std::string body = to_json(c["request"]);
+    for (size_t cut = 0; cut < body.size(); ++cut) {
+      auto prep = prepare_request(std::string_view(body).substr(0, cut), "", test_seal(), "t");
+      REQUIRE_FALSE(prep.has_value());
+      CHECK(prep.error().status == 400);
+    }
+  }
+  for (const auto& f : golden_entries("responses")) {
+    CAPTURE(f.filename().string());
+    rapidjson::Document c;
+    load_json(f, c);
+    ResponsesContext ctx = context_of(c);
+    const std::string answer = to_json(c["gemini"]);
+    for (size_t cut = 0; cut < answer.size(); ++cut) {
+      auto out =
+          translate_response(std::string_view(answer).substr(0, cut), ctx, kMeta, test_seal());
+      REQUIRE_FALSE(out.has_value());
+      CHECK(out.error().status == 502);
+    }
+  }
+}
+
+TEST_CASE("hostile: a stored history that is not an item array is refused, not trusted") {
+  rapidjson::Document c;
+  parse_or_fail(R"({"model":"gemini-2.5-flash","input":"hi"})", c, "c");
+  auto prep = prepare_request(to_json(c), R"({"not":"an array"})", test_seal(), "t");
+  REQUIRE_FALSE(prep.has_value());
+  CHECK(prep.error().status == 502);
+  prep = prepare_request(to_json(c), R"([{"type":"message","role":"root","content":"x"}])",
+                         test_seal(), "t");
+  REQUIRE_FALSE(prep.has_value());
+  CHECK(*prep.error().param == "previous_response_id.role");
+}
+
 TEST_CASE("a stream that fails before any answer leaves only error(), no events") {
   rapidjson::Document c;
   parse_or_fail(R"({"request":{"model":"gemini-2.5-flash","input":"hi","stream":true}})", c, "c");
