@@ -13,18 +13,6 @@ namespace gemgate::responses {
 
 namespace {
 
-// "resp_" and 1..100 letters, digits, '_' or '-': ids this gateway makes; anything else is
-// refused before it reaches storage or an error message.
-bool valid_response_id(std::string_view id) {
-  if (!id.starts_with("resp_") || id.size() < 6 || id.size() > 105) return false;
-  for (char c : id.substr(5)) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 class ResponsesFilter final : public Filter {
  public:
   explicit ResponsesFilter(std::shared_ptr<DocumentStore> store) : store_(std::move(store)) {}

@@ -288,6 +288,15 @@ test('bad input → OpenAI-shaped 400 naming the field; unknown previous id → 
                                                  previous_response_id: 'resp_missing'}),
                        OpenAI.NotFoundError, 404);
   assert.equal(e.error.param, 'previous_response_id');
+  const junk = `resp_../${s.token}`;  // not an id of ours: refused before storage, never echoed
+  e = await sdkRejects(() => c.responses.create({model: MODEL, input: 'x',
+                                                 previous_response_id: junk}),
+                       OpenAI.NotFoundError, 404);
+  assert.ok(!e.error.message.includes(s.token), e.error.message);
+  const get = await fetch(s.url(`/v1/responses/${encodeURIComponent(junk)}`),
+                          {headers: {authorization: `Bearer ${s.token}`}});
+  assert.ok(get.status === 404 || get.status === 400, `refused (${get.status})`);  // 400: the
+  assert.ok(!(await get.text()).includes(s.token));  // server's path check may refuse it first
   const res = await fetch(s.url('/v1/responses'), {
     method: 'POST', headers: {authorization: `Bearer ${s.token}`,
                               'content-type': 'application/json'}, body: '{not json'});

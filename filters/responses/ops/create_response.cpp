@@ -43,6 +43,10 @@ class CreateResponseOp final : public ResponsesOp {
     meta_.id = "resp_" + crypto::random_token("", 18);
     meta_.created_at = now_ms() / 1000;
     if (head_.previous_response_id.empty()) return prepare(x) ? Status::Continue : Status::Stop;
+    if (!valid_response_id(head_.previous_response_id)) {
+      return reply_error(x, request_error(404, "no stored response has that previous_response_id",
+                                          "not_found", "previous_response_id"));
+    }
     if (!store_) {
       return reply_error(x, response_not_found(head_.previous_response_id, "previous_response_id"));
     }

@@ -47,6 +47,16 @@ OpenAIError storage_unavailable() {
   return e;
 }
 
+bool valid_response_id(std::string_view id) {
+  if (!id.starts_with("resp_") || id.size() < 6 || id.size() > 105) return false;
+  for (char c : id.substr(5)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 OpenAIError response_not_found(const std::string& id, const std::string& param) {
   return request_error(404, "Response with id '" + id + "' not found.", "not_found", param);
 }

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/document_store.h"
 #include "core/exchange.h"
@@ -49,5 +50,8 @@ OpenAIError stream_error(const http::LocalError& e);
 // The error for a storage failure (503) or a stored response that is not there (404).
 OpenAIError storage_unavailable();
 OpenAIError response_not_found(const std::string& id, const std::string& param);
+// "resp_" and 1..100 letters, digits, '_' or '-': the ids this gateway makes. Anything else is
+// refused before it reaches storage, a log line or an error message.
+bool valid_response_id(std::string_view id);
 
 }  // namespace gemgate::responses
