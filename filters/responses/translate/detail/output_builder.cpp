@@ -374,7 +374,7 @@ void OutputBuilder::close_open(std::string_view signature_call_id, std::string_v
     Value item(rapidjson::kObjectType);
     add(item, "id", open_id_, a);
     add(item, "type", "message", a);
-    add(item, "status", "completed", a);
+    add(item, "status", cut_short_ ? "incomplete" : "completed", a);
     add(item, "role", "assistant", a);
     add(item, "content", std::move(content), a);
     emit_done(std::move(item));
@@ -411,7 +411,8 @@ void OutputBuilder::close_open(std::string_view signature_call_id, std::string_v
 
 FinishedResponse OutputBuilder::finish() {
   Alloc& a = doc_.GetAllocator();
-  close_open();
+  cut_short_ = finish_reason_ == "MAX_TOKENS" || is_content_stop(finish_reason_);
+  close_open();  // a message cut short by the stop is itself incomplete, as OpenAI marks it
   const Value* queries = grounding_.IsObject() ? field(grounding_, "webSearchQueries") : nullptr;
   if (queries && queries->IsArray() && !queries->Empty()) {
     Value action(rapidjson::kObjectType);

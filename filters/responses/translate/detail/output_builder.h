@@ -59,6 +59,7 @@ class OutputBuilder {
   int64_t sequence_ = 0;
   size_t ids_ = 0;
   size_t calls_ = 0;
+  bool cut_short_ = false;  // the answer stopped early: the last message is incomplete
   std::string finish_reason_;
   std::string block_reason_;
   Value usage_metadata_;
