@@ -11,6 +11,7 @@
 #include "conf/env_check.h"
 #include "conf/secrets.h"
 #include "conf/storage_sinks.h"
+#include "conf/stored_documents.h"
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -171,6 +172,7 @@ Result<void> Gateway::open_storage(const EnvLookup& env) {
               std::to_string(boot->tokens_added) + " client token(s) from the environment");
   }
   storage_ = std::make_unique<storage::StorageThread>(std::move(store).value());
+  document_mac_secret_ = document_mac_secret(master_key, config_.database_url);
   return {};
 }
 
@@ -189,6 +191,8 @@ void Gateway::build_services() {
   services_.put(credentials_);
   services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
   services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
+  services_.put<DocumentStore>(
+      std::make_shared<StorageDocumentStore>(*storage_, document_mac_secret_));
 }
 
 Result<void> Gateway::start_workers(int count) {
@@ -397,8 +401,21 @@ void prune_old_rows(storage::StorageThread& storage, int64_t days, int64_t now) 
       log::warn("housekeeping: " + fine.error().message);
     }
     auto sessions = store.purge_expired_sessions(now);
+
     if (!usage.ok() || !sessions.ok()) {
       log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
+    }
+  });
+}
+
+// Deletes stored responses (the Responses front's conversations) past their expiry.
+void prune_expired_responses(storage::StorageThread& storage, int64_t now) {
+  storage.submit([now](storage::Store& store) {
+    auto n = store.prune_responses(now);
+    if (!n.ok()) {
+      log::warn("housekeeping: stored responses: " + n.error().message);
+    } else if (*n > 0) {
+      log::info("retention: deleted " + std::to_string(*n) + " expired stored response(s)");
     }
   });
 }
@@ -428,6 +445,7 @@ void Gateway::housekeeping_tick() {
   if (now - m.last_retention_ms >= kRetentionEveryMs) {
     m.last_retention_ms = now;
     prune_old_rows(*storage_, settings->get(kLogRetentionDays), now);
+    prune_expired_responses(*storage_, now);
   }
 }
 

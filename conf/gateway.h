@@ -90,6 +90,7 @@ class Gateway {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<server::Server>> servers_;
   std::string upstream_base_url_;
+  std::string document_mac_secret_;  // seals the Responses front's encrypted_content (secret)
   EnvLookup env_;
   ConfigSource source_;
   std::vector<ListenerConfig> configured_listeners_;  // as configured (port 0 stays 0)

@@ -45,6 +45,7 @@ GEMGATE_BUILTIN_FILTER(healthz, register_healthz_filter)
 GEMGATE_BUILTIN_FILTER(models, register_models_filter)
 GEMGATE_BUILTIN_FILTER(openai, register_openai_filter)
 GEMGATE_BUILTIN_FILTER(anthropic, register_anthropic_filter)
+GEMGATE_BUILTIN_FILTER(responses, register_responses_filter)
 namespace gemgate::builtin { namespace { constexpr int kEndLine = __LINE__; } }
 // clang-format on
 

@@ -93,6 +93,20 @@ class Store {
   virtual Result<std::int64_t> delete_all_sessions() = 0;
   virtual Result<std::int64_t> purge_expired_sessions(Millis now_ms) = 0;
 
+  // ---- Stored responses ----
+  // Inserts or replaces response `row.id`. kInvalidArgument when the id is empty or too long or
+  // the data is over kMaxStoredResponseBytes or not JSON.
+  virtual Result<void> put_response(const StoredResponse& row) = 0;
+  // Response `id` if it belongs to `token_id` and expires_at > now_ms; else nullopt (another
+  // token's row is indistinguishable from a missing one).
+  virtual Result<std::optional<StoredResponse>> find_response(std::string_view id,
+                                                              std::int64_t token_id,
+                                                              Millis now_ms) = 0;
+  // Deletes response `id` of `token_id`; false when there was none (or it is another token's).
+  virtual Result<bool> delete_response(std::string_view id, std::int64_t token_id) = 0;
+  // Deletes every response with expires_at <= now_ms. Returns how many.
+  virtual Result<std::int64_t> prune_responses(Millis now_ms) = 0;
+
   // ---- Request logs ----
   // Appends rows in one transaction (never shared with key/settings writes) and folds them into
   // the usage statistics.

@@ -107,6 +107,21 @@ struct AdminSession {
   Millis expires_at = 0;
 };
 
+// ---- Stored responses (the OpenAI Responses front) -------------------------------------------
+
+// One stored response with its conversation, as the `responses` filter saved it. `data` is
+// opaque JSON text to the store; the row belongs to the client token that created it.
+struct StoredResponse {
+  std::string id;  // "resp_…", at most kMaxStoredResponseIdLength characters
+  std::int64_t token_id = -1;
+  Millis created_at = 0;
+  Millis expires_at = 0;
+  std::string data;  // at most kMaxStoredResponseBytes
+};
+
+inline constexpr std::size_t kMaxStoredResponseIdLength = 128;
+inline constexpr std::size_t kMaxStoredResponseBytes = 16u << 20;
+
 // ---- Request and error logs ------------------------------------------------------------------
 
 // One proxied request. `id` is assigned by the store (ignored on append).

@@ -255,6 +255,19 @@ CREATE TABLE request_log_failed_keys (
 CREATE INDEX request_log_failed_keys_by_log ON request_log_failed_keys (log_id);
 )sql";
 
+// v5: stored responses of the OpenAI Responses front (store: true): one row per response with its
+// whole conversation as JSON, owned by the client token that made it, pruned after expires_at.
+constexpr const char* kV5 = R"sql(
+CREATE TABLE stored_responses (
+  id         TEXT    PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+  token_id   INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  data       TEXT    NOT NULL CHECK (json_valid(data))
+);  -- a rowid table: rows are large, which WITHOUT ROWID tables handle poorly
+CREATE INDEX stored_responses_by_expiry ON stored_responses (expires_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -263,6 +276,7 @@ const std::vector<Migration>& migrations() {
       {2, "pool keys sealed at rest, deletion records, storage meta", kV2},
       {3, "fine usage rollups for recent windows, refused-request counts", kV3},
       {4, "failed keys of each request (failover)", kV4},
+      {5, "stored responses of the OpenAI Responses front", kV5},
   };
   return kAll;
 }

@@ -86,6 +86,12 @@ class SqliteStore final : public Store {
   Result<std::int64_t> delete_all_sessions() override;
   Result<std::int64_t> purge_expired_sessions(Millis now_ms) override;
 
+  Result<void> put_response(const StoredResponse& row) override;
+  Result<std::optional<StoredResponse>> find_response(std::string_view id, std::int64_t token_id,
+                                                      Millis now_ms) override;
+  Result<bool> delete_response(std::string_view id, std::int64_t token_id) override;
+  Result<std::int64_t> prune_responses(Millis now_ms) override;
+
   Result<void> append_request_logs(const std::vector<RequestLogRow>& rows) override;
   Result<LogPage<RequestLogRow>> query_request_logs(const LogFilter& filter,
                                                     PageRequest page) override;
