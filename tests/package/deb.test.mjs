@@ -2,7 +2,9 @@
 // i.e. cpack -G DEB in an existing build tree), then taken apart and run:
 //  - dpkg-deb lists the binary, the man page, the unit and the configuration; the control file
 //    depends on Debian's runtime packages and adduser, marks the configuration a conffile, and
-//    carries the maintainer scripts;
+//    carries the maintainer scripts; postinst, run against stand-ins, creates the user once and
+//    enables nothing;
+//  - a program built with the extracted gemgate-dev's pkg-config file links and runs;
 //  - the unit, extracted, passes `systemd-analyze verify` (when systemd is installed);
 //  - the extracted binary validates the extracted configuration, then serves one request
 //    through the stand-in upstream with a pool key: 200 and the upstream's answer.
@@ -68,6 +70,27 @@ test('the service package holds the binary, man page, unit, sysusers entry and c
   // The installed configuration is the built-in one.
   assert.equal(fs.readFileSync(path.join(root, 'etc/gemgate/gemgate.yaml'), 'utf8'),
                fs.readFileSync(path.join(REPO_ROOT, 'conf/gemgate.yaml'), 'utf8'));
+});
+
+test('the SDK package links: a program built with its pkg-config file runs', () => {
+  const devRoot = path.join(work, 'dev-root');
+  run('dpkg-deb', ['-x', debs['gemgate-dev'], devRoot]);
+  const pcDir = path.join(devRoot, 'usr/lib/pkgconfig');
+  const flags = run('pkg-config', ['--cflags', '--libs', 'gemgate-openai-translate'],
+                    {env: {...process.env, PKG_CONFIG_PATH: pcDir}}).trim().split(/\s+/);
+  const program = path.join(work, 'translate.cpp');
+  fs.writeFileSync(program, `#include <cstdio>
+#include "filters/openai/translate/translate.h"
+int main() {
+  auto r = gemgate::openai::translate_chat_request(
+      R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]})");
+  std::puts(r.has_value() ? "translated" : "failed");
+  return r.has_value() ? 0 : 1;
+}
+`);
+  const exe = path.join(work, 'translate');
+  run('c++', ['-std=c++20', '-o', exe, program, ...flags]);
+  assert.equal(run(exe, []).trim(), 'translated');
 });
 
 test('the control file depends on Debian runtime packages and runs the maintainer scripts', () => {
