@@ -49,18 +49,23 @@ echo "install: layout OK ($(find "$prefix" -type f | wc -l) files)"
 
 "$prefix/bin/gemgate" --check-config --config "$prefix/etc/gemgate/gemgate.yaml" || fail "--check-config on the installed config"
 
-# Each installed header on its own, with nothing but the installed include directory.
-n=0
-for h in $(cd "$prefix/include/gemgate" && find . -name '*.h' | sed 's|^\./||' | sort); do
-  printf '#include "%s"\n' "$h" >"$work/header.cpp"
-  c++ -std=c++20 -fsyntax-only -I"$prefix/include/gemgate" "$work/header.cpp" || fail "$h does not compile on its own"
-  n=$((n + 1))
-done
+# Each installed header on its own, with nothing but the installed include directory ($jobs at
+# a time; xargs fails when any compile fails, and the compiler names the header).
+(cd "$prefix/include/gemgate" && find . -name '*.h' | sed 's|^\./||' | sort) >"$work/headers.txt"
+n=$(wc -l <"$work/headers.txt")
+[ "$n" -gt 20 ] || fail "only $n installed headers"
+# shellcheck disable=SC2016  # the inner script expands its own arguments
+xargs -P "$jobs" -I{} sh -c 'printf "#include \"%s\"\n" "$1" |
+  c++ -std=c++20 -fsyntax-only -I"$2" -x c++ - || { echo "install: $1 does not compile on its own"; exit 1; }' \
+  sh {} "$prefix/include/gemgate" <"$work/headers.txt" || fail "an installed header does not compile on its own"
 echo "install: $n installed headers compile on their own"
 
 launcher=""
 if command -v ccache >/dev/null 2>&1; then
   launcher="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
+  # Paths under the scratch directory (a new name each run) are hashed relative to it, so a
+  # repeated run hits the cache.
+  export CCACHE_BASEDIR="$work"
 fi
 for example in custom_filter embed_translator; do
   # shellcheck disable=SC2086  # $launcher is zero or two words
