@@ -1,6 +1,7 @@
 # Installs what gemgate needs from Debian's archive, only when something is missing, so repeated
-# runs cost a dpkg query. Sourced by conf/run.sh and tests/run.sh; call `gemgate_deps build` or
-# `gemgate_deps test`. Runs as root (or through sudo when available).
+# runs cost a dpkg query. Sourced by conf/run.sh, tests/run.sh and the Dockerfile; call
+# `gemgate_deps build`, `gemgate_deps package` (build + what cpack -G DEB needs) or
+# `gemgate_deps test` (package + the test tools). Runs as root (or through sudo when available).
 
 gemgate_missing() {
   missing=""
@@ -15,8 +16,13 @@ gemgate_missing() {
 gemgate_deps() {
   pkgs="cmake g++ make pkg-config libuv1-dev node-llhttp libcurl4-openssl-dev rapidjson-dev \
 libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
+  # cpack's DEB generator: dpkg-shlibdeps (dpkg-dev) derives the dependencies, with file.
+  case "${1:-build}" in
+  package | test) pkgs="$pkgs dpkg-dev file" ;;
+  esac
   if [ "${1:-build}" = "test" ]; then
-    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei"
+    # groff-base renders the man page, systemd brings systemd-analyze and systemd-sysusers.
+    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
   fi

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "conf/cli/usage.h"
 #include "conf/config.h"
 #include "conf/config_load.h"
 #include "conf/env_check.h"
@@ -23,40 +24,6 @@
 
 namespace {
 
-constexpr const char* kUsage =
-    R"(Usage: gemgate [--config FILE] [--listen HOST:PORT] [--check-config] [--version] [--help]
-
-An AI gateway in front of Google's Gemini API: a pool of API keys with failover and cooldowns,
-native Gemini endpoints, and a live admin API.
-
-Options:
-  --config FILE      read the configuration from FILE (default: the built-in conf/gemgate.yaml)
-  --listen HOST:PORT replace the address of the first listener (e.g. 127.0.0.1:8080)
-  --check-config     validate the configuration and the environment, print every error (as
-                     file:line:column, with suggestions and the variable a value came from), exit
-  --version          print the version and exit
-  --help             print this help and exit
-
-Signals:
-  SIGTERM, SIGINT    stop accepting, let running requests finish (shutdown_grace), exit 0
-  SIGHUP             reload the configuration file (also POST /admin/api/reload); an invalid
-                     file keeps the running configuration; listeners, workers, storage need a restart
-
-Environment (checked before anything is stored; a bad value stops the start):
-  DATABASE_URL       storage (default file:./data/gemgate.db; SQLite only in this build)
-  GOOGLE_API_HOST    upstream (default https://generativelanguage.googleapis.com)
-  API_KEYS           Gemini keys added to storage at start when missing (comma/space/newline
-                     separated; each 20 to 256 characters of A-Z a-z 0-9 - _ .)
-  ALLOWED_TOKENS     client tokens added to storage at start when missing (each 8 to 256 characters)
-  AUTH_TOKEN         admin token, stored on the first start (at least 16 characters)
-  CRON_SECRET        bearer secret of GET /api/cron/health-check (unset = endpoint refuses all)
-  GEMGATE_MASTER_KEY 64 hex characters: the key the pool keys are encrypted with
-  GEMGATE_LOG_LEVEL  debug, info, warn or error
-  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
-                     upstream proxy while the upstream_proxy setting is empty (HTTPS_PROXY for an
-                     https:// upstream, HTTP_PROXY for http://, ALL_PROXY otherwise)
-)";
-
 struct Options {
   std::string config_path;
   std::string listen;
@@ -64,7 +31,7 @@ struct Options {
 };
 
 int fail_usage(const std::string& message) {
-  std::fprintf(stderr, "gemgate: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "gemgate: %s\n\n%s", message.c_str(), gemgate::conf::kUsageText);
   return 2;
 }
 
@@ -86,7 +53,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(gemgate::conf::kUsageText, stdout);
       return 0;
     } else if (a == "--version") {
       std::printf("gemgate %s (%s)\n", GEMGATE_VERSION, transport::curl_description().c_str());

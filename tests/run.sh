@@ -6,8 +6,9 @@ set -eu
 cd "$(dirname "$0")/.."
 . conf/deps.sh
 gemgate_deps test
-gemgate_build
+# The npm packages before the build: configuring looks for tests/node_modules.
 if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 fi
+gemgate_build
 ctest --test-dir build --output-on-failure --timeout 600 -j2 "$@"

@@ -1,0 +1,129 @@
+#!/bin/sh
+# `cmake --install` into a temporary prefix, and what an embedder does with the result:
+#  - the layout: binary, man page, etc/gemgate/gemgate.yaml (identical to conf/gemgate.yaml),
+#    the systemd unit (pointing at this prefix), the sysusers.d entry, headers, static
+#    libraries, the CMake package and the pkg-config files;
+#  - the installed binary validates the installed configuration;
+#  - every installed header compiles on its own with only the installed include directory;
+#  - examples/custom_filter and examples/embed_translator configure out of tree against the
+#    prefix (find_package(gemgate)), build and run;
+#  - a small program compiles and links with `pkg-config --cflags --libs` of each .pc file;
+#  - systemd-sysusers accepts the sysusers.d entry (into a scratch root).
+#
+#   sh tests/package/install.sh BUILD_DIR
+#
+# Uses ccache when installed. Jobs: $JOBS (default 2). KEEP=1 keeps the scratch directory.
+set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "$1" && pwd)
+jobs=${JOBS:-2}
+work=$(mktemp -d "${TMPDIR:-/tmp}/gemgate-install.XXXXXX")
+cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi; }
+trap cleanup EXIT INT TERM
+prefix=$work/prefix
+fail() { echo "install: $*"; exit 1; }
+
+cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install failed"; }
+# Nothing may land outside the prefix (an absolute destination would escape --prefix).
+if grep -- '-- Installing: ' "$work/install.log" | grep -v -- "-- Installing: $prefix/" | grep -q .; then
+  grep -- '-- Installing: ' "$work/install.log" | grep -v -- "$prefix/"; fail "files installed outside the prefix"
+fi
+
+libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' "$build/CMakeCache.txt")
+for f in bin/gemgate share/man/man1/gemgate.1 etc/gemgate/gemgate.yaml lib/systemd/system/gemgate.service \
+         lib/sysusers.d/gemgate.conf include/gemgate/core/filter.h include/gemgate/core/registry.h \
+         include/gemgate/conf/yaml_loader.h include/gemgate/filters/openai/translate/translate.h \
+         "$libdir/libgemgate_core.a" "$libdir/libgemgate_yaml.a" "$libdir/libgemgate_llhttp.a" \
+         "$libdir/libgemgate_openai_translate.a" "$libdir/cmake/gemgate/gemgateConfig.cmake" \
+         "$libdir/pkgconfig/gemgate-openai-translate.pc" "$libdir/pkgconfig/gemgate-filter-sdk.pc"; do
+  [ -f "$prefix/$f" ] || fail "missing $f"
+done
+[ -x "$prefix/bin/gemgate" ] || fail "bin/gemgate is not executable"
+cmp -s "$src/conf/gemgate.yaml" "$prefix/etc/gemgate/gemgate.yaml" || fail "etc/gemgate/gemgate.yaml differs from conf/gemgate.yaml"
+# The translator's private detail/ headers and the HTTP server's are not part of the surface.
+[ ! -e "$prefix/include/gemgate/filters/openai/translate/detail" ] || fail "detail/ headers installed"
+[ ! -e "$prefix/include/gemgate/core/server" ] || fail "core/server headers installed"
+grep -qx "ExecStart=$prefix/bin/gemgate --config $prefix/etc/gemgate/gemgate.yaml" \
+  "$prefix/lib/systemd/system/gemgate.service" || fail "the unit does not run this prefix's binary and config"
+echo "install: layout OK ($(find "$prefix" -type f | wc -l) files)"
+
+"$prefix/bin/gemgate" --check-config --config "$prefix/etc/gemgate/gemgate.yaml" || fail "--check-config on the installed config"
+
+# Each installed header on its own, with nothing but the installed include directory ($jobs at
+# a time; xargs fails when any compile fails, and the compiler names the header).
+(cd "$prefix/include/gemgate" && find . -name '*.h' | sed 's|^\./||' | sort) >"$work/headers.txt"
+n=$(wc -l <"$work/headers.txt")
+[ "$n" -gt 20 ] || fail "only $n installed headers"
+# shellcheck disable=SC2016  # the inner script expands its own arguments
+xargs -P "$jobs" -I{} sh -c 'printf "#include \"%s\"\n" "$1" |
+  c++ -std=c++20 -fsyntax-only -I"$2" -x c++ - || { echo "install: $1 does not compile on its own"; exit 1; }' \
+  sh {} "$prefix/include/gemgate" <"$work/headers.txt" || fail "an installed header does not compile on its own"
+echo "install: $n installed headers compile on their own"
+
+launcher=""
+if command -v ccache >/dev/null 2>&1; then
+  launcher="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
+  # Paths under the scratch directory (a new name each run) are hashed relative to it, so a
+  # repeated run hits the cache.
+  export CCACHE_BASEDIR="$work"
+fi
+for example in custom_filter embed_translator; do
+  # shellcheck disable=SC2086  # $launcher is zero or two words
+  if ! { cmake -S "$src/examples/$example" -B "$work/$example" -DCMAKE_BUILD_TYPE=Release \
+           -DCMAKE_PREFIX_PATH="$prefix" $launcher >"$work/$example.log" 2>&1 &&
+         cmake --build "$work/$example" -j"$jobs" >>"$work/$example.log" 2>&1; }; then
+    cat "$work/$example.log"; fail "examples/$example does not build against the installed package"
+  fi
+  # It must have used the installed package, not a source tree.
+  grep -q "gemgate_DIR:PATH=$prefix/" "$work/$example/CMakeCache.txt" || fail "$example did not find the installed gemgate"
+done
+out=$("$work/custom_filter/custom_filter_example" "$src/examples/custom_filter/chain.yaml")
+echo "$out" | grep -q 'status 200, x-request-id: demo-' || fail "custom_filter_example printed: $out"
+out=$(printf '%s' '{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]}' |
+  "$work/embed_translator/embed_translator" request -)
+echo "$out" | grep -q '^POST /v1beta/models/gemini-2.5-flash:generateContent$' || fail "embed_translator printed: $out"
+echo "$out" | grep -qF '"parts":[{"text":"Hi"}]' || fail "embed_translator printed: $out"
+echo "install: both examples build out of tree against the prefix and run"
+
+# pkg-config: a small program per .pc file, compiled and linked with nothing but its flags.
+export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig"
+cat >"$work/translate.cpp" <<'CPP'
+#include <cstdio>
+#include "filters/openai/translate/translate.h"
+int main() {
+  auto r = gemgate::openai::translate_chat_request(
+      R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]})");
+  std::puts(r.has_value() ? "translated" : "failed");
+  return r.has_value() ? 0 : 1;
+}
+CPP
+cat >"$work/sdk.cpp" <<'CPP'
+#include <cstdio>
+#include "conf/yaml_loader.h"
+#include "core/registry.h"
+int main() {
+  gemgate::ConfigErrors errors;
+  auto root = gemgate::conf::load_yaml("a: [1, 2]\n", "x.yaml", gemgate::conf::process_env, errors);
+  gemgate::Registry registry;
+  std::puts(root && errors.empty() ? "loaded" : "failed");
+  return root && errors.empty() ? 0 : 1;
+}
+CPP
+for pair in gemgate-openai-translate:translate gemgate-filter-sdk:sdk; do
+  pc=${pair%%:*}
+  prog=${pair#*:}
+  # shellcheck disable=SC2046  # pkg-config prints words
+  c++ -std=c++20 -o "$work/$prog" "$work/$prog.cpp" $(pkg-config --cflags --libs "$pc") || fail "does not build with pkg-config $pc"
+  "$work/$prog" || fail "the program built with $pc failed"
+done
+echo "install: programs build with pkg-config gemgate-openai-translate and gemgate-filter-sdk"
+
+if command -v systemd-sysusers >/dev/null 2>&1; then
+  mkdir -p "$work/sysroot/etc"
+  systemd-sysusers --root="$work/sysroot" "$prefix/lib/sysusers.d/gemgate.conf" || fail "systemd-sysusers refused the entry"
+  grep -q '^gemgate:.*:/var/lib/gemgate:/usr/sbin/nologin$' "$work/sysroot/etc/passwd" || fail "sysusers made no user gemgate"
+  echo "install: systemd-sysusers creates the user gemgate from lib/sysusers.d/gemgate.conf"
+else
+  echo "install: systemd-sysusers not installed; the sysusers.d entry was not checked"
+fi
+echo "install: OK"
