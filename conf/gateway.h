@@ -10,6 +10,8 @@
 #include "conf/config.h"
 #include "conf/yaml_loader.h"
 #include "core/credentials.h"
+#include "core/metrics/metrics.h"
+#include "core/metrics/request_metrics.h"
 #include "core/registry.h"
 #include "core/server/server.h"
 #include "core/settings.h"
@@ -53,6 +55,8 @@ class Gateway {
   void housekeeping_tick();
   void shutdown();
   Result<void> load_state();
+  // Adds the collectors of /metrics: requests and downstream gauges, the key pool, storage.
+  void register_metric_collectors();
   Result<void> ensure_admin_token(const EnvLookup& env);
 
   GatewayConfig config_;
@@ -62,9 +66,13 @@ class Gateway {
   std::shared_ptr<PublishedCredentials> credentials_;
   std::shared_ptr<const SettingsSchema> schema_;
   std::shared_ptr<Published<Settings>> settings_;
-  server::ServerContext server_context_;
+  // The top-level routes' context first, then one per listener with routes of its own.
+  std::vector<std::unique_ptr<server::ServerContext>> contexts_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::unique_ptr<server::Server>> servers_;
+  std::vector<std::vector<std::unique_ptr<server::Server>>> servers_;  // per worker, per context
+  std::shared_ptr<metrics::Registry> metrics_ = std::make_shared<metrics::Registry>();
+  std::shared_ptr<metrics::RequestMetrics> request_metrics_ =
+      std::make_shared<metrics::RequestMetrics>();
   std::string upstream_base_url_;
   struct MainLoop;
   std::unique_ptr<MainLoop> main_;

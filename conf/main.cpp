@@ -127,9 +127,16 @@ int main(int argc, char** argv) {
     } else {
       log::set_level(level);
     }
+    log::Format format;
+    if (!log::parse_format(config->log_format, &format)) {
+      const ConfigNode* at = config->root.get("log_format");
+      errors.add(at ? at->mark() : Mark{file, 0, 0}, "log_format must be text or json");
+    } else {
+      log::set_format(format);
+    }
     // Chains are validated against empty services here; the real ones are built at start.
     Services services = conf::validation_services();
-    conf::build_routes(config->root, registry, services, errors);
+    conf::build_all_routes(config->root, registry, services, errors);
   }
   if (!errors.empty()) {
     for (const std::string& line : errors.lines()) std::fprintf(stderr, "%s\n", line.c_str());

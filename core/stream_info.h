@@ -21,7 +21,8 @@ struct TokenUsage {
 struct StreamInfo {
   using Clock = std::chrono::steady_clock;
 
-  std::string route;  // the matched route's prefix
+  std::string request_id;  // x-request-id: the client's (when valid) or a new one; on every answer
+  std::string route;       // the matched route's prefix
   std::string chain;  // the chain that served it
   std::string method;
   std::string path;         // normalised request path as the client sent it (no query)
@@ -42,6 +43,7 @@ struct StreamInfo {
   int64_t start_unix_ms = 0;  // wall-clock start, for log rows
   Clock::time_point start;    // monotonic start, for latency
   Clock::time_point end;      // set when the exchange ends
+  Clock::time_point first_byte;  // when the response head went to the client (the commit point)
   uint64_t bytes_in = 0;      // request body bytes
   uint64_t bytes_out = 0;     // response body bytes written
 
@@ -49,6 +51,16 @@ struct StreamInfo {
   int64_t latency_ms() const {
     auto stop = end == Clock::time_point{} ? Clock::now() : end;
     return std::chrono::duration_cast<std::chrono::milliseconds>(stop - start).count();
+  }
+  // Seconds from start to the response head (time to first byte), or -1 when none went out.
+  double first_byte_seconds() const {
+    if (first_byte == Clock::time_point{}) return -1;
+    return std::chrono::duration<double>(first_byte - start).count();
+  }
+  // Seconds from start to end (or to now while running).
+  double latency_seconds() const {
+    auto stop = end == Clock::time_point{} ? Clock::now() : end;
+    return std::chrono::duration<double>(stop - start).count();
   }
 };
 

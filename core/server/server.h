@@ -37,6 +37,7 @@ struct ServerContext {
   const Published<Settings>* settings = nullptr;  // snapshot taken per request
   std::atomic<size_t> open_connections{0};        // across all workers
   std::atomic<size_t> buffered_body_bytes{0};     // request bodies held, across all workers
+  std::atomic<int64_t> open_streams{0};           // streamed answers being sent, all workers
   std::atomic<uint64_t> next_connection_id{1};
 };
 

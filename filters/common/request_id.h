@@ -10,8 +10,8 @@
 
 namespace gemgate::common {
 
-// Returns this exchange's request id: the client's own `x-request-id` when it is a plain token of
-// 8 to 64 characters ([A-Za-z0-9._-]), else a random one made on first use. Stable for the whole
+// Returns this exchange's request id (info().request_id, set by the server): the client's own
+// `x-request-id` when it is a plain token (core/request_id.h), else a new one made on first use. Stable for the whole
 // exchange (replays included). Loop thread only.
 const std::string& request_id(FilterCallbacks& x);
 

@@ -240,6 +240,13 @@ INSERT INTO usage_minute_key
   GROUP BY 1, 2;
 )sql";
 
+// v4: the request id of each logged request (the x-request-id its client got), so a client's
+// report finds its row. Older rows keep ''. Self-contained: one column, one index.
+constexpr const char* kV4RequestId = R"sql(
+ALTER TABLE request_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX request_log_by_request_id ON request_log (request_id) WHERE request_id <> '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -247,6 +254,7 @@ const std::vector<Migration>& migrations() {
       {1, "keys, key health, tokens, settings, sessions, logs, usage rollups", kV1},
       {2, "pool keys sealed at rest, deletion records, storage meta", kV2},
       {3, "fine usage rollups for recent windows, refused-request counts", kV3},
+      {4, "request id of each request log row", kV4RequestId},
   };
   return kAll;
 }

@@ -21,7 +21,8 @@ namespace {
 
 constexpr const char* kRequestColumns =
     "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
-    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error";
+    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
+    "request_id";
 constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
 
 RequestLogRow read_request_row(SQLite::Statement& st) {
@@ -44,6 +45,7 @@ RequestLogRow read_request_row(SQLite::Statement& st) {
   r.cached_tokens = st.getColumn(15).getInt64();
   r.total_tokens = st.getColumn(16).getInt64();
   r.error = st.getColumn(17).getString();
+  r.request_id = st.getColumn(18).getString();
   return r;
 }
 
@@ -76,6 +78,7 @@ RequestLogRow sanitize(const RequestLogRow& in) {
   r.cached_tokens = std::max<std::int64_t>(in.cached_tokens, 0);
   r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
   r.error = safe_text(in.error, kMaxErrorText);
+  r.request_id = clip_utf8(in.request_id, kMaxShortText);
   return r;
 }
 
@@ -144,8 +147,9 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
     SQLite::Statement ins(*db_,
                           "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
                           "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
-                          "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
+                          "request_id) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const RequestLogRow& r : clean) {
       ins.bind(1, r.time_ms);
       ins.bind(2, r.route);
@@ -164,6 +168,7 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
       ins.bind(15, r.cached_tokens);
       ins.bind(16, r.total_tokens);
       ins.bind(17, r.error);
+      ins.bind(18, r.request_id);
       ins.exec();
       ins.reset();
     }
