@@ -16,7 +16,8 @@ gemgate_deps() {
   pkgs="cmake g++ make pkg-config libuv1-dev node-llhttp libcurl4-openssl-dev rapidjson-dev \
 libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
   if [ "${1:-build}" = "test" ]; then
-    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei"
+    # prometheus: its promtool checks the /metrics exposition (tests/integration/observe-metrics).
+    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei prometheus"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
   fi
