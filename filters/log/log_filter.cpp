@@ -6,6 +6,7 @@
 
 #include "core/access_log.h"
 #include "core/exchange.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics/request_metrics.h"
 
@@ -130,7 +131,9 @@ class LogFilter final : public Filter {
     if (info.stream) line += " stream";
     if (info.usage.known) line += " tokens=" + std::to_string(info.usage.total);
     if (info.client_aborted) line += " client-aborted";
-    if (!info.error.empty()) line += " error=\"" + info.error + "\"";
+    // Quoted and escaped: an error quoting the client's input (a model name with a newline)
+    // must not split the line or fake another one.
+    if (!info.error.empty()) line += " error=" + json_quote_utf8(info.error);
     line += " from=" + info.client_addr;
     line += " id=" + info.request_id;
     log::info(line);
