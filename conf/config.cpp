@@ -133,10 +133,11 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
     errors.add(root.mark(), "the configuration must be a map");
     return std::nullopt;
   }
-  config::expect_keys(root,
-                      {"workers", "listeners", "limits", "shutdown_grace", "log_level", "log_format", "storage",
-                       "upstream_base_url", "settings", "chains", "routes"},
-                      errors);
+  config::expect_keys(
+      root,
+      {"workers", "listeners", "limits", "shutdown_grace", "log_level", "log_format", "storage",
+       "upstream_base_url", "settings", "chains", "routes"},
+      errors);
   int64_t workers = 0;
   if (config::read_int(root, "workers", 0, 256, &workers, errors))
     cfg.workers = static_cast<int>(workers);
@@ -208,7 +209,8 @@ using ChainMap = std::map<std::string, std::shared_ptr<const ChainSpec>>;
 
 // Builds the route table of one `routes:` list (the top level's, or a listener's own) over the
 // chains built from `chain_nodes`. Returns null when any route is wrong (reported in `errors`).
-std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes, const Mark& missing_at,
+std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes,
+                                                    const Mark& missing_at,
                                                     const ConfigNode& chain_nodes,
                                                     const ChainMap& chains, ConfigErrors& errors) {
   size_t before = errors.size();

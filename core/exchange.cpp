@@ -315,7 +315,8 @@ void Exchange::commit() {
   info_.first_byte = StreamInfo::Clock::now();
   // Every answer names its request, successes and streams included (the client can quote it;
   // the access line and the stored row carry the same id).
-  if (info_.request_id.empty()) info_.request_id = adopt_request_id(request_.headers.get("x-request-id"));
+  if (info_.request_id.empty())
+    info_.request_id = adopt_request_id(request_.headers.get("x-request-id"));
   response_.headers.set("x-request-id", info_.request_id);
   if (!response_.streaming) {
     early_chunks_.clear();  // a filter replaced the stream with a whole answer

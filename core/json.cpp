@@ -116,9 +116,9 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   }
   unsigned char b1 = byte(i + 1);
-  if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
+  if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
   if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogate
-  if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+  if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
   if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
   return n;
 }

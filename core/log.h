@@ -43,7 +43,9 @@ struct Field {
   static Field str(std::string_view name, std::string_view value) {
     return {name, Kind::kText, value, 0};
   }
-  static Field num(std::string_view name, int64_t value) { return {name, Kind::kNumber, {}, value}; }
+  static Field num(std::string_view name, int64_t value) {
+    return {name, Kind::kNumber, {}, value};
+  }
   static Field flag(std::string_view name, bool value) {
     return {name, Kind::kBool, {}, value ? 1 : 0};
   }

@@ -23,7 +23,7 @@ struct StreamInfo {
 
   std::string request_id;  // x-request-id: the client's (when valid) or a new one; on every answer
   std::string route;       // the matched route's prefix
-  std::string chain;  // the chain that served it
+  std::string chain;       // the chain that served it
   std::string method;
   std::string path;         // normalised request path as the client sent it (no query)
   std::string client_addr;  // peer "ip:port"
@@ -40,12 +40,12 @@ struct StreamInfo {
   std::string error;       // short failure reason for logs (no secrets), "" on success
   std::string error_kind;  // machine-readable class of `error` ("quota", "timeout", ...)
   TokenUsage usage;
-  int64_t start_unix_ms = 0;  // wall-clock start, for log rows
-  Clock::time_point start;    // monotonic start, for latency
-  Clock::time_point end;      // set when the exchange ends
+  int64_t start_unix_ms = 0;     // wall-clock start, for log rows
+  Clock::time_point start;       // monotonic start, for latency
+  Clock::time_point end;         // set when the exchange ends
   Clock::time_point first_byte;  // when the response head went to the client (the commit point)
-  uint64_t bytes_in = 0;      // request body bytes
-  uint64_t bytes_out = 0;     // response body bytes written
+  uint64_t bytes_in = 0;         // request body bytes
+  uint64_t bytes_out = 0;        // response body bytes written
 
   // Milliseconds from start to end (or to now while running).
   int64_t latency_ms() const {

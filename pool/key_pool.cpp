@@ -74,16 +74,18 @@ void log_key_change(const PoolKey& key, const KeyChange& c, int64_t now_ms) {
   int64_t for_s = c.until_ms > now_ms ? (c.until_ms - now_ms + 999) / 1000 : 0;
   switch (c.event) {
     case KeyEvent::kDisabled: {
-      log::Field f[] = {log::Field::str("event", "key_disabled"), log::Field::num("key_id", key.id()),
-                        log::Field::masked("key_mask", key.secret()),
-                        log::Field::str("reason", c.reason)};
+      log::Field f[] = {
+          log::Field::str("event", "key_disabled"), log::Field::num("key_id", key.id()),
+          log::Field::masked("key_mask", key.secret()), log::Field::str("reason", c.reason)};
       log::write_fields(log::Level::kWarn, "key disabled", f);
       break;
     }
     case KeyEvent::kCooling: {
-      log::Field f[] = {log::Field::str("event", "key_cooling"), log::Field::num("key_id", key.id()),
+      log::Field f[] = {log::Field::str("event", "key_cooling"),
+                        log::Field::num("key_id", key.id()),
                         log::Field::masked("key_mask", key.secret()),
-                        log::Field::str("model", c.model), log::Field::str("until", until),
+                        log::Field::str("model", c.model),
+                        log::Field::str("until", until),
                         log::Field::num("cooldown_s", for_s)};
       log::write_fields(log::Level::kInfo, "key cooling down", f);
       break;
@@ -92,15 +94,16 @@ void log_key_change(const PoolKey& key, const KeyChange& c, int64_t now_ms) {
       log::Field f[] = {log::Field::str("event", "key_breaker_open"),
                         log::Field::num("key_id", key.id()),
                         log::Field::masked("key_mask", key.secret()),
-                        log::Field::str("model", c.model), log::Field::str("until", until),
+                        log::Field::str("model", c.model),
+                        log::Field::str("until", until),
                         log::Field::num("failures", c.failures)};
       log::write_fields(log::Level::kWarn, "key circuit breaker open", f);
       break;
     }
     case KeyEvent::kRevived: {
-      log::Field f[] = {log::Field::str("event", "key_revived"), log::Field::num("key_id", key.id()),
-                        log::Field::masked("key_mask", key.secret()),
-                        log::Field::str("reason", c.reason)};
+      log::Field f[] = {
+          log::Field::str("event", "key_revived"), log::Field::num("key_id", key.id()),
+          log::Field::masked("key_mask", key.secret()), log::Field::str("reason", c.reason)};
       log::write_fields(log::Level::kInfo, "key back in service", f);
       break;
     }
@@ -317,9 +320,8 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       upstream_.answered(model);  // any classified answer: Google is up and serving this model
       break;
   }
-  std::optional<KeyChange> change;
-  {
-  std::lock_guard<std::mutex> lock(key.mu_);
+  std::optional<KeyChange> change;  // logged after the lock is released
+  std::unique_lock<std::mutex> lock(key.mu_);
   KeyHealth& h = key.health_;
   switch (outcome.kind) {
     case OutcomeKind::kSuccess: {
@@ -332,7 +334,8 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       if (std::any_of(h.cooldowns.begin(), h.cooldowns.end(), [&](const Cooldown& c) {
             return c.model == model && c.breaker && c.until_ms > 0;
           })) {
-        change = KeyChange{KeyEvent::kRevived, std::string(model), "circuit breaker closed for " + std::string(model)};
+        change = KeyChange{KeyEvent::kRevived, std::string(model),
+                           "circuit breaker closed for " + std::string(model)};
       }
       h.failures = 0;
       h.last_error.clear();
@@ -380,7 +383,7 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       return false;  // the caller's mistake says nothing about the key (others handled above)
   }
   key.publish_locked();
-  }
+  lock.unlock();
   if (change) {
     metrics_.count_event(change->event);
     log_key_change(key, *change, now_ms);

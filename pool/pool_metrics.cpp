@@ -77,7 +77,8 @@ void collect_pool_metrics(const KeyPool& pool, metrics::Writer& w) {
     else
       ++active;
   }
-  w.family("gemgate_keys", "gauge", "Pool keys by state (active, cooling, breaker_open, disabled).");
+  w.family("gemgate_keys", "gauge",
+           "Pool keys by state (active, cooling, breaker_open, disabled).");
   std::pair<const char*, int64_t> states[] = {
       {"active", active}, {"cooling", cooling}, {"breaker_open", breaker}, {"disabled", disabled}};
   for (const auto& [state, n] : states) {

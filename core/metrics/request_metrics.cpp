@@ -45,7 +45,9 @@ RequestMetrics::RequestMetrics()
 
 void RequestMetrics::record(const StreamInfo& info, std::string_view model) {
   size_t route = routes_.intern(info.route, info.chain);
-  size_t m = model.empty() ? 0 : plain_model_name(model) ? models_.intern(model) : models_.overflow();
+  size_t m = model.empty()             ? 0
+             : plain_model_name(model) ? models_.intern(model)
+                                       : models_.overflow();
   requests_.add(request_cell(route, status_class(info.status), m));
   if (info.attempts > 1) retries_.add(route, static_cast<uint64_t>(info.attempts - 1));
   duration_.observe(route, info.latency_seconds());
@@ -54,8 +56,8 @@ void RequestMetrics::record(const StreamInfo& info, std::string_view model) {
   if (info.usage.known) {
     // Gemini counts thoughts apart from the candidates; both are output the key paid for.
     tokens_.add(m * 2, static_cast<uint64_t>(std::max<int64_t>(0, info.usage.prompt)));
-    tokens_.add(m * 2 + 1, static_cast<uint64_t>(std::max<int64_t>(
-                               0, info.usage.completion + info.usage.thoughts)));
+    tokens_.add(m * 2 + 1, static_cast<uint64_t>(
+                               std::max<int64_t>(0, info.usage.completion + info.usage.thoughts)));
   }
 }
 
@@ -85,7 +87,9 @@ void RequestMetrics::collect(Writer& w) const {
       for (size_t m : model_slots) {
         uint64_t n = requests_.sum(request_cell(r, c, m));
         if (n == 0) continue;
-        Label l[] = {{"route", route}, {"chain", chain}, {"code", kClassNames[c]},
+        Label l[] = {{"route", route},
+                     {"chain", chain},
+                     {"code", kClassNames[c]},
                      {"model", model_label(m)}};
         w.sample("gemgate_http_requests_total", l, n);
       }

@@ -47,11 +47,11 @@ class RequestMetrics {
 
   LabelTable routes_;  // (route, chain)
   LabelTable models_;
-  ShardedCells requests_;     // route x class x model
-  ShardedCells retries_;      // route
-  ShardedCells tokens_;       // model x {in, out}
-  Histograms duration_;       // route
-  Histograms first_byte_;     // route
+  ShardedCells requests_;  // route x class x model
+  ShardedCells retries_;   // route
+  ShardedCells tokens_;    // model x {in, out}
+  Histograms duration_;    // route
+  Histograms first_byte_;  // route
   Gauges gauges_;
 };
 

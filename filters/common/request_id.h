@@ -11,8 +11,8 @@
 namespace gemgate::common {
 
 // Returns this exchange's request id (info().request_id, set by the server): the client's own
-// `x-request-id` when it is a plain token (core/request_id.h), else a new one made on first use. Stable for the whole
-// exchange (replays included). Loop thread only.
+// `x-request-id` when it is a plain token (core/request_id.h), else a new one made on first use.
+// Stable for the whole exchange (replays included). Loop thread only.
 const std::string& request_id(FilterCallbacks& x);
 
 // Makes the local error answer a client should see: `message` (plain, no internal detail) with

@@ -5,7 +5,7 @@
 // listener that only trusted scrapers reach (a separate metrics listener).
 //
 // Config:
-//   token: ${METRICS_TOKEN:-}   # bearer token of the scraper; a secret (registered with the redactor)
+//   token: ${METRICS_TOKEN:-}   # the scraper's bearer token (a secret: registered to be masked)
 //   open: false                 # serve without a token
 #pragma once
 

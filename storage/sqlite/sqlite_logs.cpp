@@ -21,7 +21,8 @@ namespace {
 
 constexpr const char* kRequestColumns =
     "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
-    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
+    "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, "
+    "error, "
     "request_id";
 constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
 

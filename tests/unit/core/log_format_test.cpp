@@ -49,9 +49,10 @@ TEST_CASE("json_quote_utf8: valid JSON whatever the bytes") {
   CHECK(json_quote_utf8("q\"\\\n\x01") == "\"q\\\"\\\\\\n\\u0001\"");
   CHECK(json_quote_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
         "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");  // well-formed UTF-8 kept
-  CHECK(json_quote_utf8("a\xff" "b") == "\"a\\ufffdb\"");
-  CHECK(json_quote_utf8("\xc3") == "\"\\ufffd\"");                  // truncated sequence
-  CHECK(json_quote_utf8("\xc0\xaf") == "\"\\ufffd\\ufffd\"");       // overlong
+  CHECK(json_quote_utf8("a\xff"
+                        "b") == "\"a\\ufffdb\"");
+  CHECK(json_quote_utf8("\xc3") == "\"\\ufffd\"");                        // truncated sequence
+  CHECK(json_quote_utf8("\xc0\xaf") == "\"\\ufffd\\ufffd\"");             // overlong
   CHECK(json_quote_utf8("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
   rapidjson::Document d;
   std::string all;

@@ -110,7 +110,7 @@ TEST_CASE("request metrics: route, chain, status class, model; tokens; retries")
   m.record(ok, "gemini-2.5-flash");
   m.record(finished(401), "");
   m.record(finished(503), "gemini-2.5-flash");
-  m.record(finished(0), "");  // no status at all: counted as a server failure
+  m.record(finished(0), "");                   // no status at all: counted as a server failure
   m.record(finished(499), "bad model\"name");  // not a plain model id
   Writer w;
   m.collect(w);
@@ -142,6 +142,7 @@ TEST_CASE("request metrics: models beyond the cap are one 'other' series") {
   for (size_t at = 0; (at = t.find("gemgate_http_requests_total{", at)) != std::string::npos; ++at)
     ++series;
   CHECK(series == RequestMetrics::kMaxModels);  // kMaxModels - 1 named ("none" holds one) + other
-  CHECK(has(t, "gemgate_http_requests_total{route=\"/v1beta/\",chain=\"gemini\",code=\"2xx\","
-               "model=\"other\"} 21"));
+  CHECK(has(t,
+            "gemgate_http_requests_total{route=\"/v1beta/\",chain=\"gemini\",code=\"2xx\","
+            "model=\"other\"} 21"));
 }

@@ -57,7 +57,8 @@ TEST_CASE("a state change is counted once, not once per outcome that repeats it"
   policy.breaker_threshold = 2;
   auto k1 = pool->find(1), k2 = pool->find(2), k3 = pool->find(3);
   // Quota: the first 429 starts the cooldown; more 429s in flight while it runs change nothing.
-  for (int i = 0; i < 5; ++i) pool->record(*k1, "m", outcome(OutcomeKind::kQuota), policy, kNow + i);
+  for (int i = 0; i < 5; ++i)
+    pool->record(*k1, "m", outcome(OutcomeKind::kQuota), policy, kNow + i);
   CHECK(pool->metrics().events(KeyEvent::kCooling) == 1);
   // Invalid key: disabled once.
   for (int i = 0; i < 3; ++i) {
@@ -89,11 +90,9 @@ TEST_CASE("the collector writes attempts, keys by state and state changes") {
   collect_pool_metrics(*pool, w);
   std::string text = w.take();
   CHECK(text.find("gemgate_upstream_attempts_total{outcome=\"ok\"} 2\n") != std::string::npos);
-  CHECK(text.find("gemgate_upstream_attempts_total{outcome=\"timeout\"} 1\n") !=
-        std::string::npos);
+  CHECK(text.find("gemgate_upstream_attempts_total{outcome=\"timeout\"} 1\n") != std::string::npos);
   CHECK(text.find("gemgate_keys{state=\"disabled\"} 1\n") != std::string::npos);
   CHECK(text.find("gemgate_keys{state=\"active\"} 1\n") != std::string::npos);
-  CHECK(text.find("gemgate_key_state_changes_total{change=\"disabled\"} 1\n") !=
-        std::string::npos);
+  CHECK(text.find("gemgate_key_state_changes_total{change=\"disabled\"} 1\n") != std::string::npos);
   CHECK(text.find("AIza") == std::string::npos);  // no key, not even a mask
 }
