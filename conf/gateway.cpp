@@ -273,6 +273,12 @@ void Gateway::register_metric_collectors() {
       .open_connections = sum(&server::ServerContext::open_connections),
       .open_streams = sum(&server::ServerContext::open_streams),
       .buffered_request_bytes = sum(&server::ServerContext::buffered_body_bytes),
+      .rejected =
+          [this](size_t cls) {
+            uint64_t n = 0;
+            for (const auto& ctx : contexts_) n += ctx->rejected[cls].load();
+            return n;
+          },
   });
   metrics_->add([m = request_metrics_](metrics::Writer& w) { m->collect(w); });
   metrics_->add([pool = pool_](metrics::Writer& w) { pool::collect_pool_metrics(*pool, w); });

@@ -138,6 +138,17 @@ void RequestMetrics::collect(Writer& w) const {
     w.family(name, "gauge", help);
     w.sample(name, {}, read());
   };
+  if (gauges_.rejected) {
+    w.family("gemgate_http_rejected_total", "counter",
+             "Requests the server answered itself before any chain ran (no route, malformed, too "
+             "large or too slow, overloaded), by status class.");
+    for (size_t c = 0; c < kClasses; ++c) {
+      uint64_t n = gauges_.rejected(c);
+      if (n == 0 && c != 3) continue;  // 4xx always shown, so the family is never empty
+      Label l[] = {{"code", kClassNames[c]}};
+      w.sample("gemgate_http_rejected_total", l, n);
+    }
+  }
   gauge("gemgate_open_connections", "Client connections open now.", gauges_.open_connections);
   gauge("gemgate_open_streams", "Streamed answers being sent now.", gauges_.open_streams);
   gauge("gemgate_buffered_request_bytes", "Request body bytes held in memory now.",

@@ -33,6 +33,8 @@ class RequestMetrics {
     std::function<int64_t()> open_connections;
     std::function<int64_t()> open_streams;
     std::function<int64_t()> buffered_request_bytes;
+    // Requests the server answered before any chain, for status class `cls` (0 = 1xx .. 4 = 5xx).
+    std::function<uint64_t(size_t cls)> rejected;
   };
   void set_gauges(Gauges gauges) { gauges_ = std::move(gauges); }
 

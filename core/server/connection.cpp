@@ -273,6 +273,7 @@ void Connection::begin_request(http::Request request) {
   exchange_ = server_.open_exchange(request, peer_, *this);
   if (!exchange_) {
     // Answered here and now; the phase stays kHead, so finish_request drops the request.
+    ctx.rejected[3].fetch_add(1, std::memory_order_relaxed);
     http::Response r = json_error(404, "NOT_FOUND", "no route for " + request.path);
     r.headers.set("x-request-id", adopt_request_id(request.headers.get("x-request-id")));
     send_response(r);
@@ -428,6 +429,9 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
   keep_alive_ = false;
   writer_.set_head_only(false);
   http::Response r = json_error(status, error_code(status), message);
+  if (status >= 100 && status < 600) {
+    server_.context().rejected[status / 100 - 1].fetch_add(1, std::memory_order_relaxed);
+  }
   if (retry_after_s > 0) r.headers.set("retry-after", std::to_string(retry_after_s));
   r.headers.set("x-request-id", new_request_id());  // the head may be unreadable: a fresh one
   log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +

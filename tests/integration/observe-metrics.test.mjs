@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import {spawnSync} from 'node:child_process';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {startStack} from '../support/stack.mjs';
-import {call, generate, streamGenerate, poolKey, clientToken, assertAbsent,
+import {call, generate, streamGenerate, rawRequest, poolKey, clientToken, assertAbsent,
         eventually, DEFAULT_CONFIG} from '../support/gateway.mjs';
 
 let fake;
@@ -67,6 +67,12 @@ test('known traffic gives exact counters; promtool accepts the exposition', asyn
   assert.equal(s.fake.callsFor(quota), 1, 'the quota key met exactly one request');
   const refused = await generate(s.gw, 'no', {token: clientToken('wrong')});
   assert.equal(refused.status, 401);
+  // Answered by the server itself, before any chain: no route, and a malformed request.
+  assert.equal((await call(s.gw, '/nowhere')).status, 404);
+  const malformed = await rawRequest(s.gw.port, 'GET /v1beta/models HTTP/1.1\r\nHost: x\r\n' +
+                                     'Content-Length: 1\r\nContent-Length: 2\r\n\r\n',
+                                     {responses: 1});
+  assert.equal(malformed.responses[0]?.status, 400);
 
   const r = await scrape(s.gw);
   assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
@@ -87,6 +93,7 @@ test('known traffic gives exact counters; promtool accepts the exposition', asyn
   assert.equal(m[`gemgate_http_request_duration_seconds_count{${GEM}}`], 5);
   assert.equal(m[`gemgate_http_request_duration_seconds_bucket{${GEM},le="+Inf"}`], 5);
   assert.equal(m[`gemgate_http_time_to_first_byte_seconds_count{${GEM}}`], 5);
+  assert.equal(m['gemgate_http_rejected_total{code="4xx"}'], 2);
   assert.equal(m.gemgate_open_streams, 0);
   assert.equal(m.gemgate_buffered_request_bytes, 0);
   assert.ok(m.gemgate_open_connections >= 1, 'the scrape itself holds a connection');
