@@ -69,6 +69,7 @@ void write_request_row(JsonOut& out, const storage::RequestLogRow& r) {
       .field("completion_tokens", r.completion_tokens)
       .field("total_tokens", r.total_tokens)
       .field("error", r.error)
+      .field("request_id", r.request_id)
       .end_object();
 }
 

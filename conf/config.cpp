@@ -133,10 +133,11 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
     errors.add(root.mark(), "the configuration must be a map");
     return std::nullopt;
   }
-  config::expect_keys(root,
-                      {"workers", "listeners", "limits", "shutdown_grace", "log_level", "storage",
-                       "upstream_base_url", "settings", "chains", "routes"},
-                      errors);
+  config::expect_keys(
+      root,
+      {"workers", "listeners", "limits", "shutdown_grace", "log_level", "log_format", "storage",
+       "upstream_base_url", "settings", "chains", "routes"},
+      errors);
   int64_t workers = 0;
   if (config::read_int(root, "workers", 0, 256, &workers, errors))
     cfg.workers = static_cast<int>(workers);
@@ -147,11 +148,12 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
                "'listeners' must list at least one address");
   } else {
     for (const ConfigNode& l : listeners->items()) {
-      config::expect_keys(l, {"address"}, errors);
+      config::expect_keys(l, {"address", "routes"}, errors);
       std::string address;
       config::read_string(l, "address", &address, errors);
       ListenerConfig lc;
       lc.mark = l.mark();
+      lc.own_routes = l.get("routes") != nullptr;
       if (!server::parse_listen_address(address, &lc.host, &lc.port)) {
         errors.add(l.mark(), "listener address must be HOST:PORT, got '" + address + "'");
       }
@@ -163,6 +165,7 @@ std::optional<GatewayConfig> parse_gateway_config(ConfigNode root, ConfigErrors&
   if (config::read_duration_ms(root, "shutdown_grace", &grace, errors))
     cfg.shutdown_grace_ms = grace;
   config::read_string(root, "log_level", &cfg.log_level, errors);
+  config::read_string(root, "log_format", &cfg.log_format, errors);
   if (const ConfigNode* storage = root.get("storage")) {
     config::expect_keys(*storage, {"database_url", "master_key_file"}, errors);
     config::read_string(*storage, "database_url", &cfg.database_url, errors);
@@ -207,23 +210,20 @@ void apply_config_settings(const ConfigNode& root, SettingsSchema& schema, Confi
   }
 }
 
-std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Registry& registry,
-                                               Services& services, ConfigErrors& errors) {
+namespace {
+
+using ChainMap = std::map<std::string, std::shared_ptr<const ChainSpec>>;
+
+// Builds the route table of one `routes:` list (the top level's, or a listener's own) over the
+// chains built from `chain_nodes`. Returns null when any route is wrong (reported in `errors`).
+std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes,
+                                                    const Mark& missing_at,
+                                                    const ConfigNode& chain_nodes,
+                                                    const ChainMap& chains, ConfigErrors& errors) {
   size_t before = errors.size();
-  std::map<std::string, std::shared_ptr<const ChainSpec>> chains;
-  const ConfigNode* chain_nodes = root.get("chains");
-  if (!chain_nodes || !chain_nodes->is_map()) {
-    errors.add(chain_nodes ? chain_nodes->mark() : root.mark(),
-               "'chains' must be a map of name: chain");
-    return nullptr;
-  }
-  for (const auto& [name, node] : chain_nodes->entries()) {
-    if (auto chain = build_chain(name, node, registry, services, errors)) chains[name] = chain;
-  }
   auto table = std::make_shared<RouteTable>();
-  const ConfigNode* routes = root.get("routes");
   if (!routes || !routes->is_sequence()) {
-    errors.add(routes ? routes->mark() : root.mark(), "'routes' must be a list");
+    errors.add(routes ? routes->mark() : missing_at, "'routes' must be a list");
     return nullptr;
   }
   std::map<std::string, Mark> seen;
@@ -257,7 +257,7 @@ std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Reg
     route.strip = strip;
     auto it = chains.find(chain);
     if (it == chains.end()) {
-      if (!chain_nodes->get(chain)) {
+      if (!chain_nodes.get(chain)) {
         const ConfigNode* at = r.get("chain");
         std::vector<std::string_view> names;
         for (const auto& [known, node] : chain_nodes->entries()) names.push_back(known);
@@ -280,6 +280,40 @@ std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Reg
   }
   if (errors.size() != before) return nullptr;
   return table;
+}
+
+}  // namespace
+
+std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Registry& registry,
+                                               Services& services, ConfigErrors& errors) {
+  return build_all_routes(root, registry, services, errors).main;
+}
+
+AllRoutes build_all_routes(const ConfigNode& root, const Registry& registry, Services& services,
+                           ConfigErrors& errors) {
+  size_t before = errors.size();
+  AllRoutes out;
+  ChainMap chains;
+  const ConfigNode* chain_nodes = root.get("chains");
+  if (!chain_nodes || !chain_nodes->is_map()) {
+    errors.add(chain_nodes ? chain_nodes->mark() : root.mark(),
+               "'chains' must be a map of name: chain");
+    return out;
+  }
+  for (const auto& [name, node] : chain_nodes->entries()) {
+    if (auto chain = build_chain(name, node, registry, services, errors)) chains[name] = chain;
+  }
+  auto main = build_route_table(root.get("routes"), root.mark(), *chain_nodes, chains, errors);
+  if (const ConfigNode* listeners = root.get("listeners"); listeners && listeners->is_sequence()) {
+    for (const ConfigNode& l : listeners->items()) {
+      const ConfigNode* own = l.get("routes");
+      out.per_listener.push_back(
+          own ? build_route_table(own, l.mark(), *chain_nodes, chains, errors) : nullptr);
+    }
+  }
+  if (errors.size() != before) return AllRoutes{};
+  out.main = std::move(main);
+  return out;
 }
 
 }  // namespace gemgate::conf

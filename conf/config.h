@@ -21,6 +21,9 @@ struct ListenerConfig {
   std::string host;
   int port = 0;
   Mark mark;
+  // The listener names its own `routes:` (e.g. a metrics listener serving /metrics only)
+  // instead of serving the top-level routes.
+  bool own_routes = false;
 };
 
 struct GatewayConfig {
@@ -30,6 +33,7 @@ struct GatewayConfig {
   server::ServerLimits limits;
   uint64_t shutdown_grace_ms = 15'000;
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" or "json" (one object per line)
   std::string database_url;
   // Key file for pool-key encryption when GEMGATE_MASTER_KEY is unset; "" = master.key beside
   // the database (created 0600 on the first start).
@@ -50,5 +54,16 @@ void apply_config_settings(const ConfigNode& root, SettingsSchema& schema, Confi
 // Builds every chain under `chains:` and the route table under `routes:`.
 std::shared_ptr<const RouteTable> build_routes(const ConfigNode& root, const Registry& registry,
                                                Services& services, ConfigErrors& errors);
+
+// The route tables of a configuration: the top-level one, and per listener (in `listeners:`
+// order) its own table when it names `routes:`, else null (it serves the top-level routes).
+struct AllRoutes {
+  std::shared_ptr<const RouteTable> main;  // null when anything was wrong
+  std::vector<std::shared_ptr<const RouteTable>> per_listener;
+};
+// Builds every chain once and every route table over them (the top level's and each
+// listener's own). On any error `main` is null and the errors are in `errors`.
+AllRoutes build_all_routes(const ConfigNode& root, const Registry& registry, Services& services,
+                           ConfigErrors& errors);
 
 }  // namespace gemgate::conf

@@ -47,6 +47,10 @@ std::optional<GatewayConfig> read_config(const ConfigSource& source, const EnvLo
     const ConfigNode* at = config->root.get("log_level");
     errors.add(at ? at->mark() : Mark{file, 0, 0}, "log_level must be debug, info, warn or error");
   }
+  if (log::Format format; !log::parse_format(config->log_format, &format)) {
+    const ConfigNode* at = config->root.get("log_format");
+    errors.add(at ? at->mark() : Mark{file, 0, 0}, "log_format must be text or json");
+  }
   return config;
 }
 

@@ -21,8 +21,9 @@ libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
   package | test) pkgs="$pkgs dpkg-dev file" ;;
   esac
   if [ "${1:-build}" = "test" ]; then
-    # groff-base renders the man page, systemd brings systemd-analyze and systemd-sysusers.
-    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd"
+    # groff-base renders the man page, systemd brings systemd-analyze and systemd-sysusers;
+    # prometheus: its promtool checks the /metrics exposition (tests/integration/observe-metrics).
+    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd prometheus"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
   fi

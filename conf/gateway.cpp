@@ -19,6 +19,7 @@
 #include "filters/common/gemini_dialect.h"
 #include "filters/upstream/upstream_filter.h"
 #include "pool/key_prober.h"
+#include "pool/pool_metrics.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
 
@@ -193,6 +194,8 @@ void Gateway::build_services() {
   services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
   services_.put<DocumentStore>(
       std::make_shared<StorageDocumentStore>(*storage_, document_mac_secret_));
+  services_.put(metrics_);
+  services_.put(request_metrics_);
 }
 
 Result<void> Gateway::start_workers(int count) {
@@ -207,14 +210,16 @@ Result<void> Gateway::start_workers(int count) {
     if (!transport.ok()) return transport.error();
     std::shared_ptr<transport::Transport> shared(std::move(transport).value());
     worker->services().put<transport::Transport>(shared);
-    auto server = std::make_unique<server::Server>(*worker, server_context_);
-    for (ListenerConfig& l : config_.listeners) {
-      auto port = server->listen(l.host, l.port, i == 0);
+    std::vector<std::unique_ptr<server::Server>> servers;
+    for (auto& ctx : contexts_) servers.push_back(std::make_unique<server::Server>(*worker, *ctx));
+    for (size_t li = 0; li < config_.listeners.size(); ++li) {
+      ListenerConfig& l = config_.listeners[li];
+      auto port = servers[listener_context_[li]]->listen(l.host, l.port, i == 0);
       if (!port.ok()) return port.error();
       l.port = *port;  // later workers bind the port the first one got (port 0 = any)
     }
     workers_.push_back(std::move(worker));
-    servers_.push_back(std::move(server));
+    servers_.push_back(std::move(servers));
   }
   for (auto& w : workers_) w->start({});
   return {};
@@ -264,16 +269,28 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
 
   build_services();
   ConfigErrors errors;
-  auto routes = build_routes(config_.root, registry, services_, errors);
+  AllRoutes all_routes = build_all_routes(config_.root, registry, services_, errors);
+  auto routes = all_routes.main;
   if (!routes) {
     std::string all;
     for (const std::string& line : errors.lines()) all += "\n  " + line;
     return Error::invalid("configuration:" + all);
   }
-
-  server_context_.limits.publish(std::make_shared<const server::ServerLimits>(config_.limits));
-  server_context_.routes.publish(routes);
-  server_context_.settings = settings_.get();
+  // One server context for the top-level routes, one per listener with routes of its own.
+  auto add_context = [&](std::shared_ptr<const RouteTable> table) {
+    auto ctx = std::make_unique<server::ServerContext>();
+    ctx->limits.publish(std::make_shared<const server::ServerLimits>(config_.limits));
+    ctx->routes.publish(std::move(table));
+    ctx->settings = settings_.get();
+    contexts_.push_back(std::move(ctx));
+    return contexts_.size() - 1;
+  };
+  size_t main_context = add_context(routes);
+  for (size_t i = 0; i < config_.listeners.size(); ++i) {
+    auto own = i < all_routes.per_listener.size() ? all_routes.per_listener[i] : nullptr;
+    listener_context_.push_back(own ? add_context(own) : main_context);
+  }
+  register_metric_collectors();
   environment_proxy_ = transport::read_proxy_environment(env);
   log_upstream_proxy(*settings_->load(), environment_proxy_);
 
@@ -294,6 +311,30 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   }
   start_housekeeping();
   return {};
+}
+
+void Gateway::register_metric_collectors() {
+  auto sum = [this](auto field) {
+    return [this, field]() -> int64_t {
+      int64_t n = 0;
+      for (const auto& ctx : contexts_) n += static_cast<int64_t>((ctx.get()->*field).load());
+      return n;
+    };
+  };
+  request_metrics_->set_gauges({
+      .open_connections = sum(&server::ServerContext::open_connections),
+      .open_streams = sum(&server::ServerContext::open_streams),
+      .buffered_request_bytes = sum(&server::ServerContext::buffered_body_bytes),
+      .rejected =
+          [this](size_t cls) {
+            uint64_t n = 0;
+            for (const auto& ctx : contexts_) n += ctx->rejected[cls].load();
+            return n;
+          },
+  });
+  metrics_->add([m = request_metrics_](metrics::Writer& w) { m->collect(w); });
+  metrics_->add([pool = pool_](metrics::Writer& w) { pool::collect_pool_metrics(*pool, w); });
+  metrics_->add([this](metrics::Writer& w) { collect_storage_metrics(*storage_, w); });
 }
 
 Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
@@ -508,12 +549,18 @@ void Gateway::shutdown() {
   uint64_t grace = config_.shutdown_grace_ms;
   for (size_t i = 0; i < workers_.size(); ++i) {
     Worker* w = workers_[i].get();
-    server::Server* s = servers_[i].get();
-    w->post([w, s, grace] {
-      s->shutdown(grace, [w] {
-        if (auto t = w->services().get<transport::Transport>()) t->close();
-        w->stop();
-      });
+    std::vector<server::Server*> servers;
+    for (auto& s : servers_[i]) servers.push_back(s.get());
+    w->post([w, servers, grace] {
+      // The worker stops once every server on it has drained.
+      auto left = std::make_shared<size_t>(servers.size());
+      for (server::Server* s : servers) {
+        s->shutdown(grace, [w, left] {
+          if (--*left > 0) return;
+          if (auto t = w->services().get<transport::Transport>()) t->close();
+          w->stop();
+        });
+      }
     });
   }
   m.loop.stop();

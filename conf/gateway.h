@@ -12,6 +12,8 @@
 #include "conf/config_load.h"
 #include "conf/yaml_loader.h"
 #include "core/credentials.h"
+#include "core/metrics/metrics.h"
+#include "core/metrics/request_metrics.h"
 #include "core/registry.h"
 #include "core/server/server.h"
 #include "core/settings.h"
@@ -67,6 +69,8 @@ class Gateway {
   void housekeeping_tick();
   void shutdown();
   Result<void> load_state();
+  // Adds the collectors of /metrics: requests and downstream gauges, the key pool, storage.
+  void register_metric_collectors();
   Result<void> ensure_admin_token(const EnvLookup& env);
   // Opens storage and adds the environment's keys and tokens (start, after the checks).
   Result<void> open_storage(const EnvLookup& env);
@@ -86,9 +90,14 @@ class Gateway {
   std::shared_ptr<PublishedCredentials> credentials_;
   std::shared_ptr<const SettingsSchema> schema_;
   std::shared_ptr<Published<Settings>> settings_;
-  server::ServerContext server_context_;
+  // The top-level routes' context first, then one per listener with routes of its own.
+  std::vector<std::unique_ptr<server::ServerContext>> contexts_;
+  std::vector<size_t> listener_context_;  // per configured listener: its index in contexts_
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::unique_ptr<server::Server>> servers_;
+  std::vector<std::vector<std::unique_ptr<server::Server>>> servers_;  // per worker, per context
+  std::shared_ptr<metrics::Registry> metrics_ = std::make_shared<metrics::Registry>();
+  std::shared_ptr<metrics::RequestMetrics> request_metrics_ =
+      std::make_shared<metrics::RequestMetrics>();
   std::string upstream_base_url_;
   std::string document_mac_secret_;  // seals the Responses front's encrypted_content (secret)
   EnvLookup env_;

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   if (config) {
     // Chains are validated against empty services here; the real ones are built at start.
     Services services = conf::validation_services();
-    conf::build_routes(config->root, registry, services, errors);
+    conf::build_all_routes(config->root, registry, services, errors);
   }
   // The environment is checked here too, so --check-config reports what start-up would refuse.
   std::vector<std::string> env_problems =
@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   log::set_level(level);
+  if (log::Format format; log::parse_format(config->log_format, &format)) log::set_format(format);
 
   log::info(std::string("gemgate ") + GEMGATE_VERSION + " starting (" +
             transport::curl_description() + ")");

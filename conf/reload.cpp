@@ -17,7 +17,8 @@ namespace {
 std::string listener_text(const std::vector<ListenerConfig>& listeners) {
   std::string out;
   for (const ListenerConfig& l : listeners) {
-    out += (out.empty() ? "" : ", ") + l.host + ":" + std::to_string(l.port);
+    out += (out.empty() ? "" : ", ") + l.host + ":" + std::to_string(l.port) +
+           (l.own_routes ? " (own routes)" : "");
   }
   return out;
 }
@@ -58,8 +59,9 @@ admin::ReloadReport Gateway::reload() {
   ConfigErrors errors;
   log::Level level = log::Level::kInfo;
   auto next = read_config(source_, env_, registry->settings_schema(), &level, errors);
-  std::shared_ptr<const RouteTable> routes;
-  if (next) routes = build_routes(next->root, *registry, services_, errors);
+  AllRoutes all_routes;
+  if (next) all_routes = build_all_routes(next->root, *registry, services_, errors);
+  std::shared_ptr<const RouteTable> routes = all_routes.main;
   if (!errors.empty() || !routes) {
     report.errors = errors.errors();
     for (const std::string& line : errors.lines()) log::warn("reload: " + line);
@@ -70,8 +72,17 @@ admin::ReloadReport Gateway::reload() {
 
   report.ok = true;
   report.restart_required = restart_required(*next);
-  server_context_.routes.publish(routes);
-  server_context_.limits.publish(std::make_shared<const server::ServerLimits>(next->limits));
+  // Every context gets the new limits; the top level's context its routes, and each listener
+  // with routes of its own its table (a listener that gains or loses its own routes is a
+  // listener change, reported above and applied at the next restart).
+  auto limits = std::make_shared<const server::ServerLimits>(next->limits);
+  for (auto& ctx : contexts_) ctx->limits.publish(limits);
+  contexts_.front()->routes.publish(routes);
+  for (size_t i = 0; i < listener_context_.size(); ++i) {
+    size_t at = listener_context_[i];
+    if (at == 0 || i >= all_routes.per_listener.size() || !all_routes.per_listener[i]) continue;
+    contexts_[at]->routes.publish(all_routes.per_listener[i]);
+  }
   log::set_level(level);
   config_.limits = next->limits;
   config_.shutdown_grace_ms = next->shutdown_grace_ms;

@@ -26,6 +26,7 @@ void StorageLogSink::record_request(const StreamInfo& info) {
   row.cached_tokens = info.usage.cached;
   row.total_tokens = info.usage.total;
   row.error = log::redact(info.error);
+  row.request_id = info.request_id;
   thread_.append_request_log(std::move(row));
 }
 
@@ -68,6 +69,19 @@ pool::KeyHealth from_stored(const storage::KeyHealthRow& s) {
   h.last_error = s.last_error;
   h.last_checked_ms = s.last_checked_at;
   return h;
+}
+
+void collect_storage_metrics(const storage::StorageThread& thread, metrics::Writer& w) {
+  storage::StorageThread::Counters c = thread.counters();
+  w.family("gemgate_storage_queue_rows", "gauge", "Log rows waiting in the write-behind queue.");
+  w.sample("gemgate_storage_queue_rows", {}, static_cast<uint64_t>(thread.queued_rows()));
+  w.family("gemgate_storage_rows_written_total", "counter", "Log rows committed to storage.");
+  w.sample("gemgate_storage_rows_written_total", {}, c.rows_written);
+  w.family("gemgate_storage_rows_dropped_total", "counter",
+           "Log rows lost: the queue was full, a write failed for good, or they came after stop.");
+  w.sample("gemgate_storage_rows_dropped_total", {}, c.rows_dropped);
+  w.family("gemgate_storage_write_errors_total", "counter", "Failed write-behind transactions.");
+  w.sample("gemgate_storage_write_errors_total", {}, c.write_errors);
 }
 
 void write_behind_key_health(pool::KeyPool& pool, storage::StorageThread& thread) {

@@ -6,6 +6,7 @@
 
 #include "core/access_log.h"
 #include "core/credentials.h"
+#include "core/metrics/metrics.h"
 #include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
@@ -37,6 +38,10 @@ class StorageCredentialUsage final : public CredentialUsage {
 // Converts between the pool's view of key health and the stored one.
 storage::KeyHealthRow to_stored(const pool::KeyHealth& h);
 pool::KeyHealth from_stored(const storage::KeyHealthRow& h);
+
+// Writes the storage families of /metrics: the write-behind queue's depth and the log rows
+// written, dropped and the failed write transactions. Thread-safe.
+void collect_storage_metrics(const storage::StorageThread& thread, metrics::Writer& w);
 
 // Queues the health of every key changed since the last call. Thread-safe.
 void write_behind_key_health(pool::KeyPool& pool, storage::StorageThread& thread);

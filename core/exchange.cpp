@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/request_id.h"
 #include "core/worker.h"
 
 namespace gemgate {
@@ -311,6 +312,17 @@ void Exchange::commit() {
   }
   committed_ = true;
   info_.status = response_.status;
+  info_.first_byte = StreamInfo::Clock::now();
+  // Every answer names its request, successes and streams included (the client can quote it;
+  // the access line and the stored row carry the same id). An id a filter put on the answer
+  // (an embedder's own scheme) wins and is the one logged.
+  if (const std::string* set = response_.headers.get("x-request-id")) {
+    info_.request_id = *set;
+  } else {
+    if (info_.request_id.empty())
+      info_.request_id = adopt_request_id(request_.headers.get("x-request-id"));
+    response_.headers.set("x-request-id", info_.request_id);
+  }
   if (!response_.streaming) {
     early_chunks_.clear();  // a filter replaced the stream with a whole answer
     info_.bytes_out += response_.body.size();

@@ -103,4 +103,56 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlongs, no surrogates,
+// nothing above U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8_sequence_length(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char b0 = byte(i);
+  size_t n = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC2 ? 2 : 0;
+  if (n == 0 || b0 > 0xF4 || i + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  unsigned char b1 = byte(i + 1);
+  if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
+  if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogate
+  if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
+  if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
+  return n;
+}
+
+}  // namespace
+
+std::string json_quote_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  size_t plain = 0;  // start of the run of bytes json_quote handles as they are
+  auto flush = [&](size_t upto) {
+    if (upto > plain) {
+      std::string part = json_quote(text.substr(plain, upto - plain));
+      out.append(part, 1, part.size() - 2);
+    }
+  };
+  for (size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = utf8_sequence_length(text, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    flush(i);
+    out += "\\ufffd";
+    plain = ++i;
+  }
+  flush(text.size());
+  out.push_back('"');
+  return out;
+}
+
 }  // namespace gemgate

@@ -33,4 +33,9 @@ namespace gemgate {
 // (local errors, small admin answers) where a RapidJSON writer would be overkill.
 std::string json_quote(std::string_view text);
 
+// Like json_quote, and every byte that does not belong to well-formed UTF-8 becomes U+FFFD
+// (written \ufffd), so the result is valid JSON whatever bytes `text` holds (a hostile path or
+// header in a JSON log line).
+std::string json_quote_utf8(std::string_view text);
+
 }  // namespace gemgate

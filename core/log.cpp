@@ -13,12 +13,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/json.h"
 #include "core/text.h"
 
 namespace gemgate::log {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+std::atomic<int> g_format{static_cast<int>(Format::kText)};
 std::mutex g_write_mu;
 
 // Secrets shorter than this are not registered: they would mask ordinary words, and carry too
@@ -143,20 +145,101 @@ void redact_words(const SecretSet& set, std::string_view text, std::string& out,
   }
 }
 
-void emit(Level level, std::string_view line) {
+// The line's time stamp.
+std::string time_stamp() {
   using namespace std::chrono;
-  auto now = system_clock::now();
-  std::time_t t = system_clock::to_time_t(now);
-  int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[64];
-  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return utc_time(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// Lower-case level names for JSON ("info"), as log shippers expect.
+const char* level_key(Level l) {
+  switch (l) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+  }
+  return "?";
+}
+
+// True when a text-format value must be quoted to stay one readable token.
+bool needs_quotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '\\' || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// Renders a line: `message` and `fields` are already redacted.
+std::string render(Level level, std::string_view message, std::span<const Field> fields) {
+  std::string out;
+  out.reserve(64 + message.size() + fields.size() * 24);
+  if (format() == Format::kJson) {
+    out += "{\"ts\":\"";
+    out += time_stamp();
+    out += "\",\"level\":\"";
+    out += level_key(level);
+    out += "\",\"msg\":";
+    out += json_quote_utf8(message);
+    for (const Field& f : fields) {
+      out += ",\"";
+      out += f.name;
+      out += "\":";
+      switch (f.kind) {
+        case Field::Kind::kText:
+        case Field::Kind::kSecret:  // masked by write_fields before it gets here
+          out += json_quote_utf8(f.text);
+          break;
+        case Field::Kind::kNumber:
+          out += std::to_string(f.number);
+          break;
+        case Field::Kind::kBool:
+          out += f.number ? "true" : "false";
+          break;
+      }
+    }
+    out += '}';
+    return out;
+  }
+  char head[16];
+  std::snprintf(head, sizeof head, " %-5s ", level_name(level));
+  out += time_stamp();
+  out += head;
+  out += message;
+  for (const Field& f : fields) {
+    out += ' ';
+    out += f.name;
+    out += '=';
+    switch (f.kind) {
+      case Field::Kind::kText:
+      case Field::Kind::kSecret:
+        out += needs_quotes(f.text) ? json_quote_utf8(f.text) : std::string(f.text);
+        break;
+      case Field::Kind::kNumber:
+        out += std::to_string(f.number);
+        break;
+      case Field::Kind::kBool:
+        out += f.number ? "true" : "false";
+        break;
+    }
+  }
+  return out;
+}
+
+void emit_line(const std::string& line) {
   std::lock_guard<std::mutex> lock(g_write_mu);
-  std::fprintf(stderr, "%s %-5s %.*s\n", stamp, level_name(level), static_cast<int>(line.size()),
-               line.data());
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fputc('\n', stderr);
   std::fflush(stderr);
+}
+
+void emit(Level level, std::string_view message) {
+  emit_line(render(level, message, {}));
 }
 
 }  // namespace
@@ -183,9 +266,57 @@ bool enabled(Level level) {
   return static_cast<int>(level) >= g_level.load();
 }
 
+std::string utc_time(int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  int ms = static_cast<int>(unix_ms % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[64];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return stamp;
+}
+
+void set_format(Format format) {
+  g_format.store(static_cast<int>(format));
+}
+
+Format format() {
+  return static_cast<Format>(g_format.load(std::memory_order_relaxed));
+}
+
+bool parse_format(std::string_view text, Format* format) {
+  if (text == "text")
+    *format = Format::kText;
+  else if (text == "json")
+    *format = Format::kJson;
+  else
+    return false;
+  return true;
+}
+
 void write(Level level, std::string_view message) {
   if (!enabled(level)) return;
   emit(level, redact(message));
+}
+
+void write_fields(Level level, std::string_view message, std::span<const Field> fields) {
+  if (!enabled(level)) return;
+  std::vector<std::string> redacted;
+  redacted.reserve(fields.size());
+  std::vector<Field> safe(fields.begin(), fields.end());
+  for (Field& f : safe) {
+    if (f.kind == Field::Kind::kSecret) {
+      redacted.push_back(text::mask(f.text));
+    } else if (f.kind == Field::Kind::kText) {
+      redacted.push_back(redact(f.text));
+    } else {
+      continue;
+    }
+    f.kind = Field::Kind::kText;
+    f.text = redacted.back();  // reserve() above: no reallocation moves the text
+  }
+  emit_line(render(level, redact(message), safe));
 }
 
 void write_unredacted(Level level, std::string_view message) {

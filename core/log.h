@@ -22,8 +22,51 @@ bool parse_level(std::string_view text, Level* level);
 // Returns true when a line at `level` would be written.
 bool enabled(Level level);
 
+// How lines are written: `text` (`<time> <LEVEL> <message> [name=value ...]`) or `json` (one
+// object per line: "ts", "level", "msg", then the line's fields; see README "Observe").
+enum class Format { kText = 0, kJson = 1 };
+// Sets the format of every later line. Thread-safe.
+void set_format(Format format);
+Format format();
+// Parses "text|json"; returns false (format untouched) for anything else.
+bool parse_format(std::string_view text, Format* format);
+
+// One named value of a structured line (the access line, a key event). Views only: the caller
+// keeps the text alive for the call. Text values are redacted like the message.
+struct Field {
+  enum class Kind { kText, kNumber, kBool, kSecret };
+  std::string_view name;
+  Kind kind = Kind::kText;
+  std::string_view text;
+  int64_t number = 0;
+
+  static Field str(std::string_view name, std::string_view value) {
+    return {name, Kind::kText, value, 0};
+  }
+  static Field num(std::string_view name, int64_t value) {
+    return {name, Kind::kNumber, {}, value};
+  }
+  static Field flag(std::string_view name, bool value) {
+    return {name, Kind::kBool, {}, value ? 1 : 0};
+  }
+  // A secret shown only as its mask (text::mask: "AIza…x7Qc"): the writer masks it, so the
+  // value itself never reaches the line.
+  static Field masked(std::string_view name, std::string_view secret) {
+    return {name, Kind::kSecret, secret, 0};
+  }
+};
+
+// Formats Unix milliseconds as RFC 3339 in UTC with milliseconds ("2026-12-06T22:35:56.123Z").
+std::string utc_time(int64_t unix_ms);
+
 // Writes one line `<time> <LEVEL> <message>` after redaction. Thread-safe.
 void write(Level level, std::string_view message);
+
+// Writes one line with fields after redaction: in text format `<message> name=value ...` (a
+// value with spaces, quotes or control characters is written JSON-quoted), in json format the
+// fields become members of the line's object. Names must be plain identifiers and must not be
+// "ts", "level" or "msg". Thread-safe.
+void write_fields(Level level, std::string_view message, std::span<const Field> fields);
 
 // Writes a line that must reach the operator verbatim (e.g. a freshly generated admin token
 // shown once). Bypasses redaction; use only for values the operator must see.

@@ -22,8 +22,9 @@ struct TokenUsage {
 struct StreamInfo {
   using Clock = std::chrono::steady_clock;
 
-  std::string route;  // the matched route's prefix
-  std::string chain;  // the chain that served it
+  std::string request_id;  // x-request-id: the client's (when valid) or a new one; on every answer
+  std::string route;       // the matched route's prefix
+  std::string chain;       // the chain that served it
   std::string method;
   std::string path;         // normalised request path as the client sent it (no query)
   std::string client_addr;  // peer "ip:port"
@@ -42,16 +43,27 @@ struct StreamInfo {
   std::string error;       // short failure reason for logs (no secrets), "" on success
   std::string error_kind;  // machine-readable class of `error` ("quota", "timeout", ...)
   TokenUsage usage;
-  int64_t start_unix_ms = 0;  // wall-clock start, for log rows
-  Clock::time_point start;    // monotonic start, for latency
-  Clock::time_point end;      // set when the exchange ends
-  uint64_t bytes_in = 0;      // request body bytes
-  uint64_t bytes_out = 0;     // response body bytes written
+  int64_t start_unix_ms = 0;     // wall-clock start, for log rows
+  Clock::time_point start;       // monotonic start, for latency
+  Clock::time_point end;         // set when the exchange ends
+  Clock::time_point first_byte;  // when the response head went to the client (the commit point)
+  uint64_t bytes_in = 0;         // request body bytes
+  uint64_t bytes_out = 0;        // response body bytes written
 
   // Milliseconds from start to end (or to now while running).
   int64_t latency_ms() const {
     auto stop = end == Clock::time_point{} ? Clock::now() : end;
     return std::chrono::duration_cast<std::chrono::milliseconds>(stop - start).count();
+  }
+  // Seconds from start to the response head (time to first byte), or -1 when none went out.
+  double first_byte_seconds() const {
+    if (first_byte == Clock::time_point{}) return -1;
+    return std::chrono::duration<double>(first_byte - start).count();
+  }
+  // Seconds from start to end (or to now while running).
+  double latency_seconds() const {
+    auto stop = end == Clock::time_point{} ? Clock::now() : end;
+    return std::chrono::duration<double>(stop - start).count();
   }
 };
 

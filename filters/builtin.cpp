@@ -46,6 +46,7 @@ GEMGATE_BUILTIN_FILTER(models, register_models_filter)
 GEMGATE_BUILTIN_FILTER(openai, register_openai_filter)
 GEMGATE_BUILTIN_FILTER(anthropic, register_anthropic_filter)
 GEMGATE_BUILTIN_FILTER(responses, register_responses_filter)
+GEMGATE_BUILTIN_FILTER(metrics_endpoint, register_metrics_filter)
 namespace gemgate::builtin { namespace { constexpr int kEndLine = __LINE__; } }
 // clang-format on
 

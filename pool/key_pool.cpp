@@ -1,7 +1,10 @@
 #include "pool/key_pool.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
+
+#include "core/log.h"
 
 namespace gemgate::pool {
 
@@ -54,6 +57,59 @@ int64_t breaker_delay(const PoolPolicy& policy, int opens) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   std::uniform_int_distribution<int64_t> half(0, delay / 2);
   return delay - delay / 2 + half(rng);
+}
+
+// A key state change to log once the key's lock is released: one line per change, never per
+// request (a flood of 429s on a cooling key writes nothing more), naming the key by id and mask.
+struct KeyChange {
+  KeyEvent event;
+  std::string model;
+  std::string reason;
+  int64_t until_ms = 0;
+  int failures = 0;
+};
+
+void log_key_change(const PoolKey& key, const KeyChange& c, int64_t now_ms) {
+  std::string until = c.until_ms > 0 ? log::utc_time(c.until_ms) : "";
+  int64_t for_s = c.until_ms > now_ms ? (c.until_ms - now_ms + 999) / 1000 : 0;
+  switch (c.event) {
+    case KeyEvent::kDisabled: {
+      log::Field f[] = {
+          log::Field::str("event", "key_disabled"), log::Field::num("key_id", key.id()),
+          log::Field::masked("key_mask", key.secret()), log::Field::str("reason", c.reason)};
+      log::write_fields(log::Level::kWarn, "key disabled", f);
+      break;
+    }
+    case KeyEvent::kCooling: {
+      log::Field f[] = {log::Field::str("event", "key_cooling"),
+                        log::Field::num("key_id", key.id()),
+                        log::Field::masked("key_mask", key.secret()),
+                        log::Field::str("model", c.model),
+                        log::Field::str("until", until),
+                        log::Field::num("cooldown_s", for_s)};
+      log::write_fields(log::Level::kInfo, "key cooling down", f);
+      break;
+    }
+    case KeyEvent::kBreakerOpen: {
+      log::Field f[] = {log::Field::str("event", "key_breaker_open"),
+                        log::Field::num("key_id", key.id()),
+                        log::Field::masked("key_mask", key.secret()),
+                        log::Field::str("model", c.model),
+                        log::Field::str("until", until),
+                        log::Field::num("failures", c.failures)};
+      log::write_fields(log::Level::kWarn, "key circuit breaker open", f);
+      break;
+    }
+    case KeyEvent::kRevived: {
+      log::Field f[] = {
+          log::Field::str("event", "key_revived"), log::Field::num("key_id", key.id()),
+          log::Field::masked("key_mask", key.secret()), log::Field::str("reason", c.reason)};
+      log::write_fields(log::Level::kInfo, "key back in service", f);
+      break;
+    }
+    case KeyEvent::kCount:
+      break;
+  }
 }
 
 }  // namespace
@@ -264,7 +320,8 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       upstream_.answered(model);  // any classified answer: Google is up and serving this model
       break;
   }
-  std::lock_guard<std::mutex> lock(key.mu_);
+  std::optional<KeyChange> change;  // logged after the lock is released
+  std::unique_lock<std::mutex> lock(key.mu_);
   KeyHealth& h = key.health_;
   switch (outcome.kind) {
     case OutcomeKind::kSuccess: {
@@ -274,6 +331,12 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
                                [&](const Cooldown& c) { return c.model == model; });
         if (it == h.cooldowns.end()) return false;
       }
+      if (std::any_of(h.cooldowns.begin(), h.cooldowns.end(), [&](const Cooldown& c) {
+            return c.model == model && c.breaker && c.until_ms > 0;
+          })) {
+        change = KeyChange{KeyEvent::kRevived, std::string(model),
+                           "circuit breaker closed for " + std::string(model)};
+      }
       h.failures = 0;
       h.last_error.clear();
       h.cooldowns.erase(std::remove_if(h.cooldowns.begin(), h.cooldowns.end(),
@@ -282,9 +345,11 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       break;
     }
     case OutcomeKind::kKeyInvalid:
+      if (!h.disabled) change = KeyChange{KeyEvent::kDisabled, std::string(model), ""};
       h.disabled = true;
       h.reason = outcome.reason + " (HTTP " + std::to_string(outcome.status) + ")";
       h.last_error = h.reason;
+      if (change) change->reason = h.reason;
       break;
     case OutcomeKind::kQuota: {
       std::string scope = model.empty() ? "*" : std::string(model);
@@ -306,8 +371,10 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       // The cap binds Google's RetryInfo too: a daily-quota answer ("retry in 20h") must not
       // sideline a key for longer than the operator allows; the next 429 simply cools it again.
       delay = std::min(delay, policy.cooldown_max_ms);
+      bool was_cooling = it->until_ms > now_ms;
       it->until_ms = now_ms + std::max(delay, kMinCooldownMs);
       h.last_error = "quota exhausted for " + scope;
+      if (!was_cooling) change = KeyChange{KeyEvent::kCooling, scope, "", it->until_ms};
       break;
     }
     case OutcomeKind::kClientError:
@@ -316,6 +383,11 @@ bool KeyPool::record(PoolKey& key, std::string_view model, const Outcome& outcom
       return false;  // the caller's mistake says nothing about the key (others handled above)
   }
   key.publish_locked();
+  lock.unlock();
+  if (change) {
+    metrics_.count_event(change->event);
+    log_key_change(key, *change, now_ms);
+  }
   return false;
 }
 
@@ -333,12 +405,21 @@ void KeyPool::record_breaker_strike(PoolKey& key, std::string_view model, const 
   }
   ++it->strikes;
   it->last_strike_ms = now_ms;
+  std::optional<KeyChange> change;
   if (policy.breaker_threshold > 0 && it->strikes >= policy.breaker_threshold) {
     // Opened (or reopened after a failed half-open trial): each reopening doubles the time.
     int opens = it->strikes - policy.breaker_threshold + 1;
+    bool was_open = it->until_ms > now_ms;  // open, or half-open with its trial out
     it->until_ms = now_ms + breaker_delay(policy, opens);
+    if (!was_open || opens > 1) {
+      change = KeyChange{KeyEvent::kBreakerOpen, std::string(model), "", it->until_ms, h.failures};
+    }
   }
   key.publish_locked();
+  if (change) {
+    metrics_.count_event(change->event);
+    log_key_change(key, *change, now_ms);
+  }
 }
 
 void KeyPool::forgive_breakers_since(int64_t since_ms) {
@@ -366,29 +447,53 @@ bool KeyPool::edit(int64_t id, Change change) {
   return true;
 }
 
+void KeyPool::note_revived(int64_t id, bool was_disabled, std::string_view how) {
+  if (!was_disabled) return;
+  metrics_.count_event(KeyEvent::kRevived);
+  if (auto key = find(id)) {
+    log_key_change(*key, KeyChange{KeyEvent::kRevived, "", std::string(how)}, now_unix_ms());
+  }
+}
+
 bool KeyPool::enable(int64_t id) {
-  return edit(id, [](KeyHealth& h) {
+  bool was_disabled = false;
+  bool found = edit(id, [&](KeyHealth& h) {
+    was_disabled = h.disabled;
     h.disabled = false;
     h.reason.clear();
     h.failures = 0;
   });
+  if (found) note_revived(id, was_disabled, "enabled");
+  return found;
 }
 
 bool KeyPool::disable(int64_t id, std::string reason) {
-  return edit(id, [&](KeyHealth& h) {
+  bool was_disabled = true;
+  std::string why = reason;
+  bool found = edit(id, [&](KeyHealth& h) {
+    was_disabled = h.disabled;
     h.disabled = true;
     h.reason = std::move(reason);
   });
+  if (found && !was_disabled) {
+    metrics_.count_event(KeyEvent::kDisabled);
+    if (auto key = find(id)) log_key_change(*key, KeyChange{KeyEvent::kDisabled, "", why}, 0);
+  }
+  return found;
 }
 
 bool KeyPool::reset(int64_t id) {
-  return edit(id, [](KeyHealth& h) {
+  bool was_disabled = false;
+  bool found = edit(id, [&](KeyHealth& h) {
+    was_disabled = h.disabled;
     h.disabled = false;
     h.reason.clear();
     h.failures = 0;
     h.cooldowns.clear();
     h.last_error.clear();
   });
+  if (found) note_revived(id, was_disabled, "reset");
+  return found;
 }
 
 bool KeyPool::mark_checked(int64_t id, int64_t now_ms, std::string last_error) {

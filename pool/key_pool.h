@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/snapshot.h"
 #include "pool/classify.h"
+#include "pool/pool_metrics.h"
 #include "pool/upstream_health.h"
 
 namespace gemgate::pool {
@@ -156,6 +157,10 @@ class KeyPool {
   // Returns and clears the health of keys changed since the last call (write-behind).
   std::vector<KeyHealth> take_dirty();
 
+  // Counters for /metrics (attempts by outcome, key state changes). Thread-safe.
+  PoolMetrics& metrics() { return metrics_; }
+  const PoolMetrics& metrics() const { return metrics_; }
+
  private:
   void record_breaker_strike(PoolKey& key, std::string_view model, const Outcome& outcome,
                              const PoolPolicy& policy, int64_t now_ms);
@@ -164,7 +169,10 @@ class KeyPool {
   // unknown id.
   template <class Change>
   bool edit(int64_t id, Change change);
+  // Logs a key that came back into service (once per change) and counts it.
+  void note_revived(int64_t id, bool was_disabled, std::string_view how);
 
+  PoolMetrics metrics_;
   Published<KeyList> keys_;
   UpstreamHealth upstream_;
   std::mutex write_mu_;  // serialises list replacements

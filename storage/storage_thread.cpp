@@ -133,6 +133,11 @@ StorageThread::Counters StorageThread::counters() const {
           refused_counted_.load()};
 }
 
+std::size_t StorageThread::queued_rows() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.log_rows();
+}
+
 StorageThread::Pending StorageThread::take_pending() {
   Pending out;
   std::swap(out, pending_);

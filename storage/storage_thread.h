@@ -82,6 +82,8 @@ class StorageThread {
   void stop();
 
   Counters counters() const;
+  // Log rows waiting to be written now (the write-behind queue's depth). Thread-safe.
+  std::size_t queued_rows() const;
   // True on the storage thread itself (inside a job).
   bool on_storage_thread() const { return std::this_thread::get_id() == thread_id_; }
 

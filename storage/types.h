@@ -146,7 +146,8 @@ struct RequestLogRow {
   std::int64_t thoughts_tokens = 0;
   std::int64_t cached_tokens = 0;
   std::int64_t total_tokens = 0;
-  std::string error;  // short, "" on success
+  std::string error;       // short, "" on success
+  std::string request_id;  // the x-request-id the client got ("" in rows stored before v4)
 };
 
 // One upstream or gateway failure worth showing to the operator.

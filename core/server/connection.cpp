@@ -5,6 +5,7 @@
 
 #include "core/chain.h"
 #include "core/log.h"
+#include "core/request_id.h"
 #include "core/server/server.h"
 
 namespace gemgate::server {
@@ -76,6 +77,13 @@ Connection::Connection(Server& server, uint64_t id)
 Connection::~Connection() {
   *anchor_ = nullptr;
   release_body_budget();
+  stop_counting_stream();
+}
+
+void Connection::stop_counting_stream() {
+  if (!stream_counted_) return;
+  stream_counted_ = false;
+  server_.context().open_streams.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Connection::start() {
@@ -145,6 +153,7 @@ void Connection::close_now() {
   read_timer_.stop();
   write_timer_.stop();
   stop_request_timers();
+  stop_counting_stream();
   if (exchange_) {
     exchange_->cancel();
     Exchange* abandoned = exchange_.release();
@@ -265,7 +274,10 @@ void Connection::begin_request(http::Request request) {
   exchange_ = server_.open_exchange(request, peer_, *this);
   if (!exchange_) {
     // Answered here and now; the phase stays kHead, so finish_request drops the request.
-    send_response(json_error(404, "NOT_FOUND", "no route for " + request.path));
+    ctx.rejected[3].fetch_add(1, std::memory_order_relaxed);
+    http::Response r = json_error(404, "NOT_FOUND", "no route for " + request.path);
+    r.headers.set("x-request-id", adopt_request_id(request.headers.get("x-request-id")));
+    send_response(r);
     after_exchange();
     return;
   }
@@ -345,6 +357,10 @@ void Connection::send_stream_head(const http::Response& r) {
   // HTTP/1.0 clients cannot read chunked framing: the body ends when the connection closes.
   bool chunked = exchange_ && exchange_->request().version_minor >= 1;
   if (!chunked) keep_alive_ = false;
+  if (!stream_counted_) {
+    stream_counted_ = true;
+    server_.context().open_streams.fetch_add(1, std::memory_order_relaxed);
+  }
   write(WireBytes(writer_.stream_head(r, chunked, keep_alive_)));
 }
 
@@ -371,6 +387,7 @@ void Connection::exchange_finished() {
   // Called from inside the exchange: delete it on a later loop turn, after the stack unwinds.
   Exchange* done = exchange_.release();
   server_.worker().next_tick([done] { delete done; });
+  stop_counting_stream();
   // A body still arriving (kBody, kSkipBody) keeps its share of the budget until it is read.
   if (phase_ == Phase::kRunning) set_phase(Phase::kHead);
   if (!reading_body()) release_body_budget();
@@ -413,7 +430,11 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
   keep_alive_ = false;
   writer_.set_head_only(false);
   http::Response r = json_error(status, error_code(status), message);
+  if (status >= 100 && status < 600) {
+    server_.context().rejected[status / 100 - 1].fetch_add(1, std::memory_order_relaxed);
+  }
   if (retry_after_s > 0) r.headers.set("retry-after", std::to_string(retry_after_s));
+  r.headers.set("x-request-id", new_request_id());  // the head may be unreadable: a fresh one
   log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
              " " + message);
   send_response(r);

@@ -121,6 +121,8 @@ class Connection final : public Downstream {
   // (after answering 503) when that takes the budget over its limit.
   bool account_body();
   void release_body_budget();
+  // Takes this connection's streamed answer out of ServerContext::open_streams, if counted.
+  void stop_counting_stream();
   void start_request_timers();
   void stop_request_timers();
   void on_body_rate_check();
@@ -169,6 +171,7 @@ class Connection final : public Downstream {
   bool process_scheduled_ = false;  // a schedule_processing() tick is pending
   bool kick_parser_ = false;        // feed the parser once more even without new bytes
   size_t body_reserved_ = 0;        // bytes of the body budget this connection holds
+  bool stream_counted_ = false;     // a streamed answer is counted in open_streams
   size_t rate_mark_ = 0;            // body bytes at the last rate check
   // Server's idle list (oldest first); managed by Server::set_idle.
   friend class Server;

@@ -9,6 +9,7 @@
 
 #include "core/exchange.h"
 #include "core/log.h"
+#include "core/request_id.h"
 #include "core/server/connection.h"
 
 namespace gemgate::server {
@@ -153,6 +154,7 @@ std::unique_ptr<Exchange> Server::open_exchange(http::Request& request, const st
   info.method = request.method;
   info.path = request.path;
   info.client_addr = peer;
+  info.request_id = adopt_request_id(request.headers.get("x-request-id"));
   if (!route->strip.empty() && request.path.starts_with(route->strip)) {
     request.path.erase(0, route->strip.size());
     if (request.path.empty() || request.path[0] != '/') request.path.insert(0, "/");

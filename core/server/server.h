@@ -39,6 +39,10 @@ struct ServerContext {
   const Published<Settings>* settings = nullptr;  // snapshot taken per request
   std::atomic<size_t> open_connections{0};        // across all workers
   std::atomic<size_t> buffered_body_bytes{0};     // request bodies held, across all workers
+  std::atomic<int64_t> open_streams{0};           // streamed answers being sent, all workers
+  // Requests the server answered itself, by status class (index status / 100 - 1): no route,
+  // malformed, too large or too slow, overloaded. Rare, so shared atomics are cheap enough.
+  std::atomic<uint64_t> rejected[5] = {};
   std::atomic<uint64_t> next_connection_id{1};
 };
 

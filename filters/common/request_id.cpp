@@ -1,36 +1,15 @@
 #include "filters/common/request_id.h"
 
-#include "core/crypto.h"
+#include "core/request_id.h"
 
 namespace gemgate::common {
 
-namespace {
-
-struct RequestId {
-  std::string value;
-};
-
-bool plain_token(std::string_view s) {
-  if (s.size() < 8 || s.size() > 64) return false;
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 const std::string& request_id(FilterCallbacks& x) {
-  RequestId& id = x.slot<RequestId>();
-  if (id.value.empty()) {
-    const std::string* given = x.request().headers.get("x-request-id");
-    // A client's id helps it correlate; anything odd (a header injection, a huge value) is
-    // replaced rather than echoed.
-    id.value = given && plain_token(*given) ? *given : crypto::random_token("req-", 9);
-  }
-  return id.value;
+  // The server names every exchange it opens; an exchange built by hand (an embedder, a test)
+  // gets its id on first use, from the client's header when that is a plain token.
+  std::string& id = x.info().request_id;
+  if (id.empty()) id = adopt_request_id(x.request().headers.get("x-request-id"));
+  return id;
 }
 
 http::Response error_with_request_id(FilterCallbacks& x, http::LocalError error) {

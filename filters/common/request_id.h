@@ -10,9 +10,9 @@
 
 namespace gemgate::common {
 
-// Returns this exchange's request id: the client's own `x-request-id` when it is a plain token of
-// 8 to 64 characters ([A-Za-z0-9._-]), else a random one made on first use. Stable for the whole
-// exchange (replays included). Loop thread only.
+// Returns this exchange's request id (info().request_id, set by the server): the client's own
+// `x-request-id` when it is a plain token (core/request_id.h), else a new one made on first use.
+// Stable for the whole exchange (replays included). Loop thread only.
 const std::string& request_id(FilterCallbacks& x);
 
 // Makes the local error answer a client should see: `message` (plain, no internal detail) with

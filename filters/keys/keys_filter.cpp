@@ -98,6 +98,7 @@ class KeysFilter final : public Filter {
       outcome = classify_response(r.status, r.body);
     }
     int64_t now = now_unix_ms();
+    pool_->metrics().count_attempt(outcome);
     bool outage = pool_->record(*key_, model_, outcome, policy_from(x.settings()), now);
     if (outage) {
       // Not the key's fault, and more attempts would only fail alike: answer fast, and let the

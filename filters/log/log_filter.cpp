@@ -6,7 +6,9 @@
 
 #include "core/access_log.h"
 #include "core/exchange.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "core/metrics/request_metrics.h"
 
 namespace gemgate::logging {
 
@@ -25,11 +27,49 @@ struct LogConfig {
   bool store = true;       // hand each exchange to the LogSink (the stored request log)
 };
 
+// The access line in json format: one object with stable field names (README "Observe").
+void write_json_access_line(const StreamInfo& info, std::string_view path, std::string_view model) {
+  std::string msg = info.method + " " + std::string(path) + " " + std::to_string(info.status);
+  double ttfb = info.first_byte_seconds();
+  std::vector<log::Field> f = {
+      log::Field::str("event", "access"),
+      log::Field::str("request_id", info.request_id),
+      log::Field::str("route", info.route),
+      log::Field::str("chain", info.chain),
+      log::Field::str("method", info.method),
+      log::Field::str("path", path),
+      log::Field::num("status", info.status),
+      log::Field::num("latency_ms", info.latency_ms()),
+      log::Field::num("ttfb_ms", ttfb >= 0 ? static_cast<int64_t>(ttfb * 1000) : -1),
+      log::Field::str("model", model),
+      log::Field::num("key_id", info.key_id),
+      log::Field::num("token_id", info.token_id),
+      log::Field::num("attempts", info.attempts),
+      log::Field::flag("stream", info.stream),
+      log::Field::num("bytes_in", static_cast<int64_t>(info.bytes_in)),
+      log::Field::num("bytes_out", static_cast<int64_t>(info.bytes_out)),
+      log::Field::flag("client_aborted", info.client_aborted),
+      log::Field::str("client_addr", info.client_addr),
+  };
+  if (info.usage.known) {
+    f.push_back(log::Field::num("tokens_in", info.usage.prompt));
+    f.push_back(log::Field::num("tokens_out", info.usage.completion + info.usage.thoughts));
+    f.push_back(log::Field::num("tokens_total", info.usage.total));
+  }
+  if (!info.error.empty()) {
+    f.push_back(log::Field::str("error", info.error));
+    f.push_back(log::Field::str("error_kind", info.error_kind));
+  }
+  log::write_fields(log::Level::kInfo, msg, f);
+}
+
 class LogFilter final : public Filter {
  public:
-  LogFilter(bool access_log, std::shared_ptr<LogSink> sink)
-      : access_log_(access_log), sink_(std::move(sink)) {}
-  // sink_ is null when the chain asked not to store rows (store: false).
+  LogFilter(bool access_log, std::shared_ptr<LogSink> sink,
+            std::shared_ptr<metrics::RequestMetrics> metrics)
+      : access_log_(access_log), sink_(std::move(sink)), metrics_(std::move(metrics)) {}
+  // sink_ is null when the chain asked not to store rows (store: false); metrics_ when the
+  // gateway keeps no metrics.
 
   // Remembers the credentials the request presents, before auth strips them: whatever they are
   // (even wrong), they are masked wherever this request's path or model repeats them. At head
@@ -52,6 +92,12 @@ class LogFilter final : public Filter {
     std::vector<std::string_view> also(presented_.begin(), presented_.end());
     std::string path = log::redact(info.path, also);
     std::string model = log::redact(info.model, also);
+    if (metrics_) {
+      // A model name becomes a label only when no secret was masked in it and the request was
+      // authenticated (or reached the upstream): anyone else's names count as "other".
+      bool trusted = model == info.model && (info.token_id >= 0 || info.attempts > 0);
+      metrics_->record(info, info.model.empty() ? std::string_view() : trusted ? model : "*");
+    }
     if (sink_) {
       if (refused_before_auth(info)) {
         sink_->record_refused(info);  // counted, not stored row by row
@@ -65,6 +111,10 @@ class LogFilter final : public Filter {
       }
     }
     if (!access_log_ || info.access_log_suppressed) return;
+    if (log::format() == log::Format::kJson) {
+      write_json_access_line(info, path, model);
+      return;
+    }
     std::string line;
     line.reserve(160);
     line += info.method;
@@ -81,14 +131,18 @@ class LogFilter final : public Filter {
     if (info.stream) line += " stream";
     if (info.usage.known) line += " tokens=" + std::to_string(info.usage.total);
     if (info.client_aborted) line += " client-aborted";
-    if (!info.error.empty()) line += " error=\"" + info.error + "\"";
+    // Quoted and escaped: an error quoting the client's input (a model name with a newline)
+    // must not split the line or fake another one.
+    if (!info.error.empty()) line += " error=" + json_quote_utf8(info.error);
     line += " from=" + info.client_addr;
+    line += " id=" + info.request_id;
     log::info(line);
   }
 
  private:
   bool access_log_;
   std::shared_ptr<LogSink> sink_;
+  std::shared_ptr<metrics::RequestMetrics> metrics_;
   std::vector<std::string> presented_;
 };
 
@@ -103,8 +157,10 @@ Result<void> register_log_filter(Registry& registry) {
       .build = [](const FilterBuild<LogConfig>& b) -> std::optional<FilterFactory> {
         bool access_log = b.config->access_log;
         auto sink = b.config->store ? b.ctx.services.get<LogSink>() : nullptr;
-        return FilterFactory(
-            [access_log, sink] { return std::make_unique<LogFilter>(access_log, sink); });
+        auto metrics = b.ctx.services.get<metrics::RequestMetrics>();
+        return FilterFactory([access_log, sink, metrics] {
+          return std::make_unique<LogFilter>(access_log, sink, metrics);
+        });
       },
   });
 }

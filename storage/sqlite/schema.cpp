@@ -268,6 +268,13 @@ CREATE TABLE stored_responses (
 CREATE INDEX stored_responses_by_expiry ON stored_responses (expires_at);
 )sql";
 
+// v6: the request id of each logged request (the x-request-id its client got), so a client's
+// report finds its row. Older rows keep ''. Self-contained: one column, one index.
+constexpr const char* kV6 = R"sql(
+ALTER TABLE request_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX request_log_by_request_id ON request_log (request_id) WHERE request_id <> '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -277,6 +284,7 @@ const std::vector<Migration>& migrations() {
       {3, "fine usage rollups for recent windows, refused-request counts", kV3},
       {4, "failed keys of each request (failover)", kV4},
       {5, "stored responses of the OpenAI Responses front", kV5},
+      {6, "request id of each request log row", kV6},
   };
   return kAll;
 }

@@ -24,6 +24,7 @@ constexpr const char* kRequestColumns =
     "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
     "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, "
     "error, "
+    "request_id, "
     "(SELECT group_concat(key_id) FROM request_log_failed_keys f WHERE f.log_id = request_log.id)";
 constexpr std::size_t kMaxFailedKeys = 32;  // max_retries is at most 20
 constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
@@ -67,7 +68,8 @@ RequestLogRow read_request_row(SQLite::Statement& st) {
   r.cached_tokens = st.getColumn(15).getInt64();
   r.total_tokens = st.getColumn(16).getInt64();
   r.error = st.getColumn(17).getString();
-  r.failed_key_ids = parse_id_list(st.getColumn(18).getString());
+  r.request_id = st.getColumn(18).getString();
+  r.failed_key_ids = parse_id_list(st.getColumn(19).getString());
   return r;
 }
 
@@ -100,6 +102,7 @@ RequestLogRow sanitize(const RequestLogRow& in) {
   r.cached_tokens = std::max<std::int64_t>(in.cached_tokens, 0);
   r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
   r.error = safe_text(in.error, kMaxErrorText);
+  r.request_id = clip_utf8(in.request_id, kMaxShortText);
   std::sort(r.failed_key_ids.begin(), r.failed_key_ids.end());
   r.failed_key_ids.erase(std::unique(r.failed_key_ids.begin(), r.failed_key_ids.end()),
                          r.failed_key_ids.end());
@@ -172,8 +175,9 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
     SQLite::Statement ins(*db_,
                           "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
                           "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
-                          "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
+                          "request_id) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     SQLite::Statement failed(*db_,
                              "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) "
                              "VALUES (?, ?)");
@@ -195,6 +199,7 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
       ins.bind(15, r.cached_tokens);
       ins.bind(16, r.total_tokens);
       ins.bind(17, r.error);
+      ins.bind(18, r.request_id);
       ins.exec();
       ins.reset();
       const std::int64_t log_id = db_->getLastInsertRowid();

@@ -177,6 +177,41 @@ TEST_CASE("routes: longest prefix, exact path, strip; each chain built once") {
   CHECK(table->match("/v1beta/files")->chain == table->match("/gemini/v1beta/x")->chain);
 }
 
+TEST_CASE("a listener with routes of its own gets its own table over the same chains") {
+  Everything all;
+  ConfigErrors e;
+  ConfigNode root = yaml(
+      "listeners:\n"
+      "  - address: 0.0.0.0:8080\n"
+      "  - address: 127.0.0.1:9464\n"
+      "    routes: [{path: /metrics, chain: b}]\n"
+      "chains:\n"
+      "  a: {filters: [{healthz: {}}]}\n"
+      "  b: {filters: [{healthz: {}}]}\n"
+      "routes:\n"
+      "  - {prefix: /v1beta/, chain: a}\n");
+  AllRoutes routes = build_all_routes(root, all.registry, all.services, e);
+  CHECK(e.lines() == std::vector<std::string>{});
+  REQUIRE(routes.main);
+  REQUIRE(routes.per_listener.size() == 2);
+  CHECK(routes.per_listener[0] == nullptr);  // the top-level routes
+  REQUIRE(routes.per_listener[1]);
+  CHECK(routes.per_listener[1]->match("/metrics")->chain->name == "b");
+  CHECK(routes.per_listener[1]->match("/v1beta/models") == nullptr);
+  CHECK(routes.main->match("/metrics") == nullptr);
+
+  ConfigErrors bad;
+  ConfigNode wrong = yaml(
+      "listeners:\n"
+      "  - address: 127.0.0.1:9464\n"
+      "    routes: [{path: /metrics, chain: nope}]\n"
+      "chains:\n"
+      "  a: {filters: [{healthz: {}}]}\n"
+      "routes: []\n");
+  CHECK(build_all_routes(wrong, all.registry, all.services, bad).main == nullptr);
+  CHECK(bad.lines() == std::vector<std::string>{"g.yaml:3:38: unknown chain 'nope'"});
+}
+
 TEST_CASE("route errors: unknown chain, duplicate, both or neither of path/prefix, bad strip") {
   Everything all;
   ConfigErrors e;

@@ -52,6 +52,7 @@ TEST_CASE("request logs: rows round-trip, newest first, cleaned on the way in") 
   r.thoughts_tokens = 5;
   r.cached_tokens = 4;
   r.error = "upstream said: API key AIzaSyERRORSECRETxxxxxxxxxxxxxxxxxxxxxx not valid";
+  r.request_id = "client-trace-0001";
   REQUIRE(store->append_request_logs({req(4000, std::nullopt, "", 0), r}).ok());
 
   auto page = store->query_request_logs({}, {}).value();
@@ -70,6 +71,8 @@ TEST_CASE("request logs: rows round-trip, newest first, cleaned on the way in") 
   CHECK(got.latency_ms == 120);
   CHECK(got.error.find("ERRORSECRET") == std::string::npos);
   CHECK(got.error.find("not valid") != std::string::npos);
+  CHECK(got.request_id == "client-trace-0001");
+  CHECK(page.items[1].request_id.empty());
   CHECK_FALSE(page.items[1].key_id.has_value());
   CHECK(page.items[1].status == 0);
 }

@@ -38,6 +38,32 @@ TEST_CASE("migrations: a fresh file reaches the latest version; running again is
   CHECK(raw.execAndGet("PRAGMA application_id").getInt() == sqlite::kApplicationId);
 }
 
+TEST_CASE("migrations: a v3 database migrates to the latest (v6 adds request_id), old request log rows, '' for old ones") {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  {
+    // A v3 database with one logged request, built from the first three steps.
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& step : sqlite::migrations()) {
+      if (step.version > 3) break;
+      raw.exec(step.sql);
+    }
+    raw.exec("PRAGMA application_id = " + std::to_string(sqlite::kApplicationId));
+    raw.exec("PRAGMA user_version = 3");
+    raw.exec(
+        "INSERT INTO request_log (time_ms, route, method, path, model, status, latency_ms, "
+        "attempts, stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, "
+        "total_tokens, error) VALUES (1000, 'gemini', 'POST', '/v1beta/x', 'm', 200, 5, 1, 0, 0, "
+        "0, 0, 0, 0, '')");
+  }
+  auto store = open_sqlite(path);
+  CHECK(store->schema_version().value() == sqlite::latest_schema_version());
+  auto page = store->query_request_logs({}, {}).value();
+  REQUIRE(page.items.size() == 1);
+  CHECK(page.items[0].request_id.empty());
+  CHECK(page.items[0].path == "/v1beta/x");
+}
+
 TEST_CASE("migrations: a database from a newer gemgate is refused, untouched") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
