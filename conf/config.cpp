@@ -260,7 +260,7 @@ std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes,
       if (!chain_nodes.get(chain)) {
         const ConfigNode* at = r.get("chain");
         std::vector<std::string_view> names;
-        for (const auto& [known, node] : chain_nodes->entries()) names.push_back(known);
+        for (const auto& [known, node] : chain_nodes.entries()) names.push_back(known);
         errors.add(at ? at->mark() : r.mark(),
                    "unknown chain '" + chain + "'" + config::did_you_mean(chain, names));
       }

@@ -11,7 +11,9 @@ export const SETTING_GROUPS = [
                            'upstream_idle_timeout_ms', 'upstream_total_timeout_ms', 'upstream_proxy',
                            'upstream_headers']},
   {id: 'models', names: ['model_aliases', 'hidden_models']},
-  {id: 'openai', names: ['openai_include_reasoning', 'openai_fetch_private_urls']},
+  {id: 'openai', names: ['openai_include_reasoning', 'openai_fetch_private_urls',
+                         'responses_store_ttl_s', 'responses_fetch_private_urls',
+                         'anthropic_fetch_private_urls']},
   {id: 'health', names: ['health_check_model', 'health_check_interval_s', 'health_check_concurrency']},
   {id: 'admin', names: ['admin_token', 'admin_session_ttl_s']},
   {id: 'logs', names: ['log_retention_days', 'log_max_rows']},
@@ -20,9 +22,9 @@ export const OTHER_GROUP = 'other';
 
 export const GROUP_TITLES = {
   en: {retry: 'Retries and key health', upstream: 'Upstream connection', models: 'Models',
-       openai: 'OpenAI compatibility', health: 'Key health check', admin: 'Admin access',
+       openai: 'OpenAI and Anthropic fronts', health: 'Key health check', admin: 'Admin access',
        logs: 'Request and error logs', other: 'Other'},
-  'zh-CN': {retry: '重试与密钥健康', upstream: '上游连接', models: '模型', openai: 'OpenAI 兼容',
+  'zh-CN': {retry: '重试与密钥健康', upstream: '上游连接', models: '模型', openai: 'OpenAI 与 Anthropic 接口',
             health: '密钥健康检查', admin: '管理访问', logs: '请求与错误日志', other: '其他'},
 };
 
@@ -70,6 +72,15 @@ export const SETTING_TEXT = {
   openai_fetch_private_urls: {
     en: 'Fetch images from private addresses', zh: '允许从内网地址获取图片',
     zh_desc: '允许 OpenAI 聊天调用中的图片 URL 指向本机或内网地址（关闭时网关从不读取自身所在的网络）。'},
+  responses_store_ttl_s: {
+    en: 'Stored Responses kept for (s)', zh: 'Responses 存储保留时间（秒）',
+    zh_desc: 'OpenAI Responses 接口中 store: true 的响应（含整段对话）保存的时长，过期后删除；previous_response_id 只能引用未过期的响应。'},
+  responses_fetch_private_urls: {
+    en: 'Responses: fetch media from private addresses', zh: 'Responses：允许从内网地址获取媒体',
+    zh_desc: '允许 OpenAI Responses 调用中的图片和文件 URL 指向本机或内网地址。'},
+  anthropic_fetch_private_urls: {
+    en: 'Anthropic: fetch media from private addresses', zh: 'Anthropic：允许从内网地址获取媒体',
+    zh_desc: '允许 Anthropic Messages 调用中的图片和文档 URL 指向本机或内网地址。'},
   health_check_model: {
     en: 'Health check model', zh: '健康检查模型',
     zh_desc: '健康检查探测密钥时使用的模型。'},
