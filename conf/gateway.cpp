@@ -60,6 +60,8 @@ Result<void> register_everything(Registry& registry) {
 
 Services validation_services() {
   Services s;
+  s.put(std::make_shared<metrics::Registry>());
+  s.put(std::make_shared<metrics::RequestMetrics>());
   s.put(std::make_shared<pool::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
   s.put(std::make_shared<admin::AdminServices>());
