@@ -38,7 +38,9 @@ TEST_CASE("migrations: a fresh file reaches the latest version; running again is
   CHECK(raw.execAndGet("PRAGMA application_id").getInt() == sqlite::kApplicationId);
 }
 
-TEST_CASE("migrations: a v3 database migrates to the latest (v6 adds request_id), old request log rows, '' for old ones") {
+TEST_CASE(
+    "migrations: a v3 database migrates to the latest (v6 adds request_id), old request log rows, "
+    "'' for old ones") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
   {
