@@ -3,6 +3,8 @@
 
 #include <optional>
 
+#include "filters/common/openai_error_answer.h"
+
 namespace gemgate::openai {
 
 OpenAIError request_error(int status, std::string message, std::string code) {
@@ -12,21 +14,11 @@ OpenAIError request_error(int status, std::string message, std::string code) {
 }
 
 http::Response error_response(const OpenAIError& e) {
-  http::Response r;
-  r.status = e.status;
-  r.headers.set("content-type", "application/json");
-  if (e.retry_after_ms) {
-    r.headers.set("retry-after", std::to_string((*e.retry_after_ms + 999) / 1000));
-    r.headers.set("retry-after-ms", std::to_string(*e.retry_after_ms));
-  }
-  r.body = e.to_json();
-  return r;
+  return openai_error_response(e);
 }
 
 Status reply_error(FilterCallbacks& x, const OpenAIError& e) {
-  x.info().error = e.message;
-  x.respond(error_response(e));
-  return Status::Stop;
+  return reply_openai_error(x, e);
 }
 
 OpenAIError from_local(const http::LocalError& e) {
