@@ -9,6 +9,7 @@
 #include "admin/health_check.h"
 #include "conf/bootstrap.h"
 #include "conf/env_check.h"
+#include "conf/housekeeping_tasks.h"
 #include "conf/secrets.h"
 #include "conf/storage_sinks.h"
 #include "conf/stored_documents.h"
@@ -30,9 +31,6 @@ constexpr uint64_t kHealthFlushMs = 500;
 constexpr uint64_t kTickMs = 1000;
 constexpr int64_t kRetentionEveryMs = 10 * 60 * 1000;
 constexpr int64_t kRowCapEveryMs = 5 * 1000;
-constexpr int kRowCapChunks = 20;                         // at most 100 000 rows per run
-constexpr int64_t kFineUsageKeepMs = 3 * 3'600'000;       // second/minute rollups: recent end only
-constexpr int64_t kUsageRetentionMs = 90LL * 86'400'000;  // usage rollups kept 90 days
 }  // namespace
 
 Result<void> register_everything(Registry& registry) {
@@ -386,84 +384,6 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   }
   return {};
 }
-
-namespace {
-
-// Housekeeping tasks, each started from the main loop's tick and run where it belongs: probes on
-// a worker loop, SQL on the storage thread. None blocks the main loop.
-
-// Runs the key health check on a worker, logging what it brought back.
-void run_scheduled_health_check(Worker& w, std::shared_ptr<pool::KeyPool> pool,
-                                admin::HealthCheckOptions options) {
-  w.post([&w, pool = std::move(pool), options = std::move(options)] {
-    admin::run_health_check(w, pool, options, [](admin::HealthCheckResult r) {
-      if (r.checked > 0) {
-        log::info("scheduled health check: checked " + std::to_string(r.checked) +
-                  ", reactivated " + std::to_string(r.reactivated));
-      }
-    });
-  });
-}
-
-// An upstream outage comes back on its own: probe it, no cron or operator needed. The pool
-// decides whether a probe is due, so calling this every tick is cheap.
-void probe_outage(Worker& w, std::shared_ptr<pool::KeyPool> pool,
-                  const admin::HealthCheckOptions& options) {
-  pool::ProbeOptions probe{options.base_url, options.model, 10'000, options.proxy};
-  w.post([&w, pool = std::move(pool), probe] { pool::probe_upstream_outage(w, pool, probe); });
-}
-
-// Keeps at most `max_rows` request-log rows, deleting the oldest in bounded chunks.
-void cap_request_log(storage::StorageThread& storage, int64_t max_rows) {
-  storage.submit([max_rows](storage::Store& store) {
-    auto n = store.cap_request_logs(max_rows, kRowCapChunks);
-    if (!n.ok()) {
-      log::warn("housekeeping: request log row cap: " + n.error().message);
-    } else if (*n > 0) {
-      log::info("row cap: deleted " + std::to_string(*n) +
-                " oldest request log row(s) beyond log_max_rows");
-    }
-  });
-}
-
-// Deletes log rows older than `days` (0 = keep), old usage rollups and expired sessions.
-void prune_old_rows(storage::StorageThread& storage, int64_t days, int64_t now) {
-  storage.submit([days, now](storage::Store& store) {
-    if (days > 0) {
-      int64_t cutoff = now - days * 86'400'000;
-      auto a = store.prune_request_logs(cutoff);
-      auto b = store.prune_error_logs(cutoff);
-      if (a.ok() && b.ok() && (*a > 0 || *b > 0)) {
-        log::info("retention: deleted " + std::to_string(*a) + " request and " +
-                  std::to_string(*b) + " error log row(s)");
-      }
-    }
-    // Statistics outlive the logs (the dashboard shows up to 30 days) but not forever.
-    auto usage = store.prune_usage(now - kUsageRetentionMs);
-    if (auto fine = store.prune_fine_usage(now - kFineUsageKeepMs); !fine.ok()) {
-      log::warn("housekeeping: " + fine.error().message);
-    }
-    auto sessions = store.purge_expired_sessions(now);
-
-    if (!usage.ok() || !sessions.ok()) {
-      log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
-    }
-  });
-}
-
-// Deletes stored responses (the Responses front's conversations) past their expiry.
-void prune_expired_responses(storage::StorageThread& storage, int64_t now) {
-  storage.submit([now](storage::Store& store) {
-    auto n = store.prune_responses(now);
-    if (!n.ok()) {
-      log::warn("housekeeping: stored responses: " + n.error().message);
-    } else if (*n > 0) {
-      log::info("retention: deleted " + std::to_string(*n) + " expired stored response(s)");
-    }
-  });
-}
-
-}  // namespace
 
 void Gateway::housekeeping_tick() {
   MainLoop& m = *main_;
