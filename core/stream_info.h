@@ -36,6 +36,9 @@ struct StreamInfo {
   bool stream = false;      // the response was streamed
   // Pool keys whose attempt failed, in attempt order; holds key_id too when the last one failed.
   std::vector<int64_t> failed_key_ids;
+  // The key group the token may use ("" = every key): set by auth from the token's policy, read
+  // by the keys filter when it picks a key.
+  std::string key_group;
   bool client_aborted = false;
   // Set by a filter that reports this request itself in a rate-limited line (refused admin
   // credentials): the log filter then writes no access line, so a flood cannot fill the log.
