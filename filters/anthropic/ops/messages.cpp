@@ -11,6 +11,7 @@
 #include "filters/anthropic/anthropic_filter.h"
 #include "filters/anthropic/ops/anthropic_op.h"
 #include "filters/anthropic/translate/translate.h"
+#include "filters/common/held_stream.h"
 #include "filters/common/media_fetcher.h"
 
 namespace gemgate::anthropic {
@@ -44,13 +45,7 @@ class MessagesOp final : public AnthropicOp {
 
   Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
-    if (r.streaming && !count_tokens_) {
-      stream_.emplace(*context_, id_);
-      r.headers.set("content-type", "text/event-stream; charset=utf-8");
-      r.headers.set("cache-control", "no-cache");
-      holding_ = true;
-      return Status::Stop;
-    }
+    if (r.streaming && !count_tokens_) return stream_.begin(r, *context_, id_);
     if (count_tokens_) {
       auto res = translate_count_tokens_response(r.body);
       if (res) {
@@ -72,18 +67,12 @@ class MessagesOp final : public AnthropicOp {
 
   void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
     if (!stream_) return;
-    std::string out;
-    if (!chunk.empty()) stream_->feed(chunk, out);
-    if (last) {
-      if (const http::LocalError* failure = x.stream_failure()) {
-        stream_->fail(error_for_status(failure->status, failure->message), out);
-      } else {
-        stream_->finish(out);
-      }
-      if (stream_->failed()) x.mark_stream_failure_handled();
-    }
-    chunk = std::move(out);
-    if (holding_) release_head(x, chunk, last);
+    stream_.translate(x, chunk, last, [](const http::LocalError& f) {
+      return error_for_status(f.status, f.message);
+    });
+    stream_.release_head(x, chunk, last, error_response, [] {
+      return AnthropicError::bad_upstream("the upstream stream ended early");
+    });
     arm_ping(x, last);
   }
 
@@ -104,28 +93,6 @@ class MessagesOp final : public AnthropicOp {
     id_ = crypto::random_token("msg_", 18);
     aim(x.request(), "POST", translated->path, std::move(translated->body));
     return true;
-  }
-
-  // The held stream head goes out with the first translated event; a stream that failed (or
-  // ended without an event) before message_start becomes a plain error answer instead.
-  void release_head(FilterCallbacks& x, std::string& chunk, bool last) {
-    if (stream_->started() && !stream_->failed()) {
-      holding_ = false;
-      x.resume();
-    } else if (stream_->failed() || last) {
-      holding_ = false;
-      AnthropicError error = stream_->error()
-                                 ? *stream_->error()
-                                 : AnthropicError::bad_upstream("the upstream stream ended early");
-      if (stream_->started()) {  // message_start already in this chunk: keep the stream shape
-        x.resume();
-        return;
-      }
-      x.response() = error_response(error);
-      stream_.reset();
-      chunk.clear();
-      x.resume();
-    }
   }
 
   // (Re)starts the keep-alive after upstream data: a `ping` event after every ping_ms_ of
@@ -155,8 +122,7 @@ class MessagesOp final : public AnthropicOp {
   bool count_tokens_;
   std::optional<MessagesContext> context_;
   std::string id_;
-  std::optional<MessagesStreamTranslator> stream_;
-  bool holding_ = false;
+  HeldStream<MessagesStreamTranslator> stream_;
   std::unique_ptr<MediaFetcher> fetcher_;
 };
 

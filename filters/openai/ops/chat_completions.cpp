@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/crypto.h"
+#include "filters/common/held_stream.h"
 #include "filters/common/media_fetcher.h"
 #include "filters/openai/openai_filter.h"
 #include "filters/openai/ops/openai_op.h"
@@ -41,15 +42,7 @@ class ChatCompletionsOp final : public OpenAIOp {
 
   Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
-    if (r.streaming) {
-      stream_.emplace(*context_, meta_);
-      r.headers.set("content-type", "text/event-stream; charset=utf-8");
-      r.headers.set("cache-control", "no-cache");
-      // Hold the head until the first event: a stream that fails at once becomes a plain
-      // HTTP error (SDKs retry 5xx; a 200 with an error event they cannot).
-      holding_ = true;
-      return Status::Stop;
-    }
+    if (r.streaming) return stream_.begin(r, *context_, meta_);
     if (auto res = translate_chat_response(r.body, *context_, meta_)) {
       r.body = std::move(res->body);
       r.headers.set("content-type", "application/json");
@@ -61,18 +54,10 @@ class ChatCompletionsOp final : public OpenAIOp {
 
   void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
     if (!stream_) return;
-    std::string out;
-    if (!chunk.empty()) stream_->feed(chunk, out);
-    if (last) {
-      if (const http::LocalError* failure = x.stream_failure()) {
-        stream_->fail(from_local(*failure), out);
-      } else {
-        stream_->finish(out);
-      }
-      if (stream_->failed()) x.mark_stream_failure_handled();
-    }
-    chunk = std::move(out);
-    if (holding_) release_head(x, chunk, last);
+    stream_.translate(x, chunk, last, [](const http::LocalError& f) { return from_local(f); });
+    stream_.release_head(x, chunk, last, error_response, [] {
+      return OpenAIError::bad_upstream("the upstream stream ended without an answer");
+    });
   }
 
   void on_done() override { fetcher_.reset(); }
@@ -96,30 +81,9 @@ class ChatCompletionsOp final : public OpenAIOp {
     return true;
   }
 
-  // The held stream head, after `chunk` (already translated): goes out with the chunk once the
-  // stream has started; is replaced by a plain error if the stream failed — or ended without a
-  // single answer event — before anything was emitted (never keeping the client waiting).
-  void release_head(FilterCallbacks& x, std::string& chunk, bool last) {
-    if (stream_->started()) {
-      holding_ = false;  // the stream is alive: let the head and what we have go out
-      x.resume();
-    } else if (stream_->failed() || last) {
-      holding_ = false;
-      OpenAIError error =
-          stream_->error()
-              ? *stream_->error()
-              : OpenAIError::bad_upstream("the upstream stream ended without an answer");
-      x.response() = error_response(error);
-      stream_.reset();  // the answer is a whole error body now, not a stream to translate
-      chunk.clear();
-      x.resume();
-    }
-  }
-
   std::optional<ChatContext> context_;
   ResponseMeta meta_;
-  std::optional<ChatStreamTranslator> stream_;
-  bool holding_ = false;  // stream head parked until the first translated event
+  HeldStream<ChatStreamTranslator> stream_;
   std::unique_ptr<MediaFetcher> fetcher_;
 };
 

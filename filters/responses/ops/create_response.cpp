@@ -10,6 +10,7 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "filters/common/held_stream.h"
 #include "filters/common/media_fetcher.h"
 #include "filters/responses/ops/responses_op.h"
 #include "filters/responses/reasoning_seal.h"
@@ -63,13 +64,7 @@ class CreateResponseOp final : public ResponsesOp {
 
   Status on_response_head(FilterCallbacks& x) override {
     http::Response& r = x.response();
-    if (r.streaming) {
-      stream_.emplace(call_->context, meta_, seal_);
-      r.headers.set("content-type", "text/event-stream; charset=utf-8");
-      r.headers.set("cache-control", "no-cache");
-      holding_ = true;
-      return Status::Stop;
-    }
+    if (r.streaming) return stream_.begin(r, call_->context, meta_, seal_);
     auto res = translate_response(r.body, call_->context, meta_, seal_);
     if (!res) {
       r = error_response(res.error());
@@ -83,19 +78,13 @@ class CreateResponseOp final : public ResponsesOp {
 
   void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
     if (!stream_) return;
-    std::string out;
-    if (!chunk.empty()) stream_->feed(chunk, out);
+    stream_.translate(x, chunk, last, [](const http::LocalError& f) { return stream_error(f); });
     if (last) {
-      if (const http::LocalError* failure = x.stream_failure()) {
-        stream_->fail(stream_error(*failure), out);
-      } else {
-        stream_->finish(out);
-      }
-      if (stream_->failed()) x.mark_stream_failure_handled();
       if (const FinishedResponse* done = stream_->finished()) save(x, *done);
     }
-    chunk = std::move(out);
-    if (holding_) release_head(x, chunk, last);
+    stream_.release_head(x, chunk, last, error_response, [] {
+      return OpenAIError::bad_upstream("the upstream stream ended without an answer");
+    });
   }
 
   void on_done() override { fetcher_.reset(); }
@@ -191,25 +180,6 @@ class CreateResponseOp final : public ResponsesOp {
     if (!store_->save(std::move(row))) log::warn("responses: storage is shutting down");
   }
 
-  // As the chat op: the held head goes out once the stream started; a stream that failed (or
-  // ended empty) before that becomes a plain HTTP error.
-  void release_head(FilterCallbacks& x, std::string& chunk, bool last) {
-    if (stream_->started()) {
-      holding_ = false;
-      x.resume();
-    } else if (stream_->failed() || last) {
-      holding_ = false;
-      OpenAIError error =
-          stream_->error()
-              ? *stream_->error()
-              : OpenAIError::bad_upstream("the upstream stream ended without an answer");
-      x.response() = error_response(error);
-      stream_.reset();
-      chunk.clear();
-      x.resume();
-    }
-  }
-
   std::shared_ptr<DocumentStore> store_;
   ReasoningSeal seal_;
   RequestHead head_;
@@ -218,8 +188,7 @@ class CreateResponseOp final : public ResponsesOp {
   std::string prior_history_;
   std::optional<PreparedRequest> prepared_;
   std::optional<GeminiCall> call_;
-  std::optional<ResponsesStreamTranslator> stream_;
-  bool holding_ = false;
+  HeldStream<ResponsesStreamTranslator> stream_;
   bool saved_ = false;
   std::unique_ptr<MediaFetcher> fetcher_;
 };
