@@ -45,10 +45,10 @@ export function tokenPatch(it, form) {
 export async function editToken(it) {
   const inputs = {};
   const errors = {};
-  const row = (name, label, input, hint) => {
+  const row = (name, label, input, hint, wide = false) => {
     inputs[name] = input;
     errors[name] = h('p', {class: 'field-hint error-text', 'data-testid': `token-edit-error-${name}`});
-    return h('label', {class: 'field', 'data-field': name},
+    return h('label', {class: wide ? 'field field-wide' : 'field', 'data-field': name},
              h('span', {class: 'field-label'}, label), input,
              hint ? h('span', {class: 'field-hint'}, hint) : null, errors[name]);
   };
@@ -60,10 +60,10 @@ export async function editToken(it) {
   const enabled = h('input', {type: 'checkbox', checked: it.enabled !== false,
                               'data-testid': 'token-edit-enabled'});
   const body = [
-    row('label', t('col.label'), text('label', it.label, {maxlength: 100})),
+    row('label', t('col.label'), text('label', it.label, {maxlength: 100}), null, true),
     row('models', t('tokens.f_models'), text('models', modelsText(it.models),
                                             {placeholder: t('tokens.all_models')}),
-        t('tokens.h_models')),
+        t('tokens.h_models'), true),
     row('rpm', t('tokens.f_rpm'), number('rpm', it.rpm)),
     row('tpm', t('tokens.f_tpm'), number('tpm', it.tpm)),
     row('daily_tokens', t('tokens.f_daily'), number('daily_tokens', it.daily_tokens), t('tokens.h_utc')),
@@ -74,7 +74,7 @@ export async function editToken(it) {
                     'data-testid': 'token-edit-expires_at'}), t('tokens.h_expires')),
     row('key_group', t('tokens.f_group'), text('key_group', it.key_group,
                                                {placeholder: t('tokens.all_keys')})),
-    h('label', {class: 'field field-check'}, enabled, h('span', {}, t('tokens.f_enabled'))),
+    h('label', {class: 'field field-check field-wide'}, enabled, h('span', {}, t('tokens.f_enabled'))),
   ];
   let saved = false;
   const clearErrors = () => {
@@ -91,7 +91,7 @@ export async function editToken(it) {
   };
   const d = openDialog({
     title: t('tokens.edit_title', {label: it.label || it.masked}), testid: 'token-edit-dialog',
-    cls: 'dialog-wide', body,
+    cls: 'dialog-wide', body: [h('div', {class: 'token-form'}, body)],
     buttons: [
       {label: t('cancel'), testid: 'token-edit-cancel'},
       {label: t('tokens.save'), cls: 'btn-primary', testid: 'token-edit-save', onclick: async () => {
