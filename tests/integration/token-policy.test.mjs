@@ -236,3 +236,27 @@ test('GET /admin/api/stats?token_id=N counts only that token', async (t) => {
   assert.ok(all.totals.requests >= 4);
   adminError(await api(s, 'GET', '/admin/api/stats?token_id=abc'), 400, 'token_id');
 });
+
+test('the Anthropic and Responses fronts enforce the same policy in their own shapes', async (t) => {
+  const s = await adminStack(t, fake);
+  const tok = await createToken(s, {models: ['gemini-2.5-flash'], rpm: 3});
+  const messages = (model) => call(s.gw, '/v1/messages', {
+    token: tok.token, via: 'bearer', headers: {'anthropic-version': '2023-06-01'},
+    body: {model, max_tokens: 16, messages: [{role: 'user', content: 'hi'}]},
+  });
+  const denied = await messages('gemini-2.5-pro');
+  assert.equal(denied.status, 403, denied.text);
+  assert.equal(denied.json.type, 'error');
+  assert.equal(denied.json.error.type, 'permission_error');
+  assert.match(denied.json.error.message, /^model not allowed for this token/);
+  assert.equal((await messages('gemini-2.5-flash')).status, 200);
+  const responses = await call(s.gw, '/v1/responses', {
+    token: tok.token, via: 'bearer', body: {model: 'gemini-2.5-flash', input: 'hi', store: false},
+  });
+  assert.equal(responses.status, 200, responses.text);
+  const fourth = await messages('gemini-2.5-flash');
+  assert.equal(fourth.status, 429, fourth.text);
+  assert.equal(fourth.json.error.type, 'rate_limit_error');
+  assert.match(fourth.json.error.message, /rpm limit of 3 requests per minute/);
+  assert.ok(fourth.headers.get('retry-after'));
+});

@@ -68,7 +68,8 @@ TEST_CASE("token_policy: model lists leave out what the token may not use") {
   REQUIRE(doc.IsObject());
   std::vector<std::string> names;
   for (const auto& m : doc["models"].GetArray()) names.emplace_back(m["name"].GetString());
-  CHECK(names == std::vector<std::string>{"models/gemini-2.5-flash", "models/gemini-2.0-flash-lite"});
+  CHECK(names ==
+        std::vector<std::string>{"models/gemini-2.5-flash", "models/gemini-2.0-flash-lite"});
 }
 
 TEST_CASE("token_policy: usage is charged once; the request after the crossing one is 429") {
