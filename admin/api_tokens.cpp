@@ -116,6 +116,7 @@ std::optional<FieldError> read_token_fields(const rapidjson::Value& body, bool c
       if (!v.IsBool()) return FieldError{"enabled", "'enabled' must be true or false"};
       policy.enabled = v.GetBool();
     } else {
+      name = name.substr(0, 64);  // echoed back: keep a runaway name short
       return FieldError{std::string(name), "unknown field '" + std::string(name) +
                                                "' (expected label, token, models, rpm, tpm, "
                                                "daily_tokens, monthly_tokens, expires_at, "
