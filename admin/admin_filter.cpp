@@ -117,6 +117,7 @@ constexpr ApiRoute kApiRoutes[] = {
     {"POST", "keys/{key_id}/{action}", &key_action},
     {"GET", "tokens", &without_args<handle_tokens_list>},
     {"POST", "tokens", &without_args<handle_tokens_create>},
+    {"PATCH", "tokens/{id}", &with_id<handle_token_update>},
     {"DELETE", "tokens/{id}", &with_id<handle_token_delete>},
     {"GET", "settings", &without_args<handle_settings_get>},
     {"PATCH", "settings", &without_args<handle_settings_patch>},

@@ -27,12 +27,29 @@ void LoginThrottle::succeeded(const std::string& client) {
   failures_.erase(client);
 }
 
+std::shared_ptr<CredentialSet> make_credential_set(
+    const std::vector<storage::ClientToken>& tokens) {
+  auto set = std::make_shared<CredentialSet>();
+  for (const auto& t : tokens) {
+    auto policy = std::make_shared<TokenPolicy>();
+    policy->id = t.id;
+    policy->models = t.policy.models;
+    policy->rpm = t.policy.rpm;
+    policy->tpm = t.policy.tpm;
+    policy->daily_tokens = t.policy.daily_tokens;
+    policy->monthly_tokens = t.policy.monthly_tokens;
+    policy->expires_at_ms = t.policy.expires_at;
+    policy->key_group = t.policy.key_group;
+    policy->enabled = t.policy.enabled;
+    set->by_hash.emplace(t.token_sha256, std::move(policy));
+  }
+  return set;
+}
+
 Result<void> republish_credentials(storage::Store& store, PublishedCredentials& credentials) {
   auto tokens = store.list_tokens();
   if (!tokens.ok()) return tokens.error();
-  auto set = std::make_shared<CredentialSet>();
-  for (const auto& t : *tokens) set->id_by_hash.emplace(t.token_sha256, t.id);
-  credentials.publish(std::move(set));
+  credentials.publish(make_credential_set(*tokens));
   return {};
 }
 

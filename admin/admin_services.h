@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "core/snapshot.h"
+#include "core/token_meter.h"
 #include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
@@ -58,12 +59,16 @@ struct AdminServices {
   std::shared_ptr<pool::KeyPool> pool;
   std::shared_ptr<PublishedCredentials> credentials;
   std::shared_ptr<Published<Settings>> settings;
+  std::shared_ptr<TokenMeter> meter;  // per-token usage (GET /admin/api/tokens); may be null
   std::string upstream_base_url;
   ReloadFunction reload;  // empty: POST /admin/api/reload answers 501
   LoginThrottle throttle;
   // The log line about refused admin credentials: one per address per 10 s, with a count.
   log::LineLimiter refused_log{10'000, 4096};
 };
+
+// The credential set of `tokens`: each token's hash mapped to its policy.
+std::shared_ptr<CredentialSet> make_credential_set(const std::vector<storage::ClientToken>& tokens);
 
 // Rebuilds the published credential set from the stored tokens. Storage thread (inside a job).
 Result<void> republish_credentials(storage::Store& store, PublishedCredentials& credentials);

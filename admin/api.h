@@ -69,6 +69,7 @@ void handle_key_action(ApiCall& call, int64_t id, const std::string& action);
 void handle_keys_bulk(ApiCall& call);
 void handle_tokens_list(ApiCall& call);
 void handle_tokens_create(ApiCall& call);
+void handle_token_update(ApiCall& call, int64_t id);  // PATCH tokens/{id}: label and policy
 void handle_token_delete(ApiCall& call, int64_t id);
 void handle_settings_get(ApiCall& call);
 void handle_settings_patch(ApiCall& call);

@@ -1,5 +1,6 @@
 // Admin API: request and error logs (filtered, paged, deletable) and usage statistics.
 #include <algorithm>
+#include <charconv>
 
 #include "admin/api.h"
 
@@ -184,13 +185,21 @@ void handle_stats(ApiCall& call) {
   std::string window = call.x.request().query_param("window").value_or("1h");
   int64_t span = window_ms(window);
   if (span == 0) return send_error(call.x, 400, "window must be 1m, 1h, 24h or 30d", "window");
+  std::optional<int64_t> token_id;
+  if (auto t = call.x.request().query_param("token_id"); t && !t->empty()) {
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), id);
+    if (ec != std::errc() || end != t->data() + t->size() || id < 0)
+      return send_error(call.x, 400, "token_id must be a token's id", "token_id");
+    token_id = id;
+  }
   auto pool = call.s.pool;
-  run_storage_job(call, [window, span, pool](storage::Store& store) {
+  run_storage_job(call, [window, span, pool, token_id](storage::Store& store) {
     storage::StatsQuery q;
     q.now_ms = now_unix_ms();
     q.window_ms = span;
     q.max_buckets = 60;
-    auto stats = store.usage_stats(q);
+    auto stats = token_id ? store.usage_stats_for_token(q, *token_id) : store.usage_stats(q);
     if (!stats.ok()) return Reply::error(503, "storage: " + stats.error().message);
     JsonOut out;
     auto totals = [&](const storage::UsageTotals& t) {
@@ -200,9 +209,9 @@ void handle_stats(ApiCall& call) {
           .field("completion_tokens", t.completion_tokens)
           .field("total_tokens", t.total_tokens);
     };
-    out.begin_object()
-        .field("window", window)
-        .field("from", stats->from_ms)
+    out.begin_object().field("window", window);
+    if (token_id) out.field("token_id", *token_id);
+    out.field("from", stats->from_ms)
         .field("to", stats->to_ms)
         .field("bucket_ms", stats->bucket_ms);
     out.key("totals").begin_object();

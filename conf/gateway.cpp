@@ -62,6 +62,7 @@ Services validation_services() {
   s.put(std::make_shared<metrics::RequestMetrics>());
   s.put(std::make_shared<pool::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
+  s.put(std::make_shared<TokenMeter>());
   s.put(std::make_shared<admin::AdminServices>());
   return s;
 }
@@ -105,6 +106,8 @@ Result<void> Gateway::load_state() {
       result = t.error();
     else if (!s.ok())
       result = s.error();
+    else if (auto u = TokenUsageSync::run(*meter_, store, now_unix_ms()); !u.ok())
+      result = u.error();  // quotas must not restart from zero
     else {
       keys = std::move(k).value();
       tokens = std::move(t).value();
@@ -124,9 +127,7 @@ Result<void> Gateway::load_state() {
   }
   pool_->set_keys(std::move(pool_keys));
 
-  auto set = std::make_shared<CredentialSet>();
-  for (const storage::ClientToken& t : tokens) set->id_by_hash.emplace(t.token_sha256, t.id);
-  credentials_->publish(std::move(set));
+  credentials_->publish(admin::make_credential_set(tokens));
 
   std::unordered_map<std::string, SettingValue> overrides;
   for (const auto& [name, json] : stored_settings) {
@@ -190,6 +191,9 @@ void Gateway::build_services() {
   services_.put(admin_services);
   services_.put(pool_);
   services_.put(credentials_);
+  services_.put(meter_);
+  admin_services->meter = meter_;
+  usage_sync_ = std::make_unique<TokenUsageSync>(meter_, *storage_);
   services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
   services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
   services_.put<DocumentStore>(
@@ -396,6 +400,7 @@ void Gateway::housekeeping_tick() {
     run_scheduled_health_check(w, pool_,
                                admin::health_check_options(*settings, upstream_base_url_));
   }
+  usage_sync_->start();  // token usage written behind, the group's totals read back
   if (pool_->upstream().any_outage()) {
     probe_outage(w, pool_, admin::health_check_options(*settings, upstream_base_url_));
   }
@@ -494,6 +499,10 @@ int Gateway::run_until_signal() {
   // Storage stops before the workers are destroyed: a job still queued may answer an exchange
   // through its worker (Worker::post drops it once the loop stopped, but the Worker must exist).
   write_behind_key_health(*pool_, *storage_);
+  storage_->submit([meter = meter_](storage::Store& store) {
+    if (auto r = TokenUsageSync::run(*meter, store, now_unix_ms()); !r.ok())
+      log::warn("token usage not written at stop: " + r.error().message);
+  });
   storage_->stop();
   servers_.clear();
   workers_.clear();

@@ -10,6 +10,7 @@
 #include "admin/admin_services.h"
 #include "conf/config.h"
 #include "conf/config_load.h"
+#include "conf/storage_sinks.h"
 #include "conf/yaml_loader.h"
 #include "core/credentials.h"
 #include "core/metrics/metrics.h"
@@ -88,6 +89,8 @@ class Gateway {
   std::unique_ptr<storage::StorageThread> storage_;
   std::shared_ptr<pool::KeyPool> pool_;
   std::shared_ptr<PublishedCredentials> credentials_;
+  std::shared_ptr<TokenMeter> meter_ = std::make_shared<TokenMeter>();
+  std::unique_ptr<TokenUsageSync> usage_sync_;
   std::shared_ptr<const SettingsSchema> schema_;
   std::shared_ptr<Published<Settings>> settings_;
   // The top-level routes' context first, then one per listener with routes of its own.

@@ -1,5 +1,6 @@
 #include "conf/storage_sinks.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 namespace gemgate::conf {
@@ -86,6 +87,41 @@ void collect_storage_metrics(const storage::StorageThread& thread, metrics::Writ
 
 void write_behind_key_health(pool::KeyPool& pool, storage::StorageThread& thread) {
   for (const pool::KeyHealth& h : pool.take_dirty()) thread.update_key_health(to_stored(h));
+}
+
+Result<void> TokenUsageSync::run(TokenMeter& meter, storage::Store& store, int64_t now_ms) {
+  std::vector<TokenMeter::DayCount> deltas = meter.take_deltas();
+  if (!deltas.empty()) {
+    std::vector<storage::TokenDayUsage> rows;
+    rows.reserve(deltas.size());
+    for (const auto& d : deltas) rows.push_back({d.token_id, d.day, d.requests, d.tokens});
+    if (auto r = store.add_token_usage(rows); !r.ok()) {
+      meter.restore_deltas(deltas);
+      return r;
+    }
+  }
+  auto stored = store.load_token_usage(utc_month_start(utc_day(now_ms)));
+  if (!stored.ok()) return stored.error();
+  std::vector<TokenMeter::DayCount> totals;
+  totals.reserve(stored->size());
+  for (const auto& r : *stored) totals.push_back({r.token_id, r.day, r.requests, r.tokens});
+  meter.apply_stored(totals, now_ms);
+  return {};
+}
+
+void TokenUsageSync::start() {
+  if (queued_->exchange(true)) return;
+  bool queued = thread_.submit([meter = meter_, flag = queued_](storage::Store& store) {
+    flag->store(false);
+    static std::atomic<int64_t> last_warning_ms{0};
+    const int64_t now = now_unix_ms();
+    if (auto r = run(*meter, store, now); !r.ok() && now - last_warning_ms.load() >= 60'000) {
+      last_warning_ms.store(now);  // one line a minute while storage fails, not one a second
+      log::warn("token usage: " + r.error().message +
+                " (kept in memory, written with the next sync)");
+    }
+  });
+  if (!queued) queued_->store(false);
 }
 
 }  // namespace gemgate::conf

@@ -2,11 +2,13 @@
 // thread's write-behind queues, and from the key pool's dirty health to stored key health.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "core/access_log.h"
 #include "core/credentials.h"
 #include "core/metrics/metrics.h"
+#include "core/token_meter.h"
 #include "pool/key_pool.h"
 #include "storage/storage_thread.h"
 
@@ -33,6 +35,27 @@ class StorageCredentialUsage final : public CredentialUsage {
 
  private:
   storage::StorageThread& thread_;
+};
+
+// Keeps the token meter's day/month counters and storage in step: the deltas counted since the
+// last sync are added to the stored (token, day) rows, then this month's stored totals are read
+// back into the meter. With several gateways on one database the rows hold the group's sum, so
+// each instance sees the others' usage within one sync interval.
+class TokenUsageSync {
+ public:
+  TokenUsageSync(std::shared_ptr<TokenMeter> meter, storage::StorageThread& thread)
+      : meter_(std::move(meter)), thread_(thread) {}
+  // Queues one sync on the storage thread, unless the previous one has not run yet (a slow
+  // disk then gets one sync at a time, not a queue of them). Thread-safe.
+  void start();
+  // One sync, inline: on the storage thread (inside a job) or before it starts. On a failed
+  // write the deltas go back to the meter for the next sync.
+  static Result<void> run(TokenMeter& meter, storage::Store& store, int64_t now_ms);
+
+ private:
+  std::shared_ptr<TokenMeter> meter_;
+  storage::StorageThread& thread_;
+  std::shared_ptr<std::atomic<bool>> queued_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 // Converts between the pool's view of key health and the stored one.

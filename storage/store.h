@@ -74,6 +74,18 @@ class Store {
   virtual Result<void> touch_tokens(const std::vector<TokenTouch>& touches) = 0;
   // The token whose SHA-256 is `token_sha256` (lowercase hex), or nullopt.
   virtual Result<std::optional<ClientToken>> find_token_by_hash(std::string_view token_sha256) = 0;
+  // Replaces the label and policy of token `id`; false when there is none. The policy is
+  // checked (validate_token_policy) and refused with kInvalid, naming the field.
+  virtual Result<bool> update_token(std::int64_t id, const std::string& label,
+                                    const TokenPolicyRow& policy) = 0;
+  // Adds each delta to the stored (token, day) totals, in one transaction. Several gateways
+  // sharing one database each add their own deltas, so the rows hold the group's sum.
+  virtual Result<void> add_token_usage(const std::vector<TokenDayUsage>& deltas) = 0;
+  // Every stored (token, day) total with day >= `from_day`.
+  virtual Result<std::vector<TokenDayUsage>> load_token_usage(std::int64_t from_day) = 0;
+  // usage_stats() of the requests of one client token only (by_key, by_model, series and
+  // totals; `refused` is 0: refused requests have no token). Read from that token's log rows.
+  virtual Result<UsageStats> usage_stats_for_token(const StatsQuery& q, std::int64_t token_id) = 0;
 
   // ---- Settings ----
   // Every stored setting: name → JSON text. Names absent here are at their defaults.

@@ -65,6 +65,18 @@ enum class KeyOrigin { kAdmin, kEnvironment };
 
 // ---- Client tokens ---------------------------------------------------------------------------
 
+// What a client token may do (issue 14). Every limit is optional: 0 (or empty) means none.
+struct TokenPolicyRow {
+  std::vector<std::string> models;  // allowed model names or '*' patterns; empty = every model
+  std::int64_t rpm = 0;             // requests per minute
+  std::int64_t tpm = 0;             // tokens per minute
+  std::int64_t daily_tokens = 0;    // tokens per UTC day
+  std::int64_t monthly_tokens = 0;  // tokens per UTC calendar month
+  Millis expires_at = 0;            // 0 = never
+  std::string key_group;            // "" = every key
+  bool enabled = true;
+};
+
 // A client token as stored: only its SHA-256 and a display prefix/suffix, never the token.
 struct ClientToken {
   std::int64_t id = 0;
@@ -74,6 +86,7 @@ struct ClientToken {
   std::string suffix;        // last 4 characters
   Millis created_at = 0;
   Millis last_used_at = 0;
+  TokenPolicyRow policy = {};
 };
 
 struct NewClientToken {
@@ -82,6 +95,16 @@ struct NewClientToken {
   std::string prefix;
   std::string suffix;
   Millis created_at = 0;
+  TokenPolicyRow policy = {};
+};
+
+// Requests and tokens of one client token on one UTC day (days since 1970-01-01): a delta to
+// add (write-behind of the usage counters), or a stored total.
+struct TokenDayUsage {
+  std::int64_t token_id = 0;
+  std::int64_t day = 0;
+  std::int64_t requests = 0;
+  std::int64_t tokens = 0;
 };
 
 // "Token `id` was used at `at_ms`" (write-behind; an older time never overwrites a newer one).

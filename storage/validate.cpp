@@ -97,4 +97,48 @@ PageRequest clamp_page(PageRequest page) {
   return page;
 }
 
+bool is_model_name(std::string_view s, bool pattern) {
+  if (s.empty() || s.size() > kMaxModelPatternLength) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || (pattern && c == '*');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<PolicyProblem> token_policy_problem(const TokenPolicyRow& policy) {
+  if (policy.models.size() > kMaxTokenModels) {
+    return PolicyProblem{"models",
+                         "'models' may list at most " + std::to_string(kMaxTokenModels) + " names"};
+  }
+  for (const std::string& m : policy.models) {
+    if (!is_model_name(m, true)) {
+      return PolicyProblem{"models", "'models' entries must be model names or patterns (1 to " +
+                                         std::to_string(kMaxModelPatternLength) +
+                                         " characters of A-Z a-z 0-9 . _ - and *)"};
+    }
+  }
+  const std::pair<const char*, std::int64_t> limits[] = {
+      {"rpm", policy.rpm},
+      {"tpm", policy.tpm},
+      {"daily_tokens", policy.daily_tokens},
+      {"monthly_tokens", policy.monthly_tokens},
+      {"expires_at", policy.expires_at},
+  };
+  for (const auto& [name, value] : limits) {
+    if (value < 0 || value > kMaxTokenLimit) {
+      return PolicyProblem{name, "'" + std::string(name) + "' must be a whole number from 0 to " +
+                                     "1000000000000000 (0 = no limit)"};
+    }
+  }
+  if (policy.key_group.size() > kMaxKeyGroupLength ||
+      (!policy.key_group.empty() && !is_model_name(policy.key_group, false))) {
+    return PolicyProblem{"key_group", "'key_group' must be at most " +
+                                          std::to_string(kMaxKeyGroupLength) +
+                                          " characters of A-Z a-z 0-9 . _ -"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace gemgate::storage

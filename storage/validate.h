@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +48,26 @@ std::string strip_query(std::string_view path);
 // Parses an admin status filter into `filter`: "429" sets status, "4xx"/"5XX" sets
 // status_class, "" leaves both unset. kInvalidArgument for anything else.
 Result<void> parse_status_filter(std::string_view text, LogFilter& filter);
+
+// Bounds of a token policy (TokenPolicyRow).
+inline constexpr std::size_t kMaxTokenModels = 100;
+inline constexpr std::size_t kMaxModelPatternLength = 128;
+inline constexpr std::size_t kMaxKeyGroupLength = 64;
+inline constexpr std::int64_t kMaxTokenLimit = 1'000'000'000'000'000;  // 1e15
+
+// What is wrong with a token policy: the field ("models", "rpm", ...) and why.
+struct PolicyProblem {
+  std::string field;
+  std::string message;
+};
+
+// Returns the first problem of `policy`, or nullopt when it is valid: models are 1..128
+// characters of [A-Za-z0-9._-] and '*' (at most 100 of them), limits and expires_at are
+// 0..1e15, key_group is at most 64 characters of [A-Za-z0-9._-].
+std::optional<PolicyProblem> token_policy_problem(const TokenPolicyRow& policy);
+
+// True when `s` is a valid model name, or a pattern when `pattern` ('*' allowed).
+bool is_model_name(std::string_view s, bool pattern);
 
 // Clamps page >= 1 and 1 <= per_page <= kMaxPerPage.
 PageRequest clamp_page(PageRequest page);

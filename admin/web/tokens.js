@@ -1,10 +1,12 @@
-// Client tokens view: the tokens clients use to call gemgate (masked), creating one (shown once
-// in a dialog with a copy button, then forgotten by the page) and deleting one.
+// Client tokens view: the tokens clients use to call gemgate (masked) with their policy and
+// usage bars against their limits, creating one (shown once in a dialog with a copy button, then
+// forgotten by the page), editing its policy (tokens-edit.js) and deleting one.
 
 import {get, post, del} from './api.js';
 import {t, lang} from './i18n.js';
 import {h, toast, confirmDialog, openDialog, emptyRow, copyText} from './ui.js';
 import {fmtTime, fmtRelative} from './format.js';
+import {editToken, usageCell, policyCell} from './tokens-edit.js';
 
 /** Mounts the view into root; returns its cleanup function. */
 export function mount(root) {
@@ -32,7 +34,8 @@ export function mount(root) {
         h('div', {class: 'table-wrap'},
           h('table', {class: 'table', 'data-testid': 'tokens-table'},
             h('thead', {}, h('tr', {}, h('th', {}, t('col.id')), h('th', {}, t('col.label')),
-                              h('th', {}, t('col.token')), h('th', {}, t('col.created')),
+                              h('th', {}, t('col.token')), h('th', {}, t('tokens.col_policy')),
+                              h('th', {}, t('tokens.col_usage')), h('th', {}, t('col.created')),
                               h('th', {}, t('col.last_used')), h('th', {}, t('col.actions')))),
             tbody))));
 
@@ -45,12 +48,16 @@ export function mount(root) {
         h('td', {}, `#${it.id}`),
         h('td', {}, it.label || h('span', {class: 'muted'}, '—')),
         h('td', {}, h('code', {class: 'masked'}, it.masked)),
+        h('td', {}, policyCell(it)),
+        h('td', {}, usageCell(it)),
         h('td', {title: fmtTime(it.created_at, lang())}, fmtRelative(it.created_at, now, lang())),
         h('td', {title: fmtTime(it.last_used_at, lang())}, fmtRelative(it.last_used_at, now, lang())),
         h('td', {class: 'actions'},
+          h('button', {type: 'button', class: 'btn btn-small', 'data-testid': 'token-edit',
+                       onclick: async () => { if (await editToken(it)) load(); }}, t('tokens.edit')),
           h('button', {type: 'button', class: 'btn btn-small btn-danger-ghost', 'data-testid': 'token-delete',
                        onclick: () => remove(it)}, t('action.delete')))));
-      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, t('tokens.none'))]));
+      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(8, t('tokens.none'))]));
       root.dataset.loaded = 'true';
     } catch (e) {
       if (alive) toast(t('load_failed', {msg: e.message}), 'error');

@@ -34,6 +34,9 @@ struct LocalError {
   std::string code;     // machine-readable, e.g. "UNAUTHENTICATED", "RESOURCE_EXHAUSTED"
   std::string message;  // for humans; never contains a secret
   std::string param;    // the offending field, when one is known (OpenAI's `param`)
+  // A finer machine reason within `code`, for dialects that tell them apart (OpenAI's
+  // "insufficient_quota" vs a rate limit, both RESOURCE_EXHAUSTED); "" when none.
+  std::string reason = {};
 };
 
 struct Response {

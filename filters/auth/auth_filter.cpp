@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/exchange.h"
 #include "core/text.h"
+#include "core/token_meter.h"
 
 namespace gemgate::auth {
 
@@ -30,11 +31,25 @@ std::optional<std::string> bearer_token(std::string_view value) {
   return std::string(token);
 }
 
+// Answers a request over its token's rpm: 429 in the chain's error shape, with Retry-After.
+void refuse_rate(FilterCallbacks& x, const TokenMeter::Verdict& v) {
+  x.info().error = v.message;
+  x.info().error_kind = "token_rate";
+  http::Response r;
+  r.status = 429;
+  r.local_error = http::LocalError{429, "RESOURCE_EXHAUSTED", v.message, "", ""};
+  r.headers.set("retry-after", std::to_string((v.retry_after_ms + 999) / 1000));
+  x.respond(std::move(r));
+}
+
 class AuthFilter final : public Filter {
  public:
   AuthFilter(std::shared_ptr<const AuthConfig> config, std::shared_ptr<PublishedCredentials> creds,
-             std::shared_ptr<CredentialUsage> usage)
-      : config_(std::move(config)), creds_(std::move(creds)), usage_(std::move(usage)) {}
+             std::shared_ptr<CredentialUsage> usage, std::shared_ptr<TokenMeter> meter)
+      : config_(std::move(config)),
+        creds_(std::move(creds)),
+        usage_(std::move(usage)),
+        meter_(std::move(meter)) {}
 
   // Decides on the head alone, before the body is read: a client without a valid token never
   // gets gemgate to buffer its (up to max_body_bytes) body. The Exchange always runs this hook
@@ -76,16 +91,34 @@ class AuthFilter final : public Filter {
     // Hashes are looked up, never the tokens: timing can only reveal something about a hash,
     // which says nothing useful about a high-entropy token.
     std::string hash = crypto::sha256_hex(*token);
-    std::optional<int64_t> id = set->find(hash);
-    if (!id) {
+    std::shared_ptr<const TokenPolicy> policy = set->find(hash);
+    if (!policy) {
       x.info().error_kind = "auth";
       x.reply_local(401, "UNAUTHENTICATED", "the API token is not valid for this gateway");
       return Status::Stop;
     }
-    x.info().token_id = *id;
-    if (usage_) {
-      usage_->token_used(*id, now_unix_ms());
+    const int64_t now = now_unix_ms();
+    x.info().token_id = policy->id;
+    if (!policy->enabled || policy->expired(now)) {
+      x.info().error_kind = "auth";
+      x.info().error = policy->enabled ? "token expired" : "token disabled";
+      x.reply_local(401, "UNAUTHENTICATED",
+                    policy->enabled ? "the API token has expired" : "the API token is disabled");
+      return Status::Stop;
     }
+    if (usage_) usage_->token_used(policy->id, now);
+    x.info().key_group = policy->key_group;
+    // The request rate is decided here, from the head: a client over its rpm never gets the
+    // gateway to read its body. Models and token quotas are checked by token_policy, below the
+    // fronts, where the model is known.
+    if (meter_) {
+      TokenMeter::Verdict v = meter_->admit_request(*policy, now);
+      if (!v.allowed) {
+        refuse_rate(x, v);
+        return Status::Stop;
+      }
+    }
+    x.slot<TokenPolicySlot>().policy = std::move(policy);
     return Status::Continue;
   }
 
@@ -105,6 +138,7 @@ class AuthFilter final : public Filter {
   std::shared_ptr<const AuthConfig> config_;
   std::shared_ptr<PublishedCredentials> creds_;
   std::shared_ptr<CredentialUsage> usage_;
+  std::shared_ptr<TokenMeter> meter_;
 };
 
 // `sources: [query, goog_header, bearer]`: where to look for the token, in this order.
@@ -144,8 +178,10 @@ Result<void> register_auth_filter(Registry& registry) {
             "the auth filter needs the credential set (internal wiring error)");
         if (!creds) return std::nullopt;
         auto usage = b.ctx.services.get<CredentialUsage>();
-        return FilterFactory(
-            [c = b.config, creds, usage] { return std::make_unique<AuthFilter>(c, creds, usage); });
+        auto meter = b.ctx.services.get<TokenMeter>();
+        return FilterFactory([c = b.config, creds, usage, meter] {
+          return std::make_unique<AuthFilter>(c, creds, usage, meter);
+        });
       },
   });
 }

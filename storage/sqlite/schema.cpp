@@ -275,6 +275,33 @@ ALTER TABLE request_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX request_log_by_request_id ON request_log (request_id) WHERE request_id <> '';
 )sql";
 
+// v7: client tokens as tenants (issue 14). Each token carries its policy (allowed models as a
+// comma-separated list — names cannot hold a comma —, rate limits, quotas, expiry, key group,
+// enabled); token_usage_daily holds requests and tokens per token and UTC day (days since
+// 1970-01-01), which the gateway adds its counted deltas to and reads back (quotas survive a
+// restart and a group of gateways sums into the same rows). The index serves statistics of one
+// token (GET /admin/api/stats?token_id=N) from the log rows of that token only.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE client_tokens ADD COLUMN models TEXT NOT NULL DEFAULT '';
+ALTER TABLE client_tokens ADD COLUMN rpm INTEGER NOT NULL DEFAULT 0 CHECK (rpm >= 0);
+ALTER TABLE client_tokens ADD COLUMN tpm INTEGER NOT NULL DEFAULT 0 CHECK (tpm >= 0);
+ALTER TABLE client_tokens ADD COLUMN daily_tokens INTEGER NOT NULL DEFAULT 0
+  CHECK (daily_tokens >= 0);
+ALTER TABLE client_tokens ADD COLUMN monthly_tokens INTEGER NOT NULL DEFAULT 0
+  CHECK (monthly_tokens >= 0);
+ALTER TABLE client_tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0 CHECK (expires_at >= 0);
+ALTER TABLE client_tokens ADD COLUMN key_group TEXT NOT NULL DEFAULT '';
+ALTER TABLE client_tokens ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1));
+CREATE TABLE token_usage_daily (
+  token_id INTEGER NOT NULL,
+  day      INTEGER NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  tokens   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (token_id, day)
+) WITHOUT ROWID;
+CREATE INDEX request_log_by_token ON request_log (token_id, time_ms) WHERE token_id IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -285,6 +312,7 @@ const std::vector<Migration>& migrations() {
       {4, "failed keys of each request (failover)", kV4},
       {5, "stored responses of the OpenAI Responses front", kV5},
       {6, "request id of each request log row", kV6},
+      {7, "token policies and per-token daily usage", kV7},
   };
   return kAll;
 }

@@ -16,7 +16,29 @@ using sqlite::WriteTx;
 namespace {
 
 constexpr const char* kTokenColumns =
-    "id, label, token_sha256, prefix, suffix, created_at, last_used_at";
+    "id, label, token_sha256, prefix, suffix, created_at, last_used_at, models, rpm, tpm, "
+    "daily_tokens, monthly_tokens, expires_at, key_group, enabled";
+
+std::string join_models(const std::vector<std::string>& models) {
+  std::string out;
+  for (const std::string& m : models) {
+    if (!out.empty()) out += ',';
+    out += m;
+  }
+  return out;
+}
+
+std::vector<std::string> split_models(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
 
 ClientToken read_token(SQLite::Statement& st) {
   ClientToken t;
@@ -27,7 +49,27 @@ ClientToken read_token(SQLite::Statement& st) {
   t.suffix = st.getColumn(4).getString();
   t.created_at = st.getColumn(5).getInt64();
   t.last_used_at = st.getColumn(6).getInt64();
+  t.policy.models = split_models(st.getColumn(7).getString());
+  t.policy.rpm = st.getColumn(8).getInt64();
+  t.policy.tpm = st.getColumn(9).getInt64();
+  t.policy.daily_tokens = st.getColumn(10).getInt64();
+  t.policy.monthly_tokens = st.getColumn(11).getInt64();
+  t.policy.expires_at = st.getColumn(12).getInt64();
+  t.policy.key_group = st.getColumn(13).getString();
+  t.policy.enabled = st.getColumn(14).getInt() != 0;
   return t;
+}
+
+// Binds the policy columns (models .. enabled) from position `at` on.
+void bind_policy(SQLite::Statement& st, int at, const TokenPolicyRow& p) {
+  st.bind(at, join_models(p.models));
+  st.bind(at + 1, p.rpm);
+  st.bind(at + 2, p.tpm);
+  st.bind(at + 3, p.daily_tokens);
+  st.bind(at + 4, p.monthly_tokens);
+  st.bind(at + 5, p.expires_at);
+  st.bind(at + 6, p.key_group);
+  st.bind(at + 7, p.enabled ? 1 : 0);
 }
 
 }  // namespace
@@ -42,16 +84,19 @@ Result<std::int64_t> SqliteStore::add_token(const NewClientToken& token) {
   if (token.prefix.size() > kMaxDisplayAffix || token.suffix.size() > kMaxDisplayAffix) {
     return Error::invalid("token display prefix/suffix is too long");
   }
+  if (auto problem = token_policy_problem(token.policy)) return Error::invalid(problem->message);
   return guarded("add_token", [&]() -> Result<std::int64_t> {
     WriteTx tx(*db_);
     SQLite::Statement st(*db_,
                          "INSERT INTO client_tokens (label, token_sha256, prefix, suffix, "
-                         "created_at) VALUES (?, ?, ?, ?, ?)");
+                         "created_at, models, rpm, tpm, daily_tokens, monthly_tokens, expires_at, "
+                         "key_group, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, token.label);
     st.bind(2, token.token_sha256);
     st.bind(3, token.prefix);
     st.bind(4, token.suffix);
     st.bind(5, token.created_at);
+    bind_policy(st, 6, token.policy);
     st.exec();
     const std::int64_t id = db_->getLastInsertRowid();
     // Adding a token deliberately (the admin API) lifts an earlier deletion: the environment
@@ -87,6 +132,9 @@ Result<bool> SqliteStore::delete_token(std::int64_t id) {
     SQLite::Statement del(*db_, "DELETE FROM client_tokens WHERE id = ?");
     del.bind(1, id);
     const int n = del.exec();
+    SQLite::Statement usage(*db_, "DELETE FROM token_usage_daily WHERE token_id = ?");
+    usage.bind(1, id);
+    usage.exec();
     tx.commit();
     return n > 0;
   });
@@ -127,6 +175,62 @@ Result<std::optional<ClientToken>> SqliteStore::find_token_by_hash(std::string_v
     st.bind(1, std::string(token_sha256));
     if (!st.executeStep()) return std::optional<ClientToken>();
     return std::optional<ClientToken>(read_token(st));
+  });
+}
+
+Result<bool> SqliteStore::update_token(std::int64_t id, const std::string& label,
+                                       const TokenPolicyRow& policy) {
+  if (label.size() > kMaxLabelLength) return Error::invalid("token label is too long");
+  if (auto problem = token_policy_problem(policy)) return Error::invalid(problem->message);
+  return guarded("update_token", [&]() -> Result<bool> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(*db_,
+                         "UPDATE client_tokens SET models = ?, rpm = ?, tpm = ?, daily_tokens = ?, "
+                         "monthly_tokens = ?, expires_at = ?, key_group = ?, enabled = ?, "
+                         "label = ? WHERE id = ?");
+    bind_policy(st, 1, policy);
+    st.bind(9, label);
+    st.bind(10, id);
+    const int n = st.exec();
+    tx.commit();
+    return n > 0;
+  });
+}
+
+Result<void> SqliteStore::add_token_usage(const std::vector<TokenDayUsage>& deltas) {
+  if (deltas.empty()) return {};
+  return guarded("add_token_usage", [&]() -> Result<void> {
+    WriteTx tx(*db_);
+    SQLite::Statement st(
+        *db_,
+        "INSERT INTO token_usage_daily (token_id, day, requests, tokens) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (token_id, day) DO UPDATE SET "
+        "requests = requests + excluded.requests, tokens = tokens + excluded.tokens");
+    for (const TokenDayUsage& d : deltas) {
+      st.bind(1, d.token_id);
+      st.bind(2, d.day);
+      st.bind(3, d.requests);
+      st.bind(4, d.tokens);
+      st.exec();
+      st.reset();
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::vector<TokenDayUsage>> SqliteStore::load_token_usage(std::int64_t from_day) {
+  return guarded("load_token_usage", [&]() -> Result<std::vector<TokenDayUsage>> {
+    std::vector<TokenDayUsage> out;
+    SQLite::Statement st(*db_,
+                         "SELECT token_id, day, requests, tokens FROM token_usage_daily "
+                         "WHERE day >= ? ORDER BY token_id, day");
+    st.bind(1, from_day);
+    while (st.executeStep()) {
+      out.push_back(TokenDayUsage{st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
+                                  st.getColumn(2).getInt64(), st.getColumn(3).getInt64()});
+    }
+    return out;
   });
 }
 

@@ -75,6 +75,11 @@ class SqliteStore final : public Store {
   Result<bool> token_was_deleted(std::string_view token_sha256) override;
   Result<void> touch_tokens(const std::vector<TokenTouch>& touches) override;
   Result<std::optional<ClientToken>> find_token_by_hash(std::string_view token_sha256) override;
+  Result<bool> update_token(std::int64_t id, const std::string& label,
+                            const TokenPolicyRow& policy) override;
+  Result<void> add_token_usage(const std::vector<TokenDayUsage>& deltas) override;
+  Result<std::vector<TokenDayUsage>> load_token_usage(std::int64_t from_day) override;
+  Result<UsageStats> usage_stats_for_token(const StatsQuery& q, std::int64_t token_id) override;
 
   Result<std::map<std::string, std::string>> load_settings() override;
   Result<void> save_settings(const SettingsBatch& batch) override;

@@ -82,6 +82,8 @@ test('auth matrix: only the admin bearer and a session cookie open an admin rout
       ? {body: {action: 'delete', ids: 'all'}} : {body: {action: 'reset', ids: [ctx.keyId]}}),
     'GET /admin/api/tokens': () => ({}),
     'POST /admin/api/tokens': () => ({body: {label: 'matrix'}}),
+    'PATCH /admin/api/tokens/{id}': (purpose) => ({id: ctx.tokenId, body: purpose === 'deny'
+      ? {enabled: false, rpm: 1} : {label: 'matrix-victim'}}),
     'DELETE /admin/api/tokens/{id}': async (purpose) => {
       if (purpose === 'deny') return {id: ctx.tokenId};
       return {id: (await createToken(s, {label: 'matrix-delete'})).id};

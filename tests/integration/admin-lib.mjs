@@ -298,6 +298,7 @@ export const ROUTES = [
   {method: 'POST', path: '/admin/api/keys/bulk', kind: 'api'},
   {method: 'GET', path: '/admin/api/tokens', kind: 'api'},
   {method: 'POST', path: '/admin/api/tokens', kind: 'api'},
+  {method: 'PATCH', path: '/admin/api/tokens/{id}', kind: 'api'},
   {method: 'DELETE', path: '/admin/api/tokens/{id}', kind: 'api'},
   {method: 'GET', path: '/admin/api/settings', kind: 'api'},
   {method: 'PATCH', path: '/admin/api/settings', kind: 'api'},

@@ -42,7 +42,12 @@ test('create without a token: 201, generated, full only in this answer, works at
   const r = await api(s, 'POST', tokensPath, {body: {label: 'generated one'}, allow: []});
   assert.equal(r.status, 201, r.text);
   const c = r.json;
-  assert.deepEqual(Object.keys(c).sort(), ['id', 'label', 'masked', 'token']);
+  for (const f of ['id', 'label', 'masked', 'token', 'models', 'rpm', 'tpm', 'daily_tokens',
+                   'monthly_tokens', 'expires_at', 'key_group', 'enabled', 'usage', 'remaining']) {
+    assert.ok(f in c, f);
+  }
+  assert.deepEqual([c.rpm, c.tpm, c.daily_tokens, c.monthly_tokens, c.expires_at, c.key_group, c.enabled],
+                   [0, 0, 0, 0, 0, '', true], 'no limits by default');
   assert.equal(c.label, 'generated one');
   assert.ok(c.token.length >= 24, `a strong token (${c.token.length} chars)`);
   assert.equal(c.masked, mask(c.token));

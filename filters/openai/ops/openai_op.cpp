@@ -45,8 +45,9 @@ OpenAIError from_local(const http::LocalError& e) {
       o.code = "not_found";
       break;
     case 429:
-      o.type = "rate_limit_error";
-      o.code = "rate_limit_exceeded";
+      // A used-up quota is not a rate: OpenAI's clients stop retrying on insufficient_quota.
+      o.type = e.reason == "insufficient_quota" ? "insufficient_quota" : "rate_limit_error";
+      o.code = e.reason == "insufficient_quota" ? "insufficient_quota" : "rate_limit_exceeded";
       break;
     case 503:
       o.type = "server_error";

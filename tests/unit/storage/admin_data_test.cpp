@@ -71,6 +71,78 @@ TEST_CASE("tokens: last use only moves forward; unknown ids are ignored") {
   CHECK(store->list_tokens().value()[0].last_used_at == 9000);
 }
 
+TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") {
+  TempDir dir;
+  int64_t id = 0;
+  {
+    auto store = open_sqlite(dir.file("gemgate.db"));
+    NewClientToken t = token(1, "tenant");
+    t.policy.models = {"gemini-2.5-flash", "gemini-*-lite"};
+    t.policy.rpm = 5;
+    t.policy.tpm = 1000;
+    t.policy.daily_tokens = 10'000;
+    t.policy.monthly_tokens = 200'000;
+    t.policy.expires_at = 4'102'444'800'000;
+    t.policy.key_group = "paid";
+    t.policy.enabled = false;
+    id = store->add_token(t).value();
+    auto plain = store->add_token(token(2, "plain")).value();
+    auto list = store->list_tokens().value();
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].policy.models == std::vector<std::string>{"gemini-2.5-flash", "gemini-*-lite"});
+    CHECK(list[0].policy.rpm == 5);
+    CHECK(list[0].policy.key_group == "paid");
+    CHECK_FALSE(list[0].policy.enabled);
+    CHECK(list[1].id == plain);
+    CHECK(list[1].policy.models.empty());
+    CHECK(list[1].policy.enabled);
+    CHECK(list[1].policy.rpm == 0);
+
+    TokenPolicyRow changed = list[0].policy;
+    changed.models.clear();
+    changed.rpm = 0;
+    changed.enabled = true;
+    CHECK(store->update_token(id, "renamed", changed).value());
+    CHECK_FALSE(store->update_token(999, "x", changed).value());
+    TokenPolicyRow bad = changed;
+    bad.rpm = -1;
+    CHECK(store->update_token(id, "x", bad).error().code == ErrorCode::kInvalidArgument);
+    bad = changed;
+    bad.models = {"has space"};
+    CHECK_FALSE(store->update_token(id, "x", bad).ok());
+    bad = changed;
+    bad.key_group = "a,b";
+    CHECK_FALSE(store->update_token(id, "x", bad).ok());
+  }
+  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto t = store->list_tokens().value().at(0);
+  CHECK(t.label == "renamed");
+  CHECK(t.policy.models.empty());
+  CHECK(t.policy.tpm == 1000);
+  CHECK(t.policy.expires_at == 4'102'444'800'000);
+  CHECK(t.policy.enabled);
+}
+
+TEST_CASE(
+    "token usage: deltas add up per token and day; loaded from a day on; deleted with the token") {
+  TempDir dir;
+  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto a = store->add_token(token(1, "a")).value();
+  auto b = store->add_token(token(2, "b")).value();
+  REQUIRE(store->add_token_usage({{a, 100, 1, 10}, {a, 101, 2, 20}, {b, 101, 1, 5}}).ok());
+  REQUIRE(store->add_token_usage({{a, 101, 3, 30}}).ok());  // another instance's delta
+  REQUIRE(store->add_token_usage({}).ok());
+  auto rows = store->load_token_usage(101).value();
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].token_id == a);
+  CHECK(rows[0].requests == 5);
+  CHECK(rows[0].tokens == 50);
+  CHECK(rows[1].token_id == b);
+  CHECK(store->load_token_usage(0).value().size() == 3);
+  CHECK(store->delete_token(a).value());
+  CHECK(store->load_token_usage(0).value().size() == 1);
+}
+
 TEST_CASE("settings: a batch sets and resets in one go") {
   TempDir dir;
   auto store = open_sqlite(dir.file("gemgate.db"));

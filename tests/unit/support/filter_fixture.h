@@ -14,6 +14,7 @@
 #include "core/credentials.h"
 #include "core/crypto.h"
 #include "core/registry.h"
+#include "core/token_meter.h"
 #include "filters/builtin.h"
 #include "pool/key_pool.h"
 #include "tests/unit/support/chain_harness.h"
@@ -63,6 +64,7 @@ class GatewayFixture {
     REQUIRE(register_builtin_filters(registry).ok());
     services.put(pool);
     services.put(credentials);
+    services.put(meter);
     services.put<LogSink>(sink);
     services.put<CredentialUsage>(usage);
     h.worker.services().put<transport::Transport>(transport);
@@ -80,9 +82,11 @@ class GatewayFixture {
     pool->set_keys(std::move(list));
   }
 
-  void add_token(const std::string& token, int64_t id) {
+  // Allows `token` as client token `id` with `policy` (its id is set to `id`).
+  void add_token(const std::string& token, int64_t id, TokenPolicy policy = {}) {
     auto set = std::make_shared<CredentialSet>(*credentials->load());
-    set->id_by_hash[crypto::sha256_hex(token)] = id;
+    policy.id = id;
+    set->by_hash[crypto::sha256_hex(token)] = std::make_shared<const TokenPolicy>(policy);
     credentials->publish(std::move(set));
   }
 
@@ -161,6 +165,7 @@ class GatewayFixture {
   Services services;
   std::shared_ptr<pool::KeyPool> pool = std::make_shared<pool::KeyPool>();
   std::shared_ptr<PublishedCredentials> credentials = std::make_shared<PublishedCredentials>();
+  std::shared_ptr<TokenMeter> meter = std::make_shared<TokenMeter>();
   std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
   std::shared_ptr<RecordingUsage> usage = std::make_shared<RecordingUsage>();
   Harness h;

@@ -196,3 +196,51 @@ TEST_CASE("auth config errors are positioned") {
   CHECK(empty_errors.lines() ==
         std::vector<std::string>{"test.yaml:4:16: 'sources' must name at least one place"});
 }
+
+TEST_CASE("the token's policy: disabled and expired are 401, key group and policy passed on") {
+  GatewayFixture g;
+  TokenPolicy off;
+  off.enabled = false;
+  g.add_token(kClientToken, 42, off);
+  g.run(auth_chain(g));
+  CHECK(g.h.downstream.response.status == 401);
+  CHECK(g.h.downstream.response.body.find("the API token is disabled") != std::string::npos);
+  CHECK(g.transport->requests.empty());
+
+  TokenPolicy old;
+  old.expires_at_ms = 1000;  // 1970
+  g.add_token(kClientToken, 42, old);
+  g.run(auth_chain(g));
+  CHECK(g.h.downstream.response.status == 401);
+  CHECK(g.h.downstream.response.body.find("the API token has expired") != std::string::npos);
+
+  TokenPolicy grouped;
+  grouped.key_group = "paid";
+  grouped.expires_at_ms = 4'102'444'800'000;  // 2100
+  g.add_token(kClientToken, 42, grouped);
+  Exchange& x = g.run(auth_chain(g));
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(x.info().key_group == "paid");
+  const TokenPolicySlot* slot = x.find_slot<TokenPolicySlot>();
+  REQUIRE(slot);
+  REQUIRE(slot->policy);
+  CHECK(slot->policy->id == 42);
+}
+
+TEST_CASE("rpm is decided from the head: the sixth request within a minute is 429") {
+  GatewayFixture g;
+  TokenPolicy p;
+  p.rpm = 5;
+  g.add_token(kClientToken, 42, p);
+  for (int i = 0; i < 5; ++i) {
+    g.run(auth_chain(g));
+    CHECK(g.h.downstream.response.status == 200);
+  }
+  Exchange& x = g.run(auth_chain(g));
+  CHECK(g.h.downstream.response.status == 429);
+  CHECK(g.h.downstream.response.body.find(
+            "rpm limit of 5 requests per minute reached for this token") != std::string::npos);
+  CHECK(g.h.downstream.response.headers.has("retry-after"));
+  CHECK(x.info().error_kind == "token_rate");
+  CHECK(g.transport->requests.size() == 5);
+}
