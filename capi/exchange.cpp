@@ -18,8 +18,8 @@ namespace gemgate::capi {
 
 void ensure_response_id(gemgate_exchange& x) {
   if (!x.response_id.empty()) return;
-  x.response_id = crypto::random_token(
-      x.front == GEMGATE_FRONT_ANTHROPIC_MESSAGES ? "msg_" : "chatcmpl-", 18);
+  x.response_id =
+      crypto::random_token(x.front == GEMGATE_FRONT_ANTHROPIC_MESSAGES ? "msg_" : "chatcmpl-", 18);
   x.created = static_cast<int64_t>(std::time(nullptr));
 }
 
@@ -147,7 +147,9 @@ gemgate_status gemgate_exchange_create(gemgate_front front, gemgate_exchange** o
   });
 }
 
-void gemgate_exchange_destroy(gemgate_exchange* exchange) { delete exchange; }
+void gemgate_exchange_destroy(gemgate_exchange* exchange) {
+  delete exchange;
+}
 
 gemgate_status gemgate_exchange_set_response_id(gemgate_exchange* exchange, const char* id,
                                                 int64_t created) {
@@ -161,8 +163,7 @@ gemgate_status gemgate_exchange_set_response_id(gemgate_exchange* exchange, cons
   });
 }
 
-gemgate_status gemgate_exchange_request(gemgate_exchange* exchange, const char* body,
-                                        size_t len) {
+gemgate_status gemgate_exchange_request(gemgate_exchange* exchange, const char* body, size_t len) {
   return guarded("gemgate_exchange_request", [&] {
     if (exchange == nullptr || (body == nullptr && len > 0)) {
       return fail(GEMGATE_INVALID_ARGUMENT, "exchange or body is NULL");
@@ -189,8 +190,7 @@ const char* gemgate_exchange_model(const gemgate_exchange* exchange) {
   return exchange && exchange->translated ? exchange->model.c_str() : nullptr;
 }
 
-gemgate_status gemgate_exchange_set_upstream_model(gemgate_exchange* exchange,
-                                                   const char* model) {
+gemgate_status gemgate_exchange_set_upstream_model(gemgate_exchange* exchange, const char* model) {
   return guarded("gemgate_exchange_set_upstream_model", [&] {
     if (exchange == nullptr || model == nullptr) {
       return fail(GEMGATE_INVALID_ARGUMENT, "exchange or model is NULL");
@@ -241,8 +241,8 @@ gemgate_status gemgate_exchange_response(gemgate_exchange* exchange, int upstrea
       return fail(GEMGATE_STATE, "no request was translated on this exchange");
     }
     return gemgate::capi::translate_answer(*exchange, upstream_status,
-                                           std::string_view(body ? body : "", len),
-                                           client_status, client_body, client_len);
+                                           std::string_view(body ? body : "", len), client_status,
+                                           client_body, client_len);
   });
 }
 

@@ -20,8 +20,8 @@ struct gemgate_exchange {
   std::string headers;
   std::string model;  // the Gemini model of `path`
   bool stream = false;
-  gemgate::openai::ChatContext chat;               // front OPENAI_CHAT
-  gemgate::anthropic::MessagesContext messages;    // front ANTHROPIC_MESSAGES
+  gemgate::openai::ChatContext chat;             // front OPENAI_CHAT
+  gemgate::anthropic::MessagesContext messages;  // front ANTHROPIC_MESSAGES
   std::string response_id;  // "" until fixed by the caller or drawn at the first answer
   int64_t created = 0;
   int error_status = 0;  // 0: no error to answer

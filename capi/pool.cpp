@@ -37,7 +37,9 @@ struct gemgate_pool {
 namespace gemgate::capi {
 namespace {
 
-int64_t clock_or(int64_t now_ms) { return now_ms < 0 ? now_unix_ms() : now_ms; }
+int64_t clock_or(int64_t now_ms) {
+  return now_ms < 0 ? now_unix_ms() : now_ms;
+}
 
 // Reads the policy object into *policy; "" when fine, else what is wrong.
 std::string read_policy(std::string_view text, PoolPolicy* policy) {
@@ -178,8 +180,8 @@ const char* why_text(KeyPool::Pick::Why why) {
 
 extern "C" {
 
-gemgate_status gemgate_pool_create(const char* const* keys, size_t n_keys,
-                                   const char* policy_json, gemgate_pool** out) {
+gemgate_status gemgate_pool_create(const char* const* keys, size_t n_keys, const char* policy_json,
+                                   gemgate_pool** out) {
   return guarded("gemgate_pool_create", [&] {
     if (out == nullptr || (keys == nullptr && n_keys > 0)) {
       return fail(GEMGATE_INVALID_ARGUMENT, "keys or out is NULL");
@@ -214,7 +216,9 @@ gemgate_status gemgate_pool_create(const char* const* keys, size_t n_keys,
   });
 }
 
-void gemgate_pool_destroy(gemgate_pool* pool) { delete pool; }
+void gemgate_pool_destroy(gemgate_pool* pool) {
+  delete pool;
+}
 
 gemgate_status gemgate_pool_pick(gemgate_pool* pool, const char* model, const int64_t* exclude,
                                  size_t n_exclude, int64_t now_ms, int64_t* key_id,
@@ -228,11 +232,10 @@ gemgate_status gemgate_pool_pick(gemgate_pool* pool, const char* model, const in
     auto pick = pool->pool.pick(model, tried, gemgate::capi::clock_or(now_ms));
     if (!pick.key) {
       if (retry_after_ms != nullptr) {
-        *retry_after_ms =
-            pick.why == KeyPool::Pick::Why::kAllCooling ? pick.retry_after_ms : 0;
+        *retry_after_ms = pick.why == KeyPool::Pick::Why::kAllCooling ? pick.retry_after_ms : 0;
       }
-      return fail(GEMGATE_NO_KEY, std::string(gemgate::capi::why_text(pick.why)) +
-                                      " (model " + model + ")");
+      return fail(GEMGATE_NO_KEY,
+                  std::string(gemgate::capi::why_text(pick.why)) + " (model " + model + ")");
     }
     *key_id = pick.key->id();
     *key = pick.key->secret().c_str();  // the list is never replaced: stable while the pool lives

@@ -45,9 +45,13 @@ gemgate_status give(std::string_view text, char** out, size_t* len) {
 
 extern "C" {
 
-int gemgate_abi_version(void) { return GEMGATE_ABI_VERSION; }
+int gemgate_abi_version(void) {
+  return GEMGATE_ABI_VERSION;
+}
 
-const char* gemgate_version(void) { return GEMGATE_VERSION_STRING; }
+const char* gemgate_version(void) {
+  return GEMGATE_VERSION_STRING;
+}
 
 const char* gemgate_status_name(gemgate_status status) {
   switch (status) {
@@ -71,8 +75,12 @@ const char* gemgate_status_name(gemgate_status status) {
   return "unknown";
 }
 
-const char* gemgate_last_error(void) { return gemgate::capi::last_error.c_str(); }
+const char* gemgate_last_error(void) {
+  return gemgate::capi::last_error.c_str();
+}
 
-void gemgate_free(void* buffer) { std::free(buffer); }
+void gemgate_free(void* buffer) {
+  std::free(buffer);
+}
 
 }  // extern "C"

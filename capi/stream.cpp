@@ -41,7 +41,8 @@ extern "C" {
 
 gemgate_status gemgate_stream_create(const gemgate_exchange* exchange, gemgate_stream** out) {
   return guarded("gemgate_stream_create", [&] {
-    if (exchange == nullptr || out == nullptr) return fail(GEMGATE_INVALID_ARGUMENT, "NULL argument");
+    if (exchange == nullptr || out == nullptr)
+      return fail(GEMGATE_INVALID_ARGUMENT, "NULL argument");
     if (!exchange->translated || !exchange->stream) {
       return fail(GEMGATE_STATE, "the exchange holds no translated stream request");
     }
@@ -61,7 +62,9 @@ gemgate_status gemgate_stream_create(const gemgate_exchange* exchange, gemgate_s
   });
 }
 
-void gemgate_stream_destroy(gemgate_stream* stream) { delete stream; }
+void gemgate_stream_destroy(gemgate_stream* stream) {
+  delete stream;
+}
 
 gemgate_status gemgate_stream_feed(gemgate_stream* stream, const char* bytes, size_t len,
                                    char** out, size_t* out_len) {

@@ -57,13 +57,13 @@ extern "C" {
 typedef enum gemgate_status {
   GEMGATE_OK = 0,
   GEMGATE_INVALID_ARGUMENT = 1, /* the caller broke the contract: NULL handle, unknown enum... */
-  GEMGATE_REJECTED = 2,   /* the client's request cannot be translated: answer the client with
-                             gemgate_exchange_error_* (a 4xx in the front's shape) */
-  GEMGATE_NO_KEY = 3,     /* the pool has no key that can serve (see gemgate_pool_pick) */
-  GEMGATE_NOT_FOUND = 4,  /* an unknown key id */
-  GEMGATE_STATE = 5,      /* the call does not fit the handle's state (e.g. no request yet) */
-  GEMGATE_NO_MEMORY = 6,  /* allocation failed */
-  GEMGATE_INTERNAL = 7    /* a bug in gemgate; the message says where */
+  GEMGATE_REJECTED = 2,         /* the client's request cannot be translated: answer the client with
+                                   gemgate_exchange_error_* (a 4xx in the front's shape) */
+  GEMGATE_NO_KEY = 3,           /* the pool has no key that can serve (see gemgate_pool_pick) */
+  GEMGATE_NOT_FOUND = 4,        /* an unknown key id */
+  GEMGATE_STATE = 5,            /* the call does not fit the handle's state (e.g. no request yet) */
+  GEMGATE_NO_MEMORY = 6,        /* allocation failed */
+  GEMGATE_INTERNAL = 7          /* a bug in gemgate; the message says where */
 } gemgate_status;
 
 /* The ABI version of the loaded library (GEMGATE_ABI_VERSION it was built with). Compare it with
@@ -71,20 +71,20 @@ typedef enum gemgate_status {
 GEMGATE_API int gemgate_abi_version(void);
 
 /* The library's release version, e.g. "0.1.0". Static storage; never free it. Any thread. */
-GEMGATE_API const char *gemgate_version(void);
+GEMGATE_API const char* gemgate_version(void);
 
 /* A short stable name for a status: "ok", "invalid_argument", "rejected", "no_key",
  * "not_found", "state", "no_memory", "internal"; "unknown" for other values. Static storage.
  * Any thread. */
-GEMGATE_API const char *gemgate_status_name(gemgate_status status);
+GEMGATE_API const char* gemgate_status_name(gemgate_status status);
 
 /* The message of the last failed call on the calling thread, "" if none failed yet. Valid until
  * the next failed call on this thread; never free it. Never contains a pool key or a token. */
-GEMGATE_API const char *gemgate_last_error(void);
+GEMGATE_API const char* gemgate_last_error(void);
 
 /* Frees a buffer gemgate returned through a `char **` out-parameter. NULL is a no-op. Any
  * thread (not necessarily the one that received the buffer). */
-GEMGATE_API void gemgate_free(void *buffer);
+GEMGATE_API void gemgate_free(void* buffer);
 
 /* ---- translators: one client exchange ---------------------------------------------------- */
 
@@ -101,19 +101,19 @@ typedef struct gemgate_exchange gemgate_exchange;
 /* Creates an exchange for `front`. *out receives the handle, owned by the caller (free it with
  * gemgate_exchange_destroy). Returns GEMGATE_OK, GEMGATE_INVALID_ARGUMENT (unknown front, NULL
  * out) or GEMGATE_NO_MEMORY. Any thread. */
-GEMGATE_API gemgate_status gemgate_exchange_create(gemgate_front front, gemgate_exchange **out);
+GEMGATE_API gemgate_status gemgate_exchange_create(gemgate_front front, gemgate_exchange** out);
 
 /* Destroys an exchange and everything borrowed from it. NULL is a no-op. Streams created from it
  * stay valid (they hold their own copy). */
-GEMGATE_API void gemgate_exchange_destroy(gemgate_exchange *exchange);
+GEMGATE_API void gemgate_exchange_destroy(gemgate_exchange* exchange);
 
 /* Fixes the id and creation time the answer carries (OpenAI: "chatcmpl-…" and unix seconds;
  * Anthropic: "msg_…", `created` unused) instead of a random id and the current time — for
  * deterministic output (tests) or to use the caller's own request id. `id` is copied.
  * Call before gemgate_exchange_response / gemgate_stream_create. Returns GEMGATE_OK or
  * GEMGATE_INVALID_ARGUMENT. The exchange's thread. */
-GEMGATE_API gemgate_status gemgate_exchange_set_response_id(gemgate_exchange *exchange,
-                                                            const char *id, int64_t created);
+GEMGATE_API gemgate_status gemgate_exchange_set_response_id(gemgate_exchange* exchange,
+                                                            const char* id, int64_t created);
 
 /* Translates the client's request body (JSON, `len` bytes) into the Gemini call, read back with
  * the gemgate_exchange_upstream_* getters. Remote media (http(s) image URLs) are not
@@ -123,7 +123,7 @@ GEMGATE_API gemgate_status gemgate_exchange_set_response_id(gemgate_exchange *ex
  * to send the client is then in gemgate_exchange_error_status / _error_body); or
  * GEMGATE_INVALID_ARGUMENT / GEMGATE_NO_MEMORY. May be called again to translate another body
  * (it replaces the previous one). The exchange's thread. */
-GEMGATE_API gemgate_status gemgate_exchange_request(gemgate_exchange *exchange, const char *body,
+GEMGATE_API gemgate_status gemgate_exchange_request(gemgate_exchange* exchange, const char* body,
                                                     size_t len);
 
 /* The Gemini path of the translated request, e.g.
@@ -131,22 +131,22 @@ GEMGATE_API gemgate_status gemgate_exchange_request(gemgate_exchange *exchange, 
  * "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"; prefix it with the upstream's
  * origin (https://generativelanguage.googleapis.com). Borrowed; valid until the next
  * gemgate_exchange_request or the destroy. NULL when no request was translated. */
-GEMGATE_API const char *gemgate_exchange_upstream_path(const gemgate_exchange *exchange);
+GEMGATE_API const char* gemgate_exchange_upstream_path(const gemgate_exchange* exchange);
 
 /* The Gemini JSON body (`*len` gets its length when len is not NULL). Borrowed, as above. NULL
  * when no request was translated. */
-GEMGATE_API const char *gemgate_exchange_upstream_body(const gemgate_exchange *exchange,
-                                                       size_t *len);
+GEMGATE_API const char* gemgate_exchange_upstream_body(const gemgate_exchange* exchange,
+                                                       size_t* len);
 
 /* The request headers the Gemini call needs besides the key, as "Name: value\r\n" lines
  * ("Content-Type: application/json\r\n", and "Accept: text/event-stream\r\n" for a stream).
  * The caller adds the pool key as "x-goog-api-key: <key>" (never in the URL: URLs get logged).
  * Borrowed, as above. NULL when no request was translated. */
-GEMGATE_API const char *gemgate_exchange_upstream_headers(const gemgate_exchange *exchange);
+GEMGATE_API const char* gemgate_exchange_upstream_headers(const gemgate_exchange* exchange);
 
 /* The Gemini model the call is for (the key pool's `model`), e.g. "gemini-2.5-flash". Borrowed,
  * as above. NULL when no request was translated. */
-GEMGATE_API const char *gemgate_exchange_model(const gemgate_exchange *exchange);
+GEMGATE_API const char* gemgate_exchange_model(const gemgate_exchange* exchange);
 
 /* Sends the call to Gemini model `model` (NUL-terminated, copied; letters, digits, '.', '_',
  * '-'; a "models/" prefix is stripped) instead of the one the client named — the gateway's
@@ -154,26 +154,26 @@ GEMGATE_API const char *gemgate_exchange_model(const gemgate_exchange *exchange)
  * know. Rewrites the upstream path and gemgate_exchange_model; the answer still names the
  * client's model. Returns GEMGATE_OK, GEMGATE_STATE (no request translated),
  * GEMGATE_INVALID_ARGUMENT (NULL or a name that cannot go in a path). The exchange's thread. */
-GEMGATE_API gemgate_status gemgate_exchange_set_upstream_model(gemgate_exchange *exchange,
-                                                               const char *model);
+GEMGATE_API gemgate_status gemgate_exchange_set_upstream_model(gemgate_exchange* exchange,
+                                                               const char* model);
 
 /* 1 when the client asked for a stream (answer with gemgate_stream_*), 0 when not or before a
  * request was translated. */
-GEMGATE_API int gemgate_exchange_is_stream(const gemgate_exchange *exchange);
+GEMGATE_API int gemgate_exchange_is_stream(const gemgate_exchange* exchange);
 
 /* After GEMGATE_REJECTED from gemgate_exchange_request, or after gemgate_exchange_response
  * translated an error: the HTTP status to answer the client with; 0 when there is no error. */
-GEMGATE_API int gemgate_exchange_error_status(const gemgate_exchange *exchange);
+GEMGATE_API int gemgate_exchange_error_status(const gemgate_exchange* exchange);
 
 /* The error body that goes with gemgate_exchange_error_status, in the front's shape (OpenAI:
  * {"error":{"message","type","param","code"}}; Anthropic: {"type":"error","error":{...}}).
  * Borrowed; valid until the next call on the exchange. NULL when there is no error. */
-GEMGATE_API const char *gemgate_exchange_error_body(const gemgate_exchange *exchange);
+GEMGATE_API const char* gemgate_exchange_error_body(const gemgate_exchange* exchange);
 
 /* Milliseconds the client should wait before retrying (from Gemini's RetryInfo on a 429), for
  * Retry-After (seconds, rounded up) / retry-after-ms headers; -1 when none. Set by the last
  * gemgate_exchange_response. */
-GEMGATE_API int64_t gemgate_exchange_retry_after_ms(const gemgate_exchange *exchange);
+GEMGATE_API int64_t gemgate_exchange_retry_after_ms(const gemgate_exchange* exchange);
 
 /* Translates Gemini's whole (non-stream) answer: `upstream_status` and its body. For a 2xx the
  * client body is the front's answer (chat.completion / message) and *client_status 200; for any
@@ -184,10 +184,10 @@ GEMGATE_API int64_t gemgate_exchange_retry_after_ms(const gemgate_exchange *exch
  * *client_status the status. Returns GEMGATE_OK whenever an answer was produced (error answers
  * included); GEMGATE_STATE before a successful gemgate_exchange_request;
  * GEMGATE_INVALID_ARGUMENT; GEMGATE_NO_MEMORY. The exchange's thread. */
-GEMGATE_API gemgate_status gemgate_exchange_response(gemgate_exchange *exchange,
-                                                     int upstream_status, const char *body,
-                                                     size_t len, int *client_status,
-                                                     char **client_body, size_t *client_len);
+GEMGATE_API gemgate_status gemgate_exchange_response(gemgate_exchange* exchange,
+                                                     int upstream_status, const char* body,
+                                                     size_t len, int* client_status,
+                                                     char** client_body, size_t* client_len);
 
 /* ---- translators: streams ------------------------------------------------------------------ */
 
@@ -202,48 +202,48 @@ typedef struct gemgate_stream gemgate_stream;
  * *out receives the handle (free it with gemgate_stream_destroy). Returns GEMGATE_OK,
  * GEMGATE_STATE (no request, or not a stream request), GEMGATE_INVALID_ARGUMENT,
  * GEMGATE_NO_MEMORY. The exchange's thread. */
-GEMGATE_API gemgate_status gemgate_stream_create(const gemgate_exchange *exchange,
-                                                 gemgate_stream **out);
+GEMGATE_API gemgate_status gemgate_stream_create(const gemgate_exchange* exchange,
+                                                 gemgate_stream** out);
 
 /* Destroys a stream translator. NULL is a no-op. */
-GEMGATE_API void gemgate_stream_destroy(gemgate_stream *stream);
+GEMGATE_API void gemgate_stream_destroy(gemgate_stream* stream);
 
 /* Feeds `len` upstream bytes. *out (owned: gemgate_free; "" when nothing completed yet) and
  * *out_len receive the client bytes to send now. A Gemini error event ends the stream with the
  * front's error event (check gemgate_stream_done). Ignored (empty output) once done. Returns
  * GEMGATE_OK, GEMGATE_INVALID_ARGUMENT, GEMGATE_NO_MEMORY. The stream's thread. */
-GEMGATE_API gemgate_status gemgate_stream_feed(gemgate_stream *stream, const char *bytes,
-                                               size_t len, char **out, size_t *out_len);
+GEMGATE_API gemgate_status gemgate_stream_feed(gemgate_stream* stream, const char* bytes,
+                                               size_t len, char** out, size_t* out_len);
 
 /* The upstream ended normally: *out receives the closing events (finish reasons, usage, OpenAI's
  * "data: [DONE]" / Anthropic's message_stop). A stream that ended before any event yields an
  * error event instead. Ignored once done. Returns as gemgate_stream_feed. */
-GEMGATE_API gemgate_status gemgate_stream_finish(gemgate_stream *stream, char **out,
-                                                 size_t *out_len);
+GEMGATE_API gemgate_status gemgate_stream_finish(gemgate_stream* stream, char** out,
+                                                 size_t* out_len);
 
 /* The upstream broke (reset, timeout): *out receives one error event in the front's shape with
  * `http_status` (e.g. 502, 504) and `message` (NUL-terminated, copied; NULL for a default), and
  * the stream ends. Ignored once done. Returns as gemgate_stream_feed. */
-GEMGATE_API gemgate_status gemgate_stream_fail(gemgate_stream *stream, int http_status,
-                                               const char *message, char **out, size_t *out_len);
+GEMGATE_API gemgate_status gemgate_stream_fail(gemgate_stream* stream, int http_status,
+                                               const char* message, char** out, size_t* out_len);
 
 /* 1 once the stream has ended (finished or failed): nothing more will be emitted. */
-GEMGATE_API int gemgate_stream_done(const gemgate_stream *stream);
+GEMGATE_API int gemgate_stream_done(const gemgate_stream* stream);
 
 /* 1 when the stream ended with an error event. */
-GEMGATE_API int gemgate_stream_failed(const gemgate_stream *stream);
+GEMGATE_API int gemgate_stream_failed(const gemgate_stream* stream);
 
 /* 1 once a client chunk other than an error event went out. While 0 after a failure, a caller
  * that has not sent its response head yet may answer gemgate_stream_error_status /
  * gemgate_stream_error_body as a plain HTTP error instead of a 200 stream. */
-GEMGATE_API int gemgate_stream_started(const gemgate_stream *stream);
+GEMGATE_API int gemgate_stream_started(const gemgate_stream* stream);
 
 /* The status of the error a failed stream ended with; 0 when it did not fail. */
-GEMGATE_API int gemgate_stream_error_status(const gemgate_stream *stream);
+GEMGATE_API int gemgate_stream_error_status(const gemgate_stream* stream);
 
 /* The JSON body of that error, in the front's shape. Borrowed from the stream; NULL when it did
  * not fail. */
-GEMGATE_API const char *gemgate_stream_error_body(const gemgate_stream *stream);
+GEMGATE_API const char* gemgate_stream_error_body(const gemgate_stream* stream);
 
 /* ---- the key pool -------------------------------------------------------------------------- */
 
@@ -259,17 +259,18 @@ typedef struct gemgate_pool gemgate_pool;
 
 /* What an upstream answer says about the key that was used. */
 typedef enum gemgate_outcome_kind {
-  GEMGATE_OUTCOME_SUCCESS = 0,      /* 2xx */
-  GEMGATE_OUTCOME_KEY_INVALID = 1,  /* 400 API_KEY_INVALID/expired, 401, 403: key now disabled;
-                                       retry on another key */
-  GEMGATE_OUTCOME_QUOTA = 2,        /* 429: key cooling down for this model (retry_delay_ms
-                                       when Google said); retry on another key */
+  GEMGATE_OUTCOME_SUCCESS = 0,        /* 2xx */
+  GEMGATE_OUTCOME_KEY_INVALID = 1,    /* 400 API_KEY_INVALID/expired, 401, 403: key now disabled;
+                                         retry on another key */
+  GEMGATE_OUTCOME_QUOTA = 2,          /* 429: key cooling down for this model (retry_delay_ms
+                                         when Google said); retry on another key */
   GEMGATE_OUTCOME_UPSTREAM_FAULT = 3, /* 5xx, 408, timeout, reset: retry on another key */
-  GEMGATE_OUTCOME_UNREACHABLE = 4,  /* the upstream could not be reached; no key penalised */
-  GEMGATE_OUTCOME_CLIENT_ERROR = 5  /* another 4xx: the request is wrong; answer it, no retry */
+  GEMGATE_OUTCOME_UNREACHABLE = 4,    /* the upstream could not be reached; no key penalised */
+  GEMGATE_OUTCOME_CLIENT_ERROR = 5    /* another 4xx: the request is wrong; answer it, no retry */
 } gemgate_outcome_kind;
 
-/* The classification of one reported outcome. Plain data, filled by gemgate_pool_report*. */
+/* The classification of one reported outcome. Plain data, filled by gemgate_pool_report*. Its
+ * layout is fixed for ABI 1: more detail would come with a new struct and new functions. */
 typedef struct gemgate_outcome {
   gemgate_outcome_kind kind;
   int http_status;        /* the reported status (0 for a transport failure) */
@@ -277,7 +278,7 @@ typedef struct gemgate_outcome {
   int outage;             /* 1 when the failure is the upstream's, not the key's (unreachable,
                              or a transient failure shared by enough keys): no key was
                              penalised; answer as for an outage rather than retrying */
-  const char *reason;     /* short, e.g. "API_KEY_INVALID", "quota", "upstream_5xx". Static
+  const char* reason;     /* short, e.g. "API_KEY_INVALID", "quota", "upstream_5xx". Static
                              storage or borrowed from the pool (valid while it lives) */
 } gemgate_outcome;
 
@@ -293,11 +294,11 @@ typedef struct gemgate_outcome {
  * message names the field). A key that cannot be a Gemini key (20-256 letters, digits, '-', '_',
  * '.') is refused too, naming its position, never its text. Duplicate keys are refused.
  * *out receives the pool (free with gemgate_pool_destroy). Any thread. */
-GEMGATE_API gemgate_status gemgate_pool_create(const char *const *keys, size_t n_keys,
-                                               const char *policy_json, gemgate_pool **out);
+GEMGATE_API gemgate_status gemgate_pool_create(const char* const* keys, size_t n_keys,
+                                               const char* policy_json, gemgate_pool** out);
 
 /* Destroys a pool. No other thread may be using it. NULL is a no-op. */
-GEMGATE_API void gemgate_pool_destroy(gemgate_pool *pool);
+GEMGATE_API void gemgate_pool_destroy(gemgate_pool* pool);
 
 /* Picks the next key healthy for `model` (e.g. gemgate_exchange_model), round-robin, skipping
  * the `n_exclude` ids in `exclude` (the keys already tried for this request; NULL when 0), and
@@ -306,10 +307,10 @@ GEMGATE_API void gemgate_pool_destroy(gemgate_pool *pool);
  * Returns GEMGATE_OK; GEMGATE_NO_KEY when no key can serve — the message says why (no keys, all
  * disabled, all cooling down, all tried) and *retry_after_ms (if not NULL) gets how long until
  * a cooling key is back (0 when unknown or never); GEMGATE_INVALID_ARGUMENT. Thread-safe. */
-GEMGATE_API gemgate_status gemgate_pool_pick(gemgate_pool *pool, const char *model,
-                                             const int64_t *exclude, size_t n_exclude,
-                                             int64_t now_ms, int64_t *key_id, const char **key,
-                                             int64_t *retry_after_ms);
+GEMGATE_API gemgate_status gemgate_pool_pick(gemgate_pool* pool, const char* model,
+                                             const int64_t* exclude, size_t n_exclude,
+                                             int64_t now_ms, int64_t* key_id, const char** key,
+                                             int64_t* retry_after_ms);
 
 /* Reports Gemini's answer to a request made with key `key_id` for `model`: its HTTP status, its
  * response headers ("Name: value\r\n" lines, or NULL) and its body (an error body is what the
@@ -318,20 +319,20 @@ GEMGATE_API gemgate_status gemgate_pool_pick(gemgate_pool *pool, const char *mod
  * not consulted today: Gemini states everything the classification needs (ErrorInfo, RetryInfo)
  * in the body, and the gateway reads only the body too. Returns GEMGATE_OK, GEMGATE_NOT_FOUND
  * (unknown id), GEMGATE_INVALID_ARGUMENT. Thread-safe. */
-GEMGATE_API gemgate_status gemgate_pool_report(gemgate_pool *pool, int64_t key_id,
-                                               const char *model, int http_status,
-                                               const char *headers, size_t headers_len,
-                                               const char *body, size_t body_len, int64_t now_ms,
-                                               gemgate_outcome *outcome);
+GEMGATE_API gemgate_status gemgate_pool_report(gemgate_pool* pool, int64_t key_id,
+                                               const char* model, int http_status,
+                                               const char* headers, size_t headers_len,
+                                               const char* body, size_t body_len, int64_t now_ms,
+                                               gemgate_outcome* outcome);
 
 /* Reports a request with key `key_id` that got no answer: `connected` 0 when the upstream could
  * not be reached at all (DNS, refused, TLS: GEMGATE_OUTCOME_UNREACHABLE, no key penalised), 1
  * when the connection broke or timed out after the request left (UPSTREAM_FAULT). Otherwise as
  * gemgate_pool_report. Thread-safe. */
-GEMGATE_API gemgate_status gemgate_pool_report_transport_failure(gemgate_pool *pool,
-                                                                 int64_t key_id, const char *model,
-                                                                 int connected, int64_t now_ms,
-                                                                 gemgate_outcome *outcome);
+GEMGATE_API gemgate_status gemgate_pool_report_transport_failure(gemgate_pool* pool, int64_t key_id,
+                                                                 const char* model, int connected,
+                                                                 int64_t now_ms,
+                                                                 gemgate_outcome* outcome);
 
 /* The pool's health for display, as JSON (*json owned: gemgate_free; *len may be NULL):
  *   {"keys":[{"id":1,"key_mask":"AIza...wxyz","disabled":false,"reason":"","failures":0,
@@ -340,15 +341,15 @@ GEMGATE_API gemgate_status gemgate_pool_report_transport_failure(gemgate_pool *p
  *                           "breaker":false}]}],
  *    "enabled":1,"size":1}
  * Never contains a whole key. Thread-safe. */
-GEMGATE_API gemgate_status gemgate_pool_health_json(gemgate_pool *pool, char **json, size_t *len);
+GEMGATE_API gemgate_status gemgate_pool_health_json(gemgate_pool* pool, char** json, size_t* len);
 
 /* Operator actions on key `key_id`: enable (clears disabled and failures), disable (with
  * `reason`, copied; NULL for "disabled by admin"), reset (enable and clear cooldowns).
  * Return GEMGATE_OK or GEMGATE_NOT_FOUND. Thread-safe. */
-GEMGATE_API gemgate_status gemgate_pool_enable(gemgate_pool *pool, int64_t key_id);
-GEMGATE_API gemgate_status gemgate_pool_disable(gemgate_pool *pool, int64_t key_id,
-                                                const char *reason);
-GEMGATE_API gemgate_status gemgate_pool_reset(gemgate_pool *pool, int64_t key_id);
+GEMGATE_API gemgate_status gemgate_pool_enable(gemgate_pool* pool, int64_t key_id);
+GEMGATE_API gemgate_status gemgate_pool_disable(gemgate_pool* pool, int64_t key_id,
+                                                const char* reason);
+GEMGATE_API gemgate_status gemgate_pool_reset(gemgate_pool* pool, int64_t key_id);
 
 #ifdef __cplusplus
 } /* extern "C" */

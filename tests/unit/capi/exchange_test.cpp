@@ -1,7 +1,6 @@
 // gemgate_exchange_*: requests of both fronts to the Gemini call, whole answers and errors back,
 // rejected requests, hostile arguments, and the library's status/error/version functions.
 #include <doctest/doctest.h>
-
 #include <rapidjson/document.h>
 #include <string>
 #include <thread>
@@ -57,7 +56,11 @@ TEST_CASE("OpenAI chat: request → Gemini call, answer → chat.completion") {
   Exchange x = new_exchange(GEMGATE_FRONT_OPENAI_CHAT);
   REQUIRE(x);
   CHECK(gemgate_exchange_upstream_path(x.get()) == nullptr);
-  REQUIRE(request(x.get(), R"({"model":"gemini-2.5-flash","messages":[{"role":"system","content":"Be brief"},{"role":"user","content":"Hi"}]})") == GEMGATE_OK);
+  REQUIRE(
+      request(
+          x.get(),
+          R"({"model":"gemini-2.5-flash","messages":[{"role":"system","content":"Be brief"},{"role":"user","content":"Hi"}]})") ==
+      GEMGATE_OK);
   CHECK(std::string(gemgate_exchange_upstream_path(x.get())) ==
         "/v1beta/models/gemini-2.5-flash:generateContent");
   CHECK(std::string(gemgate_exchange_model(x.get())) == "gemini-2.5-flash");
@@ -86,7 +89,9 @@ TEST_CASE("OpenAI chat: request → Gemini call, answer → chat.completion") {
 
 TEST_CASE("OpenAI chat: a random id and the time when none is fixed") {
   Exchange x = new_exchange(GEMGATE_FRONT_OPENAI_CHAT);
-  REQUIRE(request(x.get(), R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]})") == GEMGATE_OK);
+  REQUIRE(request(x.get(),
+                  R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]})") ==
+          GEMGATE_OK);
   Answer a = respond(x.get(), 200, kAnswer);
   rapidjson::Document d;
   d.Parse(a.body.c_str());
@@ -98,7 +103,9 @@ TEST_CASE("OpenAI chat: a random id and the time when none is fixed") {
 
 TEST_CASE("OpenAI chat: Gemini errors become OpenAI errors with the right status") {
   Exchange x = new_exchange(GEMGATE_FRONT_OPENAI_CHAT);
-  REQUIRE(request(x.get(), R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]})") == GEMGATE_OK);
+  REQUIRE(request(x.get(),
+                  R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]})") ==
+          GEMGATE_OK);
   Answer a = respond(x.get(), 400, kInvalidKeyBody);
   CHECK(a.status == 401);
   CHECK(a.body.find("invalid_api_key") != std::string::npos);
@@ -121,7 +128,9 @@ TEST_CASE("OpenAI chat: Gemini errors become OpenAI errors with the right status
 
 TEST_CASE("OpenAI chat: a bad request is rejected with an OpenAI 400 naming the field") {
   Exchange x = new_exchange(GEMGATE_FRONT_OPENAI_CHAT);
-  CHECK(request(x.get(), R"({"model":"gemini-2.5-flash","messages":[{"role":"wizard","content":"Hi"}]})") == GEMGATE_REJECTED);
+  CHECK(request(x.get(),
+                R"({"model":"gemini-2.5-flash","messages":[{"role":"wizard","content":"Hi"}]})") ==
+        GEMGATE_REJECTED);
   CHECK(gemgate_exchange_error_status(x.get()) == 400);
   std::string err = gemgate_exchange_error_body(x.get());
   CHECK(err.find("messages[0].role") != std::string::npos);
@@ -140,24 +149,36 @@ TEST_CASE("OpenAI chat: a bad request is rejected with an OpenAI 400 naming the 
     CHECK(gemgate_exchange_error_status(x.get()) == 400);
   }
   // A remote image is not downloaded by the library: a 400 naming the part.
-  CHECK(request(x.get(), R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}]})") == GEMGATE_REJECTED);
+  CHECK(
+      request(
+          x.get(),
+          R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}]})") ==
+      GEMGATE_REJECTED);
   CHECK(std::string(gemgate_exchange_error_body(x.get())).find("messages[0]") != std::string::npos);
 }
 
 TEST_CASE("OpenAI chat stream request: path, Accept header, stream flag") {
   Exchange x = new_exchange(GEMGATE_FRONT_OPENAI_CHAT);
-  REQUIRE(request(x.get(), R"({"model":"models/gemini-2.5-pro","stream":true,"messages":[{"role":"user","content":"Hi"}]})") == GEMGATE_OK);
+  REQUIRE(
+      request(
+          x.get(),
+          R"({"model":"models/gemini-2.5-pro","stream":true,"messages":[{"role":"user","content":"Hi"}]})") ==
+      GEMGATE_OK);
   CHECK(std::string(gemgate_exchange_upstream_path(x.get())) ==
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse");
-  CHECK(std::string(gemgate_exchange_upstream_headers(x.get())).find("Accept: text/event-stream\r\n") !=
-        std::string::npos);
+  CHECK(std::string(gemgate_exchange_upstream_headers(x.get()))
+            .find("Accept: text/event-stream\r\n") != std::string::npos);
   CHECK(gemgate_exchange_is_stream(x.get()) == 1);
 }
 
 TEST_CASE("Anthropic Messages: request, model alias, answer and errors") {
   Exchange x = new_exchange(GEMGATE_FRONT_ANTHROPIC_MESSAGES);
   REQUIRE(x);
-  REQUIRE(request(x.get(), R"({"model":"claude-sonnet-4-5","max_tokens":100,"system":"Be brief","messages":[{"role":"user","content":"Hi"}]})") == GEMGATE_OK);
+  REQUIRE(
+      request(
+          x.get(),
+          R"({"model":"claude-sonnet-4-5","max_tokens":100,"system":"Be brief","messages":[{"role":"user","content":"Hi"}]})") ==
+      GEMGATE_OK);
   CHECK(std::string(gemgate_exchange_model(x.get())) == "claude-sonnet-4-5");
   REQUIRE(gemgate_exchange_set_upstream_model(x.get(), "gemini-2.5-pro") == GEMGATE_OK);
   CHECK(std::string(gemgate_exchange_upstream_path(x.get())) ==

@@ -2,9 +2,8 @@
 // retries, classification of reported answers (invalid key, quota with retry delay, upstream
 // fault, client error, transport failures), the health snapshot (never a whole key), the
 // caller's clock, operator actions, and refused input.
-#include <doctest/doctest.h>
-
 #include <atomic>
+#include <doctest/doctest.h>
 #include <rapidjson/document.h>
 #include <string>
 #include <thread>
@@ -119,8 +118,8 @@ TEST_CASE("quota: the key cools down for Google's retry delay, on the caller's c
   CHECK(retry <= 37000);
   CHECK(std::string(gemgate_last_error()).find("cooling") != std::string::npos);
   // Another model is not affected; after the delay the key is back.
-  CHECK(gemgate_pool_pick(p.get(), "gemini-2.5-pro", nullptr, 0, kNow + 1000, &id, &key,
-                          nullptr) == GEMGATE_OK);
+  CHECK(gemgate_pool_pick(p.get(), "gemini-2.5-pro", nullptr, 0, kNow + 1000, &id, &key, nullptr) ==
+        GEMGATE_OK);
   CHECK(pick(p.get(), {}, kNow + 40'000) == 1);
   CHECK(health(p.get()).find(R"("model":"gemini-2.5-flash")") != std::string::npos);
 }
@@ -129,7 +128,8 @@ TEST_CASE("upstream faults and client errors: classified, key stays enabled") {
   Pool p = make_pool({kKeyA, kKeyB, kKeyC}, R"({"breaker_threshold":0})");
   gemgate_outcome o = report(p.get(), 1, 503, R"({"error":{"code":503,"status":"UNAVAILABLE"}})");
   CHECK(o.kind == GEMGATE_OUTCOME_UPSTREAM_FAULT);
-  o = report(p.get(), 2, 400, R"({"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}})");
+  o = report(p.get(), 2, 400,
+             R"({"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}})");
   CHECK(o.kind == GEMGATE_OUTCOME_CLIENT_ERROR);
   o = report(p.get(), 3, 200, "");
   CHECK(o.kind == GEMGATE_OUTCOME_SUCCESS);

@@ -1,9 +1,8 @@
 // gemgate_stream_* over the translators' golden stream cases: every case fed whole, split in two
 // at every offset, and one byte at a time through the C ABI must give the same bytes, equal to
 // the golden output (OpenAI: event by event, structurally; Anthropic: byte for byte).
-#include <doctest/doctest.h>
-
 #include <algorithm>
+#include <doctest/doctest.h>
 #include <filesystem>
 #include <rapidjson/document.h>
 #include <vector>
@@ -43,8 +42,8 @@ std::string run(const gemgate_exchange* x, const std::vector<std::string_view>& 
 }
 
 // Whole, every two-way split and byte by byte: all equal; returns the whole output.
-std::string run_every_split(const gemgate_exchange* x, const std::string& input, int fail_status = 0,
-                            const char* fail_message = nullptr) {
+std::string run_every_split(const gemgate_exchange* x, const std::string& input,
+                            int fail_status = 0, const char* fail_message = nullptr) {
   std::string whole = run(x, {input}, fail_status, fail_message);
   for (size_t cut = 0; cut <= input.size(); ++cut) {
     std::string_view in(input);
@@ -79,8 +78,8 @@ TEST_CASE("OpenAI golden streams through the C ABI, every split point") {
     // Cases that need translator options or downloads the C ABI does not take are left to the
     // translator's own tests; as are caller failures with an error type of the caller's choice.
     if (c.HasMember("options") || c.HasMember("media") || c.HasMember("fail")) continue;
-    std::string request = c.HasMember("request_raw") ? c["request_raw"].GetString()
-                                                     : g::to_json(c["request"]);
+    std::string request =
+        c.HasMember("request_raw") ? c["request_raw"].GetString() : g::to_json(c["request"]);
     Exchange x = new_exchange(GEMGATE_FRONT_OPENAI_CHAT);
     REQUIRE(x);
     REQUIRE(gemgate_exchange_request(x.get(), request.data(), request.size()) == GEMGATE_OK);
@@ -103,8 +102,9 @@ TEST_CASE("Anthropic golden streams through the C ABI, every split point") {
     CAPTURE(dir.filename().string());
     rapidjson::Document c;
     g::load_json(dir / "case.json", c);
-    std::string request = std::string(R"({"model":")") + c["context"]["model"].GetString() +
-                          R"(","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"q"}]})";
+    std::string request =
+        std::string(R"({"model":")") + c["context"]["model"].GetString() +
+        R"(","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"q"}]})";
     Exchange x = new_exchange(GEMGATE_FRONT_ANTHROPIC_MESSAGES);
     REQUIRE(gemgate_exchange_request(x.get(), request.data(), request.size()) == GEMGATE_OK);
     REQUIRE(gemgate_exchange_set_response_id(x.get(), "msg_test", 0) == GEMGATE_OK);
@@ -127,7 +127,8 @@ TEST_CASE("a stream split inside a UTF-8 character gives the same text") {
   REQUIRE(gemgate_exchange_request(x.get(), request.data(), request.size()) == GEMGATE_OK);
   REQUIRE(gemgate_exchange_set_response_id(x.get(), "chatcmpl-u", 1) == GEMGATE_OK);
   std::string input =
-      "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"h\xc3\xa9llo \xe4\xb8\x96\xe7\x95\x8c "
+      "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"h\xc3\xa9llo "
+      "\xe4\xb8\x96\xe7\x95\x8c "
       "\xf0\x9f\x98\x80\"}]},\"finishReason\":\"STOP\"}]}\r\n\r\n";
   std::string whole = run_every_split(x.get(), input);
   CHECK(whole.find("h\xc3\xa9llo \xe4\xb8\x96\xe7\x95\x8c \xf0\x9f\x98\x80") != std::string::npos);
