@@ -18,15 +18,18 @@ namespace gemgate::capi {
 
 void ensure_response_id(gemgate_exchange& x) {
   if (!x.response_id.empty()) return;
-  x.response_id =
-      crypto::random_token(x.front == GEMGATE_FRONT_ANTHROPIC_MESSAGES ? "msg_" : "chatcmpl-", 18);
+  const char* prefix = "chatcmpl-";
+  if (x.front == GEMGATE_FRONT_ANTHROPIC_MESSAGES) prefix = "msg_";
+  if (x.front == GEMGATE_FRONT_OPENAI_RESPONSES) prefix = "resp_";
+  x.response_id = crypto::random_token(prefix, 18);
   x.created = static_cast<int64_t>(std::time(nullptr));
 }
 
 namespace {
 
 bool known_front(gemgate_front front) {
-  return front == GEMGATE_FRONT_OPENAI_CHAT || front == GEMGATE_FRONT_ANTHROPIC_MESSAGES;
+  return front == GEMGATE_FRONT_OPENAI_CHAT || front == GEMGATE_FRONT_ANTHROPIC_MESSAGES ||
+         front == GEMGATE_FRONT_OPENAI_RESPONSES;
 }
 
 // The model between "/models/" and ':' of a Gemini path.
@@ -59,6 +62,12 @@ gemgate_status translate_request(gemgate_exchange& x, std::string_view body) {
     x.body = std::move(req->body);
     x.chat = std::move(req->context);
     x.stream = x.chat.stream;
+  } else if (x.front == GEMGATE_FRONT_OPENAI_RESPONSES) {
+    openai::OpenAIError err;
+    if (!responses_request(x, body, &err)) {
+      reject(x, err.status, err.to_json());
+      return fail(GEMGATE_REJECTED, "request rejected: " + err.message);
+    }
   } else {
     auto req = anthropic::translate_messages_request(body, {});
     if (!req) {
@@ -86,9 +95,11 @@ gemgate_status translate_answer(gemgate_exchange& x, int status, std::string_vie
   bool ok = status >= 200 && status < 300;
   std::string out;
   int out_status = 200;
-  if (x.front == GEMGATE_FRONT_OPENAI_CHAT) {
+  if (x.front == GEMGATE_FRONT_OPENAI_CHAT || x.front == GEMGATE_FRONT_OPENAI_RESPONSES) {
     openai::OpenAIError err;
-    if (ok) {
+    if (ok && x.front == GEMGATE_FRONT_OPENAI_RESPONSES) {
+      ok = responses_answer(x, body, &out, &err);
+    } else if (ok) {
       auto res = openai::translate_chat_response(body, x.chat, {x.response_id, x.created});
       if (res) {
         out = std::move(res->body);
@@ -163,6 +174,18 @@ gemgate_status gemgate_exchange_set_response_id(gemgate_exchange* exchange, cons
   });
 }
 
+gemgate_status gemgate_exchange_set_seal_key(gemgate_exchange* exchange, const char* key,
+                                             size_t len) {
+  return guarded("gemgate_exchange_set_seal_key", [&] {
+    if (exchange == nullptr || key == nullptr || len < 16) {
+      return fail(GEMGATE_INVALID_ARGUMENT,
+                  "exchange or key is NULL, or the key is under 16 bytes");
+    }
+    exchange->seal_key.assign(key, len);
+    return GEMGATE_OK;
+  });
+}
+
 gemgate_status gemgate_exchange_request(gemgate_exchange* exchange, const char* body, size_t len) {
   return guarded("gemgate_exchange_request", [&] {
     if (exchange == nullptr || (body == nullptr && len > 0)) {
@@ -209,6 +232,9 @@ gemgate_status gemgate_exchange_set_upstream_model(gemgate_exchange* exchange, c
     exchange->path.replace(at, end - at, *name);
     exchange->model = *name;
     if (exchange->front == GEMGATE_FRONT_OPENAI_CHAT) exchange->chat.upstream_model = *name;
+    if (exchange->front == GEMGATE_FRONT_OPENAI_RESPONSES) {
+      exchange->responses.upstream_model = *name;
+    }
     return GEMGATE_OK;
   });
 }

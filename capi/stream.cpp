@@ -17,6 +17,9 @@ void note_end(gemgate_stream& s) {
   if (s.chat && s.chat->failed() && s.chat->error() != nullptr) {
     s.error_status = s.chat->error()->status;
     s.error_body = s.chat->error()->to_json();
+  } else if (s.responses && s.responses->failed() && s.responses->error() != nullptr) {
+    s.error_status = s.responses->error()->status;
+    s.error_body = s.responses->error()->to_json();
   } else if (s.messages && s.messages->failed()) {
     s.error_status = s.messages->error()->status;
     s.error_body = s.messages->error()->to_json();
@@ -53,6 +56,10 @@ gemgate_status gemgate_stream_create(const gemgate_exchange* exchange, gemgate_s
     if (x.front == GEMGATE_FRONT_OPENAI_CHAT) {
       s->chat = std::make_unique<gemgate::openai::ChatStreamTranslator>(
           x.chat, gemgate::openai::ResponseMeta{x.response_id, x.created});
+    } else if (x.front == GEMGATE_FRONT_OPENAI_RESPONSES) {
+      s->responses = std::make_unique<gemgate::responses::ResponsesStreamTranslator>(
+          x.responses, gemgate::responses::ResponseMeta{x.response_id, x.created},
+          gemgate::capi::seal_of(x));
     } else {
       s->messages =
           std::make_unique<gemgate::anthropic::MessagesStreamTranslator>(x.messages, x.response_id);
@@ -75,6 +82,7 @@ gemgate_status gemgate_stream_feed(gemgate_stream* stream, const char* bytes, si
   return gemgate::capi::run(stream, out, out_len, "gemgate_stream_feed",
                             [&](gemgate_stream& s, std::string& o) {
                               if (s.chat) s.chat->feed(in, o);
+                              if (s.responses) s.responses->feed(in, o);
                               if (s.messages) s.messages->feed(in, o);
                             });
 }
@@ -83,6 +91,7 @@ gemgate_status gemgate_stream_finish(gemgate_stream* stream, char** out, size_t*
   return gemgate::capi::run(stream, out, out_len, "gemgate_stream_finish",
                             [&](gemgate_stream& s, std::string& o) {
                               if (s.chat) s.chat->finish(o);
+                              if (s.responses) s.responses->finish(o);
                               if (s.messages) s.messages->finish(o);
                             });
 }
@@ -95,31 +104,36 @@ gemgate_status gemgate_stream_fail(gemgate_stream* stream, int http_status, cons
   int status = http_status >= 400 && http_status <= 599 ? http_status : 502;
   return gemgate::capi::run(
       stream, out, out_len, "gemgate_stream_fail", [&](gemgate_stream& s, std::string& o) {
-        if (s.chat) {
-          gemgate::openai::OpenAIError e;
-          e.status = status;
-          e.message = text;
-          e.type = status >= 500 ? "server_error" : "invalid_request_error";
-          e.code = status == 504 ? "upstream_timeout" : "upstream_error";
-          s.chat->fail(e, o);
-        }
+        gemgate::openai::OpenAIError e;
+        e.status = status;
+        e.message = text;
+        e.type = status >= 500 ? "server_error" : "invalid_request_error";
+        e.code = status == 504 ? "upstream_timeout" : "upstream_error";
+        if (s.chat) s.chat->fail(e, o);
+        if (s.responses) s.responses->fail(e, o);
         if (s.messages) s.messages->fail(gemgate::anthropic::error_for_status(status, text), o);
       });
 }
 
 int gemgate_stream_done(const gemgate_stream* stream) {
   if (stream == nullptr) return 0;
-  return (stream->chat ? stream->chat->done() : stream->messages->done()) ? 1 : 0;
+  if (stream->chat) return stream->chat->done() ? 1 : 0;
+  if (stream->responses) return stream->responses->done() ? 1 : 0;
+  return stream->messages->done() ? 1 : 0;
 }
 
 int gemgate_stream_failed(const gemgate_stream* stream) {
   if (stream == nullptr) return 0;
-  return (stream->chat ? stream->chat->failed() : stream->messages->failed()) ? 1 : 0;
+  if (stream->chat) return stream->chat->failed() ? 1 : 0;
+  if (stream->responses) return stream->responses->failed() ? 1 : 0;
+  return stream->messages->failed() ? 1 : 0;
 }
 
 int gemgate_stream_started(const gemgate_stream* stream) {
   if (stream == nullptr) return 0;
-  return (stream->chat ? stream->chat->started() : stream->messages->started()) ? 1 : 0;
+  if (stream->chat) return stream->chat->started() ? 1 : 0;
+  if (stream->responses) return stream->responses->started() ? 1 : 0;
+  return stream->messages->started() ? 1 : 0;
 }
 
 int gemgate_stream_error_status(const gemgate_stream* stream) {

@@ -53,11 +53,12 @@ static gemgate_pool* check_pool(lua_State* L) {
 
 /* ---- exchange ---- */
 
-/* gemgate.exchange("openai_chat" | "anthropic_messages") → exchange */
+/* gemgate.exchange("openai_chat" | "anthropic_messages" | "openai_responses") → exchange */
 static int l_exchange(lua_State* L) {
-  static const char* const names[] = {"openai_chat", "anthropic_messages", NULL};
-  static const gemgate_front fronts[] = {GEMGATE_FRONT_OPENAI_CHAT,
-                                         GEMGATE_FRONT_ANTHROPIC_MESSAGES};
+  static const char* const names[] = {"openai_chat", "anthropic_messages", "openai_responses",
+                                      NULL};
+  static const gemgate_front fronts[] = {
+      GEMGATE_FRONT_OPENAI_CHAT, GEMGATE_FRONT_ANTHROPIC_MESSAGES, GEMGATE_FRONT_OPENAI_RESPONSES};
   int which = luaL_checkoption(L, 1, "openai_chat", names);
   exchange_ud* u = (exchange_ud*)lua_newuserdata(L, sizeof *u);
   u->x = NULL;
@@ -145,6 +146,15 @@ static int l_set_upstream_model(lua_State* L) {
 static int l_set_response_id(lua_State* L) {
   gemgate_status st = gemgate_exchange_set_response_id(check_exchange(L), luaL_checkstring(L, 2),
                                                        (int64_t)luaL_optinteger(L, 3, 0));
+  if (st != GEMGATE_OK) return raise_status(L, st);
+  return 0;
+}
+
+/* x:set_seal_key(key): the Responses front's reasoning seal key (>= 16 bytes) */
+static int l_set_seal_key(lua_State* L) {
+  size_t len;
+  const char* key = luaL_checklstring(L, 2, &len);
+  gemgate_status st = gemgate_exchange_set_seal_key(check_exchange(L), key, len);
   if (st != GEMGATE_OK) return raise_status(L, st);
   return 0;
 }
@@ -415,6 +425,7 @@ __attribute__((visibility("default"))) int luaopen_gemgate(lua_State* L) {
                                               {"is_stream", l_is_stream},
                                               {"set_upstream_model", l_set_upstream_model},
                                               {"set_response_id", l_set_response_id},
+                                              {"set_seal_key", l_set_seal_key},
                                               {"response", l_response},
                                               {"stream", l_stream},
                                               {"close", l_exchange_close},

@@ -56,6 +56,7 @@ _free = _fn("gemgate_free", None, _c.c_void_p)
 _x_create = _fn("gemgate_exchange_create", _st, _c.c_int, _c.POINTER(_c.c_void_p))
 _x_destroy = _fn("gemgate_exchange_destroy", None, _c.c_void_p)
 _x_set_id = _fn("gemgate_exchange_set_response_id", _st, _c.c_void_p, _c.c_char_p, _c.c_int64)
+_x_seal = _fn("gemgate_exchange_set_seal_key", _st, _c.c_void_p, _c.c_char_p, _c.c_size_t)
 _x_request = _fn("gemgate_exchange_request", _st, _c.c_void_p, _c.c_char_p, _c.c_size_t)
 _x_path = _fn("gemgate_exchange_upstream_path", _c.c_char_p, _c.c_void_p)
 _x_body = _fn("gemgate_exchange_upstream_body", _c.c_void_p, _c.c_void_p, _c.POINTER(_c.c_size_t))
@@ -94,7 +95,7 @@ _p_health = _fn("gemgate_pool_health_json", _st, _c.c_void_p, _c.POINTER(_c.c_vo
                 _c.POINTER(_c.c_size_t))
 
 ABI_VERSION = 1
-FRONTS = {"openai_chat": 1, "anthropic_messages": 2}
+FRONTS = {"openai_chat": 1, "anthropic_messages": 2, "openai_responses": 3}
 OUTCOME_KINDS = ["success", "key_invalid", "quota", "upstream_fault", "unreachable", "client_error"]
 NO_KEY = 3
 REJECTED = 2
@@ -150,9 +151,10 @@ version = _version().decode()
 
 
 class Exchange:
-    """One client request of a front ("openai_chat", "anthropic_messages") and its answer."""
+    """One client request of a front ("openai_chat", "anthropic_messages", "openai_responses")
+    and its answer. seal_key: the Responses front's reasoning seal key (bytes, >= 16)."""
 
-    def __init__(self, front="openai_chat", response_id=None, created=0):
+    def __init__(self, front="openai_chat", response_id=None, created=0, seal_key=None):
         self._h = None
         if front not in FRONTS:
             raise ValueError("unknown front %r" % (front,))
@@ -161,6 +163,9 @@ class Exchange:
         self._h = h
         if response_id:
             _check(_x_set_id(self._h, response_id.encode(), created))
+        if seal_key is not None:
+            key = _bytes(seal_key)
+            _check(_x_seal(self._h, key, len(key)))
 
     def close(self):
         if self._h:

@@ -89,6 +89,21 @@ class Binding(unittest.TestCase):
         self.assertEqual(status, 429)
         self.assertEqual(json.loads(body)["type"], "error")
 
+    def test_responses(self):
+        x = gemgate.Exchange("openai_responses", response_id="resp_py", created=1,
+                             seal_key=b"sixteen-bytes-or-more")
+        x.request(json.dumps({"model": "gemini-2.5-flash", "input": "Hi"}))
+        self.assertEqual(x.path, "/v1beta/models/gemini-2.5-flash:generateContent")
+        status, body = x.response(200, json.dumps({"candidates": [
+            {"content": {"parts": [{"text": "Yo"}]}, "finishReason": "STOP"}]}))
+        self.assertEqual(status, 200)
+        r = json.loads(body)
+        self.assertEqual((r["id"], r["object"], r["status"]), ("resp_py", "response", "completed"))
+        with self.assertRaises(gemgate.Rejected) as cm:
+            gemgate.Exchange("openai_responses").request(
+                '{"model":"gemini-2.5-flash","input":"x","previous_response_id":"resp_1"}')
+        self.assertIn(b"previous_response_id", cm.exception.body)
+
     def test_pool(self):
         pool = gemgate.Pool([KEY_OK, KEY_BAD], policy={"cooldown_default_ms": 1000})
         ids = {pool.pick("gemini-2.5-flash")[0] for _ in range(4)}

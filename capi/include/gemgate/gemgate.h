@@ -3,9 +3,9 @@
  * binary, behind a plain C surface:
  *
  *   - translators: a client request of one "front" (OpenAI chat completions, Anthropic
- *     Messages) → the Gemini call (path, headers, body); Gemini's answer (or error) → the
- *     client's answer in the front's shape; an incremental stream translator fed upstream SSE
- *     bytes split anywhere;
+ *     Messages, OpenAI Responses) → the Gemini call (path, headers, body); Gemini's answer (or
+ * error) → the client's answer in the front's shape; an incremental stream translator fed upstream
+ * SSE bytes split anywhere;
  *   - the key pool: keys + a policy; pick a key for a model (excluding keys already tried),
  *     report what Gemini answered and get its classification back, a health snapshot.
  *
@@ -90,8 +90,9 @@ GEMGATE_API void gemgate_free(void* buffer);
 
 /* The client-side API an exchange speaks. New fronts are added at the end. */
 typedef enum gemgate_front {
-  GEMGATE_FRONT_OPENAI_CHAT = 1,       /* POST /v1/chat/completions */
-  GEMGATE_FRONT_ANTHROPIC_MESSAGES = 2 /* POST /v1/messages */
+  GEMGATE_FRONT_OPENAI_CHAT = 1,        /* POST /v1/chat/completions */
+  GEMGATE_FRONT_ANTHROPIC_MESSAGES = 2, /* POST /v1/messages */
+  GEMGATE_FRONT_OPENAI_RESPONSES = 3    /* POST /v1/responses, stateless: see below */
 } gemgate_front;
 
 /* One client request and its answer: what the request translation learned (model, stream or
@@ -108,12 +109,22 @@ GEMGATE_API gemgate_status gemgate_exchange_create(gemgate_front front, gemgate_
 GEMGATE_API void gemgate_exchange_destroy(gemgate_exchange* exchange);
 
 /* Fixes the id and creation time the answer carries (OpenAI: "chatcmpl-…" and unix seconds;
- * Anthropic: "msg_…", `created` unused) instead of a random id and the current time — for
- * deterministic output (tests) or to use the caller's own request id. `id` is copied.
- * Call before gemgate_exchange_response / gemgate_stream_create. Returns GEMGATE_OK or
- * GEMGATE_INVALID_ARGUMENT. The exchange's thread. */
+ * Responses: "resp_…" and unix seconds; Anthropic: "msg_…", `created` unused) instead of a random
+ * id and the current time — for deterministic output (tests) or to use the caller's own request id.
+ * `id` is copied. Call before gemgate_exchange_response / gemgate_stream_create. Returns GEMGATE_OK
+ * or GEMGATE_INVALID_ARGUMENT. The exchange's thread. */
 GEMGATE_API gemgate_status gemgate_exchange_set_response_id(gemgate_exchange* exchange,
                                                             const char* id, int64_t created);
+
+/* The key of the reasoning seal (front OPENAI_RESPONSES): thought signatures Gemini returns travel
+ * to the client inside reasoning items' encrypted_content, sealed with HMAC-SHA256 under this key,
+ * and come back only if they open under it — so clients can neither forge nor alter them. Give
+ * every process that serves the same clients the same key (at least 16 bytes, copied; keep it
+ * secret). Without one, a random key that lives as long as the process is used. Call before
+ * gemgate_exchange_request. Returns GEMGATE_OK or GEMGATE_INVALID_ARGUMENT. The exchange's
+ * thread. */
+GEMGATE_API gemgate_status gemgate_exchange_set_seal_key(gemgate_exchange* exchange,
+                                                         const char* key, size_t len);
 
 /* Translates the client's request body (JSON, `len` bytes) into the Gemini call, read back with
  * the gemgate_exchange_upstream_* getters. Remote media (http(s) image URLs) are not
@@ -121,7 +132,9 @@ GEMGATE_API gemgate_status gemgate_exchange_set_response_id(gemgate_exchange* ex
  * data: URIs / base64 sources.
  * Returns GEMGATE_OK; GEMGATE_REJECTED when the request is invalid for the front (the answer
  * to send the client is then in gemgate_exchange_error_status / _error_body); or
- * GEMGATE_INVALID_ARGUMENT / GEMGATE_NO_MEMORY. May be called again to translate another body
+ * GEMGATE_INVALID_ARGUMENT / GEMGATE_NO_MEMORY. Front OPENAI_RESPONSES is stateless: nothing is
+ * stored, and a request with previous_response_id is rejected (400 naming it): clients send the
+ * whole conversation as input. May be called again to translate another body
  * (it replaces the previous one). The exchange's thread. */
 GEMGATE_API gemgate_status gemgate_exchange_request(gemgate_exchange* exchange, const char* body,
                                                     size_t len);
@@ -177,7 +190,8 @@ GEMGATE_API int64_t gemgate_exchange_retry_after_ms(const gemgate_exchange* exch
 
 /* Translates Gemini's whole (non-stream) answer: `upstream_status` and its body. For a 2xx the
  * client body is the front's answer (chat.completion / message) and *client_status 200; for any
- * other status it is the Gemini error in the front's shape with the status a client of that
+ * other status it is the Gemini error in the front's shape (Responses: a response object for a
+ * 2xx, OpenAI errors otherwise) with the status a client of that
  * front expects (e.g. OpenAI 401 invalid_api_key for API_KEY_INVALID, 429 rate_limit_error), also
  * readable afterwards through gemgate_exchange_error_*. A 2xx body that is not Gemini's shape
  * gives a 502 error answer. *client_body (owned: gemgate_free) and *client_len receive the body,
@@ -193,8 +207,9 @@ GEMGATE_API gemgate_status gemgate_exchange_response(gemgate_exchange* exchange,
 
 /* Gemini `streamGenerateContent?alt=sse` bytes → the front's SSE bytes (OpenAI
  * chat.completion.chunk events ending in "data: [DONE]"; Anthropic message_start ...
- * message_stop events), incrementally. Input may be split anywhere (mid-line, mid-UTF-8): the
- * output depends only on the bytes, never on the split. Opaque. One thread at a time. */
+ * message_stop events; Responses response.created ... response.completed events), incrementally.
+ * Input may be split anywhere (mid-line, mid-UTF-8): the output depends only on the bytes, never on
+ * the split. Opaque. One thread at a time. */
 typedef struct gemgate_stream gemgate_stream;
 
 /* Creates the stream translator for `exchange`'s request (which must have been translated, and

@@ -210,6 +210,17 @@ TEST_CASE("Anthropic Messages: request, model alias, answer and errors") {
         std::string::npos);
 }
 
+TEST_CASE("Anthropic Messages: a random msg_ id when none is fixed") {
+  Exchange x = new_exchange(GEMGATE_FRONT_ANTHROPIC_MESSAGES);
+  REQUIRE(
+      request(
+          x.get(),
+          R"({"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"Hi"}]})") ==
+      GEMGATE_OK);
+  Answer a = respond(x.get(), 200, kAnswer);
+  CHECK(a.body.find(R"("id":"msg_)") != std::string::npos);
+}
+
 TEST_CASE("hostile arguments give statuses, never crashes") {
   gemgate_exchange* raw = nullptr;
   CHECK(gemgate_exchange_create(static_cast<gemgate_front>(0), &raw) == GEMGATE_INVALID_ARGUMENT);
