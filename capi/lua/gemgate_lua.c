@@ -302,7 +302,8 @@ static int l_pick(lua_State* L) {
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_Integer len = luaL_len(L, 3);
-    for (lua_Integer i = 1; i <= len && n < 64; ++i) {
+    luaL_argcheck(L, len <= 64, 3, "at most 64 excluded key ids");
+    for (lua_Integer i = 1; i <= len; ++i) {
       lua_geti(L, 3, i);
       exclude[n++] = (int64_t)luaL_checkinteger(L, -1);
       lua_pop(L, 1);

@@ -32,7 +32,10 @@ for _, t in ipairs(split(os.getenv("GEMGATE_CLIENT_TOKENS"))) do client_tokens[t
 local upstream_socket = os.getenv("GEMGATE_UPSTREAM_SOCKET")
   or error("gemgate_service.lua: GEMGATE_UPSTREAM_SOCKET is not set")
 local upstream_host = os.getenv("GEMGATE_UPSTREAM_HOST") or "generativelanguage.googleapis.com"
-local max_attempts = tonumber(os.getenv("GEMGATE_MAX_ATTEMPTS") or "3")
+local max_attempts = math.tointeger(tonumber(os.getenv("GEMGATE_MAX_ATTEMPTS") or "3"))
+if not max_attempts or max_attempts < 1 or max_attempts > 64 then
+  error("gemgate_service.lua: GEMGATE_MAX_ATTEMPTS must be an integer from 1 to 64")
+end
 local upstream_timeout = tonumber(os.getenv("GEMGATE_UPSTREAM_TIMEOUT_S") or "60")
 local RETRY = {key_invalid = true, quota = true, upstream_fault = true}
 

@@ -167,6 +167,23 @@ echo "$out" | grep -q '^client 429 {"error"' || fail "the C program printed: $ou
 LD_LIBRARY_PATH="$prefix/$libdir" ldd "$work/capi" | grep -q "$prefix/$libdir/libgemgate.so.1" ||
   fail "the C program did not load the installed libgemgate.so.1"
 echo "install: a C program builds with pkg-config libgemgate and runs against the installed libgemgate.so.1"
+# The same program through CMake: find_package(gemgate COMPONENTS capi) → gemgate::gemgate.
+mkdir -p "$work/capi_cmake"
+cp "$work/capi.c" "$work/capi_cmake/capi.c"
+cat >"$work/capi_cmake/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(capi_check LANGUAGES C)
+find_package(gemgate REQUIRED COMPONENTS capi)
+add_executable(capi_check capi.c)
+target_link_libraries(capi_check PRIVATE gemgate::gemgate)
+CMAKE
+# shellcheck disable=SC2086  # $launcher is zero or two words
+if ! { cmake -S "$work/capi_cmake" -B "$work/capi_cmake/build" -DCMAKE_PREFIX_PATH="$prefix" $launcher \
+         >"$work/capi_cmake.log" 2>&1 && cmake --build "$work/capi_cmake/build" >>"$work/capi_cmake.log" 2>&1; }; then
+  cat "$work/capi_cmake.log"; fail "a C program does not build with find_package(gemgate COMPONENTS capi)"
+fi
+"$work/capi_cmake/build/capi_check" >/dev/null || fail "the C program built with gemgate::gemgate failed"
+echo "install: the same program builds with find_package(gemgate COMPONENTS capi) and gemgate::gemgate"
 
 if command -v systemd-sysusers >/dev/null 2>&1; then
   mkdir -p "$work/sysroot/etc"

@@ -189,10 +189,10 @@ GEMGATE_API const char* gemgate_exchange_error_body(const gemgate_exchange* exch
 GEMGATE_API int64_t gemgate_exchange_retry_after_ms(const gemgate_exchange* exchange);
 
 /* Translates Gemini's whole (non-stream) answer: `upstream_status` and its body. For a 2xx the
- * client body is the front's answer (chat.completion / message) and *client_status 200; for any
- * other status it is the Gemini error in the front's shape (Responses: a response object for a
- * 2xx, OpenAI errors otherwise) with the status a client of that
- * front expects (e.g. OpenAI 401 invalid_api_key for API_KEY_INVALID, 429 rate_limit_error), also
+ * client body is the front's answer (chat.completion / message / response object) and
+ * *client_status 200; for any other status it is the Gemini error in the front's shape (OpenAI's
+ * for both OpenAI fronts) with the status a client of that front expects (e.g. OpenAI 401
+ * invalid_api_key for API_KEY_INVALID, 429 rate_limit_error), also
  * readable afterwards through gemgate_exchange_error_*. A 2xx body that is not Gemini's shape
  * gives a 502 error answer. *client_body (owned: gemgate_free) and *client_len receive the body,
  * *client_status the status. Returns GEMGATE_OK whenever an answer was produced (error answers
