@@ -44,13 +44,19 @@ local function openai_error(status, message, type_, code)
                                message, type_, code)
 end
 
+-- Client bytes go out in pieces well below tune.bufsize too.
+local SEND_PIECE = 8192
+local function send_all(applet, data)
+  for at = 1, #data, SEND_PIECE do applet:send(data:sub(at, at + SEND_PIECE - 1)) end
+end
+
 local function reply(applet, status, body, extra_headers)
   applet:set_status(status)
   applet:add_header("content-type", "application/json")
   applet:add_header("content-length", tostring(#body))
   for name, value in pairs(extra_headers or {}) do applet:add_header(name, value) end
   applet:start_response()
-  applet:send(body)
+  send_all(applet, body)
 end
 
 local function header(applet, name)
@@ -94,35 +100,49 @@ local function call_upstream(x, key)
   return sock, status, headers
 end
 
+-- Largest single cosocket read. HAProxy 2.6's socket:receive(n) waits until n bytes sit in its
+-- buffer at once, so an n near tune.bufsize (16 kB by default) never completes: read in pieces
+-- well below it, whatever the sizes of Gemini's chunks.
+local READ_PIECE = 4096
+
 -- Returns an iterator over the body's pieces as they arrive (chunked, Content-Length or until
 -- close); each call gives a string, or nil at the end, or false plus an error when it broke.
 local function body_reader(sock, headers)
   local chunked = (headers["transfer-encoding"] or ""):lower():find("chunked", 1, true)
   local left = tonumber(headers["content-length"] or "")
+  local in_chunk = 0 -- bytes of the current chunk still to read
   local finished = false
+  local function fail(why)
+    finished = true
+    return false, why
+  end
   return function()
     if finished then return nil end
     if chunked then
-      local size_line = sock:receive("*l")
-      local size = size_line and tonumber(size_line:match("^%x+"), 16)
-      if not size then finished = true; return false, "bad chunk size" end
-      if size == 0 then
-        repeat local trailer = sock:receive("*l") until trailer == nil or trailer == ""
-        finished = true
-        return nil
+      if in_chunk == 0 then
+        local size_line = sock:receive("*l")
+        local size = size_line and tonumber(size_line:match("^%x+"), 16)
+        if not size then return fail("bad chunk size") end
+        if size == 0 then
+          repeat local trailer = sock:receive("*l") until trailer == nil or trailer == ""
+          finished = true
+          return nil
+        end
+        in_chunk = size
       end
-      local data = sock:receive(size)
-      local crlf = sock:receive("*l")
-      if not data or #data ~= size or crlf ~= "" then finished = true; return false, "truncated chunk" end
+      local data = sock:receive(math.min(in_chunk, READ_PIECE))
+      if not data then return fail("truncated chunk") end
+      in_chunk = in_chunk - #data
+      if in_chunk == 0 and sock:receive("*l") ~= "" then return fail("bad chunk end") end
       return data
     elseif left then
       if left == 0 then finished = true; return nil end
-      local data = sock:receive(math.min(left, 16384))
-      if not data then finished = true; return false, "truncated body" end
+      local data = sock:receive(math.min(left, READ_PIECE))
+      if not data then return fail("truncated body") end
       left = left - #data
       return data
     else
-      local data, _, partial = sock:receive(16384)
+      local data, _, partial = sock:receive(READ_PIECE)
       data = data or partial
       if data == nil or data == "" then finished = true; return nil end
       return data
@@ -160,7 +180,7 @@ local function pump_stream(applet, x, sock, headers)
       applet:start_response()
       head_sent = true
     end
-    applet:send(bytes)
+    send_all(applet, bytes)
   end
   local read = body_reader(sock, headers)
   while not s:done() do

@@ -274,3 +274,20 @@ test('Gemini resets mid-stream: the SDK gets the text so far, then an error even
   })(), (e) => { assert.match(String(e.message), /upstream stream broke/); return true; });
   assert.equal(text, 'echo: Cut #1');
 });
+
+test('answers larger than HAProxy\'s default 16 kB buffers arrive whole: a 300 kB reply, stream events of 100 kB, a 200 kB request', async () => {
+  const h = await startHaproxy({keys: [poolKey('Valid')]});
+  const r = await h.client().chat.completions.create({
+    model: MODEL, messages: [{role: 'user', content: 'Big [[pad=300000]]'}]});
+  assert.ok(r.choices[0].message.content.length >= 300000, `got ${r.choices[0].message.content.length} characters`);
+  const stream = await h.client().chat.completions.create({
+    model: MODEL, stream: true, messages: [{role: 'user', content: 'Big [[chunks=3 pad=100000]]'}]});
+  let text = '';
+  for await (const c of stream) text += c.choices[0]?.delta?.content || '';
+  assert.ok(text.length >= 300000, `got ${text.length} characters`);
+  assert.ok(text.startsWith('echo: Big'));
+  // A large request body too (a long conversation).
+  const long = 'x'.repeat(200000);
+  const r2 = await h.client().chat.completions.create({model: MODEL, messages: [{role: 'user', content: long}]});
+  assert.equal(r2.choices[0].message.content, `echo: ${long}`);
+});
