@@ -24,6 +24,9 @@ libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
     # groff-base renders the man page, systemd brings systemd-analyze and systemd-sysusers;
     # prometheus: its promtool checks the /metrics exposition (tests/integration/observe-metrics).
     pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd prometheus"
+    # The embedding tests (tests/embed): the Lua module's headers, HAProxy built with Lua, Lua
+    # itself, Debian's python3 for the ctypes example, binutils for nm/objdump.
+    pkgs="$pkgs liblua5.3-dev lua5.3 haproxy python3 binutils"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
   fi

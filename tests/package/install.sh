@@ -8,6 +8,8 @@
 #  - examples/custom_filter and examples/embed_translator configure out of tree against the
 #    prefix (find_package(gemgate)), build and run;
 #  - a small program compiles and links with `pkg-config --cflags --libs` of each .pc file;
+#  - a C program (C99, -pedantic -Werror) builds against the installed libgemgate.so with
+#    pkg-config libgemgate and runs: versions, a translation, a pool pick and report;
 #  - systemd-sysusers accepts the sysusers.d entry (into a scratch root).
 #
 #   sh tests/package/install.sh BUILD_DIR
@@ -35,7 +37,9 @@ for f in bin/gemgate share/man/man1/gemgate.1 etc/gemgate/gemgate.yaml lib/syste
          include/gemgate/conf/yaml_loader.h include/gemgate/filters/openai/translate/translate.h \
          "$libdir/libgemgate_core.a" "$libdir/libgemgate_yaml.a" "$libdir/libgemgate_llhttp.a" \
          "$libdir/libgemgate_openai_translate.a" "$libdir/cmake/gemgate/gemgateConfig.cmake" \
-         "$libdir/pkgconfig/gemgate-openai-translate.pc" "$libdir/pkgconfig/gemgate-filter-sdk.pc"; do
+         "$libdir/pkgconfig/gemgate-openai-translate.pc" "$libdir/pkgconfig/gemgate-filter-sdk.pc" \
+         include/gemgate/gemgate.h "$libdir/libgemgate.so.1" "$libdir/libgemgate.so" \
+         "$libdir/pkgconfig/libgemgate.pc" "$libdir/cmake/gemgate/gemgateCapiTargets.cmake"; do
   [ -f "$prefix/$f" ] || fail "missing $f"
 done
 [ -x "$prefix/bin/gemgate" ] || fail "bin/gemgate is not executable"
@@ -117,6 +121,69 @@ for pair in gemgate-openai-translate:translate gemgate-filter-sdk:sdk; do
   "$work/$prog" || fail "the program built with $pc failed"
 done
 echo "install: programs build with pkg-config gemgate-openai-translate and gemgate-filter-sdk"
+
+# The C ABI: a C program against the installed header and shared library, nothing else.
+cat >"$work/capi.c" <<'C'
+#include <gemgate/gemgate.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+  static const char body[] =
+      "{\"model\":\"gemini-2.5-flash\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+  const char *keys[] = {"AIzaSyInstalledCheck_0000000000000000001"};
+  gemgate_exchange *x = NULL;
+  gemgate_pool *pool = NULL;
+  gemgate_outcome outcome;
+  int64_t id = 0;
+  const char *key = NULL;
+  char *answer = NULL;
+  size_t len = 0;
+  int status = 0;
+  if (gemgate_abi_version() != GEMGATE_ABI_VERSION) return 1;
+  if (gemgate_exchange_create(GEMGATE_FRONT_OPENAI_CHAT, &x) != GEMGATE_OK) return 2;
+  if (gemgate_exchange_request(x, body, strlen(body)) != GEMGATE_OK) return 3;
+  printf("POST %s\n", gemgate_exchange_upstream_path(x));
+  if (gemgate_pool_create(keys, 1, NULL, &pool) != GEMGATE_OK) return 4;
+  if (gemgate_pool_pick(pool, gemgate_exchange_model(x), NULL, 0, -1, &id, &key, NULL) != GEMGATE_OK)
+    return 5;
+  if (gemgate_pool_report(pool, id, gemgate_exchange_model(x), 429, NULL, 0, "{}", 2, -1, &outcome) !=
+          GEMGATE_OK || outcome.kind != GEMGATE_OUTCOME_QUOTA)
+    return 6;
+  if (gemgate_exchange_response(x, 429, "{}", 2, &status, &answer, &len) != GEMGATE_OK) return 7;
+  printf("client %d %s\n", status, answer);
+  gemgate_free(answer);
+  gemgate_pool_destroy(pool);
+  gemgate_exchange_destroy(x);
+  return status == 429 ? 0 : 8;
+}
+C
+# shellcheck disable=SC2046  # pkg-config prints words
+cc -std=c99 -Wall -Wextra -pedantic -Werror -o "$work/capi" "$work/capi.c" $(pkg-config --cflags --libs libgemgate) ||
+  fail "a C program does not build with pkg-config libgemgate"
+out=$(LD_LIBRARY_PATH="$prefix/$libdir" "$work/capi") || fail "the C program against libgemgate failed: $out"
+echo "$out" | grep -q '^POST /v1beta/models/gemini-2.5-flash:generateContent$' || fail "the C program printed: $out"
+echo "$out" | grep -q '^client 429 {"error"' || fail "the C program printed: $out"
+# It ran against the installed library, not the build tree's.
+LD_LIBRARY_PATH="$prefix/$libdir" ldd "$work/capi" | grep -q "$prefix/$libdir/libgemgate.so.1" ||
+  fail "the C program did not load the installed libgemgate.so.1"
+echo "install: a C program builds with pkg-config libgemgate and runs against the installed libgemgate.so.1"
+# The same program through CMake: find_package(gemgate COMPONENTS capi) → gemgate::gemgate.
+mkdir -p "$work/capi_cmake"
+cp "$work/capi.c" "$work/capi_cmake/capi.c"
+cat >"$work/capi_cmake/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(capi_check LANGUAGES C)
+find_package(gemgate REQUIRED COMPONENTS capi)
+add_executable(capi_check capi.c)
+target_link_libraries(capi_check PRIVATE gemgate::gemgate)
+CMAKE
+# shellcheck disable=SC2086  # $launcher is zero or two words
+if ! { cmake -S "$work/capi_cmake" -B "$work/capi_cmake/build" -DCMAKE_PREFIX_PATH="$prefix" $launcher \
+         >"$work/capi_cmake.log" 2>&1 && cmake --build "$work/capi_cmake/build" >>"$work/capi_cmake.log" 2>&1; }; then
+  cat "$work/capi_cmake.log"; fail "a C program does not build with find_package(gemgate COMPONENTS capi)"
+fi
+"$work/capi_cmake/build/capi_check" >/dev/null || fail "the C program built with gemgate::gemgate failed"
+echo "install: the same program builds with find_package(gemgate COMPONENTS capi) and gemgate::gemgate"
 
 if command -v systemd-sysusers >/dev/null 2>&1; then
   mkdir -p "$work/sysroot/etc"
