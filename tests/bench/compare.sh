@@ -12,7 +12,8 @@
 #
 # Environment: WORKERS="1 2" (worker counts), WORKLOADS="json sse openai openai_stream tls
 # nostore slow" (rows to run), SLOW_STREAMS (default: 10000, capped by the fd limit), SLOW_CHUNKS
-# (500), SLOW_INTERVAL_MS (20), KEEP=1 keeps the work directory (configs, logs) for a look.
+# (500), SLOW_INTERVAL_MS (20), GEMGATE_BIN (another gemgate binary, e.g. a build of main to
+# compare with; default: build and run this tree's), KEEP=1 keeps the work directory (configs, logs) for a look.
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -38,7 +39,10 @@ if [ -n "$need" ]; then
   # shellcheck disable=SC2086
   $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
-gemgate_build --target gemgate
+if [ -z "${GEMGATE_BIN:-}" ]; then
+  gemgate_build --target gemgate
+  GEMGATE_BIN=$ROOT/build/conf/gemgate
+fi
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 FD_LIMIT=$(ulimit -n)
@@ -89,16 +93,36 @@ http {
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$UP backlog=4096;
-    listen 127.0.0.1:$UPS ssl http2 backlog=4096;
-    ssl_certificate $WORK/upstream.crt;
-    ssl_certificate_key $WORK/upstream.key;
-    http2_max_requests 1000000;
     location ~ :streamGenerateContent { default_type text/event-stream; return 200 "$SSE"; }
     location / { default_type application/json; return 200 '$ANSWER'; }
   }
 }
 NGINX
 nginx -c "$WORK/up/nginx.conf" -p "$WORK/up" &
+PIDS="$PIDS $!"
+# The TLS + HTTP/2 upstream is an HAProxy of its own: it reads the whole request body before it
+# answers, as Google does (nginx's `return` answers from the head and then resets the HTTP/2
+# stream, which libcurl 7.88 reports as a stream error).
+printf '%s' "$ANSWER" > "$WORK/answer.json"
+printf '%b' "$(printf '%s' "$SSE" | sed 's/\\"/"/g')" > "$WORK/stream.sse"
+cat "$WORK/upstream.crt" "$WORK/upstream.key" > "$WORK/upstream.pem"
+cat > "$WORK/up/haproxy.cfg" <<HAP
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 120s
+  timeout server 120s
+  timeout http-keep-alive 120s
+frontend upstream_tls
+  bind 127.0.0.1:$UPS ssl crt $WORK/upstream.pem alpn h2,http/1.1
+  http-request wait-for-body time 5s
+  http-request return status 200 content-type text/event-stream file $WORK/stream.sse if { path_sub :streamGenerateContent }
+  http-request return status 200 content-type application/json file $WORK/answer.json
+HAP
+haproxy -f "$WORK/up/haproxy.cfg" -db 2>"$WORK/up/haproxy.log" &
 PIDS="$PIDS $!"
 node tests/bench/slow-streams.mjs upstream $SLOWUP "$SLOW_INTERVAL_MS" "$SLOW_CHUNKS" &
 PIDS="$PIDS $!"
@@ -227,7 +251,7 @@ start_all() { # N
   HAP_PID=$!
   (cd "$WORK/gg" && API_KEYS="$KEY1,$KEY2" ALLOWED_TOKENS="$TOKEN" \
     GOOGLE_API_HOST="http://127.0.0.1:$UP" GEMGATE_UPSTREAM_CA_FILE="$WORK/upstream.crt" \
-    exec "$ROOT/build/conf/gemgate" --config "$WORK/gemgate.yaml" --listen 127.0.0.1:$GG \
+    exec "$GEMGATE_BIN" --config "$WORK/gemgate.yaml" --listen 127.0.0.1:$GG \
     2>"$WORK/gg/gemgate.log") &
   GG_PID=$!
   node tests/bench/node-proxy.mjs $NODE "http://127.0.0.1:$UP" "$TOKEN" "$KEY1" "$KEY2" &
