@@ -12,7 +12,7 @@
 #
 # Environment: WORKERS="1 2" (worker counts), WORKLOADS="json sse openai openai_stream tls
 # nostore slow" (rows to run), SLOW_STREAMS (default: 10000, capped by the fd limit), SLOW_CHUNKS
-# (500), SLOW_INTERVAL_MS (20), GEMGATE_BIN (another gemgate binary, e.g. a build of main to
+# (50; 500 is the 10 s the issue asks for, more than this 2-core machine's Node upstream keeps up with), SLOW_INTERVAL_MS (20), GEMGATE_BIN (another gemgate binary, e.g. a build of main to
 # compare with; default: build and run this tree's), KEEP=1 keeps the work directory (configs, logs) for a look.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -21,7 +21,7 @@ DURATION=${1:-8}
 CONNS=${2:-32}
 WORKERS=${WORKERS:-1 2}
 WORKLOADS=${WORKLOADS:-json sse openai openai_stream tls nostore slow}
-SLOW_CHUNKS=${SLOW_CHUNKS:-500}
+SLOW_CHUNKS=${SLOW_CHUNKS:-50}
 SLOW_INTERVAL_MS=${SLOW_INTERVAL_MS:-20}
 
 . conf/deps.sh
@@ -59,6 +59,7 @@ cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT INT TERM
+: > "$WORK/rows"
 
 UP=19711 UPS=19712 SLOWUP=19713 NGX=19721 HAP=19722 GG=19723 NODE=19724
 TOKEN=bench-client-token-0001
@@ -338,8 +339,8 @@ slow() {
   secs=$(echo "$res" | sed 's/.*"seconds":\([0-9.]*\).*/\1/')
   us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$chunks" 'BEGIN {printf "%.2f", n ? t * 1e6 / hz / n : 0}')
   echo "$W slow $1 $completed $chunks $peak $us" >> "$WORK/slowrows"
-  printf '%-2s %-14s %-20s %6s/%-6s streams in %6ss  RSS %6d MiB (idle %d)  %8s us/chunk\n' "$W" \
-    slow "$1" "$completed" "$SLOW_STREAMS" "$secs" $((peak / 1024)) $((rss0 / 1024)) "$us"
+  printf '%-2s %-14s %-20s %6s/%-6s streams in %6ss  %8s chunks  RSS %4d MiB (idle %d)  %6s us/chunk\n' \
+    "$W" slow "$1" "$completed" "$SLOW_STREAMS" "$secs" "$chunks" $((peak / 1024)) $((rss0 / 1024)) "$us"
 }
 
 has() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
