@@ -1,6 +1,7 @@
 #include "conf/gateway.h"
 
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 #include "admin/admin_filter.h"
@@ -210,6 +211,7 @@ Result<void> Gateway::start_workers(int count) {
     transport::CurlMultiTransport::Options transport_options;
     transport_options.max_cached_connections = 512;
     transport_options.environment_proxy = environment_proxy_;
+    transport_options.ca_file = upstream_ca_file_;
     auto transport = transport::CurlMultiTransport::create(worker->loop(), transport_options);
     if (!transport.ok()) return transport.error();
     std::shared_ptr<transport::Transport> shared(std::move(transport).value());
@@ -297,6 +299,14 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   register_metric_collectors();
   environment_proxy_ = transport::read_proxy_environment(env);
   log_upstream_proxy(*settings_->load(), environment_proxy_);
+  upstream_ca_file_ = env("GEMGATE_UPSTREAM_CA_FILE").value_or("");
+  if (!upstream_ca_file_.empty()) {
+    if (!std::ifstream(upstream_ca_file_).good()) {
+      return Error::invalid("GEMGATE_UPSTREAM_CA_FILE: cannot read " + upstream_ca_file_);
+    }
+    log::info("https upstreams are verified against the CAs in " + upstream_ca_file_ +
+              " (GEMGATE_UPSTREAM_CA_FILE), not the system's bundle");
+  }
 
   if (auto r = transport::global_init(); !r.ok()) return r;
   int count =

@@ -109,6 +109,7 @@ class Gateway {
   Services services_;                                 // what every chain is built with
   std::unique_ptr<Registry> reload_registry_;         // the registry of the last reload
   transport::ProxyEnvironment environment_proxy_;
+  std::string upstream_ca_file_;  // GEMGATE_UPSTREAM_CA_FILE, "" = the system's CA bundle
   struct MainLoop;
   std::unique_ptr<MainLoop> main_;
 };

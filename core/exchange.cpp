@@ -352,7 +352,7 @@ void Exchange::send_stream_chunk(std::string& chunk, bool last, size_t through) 
   if (phase_ == Phase::kDone) return;  // a filter ended the stream from inside its hook
   if (!chunk.empty()) {
     info_.bytes_out += chunk.size();
-    downstream_.send_chunk(chunk);
+    downstream_.send_owned_chunk(std::move(chunk));
   }
   if (last) {
     downstream_.end_stream(true);
@@ -369,7 +369,7 @@ bool Exchange::send_data(const Filter& self, std::string chunk) {
   if (phase_ == Phase::kDone) return true;  // a filter above ended the stream
   if (!chunk.empty()) {
     info_.bytes_out += chunk.size();
-    downstream_.send_chunk(chunk);
+    downstream_.send_owned_chunk(std::move(chunk));
   }
   return true;
 }
@@ -414,7 +414,7 @@ void Exchange::deliver_failure(http::LocalError error) {
   run_data_path(chunk, true, response_top_, 0);
   if (!chunk.empty()) {
     info_.bytes_out += chunk.size();
-    downstream_.send_chunk(chunk);
+    downstream_.send_owned_chunk(std::move(chunk));
   }
   downstream_.end_stream(stream_failure_handled_);
   finish();

@@ -34,6 +34,9 @@ class Downstream {
   // The head of a streamed response; chunks follow.
   virtual void send_stream_head(const http::Response& response) = 0;
   virtual void send_chunk(std::string_view data) = 0;
+  // The same for a chunk the exchange no longer needs: the downstream may keep its memory (the
+  // connection writes it without a copy and recycles the buffer). By default, send_chunk.
+  virtual void send_owned_chunk(std::string&& data) { send_chunk(data); }
   // The end of a stream: `clean` ends it properly, otherwise the connection is cut so the client
   // can tell the body is incomplete.
   virtual void end_stream(bool clean) = 0;

@@ -116,6 +116,7 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_ACCEPT_ENCODING, "");  // advertise what libcurl can decode, and decode it
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
   // No CURLOPT_PIPEWAIT: on an HTTP/1.1 upstream it parks a new transfer until an earlier one on
   // the same host *finishes*, so one long (or paused) stream would stall every other request.
   // Without it a burst may open a few extra HTTP/2 connections; later transfers multiplex.

@@ -59,14 +59,19 @@ int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp,
   auto* self = static_cast<MultiCore*>(userp);
   auto* ctx = static_cast<PollCtx*>(socketp);
   if (what == CURL_POLL_REMOVE) {
-    // libcurl also says this when a connection goes idle into its cache. Only stop watching:
-    // the handle is closed when libcurl closes the socket (on_close_socket), so a reused
-    // connection costs no handle teardown and rebuild per request.
+    // libcurl also says this when a connection goes idle into its cache. The handle is closed
+    // when libcurl closes the socket (on_close_socket), so a reused connection costs no handle
+    // teardown and rebuild per request. A poll that watches for reading only keeps watching
+    // (no epoll_ctl now, none when the next request on the connection asks for reading again):
+    // if the idle connection becomes readable (the server closed it), on_poll stops it then.
     if (!ctx) {
       auto it = self->polls_.find(fd);
       if (it != self->polls_.end()) ctx = it->second;
     }
-    if (ctx) uv_poll_stop(&ctx->poll);
+    if (ctx) {
+      ctx->wanted = false;
+      if (ctx->events != UV_READABLE) self->watch(ctx, 0);
+    }
     return 0;
   }
   if (!ctx) {
@@ -91,12 +96,26 @@ int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp,
   int events = 0;
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  ctx->wanted = true;
+  return self->watch(ctx, events) ? 0 : -1;
+}
+
+bool MultiCore::watch(PollCtx* ctx, int events) {
+  if (ctx->events == events) return true;  // unchanged: no system call
+  if (events == 0) {
+    uv_poll_stop(&ctx->poll);
+    ctx->events = 0;
+    return true;
+  }
   int rc = uv_poll_start(&ctx->poll, events, &MultiCore::on_poll);
   if (rc != 0) {
     log::error(std::string("transport: uv_poll_start failed: ") + uv_strerror(rc));
-    return -1;
+    uv_poll_stop(&ctx->poll);
+    ctx->events = 0;
+    return false;
   }
-  return 0;
+  ctx->events = events;
+  return true;
 }
 
 namespace {
@@ -150,6 +169,7 @@ void MultiCore::close_poll(PollCtx* ctx) {
   auto it = polls_.find(ctx->fd);
   if (it != polls_.end() && it->second == ctx) polls_.erase(it);
   ctx->core = nullptr;
+  ctx->events = 0;
   uv_poll_stop(&ctx->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(&ctx->poll),
            [](uv_handle_t* h) noexcept { delete static_cast<PollCtx*>(h->data); });
@@ -191,6 +211,12 @@ void MultiCore::on_kick(uv_idle_t* idle) noexcept {
 void MultiCore::on_poll(uv_poll_t* poll, int status, int events) noexcept {
   auto* ctx = static_cast<PollCtx*>(poll->data);
   if (!ctx->core) return;
+  if (!ctx->wanted) {
+    // An idle cached connection became readable: the server closed it (or sent bytes nobody
+    // asked for). Stop watching; libcurl finds it dead before it would reuse it, and closes it.
+    ctx->core->watch(ctx, 0);
+    return;
+  }
   int flags = 0;
   if (status < 0) {
     flags = CURL_CSELECT_ERR;
@@ -389,7 +415,7 @@ MultiCore::Stats MultiCore::stats() const {
   Stats s = counters_;
   s.active_transfers = live_.size();
   for (const auto& [fd, ctx] : polls_) {
-    if (uv_is_active(reinterpret_cast<const uv_handle_t*>(&ctx->poll))) ++s.open_sockets;
+    if (ctx->wanted) ++s.open_sockets;  // an idle cached connection is not counted
   }
   s.pooled_handles = free_.size();
   return s;

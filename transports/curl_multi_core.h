@@ -134,9 +134,14 @@ class MultiCore {
   struct PollCtx {
     uv_poll_t poll;
     curl_socket_t fd;
-    MultiCore* core;  // null once closing
+    MultiCore* core;      // null once closing
+    int events = 0;       // UV_READABLE/UV_WRITABLE the poll watches now (0 = stopped)
+    bool wanted = false;  // libcurl asked to watch it (false: an idle connection in its cache)
   };
   void close_poll(PollCtx* ctx);
+  // Makes the poll of `ctx` watch `events` (0 = stop), with a system call only when they
+  // change. False when libuv refuses (logged; the poll is then stopped).
+  bool watch(PollCtx* ctx, int events);
 
   uv_loop_t* loop_;
   Options options_;

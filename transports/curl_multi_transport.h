@@ -35,6 +35,10 @@ class CurlMultiTransport final : public Transport {
     // (that check sees only the proxy's address, so such fetches always go direct). Empty =
     // every such transfer goes direct: libcurl never reads the environment by itself.
     ProxyEnvironment environment_proxy;
+    // A PEM file of certificate authorities trusted for https:// upstreams instead of the
+    // system's bundle (GEMGATE_UPSTREAM_CA_FILE: a private CA, or the benchmark's self-signed
+    // upstream). Empty = the system's bundle. Verification always stays on.
+    std::string ca_file;
   };
 
   struct Stats {

@@ -95,8 +95,27 @@ std::string Request::target() const {
   return query.empty() ? path : path + "?" + query;
 }
 
+namespace {
+
+// True when normalising would return `raw` unchanged: no escape, backslash or NUL, no empty
+// segment (a doubled slash) and no "." or ".." segment. Almost every request path is like this.
+bool already_normal(std::string_view raw) {
+  if (raw.find_first_of(std::string_view("%\\\0", 3)) != std::string_view::npos) return false;
+  for (size_t pos = 1; pos < raw.size();) {
+    size_t slash = raw.find('/', pos);
+    if (slash == std::string_view::npos) slash = raw.size();
+    std::string_view seg = raw.substr(pos, slash - pos);
+    if ((seg.empty() && slash < raw.size()) || seg == "." || seg == "..") return false;
+    pos = slash + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::string> normalize_path(std::string_view raw) {
   if (raw.empty() || raw[0] != '/') return std::nullopt;
+  if (already_normal(raw)) return std::string(raw);
   // 1. Decode escapes of unreserved characters only; keep others (e.g. %20) encoded but
   //    upper-case them. Refuse encoded '/', '\\' and NUL outright.
   std::string decoded;

@@ -54,6 +54,7 @@ class Connection final : public Downstream {
   void send_response(const http::Response& response) override;
   void send_stream_head(const http::Response& response) override;
   void send_chunk(std::string_view data) override;
+  void send_owned_chunk(std::string&& data) override;
   void end_stream(bool clean) override;
   void exchange_finished() override;
 

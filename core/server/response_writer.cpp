@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/http/buffer_pool.h"
 #include "core/http/headers.h"
 
 namespace gemgate::server {
@@ -33,7 +34,7 @@ const std::string& http_date() {
 
 std::string ResponseWriter::head(const http::Response& r, std::string_view framing,
                                  bool keep_alive) const {
-  std::string out;
+  std::string out = http::take_buffer();  // recycled by the connection once written
   out.reserve(256);
   out += "HTTP/1.1 ";
   out += std::to_string(r.status);
@@ -65,7 +66,7 @@ WireBytes ResponseWriter::whole(const http::Response& r, bool keep_alive) const 
   bool body_allowed = status_has_body(r.status);
   out.head =
       head(r, body_allowed ? "content-length: " + std::to_string(r.body.size()) : "", keep_alive);
-  if (body_allowed && !head_only_) out.body = r.body;
+  if (body_allowed && !head_only_) out.body = http::take_buffer(r.body);
   return out;
 }
 
@@ -85,6 +86,21 @@ WireBytes ResponseWriter::chunk(std::string_view data) const {
   int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
   out.head.assign(size_line, static_cast<size_t>(n));
   out.body = std::string(data);
+  out.tail = "\r\n";
+  return out;
+}
+
+WireBytes ResponseWriter::owned_chunk(std::string&& data) const {
+  WireBytes out;
+  if (data.empty() || head_only_) return out;
+  if (!chunked_) {
+    out.head = std::move(data);
+    return out;
+  }
+  char size_line[24];
+  int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+  out.head.assign(size_line, static_cast<size_t>(n));
+  out.body = std::move(data);
   out.tail = "\r\n";
   return out;
 }

@@ -63,6 +63,8 @@ class ResponseWriter {
   std::string stream_head(const http::Response& response, bool chunked, bool keep_alive);
   // One piece of the stream, framed as stream_head() chose. Empty for empty data and for HEAD.
   WireBytes chunk(std::string_view data) const;
+  // The same, taking the chunk's memory instead of copying it.
+  WireBytes owned_chunk(std::string&& data) const;
   // The proper end of the stream: the last chunk when chunked (not for HEAD), else nothing.
   std::string end_of_stream() const;
   // The interim answer to "Expect: 100-continue".

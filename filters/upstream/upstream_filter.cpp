@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include "core/exchange.h"
+#include "core/http/buffer_pool.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "filters/common/request_id.h"
@@ -102,7 +103,7 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     if (head_delivered_) {
       usage_.feed(chunk);
       x_->info().usage = usage_.usage();
-      x_->deliver_data(std::string(chunk), false);
+      x_->deliver_data(http::take_buffer(chunk), false);  // no allocation once warm
       return;
     }
     if (body_.size() + chunk.size() > static_cast<size_t>(config_->max_response_bytes)) {

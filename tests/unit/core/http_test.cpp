@@ -22,6 +22,19 @@ TEST_CASE("normalize_path resolves dot segments and merges slashes") {
         "/v1beta/models/gemini-2.5-flash:generateContent");
 }
 
+TEST_CASE("normalize_path: paths already normal come back as they are; the rest still resolve") {
+  // The fast path (nothing to decode, merge or resolve) must agree with the full one.
+  CHECK(normalize_path("/a/b/").value() == "/a/b/");
+  CHECK(normalize_path("/a/b.c/..d/...").value() == "/a/b.c/..d/...");  // dots inside names
+  CHECK(normalize_path("/a//").value() == "/a/");
+  CHECK(normalize_path("/a/.").value() == "/a");
+  CHECK(normalize_path("/a/b/..").value() == "/a");
+  CHECK(normalize_path("/.hidden/x").value() == "/.hidden/x");
+  CHECK_FALSE(normalize_path("/..").has_value());
+  CHECK_FALSE(normalize_path(std::string_view("/a\0b", 4)).has_value());
+  CHECK_FALSE(normalize_path("/a\\b").has_value());
+}
+
 TEST_CASE("normalize_path decodes unreserved escapes (so %2e%2e is a dot segment)") {
   CHECK(normalize_path("/%61dmin").value() == "/admin");
   CHECK(normalize_path("/a/%2e%2e/b").value() == "/b");

@@ -154,6 +154,33 @@ TEST_CASE("a chunked stream: head, hex-sized chunks, the last chunk") {
   CHECK(writer.end_of_stream() == "0\r\n\r\n");
 }
 
+TEST_CASE("owned_chunk: the same bytes as chunk, in the chunk's own memory") {
+  ResponseWriter writer(&fixed_date);
+  writer.begin(false);
+  http::Response r;
+  r.status = 200;
+  writer.stream_head(r, true, true);
+  std::string data(100, 'd');
+  const char* memory = data.data();
+  WireBytes w = writer.owned_chunk(std::move(data));
+  CHECK(joined(w) == joined(writer.chunk(std::string(100, 'd'))));
+  CHECK(w.body.data() == memory);  // moved, not copied
+  CHECK(writer.owned_chunk(std::string()).empty());
+
+  writer.begin(false);
+  writer.stream_head(r, false, true);  // HTTP/1.0: raw bytes
+  std::string raw(50, 'r');
+  memory = raw.data();
+  WireBytes plain = writer.owned_chunk(std::move(raw));
+  CHECK(plain.head == std::string(50, 'r'));
+  CHECK(plain.head.data() == memory);
+  CHECK(plain.body.empty());
+
+  writer.begin(true);  // HEAD: nothing
+  writer.stream_head(r, true, true);
+  CHECK(writer.owned_chunk(std::string(10, 'h')).empty());
+}
+
 TEST_CASE("a chunked stream that must close says so in its head") {
   ResponseWriter writer(&fixed_date);
   writer.begin(false);

@@ -169,6 +169,34 @@ TEST_CASE("sequential keep-alive requests reuse one connection") {
   fx.finish();
 }
 
+TEST_CASE("a pooled connection the server closes while idle: no busy loop, next request works") {
+  TestServer server;
+  Fixture fx;
+  Recorder first;
+  std::unique_ptr<Transfer> t = fx.get(server.url("/json_then_close"), first);
+  REQUIRE(fx.run_until([&] { return first.done(); }));
+  CHECK(first.ok());
+  // The server's FIN makes the idle socket readable. Nobody wants it (libcurl keeps it in its
+  // cache unwatched), so the poll must stop instead of waking the loop on every turn.
+  uv_prepare_t turns_counter;
+  int turns = 0;
+  uv_prepare_init(fx.loop(), &turns_counter);
+  turns_counter.data = &turns;
+  uv_prepare_start(&turns_counter, [](uv_prepare_t* h) { ++*static_cast<int*>(h->data); });
+  fx.run_for(300);
+  uv_prepare_stop(&turns_counter);
+  uv_close(reinterpret_cast<uv_handle_t*>(&turns_counter), nullptr);
+  CHECK(turns < 1000);  // run_for ticks every 2 ms (~150 turns); a woken loop spins far more
+  CHECK(fx.transport().stats().socket_actions < 50);
+  Recorder second;
+  t = fx.get(server.url("/json"), second);
+  REQUIRE(fx.run_until([&] { return second.done(); }));
+  CHECK(second.ok());
+  CHECK(second.body == R"({"ok":true})");
+  CHECK(server.connections() == 2);  // the dead connection was not reused
+  fx.finish();
+}
+
 TEST_CASE("200 concurrent transfers all complete") {
   TestServer server;
   Fixture fx;

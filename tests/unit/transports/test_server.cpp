@@ -296,6 +296,12 @@ bool TestServer::handle(int fd, const SeenRequest& req, int connection) {
   auto q = parse_query(target);
 
   if (path == "/json") return send_all(fd, fixed(200, "application/json", R"({"ok":true})"));
+  if (path == "/json_then_close") {
+    // A keep-alive answer, then the server closes the idle connection (as servers do when their
+    // keep-alive timeout passes): the client's pooled connection goes dead while unused.
+    send_all(fd, fixed(200, "application/json", R"({"ok":true})"));
+    return false;
+  }
   if (path == "/echo") {
     return send_all(fd,
                     fixed(200, "text/plain", req.body, "X-Echo-Method: " + req.method + "\r\n"));
