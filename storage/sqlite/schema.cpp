@@ -275,6 +275,19 @@ ALTER TABLE request_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX request_log_by_request_id ON request_log (request_id) WHERE request_id <> '';
 )sql";
 
+// v7: each pool key's policy, set by an operator: weight (share of traffic), group (which
+// tokens may use it), its own rpm/tpm limits, a proxy its traffic leaves through (sealed like
+// the key: the URL may hold a password; NULL = none) and a note. Self-contained: columns with
+// defaults that every existing key satisfies.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE keys ADD COLUMN weight INTEGER NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 100);
+ALTER TABLE keys ADD COLUMN key_group TEXT NOT NULL DEFAULT '' CHECK (length(key_group) <= 64);
+ALTER TABLE keys ADD COLUMN rpm INTEGER NOT NULL DEFAULT 0 CHECK (rpm >= 0);
+ALTER TABLE keys ADD COLUMN tpm INTEGER NOT NULL DEFAULT 0 CHECK (tpm >= 0);
+ALTER TABLE keys ADD COLUMN proxy_sealed BLOB;
+ALTER TABLE keys ADD COLUMN note TEXT NOT NULL DEFAULT '' CHECK (length(CAST(note AS BLOB)) <= 500);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -285,6 +298,7 @@ const std::vector<Migration>& migrations() {
       {4, "failed keys of each request (failover)", kV4},
       {5, "stored responses of the OpenAI Responses front", kV5},
       {6, "request id of each request log row", kV6},
+      {7, "pool key policy: weight, group, rpm, tpm, proxy, note", kV7},
   };
   return kAll;
 }
