@@ -284,7 +284,7 @@ void handle_keys_add(ApiCall& call) {
   if (std::string why = read_new_keys(call.body, new_keys, &field); !why.empty()) {
     return send_error(call.x, 400, why, field);
   }
-  if (new_keys.empty()) return send_error(call.x, 400, "no keys given", field);
+  if (new_keys.empty()) return send_error(call.x, 400, "no keys given", "keys");
   if (new_keys.size() > 50'000) return send_error(call.x, 400, "too many keys in one call", field);
   std::vector<std::string> secrets;
   for (const NewKey& k : new_keys) {
