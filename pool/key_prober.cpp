@@ -60,7 +60,9 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
       R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":1}})");
   req.timeouts.total_ms = options.timeout_ms;
   req.timeouts.first_byte_ms = options.timeout_ms;
-  req.proxy = options.proxy;
+  // A probe is that key's traffic too: it leaves through the key's own proxy when it has one.
+  const std::string& own_proxy = key.policy()->proxy;
+  req.proxy = own_proxy.empty() ? options.proxy : own_proxy;
   auto* call = new ProbeCall(worker, std::move(done));
   call->start(*transport, std::move(req));
 }

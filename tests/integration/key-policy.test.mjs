@@ -223,7 +223,12 @@ test('a key\'s proxy carries its traffic; other keys use the upstream_proxy sett
   const again = await keyOf(s, viaOwn);
   assert.equal(again.note, 'edited');
   assert.equal(again.proxy, `http://kp:***@127.0.0.1:${own.port}`);
-  // Cleared: direct... through the global setting like the others.
+  // A verify probe is that key's traffic too: it goes through the key's proxy.
+  own.seen.length = 0;
+  const v = ok(await api(s, 'POST', `/admin/api/keys/${k.id}/verify`));
+  assert.equal(v.ok, true, JSON.stringify(v));
+  assert.ok(own.seen.some((c) => c.key === viaOwn), 'the probe went through the key\'s proxy');
+  // Cleared: through the global setting like the others.
   ok(await patch(s, k.id, {proxy: ''}));
   own.seen.length = 0;
   for (let i = 0; i < 2; i++) await generate(s.gw, `cleared ${i}`, {token: s.token});
