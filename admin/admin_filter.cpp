@@ -114,6 +114,7 @@ constexpr ApiRoute kApiRoutes[] = {
     {"POST", "keys", &without_args<handle_keys_add>},
     {"POST", "keys/bulk", &without_args<handle_keys_bulk>},
     {"DELETE", "keys/{key_id}", &with_id<handle_key_delete>},
+    {"PATCH", "keys/{key_id}", &with_id<handle_key_patch>},
     {"POST", "keys/{key_id}/{action}", &key_action},
     {"GET", "tokens", &without_args<handle_tokens_list>},
     {"POST", "tokens", &without_args<handle_tokens_create>},

@@ -66,6 +66,7 @@ void handle_keys_list(ApiCall& call);
 void handle_keys_add(ApiCall& call);
 void handle_key_delete(ApiCall& call, int64_t id);
 void handle_key_action(ApiCall& call, int64_t id, const std::string& action);
+void handle_key_patch(ApiCall& call, int64_t id);
 void handle_keys_bulk(ApiCall& call);
 void handle_tokens_list(ApiCall& call);
 void handle_tokens_create(ApiCall& call);

@@ -92,7 +92,24 @@ void write_key(JsonOut& out, const pool::PoolKey& key, int64_t now,
       .field("last_checked_at", h.last_checked_ms)
       .field("created_at", h.created_ms)
       .field("calls_24h", usage ? usage->requests : 0)
-      .field("tokens_24h", usage ? usage->total_tokens : 0)
+      .field("tokens_24h", usage ? usage->total_tokens : 0);
+  // The operator's policy; the proxy is write-only (it may carry a password): shown masked.
+  auto policy = key.policy();
+  out.field("weight", static_cast<int64_t>(policy->weight))
+      .field("group", policy->group)
+      .field("rpm", policy->rpm)
+      .field("tpm", policy->tpm)
+      .field("proxy", text::mask_url_password(policy->proxy))
+      .field("note", policy->note);
+  // This process's last 60 s against the key's own limits (0 = none).
+  pool::UsageWindow::Totals minute = key.last_minute(now);
+  out.key("last_minute")
+      .begin_object()
+      .field("requests", minute.requests)
+      .field("tokens", minute.tokens)
+      .field("rpm", policy->rpm)
+      .field("tpm", policy->tpm)
+      .end_object()
       .end_object();
 }
 

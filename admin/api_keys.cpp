@@ -1,11 +1,13 @@
 // Admin API: the key pool — list with paging/search/status, add, delete, verify, reset, enable,
 // disable, and bulk actions. Live health comes from the in-memory pool; usage from storage.
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include "admin/admin_filter.h"
 #include "admin/api.h"
 #include "admin/health_check.h"
+#include "admin/key_policy.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -151,6 +153,7 @@ void handle_keys_list(ApiCall& call) {
     return;
   }
   std::string q = req.query_param("q").value_or("");
+  std::optional<std::string> group = req.query_param("group");  // present and "" = no group
   int64_t page = int_param(req, "page", 1, 1, 1'000'000);
   int64_t per_page = int_param(req, "per_page", 50, 1, 500);
   int64_t now = now_unix_ms();
@@ -162,6 +165,7 @@ void handle_keys_list(ApiCall& call) {
     ++counts[0];
     ++counts[st == "active" ? 1 : st == "cooling" ? 2 : 3];
     if (status != "all" && st != status) continue;
+    if (group && key->policy()->group != *group) continue;
     // Search by id, by the masked form, or by a piece of the key of at least kMinKeySearch
     // characters. Shorter pieces would be an oracle: a caller could recover a masked key one
     // character at a time; with 10 characters, at least 6 of them unknown, guessing is out of
@@ -206,29 +210,92 @@ void handle_keys_list(ApiCall& call) {
   });
 }
 
-void handle_keys_add(ApiCall& call) {
-  std::vector<std::string> secrets;
-  const rapidjson::Value& body = call.body;
+namespace {
+
+// One key to add, with the options of its import line or object (none = the defaults).
+struct NewKey {
+  std::string secret;
+  KeyPolicyPatch patch;
+  size_t line = 0;  // 1-based line of the text import, 0 for the list form
+};
+
+// Reads {"keys":[...]} (strings, or objects {"key", weight, group, rpm, tpm, proxy, note}) or
+// {"text":"..."} (one key per line with options "key,weight=2,group=paid,...", or plain lists
+// of keys). Returns "" or the problem, with *field set.
+std::string read_new_keys(const rapidjson::Value& body, std::vector<NewKey>& out,
+                          std::string* field) {
+  *field = "keys";
   if (auto it = body.FindMember("keys"); it != body.MemberEnd()) {
-    if (!it->value.IsArray())
-      return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
+    if (!it->value.IsArray()) return "'keys' must be a list of keys (strings or objects)";
+    size_t i = 0;
     for (const auto& v : it->value.GetArray()) {
-      if (!v.IsString()) return send_error(call.x, 400, "'keys' must be a list of strings", "keys");
-      secrets.emplace_back(v.GetString(), v.GetStringLength());
+      NewKey k;
+      if (v.IsString()) {
+        k.secret.assign(v.GetString(), v.GetStringLength());
+      } else if (v.IsObject()) {
+        auto key = v.FindMember("key");
+        if (key == v.MemberEnd() || !key->value.IsString()) {
+          return "keys[" + std::to_string(i) + "]: 'key' must be the key (a string)";
+        }
+        k.secret.assign(key->value.GetString(), key->value.GetStringLength());
+        if (auto p = read_policy_json(v, k.patch, {"key"})) {
+          *field = p->field;
+          return "keys[" + std::to_string(i) + "]: " + p->field + ": " + p->message;
+        }
+      } else {
+        return "'keys' must be a list of keys (strings or objects)";
+      }
+      out.push_back(std::move(k));
+      ++i;
     }
-  } else if (auto t = body.FindMember("text"); t != body.MemberEnd()) {
-    if (!t->value.IsString()) return send_error(call.x, 400, "'text' must be a string", "text");
-    secrets = text::split_list(std::string_view(t->value.GetString(), t->value.GetStringLength()));
-  } else {
-    return send_error(call.x, 400, "send {\"keys\":[...]} or {\"text\":\"...\"}", "keys");
+    return "";
   }
-  if (secrets.empty()) return send_error(call.x, 400, "no keys given", "keys");
-  if (secrets.size() > 50'000) return send_error(call.x, 400, "too many keys in one call", "keys");
-  for (const std::string& s : secrets) log::register_secret(s);
+  auto t = body.FindMember("text");
+  if (t == body.MemberEnd()) return "send {\"keys\":[...]} or {\"text\":\"...\"}";
+  *field = "text";
+  if (!t->value.IsString()) return "'text' must be a string";
+  std::string_view text(t->value.GetString(), t->value.GetStringLength());
+  size_t line_no = 0;
+  while (!text.empty() || line_no == 0) {
+    ++line_no;
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (has_key_options(line)) {
+      KeyLine parsed;
+      if (auto p = parse_key_line(line, parsed)) {
+        return "line " + std::to_string(line_no) + ": " + p->field + ": " + p->message;
+      }
+      out.push_back({std::move(parsed.secret), std::move(parsed.patch), line_no});
+    } else {
+      for (std::string& secret : text::split_list(line))
+        out.push_back({std::move(secret), {}, line_no});
+    }
+    if (nl == std::string_view::npos) break;
+  }
+  return "";
+}
+
+}  // namespace
+
+void handle_keys_add(ApiCall& call) {
+  std::vector<NewKey> new_keys;
+  std::string field;
+  if (std::string why = read_new_keys(call.body, new_keys, &field); !why.empty()) {
+    return send_error(call.x, 400, why, field);
+  }
+  if (new_keys.empty()) return send_error(call.x, 400, "no keys given", "keys");
+  if (new_keys.size() > 50'000) return send_error(call.x, 400, "too many keys in one call", field);
+  std::vector<std::string> secrets;
+  for (const NewKey& k : new_keys) {
+    log::register_secret(k.secret);
+    if (k.patch.proxy) register_proxy_secret(*k.patch.proxy);
+    secrets.push_back(k.secret);
+  }
   auto pool = call.s.pool;
   auto credentials = call.s.credentials;
   auto settings = call.s.settings;
-  run_storage_job(call, [secrets, pool, credentials, settings](storage::Store& store) {
+  run_storage_job(call, [new_keys, secrets, pool, credentials, settings](storage::Store& store) {
     int64_t now = now_unix_ms();
     // A client token must never work as a pool key and the other way round.
     auto creds = credentials->load();
@@ -254,15 +321,34 @@ void handle_keys_add(ApiCall& call) {
     if (!added->added_ids.empty()) {
       auto stored = store.load_keys();
       if (!stored.ok()) return Reply::error(503, "storage: " + stored.error().message);
+      std::unordered_map<std::string, size_t> by_secret;  // first input of each secret
+      for (size_t i = 0; i < new_keys.size(); ++i) by_secret.emplace(new_keys[i].secret, i);
+      std::vector<std::pair<int64_t, storage::KeyPolicyRow>> policies;
+      std::vector<std::tuple<std::string, pool::KeyHealth, pool::KeyPolicy>> to_pool;
       for (int64_t id : added->added_ids) {
         for (const auto& k : *stored) {
           if (k.id != id) continue;
           pool::KeyHealth h;
           h.id = id;
           h.created_ms = k.created_at;
-          pool->add_key(k.secret, h);
+          pool::KeyPolicy policy;
+          if (auto it = by_secret.find(k.secret); it != by_secret.end()) {
+            policy = new_keys[it->second].patch.applied_to(policy);
+          }
+          if (!(policy == pool::KeyPolicy{})) policies.emplace_back(id, to_stored(policy));
+          to_pool.emplace_back(k.secret, h, policy);
         }
       }
+      if (!policies.empty()) {
+        auto saved = store.set_key_policies(policies);
+        if (!saved.ok()) {
+          return Reply::error(503,
+                              "storage: the keys were added but their options were not "
+                              "saved: " +
+                                  saved.error().message);
+        }
+      }
+      for (auto& [secret, h, policy] : to_pool) pool->add_key(secret, h, policy);
     }
     std::sort(rejected.begin(), rejected.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });
@@ -275,13 +361,42 @@ void handle_keys_add(ApiCall& call) {
         .begin_array();
     for (int64_t id : added->added_ids) out.num(id);
     out.end_array().key("rejected_items").begin_array();
-    for (const auto& r : rejected)
-      out.begin_object().field("index", r.index).field("reason", r.reason).end_object();
+    for (const auto& r : rejected) {
+      out.begin_object().field("index", r.index).field("reason", r.reason);
+      if (new_keys[r.index].line > 0) out.field("line", new_keys[r.index].line);
+      out.end_object();
+    }
     out.end_array().end_object();
     if (!added->added_ids.empty()) {
       log::info("admin: added " + std::to_string(added->added_ids.size()) + " key(s)");
     }
     return Reply::json(out.take(), added->added_ids.empty() ? 200 : 201);
+  });
+}
+
+void handle_key_patch(ApiCall& call, int64_t id) {
+  auto pool = call.s.pool;
+  if (!pool->find(id)) return send_error(call.x, 404, "no key with id " + std::to_string(id));
+  KeyPolicyPatch patch;
+  if (!call.body.IsObject() || call.body.MemberCount() == 0) {
+    return send_error(call.x, 400,
+                      "send an object with any of weight, group, rpm, tpm, proxy, note");
+  }
+  if (auto p = read_policy_json(call.body, patch, {})) {
+    return send_error(call.x, 400, p->field + ": " + p->message, p->field);
+  }
+  if (patch.proxy) register_proxy_secret(*patch.proxy);
+  run_storage_job(call, [pool, id, patch](storage::Store& store) {
+    // Jobs run one at a time: two PATCHes of one key cannot interleave here.
+    auto key = pool->find(id);
+    if (!key) return Reply::error(404, "no key with id " + std::to_string(id));
+    pool::KeyPolicy policy = patch.applied_to(*key->policy());
+    auto saved = store.set_key_policies({{id, to_stored(policy)}});
+    if (!saved.ok()) return Reply::error(503, "storage: " + saved.error().message);
+    if (*saved == 0) return Reply::error(404, "no key with id " + std::to_string(id));
+    pool->set_policy(id, policy);
+    log::info("admin: changed the policy of key " + std::to_string(id));
+    return Reply::json(key_json(*pool, store, id));
   });
 }
 

@@ -7,6 +7,7 @@
 #include "admin/api.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace gemgate::admin {
 
@@ -42,7 +43,9 @@ std::string settings_json(const Settings& settings) {
       out.key("default").null();
     } else {
       auto it = settings.overrides().find(spec.name);
-      if (it != settings.overrides().end()) {
+      if (it != settings.overrides().end() && spec.masked_url) {
+        out.field("value", text::mask_url_password(settings.get_string(spec.name)));
+      } else if (it != settings.overrides().end()) {
         out.key("value").raw(setting_to_json(it->second));
       } else {
         out.key("value").raw(spec.default_json);
@@ -89,6 +92,14 @@ void handle_settings_patch(ApiCall& call) {
     if (!value.ok()) return send_error(call.x, 400, value.error().message, name);
     if (name == kAdminToken.name() && std::get<std::string>(*value).empty()) {
       return send_error(call.x, 400, "admin_token: cannot be empty; set a new one", name);
+    }
+    if (spec->masked_url) {
+      const std::string& sent = std::get<std::string>(*value);
+      const std::string stored = current->get_string(name);
+      // The masked form GET showed, sent back unchanged by an editor: keep the real value.
+      if (sent != stored && sent == text::mask_url_password(stored)) continue;
+      log::register_secret(sent);
+      log::register_secret(text::url_password(sent));
     }
     if (spec->type == SettingType::kSecret) {
       // Secrets are stored as their SHA-256 only; the value itself is never kept. The log

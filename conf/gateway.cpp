@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "filters/builtin.h"
 #include "filters/common/gemini_dialect.h"
 #include "filters/upstream/upstream_filter.h"
@@ -118,15 +119,19 @@ Result<void> Gateway::load_state() {
   if (auto f = storage_->flush(); !f.ok()) return f;
   if (!result.ok()) return result;
 
-  std::vector<std::pair<std::string, pool::KeyHealth>> pool_keys;
+  std::vector<pool::KeyPool::KeySeed> pool_keys;
   for (storage::Key& k : keys) {
     log::register_secret(k.secret);
+    if (!k.policy.proxy.empty()) {  // a proxy URL may carry a password: never in a log line
+      log::register_secret(k.policy.proxy);
+      log::register_secret(text::url_password(k.policy.proxy));
+    }
     pool::KeyHealth h = from_stored(k.health);
     h.id = k.id;
     h.created_ms = k.created_at;
-    pool_keys.emplace_back(std::move(k.secret), std::move(h));
+    pool_keys.push_back({std::move(k.secret), std::move(h), from_stored(k.policy)});
   }
-  pool_->set_keys(std::move(pool_keys));
+  pool_->set_keys_and_policies(std::move(pool_keys));
 
   credentials_->publish(admin::make_credential_set(tokens));
 

@@ -72,6 +72,10 @@ pool::KeyHealth from_stored(const storage::KeyHealthRow& s) {
   return h;
 }
 
+pool::KeyPolicy from_stored(const storage::KeyPolicyRow& p) {
+  return pool::KeyPolicy{p.weight, p.group, p.rpm, p.tpm, p.proxy, p.note};
+}
+
 void collect_storage_metrics(const storage::StorageThread& thread, metrics::Writer& w) {
   storage::StorageThread::Counters c = thread.counters();
   w.family("gemgate_storage_queue_rows", "gauge", "Log rows waiting in the write-behind queue.");

@@ -61,6 +61,8 @@ class TokenUsageSync {
 // Converts between the pool's view of key health and the stored one.
 storage::KeyHealthRow to_stored(const pool::KeyHealth& h);
 pool::KeyHealth from_stored(const storage::KeyHealthRow& h);
+// ... and of a key's policy (weight, group, limits, proxy, note).
+pool::KeyPolicy from_stored(const storage::KeyPolicyRow& p);
 
 // Writes the storage families of /metrics: the write-behind queue's depth and the log rows
 // written, dropped and the failed write transactions. Thread-safe.

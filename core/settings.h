@@ -30,6 +30,9 @@ struct SettingSpec {
   int64_t max = INT64_MAX;
   // Extra check for kString/kJson values; returns "" when fine, else a message for the user.
   std::function<std::string(const rapidjson::Value&)> check;
+  // A kString URL whose password is write-only (a proxy URL): reads show it as "user:***@", and
+  // writing back that masked form keeps the stored value.
+  bool masked_url = false;
 };
 
 using SettingValue =
@@ -77,6 +80,7 @@ struct SettingInfo {
   int64_t min = INT64_MIN;        // kInt bounds, inclusive
   int64_t max = INT64_MAX;
   std::function<std::string(const rapidjson::Value&)> check = nullptr;  // as SettingSpec::check
+  bool masked_url = false;  // as SettingSpec::masked_url
 };
 
 // Setting<T>: the typed handle of one setting. Its owner exports it from its header as
@@ -94,9 +98,9 @@ class Setting {
   constexpr std::string_view name() const { return name_; }
   // The schema entry of this setting: its name and type with `info`.
   SettingSpec with(SettingInfo info) const {
-    return SettingSpec{std::string(name_),           kType,    std::move(info.description),
-                       std::move(info.default_json), info.min, info.max,
-                       std::move(info.check)};
+    return SettingSpec{std::string(name_),           kType,          std::move(info.description),
+                       std::move(info.default_json), info.min,       info.max,
+                       std::move(info.check),        info.masked_url};
   }
 
  private:

@@ -62,4 +62,27 @@ inline std::string mask(std::string_view secret) {
   return parts.prefix + "…" + parts.suffix;
 }
 
+// The password part of a URL's user info ("http://user:pw@host" -> "pw"), "" when it has none.
+// Only the authority is looked at (an '@' in the path or query is not user info).
+inline std::string_view url_password(std::string_view url) {
+  size_t scheme_end = url.find("://");
+  size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  size_t authority_end = url.find_first_of("/?#", start);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  size_t at = url.rfind('@', authority_end);
+  if (at == std::string_view::npos || at < start) return {};
+  size_t colon = url.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return {};
+  return url.substr(colon + 1, at - colon - 1);  // non-null, maybe empty ("user:@host")
+}
+
+// `url` with the password of its user info replaced by "***" ("http://user:***@host:3128");
+// unchanged when it has none. For showing proxy URLs, which may carry a password.
+inline std::string mask_url_password(std::string_view url) {
+  std::string_view pw = url_password(url);
+  if (pw.data() == nullptr) return std::string(url);  // no password (a null view)
+  size_t from = static_cast<size_t>(pw.data() - url.data());
+  return std::string(url.substr(0, from)) + "***" + std::string(url.substr(from + pw.size()));
+}
+
 }  // namespace gemgate::text

@@ -133,12 +133,17 @@ Cooldown cooldown_from_stored(std::string_view model, int64_t until_ms, int stri
   return c;
 }
 
-PoolKey::PoolKey(int64_t id, std::string secret, KeyHealth health)
-    : id_(id), secret_(std::move(secret)), health_(std::move(health)) {
+PoolKey::PoolKey(int64_t id, std::string secret, KeyHealth health, KeyPolicy policy)
+    : id_(id),
+      secret_(std::move(secret)),
+      health_(std::move(health)),
+      policy_(std::make_shared<const KeyPolicy>(policy)) {
   health_.id = id_;
   disabled_.store(health_.disabled);
   cooling_until_.store(latest_until(health_.cooldowns));
   tripped_.store(any_tripped(health_.cooldowns));
+  rpm_.store(policy.rpm);
+  tpm_.store(policy.tpm);
 }
 
 void PoolKey::publish_locked() {
@@ -169,68 +174,37 @@ KeyHealth PoolKey::health() const {
   return health_;
 }
 
-void KeyPool::set_keys(std::vector<std::pair<std::string, KeyHealth>> secrets_with_health) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  auto current = keys_.load();
-  auto next = std::make_shared<KeyList>();
-  next->reserve(secrets_with_health.size());
-  for (auto& [secret, health] : secrets_with_health) {
-    int64_t wanted = health.id;  // clang 14 cannot capture a structured binding
-    auto it = std::find_if(current->begin(), current->end(),
-                           [wanted](const auto& k) { return k->id() == wanted; });
-    if (it != current->end() && (*it)->secret() == secret) {
-      next->push_back(*it);
-    } else {
-      int64_t id = health.id;
-      next->push_back(std::make_shared<PoolKey>(id, std::move(secret), std::move(health)));
-    }
-  }
-  keys_.publish(std::move(next));
-}
-
-void KeyPool::add_key(std::string secret, KeyHealth health) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  auto current = keys_.load();
-  for (const auto& k : *current) {
-    if (k->id() == health.id) return;
-  }
-  auto next = std::make_shared<KeyList>(*current);
-  int64_t id = health.id;
-  next->push_back(std::make_shared<PoolKey>(id, std::move(secret), std::move(health)));
-  keys_.publish(std::move(next));
-}
-
-bool KeyPool::remove_key(int64_t id) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  auto current = keys_.load();
-  auto next = std::make_shared<KeyList>();
-  next->reserve(current->size());
-  bool found = false;
-  for (const auto& k : *current) {
-    if (k->id() == id) {
-      found = true;
-    } else {
-      next->push_back(k);
-    }
-  }
-  if (found) keys_.publish(std::move(next));
-  return found;
-}
-
 KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& exclude,
-                            int64_t now_ms) {
+                            int64_t now_ms, std::string_view group) {
   Pick out;
-  auto list = keys_.load();
-  size_t n = list->size();
-  if (n == 0) {
+  auto selection = selection_.load();
+  const KeyList& list = *selection->keys;
+  const Rotation* rotation = selection->schedule->rotation(group);
+  if (!rotation || rotation->order.empty()) {
     out.why = Pick::Why::kNoKeys;
     return out;
   }
-  uint64_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
-  size_t disabled = 0, tried = 0;
+  const std::vector<uint32_t>& order = rotation->order;
+  const size_t turns = order.size();
+  uint64_t start = rotation->cursor.fetch_add(1, std::memory_order_relaxed);
+  size_t disabled = 0, tried = 0, busy = 0, judged = 0;
   int64_t earliest = INT64_MAX;
-  for (size_t i = 0; i < n; ++i) {
-    const auto& key = (*list)[(start + i) % n];
+  // A key of weight w has w turns in the order: past the first turn, each key is judged once.
+  const bool repeats = rotation->members < turns;
+  const uint32_t first = order[start % turns];
+  std::vector<char> seen;  // allocated only once the first turn's key could not serve
+  for (size_t i = 0; i < turns && judged < rotation->members; ++i) {
+    const uint32_t index = order[(start + i) % turns];
+    if (i > 0 && repeats) {
+      if (seen.empty()) {
+        seen.assign(list.size(), 0);
+        seen[first] = 1;
+      }
+      if (seen[index]) continue;
+      seen[index] = 1;
+    }
+    ++judged;
+    const auto& key = list[index];
     if (std::find(exclude.begin(), exclude.end(), key->id()) != exclude.end()) {
       ++tried;
       continue;
@@ -250,6 +224,14 @@ KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& 
           earliest = std::min(earliest, until);
           continue;
         }
+        // A key at its own limit is skipped, not penalised: no cooldown, no strike.
+        int64_t wait = key->usage_.try_take(now_ms, key->rpm_.load(std::memory_order_relaxed),
+                                            key->tpm_.load(std::memory_order_relaxed));
+        if (wait > 0) {
+          ++busy;
+          earliest = std::min(earliest, now_ms + wait);
+          continue;
+        }
         if (key->tripped_.load(std::memory_order_relaxed)) {
           for (Cooldown& c : key->health_.cooldowns) {
             if (c.breaker && applies(c, model) && c.until_ms > 0) {
@@ -262,8 +244,8 @@ KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& 
       }
       key->dirty_.store(true, std::memory_order_relaxed);
       // Skipped keys must not hand their turns to the next healthy one (it would get a double
-      // share and run out of quota first): the next pick starts after the key picked here.
-      if (i > 0) cursor_.fetch_add(i, std::memory_order_relaxed);
+      // share and run out of quota first): the next pick starts after the turn taken here.
+      if (i > 0) rotation->cursor.fetch_add(i, std::memory_order_relaxed);
       out.key = key;
       return out;
     }
@@ -273,17 +255,18 @@ KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& 
       earliest = std::min(earliest, until);
     }
   }
-  if (disabled + tried == n) {
+  const size_t members = rotation->members;
+  if (disabled + tried == members) {
     out.why = tried > 0 ? Pick::Why::kAllTried : Pick::Why::kAllDisabled;
   } else {
-    out.why = Pick::Why::kAllCooling;
-    out.retry_after_ms = earliest - now_ms;
+    out.why = busy > 0 ? Pick::Why::kAllBusy : Pick::Why::kAllCooling;
+    out.retry_after_ms = std::max<int64_t>(1, earliest - now_ms);
   }
   return out;
 }
 
 int64_t KeyPool::wait_for_model_ms(std::string_view model, int64_t now_ms) const {
-  auto list = keys_.load();
+  auto list = keys();
   int64_t earliest = INT64_MAX;
   for (const auto& key : *list) {
     int64_t until = 0;
@@ -295,7 +278,7 @@ int64_t KeyPool::wait_for_model_ms(std::string_view model, int64_t now_ms) const
 
 int KeyPool::enabled_count() const {
   int n = 0;
-  const auto key_list = keys_.load();  // held: a range-for over *temporary dangles
+  const auto key_list = keys();  // held: a range-for over *temporary dangles
   for (const auto& k : *key_list) n += k->disabled() ? 0 : 1;
   return n;
 }
@@ -423,7 +406,7 @@ void KeyPool::record_breaker_strike(PoolKey& key, std::string_view model, const 
 }
 
 void KeyPool::forgive_breakers_since(int64_t since_ms) {
-  const auto key_list = keys_.load();  // held: a range-for over *temporary dangles
+  const auto key_list = keys();  // held: a range-for over *temporary dangles
   for (const auto& key : *key_list) {
     std::lock_guard<std::mutex> lock(key->mu_);
     auto& cds = key->health_.cooldowns;
@@ -504,7 +487,7 @@ bool KeyPool::mark_checked(int64_t id, int64_t now_ms, std::string last_error) {
 }
 
 std::shared_ptr<PoolKey> KeyPool::find(int64_t id) const {
-  auto list = keys_.load();
+  auto list = keys();
   for (const auto& k : *list) {
     if (k->id() == id) return k;
   }
@@ -512,7 +495,7 @@ std::shared_ptr<PoolKey> KeyPool::find(int64_t id) const {
 }
 
 bool KeyPool::contains_secret(std::string_view secret) const {
-  auto list = keys_.load();
+  auto list = keys();
   for (const auto& k : *list) {
     if (k->secret() == secret) return true;
   }
@@ -521,7 +504,7 @@ bool KeyPool::contains_secret(std::string_view secret) const {
 
 std::vector<KeyHealth> KeyPool::take_dirty() {
   std::vector<KeyHealth> out;
-  auto list = keys_.load();
+  auto list = keys();
   for (const auto& k : *list) {
     if (k->dirty_.exchange(false, std::memory_order_relaxed)) out.push_back(k->health());
   }

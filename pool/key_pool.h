@@ -1,9 +1,10 @@
-// KeyPool: the Gemini API keys gemgate spreads requests over, with each key's live health —
-// disabled (and why), consecutive failures, per-model cooldowns after quota errors and per-model
-// circuit breakers after transient failures — plus the upstream's own health (outages). Shared
-// by every worker: selection is a lock-free round-robin over an immutable key list, and each
-// key's health sits behind its own short lock. Changes are marked dirty and collected by the
-// composition root, which writes them behind to storage (take_dirty).
+// KeyPool: the Gemini API keys gemgate spreads requests over, with each key's policy (weight,
+// group, own rpm/tpm, proxy, note) and live health — disabled (and why), consecutive failures,
+// per-model cooldowns after quota errors and per-model circuit breakers after transient failures
+// — plus the upstream's own health (outages). Shared by every worker: selection is a lock-free
+// smooth weighted round-robin over an immutable key list and its precomputed schedule
+// (key_schedule.h), and each key's health sits behind its own short lock. Changes are marked dirty
+// and collected by the composition root, which writes them behind to storage (take_dirty).
 //
 // This is the pool's public interface, used by the keys filter, the cron health check and admin.
 #pragma once
@@ -19,8 +20,10 @@
 #include "core/clock.h"
 #include "core/snapshot.h"
 #include "pool/classify.h"
+#include "pool/key_schedule.h"
 #include "pool/pool_metrics.h"
 #include "pool/upstream_health.h"
+#include "pool/usage_window.h"
 
 namespace gemgate::pool {
 
@@ -69,9 +72,24 @@ struct PoolPolicy {
   int64_t cooldown_max_ms = 3'600'000;   // upper bound of a grown cooldown
 };
 
+// What an operator decided about a key (stored with it, editable live). All optional.
+struct KeyPolicy {
+  int weight = 1;     // share of traffic relative to the other keys, kMinWeight..kMaxWeight
+  std::string group;  // "" = the default group; tokens with a key_group use only its keys
+  int64_t rpm = 0;    // requests per minute this key may take (this process), 0 = no limit
+  int64_t tpm = 0;    // tokens per minute (charged from answers' usage), 0 = no limit
+  std::string proxy;  // URL this key's traffic always leaves through, "" = the global rule.
+                      // A secret (it may hold a password): never logged or shown unmasked
+  std::string note;   // free text for operators
+
+  bool operator==(const KeyPolicy&) const = default;
+};
+inline constexpr int kMinWeight = 1;
+inline constexpr int kMaxWeight = 100;
+
 class PoolKey {
  public:
-  PoolKey(int64_t id, std::string secret, KeyHealth health);
+  PoolKey(int64_t id, std::string secret, KeyHealth health, KeyPolicy policy = {});
 
   int64_t id() const { return id_; }
   const std::string& secret() const { return secret_; }
@@ -82,6 +100,12 @@ class PoolKey {
   bool usable_for(std::string_view model, int64_t now_ms, int64_t* until_ms) const;
   // A consistent copy of the health.
   KeyHealth health() const;
+  // The key's current policy (replaced whole by KeyPool::set_policy). Thread-safe.
+  std::shared_ptr<const KeyPolicy> policy() const { return policy_.load(); }
+  // Requests and tokens this key served in the 60 s ending at `now_ms` (this process).
+  UsageWindow::Totals last_minute(int64_t now_ms) const { return usage_.last_minute(now_ms); }
+  // Charges `tokens` of an answer's usage to the key's tpm window. Thread-safe.
+  void charge_tokens(int64_t tokens, int64_t now_ms) { usage_.add_tokens(now_ms, tokens); }
 
  private:
   friend class KeyPool;
@@ -96,6 +120,10 @@ class PoolKey {
   std::atomic<int64_t> cooling_until_{0};  // latest cooldown end over all models
   std::atomic<bool> tripped_{false};       // some breaker has opened: pick() takes the slow path
   std::atomic<bool> dirty_{false};         // changed since the last take_dirty()
+  Published<KeyPolicy> policy_;
+  std::atomic<int64_t> rpm_{0};  // mirror policy_ for the fast path
+  std::atomic<int64_t> tpm_{0};
+  UsageWindow usage_;  // requests counted at pick, tokens at charge_tokens
 };
 
 // The reason recorded when an operator disables a key. Automatic checks never bring such a key
@@ -108,21 +136,40 @@ class KeyPool {
  public:
   struct Pick {
     std::shared_ptr<PoolKey> key;  // null when no key can serve
-    enum class Why { kOk, kNoKeys, kAllDisabled, kAllCooling, kAllTried } why = Why::kOk;
-    int64_t retry_after_ms = 0;  // kAllCooling: until the earliest cooldown ends
+    // kNoKeys: no key at all (in the requested group); kAllBusy: every key that could serve
+    // is at its own rpm/tpm limit (some may be cooling down too).
+    enum class Why { kOk, kNoKeys, kAllDisabled, kAllCooling, kAllTried, kAllBusy } why = Why::kOk;
+    int64_t retry_after_ms = 0;  // kAllCooling/kAllBusy: until the first key can serve again
+  };
+
+  // A key as loaded from storage.
+  struct KeySeed {
+    std::string secret;
+    KeyHealth health;  // health.id is the key's id
+    KeyPolicy policy;
   };
 
   // Replaces the set of keys. Keys whose id stays keep their live health; new ones start from
-  // the given health. Thread-safe.
+  // the given health. Every key takes the given policy. Thread-safe.
+  void set_keys_and_policies(std::vector<KeySeed> seeds);
+  // As above, for callers that know no policies: keys that stay keep theirs, new ones get the
+  // default (weight 1, no group, no limits, no proxy). Thread-safe.
   void set_keys(std::vector<std::pair<std::string, KeyHealth>> secrets_with_health);
   // Adds one key (no-op if the id exists). Thread-safe.
-  void add_key(std::string secret, KeyHealth health);
+  void add_key(std::string secret, KeyHealth health, KeyPolicy policy = {});
+  // Replaces key `id`'s policy; a new weight or group takes effect at the next pick. Returns
+  // false for an unknown id. Thread-safe.
+  bool set_policy(int64_t id, KeyPolicy policy);
   // Removes key `id`; returns false if unknown. Thread-safe.
   bool remove_key(int64_t id);
 
-  // Picks the next key that is healthy for `model`, round-robin, skipping ids in `exclude`.
-  // Records the pick as the key's last use. Thread-safe, lock-free on the common path.
-  Pick pick(std::string_view model, const std::vector<int64_t>& exclude, int64_t now_ms);
+  // Picks the next key that is healthy for `model` in the weighted order of `group`'s keys (""
+  // = every key, grouped or not), skipping ids in `exclude` and keys at their own rpm/tpm limit
+  // (skipped, not penalised). Records the pick as the key's last use and counts it in the key's
+  // rpm window. Thread-safe, lock-free on the common path (a key with a usage window takes its
+  // short lock).
+  Pick pick(std::string_view model, const std::vector<int64_t>& exclude, int64_t now_ms,
+            std::string_view group = {});
 
   // Milliseconds until some key can serve `model`: 0 if one can now, -1 if none ever will
   // without an operator (all disabled or no keys). Thread-safe.
@@ -151,8 +198,8 @@ class KeyPool {
   // True when `secret` is one of the pool's keys (client tokens must never equal a pool key).
   bool contains_secret(std::string_view secret) const;
   // The current key list (immutable snapshot).
-  std::shared_ptr<const KeyList> keys() const { return keys_.load(); }
-  size_t size() const { return keys_.load()->size(); }
+  std::shared_ptr<const KeyList> keys() const { return selection_.load()->keys; }
+  size_t size() const { return selection_.load()->keys->size(); }
 
   // Returns and clears the health of keys changed since the last call (write-behind).
   std::vector<KeyHealth> take_dirty();
@@ -173,10 +220,19 @@ class KeyPool {
   void note_revived(int64_t id, bool was_disabled, std::string_view how);
 
   PoolMetrics metrics_;
-  Published<KeyList> keys_;
   UpstreamHealth upstream_;
+  // Publishes `next` as the key list with a schedule built from its keys' policies. Caller
+  // holds write_mu_.
+  void publish_list_locked(std::shared_ptr<KeyList> next);
+
+  // The key list and its weighted schedule, published together so they always agree.
+  struct Selection {
+    std::shared_ptr<const KeyList> keys;
+    std::shared_ptr<const KeySchedule> schedule;
+  };
+  Published<Selection> selection_{std::make_shared<const Selection>(
+      Selection{std::make_shared<const KeyList>(), build_schedule({}, {}, nullptr)})};
   std::mutex write_mu_;  // serialises list replacements
-  std::atomic<uint64_t> cursor_{0};
 };
 
 // Returns why `secret` cannot be a Gemini API key, or "" when it can: 20 to 256 characters of

@@ -60,7 +60,9 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
       R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":1}})");
   req.timeouts.total_ms = options.timeout_ms;
   req.timeouts.first_byte_ms = options.timeout_ms;
-  req.proxy = options.proxy;
+  // A probe is that key's traffic too: it leaves through the key's own proxy when it has one.
+  const std::string& own_proxy = key.policy()->proxy;
+  req.proxy = own_proxy.empty() ? options.proxy : own_proxy;
   auto* call = new ProbeCall(worker, std::move(done));
   call->start(*transport, std::move(req));
 }
@@ -71,10 +73,13 @@ bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeO
   std::string scope;
   if (!health.claim_probe(now, &scope)) return false;
   // Any key Google has not rejected will do: the question is whether Google answers at all.
+  // One without a proxy of its own is preferred: its route is the upstream's, not its proxy's.
   std::shared_ptr<PoolKey> key;
   const auto key_list = pool->keys();  // held: a range-for over *temporary dangles
   for (const auto& k : *key_list) {
-    if (!k->disabled()) {
+    if (k->disabled()) continue;
+    if (!key) key = k;
+    if (k->policy()->proxy.empty()) {
       key = k;
       break;
     }
@@ -86,22 +91,25 @@ bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeO
   if (!scope.empty()) options.model = scope;
   // Shorter than the trial's lease, so two probes of one outage never overlap.
   options.timeout_ms = std::min<int64_t>(options.timeout_ms, UpstreamHealth::kTrialLeaseMs - 5'000);
-  probe_key(worker, *key, options, [pool, key, scope, model = options.model](Outcome outcome) {
-    UpstreamHealth& h = pool->upstream();
-    int64_t at = now_unix_ms();
-    switch (outcome.kind) {
-      case OutcomeKind::kUnreachable:
-        h.unreachable(at);
-        h.probe_failed(scope, at);
-        break;
-      case OutcomeKind::kTransient:
-        h.probe_failed(scope, at);
-        break;
-      default:
-        h.answered(model);  // Google answered with something other than a failure of its own
-        break;
-    }
-  });
+  const bool own_proxy = !key->policy()->proxy.empty();
+  probe_key(
+      worker, *key, options, [pool, key, scope, own_proxy, model = options.model](Outcome outcome) {
+        UpstreamHealth& h = pool->upstream();
+        int64_t at = now_unix_ms();
+        switch (outcome.kind) {
+          case OutcomeKind::kUnreachable:
+            // Through the key's own proxy, a connect failure is that proxy's, not the upstream's.
+            if (!own_proxy) h.unreachable(at);
+            h.probe_failed(scope, at);
+            break;
+          case OutcomeKind::kTransient:
+            h.probe_failed(scope, at);
+            break;
+          default:
+            h.answered(model);  // Google answered with something other than a failure of its own
+            break;
+        }
+      });
   return true;
 }
 

@@ -18,7 +18,7 @@ struct ProbeOptions {
   std::string base_url;         // e.g. https://generativelanguage.googleapis.com
   std::string model;            // e.g. gemini-2.5-flash-lite
   int64_t timeout_ms = 30'000;  // whole call
-  std::string proxy;            // upstream proxy, "" for direct
+  std::string proxy;            // upstream proxy, "" for direct; a key's own proxy wins
 };
 
 // Probes `key` on `worker`'s loop using the worker's Transport service; calls `done` there

@@ -59,6 +59,12 @@ class Store {
   virtual Result<void> save_key_health(const std::vector<KeyHealthRow>& health) = 0;
   // Forgives keys: enabled, failures = 0, cooldowns and strikes cleared. Returns how many exist.
   virtual Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) = 0;
+  // Replaces the policy (weight, group, rpm, tpm, proxy, note) of each (id, policy) in one
+  // transaction; the proxy is stored sealed. Ids that do not exist are skipped. Returns how many
+  // keys were changed. Fails (nothing written) when a value is out of range (weight 1..100,
+  // group <= 64 characters, rpm/tpm >= 0, note <= 500 bytes).
+  virtual Result<std::int64_t> set_key_policies(
+      const std::vector<std::pair<std::int64_t, KeyPolicyRow>>& policies) = 0;
 
   // ---- Client tokens ----
   // Adds a token; returns its id. kAlreadyExists when the hash is already stored.

@@ -36,12 +36,24 @@ struct KeyHealthRow {
   Millis last_checked_at = 0;
 };
 
+// What an operator decided about a key (pool::KeyPolicy as stored); every field optional.
+// `proxy` is a secret (it may hold a password): stored sealed like the key, never in clear.
+struct KeyPolicyRow {
+  int weight = 1;        // 1..100
+  std::string group;     // "" = the default group; at most 64 characters
+  std::int64_t rpm = 0;  // 0 = no limit
+  std::int64_t tpm = 0;  // 0 = no limit
+  std::string proxy;     // "" = the global upstream proxy rule
+  std::string note;      // at most 500 bytes
+};
+
 // A pool key with its health. `secret` is the key exactly as it must be sent upstream.
 struct Key {
   std::int64_t id = 0;  // stable for the life of the key; never reused
   std::string secret;
   Millis created_at = 0;
   KeyHealthRow health;  // health.key_id == id
+  KeyPolicyRow policy;
 };
 
 // One input line of add_keys() that was refused. The secret itself is not repeated.

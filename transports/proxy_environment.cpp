@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "core/text.h"
+
 namespace gemgate::transport {
 
 namespace {
@@ -46,15 +48,7 @@ ProxyEnvironment read_proxy_environment(
 }
 
 std::string mask_proxy_credentials(std::string_view url) {
-  size_t scheme_end = url.find("://");
-  size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  size_t authority_end = url.find_first_of("/?#", start);
-  if (authority_end == std::string_view::npos) authority_end = url.size();
-  size_t at = url.rfind('@', authority_end);
-  if (at == std::string_view::npos || at < start) return std::string(url);
-  size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+  return text::mask_url_password(url);
 }
 
 }  // namespace gemgate::transport

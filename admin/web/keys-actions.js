@@ -13,6 +13,23 @@ const BULK_CHUNK = 200;
 const LIST_PAGE = 500;       // page size when collecting "all matching" ids
 const MAX_LISTED = 200;      // failures listed in the summary
 
+/**
+ * The keys of the add dialog's text, one entry per key: a line with options ("key,weight=2,
+ * group=paid") stays whole (the server reads its options), other lines split into keys at any
+ * separator. Each entry remembers its line, so a refused option names the line the user sees.
+ */
+function splitEntries(text) {
+  const out = [];
+  String(text || '').split('\n').forEach((line, i) => {
+    if (line.includes('=')) {
+      if (line.trim()) out.push({text: line.trim(), key: line.split(',')[0].trim(), line: i + 1});
+    } else {
+      for (const k of splitKeys(line)) out.push({text: k, key: k, line: i + 1});
+    }
+  });
+  return out;
+}
+
 /** Opens the add-keys dialog; resolves when it is closed (after adding or not). */
 export function openAddKeysDialog() {
   const area = h('textarea', {class: 'keys-input', rows: 8, spellcheck: 'false', autocomplete: 'off',
@@ -22,7 +39,7 @@ export function openAddKeysDialog() {
   const result = h('div', {class: 'add-result', 'data-testid': 'add-keys-result', hidden: true});
   const progress = h('progress', {class: 'progress', max: 1, value: 0, hidden: true});
   area.addEventListener('input', () => {
-    count.textContent = t('add.detected', {n: fmtInt(splitKeys(area.value).length, lang())});
+    count.textContent = t('add.detected', {n: fmtInt(splitEntries(area.value).length, lang())});
   });
   const d = openDialog({
     title: t('add.title'), testid: 'add-keys-dialog', cls: 'dialog-wide',
@@ -32,7 +49,8 @@ export function openAddKeysDialog() {
   });
 
   async function submit() {
-    const keys = splitKeys(area.value);
+    const entries = splitEntries(area.value);
+    const keys = entries.map((e) => e.key);
     if (!keys.length) {
       toast(t('add.empty'), 'error');
       area.focus();
@@ -46,9 +64,10 @@ export function openAddKeysDialog() {
     const sum = {added: 0, duplicates: 0, rejected: 0, items: []};
     let offset = 0;
     let error = null;
-    for (const part of chunk(keys, ADD_CHUNK)) {
+    for (const part of chunk(entries, ADD_CHUNK)) {
       try {
-        const r = await post('keys', {keys: part});
+        // One entry per line: the server's line numbers and item indexes are the entries'.
+        const r = await post('keys', {text: part.map((e) => e.text).join('\n')});
         sum.added += r.added || 0;
         sum.duplicates += r.duplicates || 0;
         sum.rejected += r.rejected || 0;
@@ -56,7 +75,10 @@ export function openAddKeysDialog() {
           sum.items.push({index: offset + it.index, reason: it.reason});
         }
       } catch (e) {
-        error = e;
+        // "line 3: weight: ..." of this chunk → the line of the text the user typed.
+        const m = /^line (\d+):/.exec(e.message || '');
+        const entry = m ? part[Number(m[1]) - 1] : null;
+        error = entry ? new Error(e.message.replace(/^line \d+:/, `line ${entry.line}:`)) : e;
         break;
       }
       offset += part.length;

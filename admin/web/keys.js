@@ -7,10 +7,11 @@ import {t, lang} from './i18n.js';
 import {h, fill, toast, confirmDialog, statusBadge, pager, emptyRow} from './ui.js';
 import {fmtInt, fmtCompact, fmtTime, fmtRelative, fmtSoon, debounce} from './format.js';
 import {openAddKeysDialog, runBulk} from './keys-actions.js';
+import {openKeyEditor, policySummary, lastMinuteText} from './keys-edit.js';
 
 const STATUSES = ['all', 'active', 'cooling', 'disabled'];
 const REFRESH_MS = 10000;
-const COLS = 11;
+const COLS = 13;
 
 /** Mounts the view into root; returns its cleanup function. */
 export function mount(root, {params}) {
@@ -48,6 +49,7 @@ export function mount(root, {params}) {
             h('thead', {}, h('tr', {},
               h('th', {class: 'sel'}, pageBox), h('th', {}, t('col.id')), h('th', {}, t('col.key')),
               h('th', {}, t('col.status')), h('th', {}, t('col.reason')), h('th', {class: 'num'}, t('col.failures_now')),
+              h('th', {}, t('col.policy')), h('th', {}, t('col.last_minute')),
               h('th', {class: 'num'}, t('col.calls_24h')), h('th', {class: 'num'}, t('col.tokens_24h')),
               h('th', {}, t('col.last_used')), h('th', {}, t('col.last_checked')), h('th', {}, t('col.actions')))),
             tbody)),
@@ -155,12 +157,16 @@ export function mount(root, {params}) {
                cooldownText(k).map((c) => h('span', {class: 'cooldown', 'data-testid': 'key-cooldown'}, c))),
              h('td', {class: 'reason', 'data-testid': 'key-reason', title: reason}, reason || '—'),
              h('td', {class: 'num'}, fmtInt(k.failures, lang())),
+             h('td', {class: 'policy', 'data-testid': 'key-policy', title: [k.proxy, k.note].filter(Boolean).join(' · ')},
+               policySummary(k) || '—', k.note ? h('span', {class: 'muted small key-note'}, k.note) : null),
+             h('td', {class: 'last-minute', 'data-testid': 'key-last-minute'},
+               lastMinuteText(k, (n) => fmtCompact(n, lang()))),
              h('td', {class: 'num'}, fmtInt(k.calls_24h, lang())),
              h('td', {class: 'num'}, fmtCompact(k.tokens_24h, lang())),
              h('td', {title: fmtTime(k.last_used_at, lang())}, fmtRelative(k.last_used_at, now, lang())),
              h('td', {title: fmtTime(k.last_checked_at, lang())}, fmtRelative(k.last_checked_at, now, lang())),
              h('td', {class: 'actions'},
-               btn('verify', t('action.verify')), btn('reset', t('action.reset')),
+               btn('edit', t('action.edit')), btn('verify', t('action.verify')), btn('reset', t('action.reset')),
                k.status === 'disabled' ? btn('enable', t('action.enable')) : btn('disable', t('action.disable')),
                btn('delete', t('action.delete'), 'btn-danger-ghost')));
   }
@@ -208,6 +214,10 @@ export function mount(root, {params}) {
   }
 
   async function rowAction(k, action, button) {
+    if (action === 'edit') {
+      if (await openKeyEditor(k)) load();
+      return;
+    }
     if (action === 'delete') {
       const ok = await confirmDialog({title: t('keys.delete_title'),
                                       message: t('keys.delete_one', {key: k.masked, id: k.id}),

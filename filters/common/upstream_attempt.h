@@ -23,4 +23,12 @@ struct UpstreamAttempt {
   const char* failure_name() const { return failure ? transport::failure_kind_name(*failure) : ""; }
 };
 
+// The proxy of the pool key the current attempt uses, in the run slot like UpstreamAttempt:
+// `keys` sets it before each attempt (empty when the key has none), `upstream` sends the attempt
+// through it when set, else through the upstream_proxy setting / environment rules. A secret
+// (it may carry a password): never logged.
+struct AttemptProxy {
+  std::string url;
+};
+
 }  // namespace gemgate::upstream

@@ -67,7 +67,8 @@ class KeysFilter final : public Filter {
     }
     if (gate.verdict == Verdict::kTrial) trial_scope_ = gate.scope;
     trial_ = gate.verdict == Verdict::kTrial;
-    KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now);
+    group_ = x.info().key_group;
+    KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now, group_);
     if (!pick.key) {
       // A trial that found no key frees the outage's slot for a probe or a later request.
       if (trial_) pool_->upstream().probe_failed(trial_scope_, now);
@@ -77,6 +78,7 @@ class KeysFilter final : public Filter {
     key_ = pick.key;
     attempts.tried.push_back(key_->id());
     x.run_slot<upstream::UpstreamAttempt>() = {};  // only the terminal below may report a failure
+    x.run_slot<upstream::AttemptProxy>().url = key_->policy()->proxy;
     x.info().key_id = key_->id();
     x.request().headers.set("x-goog-api-key", key_->secret());
     return Status::Continue;
@@ -89,6 +91,13 @@ class KeysFilter final : public Filter {
     Outcome outcome;
     if (attempt.failure) {
       outcome = classify_transport_failure(*attempt.failure, attempt.message);
+      // Through a proxy of the key's own, failing to connect says that proxy is down, not that
+      // the upstream is: the key fails (and fails over), no outage is declared for every key.
+      if (outcome.kind == OutcomeKind::kUnreachable && !key_->policy()->proxy.empty()) {
+        outcome.kind = OutcomeKind::kTransient;
+        outcome.reason =
+            "the proxy of key " + std::to_string(key_->id()) + " is unreachable: " + outcome.reason;
+      }
     } else if (r.local_error) {
       // Produced inside gemgate below us; says nothing about the key. A trial that never
       // reached Google frees the outage's slot.
@@ -109,6 +118,7 @@ class KeysFilter final : public Filter {
       return Status::Continue;
     }
     if (outcome.kind == OutcomeKind::kSuccess) {
+      served_ = true;
       // An earlier attempt's failure is history once an answer stands.
       x.info().error.clear();
       x.info().error_kind.clear();
@@ -146,6 +156,14 @@ class KeysFilter final : public Filter {
     return Status::Continue;
   }
 
+  // The answer's tokens count against the key's tpm once they are known: at the end, streams
+  // included (the usage arrives with the last chunk).
+  void on_done(const FilterCallbacks& x) override {
+    if (key_ && served_ && x.info().usage.known) {
+      key_->charge_tokens(x.info().usage.total, now_unix_ms());
+    }
+  }
+
  private:
   // The answer during an upstream outage: 503 with Retry-After, in the chain's error shape,
   // with a request id; not retriable (another key would fail alike).
@@ -166,26 +184,44 @@ class KeysFilter final : public Filter {
   void reply_no_key(FilterCallbacks& x, const KeyPool::Pick& pick, KeysAttempts& attempts) {
     using Why = KeyPool::Pick::Why;
     // Once this call has failed somewhere, its last real answer says more than "no key left".
-    if ((pick.why == Why::kAllTried || pick.why == Why::kAllCooling) && attempts.last_failure) {
+    if ((pick.why == Why::kAllTried || pick.why == Why::kAllCooling || pick.why == Why::kAllBusy) &&
+        attempts.last_failure) {
       http::Response r = *attempts.last_failure;
       r.retriable = false;
       x.respond(std::move(r));
       return;
     }
     http::LocalError e;
+    // A token limited to a key group hears which group had no key for it.
+    const std::string keys = group_.empty() ? "keys" : "keys of group '" + group_ + "'";
     switch (pick.why) {
       case Why::kNoKeys:
-        e = {503, "UNAVAILABLE", "gemgate has no API keys; add keys with API_KEYS or the admin API",
-             ""};
+        e = group_.empty()
+                ? http::LocalError{503, "UNAVAILABLE",
+                                   "gemgate has no API keys; add keys with API_KEYS or the "
+                                   "admin API",
+                                   ""}
+                : http::LocalError{
+                      503, "UNAVAILABLE",
+                      "no API key is in group '" + group_ + "', the key group of this token", ""};
         break;
       case Why::kAllDisabled:
       case Why::kAllTried:
-        e = {503, "UNAVAILABLE", "no healthy API key is available: all keys are disabled", ""};
+        e = {503, "UNAVAILABLE", "no healthy API key is available: all " + keys + " are disabled",
+             ""};
         break;
       case Why::kAllCooling:
         e = {429, "RESOURCE_EXHAUSTED",
-             "all API keys are cooling down after quota errors" +
+             "all API " + keys + " are cooling down after quota errors" +
                  (model_.empty() ? std::string() : " for " + model_) + "; retry after " +
+                 retry_after_seconds(pick.retry_after_ms) + "s",
+             ""};
+        break;
+      case Why::kAllBusy:
+        e = {429, "RESOURCE_EXHAUSTED",
+             "all API " + keys +
+                 " are busy (at their own requests/tokens-per-minute limits or cooling down); "
+                 "retry after " +
                  retry_after_seconds(pick.retry_after_ms) + "s",
              ""};
         break;
@@ -197,7 +233,7 @@ class KeysFilter final : public Filter {
     http::Response r;
     r.status = e.status;
     r.local_error = e;
-    if (pick.why == Why::kAllCooling)
+    if (pick.why == Why::kAllCooling || pick.why == Why::kAllBusy)
       r.headers.set("retry-after", retry_after_seconds(pick.retry_after_ms));
     x.respond(std::move(r));
   }
@@ -223,6 +259,8 @@ class KeysFilter final : public Filter {
   std::shared_ptr<LogSink> sink_;
   std::shared_ptr<PoolKey> key_;
   std::string model_;
+  std::string group_;        // the token's key group, "" = every key
+  bool served_ = false;      // the key's answer was a success: its usage counts against its tpm
   bool trial_ = false;       // this attempt is an outage's trial
   std::string trial_scope_;  // ... of this scope
 };

@@ -70,7 +70,9 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     req.timeouts.first_byte_ms = settings.get(kFirstByteTimeoutMs);
     req.timeouts.idle_ms = settings.get(kIdleTimeoutMs);
     req.timeouts.total_ms = streaming_ ? 0 : settings.get(kTotalTimeoutMs);
-    req.proxy = settings.get(kProxy);
+    // A pool key with a proxy of its own always leaves through it (keys sets it per attempt).
+    const std::string& key_proxy = x.run_slot<AttemptProxy>().url;
+    req.proxy = key_proxy.empty() ? settings.get(kProxy) : key_proxy;
     x.info().attempts++;
     x.run_slot<UpstreamAttempt>() = {};
     x.set_flow_control([this](bool blocked) {
@@ -236,7 +238,8 @@ Result<void> register_upstream_filter(Registry& registry) {
       kProxy.with({.description = "Proxy for upstream calls (http://, https://, socks5://); empty "
                                   "for direct.",
                    .default_json = "\"\"",
-                   .check = &check_proxy}),
+                   .check = &check_proxy,
+                   .masked_url = true}),
       kExtraHeaders.with(
           {.description = "Extra headers sent on every upstream call, as {\"name\": \"value\"}.",
            .default_json = "{}",

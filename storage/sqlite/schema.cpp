@@ -302,6 +302,19 @@ CREATE TABLE token_usage_daily (
 CREATE INDEX request_log_by_token ON request_log (token_id, time_ms) WHERE token_id IS NOT NULL;
 )sql";
 
+// v8: each pool key's policy, set by an operator: weight (share of traffic), group (which
+// tokens may use it), its own rpm/tpm limits, a proxy its traffic leaves through (sealed like
+// the key: the URL may hold a password; NULL = none) and a note. Self-contained: columns with
+// defaults that every existing key satisfies.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE keys ADD COLUMN weight INTEGER NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 100);
+ALTER TABLE keys ADD COLUMN key_group TEXT NOT NULL DEFAULT '' CHECK (length(key_group) <= 64);
+ALTER TABLE keys ADD COLUMN rpm INTEGER NOT NULL DEFAULT 0 CHECK (rpm >= 0);
+ALTER TABLE keys ADD COLUMN tpm INTEGER NOT NULL DEFAULT 0 CHECK (tpm >= 0);
+ALTER TABLE keys ADD COLUMN proxy_sealed BLOB;
+ALTER TABLE keys ADD COLUMN note TEXT NOT NULL DEFAULT '' CHECK (length(CAST(note AS BLOB)) <= 500);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -313,6 +326,7 @@ const std::vector<Migration>& migrations() {
       {5, "stored responses of the OpenAI Responses front", kV5},
       {6, "request id of each request log row", kV6},
       {7, "token policies and per-token daily usage", kV7},
+      {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
   };
   return kAll;
 }

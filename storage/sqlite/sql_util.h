@@ -89,6 +89,10 @@ std::int64_t wall_clock_ms();
 inline std::string key_aad(std::string_view fingerprint) {
   return "gemgate/pool-key/" + std::string(fingerprint);
 }
+// ... and of a key's sealed proxy URL, bound to the key's id so it cannot move to another row.
+inline std::string key_proxy_aad(std::int64_t key_id) {
+  return "gemgate/pool-key-proxy/" + std::to_string(key_id);
+}
 
 // "?,?,?" with n placeholders.
 std::string placeholders(std::size_t n);

@@ -24,7 +24,8 @@ Result<std::vector<Key>> SqliteStore::load_keys() {
     SQLite::Statement st(*db_,
                          "SELECT id, fingerprint, created_at, disabled, disabled_reason, "
                          "consecutive_failures, last_used_at, last_error, last_checked_at, "
-                         "sealed, plain FROM keys ORDER BY id");
+                         "sealed, plain, weight, key_group, rpm, tpm, proxy_sealed, note "
+                         "FROM keys ORDER BY id");
     while (st.executeStep()) {
       Key k;
       k.id = st.getColumn(0).getInt64();
@@ -53,6 +54,26 @@ Result<std::vector<Key>> SqliteStore::load_keys() {
       k.health.last_used_at = st.getColumn(6).getInt64();
       k.health.last_error = st.getColumn(7).getString();
       k.health.last_checked_at = st.getColumn(8).getInt64();
+      k.policy.weight = st.getColumn(11).getInt();
+      k.policy.group = st.getColumn(12).getString();
+      k.policy.rpm = st.getColumn(13).getInt64();
+      k.policy.tpm = st.getColumn(14).getInt64();
+      k.policy.note = st.getColumn(16).getString();
+      if (!st.getColumn(15).isNull()) {
+        const SQLite::Column blob = st.getColumn(15);
+        auto proxy =
+            box_->open(std::string_view(static_cast<const char*>(blob.getBlob()), blob.getBytes()),
+                       sqlite::key_proxy_aad(k.id));
+        if (proxy.ok()) {
+          k.policy.proxy = std::move(proxy).value();
+        } else {
+          // Sending this key's traffic direct could break the operator's routing (or leak it
+          // past a proxy they rely on): the key stays out until its proxy is set again.
+          log::error("storage: the proxy of pool key " + std::to_string(k.id) +
+                     " cannot be decrypted (altered or corrupt); the key is not loaded");
+          continue;
+        }
+      }
       by_id.emplace(k.id, keys.size());
       keys.push_back(std::move(k));
     }
@@ -227,6 +248,41 @@ Result<std::int64_t> SqliteStore::reset_key_health(const std::vector<std::int64_
       }
       changed += upd.exec();
       del.exec();
+    }
+    tx.commit();
+    return changed;
+  });
+}
+
+Result<std::int64_t> SqliteStore::set_key_policies(
+    const std::vector<std::pair<std::int64_t, KeyPolicyRow>>& policies) {
+  for (const auto& [id, p] : policies) {
+    if (p.weight < 1 || p.weight > 100 || p.group.size() > 64 || p.rpm < 0 || p.tpm < 0 ||
+        p.note.size() > 500) {
+      return Error::invalid("key " + std::to_string(id) + ": policy value out of range");
+    }
+  }
+  return guarded("set_key_policies", [&]() -> Result<std::int64_t> {
+    std::int64_t changed = 0;
+    WriteTx tx(*db_);
+    SQLite::Statement upd(*db_,
+                          "UPDATE keys SET weight = ?, key_group = ?, rpm = ?, tpm = ?, "
+                          "proxy_sealed = ?, note = ? WHERE id = ?");
+    for (const auto& [id, p] : policies) {
+      upd.bind(1, p.weight);
+      upd.bind(2, p.group);
+      upd.bind(3, p.rpm);
+      upd.bind(4, p.tpm);
+      if (p.proxy.empty()) {
+        upd.bind(5);  // NULL: no proxy of its own
+      } else {
+        const std::string blob = box_->seal(p.proxy, sqlite::key_proxy_aad(id));
+        upd.bind(5, blob.data(), static_cast<int>(blob.size()));
+      }
+      upd.bind(6, p.note);
+      upd.bind(7, id);
+      changed += upd.exec();
+      upd.reset();
     }
     tx.commit();
     return changed;

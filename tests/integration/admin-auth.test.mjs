@@ -74,6 +74,8 @@ test('auth matrix: only the admin bearer and a session cookie open an admin rout
       const added = await addKeys(s, [poolKey('Valid')]);
       return {id: added.added_ids[0]};
     },
+    'PATCH /admin/api/keys/{id}': (purpose) => ({id: ctx.keyId,
+                                                  body: purpose === 'deny' ? {weight: 7} : {note: 'matrix'}}),
     'POST /admin/api/keys/{id}/verify': () => ({id: ctx.keyId}),
     'POST /admin/api/keys/{id}/reset': () => ({id: ctx.keyId}),
     'POST /admin/api/keys/{id}/enable': () => ({id: ctx.keyId}),
@@ -154,6 +156,7 @@ test('auth matrix: only the admin bearer and a session cookie open an admin rout
     const all = await allKeys(s);
     assert.equal((all.find((k) => k.id === ctx.keyId) || {}).status, 'active',
                  'the key a refused /disable aimed at is still active');
+    assert.equal((all.find((k) => k.id === ctx.keyId) || {}).weight, 1, 'a refused PATCH changed no weight');
     for (const k of refusedKeys) {
       const j = ok(await api(s, 'GET', `/admin/api/keys?q=${k.slice(-12)}`));
       assert.equal(j.total, 0, 'a key sent with refused credentials was not added');

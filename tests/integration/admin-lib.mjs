@@ -291,6 +291,7 @@ export const ROUTES = [
   {method: 'GET', path: '/admin/api/keys', kind: 'api'},
   {method: 'POST', path: '/admin/api/keys', kind: 'api'},
   {method: 'DELETE', path: '/admin/api/keys/{id}', kind: 'api'},
+  {method: 'PATCH', path: '/admin/api/keys/{id}', kind: 'api'},
   {method: 'POST', path: '/admin/api/keys/{id}/verify', kind: 'api'},
   {method: 'POST', path: '/admin/api/keys/{id}/reset', kind: 'api'},
   {method: 'POST', path: '/admin/api/keys/{id}/enable', kind: 'api'},

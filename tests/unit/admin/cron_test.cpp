@@ -202,3 +202,24 @@ TEST_CASE("run_health_check with explicit ids probes exactly those") {
   CHECK(result->checked == 1);
   CHECK(result->reactivated == 0);  // it was healthy already
 }
+
+TEST_CASE("a key's probe leaves through its own proxy; the others through the global one") {
+  CronFixture f;
+  pool::KeyPolicy own;
+  own.proxy = "socks5h://probe-proxy.test:1080";
+  REQUIRE(f.pool->set_policy(3, own));
+  admin::HealthCheckOptions options;
+  options.base_url = kBase;
+  options.model = "m";
+  options.proxy = "http://global-proxy.test:3128";
+  options.ids = {2, 3};
+  std::optional<admin::HealthCheckResult> result;
+  admin::run_health_check(f.h.worker, f.pool, options,
+                          [&](admin::HealthCheckResult r) { result = r; });
+  CHECK(run_until(f.h.worker, [&] { return result.has_value(); }));
+  REQUIRE(f.transport->requests.size() == 2);
+  for (const auto& r : f.transport->requests) {
+    bool is_three = *r.headers.get("x-goog-api-key") == secret(3);
+    CHECK(r.proxy == (is_three ? own.proxy : options.proxy));
+  }
+}

@@ -218,5 +218,81 @@ TEST_CASE("keys: health and cooldowns survive close and reopen") {
   CHECK(keys[0].health.cooldowns[0].strikes == 5);
 }
 
+TEST_CASE("keys: policies are saved, survive reopen, and the proxy is sealed at rest") {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  const std::string proxy = "socks5h://user:proxy-secret-5150@10.0.0.5:1080";
+  std::int64_t a = 0, b = 0;
+  {
+    auto store = open_sqlite(path);
+    auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1000).value().added_ids;
+    a = ids.at(0);
+    b = ids.at(1);
+    // Defaults for a new key.
+    auto fresh = store->load_keys().value();
+    CHECK(find_key(fresh, a)->policy.weight == 1);
+    CHECK(find_key(fresh, a)->policy.proxy.empty());
+    KeyPolicyRow p{3, "paid", 60, 100000, proxy, "team A"};
+    auto changed = store->set_key_policies({{a, p}, {99999, p}});
+    REQUIRE(changed.ok());
+    CHECK(*changed == 1);  // the unknown id is skipped
+    // Out of range: refused whole, nothing written.
+    KeyPolicyRow bad;
+    bad.weight = 0;
+    CHECK_FALSE(store->set_key_policies({{b, p}, {b, bad}}).ok());
+    bad = KeyPolicyRow{};
+    bad.note = std::string(501, 'n');
+    CHECK_FALSE(store->set_key_policies({{b, bad}}).ok());
+    bad = KeyPolicyRow{};
+    bad.rpm = -1;
+    CHECK_FALSE(store->set_key_policies({{b, bad}}).ok());
+    CHECK(find_key(store->load_keys().value(), b)->policy.weight == 1);
+  }
+  {
+    SQLite::Database raw(path);
+    CHECK(raw.execAndGet("SELECT count(*) FROM keys WHERE proxy_sealed IS NOT NULL").getInt() == 1);
+  }
+  auto store = open_sqlite(path);
+  auto keys = store->load_keys().value();
+  const Key* ka = find_key(keys, a);
+  REQUIRE(ka);
+  CHECK(ka->policy.weight == 3);
+  CHECK(ka->policy.group == "paid");
+  CHECK(ka->policy.rpm == 60);
+  CHECK(ka->policy.tpm == 100000);
+  CHECK(ka->policy.proxy == proxy);
+  CHECK(ka->policy.note == "team A");
+  // Clearing the proxy stores NULL.
+  KeyPolicyRow cleared = ka->policy;
+  cleared.proxy.clear();
+  REQUIRE(store->set_key_policies({{a, cleared}}).ok());
+  CHECK(find_key(store->load_keys().value(), a)->policy.proxy.empty());
+}
+
+TEST_CASE("keys: a proxy moved to another key's row does not open") {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  std::int64_t a = 0, b = 0;
+  {
+    auto store = open_sqlite(path);
+    auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1000).value().added_ids;
+    a = ids.at(0);
+    b = ids.at(1);
+    KeyPolicyRow p;
+    p.proxy = "http://u:pw-123456@proxy.test:3128";
+    REQUIRE(store->set_key_policies({{a, p}}).ok());
+  }
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE keys SET proxy_sealed = (SELECT proxy_sealed FROM keys WHERE id = " +
+             std::to_string(a) + ") WHERE id = " + std::to_string(b));
+  }
+  auto store = open_sqlite(path);
+  auto keys = store->load_keys().value();
+  // The altered row is left out (its traffic must not go direct); the other key loads.
+  CHECK(find_key(keys, a) != nullptr);
+  CHECK(find_key(keys, b) == nullptr);
+}
+
 }  // namespace
 }  // namespace gemgate::storage

@@ -101,6 +101,22 @@ TEST_CASE("keys at rest: no key in the file or WAL; a restart with the key file 
   for (std::size_t i = 0; i < keys.size(); ++i) CHECK(loaded[i].secret == keys[i]);
 }
 
+TEST_CASE("key proxies at rest: neither the proxy URL nor its password is in the file or WAL") {
+  TempDir dir;
+  const std::string db = dir.file("gemgate.db");
+  const std::string password = "proxy-password-at-rest-8086";
+  const std::string proxy = "http://user:" + password + "@proxy.test:3128";
+  auto store = open_sqlite(db);
+  auto id = store->add_keys({fake_key(1)}, 1).value().added_ids.at(0);
+  KeyPolicyRow p;
+  p.proxy = proxy;
+  REQUIRE(store->set_key_policies({{id, p}}).ok());
+  const std::string bytes = all_bytes(db);
+  CHECK(bytes.find(password) == std::string::npos);
+  CHECK(bytes.find("proxy.test") == std::string::npos);
+  CHECK(store->load_keys().value().at(0).policy.proxy == proxy);
+}
+
 TEST_CASE("keys at rest: a wrong or missing master key fails before anything changes") {
   TempDir dir;
   const std::string db = dir.file("gemgate.db");
