@@ -37,6 +37,13 @@ if [ "$(id -u)" -eq 0 ]; then
   if id postgres >/dev/null 2>&1; then server_user=postgres; else server_user=nobody; fi
 fi
 
+# True while process $1 runs (a zombie waiting for its reaper counts as gone).
+alive() {
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+  state_letter=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null || echo Z)
+  [ "$state_letter" != Z ]
+}
+
 stop_server() {
   [ -f "$state/root" ] || return 0
   root=$(cat "$state/root")
@@ -44,13 +51,19 @@ stop_server() {
     as_server_user "$bindir/pg_ctl" -D "$root/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
   pid=$(cat "$state/pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  waited=0
+  while alive "$pid" && [ "$waited" -lt 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if alive "$pid"; then
     kill -9 "$pid" 2>/dev/null || true
+    sleep 0.5
   fi
   rm -rf "$root"
   rm -f "$state/root" "$state/url" "$state/pid"
   # Nothing may be left behind: no process of this server, no directory.
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     echo "pg-server: server process $pid is still running" >&2
     return 1
   fi
