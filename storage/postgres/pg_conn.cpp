@@ -315,7 +315,8 @@ Result<Rows> Connection::exec(std::string_view sql, const Params& params) {
         Error e = error_from("prepare", p);
         PQclear(p);
         if (!healthy()) mark_broken();
-        if (round == 0 && idle && e.code == ErrorCode::kUnavailable && safe_to_resend(sql)) {
+        // A failed PREPARE ran nothing: outside a transaction it is always safe to try again.
+        if (round == 0 && idle && !healthy()) {
           next_attempt_ = {};
           continue;
         }

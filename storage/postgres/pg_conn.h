@@ -101,7 +101,9 @@ class Connection {
   // Runs one statement (prepared on first use and reused) with text parameters. When the
   // connection is broken, first reconnects (at most once per backoff period, which doubles up
   // to 5 s after each failure): kUnavailable until that works. A statement that fails because
-  // the connection dropped returns kUnavailable; it is never re-run by this layer.
+  // the connection dropped returns kUnavailable; it is re-sent on a fresh connection only when
+  // that is harmless: no transaction was open and it never ran (the PREPARE failed) or it
+  // only reads or begins (SELECT, BEGIN).
   Result<Rows> exec(std::string_view sql, const Params& params = {});
   // Runs a script of statements without parameters (migrations, BEGIN/COMMIT), unprepared.
   Result<void> exec_script(std::string_view sql);

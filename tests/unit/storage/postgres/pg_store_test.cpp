@@ -39,9 +39,14 @@ MasterKeyOptions env_key(const std::string& hex) {
   return o;
 }
 
-// A fresh, empty database on the shared test server; returns its URL.
+// A fresh, empty database of its own on the shared test server (not a schema of the shared
+// one: NOTIFY channels are per database, and these tests count notifications); returns its URL.
 std::string fresh_database(const TempDir& dir, const std::string& name = "db") {
-  return testing::postgres_url_for(dir.file(name));
+  const std::string db = "pg_" + testing::postgres_schema_for(dir.file(name));
+  auto admin = pg::Connection::open(testing::postgres_base_url() + "postgres");
+  REQUIRE(admin.ok());
+  REQUIRE((*admin)->exec_script("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)").ok());
+  return testing::postgres_database_url(db);
 }
 
 std::string password_of(const std::string& url) {
@@ -121,6 +126,7 @@ TEST_CASE("pg migrations: a newer schema and another program's tables are refuse
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().message.find("another program") != std::string::npos);
   auto tables = (*foreign)->exec("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+  REQUIRE(tables.ok());
   CHECK(tables->i64(0, 0) == 1);
 }
 
