@@ -139,6 +139,7 @@ std::optional<PolicyProblem> token_policy_problem(const TokenPolicyRow& policy) 
                                           " characters of A-Z a-z 0-9 . _ -"};
   }
   return std::nullopt;
+}
 
 // Rows as they will be stored: clipped, redacted, no query string, no negative counters.
 RequestLogRow clean_request_log_row(const RequestLogRow& in) {

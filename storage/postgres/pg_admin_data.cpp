@@ -1,5 +1,7 @@
 // PgStore: client tokens (stored as SHA-256 only), settings (name → JSON text) and browser admin
 // sessions (SHA-256 of the session id). Changes notify "tokens", "settings" and "sessions".
+#include <map>
+
 #include "storage/postgres/pg_conn.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/pg_util.h"
@@ -13,7 +15,42 @@ using pg::Tx;
 namespace {
 
 constexpr const char* kTokenColumns =
-    "id, label, token_sha256, prefix, suffix, created_at, last_used_at";
+    "id, label, token_sha256, prefix, suffix, created_at, last_used_at, models, rpm, tpm, "
+    "daily_tokens, monthly_tokens, expires_at, key_group, enabled";
+
+// Allowed models as stored: comma separated (model names cannot hold a comma), as in SQLite.
+std::string join_models(const std::vector<std::string>& models) {
+  std::string out;
+  for (const std::string& m : models) {
+    if (!out.empty()) out += ',';
+    out += m;
+  }
+  return out;
+}
+
+std::vector<std::string> split_models(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The policy columns (models .. enabled) as parameters, in that order.
+void add_policy(pg::Params& params, const TokenPolicyRow& p) {
+  params.push_back(arg(join_models(p.models)));
+  params.push_back(arg(p.rpm));
+  params.push_back(arg(p.tpm));
+  params.push_back(arg(p.daily_tokens));
+  params.push_back(arg(p.monthly_tokens));
+  params.push_back(arg(p.expires_at));
+  params.push_back(arg(p.key_group));
+  params.push_back(arg(p.enabled));
+}
 
 ClientToken read_token(const pg::Rows& rows, int i) {
   ClientToken t;
@@ -24,6 +61,14 @@ ClientToken read_token(const pg::Rows& rows, int i) {
   t.suffix = rows.text(i, 4);
   t.created_at = rows.i64(i, 5);
   t.last_used_at = rows.i64(i, 6);
+  t.policy.models = split_models(rows.text(i, 7));
+  t.policy.rpm = rows.i64(i, 8);
+  t.policy.tpm = rows.i64(i, 9);
+  t.policy.daily_tokens = rows.i64(i, 10);
+  t.policy.monthly_tokens = rows.i64(i, 11);
+  t.policy.expires_at = rows.i64(i, 12);
+  t.policy.key_group = rows.text(i, 13);
+  t.policy.enabled = rows.boolean(i, 14);
   return t;
 }
 
@@ -39,12 +84,17 @@ Result<std::int64_t> PgStore::add_token(const NewClientToken& token) {
   if (token.prefix.size() > kMaxDisplayAffix || token.suffix.size() > kMaxDisplayAffix) {
     return Error::invalid("token display prefix/suffix is too long");
   }
+  if (auto problem = token_policy_problem(token.policy)) return Error::invalid(problem->message);
+  pg::Params params = {arg(token.label), arg(token.token_sha256), arg(token.prefix),
+                       arg(token.suffix), arg(token.created_at)};
+  add_policy(params, token.policy);
   Tx tx(*db_);
   PG_TRY(tx.begin());
   PG_LET(ins, db_->exec("INSERT INTO client_tokens (label, token_sha256, prefix, suffix, "
-                        "created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                        {arg(token.label), arg(token.token_sha256), arg(token.prefix),
-                         arg(token.suffix), arg(token.created_at)}));
+                        "created_at, models, rpm, tpm, daily_tokens, monthly_tokens, expires_at, "
+                        "key_group, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                        "$11, $12, $13) RETURNING id",
+                        params));
   // Adding a token deliberately (the admin API) lifts an earlier deletion record.
   PG_TRY(db_->exec("DELETE FROM deleted_secrets WHERE kind = 'token' AND digest = $1",
                    {arg(token.token_sha256)}));
@@ -72,6 +122,7 @@ Result<bool> PgStore::delete_token(std::int64_t id) {
                 "ON CONFLICT (kind, digest) DO UPDATE SET deleted_at = excluded.deleted_at",
                 {arg(pg::wall_clock_ms()), arg(id)}));
   PG_LET(del, db_->exec("DELETE FROM client_tokens WHERE id = $1", {arg(id)}));
+  PG_TRY(db_->exec("DELETE FROM token_usage_daily WHERE token_id = $1", {arg(id)}));
   if (del.affected() > 0) PG_TRY(notify(ChangeTopic::kTokens));
   PG_TRY(tx.commit());
   return del.affected() > 0;
@@ -105,6 +156,64 @@ Result<std::optional<ClientToken>> PgStore::find_token_by_hash(std::string_view 
                          {arg(token_sha256)}));
   if (rows.size() == 0) return std::optional<ClientToken>();
   return std::optional<ClientToken>(read_token(rows, 0));
+}
+
+Result<bool> PgStore::update_token(std::int64_t id, const std::string& label,
+                                   const TokenPolicyRow& policy) {
+  if (label.size() > kMaxLabelLength) return Error::invalid("token label is too long");
+  if (auto problem = token_policy_problem(policy)) return Error::invalid(problem->message);
+  pg::Params params;
+  add_policy(params, policy);
+  params.push_back(arg(label));
+  params.push_back(arg(id));
+  Tx tx(*db_);
+  PG_TRY(tx.begin());
+  PG_LET(upd, db_->exec("UPDATE client_tokens SET models = $1, rpm = $2, tpm = $3, "
+                        "daily_tokens = $4, monthly_tokens = $5, expires_at = $6, key_group = $7, "
+                        "enabled = $8, label = $9 WHERE id = $10",
+                        params));
+  if (upd.affected() > 0) PG_TRY(notify(ChangeTopic::kTokens));
+  PG_TRY(tx.commit());
+  return upd.affected() > 0;
+}
+
+Result<void> PgStore::add_token_usage(const std::vector<TokenDayUsage>& deltas) {
+  if (deltas.empty()) return {};
+  // Summed per (token, day) first: one upsert may not touch a row twice. Usage written behind:
+  // no notification (each gateway re-reads the totals on its own schedule).
+  std::map<std::pair<std::int64_t, std::int64_t>, std::pair<std::int64_t, std::int64_t>> sums;
+  for (const TokenDayUsage& d : deltas) {
+    auto& s = sums[{d.token_id, d.day}];
+    s.first += d.requests;
+    s.second += d.tokens;
+  }
+  pg::Params tokens, days, requests, counts;
+  for (const auto& [k, v] : sums) {
+    tokens.push_back(arg(k.first));
+    days.push_back(arg(k.second));
+    requests.push_back(arg(v.first));
+    counts.push_back(arg(v.second));
+  }
+  PG_TRY(db_->exec(
+      "INSERT INTO token_usage_daily (token_id, day, requests, tokens) SELECT * FROM "
+      "unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) "
+      "ON CONFLICT (token_id, day) DO UPDATE SET "
+      "requests = token_usage_daily.requests + excluded.requests, "
+      "tokens = token_usage_daily.tokens + excluded.tokens",
+      {pg::array_of(tokens), pg::array_of(days), pg::array_of(requests), pg::array_of(counts)}));
+  return {};
+}
+
+Result<std::vector<TokenDayUsage>> PgStore::load_token_usage(std::int64_t from_day) {
+  PG_LET(rows, db_->exec("SELECT token_id, day, requests, tokens FROM token_usage_daily "
+                         "WHERE day >= $1 ORDER BY token_id, day",
+                         {arg(from_day)}));
+  std::vector<TokenDayUsage> out;
+  out.reserve(static_cast<std::size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back({rows.i64(i, 0), rows.i64(i, 1), rows.i64(i, 2), rows.i64(i, 3)});
+  }
+  return out;
 }
 
 // ---- Settings ----------------------------------------------------------------------------------

@@ -172,6 +172,30 @@ CREATE TABLE refused_minute (
 INSERT INTO gemgate_schema (version) VALUES (0);
 )sql";
 
+// v7 (SQLite v7): client tokens as tenants — each token's policy (allowed models as a
+// comma-separated list, rate limits, quotas, expiry, key group, enabled), per-token daily usage
+// (days since 1970-01-01) that every gateway of a group adds its deltas to, and the index that
+// serves one token's statistics from its log rows.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE client_tokens
+  ADD COLUMN models         TEXT    NOT NULL DEFAULT '',
+  ADD COLUMN rpm            BIGINT  NOT NULL DEFAULT 0 CHECK (rpm >= 0),
+  ADD COLUMN tpm            BIGINT  NOT NULL DEFAULT 0 CHECK (tpm >= 0),
+  ADD COLUMN daily_tokens   BIGINT  NOT NULL DEFAULT 0 CHECK (daily_tokens >= 0),
+  ADD COLUMN monthly_tokens BIGINT  NOT NULL DEFAULT 0 CHECK (monthly_tokens >= 0),
+  ADD COLUMN expires_at     BIGINT  NOT NULL DEFAULT 0 CHECK (expires_at >= 0),
+  ADD COLUMN key_group      TEXT    NOT NULL DEFAULT '',
+  ADD COLUMN enabled        BOOLEAN NOT NULL DEFAULT TRUE;
+CREATE TABLE token_usage_daily (
+  token_id BIGINT NOT NULL,
+  day      BIGINT NOT NULL,
+  requests BIGINT NOT NULL DEFAULT 0,
+  tokens   BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (token_id, day)
+);
+CREATE INDEX request_log_by_token ON request_log (token_id, time_ms) WHERE token_id IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -180,6 +204,7 @@ const std::vector<Migration>& migrations() {
        "the schema of SQLite v1..v6: keys, health, tokens, settings, sessions, responses, logs, "
        "usage rollups",
        kV6},
+      {7, "token policies and per-token daily usage", kV7},
   };
   return kAll;
 }

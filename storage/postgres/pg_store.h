@@ -1,7 +1,8 @@
 // PgStore: the Store on PostgreSQL, through libpq. One connection owned by the store, used by one
 // thread at a time (see store.h): start-up, then the StorageThread. The method bodies are split
 // by topic like SqliteStore's: pg_store.cpp (open, migrations, generic deletes), pg_keys.cpp,
-// pg_admin_data.cpp (tokens, settings, sessions), pg_responses.cpp, pg_logs.cpp, pg_stats.cpp.
+// pg_admin_data.cpp (tokens, settings, sessions), pg_responses.cpp, pg_logs.cpp, pg_stats.cpp,
+// pg_token_stats.cpp.
 //
 // Every write is one transaction. Writes of keys, key health, tokens, settings and sessions
 // send `NOTIFY gemgate_changes, '<topic>'` inside that transaction (storage/change_feed.h), so
@@ -57,6 +58,11 @@ class PgStore final : public Store {
   Result<bool> token_was_deleted(std::string_view token_sha256) override;
   Result<void> touch_tokens(const std::vector<TokenTouch>& touches) override;
   Result<std::optional<ClientToken>> find_token_by_hash(std::string_view token_sha256) override;
+  Result<bool> update_token(std::int64_t id, const std::string& label,
+                            const TokenPolicyRow& policy) override;
+  Result<void> add_token_usage(const std::vector<TokenDayUsage>& deltas) override;
+  Result<std::vector<TokenDayUsage>> load_token_usage(std::int64_t from_day) override;
+  Result<UsageStats> usage_stats_for_token(const StatsQuery& q, std::int64_t token_id) override;
 
   Result<std::map<std::string, std::string>> load_settings() override;
   Result<void> save_settings(const SettingsBatch& batch) override;

@@ -75,7 +75,7 @@ TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") 
   TempDir dir;
   int64_t id = 0;
   {
-    auto store = open_sqlite(dir.file("gemgate.db"));
+    auto store = open_test_store(dir.file("gemgate.db"));
     NewClientToken t = token(1, "tenant");
     t.policy.models = {"gemini-2.5-flash", "gemini-*-lite"};
     t.policy.rpm = 5;
@@ -114,7 +114,7 @@ TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") 
     bad.key_group = "a,b";
     CHECK_FALSE(store->update_token(id, "x", bad).ok());
   }
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto t = store->list_tokens().value().at(0);
   CHECK(t.label == "renamed");
   CHECK(t.policy.models.empty());
@@ -126,7 +126,7 @@ TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") 
 TEST_CASE(
     "token usage: deltas add up per token and day; loaded from a day on; deleted with the token") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto a = store->add_token(token(1, "a")).value();
   auto b = store->add_token(token(2, "b")).value();
   REQUIRE(store->add_token_usage({{a, 100, 1, 10}, {a, 101, 2, 20}, {b, 101, 1, 5}}).ok());
