@@ -59,7 +59,8 @@ bool fill(pg::Connection& db, long long rows, Millis now) {
            ", '/v1beta', 'POST', '/v1beta/models/x:generateContent', CASE i % 4 WHEN 0 THEN "
            "'gemini-2.5-flash' WHEN 1 THEN 'gemini-2.5-pro' WHEN 2 THEN 'gemini-2.0-flash' ELSE "
            "'text-embedding-004' END, 1 + (i * 7919) % 1000, 1, CASE WHEN i % 17 = 0 THEN 429 "
-           "ELSE 200 END, 300, i % 1000, i % 500, i % 1000 + i % 500 FROM generate_series(1, " +
+           "ELSE 200 END, 300, i % 1000, i % 500, i % 1000 + i % 500 FROM "
+           "generate_series(1::bigint, " +
            std::to_string(count) + ") AS i";
   };
   return run(db, "SET synchronous_commit = off") &&
