@@ -15,7 +15,7 @@ gemgate_missing() {
 
 gemgate_deps() {
   pkgs="cmake g++ make pkg-config libuv1-dev node-llhttp libcurl4-openssl-dev rapidjson-dev \
-libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
+libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev libpq-dev"
   # cpack's DEB generator: dpkg-shlibdeps (dpkg-dev) derives the dependencies, with file.
   case "${1:-build}" in
   package | test) pkgs="$pkgs dpkg-dev file" ;;
@@ -23,7 +23,9 @@ libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev"
   if [ "${1:-build}" = "test" ]; then
     # groff-base renders the man page, systemd brings systemd-analyze and systemd-sysusers;
     # prometheus: its promtool checks the /metrics exposition (tests/integration/observe-metrics).
-    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd prometheus"
+    # postgresql: the throwaway server the PostgreSQL test runs start (tests/support/pg-server.sh).
+    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd prometheus \
+postgresql"
     # The embedding tests (tests/embed): the Lua module's headers, HAProxy built with Lua, Lua
     # itself, Debian's python3 for the ctypes example, binutils for nm/objdump.
     pkgs="$pkgs liblua5.3-dev lua5.3 haproxy python3 binutils"

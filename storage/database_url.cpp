@@ -70,14 +70,48 @@ bool looks_like_url(std::string_view s, std::string* scheme) {
   return true;
 }
 
+// True for the libpq key=value form: it starts with a connection keyword and '='
+// ("host=db dbname=gemgate", "dbname = gemgate"). A SQLite path never starts like that unless
+// it is a relative file literally named e.g. "host=x" (write ./host=x for that).
+bool looks_like_conninfo(std::string_view s) {
+  static constexpr std::string_view kKeywords[] = {"host",
+                                                   "hostaddr",
+                                                   "port",
+                                                   "dbname",
+                                                   "user",
+                                                   "password",
+                                                   "passfile",
+                                                   "service",
+                                                   "sslmode",
+                                                   "connect_timeout",
+                                                   "application_name",
+                                                   "options",
+                                                   "target_session_attrs"};
+  std::size_t i = 0;
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
+  std::string_view word = s.substr(0, i);
+  while (i < s.size() && s[i] == ' ') ++i;
+  if (i >= s.size() || s[i] != '=') return false;
+  for (std::string_view k : kKeywords) {
+    if (word == k) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<DatabaseUrl> parse_database_url(std::string_view url) {
   url = trim_ascii(url);
   if (url.empty()) return Error::invalid("DATABASE_URL is empty");
   if (text::istarts_with(url, "postgres://") || text::istarts_with(url, "postgresql://")) {
-    return DatabaseUrl{DatabaseKind::kPostgres, {}, std::string(url)};
+    // libpq only knows the lowercase schemes.
+    std::string conninfo(url);
+    for (std::size_t i = 0; conninfo[i] != ':'; ++i) {
+      conninfo[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(conninfo[i])));
+    }
+    return DatabaseUrl{DatabaseKind::kPostgres, {}, std::move(conninfo)};
   }
+  if (looks_like_conninfo(url)) return DatabaseUrl{DatabaseKind::kPostgres, {}, std::string(url)};
   for (std::string_view scheme : {"file:", "sqlite:", "sqlite3:"}) {
     if (text::istarts_with(url, scheme)) return parse_sqlite_rest(url.substr(scheme.size()));
   }

@@ -1,7 +1,10 @@
 // open_store(): DATABASE_URL → a ready Store.
 #include "storage/open_store.h"
 
+#include <libpq-fe.h>
+
 #include "storage/database_url.h"
+#include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace gemgate::storage {
@@ -10,9 +13,15 @@ Result<void> check_database_url(std::string_view database_url) {
   auto url = parse_database_url(database_url);
   if (!url.ok()) return url.error();
   if (url->kind == DatabaseKind::kPostgres) {
-    return Error::invalid(
-        "PostgreSQL (postgres://, postgresql://) is not supported by this build; use a SQLite "
-        "DATABASE_URL such as file:./data/gemgate.db");
+    char* err = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(url->conninfo.c_str(), &err);
+    if (parsed == nullptr) {
+      if (err != nullptr) PQfreemem(err);  // libpq's message may quote the password
+      return Error::invalid(
+          "DATABASE_URL is not a valid PostgreSQL connection string (postgres://user:pass@host:"
+          "port/db?sslmode=… or key=value pairs such as host=… dbname=…)");
+    }
+    PQconninfoFree(parsed);
   }
   return {};
 }
@@ -22,8 +31,11 @@ Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
   if (auto checked = check_database_url(database_url); !checked.ok()) return checked.error();
   auto url = parse_database_url(database_url);
   switch (url->kind) {
-    case DatabaseKind::kPostgres:
-      return Error::internal("unreachable: refused by check_database_url");
+    case DatabaseKind::kPostgres: {
+      auto store = PgStore::open(url->conninfo, master_key);
+      if (!store.ok()) return store.error();
+      return std::unique_ptr<Store>(std::move(store).value());
+    }
     case DatabaseKind::kSqlite: {
       auto store = SqliteStore::open(url->path, master_key);
       if (!store.ok()) return store.error();

@@ -11,7 +11,7 @@
 namespace gemgate::storage {
 
 // Parses `database_url` (see database_url.h), opens the database, checks it and migrates it to
-// the latest schema. A PostgreSQL URL is refused (check_database_url).
+// the latest schema: SqliteStore for SQLite forms, PgStore for PostgreSQL ones.
 // `master_key` says where the pool-key encryption key comes from (master_key.h); a wrong key is
 // refused before anything in the database changes. Call at start-up, before any worker runs;
 // then hand the Store to a StorageThread.

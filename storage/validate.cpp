@@ -141,4 +141,38 @@ std::optional<PolicyProblem> token_policy_problem(const TokenPolicyRow& policy) 
   return std::nullopt;
 }
 
+// Rows as they will be stored: clipped, redacted, no query string, no negative counters.
+RequestLogRow clean_request_log_row(const RequestLogRow& in) {
+  RequestLogRow r = in;
+  r.route = clip_utf8(in.route, kMaxShortText);
+  r.method = clip_utf8(in.method, kMaxShortText);
+  r.path = strip_query(in.path);
+  r.model = clip_utf8(in.model, kMaxShortText);
+  r.status = std::clamp(in.status, 0, 999);
+  r.latency_ms = std::max<std::int64_t>(in.latency_ms, 0);
+  r.attempts = std::max(in.attempts, 0);
+  r.prompt_tokens = std::max<std::int64_t>(in.prompt_tokens, 0);
+  r.completion_tokens = std::max<std::int64_t>(in.completion_tokens, 0);
+  r.thoughts_tokens = std::max<std::int64_t>(in.thoughts_tokens, 0);
+  r.cached_tokens = std::max<std::int64_t>(in.cached_tokens, 0);
+  r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
+  r.error = safe_text(in.error, kMaxErrorText);
+  r.request_id = clip_utf8(in.request_id, kMaxShortText);
+  std::sort(r.failed_key_ids.begin(), r.failed_key_ids.end());
+  r.failed_key_ids.erase(std::unique(r.failed_key_ids.begin(), r.failed_key_ids.end()),
+                         r.failed_key_ids.end());
+  if (r.failed_key_ids.size() > kMaxFailedKeys) r.failed_key_ids.resize(kMaxFailedKeys);
+  return r;
+}
+
+ErrorLogRow clean_error_log_row(const ErrorLogRow& in) {
+  ErrorLogRow r = in;
+  r.model = clip_utf8(in.model, kMaxShortText);
+  r.status = std::clamp(in.status, 0, 999);
+  r.kind = clip_utf8(in.kind, kMaxShortText);
+  r.message = safe_text(in.message, kMaxErrorText);
+  r.route = clip_utf8(in.route, kMaxShortText);
+  return r;
+}
+
 }  // namespace gemgate::storage

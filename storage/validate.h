@@ -72,4 +72,12 @@ bool is_model_name(std::string_view s, bool pattern);
 // Clamps page >= 1 and 1 <= per_page <= kMaxPerPage.
 PageRequest clamp_page(PageRequest page);
 
+// A request log row as every store keeps it: texts clipped (error redacted), no query string in
+// the path, status in 0..999, no negative counters, failed keys sorted, unique, at most
+// kMaxFailedKeys.
+inline constexpr std::size_t kMaxFailedKeys = 32;  // max_retries is at most 20
+RequestLogRow clean_request_log_row(const RequestLogRow& in);
+// An error log row as every store keeps it: texts clipped, the message redacted.
+ErrorLogRow clean_error_log_row(const ErrorLogRow& in);
+
 }  // namespace gemgate::storage

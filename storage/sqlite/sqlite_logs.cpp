@@ -26,7 +26,6 @@ constexpr const char* kRequestColumns =
     "error, "
     "request_id, "
     "(SELECT group_concat(key_id) FROM request_log_failed_keys f WHERE f.log_id = request_log.id)";
-constexpr std::size_t kMaxFailedKeys = 32;  // max_retries is at most 20
 constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
 
 // "3,7,12" (group_concat of ids) → {3, 7, 12}, sorted; anything else is skipped.
@@ -83,30 +82,6 @@ ErrorLogRow read_error_row(SQLite::Statement& st) {
   r.kind = st.getColumn(5).getString();
   r.message = st.getColumn(6).getString();
   r.route = st.getColumn(7).getString();
-  return r;
-}
-
-// Rows as they will be stored: clipped, redacted, no query string, no negative counters.
-RequestLogRow sanitize(const RequestLogRow& in) {
-  RequestLogRow r = in;
-  r.route = clip_utf8(in.route, kMaxShortText);
-  r.method = clip_utf8(in.method, kMaxShortText);
-  r.path = strip_query(in.path);
-  r.model = clip_utf8(in.model, kMaxShortText);
-  r.status = std::clamp(in.status, 0, 999);
-  r.latency_ms = std::max<std::int64_t>(in.latency_ms, 0);
-  r.attempts = std::max(in.attempts, 0);
-  r.prompt_tokens = std::max<std::int64_t>(in.prompt_tokens, 0);
-  r.completion_tokens = std::max<std::int64_t>(in.completion_tokens, 0);
-  r.thoughts_tokens = std::max<std::int64_t>(in.thoughts_tokens, 0);
-  r.cached_tokens = std::max<std::int64_t>(in.cached_tokens, 0);
-  r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
-  r.error = safe_text(in.error, kMaxErrorText);
-  r.request_id = clip_utf8(in.request_id, kMaxShortText);
-  std::sort(r.failed_key_ids.begin(), r.failed_key_ids.end());
-  r.failed_key_ids.erase(std::unique(r.failed_key_ids.begin(), r.failed_key_ids.end()),
-                         r.failed_key_ids.end());
-  if (r.failed_key_ids.size() > kMaxFailedKeys) r.failed_key_ids.resize(kMaxFailedKeys);
   return r;
 }
 
@@ -169,7 +144,7 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
   return guarded("append_request_logs", [&]() -> Result<void> {
     std::vector<RequestLogRow> clean;
     clean.reserve(rows.size());
-    for (const RequestLogRow& r : rows) clean.push_back(sanitize(r));
+    for (const RequestLogRow& r : rows) clean.push_back(clean_request_log_row(r));
     RelaxedSync relaxed(*db_);
     WriteTx tx(*db_);
     SQLite::Statement ins(*db_,
@@ -274,11 +249,12 @@ Result<void> SqliteStore::append_error_logs(const std::vector<ErrorLogRow>& rows
     for (const ErrorLogRow& r : rows) {
       ins.bind(1, r.time_ms);
       sqlite::bind_optional(ins, 2, r.key_id);
-      ins.bind(3, clip_utf8(r.model, kMaxShortText));
-      ins.bind(4, std::clamp(r.status, 0, 999));
-      ins.bind(5, clip_utf8(r.kind, kMaxShortText));
-      ins.bind(6, safe_text(r.message, kMaxErrorText));
-      ins.bind(7, clip_utf8(r.route, kMaxShortText));
+      const ErrorLogRow c = clean_error_log_row(r);
+      ins.bind(3, c.model);
+      ins.bind(4, c.status);
+      ins.bind(5, c.kind);
+      ins.bind(6, c.message);
+      ins.bind(7, c.route);
       ins.exec();
       ins.reset();
     }

@@ -22,90 +22,25 @@
 #include "storage/sqlite/sql_util.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/usage_rollup.h"
+#include "storage/usage_plan.h"
 
 namespace gemgate::storage {
 
 using sqlite::guarded;
-using sqlite::kDayMs;
-using sqlite::kHourMs;
 using sqlite::ReadTx;
+using usage::add;
+using usage::kDayMs;
+using usage::kHourMs;
 
 namespace {
 
-constexpr Millis kSecondMs = 1000;
-constexpr Millis kMinuteMs = 60'000;
-constexpr Millis kRawOnlyWindowMs = 2 * kHourMs;
-constexpr Millis kMaxWindowMs = 400 * kDayMs;
-
-Millis floor_to(Millis t, Millis step) {
-  Millis q = t / step;
-  if (t % step != 0 && t < 0) --q;
-  return q * step;
-}
-
-Millis ceil_to(Millis t, Millis step) {
-  const Millis f = floor_to(t, step);
-  return f == t ? t : f + step;
-}
-
-// One rollup table as a source of (t, key_id, model, requests, failures, prompt, completion,
-// total) rows.
-struct Level {
-  const char* table;
-  const char* time_col;
-  const char* key_col;    // "key_id", or "0" for the per-model table
-  const char* model_col;  // "model", or "''" for the per-key tables
-  Millis step;
-};
-
-constexpr Level kModelLevels[] = {
-    {"usage_hourly_model", "hour_ms", "0", "model", kHourMs},
-    {"usage_second_model", "sec_ms", "0", "model", kSecondMs},
-};
-constexpr Level kKeyLevels[] = {
-    {"usage_daily_key", "day_ms", "key_id", "''", kDayMs},
-    {"usage_hourly_key", "hour_ms", "key_id", "''", kHourMs},
-    {"usage_minute_key", "minute_ms", "key_id", "''", kMinuteMs},
-};
-
-// [from, to) widened to what `levels` answer exactly: the start down to `start_step`, the end
-// up to the COARSEST level's step. The end is "now": no row is logged after it, so the rollup
-// row of the current hour (or day) holds exactly the rows up to now, and reading it whole costs
-// one row per key or model instead of the minutes or seconds that make it up.
-std::pair<Millis, Millis> align(Millis from, Millis to, Millis start_step,
-                                std::span<const Level> levels) {
-  const Millis finest = levels.back().step;
-  return {floor_to(from, std::max(start_step, finest)), ceil_to(to, levels.front().step)};
-}
-
-// A slice [from, to) of the window read from `level` (nullptr: from raw log rows).
-struct Part {
-  const Level* level;
-  Millis from, to;
-};
-
-// Covers [from, to) with the coarsest levels first. With [from, to) aligned to the finest
-// level (align()), every part is a rollup; a raw part would only appear for unaligned input.
-void cover(Millis from, Millis to, std::span<const Level> levels, std::vector<Part>& out) {
-  if (from >= to) return;
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    const Millis a = ceil_to(from, levels[i].step);
-    const Millis b = floor_to(to, levels[i].step);
-    if (a < b) {
-      out.push_back({&levels[i], a, b});
-      cover(from, a, levels.subspan(i + 1), out);
-      cover(b, to, levels.subspan(i + 1), out);
-      return;
-    }
-  }
-  out.push_back({nullptr, from, to});
-}
-
-std::vector<Part> plan(Millis from, Millis to, std::span<const Level> levels) {
-  std::vector<Part> parts;
-  cover(from, to, levels, parts);
-  return parts;
-}
+using usage::ceil_to;
+using usage::floor_to;
+using usage::kMaxWindowMs;
+using usage::kMinuteMs;
+using usage::kSecondMs;
+using usage::Level;
+using usage::Part;
 
 // `WITH src (...) AS (part UNION ALL part ...)`. `key_cond` (" AND key_id IN (?,?)") narrows
 // every part; bind with bind_source().
@@ -149,35 +84,6 @@ UsageTotals read_sums(SQLite::Statement& st, int first) {
   return {st.getColumn(first).getInt64(), st.getColumn(first + 1).getInt64(),
           st.getColumn(first + 2).getInt64(), st.getColumn(first + 3).getInt64(),
           st.getColumn(first + 4).getInt64()};
-}
-
-void add(UsageTotals& into, const UsageTotals& u) {
-  into.requests += u.requests;
-  into.failures += u.failures;
-  into.prompt_tokens += u.prompt_tokens;
-  into.completion_tokens += u.completion_tokens;
-  into.total_tokens += u.total_tokens;
-}
-
-// The smallest round bucket width giving at most max_buckets points; whole hours (so rollup
-// hours never straddle two buckets) once the window is too long to read from raw rows.
-Millis pick_bucket(Millis window, int max_buckets) {
-  static constexpr Millis kNice[] = {
-      kSecondMs,      2 * kSecondMs, 5 * kSecondMs, 10 * kSecondMs, 15 * kSecondMs, 30 * kSecondMs,
-      60 * kSecondMs, 2 * 60'000,    5 * 60'000,    10 * 60'000,    15 * 60'000,    30 * 60'000,
-      kHourMs,        2 * kHourMs,   3 * kHourMs,   6 * kHourMs,    12 * kHourMs,   kDayMs,
-      2 * kDayMs,     7 * kDayMs,    14 * kDayMs,   30 * kDayMs};
-  const Millis n = std::clamp(max_buckets, 1, 1000);
-  const Millis want = (window + n - 1) / n;
-  Millis bucket = ceil_to(want, 30 * kDayMs);
-  for (Millis nice : kNice) {
-    if (nice >= want) {
-      bucket = nice;
-      break;
-    }
-  }
-  if (window > kRawOnlyWindowMs) bucket = std::max(bucket, kHourMs);
-  return bucket;
 }
 
 // Upserts one rollup table from pre-summed buckets.
@@ -244,18 +150,11 @@ Result<UsageStats> SqliteStore::usage_stats(const StatsQuery& q) {
     UsageStats out;
     out.to_ms = q.now_ms;
     out.from_ms = q.now_ms - q.window_ms;
-    out.bucket_ms = pick_bucket(q.window_ms, q.max_buckets);
-    const bool long_window = q.window_ms > kRawOnlyWindowMs;
-    // Sub-hour buckets cannot take whole rollup hours: the model side then reads seconds only.
-    const std::span<const Level> model_levels =
-        out.bucket_ms >= kHourMs ? std::span<const Level>(kModelLevels)
-                                 : std::span<const Level>(kModelLevels).subspan(1);
-    const auto [mfrom, mto] =
-        align(out.from_ms, out.to_ms, long_window ? kHourMs : kSecondMs, model_levels);
-    const auto [kfrom, kto] =
-        align(out.from_ms, out.to_ms, long_window ? kHourMs : kMinuteMs, kKeyLevels);
-    const auto model_parts = plan(mfrom, mto, model_levels);
-    const auto key_parts = plan(kfrom, kto, kKeyLevels);
+    const usage::WindowPlan window = usage::plan_window(q);
+    out.bucket_ms = window.bucket_ms;
+    const auto& model_parts = window.model_parts;
+    const auto& key_parts = window.key_parts;
+    const Millis mfrom = window.model_from;
     const std::string model_src = source_sql(model_parts, "");
     ReadTx snapshot(*db_);  // all three views see the same rows
 
@@ -308,9 +207,7 @@ Result<std::vector<KeyUsage>> SqliteStore::key_usage(const std::vector<std::int6
   return guarded("key_usage", [&]() -> Result<std::vector<KeyUsage>> {
     std::unordered_map<std::int64_t, UsageTotals> found;
     if (from_ms < to_ms && !key_ids.empty()) {
-      const auto [from, to] = align(
-          from_ms, to_ms, to_ms - from_ms > kRawOnlyWindowMs ? kHourMs : kMinuteMs, kKeyLevels);
-      const auto parts = plan(from, to, kKeyLevels);
+      const auto parts = usage::plan_key_range(from_ms, to_ms);
       ReadTx snapshot(*db_);
       for (const auto& chunk : sqlite::chunk_ids(key_ids, 200)) {
         const std::string cond = " AND key_id IN (" + sqlite::placeholders(chunk.size()) + ")";

@@ -6,16 +6,13 @@
 #include <vector>
 
 #include "storage/types.h"
+#include "storage/usage_plan.h"
 
 namespace gemgate::storage::sqlite {
 
-inline constexpr Millis kHourMs = 3'600'000;
-inline constexpr Millis kDayMs = 24 * kHourMs;
-
-// True when a request counts as failed in statistics: status >= 400, or 0 (no response).
-inline bool is_failure(int status) {
-  return status >= 400 || status == 0;
-}
+using usage::is_failure;
+using usage::kDayMs;
+using usage::kHourMs;
 
 // Folds `rows` into every rollup table (one upsert per table × bucket × key or model). Call
 // inside the transaction that inserts the rows, so the rollups and the log never disagree.

@@ -9,7 +9,8 @@
 //
 // The binary is $GEMGATE_BIN, else <repo>/build/conf/gemgate. It is started with
 // `--listen 127.0.0.1:0` and the harness parses the stderr line "listening on http://H:P".
-// Every gateway gets a fresh temp data dir (DATABASE_URL=file:<dir>/gemgate.db) and an
+// Every gateway gets a fresh temp data dir (DATABASE_URL=file:<dir>/gemgate.db, or its own
+// PostgreSQL database when GEMGATE_TEST_POSTGRES is set: see pg-database.mjs) and an
 // environment stripped of proxies and of any gemgate variable inherited from the caller.
 // Helpers for raw sockets, SSE and Gemini calls live in net-helpers.mjs and gemini-client.mjs
 // and are re-exported here so tests import one module.
@@ -20,6 +21,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+
+import {dropDatabaseFor, postgresEnvFor} from './pg-database.mjs';
 
 export * from './net-helpers.mjs';
 export * from './gemini-client.mjs';
@@ -134,7 +137,10 @@ export async function startGateway(opts = {}) {
   };
   gw.dispose = async () => {
     if (gw.proc && gw.exitInfo === null) await stopGateway(gw, {timeoutMs: 3000});
-    if (!process.env.KEEP_TEST_DATA) fs.rmSync(gw.dataDir, {recursive: true, force: true});
+    if (!process.env.KEEP_TEST_DATA) {
+      fs.rmSync(gw.dataDir, {recursive: true, force: true});
+      dropDatabaseFor(gw.dataDir);
+    }
   };
   try {
     await launch(gw);
@@ -153,6 +159,10 @@ function gatewayEnv(gw) {
     DATABASE_URL: `file:${path.join(gw.dataDir, 'gemgate.db')}`,
     NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
   });
+  // A test that brings its own DATABASE_URL (a SQLite path on purpose) keeps it.
+  if (!(gw.opts.env && 'DATABASE_URL' in gw.opts.env)) {
+    Object.assign(env, postgresEnvFor(gw.dataDir));
+  }
   if (up) env.GOOGLE_API_HOST = typeof up === 'string' ? up : up.url;
   for (const [k, v] of Object.entries(gw.opts.env || {})) {
     if (v === undefined || v === null) delete env[k];

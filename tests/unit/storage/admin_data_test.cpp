@@ -7,7 +7,7 @@ namespace gemgate::storage {
 namespace {
 
 using testing::fake_sha256;
-using testing::open_sqlite;
+using testing::open_test_store;
 using testing::TempDir;
 
 NewClientToken token(int n, const std::string& label) {
@@ -16,7 +16,7 @@ NewClientToken token(int n, const std::string& label) {
 
 TEST_CASE("tokens: add, list, find by hash, delete") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto a = store->add_token(token(1, "alice"));
   auto b = store->add_token(token(2, "bob"));
   REQUIRE(a.ok());
@@ -44,7 +44,7 @@ TEST_CASE("tokens: add, list, find by hash, delete") {
 
 TEST_CASE("tokens: a duplicate hash is AlreadyExists; bad input is refused") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->add_token(token(1, "first")).ok());
   auto dup = store->add_token(token(1, "second"));
   REQUIRE_FALSE(dup.ok());
@@ -61,7 +61,7 @@ TEST_CASE("tokens: a duplicate hash is AlreadyExists; bad input is refused") {
 
 TEST_CASE("tokens: last use only moves forward; unknown ids are ignored") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto id = store->add_token(token(1, "t")).value();
   REQUIRE(store->touch_tokens({{id, 5000}, {id + 100, 7000}}).ok());
   CHECK(store->list_tokens().value()[0].last_used_at == 5000);
@@ -75,7 +75,7 @@ TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") 
   TempDir dir;
   int64_t id = 0;
   {
-    auto store = open_sqlite(dir.file("gemgate.db"));
+    auto store = open_test_store(dir.file("gemgate.db"));
     NewClientToken t = token(1, "tenant");
     t.policy.models = {"gemini-2.5-flash", "gemini-*-lite"};
     t.policy.rpm = 5;
@@ -114,7 +114,7 @@ TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") 
     bad.key_group = "a,b";
     CHECK_FALSE(store->update_token(id, "x", bad).ok());
   }
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto t = store->list_tokens().value().at(0);
   CHECK(t.label == "renamed");
   CHECK(t.policy.models.empty());
@@ -126,7 +126,7 @@ TEST_CASE("tokens: the policy is stored, updated, checked and survives reopen") 
 TEST_CASE(
     "token usage: deltas add up per token and day; loaded from a day on; deleted with the token") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto a = store->add_token(token(1, "a")).value();
   auto b = store->add_token(token(2, "b")).value();
   REQUIRE(store->add_token_usage({{a, 100, 1, 10}, {a, 101, 2, 20}, {b, 101, 1, 5}}).ok());
@@ -145,7 +145,7 @@ TEST_CASE(
 
 TEST_CASE("settings: a batch sets and resets in one go") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   CHECK(store->load_settings().value().empty());
   REQUIRE(store->save_settings({{{"max_retries", "3"}, {"model", "\"gemini-2.5-flash\""}}, {}, 1})
               .ok());
@@ -158,7 +158,7 @@ TEST_CASE("settings: a batch sets and resets in one go") {
 TEST_CASE("settings: a failing batch leaves nothing half-written") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
-  auto store = open_sqlite(path);
+  auto store = open_test_store(path);
   REQUIRE(store->save_settings({{{"a", "1"}, {"b", "2"}, {"c", "{\"x\":1}"}}, {}, 1}).ok());
 
   // "a" and "b" are written before "zz" fails its JSON check inside the transaction; the reset
@@ -179,7 +179,7 @@ TEST_CASE("settings: a failing batch leaves nothing half-written") {
         ErrorCode::kInvalidArgument);
 
   store.reset();
-  auto reopened = open_sqlite(path);
+  auto reopened = open_test_store(path);
   CHECK(reopened->load_settings().value().at("a") == "1");
 }
 
@@ -187,14 +187,14 @@ TEST_CASE("sessions: create, find while valid, delete, purge, survive reopen") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
   {
-    auto store = open_sqlite(path);
+    auto store = open_test_store(path);
     REQUIRE(store->create_session({fake_sha256(1), 1000, 5000}).ok());
     REQUIRE(store->create_session({fake_sha256(2), 1000, 9000}).ok());
     REQUIRE(store->create_session({fake_sha256(3), 1000, 2000}).ok());
     CHECK(store->create_session({fake_sha256(1), 1, 2}).error().code == ErrorCode::kAlreadyExists);
     CHECK(store->create_session({"short", 1, 2}).error().code == ErrorCode::kInvalidArgument);
   }
-  auto store = open_sqlite(path);
+  auto store = open_test_store(path);
   auto s1 = store->find_session(fake_sha256(1), 4999).value();
   REQUIRE(s1.has_value());
   CHECK(s1->expires_at == 5000);

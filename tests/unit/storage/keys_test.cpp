@@ -8,7 +8,7 @@ namespace gemgate::storage {
 namespace {
 
 using testing::fake_key;
-using testing::open_sqlite;
+using testing::open_test_store;
 using testing::TempDir;
 
 const Key* find_key(const std::vector<Key>& keys, std::int64_t id) {
@@ -18,14 +18,11 @@ const Key* find_key(const std::vector<Key>& keys, std::int64_t id) {
   return nullptr;
 }
 
-int count_rows(const std::string& path, const char* table) {
-  SQLite::Database raw(path);
-  return raw.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt();
-}
+using testing::count_rows;
 
 TEST_CASE("keys: add reports added ids, duplicates and rejected lines") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto first = store->add_keys({fake_key(1), fake_key(2)}, 1000);
   REQUIRE(first.ok());
   CHECK(first->added_ids.size() == 2);
@@ -70,7 +67,7 @@ TEST_CASE("keys: add reports added ids, duplicates and rejected lines") {
 TEST_CASE("keys: delete by ids (cooldowns go too); ids are never reused") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
-  auto store = open_sqlite(path);
+  auto store = open_test_store(path);
   auto added = store->add_keys({fake_key(1), fake_key(2), fake_key(3)}, 1);
   REQUIRE(added.ok());
   const auto ids = added->added_ids;
@@ -94,7 +91,7 @@ TEST_CASE("keys: delete by ids (cooldowns go too); ids are never reused") {
 
 TEST_CASE("keys: bulk operations over more ids than one statement takes") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   std::vector<std::string> secrets;
   for (int i = 0; i < 1200; ++i) secrets.push_back(fake_key(i));
   auto added = store->add_keys(secrets, 1).value();
@@ -107,7 +104,7 @@ TEST_CASE("keys: bulk operations over more ids than one statement takes") {
 
 TEST_CASE("keys: disable with a reason, enable clears it") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
   CHECK(store->set_keys_disabled({ids[0], 424242}, true, "API_KEY_INVALID").value() == 1);
   auto keys = store->load_keys().value();
@@ -123,7 +120,7 @@ TEST_CASE("keys: disable with a reason, enable clears it") {
 
 TEST_CASE("keys: health is saved in bulk, replaces cooldowns, skips deleted keys") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
 
   KeyHealthRow a;
@@ -169,7 +166,7 @@ TEST_CASE("keys: health is saved in bulk, replaces cooldowns, skips deleted keys
 
 TEST_CASE("keys: reset forgives failures, cooldowns and the disabled flag") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
   KeyHealthRow h;
   h.key_id = ids[0];
@@ -194,7 +191,7 @@ TEST_CASE("keys: health and cooldowns survive close and reopen") {
   const std::string path = dir.file("gemgate.db");
   std::int64_t id = 0;
   {
-    auto store = open_sqlite(path);
+    auto store = open_test_store(path);
     id = store->add_keys({fake_key(1)}, 111).value().added_ids.at(0);
     KeyHealthRow h;
     h.key_id = id;
@@ -204,7 +201,7 @@ TEST_CASE("keys: health and cooldowns survive close and reopen") {
     h.last_error = "503 UNAVAILABLE";
     REQUIRE(store->save_key_health({h}).ok());
   }
-  auto store = open_sqlite(path);
+  auto store = open_test_store(path);
   auto keys = store->load_keys().value();
   REQUIRE(keys.size() == 1);
   CHECK(keys[0].id == id);

@@ -6,7 +6,7 @@
 namespace gemgate::storage {
 namespace {
 
-using testing::open_sqlite;
+using testing::open_test_store;
 using testing::TempDir;
 
 RequestLogRow req(Millis t, std::optional<std::int64_t> key, const std::string& model, int status) {
@@ -41,7 +41,7 @@ std::vector<RequestLogRow> sample_rows() {
 
 TEST_CASE("request logs: rows round-trip, newest first, cleaned on the way in") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   RequestLogRow r = req(5000, 7, "gemini-2.5-flash", 200);
   r.path =
       "/v1beta/models/"
@@ -80,7 +80,7 @@ TEST_CASE("request logs: rows round-trip, newest first, cleaned on the way in") 
 TEST_CASE(
     "request logs: a key filter finds the requests where that key failed before another answered") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   RequestLogRow failover = req(1000, 3, "gemini-2.5-flash", 200);
   failover.attempts = 3;
   failover.failed_key_ids = {2, 1, 2};  // kept once each, in id order
@@ -122,7 +122,7 @@ TEST_CASE(
 
 TEST_CASE("request logs: paging boundaries") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->append_request_logs(sample_rows()).ok());
 
   auto p1 = store->query_request_logs({}, {1, 30}).value();
@@ -152,7 +152,7 @@ TEST_CASE("request logs: paging boundaries") {
 
 TEST_CASE("request logs: filters alone and combined") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   const auto rows = sample_rows();
   REQUIRE(store->append_request_logs(rows).ok());
   auto count = [&](const LogFilter& f) {
@@ -202,7 +202,7 @@ TEST_CASE("request logs: filters alone and combined") {
 
 TEST_CASE("request logs: delete by ids, by filter, all; prune by age") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->append_request_logs(sample_rows()).ok());
   auto newest = store->query_request_logs({}, {1, 3}).value().items;
   CHECK(store->delete_request_logs_by_ids({newest[0].id, newest[1].id, 99999}).value() == 2);
@@ -222,7 +222,7 @@ TEST_CASE("request logs: delete by ids, by filter, all; prune by age") {
 
 TEST_CASE("request logs: a large delete by filter runs in chunks and counts every row") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   std::vector<RequestLogRow> rows;
   for (int i = 0; i < 12'345; ++i) rows.push_back(req(i, 1, i % 3 ? "keep" : "drop", 200));
   REQUIRE(store->append_request_logs(rows).ok());
@@ -234,7 +234,7 @@ TEST_CASE("request logs: a large delete by filter runs in chunks and counts ever
 
 TEST_CASE("error logs: round-trip, kind filter, delete, prune") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   std::vector<ErrorLogRow> rows;
   const char* kinds[] = {"quota", "key_invalid", "upstream_5xx", "timeout"};
   for (int i = 0; i < 40; ++i) {

@@ -9,6 +9,9 @@
 namespace gemgate::storage {
 namespace {
 
+// About the SQLite file itself (PostgreSQL: postgres/pg_store_test.cpp).
+TEST_SUITE_BEGIN("sqlite-only");
+
 using testing::open_sqlite;
 using testing::TempDir;
 
@@ -167,6 +170,8 @@ TEST_CASE("check_integrity: ok on a healthy database, quick and full") {
   CHECK(store->check_integrity(false).ok());
   CHECK(store->check_integrity(true).ok());
 }
+
+TEST_SUITE_END();
 
 }  // namespace
 }  // namespace gemgate::storage

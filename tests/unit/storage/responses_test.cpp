@@ -9,7 +9,7 @@
 
 namespace gemgate::storage {
 
-using testing::open_sqlite;
+using testing::open_test_store;
 using testing::TempDir;
 
 namespace {
@@ -22,7 +22,7 @@ StoredResponse row(std::string id, std::int64_t token, Millis expires, std::stri
 
 TEST_CASE("stored responses: only the owning token finds or deletes one") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->put_response(row("resp_a", 1, 10'000, R"({"x":1})")).ok());
 
   auto mine = store->find_response("resp_a", 1, 5000);
@@ -45,7 +45,7 @@ TEST_CASE("stored responses: only the owning token finds or deletes one") {
 
 TEST_CASE("stored responses: expired rows are invisible, then pruned") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->put_response(row("resp_old", 1, 2000)).ok());
   REQUIRE(store->put_response(row("resp_new", 1, 9000)).ok());
   CHECK_FALSE(store->find_response("resp_old", 1, 2000).value().has_value());  // at expiry: gone
@@ -57,7 +57,7 @@ TEST_CASE("stored responses: expired rows are invisible, then pruned") {
 
 TEST_CASE("stored responses: put replaces by id; bad rows are refused with nothing stored") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->put_response(row("resp_r", 1, 9000, R"({"v":1})")).ok());
   REQUIRE(store->put_response(row("resp_r", 1, 9000, R"({"v":2})")).ok());
   CHECK(store->find_response("resp_r", 1, 0).value()->data == R"({"v":2})");
@@ -77,7 +77,7 @@ TEST_CASE("stored responses: put replaces by id; bad rows are refused with nothi
 
 TEST_CASE("storage thread: a load submitted after a save sees the saved row") {
   TempDir dir;
-  StorageThread thread(open_sqlite(dir.file("gemgate.db")));
+  StorageThread thread(open_test_store(dir.file("gemgate.db")));
   std::promise<bool> found;
   for (int i = 0; i < 50; ++i) {
     thread.submit([i](Store& s) {

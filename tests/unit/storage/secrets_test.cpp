@@ -80,7 +80,8 @@ TEST_CASE("master key: hex parsing refuses bad input without repeating it") {
   CHECK(MasterKey::generate().to_hex() != MasterKey::generate().to_hex());
 }
 
-TEST_CASE("keys at rest: no key in the file or WAL; a restart with the key file reads them") {
+TEST_CASE("keys at rest: no key in the file or WAL; a restart with the key file reads them" *
+          doctest::test_suite("sqlite-only")) {
   TempDir dir;
   const std::string db = dir.file("gemgate.db");
   std::vector<std::string> keys;
@@ -101,7 +102,8 @@ TEST_CASE("keys at rest: no key in the file or WAL; a restart with the key file 
   for (std::size_t i = 0; i < keys.size(); ++i) CHECK(loaded[i].secret == keys[i]);
 }
 
-TEST_CASE("key proxies at rest: neither the proxy URL nor its password is in the file or WAL") {
+TEST_CASE("key proxies at rest: neither the proxy URL nor its password is in the file or WAL" *
+          doctest::test_suite("sqlite-only")) {
   TempDir dir;
   const std::string db = dir.file("gemgate.db");
   const std::string password = "proxy-password-at-rest-8086";
@@ -117,7 +119,8 @@ TEST_CASE("key proxies at rest: neither the proxy URL nor its password is in the
   CHECK(store->load_keys().value().at(0).policy.proxy == proxy);
 }
 
-TEST_CASE("keys at rest: a wrong or missing master key fails before anything changes") {
+TEST_CASE("keys at rest: a wrong or missing master key fails before anything changes" *
+          doctest::test_suite("sqlite-only")) {
   TempDir dir;
   const std::string db = dir.file("gemgate.db");
   { REQUIRE(SqliteStore::open(db, env_key(kHexA)).value()->add_keys({fake_key(1)}, 1).ok()); }
@@ -141,7 +144,8 @@ TEST_CASE("keys at rest: a wrong or missing master key fails before anything cha
   CHECK((*right)->load_keys().value().at(0).secret == fake_key(1));
 }
 
-TEST_CASE("migrations: a v1 database with clear keys is sealed, ids, health and cooldowns kept") {
+TEST_CASE("migrations: a v1 database with clear keys is sealed, ids, health and cooldowns kept" *
+          doctest::test_suite("sqlite-only")) {
   TempDir dir;
   const std::string db = dir.file("gemgate.db");
   {
@@ -172,7 +176,7 @@ TEST_CASE("migrations: a v1 database with clear keys is sealed, ids, health and 
 }
 
 TEST_CASE("deletion records: the environment does not re-add; the admin API does and lifts it") {
-  auto store = open_sqlite(":memory:");
+  auto store = testing::open_test_store(":memory:");
   const std::string k = fake_key(1);
   const auto id = store->add_keys({k}, 1).value().added_ids.at(0);
   REQUIRE(store->delete_keys({id}).value() == 1);
@@ -194,7 +198,7 @@ TEST_CASE("deletion records: the environment does not re-add; the admin API does
 }
 
 TEST_CASE("request log row cap: oldest rows go, in bounded chunks") {
-  auto store = open_sqlite(":memory:");
+  auto store = testing::open_test_store(":memory:");
   std::vector<RequestLogRow> rows(12'000);
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].time_ms = 1'000 + static_cast<Millis>(i);
   REQUIRE(store->append_request_logs(rows).ok());
@@ -209,7 +213,7 @@ TEST_CASE("request log row cap: oldest rows go, in bounded chunks") {
 
 TEST_CASE("stats come from rollups only; refused requests are counted apart") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = testing::open_test_store(dir.file("gemgate.db"));
   const Millis now = 1'700'000'123'456;
   RequestLogRow r;
   r.time_ms = now - 30'000;
@@ -235,13 +239,13 @@ TEST_CASE("storage thread: refused requests become per-minute counts, not log ro
   const std::string db = dir.file("gemgate.db");
   const Millis now = 1'700'000'123'456;
   {
-    StorageThread thread(open_sqlite(db));
+    StorageThread thread(testing::open_test_store(db));
     for (int i = 0; i < 5'000; ++i) thread.count_refused(now - 1'000);
     REQUIRE(thread.flush().ok());
     CHECK(thread.counters().refused_counted == 5'000);
     CHECK(thread.counters().rows_written == 0);
   }
-  auto store = open_sqlite(db);
+  auto store = testing::open_test_store(db);
   CHECK(store->usage_stats({now, 60'000, 60}).value().refused == 5'000);
   CHECK(store->query_request_logs({}, {}).value().total == 0);
 }

@@ -11,7 +11,7 @@
 namespace gemgate::storage {
 namespace {
 
-using testing::open_sqlite;
+using testing::open_test_store;
 
 constexpr Millis kMinute = 60'000;
 constexpr Millis kHour = 60 * kMinute;
@@ -65,7 +65,7 @@ Millis key_start(Millis from, Millis window) {
 }
 
 TEST_CASE("stats: bucket widths for the dashboard windows") {
-  auto store = open_sqlite(":memory:");
+  auto store = open_test_store(":memory:");
   auto bucket = [&](Millis window) {
     return store->usage_stats({kNow, window, 60}).value().bucket_ms;
   };
@@ -81,7 +81,7 @@ TEST_CASE("stats: bucket widths for the dashboard windows") {
 }
 
 TEST_CASE("stats: failures are status >= 400 or 0; rows without a key are not in by_key") {
-  auto store = open_sqlite(":memory:");
+  auto store = open_test_store(":memory:");
   std::vector<RequestLogRow> rows;
   for (int status : {200, 302, 400, 429, 500, 0}) {
     RequestLogRow r;
@@ -105,7 +105,7 @@ TEST_CASE("stats: failures are status >= 400 or 0; rows without a key are not in
 }
 
 TEST_CASE("stats: requests without a model count in the totals, not as a model") {
-  auto store = open_sqlite(":memory:");
+  auto store = open_test_store(":memory:");
   std::vector<RequestLogRow> rows;
   for (const char* model : {"", "", "gemini-2.5-flash"}) {
     RequestLogRow r;
@@ -129,7 +129,7 @@ TEST_CASE("stats: every window matches a brute-force count exactly") {
     std::vector<RequestLogRow> rows;
     for (const RequestLogRow& r : all_rows)
       if (r.time_ms < now) rows.push_back(r);
-    auto store = open_sqlite(":memory:");
+    auto store = open_test_store(":memory:");
     insert_all(*store, rows);
     for (Millis window :
          {kMinute, 30 * kMinute, kHour, 2 * kHour, 3 * kHour + 1, kDay, 7 * kDay, 30 * kDay}) {
@@ -169,7 +169,7 @@ TEST_CASE("stats: every window matches a brute-force count exactly") {
 }
 
 TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
-  auto store = open_sqlite(":memory:");
+  auto store = open_test_store(":memory:");
   // `to` is "now" in use: nothing was logged after it.
   const Millis from = kNow - kDay + 12'345, to = kNow - 3 * kMinute;
   std::vector<RequestLogRow> rows;
@@ -194,7 +194,7 @@ TEST_CASE("stats: key_usage for a page of keys, in the order asked") {
 }
 
 TEST_CASE("stats: whole hours outlive deleted logs until the usage itself is pruned") {
-  auto store = open_sqlite(":memory:");
+  auto store = open_test_store(":memory:");
   RequestLogRow r;
   r.time_ms = kNow - 10 * kHour;  // inside a whole hour of a 24-hour window
   r.status = 200;

@@ -15,7 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::fake_key;
-using testing::open_sqlite;
+using testing::open_test_store;
 using testing::TempDir;
 
 RequestLogRow row(Millis t, const std::string& model = "gemini-2.5-flash") {
@@ -59,7 +59,7 @@ StorageThread::Options slow_timer() {
 
 TEST_CASE("storage thread: appended rows are visible after flush()") {
   TempDir dir;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), slow_timer());
+  StorageThread st(open_test_store(dir.file("gemgate.db")), slow_timer());
   for (int i = 0; i < 10; ++i) st.append_request_log(row(1000 + i));
   ErrorLogRow e;
   e.time_ms = 5;
@@ -67,14 +67,14 @@ TEST_CASE("storage thread: appended rows are visible after flush()") {
   st.append_error_log(e);
   REQUIRE(st.flush().ok());
   CHECK(st.counters().rows_written == 11);
-  SQLite::Database raw(dir.file("gemgate.db"));  // a second connection sees committed rows
-  CHECK(raw.execAndGet("SELECT count(*) FROM request_log").getInt() == 10);
-  CHECK(raw.execAndGet("SELECT count(*) FROM error_log").getInt() == 1);
+  // A second connection sees committed rows.
+  CHECK(testing::count_rows(dir.file("gemgate.db"), "request_log") == 10);
+  CHECK(testing::count_rows(dir.file("gemgate.db"), "error_log") == 1);
 }
 
 TEST_CASE("storage thread: a job sees every row appended before it was submitted") {
   TempDir dir;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), slow_timer());
+  StorageThread st(open_test_store(dir.file("gemgate.db")), slow_timer());
   st.append_request_log(row(1));
   st.append_request_log(row(2));
   CHECK(count_logs(st) == 2);
@@ -85,7 +85,7 @@ TEST_CASE("storage thread: stop() writes everything queued, then closes the data
   const std::string path = dir.file("gemgate.db");
   std::int64_t key_id = 0;
   {
-    auto store = open_sqlite(path);
+    auto store = open_test_store(path);
     key_id = store->add_keys({fake_key(1)}, 1).value().added_ids.at(0);
     StorageThread st(std::move(store), slow_timer());
     for (int i = 0; i < 1234; ++i) st.append_request_log(row(i));
@@ -99,7 +99,7 @@ TEST_CASE("storage thread: stop() writes everything queued, then closes the data
     CHECK(st.counters().rows_dropped == 1);
     CHECK(st.counters().rows_written == 1234);
   }
-  auto store = open_sqlite(path);
+  auto store = open_test_store(path);
   CHECK(store->query_request_logs({}, {}).value().total == 1234);
   CHECK(store->load_keys().value().at(0).health.consecutive_failures == 4);
 }
@@ -108,17 +108,17 @@ TEST_CASE("storage thread: the destructor also flushes") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
   {
-    StorageThread st(open_sqlite(path), slow_timer());
+    StorageThread st(open_test_store(path), slow_timer());
     for (int i = 0; i < 7; ++i) st.append_request_log(row(i));
   }
-  CHECK(open_sqlite(path)->query_request_logs({}, {}).value().total == 7);
+  CHECK(open_test_store(path)->query_request_logs({}, {}).value().total == 7);
 }
 
 TEST_CASE("storage thread: a full batch is written without waiting for the timer") {
   TempDir dir;
   StorageThread::Options o = slow_timer();
   o.batch_rows = 10;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), o);
+  StorageThread st(open_test_store(dir.file("gemgate.db")), o);
   for (int i = 0; i < 25; ++i) st.append_request_log(row(i));
   // The timer is an hour away: only the batch size can have triggered these writes.
   CHECK(eventually([&] { return st.counters().rows_written >= 20; }));
@@ -128,14 +128,14 @@ TEST_CASE("storage thread: the timer writes a partial batch") {
   TempDir dir;
   StorageThread::Options o;
   o.flush_interval = 30ms;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), o);
+  StorageThread st(open_test_store(dir.file("gemgate.db")), o);
   for (int i = 0; i < 3; ++i) st.append_request_log(row(i));
   CHECK(eventually([&] { return st.counters().rows_written == 3; }));
 }
 
 TEST_CASE("storage thread: key health is coalesced per key, latest wins") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1).value().added_ids;
   StorageThread st(std::move(store), slow_timer());
   for (int i = 1; i <= 50; ++i) {
@@ -156,7 +156,7 @@ TEST_CASE("storage thread: key health is coalesced per key, latest wins") {
 
 TEST_CASE("storage thread: token touches keep the latest time") {
   TempDir dir;
-  auto store = open_sqlite(dir.file("gemgate.db"));
+  auto store = open_test_store(dir.file("gemgate.db"));
   auto id = store->add_token({"t", testing::fake_sha256(1), "sk-g", "abcd", 1}).value();
   StorageThread st(std::move(store), slow_timer());
   st.touch_token(id, 9000);
@@ -169,7 +169,7 @@ TEST_CASE("storage thread: token touches keep the latest time") {
 
 TEST_CASE("storage thread: jobs from many threads all run, each thread's in FIFO order") {
   TempDir dir;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), slow_timer());
+  StorageThread st(open_test_store(dir.file("gemgate.db")), slow_timer());
   constexpr int kThreads = 6, kJobs = 300;
   std::vector<std::vector<int>> seen(kThreads);  // touched only on the storage thread
   std::atomic<int> ran{0};
@@ -199,7 +199,7 @@ TEST_CASE("storage thread: jobs from many threads all run, each thread's in FIFO
 
 TEST_CASE("storage thread: flush() from inside a job and a throwing job do not wedge it") {
   TempDir dir;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), slow_timer());
+  StorageThread st(open_test_store(dir.file("gemgate.db")), slow_timer());
   REQUIRE(st.submit([](Store&) { throw std::runtime_error("boom"); }));
   auto r = on_thread<std::int64_t>(st, [&st](Store& s) {
     st.append_request_log(row(1));
@@ -216,7 +216,7 @@ TEST_CASE("storage thread: beyond max_queued_rows new rows are dropped and count
   StorageThread::Options o = slow_timer();
   o.max_queued_rows = 10;
   o.batch_rows = 1000;
-  StorageThread st(open_sqlite(dir.file("gemgate.db")), o);
+  StorageThread st(open_test_store(dir.file("gemgate.db")), o);
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
   REQUIRE(st.submit([gate](Store&) { gate.wait(); }));  // hold the thread busy
@@ -227,12 +227,13 @@ TEST_CASE("storage thread: beyond max_queued_rows new rows are dropped and count
   CHECK(count_logs(st) == 10);
 }
 
-TEST_CASE("storage thread: rows survive a busy database and are written once it frees up") {
+TEST_CASE("storage thread: rows survive a busy database and are written once it frees up" *
+          doctest::test_suite("sqlite-only")) {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
   StorageThread::Options o = slow_timer();
   o.retry_delay = 50ms;
-  auto store = open_sqlite(path);
+  auto store = testing::open_sqlite(path);
   // No waiting for the lock: the outcome (a retriable busy failure, rows kept) is what counts,
   // not the 5 s a real busy timeout would spend.
   store->set_busy_timeout(0ms);
