@@ -20,7 +20,8 @@ Result<std::vector<Key>> PgStore::load_keys() {
   Tx tx(*db_);
   PG_TRY(tx.begin("REPEATABLE READ READ ONLY"));  // keys and cooldowns from one snapshot
   PG_LET(rows, db_->exec("SELECT id, fingerprint, created_at, disabled, disabled_reason, "
-                         "consecutive_failures, last_used_at, last_error, last_checked_at, sealed "
+                         "consecutive_failures, last_used_at, last_error, last_checked_at, sealed, "
+                         "weight, key_group, rpm, tpm, proxy_sealed, note "
                          "FROM keys ORDER BY id"));
   std::vector<Key> keys;
   std::unordered_map<std::int64_t, std::size_t> by_id;
@@ -45,6 +46,22 @@ Result<std::vector<Key>> PgStore::load_keys() {
     k.health.last_used_at = rows.i64(i, 6);
     k.health.last_error = rows.text(i, 7);
     k.health.last_checked_at = rows.i64(i, 8);
+    k.policy.weight = static_cast<int>(rows.i64(i, 10));
+    k.policy.group = rows.text(i, 11);
+    k.policy.rpm = rows.i64(i, 12);
+    k.policy.tpm = rows.i64(i, 13);
+    k.policy.note = rows.text(i, 15);
+    if (!rows.is_null(i, 14)) {
+      auto proxy = box_->open(rows.bytes(i, 14), pg::key_proxy_aad(k.id));
+      if (!proxy.ok()) {
+        // Sending this key's traffic direct could break the operator's routing (or leak it past
+        // a proxy they rely on): the key stays out until its proxy is set again.
+        log::error("storage: the proxy of pool key " + std::to_string(k.id) +
+                   " cannot be decrypted (altered or corrupt); the key is not loaded");
+        continue;
+      }
+      k.policy.proxy = std::move(proxy).value();
+    }
     by_id.emplace(k.id, keys.size());
     keys.push_back(std::move(k));
   }
@@ -178,6 +195,32 @@ Result<std::int64_t> PgStore::reset_key_health(const std::vector<std::int64_t>& 
   if (upd.affected() > 0) PG_TRY(notify(ChangeTopic::kKeyHealth));
   PG_TRY(tx.commit());
   return upd.affected();
+}
+
+Result<std::int64_t> PgStore::set_key_policies(
+    const std::vector<std::pair<std::int64_t, KeyPolicyRow>>& policies) {
+  for (const auto& [id, p] : policies) {
+    if (p.weight < 1 || p.weight > 100 || p.group.size() > 64 || p.rpm < 0 || p.tpm < 0 ||
+        p.note.size() > 500) {
+      return Error::invalid("key " + std::to_string(id) + ": policy value out of range");
+    }
+  }
+  if (policies.empty()) return std::int64_t{0};
+  Tx tx(*db_);
+  PG_TRY(tx.begin());
+  std::int64_t changed = 0;
+  for (const auto& [id, p] : policies) {
+    pg::Param proxy;  // NULL: no proxy of its own
+    if (!p.proxy.empty()) proxy = pg::bytea(box_->seal(p.proxy, pg::key_proxy_aad(id)));
+    PG_LET(upd, db_->exec("UPDATE keys SET weight = $1, key_group = $2, rpm = $3, tpm = $4, "
+                          "proxy_sealed = $5, note = $6 WHERE id = $7",
+                          {arg(p.weight), arg(p.group), arg(p.rpm), arg(p.tpm), proxy, arg(p.note),
+                           arg(id)}));
+    changed += upd.affected();
+  }
+  if (changed > 0) PG_TRY(notify(ChangeTopic::kKeys));
+  PG_TRY(tx.commit());
+  return changed;
 }
 
 }  // namespace gemgate::storage

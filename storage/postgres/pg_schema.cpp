@@ -196,6 +196,18 @@ CREATE TABLE token_usage_daily (
 CREATE INDEX request_log_by_token ON request_log (token_id, time_ms) WHERE token_id IS NOT NULL;
 )sql";
 
+// v8 (SQLite v8): each pool key's policy — weight, group, its own rpm/tpm, a proxy sealed like
+// the key (the URL may hold a password; NULL = none) and a note.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE keys
+  ADD COLUMN weight       INTEGER NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 100),
+  ADD COLUMN key_group    TEXT    NOT NULL DEFAULT '' CHECK (length(key_group) <= 64),
+  ADD COLUMN rpm          BIGINT  NOT NULL DEFAULT 0 CHECK (rpm >= 0),
+  ADD COLUMN tpm          BIGINT  NOT NULL DEFAULT 0 CHECK (tpm >= 0),
+  ADD COLUMN proxy_sealed BYTEA,
+  ADD COLUMN note         TEXT    NOT NULL DEFAULT '' CHECK (octet_length(note) <= 500);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -205,6 +217,7 @@ const std::vector<Migration>& migrations() {
        "usage rollups",
        kV6},
       {7, "token policies and per-token daily usage", kV7},
+      {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
   };
   return kAll;
 }

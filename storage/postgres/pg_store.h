@@ -51,6 +51,8 @@ class PgStore final : public Store {
                                          std::string_view reason) override;
   Result<void> save_key_health(const std::vector<KeyHealthRow>& health) override;
   Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) override;
+  Result<std::int64_t> set_key_policies(
+      const std::vector<std::pair<std::int64_t, KeyPolicyRow>>& policies) override;
 
   Result<std::int64_t> add_token(const NewClientToken& token) override;
   Result<std::vector<ClientToken>> list_tokens() override;

@@ -41,5 +41,9 @@ Where log_where(const LogFilter& filter, const std::optional<std::string>& kind,
 inline std::string key_aad(std::string_view fingerprint) {
   return "gemgate/pool-key/" + std::string(fingerprint);
 }
+// The associated data a key's own proxy URL is sealed with: bound to the key's row (as SQLite's).
+inline std::string key_proxy_aad(std::int64_t key_id) {
+  return "gemgate/pool-key-proxy/" + std::to_string(key_id);
+}
 
 }  // namespace gemgate::storage::pg
