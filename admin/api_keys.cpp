@@ -103,6 +103,12 @@ void write_results(JsonOut& out, const std::string& action,
       .end_object();
 }
 
+// The status of a failed one-key action: 503 when storage failed (the database is down; nothing
+// changed, the pool included), else 404 (the key went meanwhile).
+int failure_status(const std::string& reason) {
+  return reason.rfind("storage: ", 0) == 0 ? 503 : 404;
+}
+
 // Applies reset/enable/disable/delete to `ids` in storage, then to the live pool.
 std::vector<std::pair<int64_t, std::string>> apply_action(storage::Store& store,
                                                           pool::KeyPool& pool,
@@ -405,7 +411,8 @@ void handle_key_delete(ApiCall& call, int64_t id) {
   if (!pool->find(id)) return send_error(call.x, 404, "no key with id " + std::to_string(id));
   run_storage_job(call, [pool, id](storage::Store& store) {
     auto results = apply_action(store, *pool, "delete", {id});
-    if (!results.front().second.empty()) return Reply::error(404, results.front().second);
+    if (!results.front().second.empty())
+      return Reply::error(failure_status(results.front().second), results.front().second);
     log::info("admin: deleted key " + std::to_string(id));
     return Reply::json("{\"deleted\":true}");
   });
@@ -442,7 +449,8 @@ void handle_key_action(ApiCall& call, int64_t id, const std::string& action) {
   }
   run_storage_job(call, [pool, id, action](storage::Store& store) {
     auto results = apply_action(store, *pool, action, {id});
-    if (!results.front().second.empty()) return Reply::error(404, results.front().second);
+    if (!results.front().second.empty())
+      return Reply::error(failure_status(results.front().second), results.front().second);
     log::info("admin: " + action + " key " + std::to_string(id));
     return Reply::json(key_json(*pool, store, id));
   });

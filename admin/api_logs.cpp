@@ -23,7 +23,7 @@ std::optional<int64_t> int_value(const std::optional<std::string>& text) {
 template <class Get>
 std::string read_filter(Get&& get, storage::LogFilter& filter) {
   auto from = get("from"), to = get("to"), key = get("key"), model = get("model"),
-       status = get("status");
+       status = get("status"), instance = get("instance");
   if (from) {
     if (!(filter.from_ms = int_value(from))) return "from";
   }
@@ -34,6 +34,7 @@ std::string read_filter(Get&& get, storage::LogFilter& filter) {
     if (!(filter.key_id = int_value(key))) return "key";
   }
   if (model && !model->empty()) filter.model = *model;
+  if (instance && !instance->empty()) filter.instance_id = *instance;
   if (status && !status->empty()) {
     if (status->size() == 3 && (*status)[1] == 'x' && (*status)[2] == 'x' && (*status)[0] >= '1' &&
         (*status)[0] <= '5') {
@@ -71,6 +72,7 @@ void write_request_row(JsonOut& out, const storage::RequestLogRow& r) {
       .field("total_tokens", r.total_tokens)
       .field("error", r.error)
       .field("request_id", r.request_id)
+      .field("instance_id", r.instance_id)
       .end_object();
 }
 
@@ -83,6 +85,7 @@ void write_error_row(JsonOut& out, const storage::ErrorLogRow& r) {
       .field("kind", r.kind)
       .field("message", r.message)
       .field("route", r.route)
+      .field("instance_id", r.instance_id)
       .end_object();
 }
 

@@ -82,6 +82,7 @@ struct Gateway::MainLoop {
   int64_t last_health_check_ms = 0;
   int64_t last_retention_ms = 0;
   int64_t last_row_cap_ms = 0;
+  int64_t last_group_resync_ms = 0;
   bool stopping = false;
 };
 
@@ -114,6 +115,7 @@ Result<void> Gateway::load_state() {
       keys = std::move(k).value();
       tokens = std::move(t).value();
       stored_settings = std::move(s).value();
+      loaded_settings_ = stored_settings;
     }
   });
   if (auto f = storage_->flush(); !f.ok()) return f;
@@ -184,6 +186,26 @@ Result<void> Gateway::open_storage(const EnvLookup& env) {
   return {};
 }
 
+Result<void> Gateway::start_group_sync(std::map<std::string, std::string> stored_settings) {
+  auto feed = storage::open_change_feed(config_.database_url);
+  if (!feed.ok()) return Error::unavailable("change feed: " + feed.error().message);
+  if (!*feed) return {};  // an in-memory database: no other gateway can share it
+  feed_ = std::move(feed).value();
+  group_ = std::make_unique<GroupSync>(
+      GroupSync::Targets{storage_.get(), pool_, credentials_, settings_},
+      std::move(stored_settings));
+  GroupSync* group = group_.get();
+  if (auto r = feed_->start([group](storage::ChangeTopic topic) { group->on_change(topic); });
+      !r.ok()) {
+    return Error::unavailable("change feed: " + r.error().message);
+  }
+  log::info("instance " + instance_id_ +
+            ": changes by other gateways on this database apply here "
+            "(full re-read every " +
+            std::to_string(kGroupResyncEveryMs / 1000) + " s)");
+  return {};
+}
+
 void Gateway::build_services() {
   auto admin_services = std::make_shared<admin::AdminServices>();
   admin_services->storage = storage_.get();
@@ -200,7 +222,7 @@ void Gateway::build_services() {
   services_.put(meter_);
   admin_services->meter = meter_;
   usage_sync_ = std::make_unique<TokenUsageSync>(meter_, *storage_);
-  services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_));
+  services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_, instance_id_));
   services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
   services_.put<DocumentStore>(
       std::make_shared<StorageDocumentStore>(*storage_, document_mac_secret_));
@@ -272,11 +294,13 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
     for (const std::string& p : problems) all += "\n  " + p;
     return Error::invalid("environment (nothing was stored):" + all);
   }
+  instance_id_ = instance_id_from(env("GEMGATE_INSTANCE_ID"));
   if (auto r = open_storage(env); !r.ok()) return r;
   pool_ = std::make_shared<pool::KeyPool>();
   credentials_ = std::make_shared<PublishedCredentials>();
   if (auto r = load_state(); !r.ok()) return r;
   if (auto r = ensure_admin_token(env); !r.ok()) return r;
+  if (auto r = start_group_sync(std::move(loaded_settings_)); !r.ok()) return r;
 
   build_services();
   ConfigErrors errors;
@@ -354,6 +378,15 @@ void Gateway::register_metric_collectors() {
   metrics_->add([m = request_metrics_](metrics::Writer& w) { m->collect(w); });
   metrics_->add([pool = pool_](metrics::Writer& w) { pool::collect_pool_metrics(*pool, w); });
   metrics_->add([this](metrics::Writer& w) { collect_storage_metrics(*storage_, w); });
+  metrics_->add([this](metrics::Writer& w) {
+    const metrics::Label instance[] = {{"instance_id", instance_id_}};
+    w.family("gemgate_instance_info", "gauge", "This gateway's name in a group (always 1).");
+    w.sample("gemgate_instance_info", instance, uint64_t{1});
+    if (!group_) return;
+    w.family("gemgate_group_resyncs_total", "counter",
+             "Re-reads of shared state changed by other gateways of the group (or the 5 s net).");
+    w.sample("gemgate_group_resyncs_total", {}, group_->resyncs());
+  });
 }
 
 Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
@@ -390,6 +423,7 @@ Result<void> Gateway::ensure_admin_token(const EnvLookup& env) {
   });
   if (auto f = storage_->flush(); !f.ok()) return f;
   if (!saved.ok()) return saved;
+  loaded_settings_[std::string(admin::kAdminToken.name())] = json_quote(hash);  // as stored
   auto overrides = current->overrides();
   overrides[std::string(admin::kAdminToken.name())] = SettingValue(hash);
   settings_->publish(std::make_shared<const Settings>(schema_, std::move(overrides)));
@@ -418,6 +452,10 @@ void Gateway::housekeeping_tick() {
   usage_sync_->start();  // token usage written behind, the group's totals read back
   if (pool_->upstream().any_outage()) {
     probe_outage(w, pool_, admin::health_check_options(*settings, upstream_base_url_));
+  }
+  if (group_ && now - m.last_group_resync_ms >= kGroupResyncEveryMs) {
+    m.last_group_resync_ms = now;
+    group_->on_change(storage::ChangeTopic::kAll);  // the safety net beside the feed
   }
   if (now - m.last_row_cap_ms >= kRowCapEveryMs) {
     m.last_row_cap_ms = now;
@@ -513,6 +551,7 @@ int Gateway::run_until_signal() {
   for (auto& w : workers_) w->join();
   // Storage stops before the workers are destroyed: a job still queued may answer an exchange
   // through its worker (Worker::post drops it once the loop stopped, but the Worker must exist).
+  if (feed_) feed_->stop();  // no re-read is queued after this; queued ones run in stop()
   write_behind_key_health(*pool_, *storage_);
   storage_->submit([meter = meter_](storage::Store& store) {
     if (auto r = TokenUsageSync::run(*meter, store, now_unix_ms()); !r.ok())

@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "conf/config_load.h"
 #include "conf/storage_sinks.h"
+#include "conf/group_sync.h"
 #include "conf/yaml_loader.h"
 #include "core/credentials.h"
 #include "core/metrics/metrics.h"
@@ -21,6 +22,7 @@
 #include "core/snapshot.h"
 #include "core/worker.h"
 #include "pool/key_pool.h"
+#include "storage/change_feed.h"
 #include "storage/storage_thread.h"
 #include "transports/proxy_environment.h"
 
@@ -75,6 +77,9 @@ class Gateway {
   Result<void> ensure_admin_token(const EnvLookup& env);
   // Opens storage and adds the environment's keys and tokens (start, after the checks).
   Result<void> open_storage(const EnvLookup& env);
+  // Joins the group sharing the database: opens its ChangeFeed and starts re-reading on each
+  // change (conf/group_sync.h). Nothing to do for an in-memory database.
+  Result<void> start_group_sync(std::map<std::string, std::string> stored_settings);
   // Builds the services every chain is built with (kept for reloads).
   void build_services();
   // Starts the workers, each with its transport and server, listening. `count` workers.
@@ -110,6 +115,10 @@ class Gateway {
   std::unique_ptr<Registry> reload_registry_;         // the registry of the last reload
   transport::ProxyEnvironment environment_proxy_;
   std::string upstream_ca_file_;  // GEMGATE_UPSTREAM_CA_FILE, "" = the system's CA bundle
+  std::string instance_id_;                             // this gateway's name in a group
+  std::map<std::string, std::string> loaded_settings_;  // as read by load_state (start only)
+  std::unique_ptr<GroupSync> group_;                    // null without a shared database
+  std::unique_ptr<storage::ChangeFeed> feed_;           // stopped before storage_
   struct MainLoop;
   std::unique_ptr<MainLoop> main_;
 };

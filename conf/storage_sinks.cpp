@@ -28,6 +28,7 @@ void StorageLogSink::record_request(const StreamInfo& info) {
   row.total_tokens = info.usage.total;
   row.error = log::redact(info.error);
   row.request_id = info.request_id;
+  row.instance_id = instance_id_;
   thread_.append_request_log(std::move(row));
 }
 
@@ -40,6 +41,7 @@ void StorageLogSink::record_attempt_failure(const AttemptFailure& f) {
   row.kind = f.kind;
   row.message = log::redact(f.message);
   row.route = f.route;
+  row.instance_id = instance_id_;
   thread_.append_error_log(std::move(row));
 }
 
@@ -54,6 +56,7 @@ storage::KeyHealthRow to_stored(const pool::KeyHealth& h) {
   s.last_used_at = h.last_used_ms;
   s.last_error = h.last_error;
   s.last_checked_at = h.last_checked_ms;
+  s.health_changed_at = h.changed_ms;
   return s;
 }
 
@@ -69,6 +72,7 @@ pool::KeyHealth from_stored(const storage::KeyHealthRow& s) {
   h.last_used_ms = s.last_used_at;
   h.last_error = s.last_error;
   h.last_checked_ms = s.last_checked_at;
+  h.changed_ms = s.health_changed_at;
   return h;
 }
 

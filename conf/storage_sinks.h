@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "core/access_log.h"
 #include "core/credentials.h"
@@ -16,7 +17,9 @@ namespace gemgate::conf {
 
 class StorageLogSink final : public LogSink {
  public:
-  explicit StorageLogSink(storage::StorageThread& thread) : thread_(thread) {}
+  // Every row it writes carries `instance_id` (which gateway of a group logged it).
+  StorageLogSink(storage::StorageThread& thread, std::string instance_id)
+      : thread_(thread), instance_id_(std::move(instance_id)) {}
   void record_request(const StreamInfo& info) override;
   void record_attempt_failure(const AttemptFailure& failure) override;
   // Counted per minute (storage rollup refused_minute), never stored as a log row.
@@ -26,6 +29,7 @@ class StorageLogSink final : public LogSink {
 
  private:
   storage::StorageThread& thread_;
+  const std::string instance_id_;
 };
 
 class StorageCredentialUsage final : public CredentialUsage {

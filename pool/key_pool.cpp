@@ -147,6 +147,7 @@ PoolKey::PoolKey(int64_t id, std::string secret, KeyHealth health, KeyPolicy pol
 }
 
 void PoolKey::publish_locked() {
+  if (disabled_.load() != health_.disabled) health_.changed_ms = now_unix_ms();
   disabled_.store(health_.disabled);
   cooling_until_.store(latest_until(health_.cooldowns));
   tripped_.store(any_tripped(health_.cooldowns));
@@ -445,6 +446,7 @@ bool KeyPool::enable(int64_t id) {
     h.disabled = false;
     h.reason.clear();
     h.failures = 0;
+    h.changed_ms = now_unix_ms();  // a decision, even when the key was already enabled
   });
   if (found) note_revived(id, was_disabled, "enabled");
   return found;
@@ -457,6 +459,7 @@ bool KeyPool::disable(int64_t id, std::string reason) {
     was_disabled = h.disabled;
     h.disabled = true;
     h.reason = std::move(reason);
+    h.changed_ms = now_unix_ms();
   });
   if (found && !was_disabled) {
     metrics_.count_event(KeyEvent::kDisabled);
@@ -474,6 +477,7 @@ bool KeyPool::reset(int64_t id) {
     h.failures = 0;
     h.cooldowns.clear();
     h.last_error.clear();
+    h.changed_ms = now_unix_ms();
   });
   if (found) note_revived(id, was_disabled, "reset");
   return found;

@@ -59,6 +59,9 @@ struct KeyHealth {
   std::string last_error;
   int64_t last_checked_ms = 0;
   int64_t created_ms = 0;  // when the key was added (informational)
+  // When `disabled` last changed or the health was reset (wall clock ms, 0 = never): orders
+  // this view against the ones other gateways of a group wrote (merge_shared_health).
+  int64_t changed_ms = 0;
 };
 
 // How outcomes change health; taken from the live settings at each request.
@@ -203,6 +206,14 @@ class KeyPool {
 
   // Returns and clears the health of keys changed since the last call (write-behind).
   std::vector<KeyHealth> take_dirty();
+
+  // Merges key health other gateways of the group wrote to the shared database into the live
+  // keys (pool/shared_health.cpp), without undoing what this process learned and has not yet
+  // written: per key, the later decision (changed_ms) sets disabled and reason; quota cooldowns
+  // merge per model, the later end winning; circuit breakers stay local. Marks nothing dirty.
+  // Unknown ids are ignored. Returns how many keys changed state (disabled or cooling).
+  // Thread-safe.
+  size_t merge_shared_health(const std::vector<KeyHealth>& shared, int64_t now_ms);
 
   // Counters for /metrics (attempts by outcome, key state changes). Thread-safe.
   PoolMetrics& metrics() { return metrics_; }

@@ -4,7 +4,9 @@
 #include <libpq-fe.h>
 
 #include "storage/database_url.h"
+#include "storage/postgres/pg_change_feed.h"
 #include "storage/postgres/pg_store.h"
+#include "storage/sqlite/sqlite_change_feed.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace gemgate::storage {
@@ -41,6 +43,19 @@ Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
       if (!store.ok()) return store.error();
       return std::unique_ptr<Store>(std::move(store).value());
     }
+  }
+  return Error::internal("unknown database kind");
+}
+
+Result<std::unique_ptr<ChangeFeed>> open_change_feed(std::string_view database_url) {
+  if (auto checked = check_database_url(database_url); !checked.ok()) return checked.error();
+  auto url = parse_database_url(database_url);
+  switch (url->kind) {
+    case DatabaseKind::kPostgres:
+      return std::unique_ptr<ChangeFeed>(std::make_unique<PgChangeFeed>(url->conninfo));
+    case DatabaseKind::kSqlite:
+      if (url->path == ":memory:") return std::unique_ptr<ChangeFeed>();
+      return std::unique_ptr<ChangeFeed>(std::make_unique<SqliteChangeFeed>(url->path));
   }
   return Error::internal("unknown database kind");
 }

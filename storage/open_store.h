@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "storage/change_feed.h"
 #include "storage/master_key.h"
 #include "storage/store.h"
 
@@ -22,5 +23,11 @@ Result<void> check_database_url(std::string_view database_url);
 
 Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
                                           const MasterKeyOptions& master_key = {});
+
+// The ChangeFeed of the database `database_url` names (change_feed.h), not yet started: for
+// PostgreSQL a PgChangeFeed (LISTEN on its own connection); for a SQLite file a SqliteChangeFeed
+// on the same file; for an in-memory database nullptr (no other process can share it). Errors
+// as check_database_url(). Opens nothing until start().
+Result<std::unique_ptr<ChangeFeed>> open_change_feed(std::string_view database_url);
 
 }  // namespace gemgate::storage

@@ -96,7 +96,18 @@ Result<void> StorageThread::flush() {
   }
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> finished = done->get_future();
-  if (!submit([done](Store&) { done->set_value(); })) {
+  // The job writes the queue itself: the pre-job write is skipped while retries back off, and
+  // a flush must try now (the database may be back).
+  const bool queued = submit([this, done](Store&) {
+    Pending batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch = take_pending();
+    }
+    write(std::move(batch), false);
+    done->set_value();
+  });
+  if (!queued) {
     return Error::unavailable("storage thread is stopped");
   }
   try {
@@ -156,10 +167,16 @@ void StorageThread::run() {
     if (!jobs_.empty()) {
       std::function<void(Store&)> job = std::move(jobs_.front());
       jobs_.pop_front();
-      Pending batch = take_pending();
       const bool final = stopping_;
+      // The job must see rows queued before it — unless writes are failing (the database is
+      // down or locked): then the rows wait for the retry timer and the job runs at once, so an
+      // admin write gets its own clear error instead of queueing behind every failed retry.
+      // (The retry timer below gets its turn between jobs; flush() writes on its own.)
+      const bool write_first = final || !backing_off;
+      Pending batch;
+      if (write_first) batch = take_pending();
       lock.unlock();
-      write(std::move(batch), final);  // the job must see rows queued before it
+      const bool wrote = !write_first || write(std::move(batch), final);
       try {
         job(*store_);
       } catch (const std::exception& e) {
@@ -169,6 +186,10 @@ void StorageThread::run() {
       }
       jobs_run_.fetch_add(1, std::memory_order_relaxed);
       lock.lock();
+      if (write_first) {
+        backing_off = !wrote;
+        next_flush = Clock::now() + (wrote ? options_.flush_interval : options_.retry_delay);
+      }
       continue;
     }
     if (stopping_) {

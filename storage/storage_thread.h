@@ -8,6 +8,9 @@
 // Ordering: before each job runs, everything queued for write-behind so far is written, so a job
 // always sees rows appended before it was submitted (an admin page listing logs sees the last
 // request). Write-behind also flushes every `flush_interval` or once `batch_rows` rows wait.
+// Exception: after a write failed with a retriable error (database down, locked, disk full) and
+// until a retry succeeds, jobs run without writing the queue first, so an admin job meets the
+// database's state itself (and answers its own 503) instead of waiting behind failing retries.
 #pragma once
 
 #include <atomic>

@@ -50,14 +50,26 @@ class Store {
   // Deletes keys (and their cooldowns) and records their fingerprints as deleted, in one
   // transaction, so the environment bootstrap does not re-add them. Returns how many existed.
   virtual Result<std::int64_t> delete_keys(const std::vector<std::int64_t>& ids) = 0;
-  // Disables or enables keys; `reason` is kept with a disabled key (cleared on enable).
-  // Returns how many keys exist among `ids`.
+  // Disables or enables keys; `reason` is kept with a disabled key (cleared on enable). Sets
+  // health_changed_at to now (a decision). Returns how many keys exist among `ids`.
   virtual Result<std::int64_t> set_keys_disabled(const std::vector<std::int64_t>& ids,
                                                  bool disabled, std::string_view reason) = 0;
-  // Replaces the stored health (and cooldown list) of each key in one transaction. Entries for
-  // keys that no longer exist are skipped silently (a key deleted while its health was queued).
+  // Writes each key's health as one gateway sees it, in one transaction. Several gateways of a
+  // group write the same rows, so this merges rather than replaces, decided by
+  // `health_changed_at` (when the disabled state last changed or the health was reset):
+  //   - later than the stored one: a newer decision; disabled, reason and the whole cooldown
+  //     list are replaced, and health_changed_at moves to it;
+  //   - equal: disabled and reason are written, cooldowns merged per model (the later until_ms
+  //     wins, with its strikes; stored cooldowns that have ended are dropped);
+  //   - older: a stale view; only failures, last_error and the last-use/check times go in.
+  // last_used_at and last_checked_at never move backwards. Entries for keys that no longer
+  // exist are skipped silently (a key deleted while its health was queued).
   virtual Result<void> save_key_health(const std::vector<KeyHealthRow>& health) = 0;
-  // Forgives keys: enabled, failures = 0, cooldowns and strikes cleared. Returns how many exist.
+  // The health of every key (no secrets, nothing decrypted), ordered by key id: what a gateway
+  // re-reads to merge what the others of its group learned (conf/group_sync).
+  virtual Result<std::vector<KeyHealthRow>> load_key_health() = 0;
+  // Forgives keys: enabled, failures = 0, cooldowns and strikes cleared, health_changed_at =
+  // now. Returns how many exist.
   virtual Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) = 0;
   // Replaces the policy (weight, group, rpm, tpm, proxy, note) of each (id, policy) in one
   // transaction; the proxy is stored sealed. Ids that do not exist are skipped. Returns how many

@@ -34,6 +34,9 @@ struct KeyHealthRow {
   Millis last_used_at = 0;
   std::string last_error;  // short and already redacted; the store redacts again
   Millis last_checked_at = 0;
+  // When `disabled` last changed or the health was reset (wall clock, 0 = never). Several
+  // gateways write the same rows: save_key_health() keeps the later decision (see store.h).
+  Millis health_changed_at = 0;
 };
 
 // What an operator decided about a key (pool::KeyPolicy as stored); every field optional.
@@ -181,8 +184,9 @@ struct RequestLogRow {
   std::int64_t thoughts_tokens = 0;
   std::int64_t cached_tokens = 0;
   std::int64_t total_tokens = 0;
-  std::string error;       // short, "" on success
-  std::string request_id;  // the x-request-id the client got ("" in rows stored before v4)
+  std::string error;        // short, "" on success
+  std::string request_id;   // the x-request-id the client got ("" in rows stored before v4)
+  std::string instance_id;  // which gateway of a group logged it ("" in rows before v7)
 };
 
 // One upstream or gateway failure worth showing to the operator.
@@ -195,6 +199,7 @@ struct ErrorLogRow {
   std::string kind;     // "quota", "key_invalid", "upstream_5xx", "timeout", "connect", ...
   std::string message;  // short and already redacted; the store redacts again
   std::string route;
+  std::string instance_id;  // which gateway of a group logged it ("" in rows before v7)
 };
 
 // Which log rows a query or delete applies to. Unset fields match everything, so an empty
@@ -204,8 +209,9 @@ struct LogFilter {
   std::optional<Millis> to_ms;
   std::optional<std::int64_t> key_id;
   std::optional<std::string> model;
-  std::optional<int> status;        // exact HTTP status
-  std::optional<int> status_class;  // 1..5: 4 matches 400..499
+  std::optional<int> status;               // exact HTTP status
+  std::optional<int> status_class;         // 1..5: 4 matches 400..499
+  std::optional<std::string> instance_id;  // rows logged by this gateway of the group
 };
 
 struct ErrorLogFilter : LogFilter {

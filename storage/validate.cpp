@@ -158,6 +158,7 @@ RequestLogRow clean_request_log_row(const RequestLogRow& in) {
   r.total_tokens = std::max<std::int64_t>(in.total_tokens, 0);
   r.error = safe_text(in.error, kMaxErrorText);
   r.request_id = clip_utf8(in.request_id, kMaxShortText);
+  r.instance_id = clip_utf8(in.instance_id, kMaxShortText);
   std::sort(r.failed_key_ids.begin(), r.failed_key_ids.end());
   r.failed_key_ids.erase(std::unique(r.failed_key_ids.begin(), r.failed_key_ids.end()),
                          r.failed_key_ids.end());
@@ -172,6 +173,7 @@ ErrorLogRow clean_error_log_row(const ErrorLogRow& in) {
   r.kind = clip_utf8(in.kind, kMaxShortText);
   r.message = safe_text(in.message, kMaxErrorText);
   r.route = clip_utf8(in.route, kMaxShortText);
+  r.instance_id = clip_utf8(in.instance_id, kMaxShortText);
   return r;
 }
 

@@ -21,7 +21,7 @@ Result<std::vector<Key>> PgStore::load_keys() {
   PG_TRY(tx.begin("REPEATABLE READ READ ONLY"));  // keys and cooldowns from one snapshot
   PG_LET(rows, db_->exec("SELECT id, fingerprint, created_at, disabled, disabled_reason, "
                          "consecutive_failures, last_used_at, last_error, last_checked_at, sealed, "
-                         "weight, key_group, rpm, tpm, proxy_sealed, note "
+                         "weight, key_group, rpm, tpm, proxy_sealed, note, health_changed_at "
                          "FROM keys ORDER BY id"));
   std::vector<Key> keys;
   std::unordered_map<std::int64_t, std::size_t> by_id;
@@ -62,6 +62,7 @@ Result<std::vector<Key>> PgStore::load_keys() {
       }
       k.policy.proxy = std::move(proxy).value();
     }
+    k.health.health_changed_at = rows.i64(i, 16);
     by_id.emplace(k.id, keys.size());
     keys.push_back(std::move(k));
   }
@@ -142,45 +143,12 @@ Result<std::int64_t> PgStore::set_keys_disabled(const std::vector<std::int64_t>&
   const std::string text = disabled ? safe_text(reason, kMaxShortText) : std::string();
   Tx tx(*db_);
   PG_TRY(tx.begin());
-  PG_LET(upd, db_->exec("UPDATE keys SET disabled = $1, disabled_reason = $2 "
-                        "WHERE id = ANY($3::bigint[])",
-                        {arg(disabled), arg(text), pg::id_array(ids)}));
+  PG_LET(upd, db_->exec("UPDATE keys SET disabled = $1, disabled_reason = $2, "
+                        "health_changed_at = $3 WHERE id = ANY($4::bigint[])",
+                        {arg(disabled), arg(text), arg(pg::wall_clock_ms()), pg::id_array(ids)}));
   if (upd.affected() > 0) PG_TRY(notify(ChangeTopic::kKeys));
   PG_TRY(tx.commit());
   return upd.affected();
-}
-
-Result<void> PgStore::save_key_health(const std::vector<KeyHealthRow>& health) {
-  if (health.empty()) return {};
-  Tx tx(*db_);
-  PG_TRY(tx.begin());
-  bool changed = false;
-  for (const KeyHealthRow& h : health) {
-    PG_LET(upd,
-           db_->exec("UPDATE keys SET disabled = $1, disabled_reason = $2, "
-                     "consecutive_failures = $3, last_used_at = $4, last_error = $5, "
-                     "last_checked_at = $6 WHERE id = $7",
-                     {arg(h.disabled),
-                      arg(h.disabled ? safe_text(h.disabled_reason, kMaxShortText) : std::string()),
-                      arg(std::max(h.consecutive_failures, 0)), arg(h.last_used_at),
-                      arg(safe_text(h.last_error, kMaxErrorText)), arg(h.last_checked_at),
-                      arg(h.key_id)}));
-    if (upd.affected() == 0) continue;  // deleted while its health was queued
-    changed = true;
-    PG_TRY(db_->exec("DELETE FROM key_cooldowns WHERE key_id = $1", {arg(h.key_id)}));
-    for (const ModelCooldown& c : h.cooldowns) {
-      if (c.model.empty()) continue;
-      PG_TRY(
-          db_->exec("INSERT INTO key_cooldowns (key_id, model, until_ms, strikes) "
-                    "VALUES ($1, $2, $3, $4) ON CONFLICT (key_id, model) DO UPDATE SET "
-                    "until_ms = excluded.until_ms, strikes = excluded.strikes",
-                    {arg(h.key_id), arg(clip_utf8(c.model, kMaxShortText)), arg(c.until_ms),
-                     arg(std::max(c.strikes, 0))}));
-    }
-  }
-  if (changed) PG_TRY(notify(ChangeTopic::kKeyHealth));
-  PG_TRY(tx.commit());
-  return {};
 }
 
 Result<std::int64_t> PgStore::reset_key_health(const std::vector<std::int64_t>& ids) {
@@ -188,8 +156,9 @@ Result<std::int64_t> PgStore::reset_key_health(const std::vector<std::int64_t>& 
   Tx tx(*db_);
   PG_TRY(tx.begin());
   PG_LET(upd, db_->exec("UPDATE keys SET disabled = FALSE, disabled_reason = '', "
-                        "consecutive_failures = 0 WHERE id = ANY($1::bigint[])",
-                        {pg::id_array(ids)}));
+                        "consecutive_failures = 0, health_changed_at = $2 "
+                        "WHERE id = ANY($1::bigint[])",
+                        {pg::id_array(ids), arg(pg::wall_clock_ms())}));
   PG_TRY(
       db_->exec("DELETE FROM key_cooldowns WHERE key_id = ANY($1::bigint[])", {pg::id_array(ids)}));
   if (upd.affected() > 0) PG_TRY(notify(ChangeTopic::kKeyHealth));

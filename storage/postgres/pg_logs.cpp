@@ -22,10 +22,11 @@ namespace {
 constexpr const char* kRequestColumns =
     "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
     "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, "
-    "error, request_id, "
+    "error, request_id, instance_id, "
     "(SELECT string_agg(f.key_id::text, ',' ORDER BY f.key_id) FROM request_log_failed_keys f "
     "WHERE f.log_id = request_log.id)";
-constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
+constexpr const char* kErrorColumns =
+    "id, time_ms, key_id, model, status, kind, message, route, instance_id";
 
 // "3,7,12" → {3, 7, 12}.
 std::vector<std::int64_t> parse_id_list(const std::string& text) {
@@ -62,7 +63,8 @@ RequestLogRow read_request_row(const pg::Rows& rows, int i) {
   r.total_tokens = rows.i64(i, 16);
   r.error = rows.text(i, 17);
   r.request_id = rows.text(i, 18);
-  if (!rows.is_null(i, 19)) r.failed_key_ids = parse_id_list(rows.text(i, 19));
+  r.instance_id = rows.text(i, 19);
+  if (!rows.is_null(i, 20)) r.failed_key_ids = parse_id_list(rows.text(i, 20));
   return r;
 }
 
@@ -76,6 +78,7 @@ ErrorLogRow read_error_row(const pg::Rows& rows, int i) {
   r.kind = rows.text(i, 5);
   r.message = rows.text(i, 6);
   r.route = rows.text(i, 7);
+  r.instance_id = rows.text(i, 8);
   return r;
 }
 
@@ -124,7 +127,7 @@ Result<void> PgStore::append_request_logs(const std::vector<RequestLogRow>& rows
   PG_LET(ids, db_->exec("SELECT nextval(pg_get_serial_sequence('request_log', 'id')) AS id "
                         "FROM generate_series(1, $1) ORDER BY id",
                         {arg(static_cast<std::int64_t>(clean.size()))}));
-  constexpr int kCols = 19;
+  constexpr int kCols = 20;
   std::vector<Params> cols(kCols);
   Params failed_log, failed_key;
   for (std::size_t n = 0; n < clean.size(); ++n) {
@@ -148,7 +151,8 @@ Result<void> PgStore::append_request_logs(const std::vector<RequestLogRow>& rows
                            arg(r.cached_tokens),
                            arg(r.total_tokens),
                            arg(r.error),
-                           arg(r.request_id)};
+                           arg(r.request_id),
+                           arg(r.instance_id)};
     for (int c = 0; c < kCols; ++c) cols[static_cast<std::size_t>(c)].push_back(values[c]);
     for (std::int64_t key : r.failed_key_ids) {
       failed_log.push_back(arg(id));
@@ -160,10 +164,11 @@ Result<void> PgStore::append_request_logs(const std::vector<RequestLogRow>& rows
   PG_TRY(db_->exec(
       "INSERT INTO request_log (id, time_ms, route, method, path, model, key_id, token_id, "
       "status, latency_ms, attempts, stream, prompt_tokens, completion_tokens, thoughts_tokens, "
-      "cached_tokens, total_tokens, error, request_id) SELECT * FROM unnest($1::bigint[], "
+      "cached_tokens, total_tokens, error, request_id, instance_id) SELECT * FROM "
+      "unnest($1::bigint[], "
       "$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], "
       "$9::integer[], $10::bigint[], $11::integer[], $12::boolean[], $13::bigint[], $14::bigint[], "
-      "$15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[])",
+      "$15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[], $20::text[])",
       args));
   if (!failed_log.empty()) {
     PG_TRY(
@@ -217,11 +222,11 @@ Result<std::int64_t> PgStore::cap_request_logs(std::int64_t max_rows, int max_ch
 
 Result<void> PgStore::append_error_logs(const std::vector<ErrorLogRow>& rows) {
   if (rows.empty()) return {};
-  std::vector<Params> cols(7);
+  std::vector<Params> cols(8);
   for (const ErrorLogRow& in : rows) {
     const ErrorLogRow r = clean_error_log_row(in);
     const Params values = {arg(r.time_ms), arg(r.key_id),  arg(r.model), arg(r.status),
-                           arg(r.kind),    arg(r.message), arg(r.route)};
+                           arg(r.kind),    arg(r.message), arg(r.route), arg(r.instance_id)};
     for (std::size_t c = 0; c < cols.size(); ++c) cols[c].push_back(values[c]);
   }
   Params args;
@@ -230,9 +235,9 @@ Result<void> PgStore::append_error_logs(const std::vector<ErrorLogRow>& rows) {
   PG_TRY(tx.begin());
   PG_TRY(db_->exec_script("SET LOCAL synchronous_commit = off"));
   PG_TRY(
-      db_->exec("INSERT INTO error_log (time_ms, key_id, model, status, kind, message, route) "
-                "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::integer[], "
-                "$5::text[], $6::text[], $7::text[])",
+      db_->exec("INSERT INTO error_log (time_ms, key_id, model, status, kind, message, route, "
+                "instance_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
+                "$4::integer[], $5::text[], $6::text[], $7::text[], $8::text[])",
                 args));
   PG_TRY(tx.commit());
   return {};

@@ -208,6 +208,17 @@ ALTER TABLE keys
   ADD COLUMN note         TEXT    NOT NULL DEFAULT '' CHECK (octet_length(note) <= 500);
 )sql";
 
+// v9 (SQLite v9): a group of gateways on one database — which instance logged a row, and when
+// a key's disabled state last changed or its health was reset (the merge order of shared key
+// health, see Store::save_key_health).
+constexpr const char* kV9 = R"sql(
+ALTER TABLE request_log ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE error_log ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE keys ADD COLUMN health_changed_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX request_log_by_instance ON request_log (instance_id, time_ms, id)
+  WHERE instance_id <> '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -218,6 +229,7 @@ const std::vector<Migration>& migrations() {
        kV6},
       {7, "token policies and per-token daily usage", kV7},
       {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
+      {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
   };
   return kAll;
 }

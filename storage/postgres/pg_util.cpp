@@ -44,6 +44,10 @@ Where log_where(const LogFilter& f, const std::optional<std::string>& kind, bool
     w.args.push_back(arg(*f.status_class * 100));
     w.args.push_back(arg((*f.status_class + 1) * 100));
   }
+  if (f.instance_id) {
+    add("instance_id = " + ph());
+    w.args.push_back(arg(*f.instance_id));
+  }
   if (kind) {
     add("kind = " + ph());
     w.args.push_back(arg(*kind));

@@ -315,6 +315,17 @@ ALTER TABLE keys ADD COLUMN proxy_sealed BLOB;
 ALTER TABLE keys ADD COLUMN note TEXT NOT NULL DEFAULT '' CHECK (length(CAST(note AS BLOB)) <= 500);
 )sql";
 
+// v9: a group of gateways on one database. `instance_id` says which gateway of the group logged
+// a row ('' in older rows); `health_changed_at` is when a key's disabled state last changed or
+// its health was reset (wall clock ms, 0 = never), so instances merging shared key health can
+// tell the later decision from a stale view. Self-contained: three columns, one index.
+constexpr const char* kV9 = R"sql(
+ALTER TABLE request_log ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE error_log ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE keys ADD COLUMN health_changed_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX request_log_by_instance ON request_log (instance_id, time_ms) WHERE instance_id <> '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -327,6 +338,7 @@ const std::vector<Migration>& migrations() {
       {6, "request id of each request log row", kV6},
       {7, "token policies and per-token daily usage", kV7},
       {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
+      {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
   };
   return kAll;
 }

@@ -67,6 +67,10 @@ SqlWhere where_of(const LogFilter& f, const std::optional<std::string>& kind,
     w.args.emplace_back(static_cast<std::int64_t>(*f.status_class) * 100);
     w.args.emplace_back(static_cast<std::int64_t>(*f.status_class + 1) * 100);
   }
+  if (f.instance_id) {
+    add("instance_id = ?");
+    w.args.emplace_back(*f.instance_id);
+  }
   if (kind) {
     add("kind = ?");
     w.args.emplace_back(*kind);

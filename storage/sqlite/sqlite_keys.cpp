@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "storage/sqlite/sql_util.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -24,8 +25,8 @@ Result<std::vector<Key>> SqliteStore::load_keys() {
     SQLite::Statement st(*db_,
                          "SELECT id, fingerprint, created_at, disabled, disabled_reason, "
                          "consecutive_failures, last_used_at, last_error, last_checked_at, "
-                         "sealed, plain, weight, key_group, rpm, tpm, proxy_sealed, note "
-                         "FROM keys ORDER BY id");
+                         "sealed, plain, weight, key_group, rpm, tpm, proxy_sealed, note, "
+                         "health_changed_at FROM keys ORDER BY id");
     while (st.executeStep()) {
       Key k;
       k.id = st.getColumn(0).getInt64();
@@ -74,6 +75,7 @@ Result<std::vector<Key>> SqliteStore::load_keys() {
           continue;
         }
       }
+      k.health.health_changed_at = st.getColumn(17).getInt64();
       by_id.emplace(k.id, keys.size());
       keys.push_back(std::move(k));
     }
@@ -177,57 +179,18 @@ Result<std::int64_t> SqliteStore::set_keys_disabled(const std::vector<std::int64
     std::int64_t changed = 0;
     WriteTx tx(*db_);
     for (const auto& chunk : sqlite::chunk_ids(ids)) {
-      SQLite::Statement st(*db_, "UPDATE keys SET disabled = ?, disabled_reason = ? WHERE id IN (" +
-                                     sqlite::placeholders(chunk.size()) + ")");
+      SQLite::Statement st(*db_,
+                           "UPDATE keys SET disabled = ?, disabled_reason = ?, health_changed_at = "
+                           "? WHERE id IN (" +
+                               sqlite::placeholders(chunk.size()) + ")");
       st.bind(1, disabled ? 1 : 0);
       st.bind(2, text);
-      for (std::size_t i = 0; i < chunk.size(); ++i) st.bind(static_cast<int>(i + 3), chunk[i]);
+      st.bind(3, now_unix_ms());  // a decision: later than any health view written before it
+      for (std::size_t i = 0; i < chunk.size(); ++i) st.bind(static_cast<int>(i + 4), chunk[i]);
       changed += st.exec();
     }
     tx.commit();
     return changed;
-  });
-}
-
-Result<void> SqliteStore::save_key_health(const std::vector<KeyHealthRow>& health) {
-  if (health.empty()) return {};
-  return guarded("save_key_health", [&]() -> Result<void> {
-    WriteTx tx(*db_);
-    SQLite::Statement upd(*db_,
-                          "UPDATE keys SET disabled = ?, disabled_reason = ?, "
-                          "consecutive_failures = ?, last_used_at = ?, last_error = ?, "
-                          "last_checked_at = ? WHERE id = ?");
-    SQLite::Statement clear(*db_, "DELETE FROM key_cooldowns WHERE key_id = ?");
-    SQLite::Statement add(*db_,
-                          "INSERT INTO key_cooldowns (key_id, model, until_ms, strikes) "
-                          "VALUES (?, ?, ?, ?) ON CONFLICT (key_id, model) DO UPDATE SET "
-                          "until_ms = excluded.until_ms, strikes = excluded.strikes");
-    for (const KeyHealthRow& h : health) {
-      upd.bind(1, h.disabled ? 1 : 0);
-      upd.bind(2, h.disabled ? safe_text(h.disabled_reason, kMaxShortText) : std::string());
-      upd.bind(3, std::max(h.consecutive_failures, 0));
-      upd.bind(4, h.last_used_at);
-      upd.bind(5, safe_text(h.last_error, kMaxErrorText));
-      upd.bind(6, h.last_checked_at);
-      upd.bind(7, h.key_id);
-      const int found = upd.exec();
-      upd.reset();
-      if (found == 0) continue;  // deleted while its health was queued
-      clear.bind(1, h.key_id);
-      clear.exec();
-      clear.reset();
-      for (const ModelCooldown& c : h.cooldowns) {
-        if (c.model.empty()) continue;
-        add.bind(1, h.key_id);
-        add.bind(2, clip_utf8(c.model, kMaxShortText));
-        add.bind(3, c.until_ms);
-        add.bind(4, std::max(c.strikes, 0));
-        add.exec();
-        add.reset();
-      }
-    }
-    tx.commit();
-    return {};
   });
 }
 
@@ -239,8 +202,8 @@ Result<std::int64_t> SqliteStore::reset_key_health(const std::vector<std::int64_
       const std::string in = " IN (" + sqlite::placeholders(chunk.size()) + ")";
       SQLite::Statement upd(*db_,
                             "UPDATE keys SET disabled = 0, disabled_reason = '', "
-                            "consecutive_failures = 0 WHERE id" +
-                                in);
+                            "consecutive_failures = 0, health_changed_at = " +
+                                std::to_string(now_unix_ms()) + " WHERE id" + in);
       SQLite::Statement del(*db_, "DELETE FROM key_cooldowns WHERE key_id" + in);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         upd.bind(static_cast<int>(i + 1), chunk[i]);

@@ -24,9 +24,10 @@ constexpr const char* kRequestColumns =
     "id, time_ms, route, method, path, model, key_id, token_id, status, latency_ms, attempts, "
     "stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, total_tokens, "
     "error, "
-    "request_id, "
+    "request_id, instance_id, "
     "(SELECT group_concat(key_id) FROM request_log_failed_keys f WHERE f.log_id = request_log.id)";
-constexpr const char* kErrorColumns = "id, time_ms, key_id, model, status, kind, message, route";
+constexpr const char* kErrorColumns =
+    "id, time_ms, key_id, model, status, kind, message, route, instance_id";
 
 // "3,7,12" (group_concat of ids) → {3, 7, 12}, sorted; anything else is skipped.
 std::vector<std::int64_t> parse_id_list(const std::string& text) {
@@ -68,7 +69,8 @@ RequestLogRow read_request_row(SQLite::Statement& st) {
   r.total_tokens = st.getColumn(16).getInt64();
   r.error = st.getColumn(17).getString();
   r.request_id = st.getColumn(18).getString();
-  r.failed_key_ids = parse_id_list(st.getColumn(19).getString());
+  r.instance_id = st.getColumn(19).getString();
+  r.failed_key_ids = parse_id_list(st.getColumn(20).getString());
   return r;
 }
 
@@ -82,6 +84,7 @@ ErrorLogRow read_error_row(SQLite::Statement& st) {
   r.kind = st.getColumn(5).getString();
   r.message = st.getColumn(6).getString();
   r.route = st.getColumn(7).getString();
+  r.instance_id = st.getColumn(8).getString();
   return r;
 }
 
@@ -151,8 +154,8 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
                           "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
                           "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
                           "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
-                          "request_id) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          "request_id, instance_id) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     SQLite::Statement failed(*db_,
                              "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) "
                              "VALUES (?, ?)");
@@ -175,6 +178,7 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
       ins.bind(16, r.total_tokens);
       ins.bind(17, r.error);
       ins.bind(18, r.request_id);
+      ins.bind(19, r.instance_id);
       ins.exec();
       ins.reset();
       const std::int64_t log_id = db_->getLastInsertRowid();
@@ -245,7 +249,7 @@ Result<void> SqliteStore::append_error_logs(const std::vector<ErrorLogRow>& rows
     WriteTx tx(*db_);
     SQLite::Statement ins(*db_,
                           "INSERT INTO error_log (time_ms, key_id, model, status, kind, message, "
-                          "route) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                          "route, instance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     for (const ErrorLogRow& r : rows) {
       ins.bind(1, r.time_ms);
       sqlite::bind_optional(ins, 2, r.key_id);
@@ -255,6 +259,7 @@ Result<void> SqliteStore::append_error_logs(const std::vector<ErrorLogRow>& rows
       ins.bind(5, c.kind);
       ins.bind(6, c.message);
       ins.bind(7, c.route);
+      ins.bind(8, c.instance_id);
       ins.exec();
       ins.reset();
     }

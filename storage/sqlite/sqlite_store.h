@@ -67,6 +67,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> set_keys_disabled(const std::vector<std::int64_t>& ids, bool disabled,
                                          std::string_view reason) override;
   Result<void> save_key_health(const std::vector<KeyHealthRow>& health) override;
+  Result<std::vector<KeyHealthRow>> load_key_health() override;
   Result<std::int64_t> reset_key_health(const std::vector<std::int64_t>& ids) override;
   Result<std::int64_t> set_key_policies(
       const std::vector<std::pair<std::int64_t, KeyPolicyRow>>& policies) override;

@@ -27,13 +27,14 @@ Millis bucket_width(Millis window, int max_buckets) {
       kSecond,        2 * kSecond,    5 * kSecond,     10 * kSecond,   15 * kSecond,   30 * kSecond,
       60'000,         2 * 60'000,     5 * 60'000,      10 * 60'000,    15 * 60'000,    30 * 60'000,
       3'600'000,      2 * 3'600'000,  3 * 3'600'000,   6 * 3'600'000,  12 * 3'600'000, 86'400'000,
-      2 * 86'400'000, 7 * 86'400'000, 14 * 86'400'000, 30 * 86'400'000};
+      2 * 86'400'000, 7 * 86'400'000, 14 * 86'400'000, 30 * 86'400'000LL};
   const Millis n = std::clamp(max_buckets, 1, 1000);
   const Millis want = (window + n - 1) / n;
   for (Millis nice : kNice) {
     if (nice >= want) return nice;
   }
-  return ((want + 30 * 86'400'000 - 1) / (30 * 86'400'000)) * 30 * 86'400'000;
+  constexpr Millis kMonth = 30 * 86'400'000LL;
+  return ((want + kMonth - 1) / kMonth) * kMonth;
 }
 
 constexpr const char* kSums =

@@ -60,12 +60,31 @@ check "DATABASE_URL points into /data" has '^ENV DATABASE_URL=file:/data/[^ ]+\.
 check "the gateway does not run as root" has '^USER gemgate$' "$dockerfile"
 check "the user gemgate has a fixed uid" has 'useradd --system --uid [0-9]+ ' "$dockerfile"
 
-# compose.yaml: the same image, ./data mounted, the port published, no PostgreSQL profile yet.
+# compose.yaml: the same image, ./data mounted, the port published; the postgres profile runs
+# PostgreSQL and three gateways of one group on it.
 check "compose builds the Dockerfile of the tree" has '^    build: \.$' "$compose"
 check "compose mounts ./data at /data" has '^      - \./data:/data$' "$compose"
 check "compose publishes the listener's port" has "^      - \"$port:$port\"$" "$compose"
-check "compose has no profiles yet (no PostgreSQL store)" sh -c "! grep -q '^ *profiles:' '$compose'"
-check "compose says the PostgreSQL profile waits for the store" has 'PostgreSQL' "$compose"
+check "the plain gemgate service has no profile (the default start)" \
+  sh -c "sed -n '/^  gemgate:\$/,/^  [a-z-]*:\$/p' '$compose' | grep -vq 'profiles:'"
+check "compose has a postgres profile" has '^ *profiles: \[postgres\]$' "$compose"
+check "the postgres profile has a PostgreSQL service with a health check" \
+  sh -c "grep -q '^  postgres:\$' '$compose' && grep -q 'pg_isready' '$compose'"
+check "the group's gateways reach it with a postgres:// DATABASE_URL" \
+  has '^  DATABASE_URL: postgres://.+@postgres:5432/' "$compose"
+check "the group shares one master key (required)" has '^  GEMGATE_MASTER_KEY: \$\{GEMGATE_MASTER_KEY:\?' "$compose"
+for gw in a b c; do
+  check "gateway gemgate-$gw is in the group with its own instance id" \
+    sh -c "grep -q '^  gemgate-$gw:\$' '$compose' && grep -q 'GEMGATE_INSTANCE_ID: gemgate-$gw\$' '$compose'"
+  check "gateway gemgate-$gw publishes the listener's port on a port of its own" \
+    has "^      - \"808[1-3]:$port\"$" "$compose"
+done
+if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+  check "docker compose config accepts the postgres profile" \
+    env POSTGRES_PASSWORD=x GEMGATE_MASTER_KEY=00 docker compose -f "$compose" --profile postgres config -q
+else
+  echo "skip: docker compose is not installed; compose.yaml checked by text only"
+fi
 
 if [ "$failed" -ne 0 ]; then
   echo "docker_files: $failed check(s) failed"

@@ -221,7 +221,7 @@ TEST_CASE("keys: policies are saved, survive reopen, and the proxy is sealed at 
   const std::string proxy = "socks5h://user:proxy-secret-5150@10.0.0.5:1080";
   std::int64_t a = 0, b = 0;
   {
-    auto store = open_sqlite(path);
+    auto store = open_test_store(path);
     auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1000).value().added_ids;
     a = ids.at(0);
     b = ids.at(1);
@@ -245,11 +245,8 @@ TEST_CASE("keys: policies are saved, survive reopen, and the proxy is sealed at 
     CHECK_FALSE(store->set_key_policies({{b, bad}}).ok());
     CHECK(find_key(store->load_keys().value(), b)->policy.weight == 1);
   }
-  {
-    SQLite::Database raw(path);
-    CHECK(raw.execAndGet("SELECT count(*) FROM keys WHERE proxy_sealed IS NOT NULL").getInt() == 1);
-  }
-  auto store = open_sqlite(path);
+  CHECK(count_rows(path, "keys WHERE proxy_sealed IS NOT NULL") == 1);
+  auto store = open_test_store(path);
   auto keys = store->load_keys().value();
   const Key* ka = find_key(keys, a);
   REQUIRE(ka);
@@ -266,12 +263,13 @@ TEST_CASE("keys: policies are saved, survive reopen, and the proxy is sealed at 
   CHECK(find_key(store->load_keys().value(), a)->policy.proxy.empty());
 }
 
-TEST_CASE("keys: a proxy moved to another key's row does not open") {
+TEST_CASE("keys: a proxy moved to another key's row does not open" *
+          doctest::test_suite("sqlite-only")) {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
   std::int64_t a = 0, b = 0;
   {
-    auto store = open_sqlite(path);
+    auto store = testing::open_sqlite(path);
     auto ids = store->add_keys({fake_key(1), fake_key(2)}, 1000).value().added_ids;
     a = ids.at(0);
     b = ids.at(1);
@@ -284,7 +282,7 @@ TEST_CASE("keys: a proxy moved to another key's row does not open") {
     raw.exec("UPDATE keys SET proxy_sealed = (SELECT proxy_sealed FROM keys WHERE id = " +
              std::to_string(a) + ") WHERE id = " + std::to_string(b));
   }
-  auto store = open_sqlite(path);
+  auto store = testing::open_sqlite(path);
   auto keys = store->load_keys().value();
   // The altered row is left out (its traffic must not go direct); the other key loads.
   CHECK(find_key(keys, a) != nullptr);

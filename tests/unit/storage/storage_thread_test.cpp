@@ -254,5 +254,38 @@ TEST_CASE("storage thread: rows survive a busy database and are written once it 
   CHECK(st.counters().rows_written == 5);
 }
 
+TEST_CASE("storage thread: while writes back off, a job meets the database at once" *
+          doctest::test_suite("sqlite-only")) {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  StorageThread::Options o = slow_timer();
+  o.retry_delay = std::chrono::hours(1);  // the timer never retries during the test
+  auto store = testing::open_sqlite(path);
+  store->set_busy_timeout(0ms);
+  StorageThread st(std::move(store), o);
+  SQLite::Database other(path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  for (int i = 0; i < 3; ++i) st.append_request_log(row(i));
+  REQUIRE_FALSE(st.flush().ok());
+  const auto errors = st.counters().write_errors;
+  // An admin write behind the failing queue: it runs without another failed attempt at the
+  // rows first, and gets its own retriable error to answer with.
+  std::promise<Result<void>> saved;
+  REQUIRE(st.submit([&](Store& s) {
+    SettingsBatch batch;
+    batch.set["max_retries"] = "2";
+    batch.updated_at = 1;
+    saved.set_value(s.save_settings(batch));
+  }));
+  Result<void> r = saved.get_future().get();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().retriable);
+  CHECK(st.counters().write_errors == errors);
+  CHECK(st.counters().rows_dropped == 0);
+  other.exec("ROLLBACK");
+  REQUIRE(st.flush().ok());  // a flush tries now, whatever the timer says
+  CHECK(count_logs(st) == 3);
+}
+
 }  // namespace
 }  // namespace gemgate::storage

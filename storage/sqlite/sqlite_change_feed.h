@@ -1,0 +1,39 @@
+// SqliteChangeFeed: the ChangeFeed of several gateway processes sharing one SQLite file (WAL
+// mode). SQLite has no notifications, so the feed polls `PRAGMA data_version` on its own
+// read-only connection: the value changes whenever any other connection (another process, or
+// this process's storage thread) committed. It cannot tell what changed, so it reports kAll.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "storage/change_feed.h"
+
+namespace gemgate::storage {
+
+class SqliteChangeFeed final : public ChangeFeed {
+ public:
+  // Watches the database file at `path` every `poll` (the file is opened at start() in the
+  // feed's thread, read-only; a file that cannot be opened yet is retried every `poll`).
+  explicit SqliteChangeFeed(std::string path,
+                            std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+  ~SqliteChangeFeed() override;
+
+  Result<void> start(Listener listener) override;
+  void stop() override;
+
+ private:
+  void run(Listener listener);
+
+  const std::string path_;
+  const std::chrono::milliseconds poll_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gemgate::storage
