@@ -24,10 +24,11 @@ constexpr Millis kMaxWindow = 400LL * 86'400'000;
 // The smallest round width giving at most `max_buckets` points over `window`.
 Millis bucket_width(Millis window, int max_buckets) {
   static constexpr Millis kNice[] = {
-      kSecond,        2 * kSecond,    5 * kSecond,     10 * kSecond,   15 * kSecond,   30 * kSecond,
-      60'000,         2 * 60'000,     5 * 60'000,      10 * 60'000,    15 * 60'000,    30 * 60'000,
-      3'600'000,      2 * 3'600'000,  3 * 3'600'000,   6 * 3'600'000,  12 * 3'600'000, 86'400'000,
-      2 * 86'400'000, 7 * 86'400'000, 14 * 86'400'000, 30 * 86'400'000LL};
+      kSecond,         2 * kSecond,      5 * kSecond, 10 * kSecond,   15 * kSecond,
+      30 * kSecond,    60'000,           2 * 60'000,  5 * 60'000,     10 * 60'000,
+      15 * 60'000,     30 * 60'000,      3'600'000,   2 * 3'600'000,  3 * 3'600'000,
+      6 * 3'600'000,   12 * 3'600'000,   86'400'000,  2 * 86'400'000, 7 * 86'400'000,
+      14 * 86'400'000, 30 * 86'400'000LL};
   const Millis n = std::clamp(max_buckets, 1, 1000);
   const Millis want = (window + n - 1) / n;
   for (Millis nice : kNice) {
