@@ -10,8 +10,8 @@
 #include "admin/admin_services.h"
 #include "conf/config.h"
 #include "conf/config_load.h"
-#include "conf/storage_sinks.h"
 #include "conf/group_sync.h"
+#include "conf/storage_sinks.h"
 #include "conf/yaml_loader.h"
 #include "core/credentials.h"
 #include "core/metrics/metrics.h"
@@ -115,7 +115,7 @@ class Gateway {
   std::unique_ptr<Registry> reload_registry_;         // the registry of the last reload
   transport::ProxyEnvironment environment_proxy_;
   std::string upstream_ca_file_;  // GEMGATE_UPSTREAM_CA_FILE, "" = the system's CA bundle
-  std::string instance_id_;                             // this gateway's name in a group
+  std::string instance_id_;       // this gateway's name in a group
   std::map<std::string, std::string> loaded_settings_;  // as read by load_state (start only)
   std::unique_ptr<GroupSync> group_;                    // null without a shared database
   std::unique_ptr<storage::ChangeFeed> feed_;           // stopped before storage_
