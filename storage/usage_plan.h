@@ -105,9 +105,9 @@ inline std::vector<Part> plan(Millis from, Millis to, std::span<const Level> lev
   return parts;
 }
 
-// The smallest round bucket width giving at most max_buckets points; whole hours (so rollup
-// hours never straddle two buckets) once the window is too long to read from raw rows.
-inline Millis pick_bucket(Millis window, int max_buckets) {
+// The smallest round bucket width giving at most max_buckets points over `window` (1 s ... 30
+// days, then multiples of 30 days). For series read from raw rows (one token's statistics).
+inline Millis round_bucket(Millis window, int max_buckets) {
   static constexpr Millis kNice[] = {
       kSecondMs,      2 * kSecondMs, 5 * kSecondMs, 10 * kSecondMs, 15 * kSecondMs, 30 * kSecondMs,
       60 * kSecondMs, 2 * 60'000,    5 * 60'000,    10 * 60'000,    15 * 60'000,    30 * 60'000,
@@ -115,15 +115,17 @@ inline Millis pick_bucket(Millis window, int max_buckets) {
       2 * kDayMs,     7 * kDayMs,    14 * kDayMs,   30 * kDayMs};
   const Millis n = std::clamp(max_buckets, 1, 1000);
   const Millis want = (window + n - 1) / n;
-  Millis bucket = ceil_to(want, 30 * kDayMs);
   for (Millis nice : kNice) {
-    if (nice >= want) {
-      bucket = nice;
-      break;
-    }
+    if (nice >= want) return nice;
   }
-  if (window > kRawOnlyWindowMs) bucket = std::max(bucket, kHourMs);
-  return bucket;
+  return ceil_to(want, 30 * kDayMs);
+}
+
+// As round_bucket, but whole hours (so rollup hours never straddle two buckets) once the window
+// is too long to read from raw rows.
+inline Millis pick_bucket(Millis window, int max_buckets) {
+  const Millis bucket = round_bucket(window, max_buckets);
+  return window > kRawOnlyWindowMs ? std::max(bucket, kHourMs) : bucket;
 }
 
 // The parts a usage_stats() window reads: model side and key side, plus the bucket width.

@@ -7,6 +7,7 @@
 #include "storage/postgres/pg_conn.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/pg_util.h"
+#include "storage/usage_plan.h"
 
 namespace gemgate::storage {
 
@@ -14,25 +15,6 @@ using pg::arg;
 using pg::Tx;
 
 namespace {
-
-constexpr Millis kSecond = 1000;
-constexpr Millis kMaxWindow = 400LL * 86'400'000;
-
-// The smallest round width giving at most `max_buckets` points over `window` (as SQLite's).
-Millis bucket_width(Millis window, int max_buckets) {
-  static constexpr Millis kNice[] = {
-      kSecond,         2 * kSecond,      5 * kSecond, 10 * kSecond,   15 * kSecond,
-      30 * kSecond,    60'000,           2 * 60'000,  5 * 60'000,     10 * 60'000,
-      15 * 60'000,     30 * 60'000,      3'600'000,   2 * 3'600'000,  3 * 3'600'000,
-      6 * 3'600'000,   12 * 3'600'000,   86'400'000,  2 * 86'400'000, 7 * 86'400'000,
-      14 * 86'400'000, 30 * 86'400'000LL};
-  const Millis n = std::clamp(max_buckets, 1, 1000);
-  const Millis want = (window + n - 1) / n;
-  for (Millis nice : kNice) {
-    if (nice >= want) return nice;
-  }
-  return ((want + 30 * 86'400'000LL - 1) / (30 * 86'400'000LL)) * 30 * 86'400'000LL;
-}
 
 constexpr const char* kSums =
     "COUNT(*)::bigint, SUM(CASE WHEN status >= 400 OR status = 0 THEN 1 ELSE 0 END)::bigint, "
@@ -46,13 +28,13 @@ UsageTotals sums_at(const pg::Rows& rows, int i, int first) {
 }  // namespace
 
 Result<UsageStats> PgStore::usage_stats_for_token(const StatsQuery& q, std::int64_t token_id) {
-  if (q.window_ms <= 0 || q.window_ms > kMaxWindow) {
+  if (q.window_ms <= 0 || q.window_ms > usage::kMaxWindowMs) {
     return Error::invalid("statistics window must be between 1 ms and 400 days");
   }
   UsageStats out;
   out.to_ms = q.now_ms;
   out.from_ms = q.now_ms - q.window_ms;
-  out.bucket_ms = bucket_width(q.window_ms, q.max_buckets);
+  out.bucket_ms = usage::round_bucket(q.window_ms, q.max_buckets);
   const std::string where =
       " FROM request_log WHERE token_id = $1 AND time_ms >= $2 AND "
       "time_ms < $3";

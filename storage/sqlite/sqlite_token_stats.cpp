@@ -10,6 +10,7 @@
 
 #include "storage/sqlite/sql_util.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "storage/usage_plan.h"
 
 namespace gemgate::storage {
 
@@ -17,26 +18,6 @@ using sqlite::guarded;
 using sqlite::ReadTx;
 
 namespace {
-
-constexpr Millis kSecond = 1000;
-constexpr Millis kMaxWindow = 400LL * 86'400'000;
-
-// The smallest round width giving at most `max_buckets` points over `window`.
-Millis bucket_width(Millis window, int max_buckets) {
-  static constexpr Millis kNice[] = {
-      kSecond,         2 * kSecond,      5 * kSecond, 10 * kSecond,   15 * kSecond,
-      30 * kSecond,    60'000,           2 * 60'000,  5 * 60'000,     10 * 60'000,
-      15 * 60'000,     30 * 60'000,      3'600'000,   2 * 3'600'000,  3 * 3'600'000,
-      6 * 3'600'000,   12 * 3'600'000,   86'400'000,  2 * 86'400'000, 7 * 86'400'000,
-      14 * 86'400'000, 30 * 86'400'000LL};
-  const Millis n = std::clamp(max_buckets, 1, 1000);
-  const Millis want = (window + n - 1) / n;
-  for (Millis nice : kNice) {
-    if (nice >= want) return nice;
-  }
-  constexpr Millis kMonth = 30 * 86'400'000LL;
-  return ((want + kMonth - 1) / kMonth) * kMonth;
-}
 
 constexpr const char* kSums =
     "COUNT(*), SUM(CASE WHEN status >= 400 OR status = 0 THEN 1 ELSE 0 END), "
@@ -51,14 +32,14 @@ UsageTotals sums_at(SQLite::Statement& st, int first) {
 }  // namespace
 
 Result<UsageStats> SqliteStore::usage_stats_for_token(const StatsQuery& q, std::int64_t token_id) {
-  if (q.window_ms <= 0 || q.window_ms > kMaxWindow) {
+  if (q.window_ms <= 0 || q.window_ms > usage::kMaxWindowMs) {
     return Error::invalid("statistics window must be between 1 ms and 400 days");
   }
   return guarded("usage_stats_for_token", [&]() -> Result<UsageStats> {
     UsageStats out;
     out.to_ms = q.now_ms;
     out.from_ms = q.now_ms - q.window_ms;
-    out.bucket_ms = bucket_width(q.window_ms, q.max_buckets);
+    out.bucket_ms = usage::round_bucket(q.window_ms, q.max_buckets);
     const std::string where =
         " FROM request_log WHERE token_id = ? AND time_ms >= ? AND time_ms < ?";
     auto bind_range = [&](SQLite::Statement& st) {
