@@ -177,4 +177,25 @@ ErrorLogRow clean_error_log_row(const ErrorLogRow& in) {
   return r;
 }
 
+std::string join_token_models(const std::vector<std::string>& models) {
+  std::string out;
+  for (const std::string& m : models) {
+    if (!out.empty()) out += ',';
+    out += m;
+  }
+  return out;
+}
+
+std::vector<std::string> split_token_models(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace gemgate::storage

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "storage/types.h"
@@ -65,6 +66,12 @@ struct PolicyProblem {
 // characters of [A-Za-z0-9._-] and '*' (at most 100 of them), limits and expires_at are
 // 0..1e15, key_group is at most 64 characters of [A-Za-z0-9._-].
 std::optional<PolicyProblem> token_policy_problem(const TokenPolicyRow& policy);
+
+// A token's allowed models as stored by both stores: comma separated (a model name or pattern
+// cannot hold a comma, see is_model_name), "" for no restriction; split_token_models reads it
+// back, skipping empty items.
+std::string join_token_models(const std::vector<std::string>& models);
+std::vector<std::string> split_token_models(const std::string& text);
 
 // True when `s` is a valid model name, or a pattern when `pattern` ('*' allowed).
 bool is_model_name(std::string_view s, bool pattern);

@@ -18,31 +18,9 @@ constexpr const char* kTokenColumns =
     "id, label, token_sha256, prefix, suffix, created_at, last_used_at, models, rpm, tpm, "
     "daily_tokens, monthly_tokens, expires_at, key_group, enabled";
 
-// Allowed models as stored: comma separated (model names cannot hold a comma), as in SQLite.
-std::string join_models(const std::vector<std::string>& models) {
-  std::string out;
-  for (const std::string& m : models) {
-    if (!out.empty()) out += ',';
-    out += m;
-  }
-  return out;
-}
-
-std::vector<std::string> split_models(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.emplace_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 // The policy columns (models .. enabled) as parameters, in that order.
 void add_policy(pg::Params& params, const TokenPolicyRow& p) {
-  params.push_back(arg(join_models(p.models)));
+  params.push_back(arg(join_token_models(p.models)));
   params.push_back(arg(p.rpm));
   params.push_back(arg(p.tpm));
   params.push_back(arg(p.daily_tokens));
@@ -61,7 +39,7 @@ ClientToken read_token(const pg::Rows& rows, int i) {
   t.suffix = rows.text(i, 4);
   t.created_at = rows.i64(i, 5);
   t.last_used_at = rows.i64(i, 6);
-  t.policy.models = split_models(rows.text(i, 7));
+  t.policy.models = split_token_models(rows.text(i, 7));
   t.policy.rpm = rows.i64(i, 8);
   t.policy.tpm = rows.i64(i, 9);
   t.policy.daily_tokens = rows.i64(i, 10);

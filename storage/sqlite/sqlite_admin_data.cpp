@@ -19,27 +19,6 @@ constexpr const char* kTokenColumns =
     "id, label, token_sha256, prefix, suffix, created_at, last_used_at, models, rpm, tpm, "
     "daily_tokens, monthly_tokens, expires_at, key_group, enabled";
 
-std::string join_models(const std::vector<std::string>& models) {
-  std::string out;
-  for (const std::string& m : models) {
-    if (!out.empty()) out += ',';
-    out += m;
-  }
-  return out;
-}
-
-std::vector<std::string> split_models(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.emplace_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 ClientToken read_token(SQLite::Statement& st) {
   ClientToken t;
   t.id = st.getColumn(0).getInt64();
@@ -49,7 +28,7 @@ ClientToken read_token(SQLite::Statement& st) {
   t.suffix = st.getColumn(4).getString();
   t.created_at = st.getColumn(5).getInt64();
   t.last_used_at = st.getColumn(6).getInt64();
-  t.policy.models = split_models(st.getColumn(7).getString());
+  t.policy.models = split_token_models(st.getColumn(7).getString());
   t.policy.rpm = st.getColumn(8).getInt64();
   t.policy.tpm = st.getColumn(9).getInt64();
   t.policy.daily_tokens = st.getColumn(10).getInt64();
@@ -62,7 +41,7 @@ ClientToken read_token(SQLite::Statement& st) {
 
 // Binds the policy columns (models .. enabled) from position `at` on.
 void bind_policy(SQLite::Statement& st, int at, const TokenPolicyRow& p) {
-  st.bind(at, join_models(p.models));
+  st.bind(at, join_token_models(p.models));
   st.bind(at + 1, p.rpm);
   st.bind(at + 2, p.tpm);
   st.bind(at + 3, p.daily_tokens);
