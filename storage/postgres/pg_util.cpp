@@ -22,8 +22,10 @@ Where log_where(const LogFilter& f, const std::optional<std::string>& kind, bool
   }
   if (f.key_id && failed_keys) {
     const std::string p = ph();
-    add("(key_id = " + p +
-        " OR id IN (SELECT log_id FROM request_log_failed_keys WHERE key_id = " + p + "))");
+    // A UNION of two index lookups (the key's own rows, the rows it failed in): an OR of the
+    // two would make the planner scan the whole log.
+    add("id IN (SELECT id FROM request_log WHERE key_id = " + p +
+        " UNION SELECT log_id FROM request_log_failed_keys WHERE key_id = " + p + ")");
     w.args.push_back(arg(*f.key_id));
   } else if (f.key_id) {
     add("key_id = " + ph());
