@@ -34,9 +34,6 @@ struct TokenPolicy {
   bool expired(int64_t now_ms) const { return expires_at_ms > 0 && now_ms >= expires_at_ms; }
 };
 
-// True when `text` matches `pattern`, where '*' stands for any run of characters (also none).
-bool glob_match(std::string_view pattern, std::string_view text);
-
 struct CredentialSet {
   // sha256 hex → the token's policy
   std::unordered_map<std::string, std::shared_ptr<const TokenPolicy>> by_hash;

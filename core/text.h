@@ -85,4 +85,27 @@ inline std::string mask_url_password(std::string_view url) {
   return std::string(url.substr(0, from)) + "***" + std::string(url.substr(from + pw.size()));
 }
 
+// True when `text` matches `pattern`, where '*' stands for any run of characters (model
+// names like "claude-*" or "*haiku*"). Iterative with one backtrack point: linear in practice,
+// no recursion, so a hostile pattern cannot blow the stack.
+inline bool glob_match(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 }  // namespace gemgate::text

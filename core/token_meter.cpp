@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace gemgate {
 
 namespace {
@@ -64,31 +66,10 @@ int64_t utc_next_month_start(int64_t day) {
                        : days_from_civil(c.year, c.month + 1, 1);
 }
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // Iterative '*' matching with one backtrack point: linear in practice, no recursion.
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 bool TokenPolicy::allows_model(std::string_view model) const {
   if (models.empty()) return true;
   for (const std::string& m : models) {
-    if (glob_match(m, model)) return true;
+    if (text::glob_match(m, model)) return true;
   }
   return false;
 }

@@ -7,6 +7,7 @@
 
 #include "core/exchange.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "filters/common/gemini_paths.h"
 
 namespace gemgate::models {
@@ -24,27 +25,6 @@ bool is_hidden(const Settings& settings, std::string_view model) {
 
 }  // namespace
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // Iterative '*' matching with one backtrack point: linear in practice, no recursion.
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 std::string alias_target(const Settings& settings, std::string_view model) {
   const rapidjson::Value* aliases = settings.get(kModelAliases);
   if (!aliases || !aliases->IsObject()) return "";
@@ -57,7 +37,8 @@ std::string alias_target(const Settings& settings, std::string_view model) {
   }
   for (const auto& m : aliases->GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name.find('*') != std::string_view::npos && m.value.IsString() && glob_match(name, model))
+    if (name.find('*') != std::string_view::npos && m.value.IsString() &&
+        text::glob_match(name, model))
       return m.value.GetString();
   }
   return "";

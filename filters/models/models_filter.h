@@ -20,9 +20,6 @@ inline constexpr Setting<JsonValue> kHiddenModels{"hidden_models"};  // ["model"
 inline constexpr std::string_view kDefaultModelAliases =
     R"({"claude-*haiku*":"gemini-2.5-flash","claude-*":"gemini-2.5-pro"})";
 
-// True when `text` matches `pattern`, where '*' stands for any run of characters.
-bool glob_match(std::string_view pattern, std::string_view text);
-
 // Registers the `models` filter and declares kModelAliases and kHiddenModels.
 Result<void> register_models_filter(Registry& registry);
 

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include "core/text.h"
+
 using namespace gemgate;
 
 namespace {
@@ -141,8 +143,8 @@ TEST_CASE("model patterns") {
   CHECK(p.allows_model("gemini-2.0-flash-lite"));
   CHECK_FALSE(p.allows_model("gemini-2.5-pro"));
   CHECK_FALSE(p.allows_model("gemini-2.5-flash-x"));
-  CHECK(glob_match("*", ""));
-  CHECK_FALSE(glob_match("a*b", "ab-c"));
+  CHECK(text::glob_match("*", ""));
+  CHECK_FALSE(text::glob_match("a*b", "ab-c"));
 }
 
 TEST_CASE("expiry") {

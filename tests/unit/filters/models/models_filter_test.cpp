@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text.h"
 #include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
@@ -174,7 +175,7 @@ TEST_CASE("models: '*' patterns map whole families; exact names first, then the 
 }
 
 TEST_CASE("models: glob_match") {
-  using gemgate::models::glob_match;
+  using gemgate::text::glob_match;
   CHECK(glob_match("claude-*", "claude-x"));
   CHECK(glob_match("*haiku*", "claude-3-haiku"));
   CHECK(glob_match("a*b*c", "aXXbYYc"));
