@@ -6,6 +6,7 @@
 #include "core/exchange.h"
 #include "core/log.h"
 #include "filters/common/gemini_paths.h"
+#include "filters/common/key_pin.h"
 #include "filters/common/request_id.h"
 #include "filters/common/upstream_attempt.h"
 
@@ -67,15 +68,19 @@ class KeysFilter final : public Filter {
     }
     if (gate.verdict == Verdict::kTrial) trial_scope_ = gate.scope;
     trial_ = gate.verdict == Verdict::kTrial;
-    group_ = x.info().key_group;
-    KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now, group_);
-    if (!pick.key) {
+    if (const common::KeyPin* pin = x.find_slot<common::KeyPin>(); pin && pin->pinned()) {
+      key_ = pinned_key(x, *pin, attempts, now);
+    } else {
+      group_ = x.info().key_group;
+      KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now, group_);
+      key_ = pick.key;
+      if (!key_) reply_no_key(x, pick, attempts);
+    }
+    if (!key_) {
       // A trial that found no key frees the outage's slot for a probe or a later request.
       if (trial_) pool_->upstream().probe_failed(trial_scope_, now);
-      reply_no_key(x, pick, attempts);
       return Status::Stop;
     }
-    key_ = pick.key;
     attempts.tried.push_back(key_->id());
     x.run_slot<upstream::UpstreamAttempt>() = {};  // only the terminal below may report a failure
     x.run_slot<upstream::AttemptProxy>().url = key_->policy()->proxy;
@@ -178,6 +183,57 @@ class KeysFilter final : public Filter {
     }
     http::Response r = common::error_with_request_id(x, std::move(e));
     r.headers.set("retry-after", wait);
+    x.respond(std::move(r));
+  }
+
+  // The key a KeyPin names, when it can serve this attempt; otherwise replies (see key_pin.h:
+  // gone or disabled -> 409, cooling -> 503 + Retry-After, already tried -> that attempt's
+  // answer) and returns null. Never another key.
+  std::shared_ptr<PoolKey> pinned_key(FilterCallbacks& x, const common::KeyPin& pin,
+                                      KeysAttempts& attempts, int64_t now) {
+    if (attempts.last_failure) {  // a replay after the owning key failed: that answer stands
+      http::Response r = *attempts.last_failure;
+      r.retriable = false;
+      x.respond(std::move(r));
+      return nullptr;
+    }
+    std::shared_ptr<PoolKey> key = pool_->find(pin.key_id);
+    const std::string owner = (pin.resource.empty() ? std::string("the resource") : pin.resource) +
+                              " belongs to pool key " + std::to_string(pin.key_id);
+    int64_t until = 0;
+    if (!key) {
+      reply_pinned(x, {409, "FAILED_PRECONDITION",
+                       owner + ", which is no longer in the pool; it cannot be used through any "
+                               "other key",
+                       ""});
+    } else if (key->disabled()) {
+      reply_pinned(x, {409, "FAILED_PRECONDITION",
+                       owner + ", which is disabled (" + key->health().reason +
+                           "); it cannot be used through any other key until that key is enabled",
+                       ""});
+    } else if (!key->usable_for(model_, now, &until)) {
+      int64_t wait = std::max<int64_t>(until - now, 1000);
+      reply_pinned(
+          x,
+          {503, "UNAVAILABLE",
+           owner + ", which is cooling down" + (model_.empty() ? std::string() : " for " + model_) +
+               "; retry after " + retry_after_seconds(wait) + "s",
+           ""},
+          wait);
+    } else {
+      return key;
+    }
+    return nullptr;
+  }
+
+  // A pinned call's refusal: `e` in the chain's error shape, Retry-After when `retry_after_ms`.
+  void reply_pinned(FilterCallbacks& x, http::LocalError e, int64_t retry_after_ms = 0) {
+    x.info().error = e.message;
+    x.info().error_kind = "pinned_key_unavailable";
+    http::Response r;
+    r.status = e.status;
+    r.local_error = std::move(e);
+    if (retry_after_ms > 0) r.headers.set("retry-after", retry_after_seconds(retry_after_ms));
     x.respond(std::move(r));
   }
 

@@ -11,7 +11,7 @@ export const MODES = ['invalid', 'denied', 'unauth', 'quota', 'overload', 'error
 export function newState() {
   return {calls: new Map(), callsByModel: {}, total: 0, aborted: 0, abortedEvents: [], active: 0,
           resets: 0, requests: [], overrides: new Map(), scripts: [], timers: new Set(), seq: 0,
-          closed: false, allMode: null};
+          closed: false, allMode: null, resources: new Map()};
 }
 
 /** Clears counts, records, overrides and scripts; in-flight requests keep being tracked. */

@@ -54,6 +54,8 @@ import zlib from 'node:zlib';
 import {pathToFileURL} from 'node:url';
 import * as E from './fake-gemini-errors.mjs';
 import * as C from './fake-gemini-content.mjs';
+import {serveFiles} from './fake-gemini-files.mjs';
+import {resourceUseError, serveResources} from './fake-gemini-resources.mjs';
 import {newState, resetState, statsOf, setKeyMode, setAllMode, queueScript, keyBehaviour,
         takeScript, control} from './fake-gemini-state.mjs';
 
@@ -143,6 +145,7 @@ async function handle(req, res, st, cfg) {
 
   const script = takeScript(st, req, url, ctx.key);
   if (script) return serveScript(ctx, script);
+  if ((await serveFiles(ctx)) || (await serveResources(ctx))) return;
   if (!m || (req.method === 'GET') !== (ctx.action === 'get' || ctx.action === 'list')) {
     return sendRaw(res, 404, 'text/html; charset=UTF-8',
                    '<!DOCTYPE html><html lang=en><title>Error 404 (Not Found)!!1</title>' +
@@ -189,6 +192,8 @@ async function handle(req, res, st, cfg) {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return fail(E.invalidJson('Expected an object.'));
   }
+  const denied = resourceUseError(ctx, json);
+  if (denied) return fail(denied);
   const d = C.parseDirectives(body.toString('utf8'));
   ctx.directives = d;
   const other = {countTokens: C.countTokensAnswer, embedContent: C.embedAnswer,
