@@ -1,5 +1,7 @@
 #include "conf/secrets.h"
 
+#include <cctype>
+
 #include "core/http/message.h"
 #include "core/log.h"
 
@@ -12,6 +14,48 @@ void add_with_decoded(std::vector<std::string>& out, std::string_view value) {
   out.emplace_back(value);
   if (auto decoded = http::percent_decode(value, false); decoded && *decoded != value) {
     out.push_back(std::move(*decoded));
+  }
+}
+
+// libpq's key=value form: `key = value` pairs separated by spaces, a value either bare (up to
+// the next space) or single-quoted with \\ and \' escapes, so a password may hold spaces. Both
+// the value and its text as written are returned.
+void add_conninfo_passwords(std::vector<std::string>& out, std::string_view text) {
+  size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  while (true) {
+    skip_spaces();
+    size_t key_start = i;
+    while (i < text.size() && text[i] != '=' && !std::isspace(static_cast<unsigned char>(text[i])))
+      ++i;
+    std::string_view key = text.substr(key_start, i - key_start);
+    skip_spaces();
+    if (i >= text.size() || text[i] != '=') return;  // not key=value: libpq refuses it anyway
+    ++i;
+    skip_spaces();
+    std::string value;
+    size_t raw_start = i;
+    if (i < text.size() && text[i] == '\'') {
+      raw_start = i + 1;
+      for (++i; i < text.size() && text[i] != '\''; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value += text[i];
+      }
+      ++i;  // the closing quote
+    } else {
+      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value += text[i++];
+      }
+    }
+    if (key != "password" || value.empty()) continue;
+    // The text as written (escapes and all) too: a line may quote the string itself.
+    std::string_view raw = text.substr(raw_start, std::min(i, text.size()) - raw_start);
+    if (!raw.empty() && raw.back() == '\'') raw.remove_suffix(1);
+    if (raw != value) out.emplace_back(raw);
+    out.push_back(std::move(value));
   }
 }
 
@@ -29,11 +73,15 @@ std::vector<std::string> database_url_passwords(std::string_view url) {
       }
     }
   }
-  // `password=` as a query parameter or in a key=value connection string.
-  for (size_t at = url.find("password="); at != std::string_view::npos;
-       at = url.find("password=", at + 1)) {
-    std::string_view value = url.substr(at + 9);
-    add_with_decoded(out, value.substr(0, value.find_first_of("& ;")));
+  if (url.find("://") != std::string_view::npos) {
+    // `password=` as a query parameter of a URL.
+    for (size_t at = url.find("password="); at != std::string_view::npos;
+         at = url.find("password=", at + 1)) {
+      std::string_view value = url.substr(at + 9);
+      add_with_decoded(out, value.substr(0, value.find_first_of("&#")));
+    }
+  } else {
+    add_conninfo_passwords(out, url);
   }
   return out;
 }

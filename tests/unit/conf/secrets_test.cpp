@@ -17,6 +17,11 @@ TEST_CASE("database_url_passwords finds the userinfo password and password= para
         V{"hunter2hunter"});
   CHECK(conf::database_url_passwords("host=db user=gg password=kw-pass-77 dbname=gg") ==
         V{"kw-pass-77"});
+  // libpq's quoting: a quoted value may hold spaces and escaped quotes; spaces around '='.
+  CHECK(conf::database_url_passwords(R"(host=db password = 'two words\'q' dbname=gg)") ==
+        (V{R"(two words\'q)", "two words'q"}));
+  CHECK(conf::database_url_passwords(R"(password=a\ b user=gg)") == (V{R"(a\ b)", "a b"}));
+  CHECK(conf::database_url_passwords("host=db user=gg") == V{});
 }
 
 TEST_CASE("register_configured_secrets masks AUTH_TOKEN, CRON_SECRET and the database password") {
