@@ -50,7 +50,8 @@ std::string ratio_of(std::string_view size) {
   }
   if (w == 0 || h == 0) return "";
   long g = std::gcd(w, h);
-  return std::to_string(w / g) + ":" + std::to_string(h / g);
+  std::string r = std::to_string(w / g) + ":" + std::to_string(h / g);
+  return r == "7:3" ? "21:9" : r;  // Gemini spells the cinema ratio unreduced
 }
 
 // The aspect ratio for `size` on the model family, "" for the model's default, or an error.

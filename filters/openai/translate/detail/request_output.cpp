@@ -64,6 +64,7 @@ Failure translate_output_modalities(const Value& root, RequestState& st, Value& 
     return OpenAIError::invalid("Gemini cannot answer audio and images in one call.", "modalities",
                                 "unsupported_value");
   }
+  if (!audio && !image) return std::nullopt;  // text alone: Gemini's default
   Alloc& a = st.a;
   if (!config.IsObject()) config.SetObject();
   Value out(rapidjson::kArrayType);
@@ -71,8 +72,8 @@ Failure translate_output_modalities(const Value& root, RequestState& st, Value& 
     out.PushBack("AUDIO", a);  // TTS models refuse TEXT next to AUDIO
     if (auto f = read_audio(root, config, ctx, a)) return f;
   } else {
-    if (text || !image) out.PushBack("TEXT", a);
-    if (image) out.PushBack("IMAGE", a);
+    if (text) out.PushBack("TEXT", a);
+    out.PushBack("IMAGE", a);
   }
   add(config, "responseModalities", std::move(out), a);
   return std::nullopt;
