@@ -37,10 +37,10 @@ class OpenAIOp {
 };
 
 // The ops, one per file. Each returns a fresh op for one request.
-std::unique_ptr<OpenAIOp> make_chat_completions_op();  // POST /chat/completions
-std::unique_ptr<OpenAIOp> make_embeddings_op();        // POST /embeddings
-std::unique_ptr<OpenAIOp> make_models_list_op();       // GET /models
-std::unique_ptr<OpenAIOp> make_model_get_op();         // GET /models/{id}
+std::unique_ptr<OpenAIOp> make_chat_completions_op();    // POST /chat/completions
+std::unique_ptr<OpenAIOp> make_embeddings_op();          // POST /embeddings
+std::unique_ptr<OpenAIOp> make_models_list_op();         // GET /models
+std::unique_ptr<OpenAIOp> make_model_get_op();           // GET /models/{id}
 std::unique_ptr<OpenAIOp> make_images_generations_op();  // POST /images/generations
 std::unique_ptr<OpenAIOp> make_audio_speech_op();        // POST /audio/speech
 

@@ -21,7 +21,7 @@ namespace {
 
 struct ChoiceState {
   bool role_sent = false;
-  int next_tool_index = 0;  // position in this choice's tool_calls, across the whole stream
+  int next_tool_index = 0;   // position in this choice's tool_calls, across the whole stream
   int next_image_index = 0;  // position in this choice's images, across the whole stream
   bool saw_call = false;
   std::string native_finish;  // Gemini's finishReason, once seen

@@ -20,7 +20,7 @@ using detail::Value;
 namespace {
 
 constexpr std::string_view kImagenRatios[] = {"1:1", "3:4", "4:3", "9:16", "16:9"};
-constexpr std::string_view kGeminiRatios[] = {"1:1", "2:3", "3:2", "3:4", "4:3",
+constexpr std::string_view kGeminiRatios[] = {"1:1", "2:3", "3:2",  "3:4",  "4:3",
                                               "4:5", "5:4", "9:16", "16:9", "21:9"};
 
 bool is_openai_image_model(std::string_view m) {
@@ -59,8 +59,9 @@ Expected<std::string> aspect_ratio(const std::optional<std::string>& size, bool 
   if (!size || *size == "auto") return std::string();
   std::string r = ratio_of(*size);
   auto supported = [&](std::string_view x) {
-    if (imagen) return std::find(std::begin(kImagenRatios), std::end(kImagenRatios), x) !=
-                       std::end(kImagenRatios);
+    if (imagen)
+      return std::find(std::begin(kImagenRatios), std::end(kImagenRatios), x) !=
+             std::end(kImagenRatios);
     return std::find(std::begin(kGeminiRatios), std::end(kGeminiRatios), x) !=
            std::end(kGeminiRatios);
   };
@@ -105,20 +106,23 @@ Expected<Options> read_options(const Value& root, bool imagen) {
     }
   }
   if (field(root, "style")) {
-    return OpenAIError::invalid("'style' is not supported by Gemini's image models; describe the "
-                                "style in the prompt instead.",
-                                "style", "unsupported_parameter");
+    return OpenAIError::invalid(
+        "'style' is not supported by Gemini's image models; describe the "
+        "style in the prompt instead.",
+        "style", "unsupported_parameter");
   }
-  if (const Value* stream = field(root, "stream"); stream && stream->IsBool() && stream->GetBool()) {
+  if (const Value* stream = field(root, "stream");
+      stream && stream->IsBool() && stream->GetBool()) {
     return OpenAIError::invalid("Streamed image generation is not supported; omit 'stream'.",
                                 "stream", "unsupported_parameter");
   }
   auto bg = optional_string(root, "background");
   if (!bg) return bg.error();
   if (*bg && **bg == "transparent") {
-    return OpenAIError::invalid("A transparent background is not supported by Gemini's image "
-                                "models; use 'auto' or 'opaque'.",
-                                "background", "unsupported_value");
+    return OpenAIError::invalid(
+        "A transparent background is not supported by Gemini's image "
+        "models; use 'auto' or 'opaque'.",
+        "background", "unsupported_value");
   }
   auto format = optional_string(root, "output_format");
   if (!format) return format.error();
@@ -206,8 +210,8 @@ void collect_imagen(const Value& reply, Collected& c) {
     const Value* b64 = field(p, "bytesBase64Encoded");
     const Value* mime = field(p, "mimeType");
     if (b64 && b64->IsString() && b64->GetStringLength() > 0) {
-      c.images.push_back({mime && mime->IsString() ? std::string(sv(*mime)) : "image/png",
-                          std::string(sv(*b64))});
+      c.images.push_back(
+          {mime && mime->IsString() ? std::string(sv(*mime)) : "image/png", std::string(sv(*b64))});
     } else if (const Value* why = field(p, "raiFilteredReason"); why && why->IsString()) {
       c.filtered_reason = sv(*why);
     }
@@ -308,8 +312,9 @@ Expected<std::string> merge_images(const ImagePlan& plan, const std::vector<std:
     Document reply;
     std::string err;
     if (!detail::parse_json(text, reply, &err) || !reply.IsObject()) {
-      return OpenAIError::bad_upstream("The Gemini API sent an image reply that is not a JSON "
-                                       "object.");
+      return OpenAIError::bad_upstream(
+          "The Gemini API sent an image reply that is not a JSON "
+          "object.");
     }
     if (field(reply, "error")) return translate_gemini_error(200, text);
     if (plan.imagen) {
@@ -337,7 +342,11 @@ Expected<std::string> merge_images(const ImagePlan& plan, const std::vector<std:
   detail::add(out, "created", Value(created), a);
   detail::add(out, "data", std::move(data), a);
   const std::string& mime = c.images.front().mime;
-  detail::add(out, "output_format", mime == "image/jpeg" ? "jpeg" : mime == "image/webp" ? "webp" : "png", a);
+  detail::add(out, "output_format",
+              mime == "image/jpeg"   ? "jpeg"
+              : mime == "image/webp" ? "webp"
+                                     : "png",
+              a);
   if (c.usage) {
     Value usage(rapidjson::kObjectType);
     detail::add(usage, "input_tokens", Value(c.input_tokens), a);

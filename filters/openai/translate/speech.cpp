@@ -48,10 +48,11 @@ Expected<bool> read_format(const Value& root, SpeechPlan& plan) {
   if (const Value* speed = field(root, "speed")) {
     if (!speed->IsNumber()) return detail::wrong_type("speed", "a number", *speed);
     if (speed->GetDouble() != 1.0) {
-      return OpenAIError::invalid("'speed' other than 1.0 is not supported by Gemini's TTS "
-                                  "models; ask for it in 'instructions' (e.g. \"Speak "
-                                  "quickly\").",
-                                  "speed", "unsupported_value");
+      return OpenAIError::invalid(
+          "'speed' other than 1.0 is not supported by Gemini's TTS "
+          "models; ask for it in 'instructions' (e.g. \"Speak "
+          "quickly\").",
+          "speed", "unsupported_value");
     }
   }
   if (const Value* sf = field(root, "stream_format")) {
@@ -82,9 +83,11 @@ Expected<SpeechPlan> plan_speech(std::string_view openai_body, const SpeechDefau
   if (!input) return detail::missing_param("input");
   if (!input->IsString()) return detail::wrong_type("input", "a string", *input);
   size_t chars = utf8_chars(sv(*input));
-  if (chars == 0) return OpenAIError::invalid("Invalid 'input': empty string.", "input", "empty_string");
+  if (chars == 0)
+    return OpenAIError::invalid("Invalid 'input': empty string.", "input", "empty_string");
   if (chars > kMaxInputChars) {
-    return detail::bad_value("input", "at most 4096 characters, got " + std::to_string(chars) + ".");
+    return detail::bad_value("input",
+                             "at most 4096 characters, got " + std::to_string(chars) + ".");
   }
   auto voice = detail::read_voice(field(doc, "voice"), "voice");
   if (!voice) return voice.error();
@@ -124,8 +127,9 @@ Expected<SpeechAudio> render_speech(const SpeechPlan& plan, std::string_view gem
   Document doc;
   std::string err;
   if (!detail::parse_json(gemini_body, doc, &err) || !doc.IsObject()) {
-    return OpenAIError::bad_upstream("The Gemini API sent a speech reply that is not a JSON "
-                                     "object.");
+    return OpenAIError::bad_upstream(
+        "The Gemini API sent a speech reply that is not a JSON "
+        "object.");
   }
   if (field(doc, "error")) return translate_gemini_error(200, gemini_body);
   SpeechAudio out;

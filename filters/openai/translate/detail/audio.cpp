@@ -14,19 +14,19 @@ struct VoicePair {
 // Chosen by character: neutral voices to Gemini's firm/clear ones, deep to gravelly, bright to
 // bright, warm to warm.
 constexpr VoicePair kOpenAIVoices[] = {
-    {"alloy", "Kore"},    {"ash", "Orus"},     {"ballad", "Aoede"},  {"coral", "Leda"},
-    {"echo", "Charon"},   {"fable", "Fenrir"}, {"onyx", "Algenib"},  {"nova", "Autonoe"},
-    {"sage", "Iapetus"},  {"shimmer", "Zephyr"}, {"verse", "Puck"},  {"marin", "Achird"},
+    {"alloy", "Kore"},    {"ash", "Orus"},       {"ballad", "Aoede"}, {"coral", "Leda"},
+    {"echo", "Charon"},   {"fable", "Fenrir"},   {"onyx", "Algenib"}, {"nova", "Autonoe"},
+    {"sage", "Iapetus"},  {"shimmer", "Zephyr"}, {"verse", "Puck"},   {"marin", "Achird"},
     {"cedar", "Sulafat"},
 };
 
 // Gemini's 30 prebuilt voices.
 constexpr std::string_view kGeminiVoices[] = {
-    "Zephyr",   "Puck",       "Charon",      "Kore",        "Fenrir",      "Leda",
-    "Orus",     "Aoede",      "Callirrhoe",  "Autonoe",     "Enceladus",   "Iapetus",
-    "Umbriel",  "Algieba",    "Despina",     "Erinome",     "Algenib",     "Rasalgethi",
-    "Laomedeia", "Achernar",  "Alnilam",     "Schedar",     "Gacrux",      "Pulcherrima",
-    "Achird",   "Zubenelgenubi", "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat",
+    "Zephyr",    "Puck",          "Charon",       "Kore",      "Fenrir",     "Leda",
+    "Orus",      "Aoede",         "Callirrhoe",   "Autonoe",   "Enceladus",  "Iapetus",
+    "Umbriel",   "Algieba",       "Despina",      "Erinome",   "Algenib",    "Rasalgethi",
+    "Laomedeia", "Achernar",      "Alnilam",      "Schedar",   "Gacrux",     "Pulcherrima",
+    "Achird",    "Zubenelgenubi", "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat",
 };
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -82,8 +82,7 @@ Expected<std::string> read_voice(const Value* voice, const std::string& param) {
   auto mapped = gemini_voice(sv(*name));
   if (!mapped) {
     return OpenAIError::invalid("The voice '" + std::string(sv(*name)) +
-                                    "' is not available. Use one of the " + accepted_voices() +
-                                    ".",
+                                    "' is not available. Use one of the " + accepted_voices() + ".",
                                 where, "invalid_value");
   }
   return std::string(*mapped);
@@ -123,7 +122,7 @@ std::string wav_header(size_t data_bytes, int rate) {
   put_le(h, kChannels, 2);
   put_le(h, static_cast<uint32_t>(rate), 4);
   put_le(h, static_cast<uint32_t>(rate * kChannels * kBits / 8), 4);  // byte rate
-  put_le(h, kChannels * kBits / 8, 2);                                 // block align
+  put_le(h, kChannels * kBits / 8, 2);                                // block align
   put_le(h, kBits, 2);
   h += "data";
   put_le(h, static_cast<uint32_t>(data_bytes), 4);

@@ -11,9 +11,10 @@ namespace {
 Failure read_audio(const Value& root, Value& config, ChatContext& ctx, Alloc& a) {
   const Value* audio = field(root, "audio");
   if (!audio) {
-    return OpenAIError::invalid("Missing required parameter: 'audio'. It is required when "
-                                "modalities includes \"audio\".",
-                                "audio", "missing_required_parameter");
+    return OpenAIError::invalid(
+        "Missing required parameter: 'audio'. It is required when "
+        "modalities includes \"audio\".",
+        "audio", "missing_required_parameter");
   }
   if (!audio->IsObject()) return wrong_type("audio", "an object", *audio);
   auto voice = read_voice(field(*audio, "voice"), "audio.voice");

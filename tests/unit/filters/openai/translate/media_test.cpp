@@ -1,11 +1,12 @@
 // Golden cases golden/images/*.json (request → planned :predict / generateContent calls →
 // replies → ImagesResponse) and golden/speech/*.json (request → the TTS call → reply → the audio
 // file), plus the WAV header and voice table, which are easier to state in code.
+#include "filters/openai/translate/detail/media.h"
+
 #include <doctest/doctest.h>
 
 #include "case_util.h"
 #include "filters/openai/translate/detail/audio.h"
-#include "filters/openai/translate/detail/media.h"
 
 namespace gemgate::openai::test {
 
@@ -60,7 +61,8 @@ TEST_CASE("golden: image generation") {
   }
 }
 
-TEST_CASE("images: a reply count that does not match the plan, or a reply that is not JSON, is a 502") {
+TEST_CASE(
+    "images: a reply count that does not match the plan, or a reply that is not JSON, is a 502") {
   auto plan = plan_image_generation(R"({"model":"gemini-2.5-flash-image","prompt":"x","n":2})");
   REQUIRE(plan.has_value());
   REQUIRE(plan->calls.size() == 2);
@@ -103,9 +105,10 @@ TEST_CASE("speech: usage comes from Gemini's counts; a minute of PCM gets a cons
   auto plan = plan_speech(R"({"model":"tts-1","voice":"alloy","input":"hi"})");
   REQUIRE(plan.has_value());
   std::string pcm(60 * 24000 * 2, '\x01');
-  std::string reply = R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=24000","data":")" +
-                      detail::base64_encode(pcm) +
-                      R"("}}]}}],"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":1500,"totalTokenCount":1502}})";
+  std::string reply =
+      R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=24000","data":")" +
+      detail::base64_encode(pcm) +
+      R"("}}]}}],"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":1500,"totalTokenCount":1502}})";
   auto audio = render_speech(*plan, reply);
   REQUIRE(audio.has_value());
   CHECK(audio->bytes.size() == 44 + pcm.size());
