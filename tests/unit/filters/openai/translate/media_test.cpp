@@ -4,6 +4,7 @@
 #include "filters/openai/translate/detail/media.h"
 
 #include <doctest/doctest.h>
+#include <random>
 
 #include "case_util.h"
 #include "filters/openai/translate/detail/audio.h"
@@ -142,6 +143,83 @@ TEST_CASE("voices: every OpenAI voice maps to a Gemini voice, Gemini names are c
   CHECK(detail::pcm_rate("audio/L16;codec=pcm;rate=16000") == 16000);
   CHECK(detail::pcm_rate("audio/L16") == 24000);
   CHECK(detail::pcm_rate("audio/L16;rate=99999999999") == 24000);
+}
+
+}  // namespace gemgate::openai::test
+
+namespace gemgate::openai::test {
+
+namespace {
+
+// Byte-level mutations of `s`: flips, deletions, insertions of JSON punctuation.
+std::string scramble(std::string s, std::mt19937& rng) {
+  static const char kBytes[] = "{}[]\":,\\0a-x \x80\xff";
+  int edits = 1 + int(rng() % 4);
+  for (int i = 0; i < edits && !s.empty(); ++i) {
+    size_t at = rng() % s.size();
+    switch (rng() % 3) {
+      case 0:
+        s[at] = kBytes[rng() % (sizeof(kBytes) - 1)];
+        break;
+      case 1:
+        s.erase(at, 1 + rng() % 8);
+        break;
+      default:
+        s.insert(at, 1, kBytes[rng() % (sizeof(kBytes) - 1)]);
+        break;
+    }
+  }
+  return s;
+}
+
+// Every failure is a sane OpenAI error (4xx/5xx with a message).
+void check_error(const OpenAIError& e) {
+  CHECK(e.status >= 400);
+  CHECK(e.status < 600);
+  CHECK_FALSE(e.message.empty());
+}
+
+}  // namespace
+
+TEST_CASE("hostile: mutated image and speech requests and replies never crash, fail cleanly") {
+  std::mt19937 rng(11);
+  for (const char* sub : {"images", "speech"}) {
+    for (const auto& file : golden_entries(sub)) {
+      CAPTURE(file.filename().string());
+      rapidjson::Document c;
+      load_json(file, c);
+      std::string body = request_text(c);
+      std::vector<std::string> replies;
+      if (c.HasMember("replies")) {
+        for (auto& r : c["replies"].GetArray()) replies.push_back(to_json(r));
+      }
+      if (c.HasMember("reply")) replies.push_back(to_json(c["reply"]));
+      for (int round = 0; round < 200; ++round) {
+        std::string mutated = scramble(body, rng);
+        if (std::string_view(sub) == "images") {
+          auto plan = plan_image_generation(mutated);
+          if (!plan) {
+            check_error(plan.error());
+            continue;
+          }
+          CHECK(plan->calls.size() >= 1);
+          CHECK(plan->calls.size() <= kMaxImagesPerRequest);
+          std::vector<std::string> bad(plan->calls.size(),
+                                       replies.empty() ? "{}" : scramble(replies[0], rng));
+          auto merged = merge_images(*plan, bad, 1);
+          if (!merged) check_error(merged.error());
+        } else {
+          auto plan = plan_speech(mutated);
+          if (!plan) {
+            check_error(plan.error());
+            continue;
+          }
+          auto audio = render_speech(*plan, replies.empty() ? "{}" : scramble(replies[0], rng));
+          if (!audio) check_error(audio.error());
+        }
+      }
+    }
+  }
 }
 
 }  // namespace gemgate::openai::test
