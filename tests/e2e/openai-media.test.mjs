@@ -293,3 +293,30 @@ test('native :predict and :predictLongRunning pass through the gemini route with
   assert.equal(bad.status, 400);
   assert.equal(bad.json.error.status, 'INVALID_ARGUMENT');
 });
+
+test('the request log records image and speech calls with the Gemini model, status and tokens', async () => {
+  const admin = 'media-admin-token-0123456789abcdef';
+  const own = await openaiStack({fake: s.fake, env: {AUTH_TOKEN: admin}});
+  try {
+    await own.client().audio.speech.create({model: 'tts-1', voice: 'alloy', input: 'logged'});
+    await own.client().images.generate({prompt: 'logged'});
+    await assert.rejects(own.client().images.generate({prompt: 'x', response_format: 'url'}));
+    let rows = [];
+    for (let i = 0; i < 100 && rows.length < 3; i++) {
+      const res = await fetch(own.url('/admin/api/logs'), {headers: {authorization: `Bearer ${admin}`}});
+      rows = (await res.json()).items || [];
+      if (rows.length < 3) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(rows.length, 3, JSON.stringify(rows));
+    const [refused, image, speech] = rows;  // newest first
+    assert.equal(refused.status, 400);
+    assert.equal(image.status, 200);
+    assert.equal(image.model, IMAGEN);
+    assert.equal(speech.status, 200);
+    assert.equal(speech.model, TTS);
+    assert.ok(speech.total_tokens > 0 && speech.completion_tokens > 0, JSON.stringify(speech));
+    assert.ok(!JSON.stringify(rows).includes(own.token), 'no client token in the log rows');
+  } finally {
+    await own.close();
+  }
+});
