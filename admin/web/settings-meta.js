@@ -12,6 +12,7 @@ export const SETTING_GROUPS = [
                            'upstream_headers']},
   {id: 'models', names: ['model_aliases', 'hidden_models']},
   {id: 'openai', names: ['openai_include_reasoning', 'openai_fetch_private_urls',
+                         'openai_image_model', 'openai_speech_model',
                          'responses_store_ttl_s', 'responses_fetch_private_urls',
                          'anthropic_fetch_private_urls']},
   {id: 'health', names: ['health_check_model', 'health_check_interval_s', 'health_check_concurrency']},
@@ -72,6 +73,12 @@ export const SETTING_TEXT = {
   openai_fetch_private_urls: {
     en: 'Fetch images from private addresses', zh: '允许从内网地址获取图片',
     zh_desc: '允许 OpenAI 聊天调用中的图片 URL 指向本机或内网地址（关闭时网关从不读取自身所在的网络）。'},
+  openai_image_model: {
+    en: 'Model for OpenAI image calls', zh: 'OpenAI 图像调用使用的模型',
+    zh_desc: 'OpenAI 图像生成调用指定 dall-e-* 或 gpt-image-*（或未指定模型）时使用的 Gemini 模型：imagen-* 模型经 :predict 调用，其他模型经 generateContent 调用。'},
+  openai_speech_model: {
+    en: 'Model for OpenAI speech calls', zh: 'OpenAI 语音合成使用的模型',
+    zh_desc: 'OpenAI 语音合成调用指定 tts-1、tts-1-hd 或 gpt-*-tts 时使用的 Gemini TTS 模型。'},
   responses_store_ttl_s: {
     en: 'Stored Responses kept for (s)', zh: 'Responses 存储保留时间（秒）',
     zh_desc: 'OpenAI Responses 接口中 store: true 的响应（含整段对话）保存的时长，过期后删除；previous_response_id 只能引用未过期的响应。'},

@@ -26,6 +26,9 @@ constexpr Route kRoutes[] = {
     {[](std::string_view p) { return p == "/chat/completions"; }, "POST",
      &make_chat_completions_op},
     {[](std::string_view p) { return p == "/embeddings"; }, "POST", &make_embeddings_op},
+    {[](std::string_view p) { return p == "/images/generations"; }, "POST",
+     &make_images_generations_op},
+    {[](std::string_view p) { return p == "/audio/speech"; }, "POST", &make_audio_speech_op},
     {[](std::string_view p) { return p == "/models"; }, "GET", &make_models_list_op},
     {[](std::string_view p) { return p.starts_with("/models/") && p.size() > 8; }, "GET",
      &make_model_get_op},
@@ -77,6 +80,13 @@ class OpenAIFilter final : public Filter {
   std::unique_ptr<OpenAIOp> op_;  // set once the route and method are known
 };
 
+// A model setting must be a model id (it goes into the URL path).
+std::string check_model_setting(const rapidjson::Value& v) {
+  if (!v.IsString()) return "must be a model name";
+  auto name = upstream_model_name(std::string_view(v.GetString(), v.GetStringLength()));
+  return name ? "" : "is not a valid model name";
+}
+
 std::string render_openai_error(const http::LocalError& e) {
   return from_local(e).to_json();
 }
@@ -92,6 +102,15 @@ Result<void> register_openai_filter(Registry& registry) {
           {.description = "Allow image URLs on local/private addresses in OpenAI chat calls (off: "
                           "the gateway never reads its own network).",
            .default_json = "false"}),
+      kImageModel.with({.description = "Gemini model for OpenAI image calls naming dall-e-* or "
+                                       "gpt-image-* (or no model): an imagen-* model is called "
+                                       "with :predict, any other with generateContent.",
+                        .default_json = "\"imagen-4.0-generate-001\"",
+                        .check = &check_model_setting}),
+      kSpeechModel.with({.description = "Gemini TTS model for OpenAI speech calls naming tts-1, "
+                                        "tts-1-hd or gpt-*-tts.",
+                         .default_json = "\"gemini-2.5-flash-preview-tts\"",
+                         .check = &check_model_setting}),
   });
   if (!declared.ok()) return declared;
   if (auto r = registry.add_error_format("openai", &render_openai_error); !r.ok()) return r;

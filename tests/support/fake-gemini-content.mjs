@@ -4,6 +4,7 @@
 // are returned as {status, body}; the server (fake-gemini.mjs) sends them.
 
 import * as E from './fake-gemini-errors.mjs';
+import {MEDIA_MODELS, mediaChunks, mediaSupports} from './fake-gemini-media.mjs';
 
 /** The model catalogue served by GET models (names without the "models/" prefix). */
 const GEN_METHODS = ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'];
@@ -21,6 +22,7 @@ export const MODELS = [
   {id: 'gemini-embedding-001', displayName: 'Gemini Embedding 001', version: '001', input: 2048,
    output: 1, methods: ['embedContent', 'countTextTokens', 'countTokens', 'asyncBatchEmbedContent'],
    embedding: 3072},
+  ...MEDIA_MODELS,  // image, TTS, Imagen and Veo models: fake-gemini-media.mjs
 ];
 
 /** Looks up a model by id ("gemini-2.5-flash" or "models/gemini-2.5-flash"); undefined if unknown. */
@@ -31,6 +33,7 @@ export function findModel(name) {
 
 /** Whether the model accepts the given URL action (streamGenerateContent counts as generation). */
 export function modelSupports(model, action) {
+  if (model.media) return mediaSupports(model, action);
   if (model.embedding) {
     return action === 'embedContent' || action === 'batchEmbedContents' ||
            (action === 'countTokens' && model.methods.includes('countTokens'));
@@ -166,6 +169,8 @@ export function generationChunks({model, body, directives, stream, responseId}) 
       usageMetadata: usage(prompt, null, 0), ...base,
     }];
   }
+  const media = mediaChunks({model, body, directives, stream, base, usage});
+  if (media) return media;
   const thoughts = thoughtTokens(model, directives);
   if (directives.call) {
     const name = String(directives.call);

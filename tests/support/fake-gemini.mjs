@@ -9,7 +9,8 @@
 // POST models/{m}:generateContent | :streamGenerateContent (?alt=sse → text/event-stream
 // "data: {...}\r\n\r\n"; otherwise a JSON array streamed piece by piece "[{...}\r\n,{...}]",
 // whose errors are also wrapped in an array, as Google does) | :countTokens | :embedContent |
-// :batchEmbedContents (≤ 100 requests). Other paths → Google's HTML 404.
+// :batchEmbedContents (≤ 100 requests) | :predict | :predictLongRunning (image, speech and video
+// models: fake-gemini-media.mjs). Other paths → Google's HTML 404.
 //
 // KEYS. The key comes from `x-goog-api-key` (or `?key=`). Its behaviour is chosen by a
 // case-insensitive substring of the key, unless overridden with POST /__control/key:
@@ -54,6 +55,7 @@ import zlib from 'node:zlib';
 import {pathToFileURL} from 'node:url';
 import * as E from './fake-gemini-errors.mjs';
 import * as C from './fake-gemini-content.mjs';
+import {mediaAnswer} from './fake-gemini-media.mjs';
 import {serveFiles} from './fake-gemini-files.mjs';
 import {resourceUseError, serveResources} from './fake-gemini-resources.mjs';
 import {newState, resetState, statsOf, setKeyMode, setAllMode, queueScript, keyBehaviour,
@@ -196,6 +198,8 @@ async function handle(req, res, st, cfg) {
   if (denied) return fail(denied);
   const d = C.parseDirectives(body.toString('utf8'));
   ctx.directives = d;
+  const media = mediaAnswer(ctx, model, json, d);  // image and speech models: fake-gemini-media.mjs
+  if (media) return media.status === 200 ? send(res, 200, media.body, ctx) : fail(media);
   const other = {countTokens: C.countTokensAnswer, embedContent: C.embedAnswer,
                  batchEmbedContents: C.batchEmbedAnswer}[ctx.action];
   if (other) {

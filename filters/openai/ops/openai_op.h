@@ -1,5 +1,6 @@
 // The operations behind the `openai` filter, one per endpoint and one per file (h2o style):
-// chat_completions.cpp, embeddings.cpp, models_list.cpp, model_get.cpp. The filter
+// chat_completions.cpp, embeddings.cpp, models_list.cpp, model_get.cpp, images_generations.cpp,
+// audio_speech.cpp. The filter
 // (../openai_filter.cpp) routes a request to its op once, checks the method, and handles what every
 // op shares on the way back: local errors pass untouched (the chain renders them in OpenAI's shape)
 // and Gemini's non-2xx answers become OpenAI errors. An op sees only the rest.
@@ -36,10 +37,12 @@ class OpenAIOp {
 };
 
 // The ops, one per file. Each returns a fresh op for one request.
-std::unique_ptr<OpenAIOp> make_chat_completions_op();  // POST /chat/completions
-std::unique_ptr<OpenAIOp> make_embeddings_op();        // POST /embeddings
-std::unique_ptr<OpenAIOp> make_models_list_op();       // GET /models
-std::unique_ptr<OpenAIOp> make_model_get_op();         // GET /models/{id}
+std::unique_ptr<OpenAIOp> make_chat_completions_op();    // POST /chat/completions
+std::unique_ptr<OpenAIOp> make_embeddings_op();          // POST /embeddings
+std::unique_ptr<OpenAIOp> make_models_list_op();         // GET /models
+std::unique_ptr<OpenAIOp> make_model_get_op();           // GET /models/{id}
+std::unique_ptr<OpenAIOp> make_images_generations_op();  // POST /images/generations
+std::unique_ptr<OpenAIOp> make_audio_speech_op();        // POST /audio/speech
 
 // ---- shared by the ops and the filter (openai_op.cpp) ----
 

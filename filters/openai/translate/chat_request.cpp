@@ -14,20 +14,6 @@ using detail::Value;
 
 namespace {
 
-Expected<bool> parse_body(std::string_view body, Document& doc) {
-  std::string err;
-  if (!detail::parse_json(body, doc, &err)) {
-    return OpenAIError::invalid(
-        "We could not parse the JSON body of your request: " + err +
-        ". (HINT: This likely means you aren't using your HTTP library correctly.)");
-  }
-  if (!doc.IsObject()) {
-    return OpenAIError::invalid("The request body must be a JSON object, not " +
-                                std::string(detail::type_name(doc)) + ".");
-  }
-  return true;
-}
-
 // `google.cached_content` and `google.safety_settings` (Google's compat-layer extension).
 Failure google_passthrough(const Value& root, detail::Alloc& a, Value& body) {
   std::string gp;
@@ -72,7 +58,7 @@ Expected<std::string> upstream_model_name(std::string_view model, const std::str
 
 Expected<std::vector<std::string>> list_remote_media(std::string_view openai_body) {
   Document doc;
-  if (auto ok = parse_body(openai_body, doc); !ok) return ok.error();
+  if (auto ok = detail::parse_request_body(openai_body, doc); !ok) return ok.error();
   std::vector<std::string> urls;
   if (const Value* messages = field(doc, "messages")) detail::collect_remote_media(*messages, urls);
   return urls;
@@ -81,7 +67,7 @@ Expected<std::vector<std::string>> list_remote_media(std::string_view openai_bod
 Expected<ChatRequest> translate_chat_request(std::string_view openai_body, const MediaMap& media,
                                              const TranslateOptions& options) {
   Document doc;
-  if (auto ok = parse_body(openai_body, doc); !ok) return ok.error();
+  if (auto ok = detail::parse_request_body(openai_body, doc); !ok) return ok.error();
   ChatRequest out;
   ChatContext& ctx = out.context;
 
@@ -129,6 +115,7 @@ Expected<ChatRequest> translate_chat_request(std::string_view openai_body, const
   }
   if (auto f = detail::translate_tools(doc, st, gem, ctx)) return *f;
   if (auto f = detail::translate_generation_config(doc, st, config, ctx)) return *f;
+  if (auto f = detail::translate_output_modalities(doc, st, config, ctx)) return *f;
   if (!config.ObjectEmpty()) detail::add(gem, "generationConfig", std::move(config), a);
   if (auto f = google_passthrough(doc, a, gem)) return *f;
 

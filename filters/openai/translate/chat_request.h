@@ -23,9 +23,13 @@
 //    thinkingLevel on Gemini 3; `google.thinking_config` (top level, which is where the OpenAI SDKs
 //    put `extra_body={"google":...}`, or literally under `extra_body`) is honoured too.
 //    includeThoughts is only requested when the client asks for reasoning text.
+//  * modalities: "text" → TEXT, "image" → IMAGE (a Gemini image model), "audio" → AUDIO alone
+//    (Gemini's TTS models speak the text they are given and take no TEXT next to AUDIO); audio
+//    needs `audio: {voice, format}`: voice as in speech.h, format wav or pcm16 (a stream:
+//    pcm16 only, as OpenAI), other formats 400.
 //  * dropped without error: logit_bias, user, metadata, store, service_tier, prediction,
-//    parallel_tool_calls (Gemini may still return several calls), web_search_options, modalities,
-//    audio, image_url.detail.
+//    parallel_tool_calls (Gemini may still return several calls), web_search_options,
+//    image_url.detail.
 #pragma once
 
 #include <cstddef>
@@ -75,6 +79,9 @@ struct ChatContext {
   bool include_reasoning = false;  // return thought parts as reasoning_content
   bool logprobs = false;           // map logprobsResult to choices[].logprobs
   bool legacy_functions = false;   // request used `functions`: answer with message.function_call
+  // `audio.format` of a request with modalities ["audio"]: "wav" or "pcm16" (the format of
+  // message.audio.data); "" when no audio was asked for (audio Gemini sends anyway is wav).
+  std::string audio_format;
 };
 
 struct ChatRequest {

@@ -1,7 +1,11 @@
 // translate_chat_response(): one Gemini GenerateContentResponse → one chat.completion.
 #include "filters/openai/translate/chat_response.h"
 
+#include <cstdint>
+
+#include "filters/openai/translate/detail/audio.h"
 #include "filters/openai/translate/detail/candidate.h"
+#include "filters/openai/translate/detail/media.h"
 #include "filters/openai/translate/detail/tool_ids.h"
 
 namespace gemgate::openai {
@@ -20,13 +24,35 @@ Value assistant_message(Alloc& a) {
   return msg;
 }
 
+// message.audio for the PCM of one choice.
+Value audio_json(const std::string& pcm, int rate, const std::string& transcript,
+                 const ChatContext& ctx, const ResponseMeta& meta, Alloc& a) {
+  std::string file = ctx.audio_format == "pcm16" ? pcm : detail::wav_header(pcm.size(), rate) + pcm;
+  Value out(rapidjson::kObjectType);
+  detail::add(out, "id", "audio_" + meta.id, a);
+  detail::add(out, "data", detail::base64_encode(file), a);
+  detail::add(out, "expires_at", Value(meta.created + 86400), a);
+  detail::add(out, "transcript", transcript, a);
+  return out;
+}
+
 // One candidate → one choice. `next_call` numbers generated tool call ids across the response.
 Value choice_of(const Value& cand, int index, const ChatContext& ctx, const ResponseMeta& meta,
                 size_t& next_call, Alloc& a) {
   detail::CandidateParts parts = detail::read_parts(cand);
   std::string text, thoughts;
   Value calls(rapidjson::kArrayType);
+  Value images(rapidjson::kArrayType);
+  std::string pcm;
+  int rate = 24000;
   for (const PartRun& run : parts.runs) {
+    if (run.kind == PartRun::Kind::kImage) {
+      images.PushBack(detail::image_json(run, static_cast<int>(images.Size()), a), a);
+    }
+    if (run.kind == PartRun::Kind::kAudio) {
+      rate = detail::pcm_rate(run.mime);
+      pcm += detail::base64_decode_prefix(run.data, SIZE_MAX);
+    }
     if (run.kind == PartRun::Kind::kText) text += run.text;
     if (run.kind == PartRun::Kind::kThought) thoughts += run.text;
     if (run.kind == PartRun::Kind::kCall) {
@@ -35,8 +61,11 @@ Value choice_of(const Value& cand, int index, const ChatContext& ctx, const Resp
     }
   }
   Value msg = assistant_message(a);
-  detail::add(msg, "content", text.empty() ? Value() : detail::str(text, a), a);
+  bool audio = !pcm.empty();
+  detail::add(msg, "content", text.empty() || audio ? Value() : detail::str(text, a), a);
   detail::add(msg, "refusal", Value(), a);
+  if (audio) detail::add(msg, "audio", audio_json(pcm, rate, text, ctx, meta, a), a);
+  if (!images.Empty()) detail::add(msg, "images", std::move(images), a);
   if (ctx.include_reasoning && !thoughts.empty()) {
     detail::add(msg, "reasoning_content", thoughts, a);
   }

@@ -7,6 +7,11 @@
 // Call it for a 2xx upstream reply; for any other status use translate_gemini_error().
 //
 // Mapping decisions:
+//  * inline images become message.images [{"type":"image_url","image_url":{"url":"data:…"},
+//    "index"}] (the extension OpenAI-compatible gateways use; content keeps the text); inline
+//    audio (Gemini's 24 kHz PCM, several parts joined) becomes message.audio {id, data (base64
+//    wav, or pcm16 when the request asked for it), expires_at (created + 24 h), transcript (the
+//    text parts, usually "")} with content null, as OpenAI answers audio.
 //  * one choice per candidate (index = candidate.index, else its position); text parts are joined
 //    into `content` (null when there is none); thought parts go to `reasoning_content` only when
 //    ctx.include_reasoning; functionCall parts become `tool_calls` (or the legacy

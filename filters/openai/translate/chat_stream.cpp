@@ -21,7 +21,8 @@ namespace {
 
 struct ChoiceState {
   bool role_sent = false;
-  int next_tool_index = 0;  // position in this choice's tool_calls, across the whole stream
+  int next_tool_index = 0;   // position in this choice's tool_calls, across the whole stream
+  int next_image_index = 0;  // position in this choice's images, across the whole stream
   bool saw_call = false;
   std::string native_finish;  // Gemini's finishReason, once seen
   std::string finish_message;
@@ -152,6 +153,17 @@ struct ChatStreamTranslator::State {
       if (run.kind == PartRun::Kind::kThought) {
         if (!ctx.include_reasoning) continue;
         detail::add(delta, "reasoning_content", run.text, a);
+        emit_delta(out, index, std::move(delta));
+      } else if (run.kind == PartRun::Kind::kImage) {
+        Value images(rapidjson::kArrayType);
+        images.PushBack(detail::image_json(run, c.next_image_index++, a), a);
+        detail::add(delta, "images", std::move(images), a);
+        emit_delta(out, index, std::move(delta));
+      } else if (run.kind == PartRun::Kind::kAudio) {
+        Value audio(rapidjson::kObjectType);
+        detail::add(audio, "id", "audio_" + meta.id, a);
+        detail::add(audio, "data", run.data, a);
+        detail::add(delta, "audio", std::move(audio), a);
         emit_delta(out, index, std::move(delta));
       } else if (run.kind == PartRun::Kind::kText) {
         detail::add(delta, "content", run.text, a);

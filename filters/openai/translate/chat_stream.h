@@ -10,7 +10,9 @@
 //   // send `out` to the client after each call; stop when done()
 //
 // Output, per choice (candidate index): a role chunk {"role":"assistant","content":""}, then
-// content / reasoning_content / tool_calls deltas in the order Gemini sent the parts (consecutive
+// content / reasoning_content / tool_calls / images / audio deltas (an inline image: one
+// delta.images entry as in chat_response.h; an inline audio part: delta.audio {id, data} with
+// that part's base64 pcm16) in the order Gemini sent the parts (consecutive
 // texts of one event are joined into one delta), then — at finish() — one chunk with an empty delta
 // and the finish_reason. Tool calls arrive whole from Gemini, so each is one delta carrying index,
 // id, type, name and the full arguments; `index` counts the calls of a choice across the whole

@@ -7,5 +7,7 @@
 #include "filters/openai/translate/chat_stream.h"    // Gemini SSE → OpenAI SSE, incrementally
 #include "filters/openai/translate/embeddings.h"     // /v1/embeddings
 #include "filters/openai/translate/errors.h"         // OpenAIError, Expected, Gemini errors
+#include "filters/openai/translate/images.h"         // /v1/images/generations
 #include "filters/openai/translate/models.h"         // /v1/models
 #include "filters/openai/translate/schema.h"         // JSON Schema cleaning
+#include "filters/openai/translate/speech.h"         // /v1/audio/speech

@@ -61,6 +61,23 @@ CandidateParts read_parts(const Value& candidate) {
       out.runs.push_back(std::move(run));
       continue;
     }
+    if (const Value* inline_data = field(p, "inlineData"); inline_data && inline_data->IsObject()) {
+      const Value* mime = field(*inline_data, "mimeType");
+      const Value* data = field(*inline_data, "data");
+      if (!mime || !mime->IsString() || !data || !data->IsString()) continue;
+      PartRun run;
+      run.mime = sv(*mime);
+      run.data = sv(*data);
+      if (run.mime.starts_with("image/")) {
+        run.kind = PartRun::Kind::kImage;
+      } else if (run.mime.starts_with("audio/")) {
+        run.kind = PartRun::Kind::kAudio;
+      } else {
+        continue;
+      }
+      out.runs.push_back(std::move(run));
+      continue;
+    }
     const Value* text = field(p, "text");
     if (!text || !text->IsString()) continue;
     if (!signature.empty()) out.text_signature = signature;
@@ -187,6 +204,20 @@ Value logprobs_json(const Value& candidate, Alloc& a) {
   Value out(rapidjson::kObjectType);
   add(out, "content", std::move(content), a);
   add(out, "refusal", Value(), a);
+  return out;
+}
+
+Value image_json(const PartRun& image, int index, Alloc& a) {
+  std::string url = "data:";
+  url += image.mime;
+  url += ";base64,";
+  url += image.data;
+  Value image_url(rapidjson::kObjectType);
+  add(image_url, "url", url, a);
+  Value out(rapidjson::kObjectType);
+  add(out, "type", "image_url", a);
+  add(out, "image_url", std::move(image_url), a);
+  add(out, "index", Value(index), a);
   return out;
 }
 

@@ -11,13 +11,16 @@
 
 namespace gemgate::openai::detail {
 
-// One run of a candidate's parts, in order: consecutive text (or thought) parts are joined.
+// One run of a candidate's parts, in order: consecutive text (or thought) parts are joined;
+// each inline image or audio part is a run of its own.
 struct PartRun {
-  enum class Kind { kText, kThought, kCall };
+  enum class Kind { kText, kThought, kCall, kImage, kAudio };
   Kind kind = Kind::kText;
   std::string text;             // kText / kThought
   const Value* call = nullptr;  // kCall: the functionCall object
   std::string_view signature;   // kCall: the part's thoughtSignature
+  std::string_view mime;        // kImage / kAudio: inlineData.mimeType
+  std::string_view data;        // kImage / kAudio: inlineData.data (base64)
 };
 
 struct CandidateParts {
@@ -26,7 +29,8 @@ struct CandidateParts {
 };
 
 // Reads candidate.content.parts (missing content → nothing). Empty texts are skipped; inline
-// data, executable code and unknown parts are ignored.
+// data becomes kImage (image/*) or kAudio (audio/*) runs, other inline data, executable code and
+// unknown parts are ignored.
 CandidateParts read_parts(const Value& candidate);
 
 // Gemini finishReason → OpenAI finish_reason ("" = absent → "stop"). Stop and length become
@@ -51,6 +55,10 @@ Value function_call_json(const Value& call, Alloc& a);
 // candidate.logprobsResult → {"content":[{token, logprob, bytes, top_logprobs}], "refusal":null};
 // a null value when the candidate has none.
 Value logprobs_json(const Value& candidate, Alloc& a);
+
+// An image run as an entry of message.images / delta.images (the extension OpenAI-compatible
+// gateways use): {"type":"image_url","image_url":{"url":"data:<mime>;base64,<data>"},"index"}.
+Value image_json(const PartRun& image, int index, Alloc& a);
 
 // The candidate's index: `index` when it is a sane integer, else `position`; -1 when absurd.
 int candidate_index(const Value& candidate, size_t position);

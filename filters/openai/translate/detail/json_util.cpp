@@ -143,4 +143,18 @@ OpenAIError bad_value(const std::string& param, std::string message) {
                               "invalid_value");
 }
 
+Expected<bool> parse_request_body(std::string_view body, Document& doc) {
+  std::string err;
+  if (!parse_json(body, doc, &err)) {
+    return OpenAIError::invalid(
+        "We could not parse the JSON body of your request: " + err +
+        ". (HINT: This likely means you aren't using your HTTP library correctly.)");
+  }
+  if (!doc.IsObject()) {
+    return OpenAIError::invalid("The request body must be a JSON object, not " +
+                                std::string(type_name(doc)) + ".");
+  }
+  return true;
+}
+
 }  // namespace gemgate::openai::detail

@@ -25,6 +25,11 @@ constexpr size_t kMaxJsonDepth = 128;
 bool parse_json(std::string_view text, Document& doc, std::string* error,
                 size_t max_depth = kMaxJsonDepth);
 
+// Parses a client's request body, which must be a JSON object; otherwise OpenAI's 400 wording
+// ("We could not parse the JSON body of your request: ...", "The request body must be a JSON
+// object, not ...").
+Expected<bool> parse_request_body(std::string_view body, Document& doc);
+
 // Serialises a value compactly (UTF-8 kept as is, no escaping of non-ASCII).
 std::string write_json(const Value& v);
 

@@ -40,6 +40,11 @@ Failure translate_tools(const Value& root, RequestState& st, Value& body, ChatCo
 Failure translate_generation_config(const Value& root, RequestState& st, Value& config,
                                     ChatContext& ctx);
 
+// `modalities` and `audio` → generationConfig.responseModalities and speechConfig; sets
+// ctx.audio_format (request_output.cpp).
+Failure translate_output_modalities(const Value& root, RequestState& st, Value& config,
+                                    ChatContext& ctx);
+
 // The `google` extension object: top-level `google` or `extra_body.google` (nullptr if neither).
 const Value* google_extension(const Value& root, std::string* param);
 

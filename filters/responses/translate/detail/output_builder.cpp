@@ -156,6 +156,9 @@ void OutputBuilder::add_answer(const Value& answer) {
       case PartRun::Kind::kCall:
         add_call(*run.call, run.signature);
         break;
+      case PartRun::Kind::kImage:  // inline images and audio have no Responses output item here
+      case PartRun::Kind::kAudio:
+        break;
     }
   }
 }

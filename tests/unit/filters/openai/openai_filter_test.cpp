@@ -326,3 +326,80 @@ TEST_CASE("openai: a model id that cannot go into a URL path is refused before a
   CHECK(g.h.downstream.response.status / 100 == 4);
   CHECK(g.transport->requests.empty());
 }
+
+TEST_CASE("openai: images on a Gemini image model are one generateContent per image, merged") {
+  GatewayFixture g;
+  g.add_keys(1);
+  const std::string reply =
+      R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"AAAA"}}]},)"
+      R"("finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":1290,"totalTokenCount":1292}})";
+  g.transport->script(Answer::json(200, reply));
+  g.transport->script(Answer::json(200, reply));
+  call(g, "POST", "/images/generations",
+       R"({"model":"gemini-2.5-flash-image","prompt":"a cat","n":2,"size":"1024x1024"})");
+  REQUIRE(g.transport->requests.size() == 2);
+  CHECK(upstream_path(g, 1) == "/v1beta/models/gemini-2.5-flash-image:generateContent");
+  REQUIRE(g.h.downstream.response.status == 200);
+  rapidjson::Document doc = body_of(g);
+  REQUIRE(doc["data"].Size() == 2);
+  CHECK(text(doc["data"][1]["b64_json"]) == "AAAA");
+  CHECK(doc["usage"]["output_tokens"].GetInt() == 2580);
+}
+
+TEST_CASE("openai: an image call whose second Gemini call fails answers that error, not half") {
+  GatewayFixture g;
+  g.add_keys(1);
+  g.transport->script(Answer::json(
+      200,
+      R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"AA"}}]}}]})"));
+  g.transport->script(Answer::json(
+      400,
+      R"({"error":{"code":400,"message":"Unsupported aspect ratio","status":"INVALID_ARGUMENT"}})"));
+  call(g, "POST", "/images/generations",
+       R"({"model":"gemini-2.5-flash-image","prompt":"x","n":2})");
+  CHECK(g.transport->requests.size() == 2);
+  CHECK(g.h.downstream.response.status == 400);
+  CHECK(text(body_of(g)["error"]["message"]).find("aspect ratio") != std::string::npos);
+}
+
+TEST_CASE("openai: dall-e names go to openai_image_model; url output is refused before any call") {
+  GatewayFixture g;
+  g.add_keys(1);
+  g.transport->script(
+      Answer::json(200, R"({"predictions":[{"bytesBase64Encoded":"AA","mimeType":"image/png"}]})"));
+  auto snapshot = g.settings({{"openai_image_model", R"("imagen-4.0-fast-generate-001")"}});
+  g.run(openai_chain(g), "/images/generations", snapshot,
+        [](http::Request& r) { r.body = R"({"model":"dall-e-2","prompt":"x"})"; });
+  REQUIRE(g.transport->requests.size() == 1);
+  CHECK(upstream_path(g, 0) == "/v1beta/models/imagen-4.0-fast-generate-001:predict");
+  CHECK(g.h.downstream.response.status == 200);
+  call(g, "POST", "/images/generations", R"({"prompt":"x","response_format":"url"})");
+  CHECK(g.h.downstream.response.status == 400);
+  CHECK(g.transport->requests.size() == 1);
+  CHECK(g.registry.settings_schema().convert_text("openai_image_model", R"("../x")").ok() == false);
+}
+
+TEST_CASE("openai: speech answers the wav bytes with audio/wav; the TTS model is a setting") {
+  GatewayFixture g;
+  g.add_keys(1);
+  g.transport->script(Answer::json(
+      200,
+      R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=24000","data":"AQACAA=="}}]}}]})"));
+  auto snapshot = g.settings({{"openai_speech_model", R"("gemini-2.5-pro-preview-tts")"}});
+  g.run(openai_chain(g), "/audio/speech", snapshot,
+        [](http::Request& r) { r.body = R"({"model":"tts-1","voice":"alloy","input":"hi"})"; });
+  REQUIRE(g.transport->requests.size() == 1);
+  CHECK(upstream_path(g, 0) == "/v1beta/models/gemini-2.5-pro-preview-tts:generateContent");
+  const http::Response& r = g.h.downstream.response;
+  REQUIRE(r.status == 200);
+  CHECK(r.headers.get_or("content-type", "") == "audio/wav");
+  REQUIRE(r.body.size() == 48);
+  CHECK(r.body.substr(0, 4) == "RIFF");
+  CHECK(r.body.substr(44) == std::string("\x01\x00\x02\x00", 4));
+  call(g, "POST", "/audio/speech",
+       R"({"model":"tts-1","voice":"alloy","input":"hi","response_format":"mp3"})");
+  CHECK(g.h.downstream.response.status == 400);
+  CHECK(g.transport->requests.size() == 1);
+  call(g, "GET", "/audio/speech");
+  CHECK(g.h.downstream.response.status == 405);
+}

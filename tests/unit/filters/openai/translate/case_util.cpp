@@ -89,6 +89,7 @@ std::string context_json(const ChatContext& ctx) {
   d.AddMember("include_reasoning", ctx.include_reasoning, a);
   d.AddMember("logprobs", ctx.logprobs, a);
   d.AddMember("legacy_functions", ctx.legacy_functions, a);
+  d.AddMember("audio_format", rapidjson::Value(ctx.audio_format.c_str(), a), a);
   return to_json(d);
 }
 
