@@ -279,3 +279,30 @@ test('secrets stay out of upload answers and the log', async (t) => {
   await sleep(200);
   assertNoSecrets(s.gw.logs(), 'the gateway log');
 });
+
+function multipartBody(boundary, bytes, name = 'big') {
+  return Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n` +
+                `${JSON.stringify({file: {displayName: name}})}\r\n--${boundary}\r\n` +
+                'Content-Type: application/octet-stream\r\n\r\n'),
+    bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+}
+
+test('a multipart upload larger than limits.max_body_bytes: 413 before Google; raised, it passes', async (t) => {
+  const bytes = Buffer.alloc(20 * 1024 * 1024, 7);
+  const headers = {'x-goog-upload-protocol': 'multipart', 'content-type': 'multipart/related; boundary=bb'};
+  const small = await stack(t);
+  const refused = await post(`${small.gw.url}/upload/v1beta/files`,
+                             {token: small.token, headers, body: multipartBody('bb', bytes)})
+      .catch((e) => ({status: 'reset', text: String(e)}));
+  assert.ok(refused.status === 413 || refused.status === 'reset', `${refused.status} ${refused.text}`);
+  assert.equal(fake.stats().total, 0);
+  await small.close();
+
+  const text = fs.readFileSync(DEFAULT_CONFIG, 'utf8').replace(/max_body_bytes: 16MiB/, 'max_body_bytes: 64MiB');
+  const big = await stack(t, {configYaml: text});
+  const r = await post(`${big.gw.url}/upload/v1beta/files`,
+                       {token: big.token, headers, body: multipartBody('bb', bytes)});
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.file.sizeBytes, String(bytes.length));
+});
