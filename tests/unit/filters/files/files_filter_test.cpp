@@ -238,3 +238,27 @@ TEST_CASE("a failed start passes Google's answer on and hands out no URL") {
   CHECK(g.h.downstream.response.status == 400);
   CHECK_FALSE(g.h.downstream.response.headers.has("x-goog-upload-url"));
 }
+
+TEST_CASE("a quota answer on the session's key cools it: the next chunk gets 503 + Retry-After") {
+  GatewayFixture g;
+  g.add_keys(3);
+  auto chain = upload_chain(g);
+  std::string url = start(g, chain);
+  auto chunk = [&] {
+    g.run(chain, "/upload/v1beta/files", nullptr, [&](http::Request& r) {
+      r.query = query_of(url);
+      r.headers.set("x-goog-upload-command", "upload");
+      r.headers.set("x-goog-upload-offset", "0");
+      r.body = "x";
+    });
+  };
+  g.transport->script(Answer::json(429, quota_body("30s")));
+  chunk();
+  CHECK(g.h.downstream.response.status == 429);
+  CHECK(g.transport->requests.size() == 2);  // no failover to another key
+  chunk();
+  CHECK(g.h.downstream.response.status == 503);
+  CHECK(g.h.downstream.response.headers.has("retry-after"));
+  CHECK(g.transport->requests.size() == 2);
+  for (const auto& k : g.keys_sent()) CHECK(k == pool_secret(1));
+}
