@@ -30,8 +30,8 @@ after(async () => {
   if (dir) fs.rmSync(dir, {recursive: true, force: true});
 });
 
-function client(baseUrl = s.gw.url) {
-  return new GoogleGenAI({apiKey: s.token, httpOptions: {baseUrl}});
+function client(baseUrl = s.gw.url, httpOptions = {}) {
+  return new GoogleGenAI({apiKey: s.token, httpOptions: {baseUrl, ...httpOptions}});
 }
 
 /** Per-key upstream call counts since `before` (an array in s.keys order). */
@@ -95,4 +95,19 @@ test('files.upload through the /gemini base URL', async () => {
   assert.equal(file.sizeBytes, String(bytes.length));
   const last = fake.requests(2);
   assert.ok(last.every((r) => r.path === '/upload/v1beta/files'));
+});
+
+test('a chunk cut by the upstream: the SDK (with retryOptions) sends it again, the upload completes', async () => {
+  const bytes = crypto.randomBytes(17 * MiB);  // 3 chunks; the second is cut once
+  const before = calls();
+  // The gateway answers the cut chunk 502/503; the SDK's own retry sends it again to the same
+  // upload URL, which the gateway pins to the same key and Google's same session.
+  const ai = client(s.gw.url, {retryOptions: {attempts: 4, initialDelay: 0.2, maxDelay: 2}});
+  const file = await ai.files.upload({
+    file: new Blob([bytes], {type: 'text/plain'}), config: {displayName: 'cut [[reset_chunk=1]]'}});
+  assert.equal(file.sizeBytes, String(bytes.length));
+  assert.equal(file.sha256Hash, crypto.createHash('sha256').update(bytes).digest('base64'));
+  const used = callsSince(before);
+  // start + 3 chunks + the one sent again, all on the session's key.
+  assert.deepEqual(used.filter((n) => n > 0), [5], `calls per key: ${used}`);
 });

@@ -20,8 +20,10 @@
 // MULTIPART: POST /upload/v1beta/files with X-Goog-Upload-Protocol: multipart (or
 //   ?uploadType=multipart) and Content-Type: multipart/related; boundary=B — a JSON metadata
 //   part ({"file": {...}}) then the bytes → 200 {"file": {...}}.
-// ?fail=... is not supported: use POST /__control/script {match: {pathIncludes: '/upload/'},
-// reset: true} to make the upstream die mid-upload (the chunk is then not counted).
+// FAULTS: POST /__control/script {match: {pathIncludes: '/upload/'}, reset: true} makes the
+// upstream die on the next upload call. A displayName containing [[reset_chunk=N]] resets the
+// connection on that session's N-th upload call (0-based), once, before counting its bytes —
+// for clients such as the SDKs that cannot be scripted between their calls.
 
 import crypto from 'node:crypto';
 import * as E from './fake-gemini-errors.mjs';
@@ -127,6 +129,15 @@ function serveSession(ctx, uploadId) {
   if (!command.includes('upload')) {
     return reply(ctx, E.invalidArgument(`Unknown X-Goog-Upload-Command '${req.headers['x-goog-upload-command']}'.`),
                  status());
+  }
+  const fault = String(session.meta.displayName || '').match(/\[\[reset_chunk=(\d+)\]\]/);
+  session.uploadCalls = (session.uploadCalls || 0) + 1;
+  if (fault && !session.faulted && session.uploadCalls - 1 === Number(fault[1])) {
+    session.faulted = true;
+    ctx.serverReset = true;
+    st.resets++;
+    const sock = req.socket;
+    return typeof sock.resetAndDestroy === 'function' ? sock.resetAndDestroy() : sock.destroy();
   }
   const offset = Number(req.headers['x-goog-upload-offset']);
   if (!Number.isInteger(offset) || offset !== session.received) {

@@ -130,3 +130,13 @@ test('uploads count as calls of their key, as every call does', async () => {
   assert.equal(fake.callsFor(B), 2);
   assert.equal(fake.callsFor(A), 0);
 });
+
+test('[[reset_chunk=N]] in the displayName resets that upload call once, without counting it', async () => {
+  const url = await start(6, {name: 'x [[reset_chunk=1]]'});
+  assert.equal((await chunk(url, 'upload', 0, Buffer.from('abc'))).status, 200);
+  await assert.rejects(chunk(url, 'upload, finalize', 3, Buffer.from('def')));
+  assert.equal((await chunk(url, 'query')).headers.get('x-goog-upload-size-received'), '3');
+  const done = await chunk(url, 'upload, finalize', 3, Buffer.from('def'));
+  assert.equal(done.status, 200);
+  assert.equal(done.json.file.sizeBytes, '6');
+});
