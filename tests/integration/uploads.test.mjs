@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {startStack} from '../support/stack.mjs';
+import {startGroup} from '../support/group.mjs';
 import {DEFAULT_CONFIG, poolKey, clientToken, sleep, eventually} from '../support/gateway.mjs';
 import {adminStack, api, ok, keyOf, assertNoSecrets, registerSecret} from './admin-lib.mjs';
 
@@ -305,4 +306,31 @@ test('a multipart upload larger than limits.max_body_bytes: 413 before Google; r
                        {token: big.token, headers, body: multipartBody('bb', bytes)});
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.file.sizeBytes, String(bytes.length));
+});
+
+test('a group (one master key): a session started on one gateway continues on another; a foreign gateway refuses it', async (t) => {
+  const keys = [poolKey('Valid'), poolKey('Valid'), poolKey('Valid')];
+  const g = await startGroup({fake, n: 2, keys});
+  t.after(() => g.close());
+  const [A, B] = g.gws;
+  const s = {gw: A, token: g.token, keys};
+  const data = Buffer.alloc(3000, 9);
+  const started = await startUpload(s, data.length);
+  assert.equal(started.status, 200, started.text);
+  const onB = started.url.replace(A.url, B.url);
+  assert.notEqual(onB, started.url);
+  assert.equal((await send(onB, g.token, 'upload', 0, data.subarray(0, 1000))).status, 200);
+  assert.equal((await send(started.url, g.token, 'upload', 1000, data.subarray(1000, 2000))).status, 200);
+  const done = await send(onB, g.token, 'upload, finalize', 2000, data.subarray(2000));
+  assert.equal(done.status, 200, done.text);
+  assert.equal(done.json.file.sizeBytes, '3000');
+  const used = callsPerKey(s);
+  assert.deepEqual(used.filter((n) => n > 0), [4], `every call on one key: ${used}`);
+
+  // Another gateway, with a master key of its own, cannot open the group's upload ids.
+  const other = await startStack({fake: undefined, keys, tokens: [g.token]});
+  t.after(() => other.close());
+  const foreign = started.url.replace(A.url, other.gw.url);
+  const r = await send(foreign, g.token, 'query');
+  assert.equal(r.status, 404, r.text);
 });
