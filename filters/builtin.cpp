@@ -48,6 +48,7 @@ GEMGATE_BUILTIN_FILTER(openai, register_openai_filter)
 GEMGATE_BUILTIN_FILTER(anthropic, register_anthropic_filter)
 GEMGATE_BUILTIN_FILTER(responses, register_responses_filter)
 GEMGATE_BUILTIN_FILTER(metrics_endpoint, register_metrics_filter)
+GEMGATE_BUILTIN_FILTER(files, register_files_filter)
 namespace gemgate::builtin { namespace { constexpr int kEndLine = __LINE__; } }
 // clang-format on
 

@@ -19,6 +19,7 @@ namespace {
 struct UpstreamConfig {
   std::string base_url;
   int64_t max_response_bytes = 32 * 1024 * 1024;
+  bool forward_upload_headers = false;  // the x-goog-upload-* headers of Google's upload protocol
 };
 
 // Request headers a client may send on to Google (everything else stays here).
@@ -27,6 +28,18 @@ constexpr std::string_view kForwardRequest[] = {"content-type", "accept", "accep
 // Response headers passed back to the client.
 constexpr std::string_view kForwardResponse[] = {"content-type", "cache-control", "retry-after",
                                                  "x-gemini-service-tier"};
+
+// With forward_upload_headers: the answer headers of Google's upload protocol a client reads.
+// X-Goog-Upload-URL names Google's session: the `files` filter above replaces it.
+constexpr std::string_view kUploadResponse[] = {"x-goog-upload-url", "x-goog-upload-status",
+                                                "x-goog-upload-size-received",
+                                                "x-goog-upload-chunk-granularity"};
+
+// True for a request header of Google's upload protocol (X-Goog-Upload-Command, -Offset, ...).
+bool upload_request_header(std::string_view name) {
+  constexpr std::string_view kPrefix = "x-goog-upload-";
+  return name.size() > kPrefix.size() && http::iequals(name.substr(0, kPrefix.size()), kPrefix);
+}
 
 bool listed(std::string_view name, const std::string_view* list, size_t n) {
   for (size_t i = 0; i < n; ++i) {
@@ -53,7 +66,10 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     req.method = in.method;
     req.url = config_->base_url + in.target();
     for (const auto& [name, value] : in.headers.entries()) {
-      if (listed(name, kForwardRequest, std::size(kForwardRequest))) req.headers.add(name, value);
+      if (listed(name, kForwardRequest, std::size(kForwardRequest)) ||
+          (config_->forward_upload_headers && upload_request_header(name))) {
+        req.headers.add(name, value);
+      }
     }
     if (const rapidjson::Value* extra = settings.get(kExtraHeaders); extra && extra->IsObject()) {
       for (const auto& m : extra->GetObject()) {
@@ -141,7 +157,11 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
  private:
   void copy_headers(http::Response& r) {
     for (const auto& [name, value] : headers_.entries()) {
-      if (listed(name, kForwardResponse, std::size(kForwardResponse))) r.headers.add(name, value);
+      if (listed(name, kForwardResponse, std::size(kForwardResponse)) ||
+          (config_->forward_upload_headers &&
+           listed(name, kUploadResponse, std::size(kUploadResponse)))) {
+        r.headers.add(name, value);
+      }
     }
   }
 
@@ -251,7 +271,8 @@ Result<void> register_upstream_filter(Registry& registry) {
       .summary = "sends the request to Google and streams the answer back (terminal)",
       .terminal = true,
       .fields = {field::base_url("base_url", &UpstreamConfig::base_url),
-                 field::size("max_response_bytes", &UpstreamConfig::max_response_bytes)},
+                 field::size("max_response_bytes", &UpstreamConfig::max_response_bytes),
+                 field::flag("forward_upload_headers", &UpstreamConfig::forward_upload_headers)},
       .build = [](const FilterBuild<UpstreamConfig>& b) -> std::optional<FilterFactory> {
         return FilterFactory([c = b.config] { return std::make_unique<UpstreamFilter>(c); });
       },

@@ -7,6 +7,7 @@
 // Config:
 //   base_url: https://generativelanguage.googleapis.com   # required (e.g. ${GOOGLE_API_HOST})
 //   max_response_bytes: 32MiB                               # buffered (non-stream) answers
+//   forward_upload_headers: false   # x-goog-upload-* both ways (the upload chain, below `files`)
 #pragma once
 
 #include "core/registry.h"
