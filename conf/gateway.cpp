@@ -66,6 +66,7 @@ Services validation_services() {
   s.put(std::make_shared<pool::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
   s.put(std::make_shared<TokenMeter>());
+  s.put(std::make_shared<ResourceMap>());
   s.put(std::make_shared<admin::AdminServices>());
   return s;
 }
