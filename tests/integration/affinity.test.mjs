@@ -260,3 +260,72 @@ test('a second gateway of a group finds a resource the first created', async (t)
     assert.equal(lastKey(), owner);
   }
 });
+
+/** A file the gateway saw created (a generated video of a long-running operation): its name and key. */
+async function recordedFile(s, token = s.token) {
+  const op = await call(s.gw, '/v1beta/models/veo-3.0-generate-preview:predictLongRunning', {token, body: {instances: [{prompt: 'x'}]}});
+  assert.equal(op.status, 200, op.text);
+  const done = await call(s.gw, `/v1beta/${op.json.name}`, {token});
+  assert.equal(done.status, 200, done.text);
+  const uri = done.json.response.generateVideoResponse.generatedSamples[0].video.uri;
+  return {name: /(files\/[^:?]+)/.exec(uri)[1], key: lastKey()};
+}
+
+test('fileData.fileUri in streamGenerateContent and countTokens, native and through the three fronts, goes to the owning key', async (t) => {
+  const s = await stack(t);
+  const file = await recordedFile(s);
+  const part = {fileData: {mimeType: 'video/mp4', fileUri: `https://generativelanguage.googleapis.com/v1beta/${file.name}`}};
+  for (let i = 0; i < 3; i++) {
+    const stream = await call(s.gw, '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', {token: s.token,
+      body: {contents: [{role: 'user', parts: [{text: 'what is in it'}, part]}]}});
+    assert.equal(stream.status, 200, stream.text);
+    assert.equal(lastKey(), file.key);
+    const count = await call(s.gw, '/v1beta/models/gemini-2.5-flash:countTokens', {token: s.token,
+      body: {contents: [{role: 'user', parts: [part]}]}});
+    assert.equal(count.status, 200, count.text);
+    assert.equal(lastKey(), file.key);
+
+    const chat = await call(s.gw, '/v1/chat/completions', {token: s.token, via: 'bearer', body: {
+      model: 'gemini-2.5-flash', messages: [{role: 'user', content: [
+        {type: 'text', text: 'describe'}, {type: 'file', file: {file_id: file.name}}]}]}});
+    assert.equal(chat.status, 200, chat.text);
+    assert.equal(lastKey(), file.key);
+
+    const msg = await call(s.gw, '/v1/messages', {token: s.token, via: 'none', headers: {'x-api-key': s.token,
+      'anthropic-version': '2023-06-01'}, body: {model: 'claude-sonnet-4', max_tokens: 50, messages: [{role: 'user', content: [
+        {type: 'document', source: {type: 'file', file_id: file.name}}, {type: 'text', text: 'summarise'}]}]}});
+    assert.equal(msg.status, 200, msg.text);
+    assert.equal(lastKey(), file.key);
+
+    const resp = await call(s.gw, '/v1/responses', {token: s.token, via: 'bearer', body: {
+      model: 'gemini-2.5-flash', input: [{role: 'user', content: [
+        {type: 'input_text', text: 'read this'}, {type: 'input_file', file_id: file.name}]}]}});
+    assert.equal(resp.status, 200, resp.text);
+    assert.equal(lastKey(), file.key);
+  }
+  // Another token citing the file through a front: 404 in that front's shape, nothing upstream.
+  const before = fake.requests().length;
+  const theirs = await call(s.gw, '/v1/chat/completions', {token: s.tokens[1], via: 'bearer', body: {
+    model: 'gemini-2.5-flash', messages: [{role: 'user', content: [{type: 'file', file: {file_id: file.name}}]}]}});
+  assert.equal(theirs.status, 404, theirs.text);
+  assert.equal(typeof theirs.json.error.message, 'string');
+  assert.equal(fake.requests().length, before);
+});
+
+test("the files list holds the token's files from every key that has them, paged", async (t) => {
+  const s = await stack(t);
+  const files = [];
+  for (let i = 0; i < 5; i++) files.push(await recordedFile(s));
+  await recordedFile(s, s.tokens[1]);
+  assert.ok(new Set(files.map((f) => f.key)).size > 1, 'the files sit on several keys');
+  const seen = [];
+  let pageToken = '';
+  for (let page = 0; page < 5; page++) {
+    const r = await call(s.gw, `/v1beta/files?pageSize=2${pageToken ? `&pageToken=${pageToken}` : ''}`, {token: s.token});
+    assert.equal(r.status, 200, r.text);
+    seen.push(...r.json.files.map((f) => f.name));
+    if (!r.json.nextPageToken) break;
+    pageToken = r.json.nextPageToken;
+  }
+  assert.deepEqual([...seen].sort(), files.map((f) => f.name).sort(), 'each of the token\'s files once, no other');
+});
