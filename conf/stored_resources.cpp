@@ -43,17 +43,21 @@ class StorageResourceBackend final : public ResourceBackend {
 
   bool shared() const override { return shared_; }
 
-  bool fetch(std::string name, OnFetch done) override {
-    return thread_.submit([name = std::move(name), done = std::move(done)](storage::Store& store) {
-      auto r = store.find_resource(name, now_unix_ms());
-      if (!r.ok()) {
-        log::warn("resource " + name + " not read: " + r.error().message);
-        done(Fetched::kFailed, {});
-      } else if (!r->has_value()) {
-        done(Fetched::kNotFound, {});
-      } else {
-        done(Fetched::kFound, from_row(std::move(**r)));
+  bool fetch(std::vector<std::string> names, OnFetch done) override {
+    return thread_.submit([names = std::move(names), done = std::move(done)](storage::Store& store) {
+      std::vector<ResourceEntry> found;
+      bool failed = false;
+      const int64_t now = now_unix_ms();
+      for (const std::string& name : names) {
+        auto r = store.find_resource(name, now);
+        if (!r.ok()) {
+          log::warn("resource " + name + " not read: " + r.error().message);
+          failed = true;
+          break;
+        }
+        if (r->has_value()) found.push_back(from_row(std::move(**r)));
       }
+      done(std::move(found), failed);
     });
   }
 

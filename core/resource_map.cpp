@@ -67,12 +67,12 @@ size_t ResourceMap::size() const {
   return entries_.size();
 }
 
-bool ResourceMap::fetch(std::string name, ResourceBackend::OnFetch done) {
+bool ResourceMap::fetch(std::vector<std::string> names, ResourceBackend::OnFetch done) {
   if (!backend_) return false;
-  return backend_->fetch(std::move(name), [this, done = std::move(done)](
-                                              ResourceBackend::Fetched outcome, ResourceEntry e) {
-    if (outcome == ResourceBackend::Fetched::kFound) remember(e);
-    done(outcome, std::move(e));
+  return backend_->fetch(std::move(names), [this, done = std::move(done)](
+                                               std::vector<ResourceEntry> found, bool failed) {
+    for (const ResourceEntry& e : found) remember(e);
+    done(std::move(found), failed);
   });
 }
 

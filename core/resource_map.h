@@ -35,9 +35,9 @@ struct ResourceEntry {
 // Where the map is kept beyond memory. Every call queues work and returns at once.
 class ResourceBackend {
  public:
-  enum class Fetched { kFound, kNotFound, kFailed };
-  // Runs on the storage thread, never on the caller's loop: post back to the exchange.
-  using OnFetch = std::function<void(Fetched outcome, ResourceEntry entry)>;
+  // Runs on the storage thread, never on the caller's loop: post back to the exchange. `found`
+  // holds the live entries among the names asked for; `failed` says the store could not be read.
+  using OnFetch = std::function<void(std::vector<ResourceEntry> found, bool failed)>;
 
   virtual ~ResourceBackend() = default;
   // Queues the write of `entry` (insert or replace).
@@ -46,8 +46,9 @@ class ResourceBackend {
   virtual void remove(const std::string& name) = 0;
   // True when other gateways write the same store (a miss here may be a hit there).
   virtual bool shared() const = 0;
-  // Queues a read of `name` (not expired); false when storage is shutting down (done never runs).
-  virtual bool fetch(std::string name, OnFetch done) = 0;
+  // Queues one read of `names` (those not expired); false when storage is shutting down (done
+  // never runs).
+  virtual bool fetch(std::vector<std::string> names, OnFetch done) = 0;
 };
 
 class ResourceMap {
@@ -75,7 +76,7 @@ class ResourceMap {
   // True when a miss should be asked of the store (see ResourceBackend::shared).
   bool can_fetch() const { return backend_ && backend_->shared(); }
   // ResourceBackend::fetch, remembering what it finds; false when it cannot run.
-  bool fetch(std::string name, ResourceBackend::OnFetch done);
+  bool fetch(std::vector<std::string> names, ResourceBackend::OnFetch done);
 
  private:
   std::shared_ptr<ResourceBackend> backend_;

@@ -43,7 +43,7 @@ class AffinityFilter final : public Filter {
       }
     }
     if (names_.empty()) return Status::Continue;
-    return resolve(x, 0, false);
+    return resolve(x);
   }
 
   Status on_response_head(FilterCallbacks& x) override {
@@ -65,31 +65,29 @@ class AffinityFilter final : public Filter {
   }
 
  private:
-  // Looks up names_[i...]; a miss on a gateway of a group waits for the shared store. Returns
-  // Continue when every name is resolved and the call may go on (pinned or not), Stop when it
-  // replied or waits; `resumed` says the request path is parked here (resume() to go on).
-  Status resolve(FilterCallbacks& x, size_t i, bool resumed) {
+  // Looks up every name; on a gateway of a group the misses are read from the shared store in
+  // one job (Stop, then resume) before they count as unknown. Returns Continue when the call may
+  // go on (pinned or not), Stop when it replied or waits.
+  Status resolve(FilterCallbacks& x) {
     const int64_t now = now_unix_ms();
-    for (; i < names_.size(); ++i) {
-      if (auto e = map_->find(names_[i], now)) {
+    std::vector<std::string> misses;
+    for (const std::string& name : names_) {
+      if (auto e = map_->find(name, now)) {
         owners_.push_back(std::move(*e));
-        continue;
+      } else {
+        misses.push_back(name);
       }
-      if (!map_->can_fetch()) continue;
-      auto ref = x.ref();
-      const size_t next = i + 1;
-      bool queued = map_->fetch(names_[i], [this, ref, next](ResourceBackend::Fetched outcome,
-                                                            ResourceEntry e) {
-        ref.post([this, outcome, e = std::move(e), next](FilterCallbacks& x) mutable {
-          if (outcome == ResourceBackend::Fetched::kFound) owners_.push_back(std::move(e));
-          resolve(x, next, true);
-        });
-      });
-      if (queued) return Status::Stop;
     }
-    Status s = decide(x);
-    if (resumed && s == Status::Continue) x.resume();
-    return s;
+    if (misses.empty() || !map_->can_fetch()) return decide(x);
+    auto ref = x.ref();
+    bool queued = map_->fetch(std::move(misses), [this, ref](std::vector<ResourceEntry> found,
+                                                             bool /*failed: pass unpinned*/) {
+      ref.post([this, found = std::move(found)](FilterCallbacks& x) mutable {
+        for (ResourceEntry& e : found) owners_.push_back(std::move(e));
+        if (decide(x) == Status::Continue) x.resume();
+      });
+    });
+    return queued ? Status::Stop : decide(x);
   }
 
   // With every owner known: refuses another token's resource and a call spanning two keys,
