@@ -11,13 +11,13 @@ namespace gemgate::conf {
 namespace {
 
 storage::ResourceOwner to_row(const ResourceEntry& e) {
-  return storage::ResourceOwner{e.name, e.key_id, e.token_id, e.kind, e.created_at_ms,
-                                e.expires_at_ms};
+  return storage::ResourceOwner{e.name, e.key_id,        e.token_id,
+                                e.kind, e.created_at_ms, e.expires_at_ms};
 }
 
 ResourceEntry from_row(storage::ResourceOwner r) {
-  return ResourceEntry{std::move(r.name), r.key_id, r.token_id, std::move(r.kind), r.created_at,
-                       r.expires_at};
+  return ResourceEntry{std::move(r.name), r.key_id,     r.token_id,
+                       std::move(r.kind), r.created_at, r.expires_at};
 }
 
 class StorageResourceBackend final : public ResourceBackend {
@@ -44,21 +44,22 @@ class StorageResourceBackend final : public ResourceBackend {
   bool shared() const override { return shared_; }
 
   bool fetch(std::vector<std::string> names, OnFetch done) override {
-    return thread_.submit([names = std::move(names), done = std::move(done)](storage::Store& store) {
-      std::vector<ResourceEntry> found;
-      bool failed = false;
-      const int64_t now = now_unix_ms();
-      for (const std::string& name : names) {
-        auto r = store.find_resource(name, now);
-        if (!r.ok()) {
-          log::warn("resource " + name + " not read: " + r.error().message);
-          failed = true;
-          break;
-        }
-        if (r->has_value()) found.push_back(from_row(std::move(**r)));
-      }
-      done(std::move(found), failed);
-    });
+    return thread_.submit(
+        [names = std::move(names), done = std::move(done)](storage::Store& store) {
+          std::vector<ResourceEntry> found;
+          bool failed = false;
+          const int64_t now = now_unix_ms();
+          for (const std::string& name : names) {
+            auto r = store.find_resource(name, now);
+            if (!r.ok()) {
+              log::warn("resource " + name + " not read: " + r.error().message);
+              failed = true;
+              break;
+            }
+            if (r->has_value()) found.push_back(from_row(std::move(**r)));
+          }
+          done(std::move(found), failed);
+        });
   }
 
  private:
@@ -68,8 +69,7 @@ class StorageResourceBackend final : public ResourceBackend {
 
 }  // namespace
 
-std::shared_ptr<ResourceMap> make_stored_resource_map(storage::StorageThread& thread,
-                                                      bool shared) {
+std::shared_ptr<ResourceMap> make_stored_resource_map(storage::StorageThread& thread, bool shared) {
   auto map =
       std::make_shared<ResourceMap>(std::make_shared<StorageResourceBackend>(thread, shared));
   std::promise<std::vector<ResourceEntry>> loaded;

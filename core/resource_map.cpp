@@ -51,15 +51,15 @@ std::vector<ResourceEntry> ResourceMap::owned_by(int64_t token_id, std::string_v
     }
   }
   std::sort(out.begin(), out.end(), [](const ResourceEntry& a, const ResourceEntry& b) {
-    return a.created_at_ms != b.created_at_ms ? a.created_at_ms > b.created_at_ms
-                                              : a.name < b.name;
+    return a.created_at_ms != b.created_at_ms ? a.created_at_ms > b.created_at_ms : a.name < b.name;
   });
   return out;
 }
 
 size_t ResourceMap::prune(int64_t now_ms) {
   std::lock_guard lock(mu_);
-  return std::erase_if(entries_, [now_ms](const auto& kv) { return kv.second.expires_at_ms <= now_ms; });
+  return std::erase_if(entries_,
+                       [now_ms](const auto& kv) { return kv.second.expires_at_ms <= now_ms; });
 }
 
 size_t ResourceMap::size() const {

@@ -24,12 +24,12 @@
 namespace gemgate {
 
 struct ResourceEntry {
-  std::string name;            // the resource's upstream name, e.g. "files/abc"
-  int64_t key_id = -1;         // the pool key that created it
-  int64_t token_id = -1;       // the client token that created it (-1: none)
-  std::string kind;            // its type, e.g. "files" (for a token's own lists)
+  std::string name;       // the resource's upstream name, e.g. "files/abc"
+  int64_t key_id = -1;    // the pool key that created it
+  int64_t token_id = -1;  // the client token that created it (-1: none)
+  std::string kind;       // its type, e.g. "files" (for a token's own lists)
   int64_t created_at_ms = 0;
-  int64_t expires_at_ms = 0;   // gone after this
+  int64_t expires_at_ms = 0;  // gone after this
 };
 
 // Where the map is kept beyond memory. Every call queues work and returns at once.

@@ -171,7 +171,7 @@ struct ResourceOwner {
   std::int64_t token_id = -1;  // the client token that created it, -1 = none (open gateway)
   std::string kind;            // "files", "cachedContents", "batches", "interactions", …
   Millis created_at = 0;
-  Millis expires_at = 0;       // after it the entry is gone (and pruned)
+  Millis expires_at = 0;  // after it the entry is gone (and pruned)
 };
 
 inline constexpr std::size_t kMaxResourceNameLength = 512;

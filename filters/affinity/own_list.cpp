@@ -1,11 +1,10 @@
 // A token's own list of resources across keys. See own_list.h.
 #include "filters/affinity/own_list.h"
 
+#include <charconv>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <charconv>
 
 #include "core/exchange.h"
 #include "core/json.h"

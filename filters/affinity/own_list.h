@@ -43,7 +43,7 @@ class OwnList {
   std::string version_;  // "/v1beta" or "/v1", as the client called
   size_t begin_ = 0;     // the page is items_[begin_, end_)
   size_t end_ = 0;
-  size_t at_ = 0;                    // the resource being read
+  size_t at_ = 0;                     // the resource being read
   std::vector<std::string> answers_;  // the JSON of each resource read so far
 };
 

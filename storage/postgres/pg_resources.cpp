@@ -51,9 +51,10 @@ Result<std::optional<ResourceOwner>> PgStore::find_resource(std::string_view nam
 }
 
 Result<std::vector<ResourceOwner>> PgStore::load_resources(Millis now_ms) {
-  PG_LET(rows, db_->exec(std::string("SELECT ") + kColumns +
-                             " FROM resource_owners WHERE expires_at > $1 ORDER BY created_at, name",
-                         {arg(now_ms)}));
+  PG_LET(rows,
+         db_->exec(std::string("SELECT ") + kColumns +
+                       " FROM resource_owners WHERE expires_at > $1 ORDER BY created_at, name",
+                   {arg(now_ms)}));
   std::vector<ResourceOwner> out;
   out.reserve(rows.size());
   for (int i = 0; i < rows.size(); ++i) out.push_back(read_owner(rows, i));

@@ -32,8 +32,8 @@ class RecordingBackend final : public ResourceBackend {
   std::vector<size_t> fetched;
 };
 
-ResourceEntry entry(std::string name, int64_t key, int64_t token, int64_t created,
-                    int64_t expires, std::string kind = "files") {
+ResourceEntry entry(std::string name, int64_t key, int64_t token, int64_t created, int64_t expires,
+                    std::string kind = "files") {
   return {std::move(name), key, token, std::move(kind), created, expires};
 }
 
@@ -83,11 +83,10 @@ TEST_CASE("resource map: misses are fetched in one job and remembered") {
   ResourceMap map(backend);
   CHECK(map.can_fetch());
   std::vector<ResourceEntry> got;
-  REQUIRE(map.fetch({"files/x", "files/y"},
-                    [&](std::vector<ResourceEntry> found, bool failed) {
-                      CHECK_FALSE(failed);
-                      got = std::move(found);
-                    }));
+  REQUIRE(map.fetch({"files/x", "files/y"}, [&](std::vector<ResourceEntry> found, bool failed) {
+    CHECK_FALSE(failed);
+    got = std::move(found);
+  }));
   CHECK(backend->fetched == std::vector<size_t>{2});
   REQUIRE(got.size() == 1);
   CHECK(map.find("files/x", 0)->key_id == 4);

@@ -38,7 +38,8 @@ TEST_CASE("resources: put replaces by name (a PATCH that moves the expiry)") {
   TempDir dir;
   auto store = open_test_store(dir.file("gemgate.db"));
   REQUIRE(store->put_resource(owner("cachedContents/c1", 1, 2, 1000, 5000, "cachedContents")).ok());
-  REQUIRE(store->put_resource(owner("cachedContents/c1", 1, 2, 1000, 90'000, "cachedContents")).ok());
+  REQUIRE(
+      store->put_resource(owner("cachedContents/c1", 1, 2, 1000, 90'000, "cachedContents")).ok());
   auto found = store->find_resource("cachedContents/c1", 50'000).value();
   REQUIRE(found.has_value());
   CHECK(found->expires_at == 90'000);
@@ -51,9 +52,8 @@ TEST_CASE("resources: load gives the live ones oldest first; delete and prune re
   REQUIRE(store->put_resource(owner("batches/b", 2, -1, 3000, 50'000, "batches")).ok());
   REQUIRE(store->put_resource(owner("files/a", 1, 4, 1000, 50'000)).ok());
   REQUIRE(store->put_resource(owner("files/old", 1, 4, 500, 2000)).ok());
-  REQUIRE(store->put_resource(
-                    owner("models/m/operations/o", 3, 4, 2000, 50'000, "operations"))
-              .ok());
+  REQUIRE(
+      store->put_resource(owner("models/m/operations/o", 3, 4, 2000, 50'000, "operations")).ok());
 
   auto live = store->load_resources(2000).value();
   REQUIRE(live.size() == 3);

@@ -15,7 +15,6 @@
 #include "core/crypto.h"
 #include "core/registry.h"
 #include "core/resource_map.h"
-#include "core/resource_map.h"
 #include "core/token_meter.h"
 #include "filters/builtin.h"
 #include "pool/key_pool.h"

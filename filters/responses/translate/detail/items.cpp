@@ -60,8 +60,9 @@ Failure convert_part(const Value& part, const std::string& param, Value& out, Al
     const Value* ref = field(part, "file_id");
     if (!ref) ref = field(part, "file_url");
     if ((!data || !data->IsString()) && !ref) {
-      return bad_value(join(param, "file_data"),
-                       "send the file inline (file_data) or as a Gemini file (file_id 'files/...')");
+      return bad_value(
+          join(param, "file_data"),
+          "send the file inline (file_data) or as a Gemini file (file_id 'files/...')");
     }
     if ((!data || !data->IsString()) && !is_gemini_file(*ref)) {
       return not_a_gemini_file(join(param, field(part, "file_id") ? "file_id" : "file_url"));

@@ -45,7 +45,8 @@ TEST_CASE("a failed attempt on the owning key is the answer: no failover") {
   GatewayFixture g;
   g.add_keys(3);
   own(g, "cachedContents/c", 1);
-  g.transport->script(Answer::json(503, R"({"error":{"code":503,"status":"UNAVAILABLE","message":"overloaded"}})"));
+  g.transport->script(
+      Answer::json(503, R"({"error":{"code":503,"status":"UNAVAILABLE","message":"overloaded"}})"));
   g.transport->script(Answer::json(200, kOkBody));
   g.run(affinity_chain(g), kGenerate, nullptr, [](http::Request& r) { r.body = kWithCache; });
   CHECK(g.h.downstream.response.status == 503);
@@ -74,7 +75,8 @@ TEST_CASE("a gone owning key is 409 saying so") {
 TEST_CASE("a created cache is recorded with the key that served it and the caller's token") {
   GatewayFixture g;
   g.add_keys(3);
-  g.transport->script(Answer::json(200, R"({"name":"cachedContents/new","expireTime":"2099-01-01T00:00:00Z"})"));
+  g.transport->script(
+      Answer::json(200, R"({"name":"cachedContents/new","expireTime":"2099-01-01T00:00:00Z"})"));
   Exchange& x = g.run(affinity_chain(g), "/v1beta/cachedContents", nullptr,
                       [](http::Request& r) { r.body = R"({"model":"models/gemini-2.5-flash"})"; });
   REQUIRE(g.h.downstream.response.status == 200);

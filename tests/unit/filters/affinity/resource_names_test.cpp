@@ -46,25 +46,27 @@ TEST_CASE("names in bodies: fileUri at any depth, cachedContent, previous_intera
         V{"cachedContents/c", "files/a", "files/b"});
   CHECK(names_in_body(R"({"model":"m","input":"x","previous_interaction_id":"v1_abc"})") ==
         V{"interactions/v1_abc"});
-  CHECK(names_in_body(R"({"batch":{"input_config":{"file_name":"files/in"}}})") ==
-        V{"files/in"});
+  CHECK(names_in_body(R"({"batch":{"input_config":{"file_name":"files/in"}}})") == V{"files/in"});
 }
 
 TEST_CASE("created by answers: uploads, caches, batches, interactions, tuning, operations") {
-  auto one = created_by_answer("POST", "/upload/v1beta/files",
-                               R"({"file":{"name":"files/u","expirationTime":"2026-12-09T06:00:00Z"}})");
+  auto one =
+      created_by_answer("POST", "/upload/v1beta/files",
+                        R"({"file":{"name":"files/u","expirationTime":"2026-12-09T06:00:00Z"}})");
   REQUIRE(one.size() == 1);
   CHECK(one[0].name == "files/u");
   CHECK(one[0].expires_at_ms == *parse_rfc3339_ms("2026-12-09T06:00:00Z"));
-  auto cache = created_by_answer("PATCH", "/v1beta/cachedContents/c",
-                                 R"({"name":"cachedContents/c","expireTime":"2026-12-08T00:00:00.5Z"})");
+  auto cache =
+      created_by_answer("PATCH", "/v1beta/cachedContents/c",
+                        R"({"name":"cachedContents/c","expireTime":"2026-12-08T00:00:00.5Z"})");
   REQUIRE(cache.size() == 1);
   CHECK(cache[0].expires_at_ms % 1000 == 500);
   auto inter = created_by_answer("POST", "/v1beta/interactions", R"({"id":"v1_z","outputs":[]})");
   REQUIRE(inter.size() == 1);
   CHECK(inter[0].name == "interactions/v1_z");
-  auto tune = created_by_answer("POST", "/v1beta/tunedModels",
-                                R"({"name":"tunedModels/t/operations/o","metadata":{"tunedModel":"tunedModels/t"}})");
+  auto tune = created_by_answer(
+      "POST", "/v1beta/tunedModels",
+      R"({"name":"tunedModels/t/operations/o","metadata":{"tunedModel":"tunedModels/t"}})");
   REQUIRE(tune.size() == 2);
   CHECK(tune[1].name == "tunedModels/t");
   auto video = created_by_answer("GET", "/v1beta/models/veo/operations/o",
@@ -72,7 +74,8 @@ TEST_CASE("created by answers: uploads, caches, batches, interactions, tuning, o
       "generateVideoResponse":{"generatedSamples":[{"video":{"uri":"https://h/v1beta/files/v:download?alt=media"}}]}}})");
   REQUIRE(video.size() == 1);
   CHECK(video[0].name == "files/v");
-  CHECK(created_by_answer("POST", "/v1beta/models/m:generateContent", R"({"candidates":[]})").empty());
+  CHECK(created_by_answer("POST", "/v1beta/models/m:generateContent", R"({"candidates":[]})")
+            .empty());
   CHECK(created_by_answer("GET", "/v1beta/files/x", R"({"name":"files/x"})").empty());
   CHECK(created_by_answer("POST", "/v1beta/cachedContents", "not json").empty());
 }

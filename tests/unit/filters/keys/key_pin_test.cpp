@@ -3,9 +3,10 @@
 // another; the key gone or disabled is 409, cooling or at its own rpm limit 503 + Retry-After;
 // Google's 403 for the resource on its own key is the client's answer and the key stays healthy;
 // the token's key group does not apply to a pinned call.
+#include "filters/common/key_pin.h"
+
 #include <doctest/doctest.h>
 
-#include "filters/common/key_pin.h"
 #include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
@@ -45,9 +46,9 @@ std::shared_ptr<const ChainSpec> pinned_chain(GatewayFixture& g, int64_t key) {
                   {"upstream", config_map({{"base_url", kUpstream}})}});
 }
 
-const std::string kDenied = google_error(
-    403, "PERMISSION_DENIED",
-    "You do not have permission to access the File files/abc or it may not exist.");
+const std::string kDenied =
+    google_error(403, "PERMISSION_DENIED",
+                 "You do not have permission to access the File files/abc or it may not exist.");
 
 }  // namespace
 
