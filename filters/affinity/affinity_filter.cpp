@@ -10,8 +10,8 @@
 
 #include "core/clock.h"
 #include "core/exchange.h"
-#include "filters/affinity/own_list.h"
 #include "core/resource_map.h"
+#include "filters/affinity/own_list.h"
 #include "filters/affinity/resource_names.h"
 #include "filters/common/key_pin.h"
 
@@ -31,7 +31,8 @@ class AffinityFilter final : public Filter {
     isolation_ = x.settings().get(kTokenIsolation);
     if (isolation_ && token_id_ >= 0) {
       if (auto list = own_list_kind(req.method, req.path)) {
-        listing_ = std::make_unique<OwnList>(*list, map_->owned_by(token_id_, *list, now_unix_ms()));
+        listing_ =
+            std::make_unique<OwnList>(*list, map_->owned_by(token_id_, *list, now_unix_ms()));
         return listing_->start(x);
       }
     }
@@ -49,7 +50,13 @@ class AffinityFilter final : public Filter {
   Status on_response_head(FilterCallbacks& x) override {
     if (listing_) return listing_->on_answer(x, *map_);
     http::Response& r = x.response();
-    if (r.local_error || r.streaming) return Status::Continue;
+    if (r.streaming) {
+      // A streamed interaction: its id comes in the first events (on_response_data).
+      watch_stream_ = !r.local_error && r.status >= 200 && r.status < 300 && method_ == "POST" &&
+                      path_.ends_with("/interactions") && x.info().key_id >= 0;
+      return Status::Continue;
+    }
+    if (r.local_error) return Status::Continue;
     const int64_t key = x.info().key_id;
     if (r.status == 404 && pinned_ && !path_names_.empty()) {
       map_->forget(path_names_.front());  // gone on its own key: nothing to pin any more
@@ -65,6 +72,23 @@ class AffinityFilter final : public Filter {
   }
 
  private:
+  void on_response_data(FilterCallbacks& x, std::string& chunk, bool last) override {
+    if (!watch_stream_) return;
+    stream_head_.append(chunk);
+    std::string id = interaction_id_in_events(stream_head_);
+    if (!id.empty()) {
+      record_created_named(x, "interactions/" + id, 0);
+    }
+    // Found, over, or past what any first event needs: stop looking.
+    if (!id.empty() || last || stream_head_.size() > kMaxStreamHead) {
+      watch_stream_ = false;
+      std::string().swap(stream_head_);
+    }
+  }
+
+  // How much of an event stream is searched for the interaction's id.
+  static constexpr size_t kMaxStreamHead = 64 * 1024;
+
   // Looks up every name; on a gateway of a group the misses are read from the shared store in
   // one job (Stop, then resume) before they count as unknown. Returns Continue when the call may
   // go on (pinned or not), Stop when it replied or waits.
@@ -107,9 +131,8 @@ class AffinityFilter final : public Filter {
     for (const ResourceEntry& e : owners_) {
       if (e.key_id == first.key_id) continue;
       std::string msg = "this call names " + first.name + " and " + e.name +
-                        ", which belong to different pool keys (" +
-                        std::to_string(first.key_id) + " and " + std::to_string(e.key_id) +
-                        "); no key can use both";
+                        ", which belong to different pool keys (" + std::to_string(first.key_id) +
+                        " and " + std::to_string(e.key_id) + "); no key can use both";
       x.info().error = msg;
       x.info().error_kind = "resources_on_different_keys";
       x.reply_local(http::LocalError{409, "FAILED_PRECONDITION", msg, "", ""});
@@ -120,33 +143,39 @@ class AffinityFilter final : public Filter {
     return Status::Continue;
   }
 
-  // Records each resource the answer created, bound to the key that served it and the caller's
-  // token; a known resource keeps its creator (a refresh only moves its expiry).
+  // Records each resource the answer created, bound to the key that served it.
   void record_created(FilterCallbacks& x, int64_t key, const std::string& body) {
-    std::vector<Created> created = created_by_answer(method_, path_, body);
-    if (created.empty()) return;
-    const int64_t now = now_unix_ms();
-    const int64_t default_ttl_ms = x.settings().get(kDefaultTtlS) * 1000;
-    for (Created& c : created) {
-      ResourceEntry e;
-      e.kind = kind_of(c.name);
-      e.key_id = key;
-      e.token_id = token_id_;
-      e.created_at_ms = now;
-      e.expires_at_ms = c.expires_at_ms > now ? c.expires_at_ms
-                        : e.kind == "files"   ? now + kFileTtlMs
-                        : e.kind == "cachedContents" ? now + kCacheDefaultTtlMs
-                                                     : now + default_ttl_ms;
-      if (auto known = map_->find(c.name, now)) {
-        if (known->key_id == key && c.expires_at_ms <= now) continue;  // nothing new
-        if (known->key_id == key) {
-          e.token_id = known->token_id;
-          e.created_at_ms = known->created_at_ms;
-        }
-      }
-      e.name = std::move(c.name);
-      map_->record(std::move(e));
+    for (Created& c : created_by_answer(method_, path_, body)) {
+      record_created_named(x, std::move(c.name), c.expires_at_ms, key);
     }
+  }
+
+  // Records `name` for the key that served this call (`key`, default StreamInfo::key_id) and the
+  // caller's token, expiring at `expires_at_ms` (0: the kind's default). A known resource of the
+  // same key keeps its creator and creation time (a refresh only moves its expiry).
+  void record_created_named(FilterCallbacks& x, std::string name, int64_t expires_at_ms,
+                            int64_t key = -1) {
+    if (key < 0) key = x.info().key_id;
+    if (key < 0) return;
+    const int64_t now = now_unix_ms();
+    ResourceEntry e;
+    e.kind = kind_of(name);
+    e.key_id = key;
+    e.token_id = token_id_;
+    e.created_at_ms = now;
+    e.expires_at_ms = expires_at_ms > now          ? expires_at_ms
+                      : e.kind == "files"          ? now + kFileTtlMs
+                      : e.kind == "cachedContents" ? now + kCacheDefaultTtlMs
+                                                   : now + x.settings().get(kDefaultTtlS) * 1000;
+    if (auto known = map_->find(name, now)) {
+      if (known->key_id == key && expires_at_ms <= now) return;  // nothing new
+      if (known->key_id == key) {
+        e.token_id = known->token_id;
+        e.created_at_ms = known->created_at_ms;
+      }
+    }
+    e.name = std::move(name);
+    map_->record(std::move(e));
   }
 
   std::shared_ptr<ResourceMap> map_;
@@ -159,6 +188,8 @@ class AffinityFilter final : public Filter {
   std::vector<std::string> names_;       // path names, then body names
   std::vector<ResourceEntry> owners_;    // the known owners of names_
   std::unique_ptr<OwnList> listing_;     // a token's own list being assembled
+  bool watch_stream_ = false;            // a streamed interaction whose id is still to come
+  std::string stream_head_;              // its events so far (at most kMaxStreamHead)
 };
 
 }  // namespace
@@ -182,8 +213,8 @@ Result<void> register_affinity_filter(Registry& registry) {
       .summary = "sends every call naming a file, cache, batch, interaction, tuned model or "
                  "operation to the pool key that created it",
       .build = [](const FilterBuild<NoConfig>& b) -> std::optional<FilterFactory> {
-        auto map = b.require<ResourceMap>(
-            "the affinity filter needs the resource map (wiring error)");
+        auto map =
+            b.require<ResourceMap>("the affinity filter needs the resource map (wiring error)");
         if (!map) return std::nullopt;
         return FilterFactory([map] { return std::make_unique<AffinityFilter>(map); });
       },

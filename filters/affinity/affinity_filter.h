@@ -18,7 +18,8 @@
 //     fetched one by one from their owning keys (any number of keys) and merged into one page;
 //     `pageToken` is the position in the token's list, newest first.
 // Response path: records what a successful answer created (any chain: uploads' answers too)
-// with the key that served it and the calling token; a DELETE that succeeded forgets the name;
+// with the key that served it and the calling token (a streamed interaction from its first
+// events); a DELETE that succeeded forgets the name;
 // 404 from the owning key forgets it too. Entries expire with the resource: files 48 h after
 // creation (or at the answer's expirationTime), caches at their expireTime (PATCH moves it),
 // the rest after affinity_default_ttl_s.

@@ -1,11 +1,10 @@
 // Resource names in paths, bodies and answers. See resource_names.h.
 #include "filters/affinity/resource_names.h"
 
-#include <rapidjson/document.h>
-
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <rapidjson/document.h>
 
 #include "core/json.h"
 
@@ -14,7 +13,7 @@ namespace gemgate::affinity {
 namespace {
 
 constexpr std::array<std::string_view, 5> kFlatKinds = {"files", "cachedContents", "batches",
-                                                       "interactions", "operations"};
+                                                        "interactions", "operations"};
 
 bool is_flat_kind(std::string_view s) {
   return std::find(kFlatKinds.begin(), kFlatKinds.end(), s) != kFlatKinds.end();
@@ -164,8 +163,8 @@ std::string name_from_reference(std::string_view ref) {
 std::vector<std::string> names_in_body(std::string_view body) {
   std::vector<std::string> names;
   static constexpr std::array<std::string_view, 8> kHints = {
-      "fileUri", "file_uri", "achedContent", "ached_content", "nteraction", "fileName",
-      "file_name", "\"uri\""};
+      "fileUri",    "file_uri", "achedContent", "ached_content",
+      "nteraction", "fileName", "file_name",    "\"uri\""};
   bool maybe = std::any_of(kHints.begin(), kHints.end(),
                            [&](std::string_view h) { return body.find(h) != body.npos; });
   if (!maybe) return names;
@@ -193,8 +192,17 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
       method == "GET" && !path_names.empty() &&
       (kind_of(path_names.front()) == "operations" || kind_of(path_names.front()) == "batches");
   if (!writes && !reads_operation) return out;
+  std::string_view bare_path = path.substr(0, path.find('?'));
+  const bool creates_interaction = method == "POST" && bare_path.ends_with("/interactions");
   rapidjson::Document doc;
-  if (!json::parse(doc, body) || !doc.IsObject()) return out;
+  if (!json::parse(doc, body) || !doc.IsObject()) {
+    // A streamed interaction answered as one buffered event stream.
+    if (creates_interaction) {
+      std::string id = interaction_id_in_events(body);
+      if (!id.empty()) out.push_back({interaction_name(id), 0});
+    }
+    return out;
+  }
   std::vector<std::string> seen;
   auto add = [&](std::string name, std::string expiry) {
     if (kind_of(name).empty()) return;
@@ -209,10 +217,7 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
     std::string name = member_string(doc, "name");
     add(name, member_string(doc, "expireTime").empty() ? member_string(doc, "expirationTime")
                                                        : member_string(doc, "expireTime"));
-    std::string_view p = path.substr(0, path.find('?'));
-    if (method == "POST" && p.ends_with("/interactions")) {
-      add(interaction_name(member_string(doc, "id")), "");
-    }
+    if (creates_interaction) add(interaction_name(member_string(doc, "id")), "");
   }
   if (auto meta = doc.FindMember("metadata"); meta != doc.MemberEnd()) {
     add(member_string(meta->value, "tunedModel"), "");
@@ -225,6 +230,26 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
     for (auto& f : files) add(std::move(f), "");
   }
   return out;
+}
+
+std::string interaction_id_in_events(std::string_view text) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) break;  // an incomplete line: wait for the rest
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (!line.starts_with("data:")) continue;
+    line.remove_prefix(5);
+    rapidjson::Document doc;
+    if (!json::parse(doc, line) || !doc.IsObject()) continue;
+    auto it = doc.FindMember("interaction");
+    if (it == doc.MemberEnd()) continue;
+    std::string id = member_string(it->value, "id");
+    if (!id.empty()) return id;
+  }
+  return "";
 }
 
 std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {

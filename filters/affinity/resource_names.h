@@ -54,6 +54,11 @@ struct Created {
 std::vector<Created> created_by_answer(std::string_view method, std::string_view path,
                                        std::string_view body);
 
+// The interaction id an event stream of POST …/interactions (stream: true) announces: the
+// `interaction.id` of its first `data:` event that has one (interaction.created / .start).
+// Only complete lines are read; "" while none was seen.
+std::string interaction_id_in_events(std::string_view text);
+
 // Milliseconds since the epoch of an RFC 3339 time ("2026-12-08T06:00:00.123456Z", also with a
 // "+02:00" offset); nullopt when it is not one.
 std::optional<int64_t> parse_rfc3339_ms(std::string_view text);

@@ -78,6 +78,20 @@ test('an interaction and its follow-ups with previous_interaction_id stay on one
   assert.equal(lastKey(), owner);
 });
 
+test('a streamed interaction (stream: true) is recorded from its events and its follow-ups pinned', async (t) => {
+  const s = await stack(t);
+  const r = await call(s.gw, '/v1beta/interactions', {token: s.token, body: {model: 'gemini-2.5-flash', input: 'hi', stream: true}});
+  assert.equal(r.status, 200, r.text);
+  const owner = lastKey();
+  const id = /"interaction":\{"id":"([^"]+)"/.exec(r.text)[1];
+  for (let i = 0; i < 4; i++) {
+    const next = await call(s.gw, '/v1beta/interactions', {token: s.token, body: {
+      model: 'gemini-2.5-flash', input: `more ${i}`, previous_interaction_id: id}});
+    assert.equal(next.status, 200, next.text);
+    assert.equal(lastKey(), owner);
+  }
+});
+
 test('batches, tuned models and long-running operations are recorded and pinned', async (t) => {
   const s = await stack(t);
   const batch = await call(s.gw, '/v1beta/models/gemini-2.5-flash:batchGenerateContent', {token: s.token, body: {

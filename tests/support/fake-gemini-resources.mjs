@@ -8,7 +8,8 @@
 //   POST   /v1beta/models/{m}:batchGenerateContent {batch: {input_config: {requests | file_name}}}
 //          → a batch operation {name: "batches/…", metadata}; GET /v1beta/batches/{id} → done
 //          with its inlined responses; POST …/{id}:cancel; DELETE …/{id}
-//   POST   /v1beta/interactions {model, input, previous_interaction_id?} → {id, outputs, …};
+//   POST   /v1beta/interactions {model, input, previous_interaction_id?, stream?} → {id, outputs,
+//          …}, or with stream: true an event stream (interaction.created carries the id);
 //   GET / DELETE /v1beta/interactions/{id}
 //   POST   /v1beta/tunedModels → {name: "tunedModels/t/operations/o", metadata: {tunedModel}};
 //   GET    /v1beta/tunedModels/{t}[/operations/{o}]; POST /v1beta/tunedModels/{t}:generateContent
@@ -242,6 +243,21 @@ export async function serveResources(ctx) {
     const input = typeof json.input === 'string' ? json.input : JSON.stringify(json.input ?? '');
     const r = addResource(st, `interactions/${id}`, key, {kind: 'interactions', id, model: json.model,
       previous: json.previous_interaction_id || null, outputs: [{type: 'text', text: `echo: ${input}`}]});
+    if (json.stream === true) {
+      // The event stream of a streamed interaction: created (with the id), content, completed.
+      const full = interactionJson(r);
+      const events = [
+        {event_type: 'interaction.created', interaction: {id: full.id, model: full.model, status: 'in_progress'}},
+        {event_type: 'step.start', index: 0, step: {type: 'model_output'}},
+        {event_type: 'step.delta', index: 0, delta: {type: 'text', text: full.outputs[0].text}},
+        {event_type: 'step.stop', index: 0},
+        {event_type: 'interaction.completed', interaction: {...full, outputs: undefined}},
+      ];
+      res.writeHead(200, {'content-type': 'text/event-stream'});
+      for (const e of events) res.write(`event: ${e.event_type}\ndata: ${JSON.stringify(e)}\n\n`);
+      res.end('event: done\ndata: [DONE]\n\n');
+      return true;
+    }
     sendJson(res, 200, interactionJson(r));
     return true;
   }

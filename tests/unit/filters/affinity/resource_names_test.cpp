@@ -91,3 +91,15 @@ TEST_CASE("RFC 3339 times") {
   CHECK(kind_of("tunedModels/t") == "tunedModels");
   CHECK(kind_of("models/gemini").empty());
 }
+
+TEST_CASE("a streamed interaction's id from its first events, whole lines only") {
+  const std::string events =
+      "event: interaction.created\r\ndata: {\"event_type\":\"interaction.created\","
+      "\"interaction\":{\"id\":\"v1_s\",\"status\":\"in_progress\"}}\r\n\r\n";
+  CHECK(interaction_id_in_events(events) == "v1_s");
+  CHECK(interaction_id_in_events(events.substr(0, events.size() - 6)).empty());
+  CHECK(interaction_id_in_events("data: [DONE]\n").empty());
+  auto buffered = created_by_answer("POST", "/v1beta/interactions", events);
+  REQUIRE(buffered.size() == 1);
+  CHECK(buffered[0].name == "interactions/v1_s");
+}
