@@ -13,8 +13,8 @@ export const SETTING_GROUPS = [
   {id: 'models', names: ['model_aliases', 'hidden_models']},
   {id: 'openai', names: ['openai_include_reasoning', 'openai_fetch_private_urls',
                          'responses_store_ttl_s', 'responses_fetch_private_urls',
-                         'anthropic_fetch_private_urls', 'affinity_token_isolation',
-                         'affinity_default_ttl_s']},
+                         'anthropic_fetch_private_urls']},
+  {id: 'resources', names: ['affinity_token_isolation', 'affinity_default_ttl_s']},
   {id: 'health', names: ['health_check_model', 'health_check_interval_s', 'health_check_concurrency']},
   {id: 'admin', names: ['admin_token', 'admin_session_ttl_s']},
   {id: 'logs', names: ['log_retention_days', 'log_max_rows']},
@@ -24,9 +24,11 @@ export const OTHER_GROUP = 'other';
 export const GROUP_TITLES = {
   en: {retry: 'Retries and key health', upstream: 'Upstream connection', models: 'Models',
        openai: 'OpenAI and Anthropic fronts', health: 'Key health check', admin: 'Admin access',
-       logs: 'Request and error logs', other: 'Other'},
+       logs: 'Request and error logs', resources: 'Files, caches and other resources',
+       other: 'Other'},
   'zh-CN': {retry: '重试与密钥健康', upstream: '上游连接', models: '模型', openai: 'OpenAI 与 Anthropic 接口',
-            health: '密钥健康检查', admin: '管理访问', logs: '请求与错误日志', other: '其他'},
+            health: '密钥健康检查', admin: '管理访问', logs: '请求与错误日志',
+            resources: '文件、缓存等服务端资源', other: '其他'},
 };
 
 /** name → {en: label, zh: label, zh_desc: description}. */
