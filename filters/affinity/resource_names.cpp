@@ -225,6 +225,7 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
   if (auto resp = doc.FindMember("response"); resp != doc.MemberEnd()) {
     std::string inner = member_string(resp->value, "name");
     if (kind_of(inner) == "tunedModels" || kind_of(inner) == "files") add(inner, "");
+    add(member_string(resp->value, "responsesFile"), "");  // a batch's output file
     std::vector<std::string> files;
     walk_uris(resp->value, files, 0);
     for (auto& f : files) add(std::move(f), "");

@@ -49,8 +49,8 @@ struct Created {
 // "expireTime"}, also from PATCH), a batch or any long-running operation ({"name"} of an
 // operation, plus the tuned model it makes, metadata.tunedModel / response.name), an
 // interaction ({"id"} of POST …/interactions, as "interactions/<id>"), and files an operation's
-// result names by URI (generated videos). Empty for answers that create nothing (GET of a
-// model, generateContent, a list).
+// result names (generated videos by URI, a batch's response.responsesFile). Empty for answers that
+// create nothing (GET of a model, generateContent, a list).
 std::vector<Created> created_by_answer(std::string_view method, std::string_view path,
                                        std::string_view body);
 

@@ -103,3 +103,11 @@ TEST_CASE("a streamed interaction's id from its first events, whole lines only")
   REQUIRE(buffered.size() == 1);
   CHECK(buffered[0].name == "interactions/v1_s");
 }
+
+TEST_CASE("a finished batch's output file is recorded") {
+  auto out = created_by_answer("GET", "/v1beta/batches/b",
+                               R"({"name":"batches/b","done":true,"response":{)"
+                               R"("responsesFile":"files/batch-b-out"}})");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].name == "files/batch-b-out");
+}
