@@ -299,6 +299,12 @@ export async function serveResources(ctx) {
   // Long-running operations of models (video generation).
   let o = /^models\/([^/:]+):predictLongRunning$/.exec(rest);
   if (o && req.method === 'POST') {
+    const json = parseBody(ctx);
+    const inst = Array.isArray(json?.instances) ? json.instances[0] : undefined;
+    if (!inst || typeof inst.prompt !== 'string' || !inst.prompt) {
+      badRequest(res, 'instances[0].prompt is required.');
+      return true;
+    }
     const op = `models/${o[1]}/operations/${newId('o')}`;
     addResource(st, op, key, {kind: 'operations'});
     sendJson(res, 200, {name: op});

@@ -360,7 +360,8 @@ test('interactions chain with previous_interaction_id on their key; batches, tun
   const tune = await call(fake, '/v1beta/tunedModels', {token: VALID, body: {}});
   assert.match(tune.json.metadata.tunedModel, /^tunedModels\//);
   assert.equal((await call(fake, `/v1beta/${tune.json.metadata.tunedModel}:generateContent`, {token: other, body: genBody('x')})).status, 403);
-  const video = await call(fake, '/v1beta/models/veo-3.0-generate-preview:predictLongRunning', {token: VALID, body: {}});
+  const video = await call(fake, '/v1beta/models/veo-3.0-generate-preview:predictLongRunning', {token: VALID, body: {instances: [{prompt: 'a wave'}]}});
+  assert.equal((await call(fake, '/v1beta/models/veo-3.0-generate-preview:predictLongRunning', {token: VALID, body: {instances: [{}]}})).status, 400);
   const got = await call(fake, `/v1beta/${video.json.name}`, {token: VALID});
   const uri = got.json.response.generateVideoResponse.generatedSamples[0].video.uri;
   const file = /(files\/[^:?]+)/.exec(uri)[1];
