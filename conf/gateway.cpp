@@ -14,6 +14,7 @@
 #include "conf/secrets.h"
 #include "conf/storage_sinks.h"
 #include "conf/stored_documents.h"
+#include "conf/stored_resources.h"
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -65,6 +66,7 @@ Services validation_services() {
   s.put(std::make_shared<pool::KeyPool>());
   s.put(std::make_shared<PublishedCredentials>());
   s.put(std::make_shared<TokenMeter>());
+  s.put(std::make_shared<ResourceMap>());
   s.put(std::make_shared<admin::AdminServices>());
   return s;
 }
@@ -226,6 +228,8 @@ void Gateway::build_services() {
   services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
   services_.put<DocumentStore>(
       std::make_shared<StorageDocumentStore>(*storage_, document_mac_secret_));
+  resources_ = make_stored_resource_map(*storage_, feed_ != nullptr);
+  services_.put(resources_);
   services_.put(metrics_);
   services_.put(request_metrics_);
 }
@@ -467,6 +471,7 @@ void Gateway::housekeeping_tick() {
     m.last_retention_ms = now;
     prune_old_rows(*storage_, settings->get(kLogRetentionDays), now);
     prune_expired_responses(*storage_, now);
+    prune_expired_resources(*storage_, *resources_, now);
   }
 }
 

@@ -17,6 +17,7 @@
 #include "core/metrics/metrics.h"
 #include "core/metrics/request_metrics.h"
 #include "core/registry.h"
+#include "core/resource_map.h"
 #include "core/server/server.h"
 #include "core/settings.h"
 #include "core/snapshot.h"
@@ -95,6 +96,7 @@ class Gateway {
   std::shared_ptr<pool::KeyPool> pool_;
   std::shared_ptr<PublishedCredentials> credentials_;
   std::shared_ptr<TokenMeter> meter_ = std::make_shared<TokenMeter>();
+  std::shared_ptr<ResourceMap> resources_;  // resource affinity (filters/affinity)
   std::unique_ptr<TokenUsageSync> usage_sync_;
   std::shared_ptr<const SettingsSchema> schema_;
   std::shared_ptr<Published<Settings>> settings_;

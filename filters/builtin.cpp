@@ -39,6 +39,7 @@ namespace gemgate::builtin { namespace { constexpr int kFirstLine = __LINE__; } 
 GEMGATE_BUILTIN_FILTER(logging, register_log_filter)
 GEMGATE_BUILTIN_FILTER(auth, register_auth_filter)
 GEMGATE_BUILTIN_FILTER(retry, register_retry_filter)
+GEMGATE_BUILTIN_FILTER(affinity, register_affinity_filter)
 GEMGATE_BUILTIN_FILTER(keys, register_keys_filter)
 GEMGATE_BUILTIN_FILTER(upstream, register_upstream_filter)
 GEMGATE_BUILTIN_FILTER(healthz, register_healthz_filter)

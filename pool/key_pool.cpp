@@ -498,6 +498,16 @@ std::shared_ptr<PoolKey> KeyPool::find(int64_t id) const {
   return nullptr;
 }
 
+int64_t KeyPool::take_pinned(PoolKey& key, int64_t now_ms) {
+  int64_t wait = key.usage_.try_take(now_ms, key.rpm_.load(std::memory_order_relaxed),
+                                     key.tpm_.load(std::memory_order_relaxed));
+  if (wait > 0) return wait;
+  std::lock_guard lock(key.mu_);
+  key.health_.last_used_ms = now_ms;
+  key.dirty_.store(true, std::memory_order_relaxed);
+  return 0;
+}
+
 bool KeyPool::contains_secret(std::string_view secret) const {
   auto list = keys();
   for (const auto& k : *list) {

@@ -198,6 +198,11 @@ class KeyPool {
   bool mark_checked(int64_t id, int64_t now_ms, std::string last_error);
 
   std::shared_ptr<PoolKey> find(int64_t id) const;
+  // Takes `key` for one request that must use it (a resource it owns, see
+  // filters/common/key_pin.h), as pick() takes a key: counts the request in its rpm window and
+  // records the use, unless the key is at its own rpm/tpm limit. Returns 0 when taken, else the
+  // milliseconds until it can take one (at least 1). Health is not checked here. Thread-safe.
+  int64_t take_pinned(PoolKey& key, int64_t now_ms);
   // True when `secret` is one of the pool's keys (client tokens must never equal a pool key).
   bool contains_secret(std::string_view secret) const;
   // The current key list (immutable snapshot).

@@ -137,6 +137,20 @@ class Store {
   // Deletes every response with expires_at <= now_ms. Returns how many.
   virtual Result<std::int64_t> prune_responses(Millis now_ms) = 0;
 
+  // ---- Resource affinity ----
+  // Inserts or replaces the owner of resource `row.name`. kInvalidArgument when the name is
+  // empty or over kMaxResourceNameLength, or the kind is empty.
+  virtual Result<void> put_resource(const ResourceOwner& row) = 0;
+  // The owner of resource `name` if expires_at > now_ms; else nullopt.
+  virtual Result<std::optional<ResourceOwner>> find_resource(std::string_view name,
+                                                             Millis now_ms) = 0;
+  // Every resource with expires_at > now_ms, oldest first (the in-memory map loaded at start).
+  virtual Result<std::vector<ResourceOwner>> load_resources(Millis now_ms) = 0;
+  // Deletes resource `name`; false when there was none.
+  virtual Result<bool> delete_resource(std::string_view name) = 0;
+  // Deletes every resource with expires_at <= now_ms. Returns how many.
+  virtual Result<std::int64_t> prune_resources(Millis now_ms) = 0;
+
   // ---- Request logs ----
   // Appends rows in one transaction (never shared with key/settings writes) and folds them into
   // the usage statistics.

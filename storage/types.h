@@ -160,6 +160,22 @@ struct StoredResponse {
 inline constexpr std::size_t kMaxStoredResponseIdLength = 128;
 inline constexpr std::size_t kMaxStoredResponseBytes = 16u << 20;
 
+// ---- Resource affinity (the `affinity` filter) -------------------------------------------------
+
+// A server-side Gemini resource and the pool key that created it ("files/abc" → key 3): a
+// resource exists only under the key that made it, so every later call naming it must use that
+// key. Also the client token that created it (token isolation) and when it goes away.
+struct ResourceOwner {
+  std::string name;            // "files/abc", "cachedContents/x", "models/m/operations/o", …
+  std::int64_t key_id = -1;    // the pool key that created it
+  std::int64_t token_id = -1;  // the client token that created it, -1 = none (open gateway)
+  std::string kind;            // "files", "cachedContents", "batches", "interactions", …
+  Millis created_at = 0;
+  Millis expires_at = 0;  // after it the entry is gone (and pruned)
+};
+
+inline constexpr std::size_t kMaxResourceNameLength = 512;
+
 // ---- Request and error logs ------------------------------------------------------------------
 
 // One proxied request. `id` is assigned by the store (ignored on append).

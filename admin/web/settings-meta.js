@@ -15,6 +15,7 @@ export const SETTING_GROUPS = [
                          'openai_image_model', 'openai_speech_model',
                          'responses_store_ttl_s', 'responses_fetch_private_urls',
                          'anthropic_fetch_private_urls']},
+  {id: 'resources', names: ['affinity_token_isolation', 'affinity_default_ttl_s']},
   {id: 'health', names: ['health_check_model', 'health_check_interval_s', 'health_check_concurrency']},
   {id: 'admin', names: ['admin_token', 'admin_session_ttl_s']},
   {id: 'logs', names: ['log_retention_days', 'log_max_rows']},
@@ -24,9 +25,11 @@ export const OTHER_GROUP = 'other';
 export const GROUP_TITLES = {
   en: {retry: 'Retries and key health', upstream: 'Upstream connection', models: 'Models',
        openai: 'OpenAI and Anthropic fronts', health: 'Key health check', admin: 'Admin access',
-       logs: 'Request and error logs', other: 'Other'},
+       logs: 'Request and error logs', resources: 'Files, caches and other resources',
+       other: 'Other'},
   'zh-CN': {retry: '重试与密钥健康', upstream: '上游连接', models: '模型', openai: 'OpenAI 与 Anthropic 接口',
-            health: '密钥健康检查', admin: '管理访问', logs: '请求与错误日志', other: '其他'},
+            health: '密钥健康检查', admin: '管理访问', logs: '请求与错误日志',
+            resources: '文件、缓存等服务端资源', other: '其他'},
 };
 
 /** name → {en: label, zh: label, zh_desc: description}. */
@@ -85,6 +88,12 @@ export const SETTING_TEXT = {
   responses_fetch_private_urls: {
     en: 'Responses: fetch media from private addresses', zh: 'Responses：允许从内网地址获取媒体',
     zh_desc: '允许 OpenAI Responses 调用中的图片和文件 URL 指向本机或内网地址。'},
+  affinity_token_isolation: {
+    en: 'Resources: each token sees only its own', zh: '资源：令牌只能使用自己创建的',
+    zh_desc: '开启时，客户端令牌只能使用、列出和删除自己创建的文件、缓存、批处理等资源；其他令牌的资源一律显示为不存在（404）。'},
+  affinity_default_ttl_s: {
+    en: 'Resource binding kept for (s)', zh: '资源绑定保留时间（秒）',
+    zh_desc: '批处理、交互、微调模型和长任务与创建它的密钥绑定的时长（文件固定 48 小时，缓存按其 expireTime）。'},
   anthropic_fetch_private_urls: {
     en: 'Anthropic: fetch media from private addresses', zh: 'Anthropic：允许从内网地址获取媒体',
     zh_desc: '允许 Anthropic Messages 调用中的图片和文档 URL 指向本机或内网地址。'},

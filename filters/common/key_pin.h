@@ -8,6 +8,8 @@
 //   - the key is gone from the pool    -> 409 FAILED_PRECONDITION, saying so;
 //   - the key is disabled               -> 409 FAILED_PRECONDITION, saying so;
 //   - the key is cooling for the model  -> 503 UNAVAILABLE with Retry-After, saying so;
+//   - the key is at its own rpm/tpm     -> 503 UNAVAILABLE with Retry-After, saying so (a pinned
+//     call counts in the key's rpm window as a picked one does);
 //   - a failed attempt on it (quota, transient) ends the call with that answer (no other key).
 // Google's 403/404 for the resource on its own key is the client's answer (classify.cpp), never a
 // key fault. The token's key group does not apply: the resource already chose the key.

@@ -187,8 +187,9 @@ class KeysFilter final : public Filter {
   }
 
   // The key a KeyPin names, when it can serve this attempt; otherwise replies (see key_pin.h:
-  // gone or disabled -> 409, cooling -> 503 + Retry-After, already tried -> that attempt's
-  // answer) and returns null. Never another key.
+  // gone or disabled -> 409, cooling or at its own rpm/tpm limit -> 503 + Retry-After, already
+  // tried -> that attempt's answer) and returns null. Never another key. A pinned call counts
+  // in the key's rpm window like a picked one.
   std::shared_ptr<PoolKey> pinned_key(FilterCallbacks& x, const common::KeyPin& pin,
                                       KeysAttempts& attempts, int64_t now) {
     if (attempts.last_failure) {  // a replay after the owning key failed: that answer stands
@@ -220,6 +221,14 @@ class KeysFilter final : public Filter {
                "; retry after " + retry_after_seconds(wait) + "s",
            ""},
           wait);
+    } else if (int64_t busy = pool_->take_pinned(*key, now); busy > 0) {
+      int64_t wait = std::max<int64_t>(busy, 1000);
+      reply_pinned(x,
+                   {503, "UNAVAILABLE",
+                    owner + ", which is at its own requests-per-minute limit; retry after " +
+                        retry_after_seconds(wait) + "s",
+                    ""},
+                   wait);
     } else {
       return key;
     }

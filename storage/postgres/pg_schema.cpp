@@ -219,6 +219,20 @@ CREATE INDEX request_log_by_instance ON request_log (instance_id, time_ms, id)
   WHERE instance_id <> '';
 )sql";
 
+// v10 (SQLite v10): resource affinity — the pool key and client token that created each
+// server-side Gemini resource, until it expires.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE resource_owners (
+  name       TEXT   PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 512),
+  key_id     BIGINT NOT NULL,
+  token_id   BIGINT NOT NULL,
+  kind       TEXT   NOT NULL CHECK (length(kind) BETWEEN 1 AND 64),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX resource_owners_by_expiry ON resource_owners (expires_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -230,6 +244,7 @@ const std::vector<Migration>& migrations() {
       {7, "token policies and per-token daily usage", kV7},
       {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
       {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
+      {10, "resource affinity: the pool key and client token of each created resource", kV10},
   };
   return kAll;
 }

@@ -326,6 +326,21 @@ ALTER TABLE keys ADD COLUMN health_changed_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX request_log_by_instance ON request_log (instance_id, time_ms) WHERE instance_id <> '';
 )sql";
 
+// v10: resource affinity — which pool key created each server-side Gemini resource (a file, a
+// cached content, a batch, an interaction, a tuned model, an operation) and which client token,
+// so later calls naming it use that key. Rows go at expires_at. Self-contained: one table.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE resource_owners (
+  name       TEXT    PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 512),
+  key_id     INTEGER NOT NULL,
+  token_id   INTEGER NOT NULL,
+  kind       TEXT    NOT NULL CHECK (length(kind) BETWEEN 1 AND 64),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX resource_owners_by_expiry ON resource_owners (expires_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -339,6 +354,7 @@ const std::vector<Migration>& migrations() {
       {7, "token policies and per-token daily usage", kV7},
       {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
       {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
+      {10, "resource affinity: the pool key and client token of each created resource", kV10},
   };
   return kAll;
 }

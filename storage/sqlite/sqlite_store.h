@@ -99,6 +99,11 @@ class SqliteStore final : public Store {
                                                       Millis now_ms) override;
   Result<bool> delete_response(std::string_view id, std::int64_t token_id) override;
   Result<std::int64_t> prune_responses(Millis now_ms) override;
+  Result<void> put_resource(const ResourceOwner& row) override;
+  Result<std::optional<ResourceOwner>> find_resource(std::string_view name, Millis now_ms) override;
+  Result<std::vector<ResourceOwner>> load_resources(Millis now_ms) override;
+  Result<bool> delete_resource(std::string_view name) override;
+  Result<std::int64_t> prune_resources(Millis now_ms) override;
 
   Result<void> append_request_logs(const std::vector<RequestLogRow>& rows) override;
   Result<LogPage<RequestLogRow>> query_request_logs(const LogFilter& filter,

@@ -1,7 +1,10 @@
 // State and control API of the stand-in Gemini upstream (fake-gemini.mjs): per-key call
 // counts, recorded requests, abort accounting, runtime key-mode overrides and scripted answers.
-// The control endpoints (/__stats, /__requests, /__reset, /__control/key, /__control/script) and
+// The control endpoints (/__stats, /__requests, /__reset, /__control/key, /__control/script,
+// /__control/resource) and
 // the in-process handle methods both go through the functions here.
+
+import {controlResource} from './fake-gemini-resources.mjs';
 
 /** Behaviours a key can have; a key's name picks the first one it contains. */
 export const MODES = ['invalid', 'denied', 'unauth', 'quota', 'overload', 'error500', 'reset',
@@ -96,6 +99,7 @@ export async function control(req, res, url, body, st) {
     if (req.method === 'POST' && p === '/__reset') { resetState(st); return reply(200, {ok: true}); }
     if (req.method === 'POST' && p === '/__control/key') { setKeyMode(st, json || {}); return reply(200, {ok: true}); }
     if (req.method === 'POST' && p === '/__control/all') { setAllMode(st, json?.mode); return reply(200, {ok: true}); }
+    if (req.method === 'POST' && p === '/__control/resource') return reply(200, controlResource(st, json || {}));
     if (req.method === 'POST' && p === '/__control/script') {
       return reply(200, {queued: queueScript(st, json || [])});
     }

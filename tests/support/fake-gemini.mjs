@@ -46,6 +46,7 @@
 // last requests (method, path, query, headers, body, key, keySource, model, action, time);
 // POST /__reset; POST /__control/key {key, mode|null, retryDelay?, delayMs?, models?};
 // POST /__control/all {mode|null} gives every key one mode (e.g. 'overload': 503 for everyone);
+// POST /__control/resource {key, kind?|name?} a resource owned by key (fake-gemini-resources.mjs);
 // POST /__control/script [{status?, headers?, body? | sse?: [...] | chunks?: [...],
 // intervalMs?, delayMs?, reset?, hang?, times?, match?: {pathIncludes, method, key}}] queues
 // exact answers for the next matching requests (before any key or directive handling).
@@ -57,7 +58,7 @@ import * as E from './fake-gemini-errors.mjs';
 import * as C from './fake-gemini-content.mjs';
 import {mediaAnswer} from './fake-gemini-media.mjs';
 import {serveFiles} from './fake-gemini-files.mjs';
-import {resourceUseError, serveResources} from './fake-gemini-resources.mjs';
+import {controlResource, resourceUseError, serveResources} from './fake-gemini-resources.mjs';
 import {newState, resetState, statsOf, setKeyMode, setAllMode, queueScript, keyBehaviour,
         takeScript, control} from './fake-gemini-state.mjs';
 
@@ -101,6 +102,8 @@ export async function startFakeGemini(opts = {}) {
     setAllMode: (mode) => setAllMode(st, mode),
     script: (entries) => queueScript(st, entries),
     callsFor: (key) => st.calls.get(key) || 0,
+    /** Creates a resource owned by a key, as POST /__control/resource (fake-gemini-resources.mjs). */
+    createResource: (json) => controlResource(st, json),
     /** Polls stats until pred(stats) is true; rejects after timeoutMs with the last stats. */
     async waitFor(pred, timeoutMs = 3000) {
       const end = Date.now() + timeoutMs;

@@ -302,3 +302,69 @@ test('standalone mode listens on --port and stops on SIGTERM', async () => {
   const code = await new Promise((r) => p.on('exit', r));
   assert.equal(code, 0);
 });
+
+test('resources belong to the key that made them: another key gets 403 on use, get and delete', async () => {
+  const other = poolKey('Valid');
+  const made = await call(fake, '/__control/resource', {body: {kind: 'files', key: VALID}});
+  assert.equal(made.status, 200);
+  assert.match(made.json.name, /^files\//);
+  const mine = await call(fake, `/v1beta/${made.json.name}`, {token: VALID});
+  assert.equal(mine.status, 200, mine.text);
+  for (const [method, path] of [['GET', `/v1beta/${made.json.name}`], ['DELETE', `/v1beta/${made.json.name}`]]) {
+    const r = await call(fake, path, {token: other, method});
+    assert.equal(r.status, 403, `${method} ${path}`);
+    assert.equal(r.json.error.status, 'PERMISSION_DENIED');
+  }
+  const part = {fileData: {fileUri: `https://generativelanguage.googleapis.com/v1beta/${made.json.name}`}};
+  const use = await generate(fake, 'x', {token: other, body: {contents: [{role: 'user', parts: [part]}]}});
+  assert.equal(use.status, 403);
+  const ok = await generate(fake, 'x', {token: VALID, body: {contents: [{role: 'user', parts: [{text: 'x'}, part]}]}});
+  assert.equal(ok.status, 200, ok.text);
+  const unknown = await generate(fake, 'x', {token: VALID, body: {contents: [{role: 'user', parts: [
+    {fileData: {fileUri: 'files/never-made'}}]}]}});
+  assert.equal(unknown.status, 403, 'a file that does not exist is 403 too, as Google answers');
+  assert.deepEqual((await call(fake, '/v1beta/files', {token: other})).json, {});
+  assert.equal((await call(fake, '/v1beta/files', {token: VALID})).json.files.length, 1);
+});
+
+test('cached contents: create with ttl, use, patch, list and delete on the owning key only', async () => {
+  const other = poolKey('Valid');
+  const c = await call(fake, '/v1beta/cachedContents', {token: VALID, body: {model: 'models/gemini-2.5-flash', ttl: '60s'}});
+  assert.equal(c.status, 200, c.text);
+  assert.ok(Date.parse(c.json.expireTime) > Date.now());
+  assert.equal((await generate(fake, 'x', {token: VALID, body: genBody('x', {cachedContent: c.json.name})})).status, 200);
+  assert.equal((await generate(fake, 'x', {token: other, body: genBody('x', {cachedContent: c.json.name})})).status, 403);
+  const p = await call(fake, `/v1beta/${c.json.name}`, {token: VALID, method: 'PATCH', body: {ttl: '3600s'}});
+  assert.ok(Date.parse(p.json.expireTime) > Date.parse(c.json.expireTime));
+  assert.equal((await call(fake, '/v1beta/cachedContents', {token: VALID})).json.cachedContents.length, 1);
+  assert.equal((await call(fake, `/v1beta/${c.json.name}`, {token: VALID, method: 'DELETE'})).status, 200);
+  assert.equal((await call(fake, `/v1beta/${c.json.name}`, {token: VALID})).status, 403);
+});
+
+test('interactions chain with previous_interaction_id on their key; batches, tuning and operations', async () => {
+  const other = poolKey('Valid');
+  const a = await call(fake, '/v1beta/interactions', {token: VALID, body: {model: 'gemini-2.5-flash', input: 'hi'}});
+  assert.equal(a.status, 200, a.text);
+  assert.equal(a.json.outputs[0].text, 'echo: hi');
+  const b = await call(fake, '/v1beta/interactions', {token: VALID, body: {model: 'gemini-2.5-flash', input: 'more', previous_interaction_id: a.json.id}});
+  assert.equal(b.json.previous_interaction_id, a.json.id);
+  const c = await call(fake, '/v1beta/interactions', {token: other, body: {model: 'gemini-2.5-flash', input: 'x', previous_interaction_id: a.json.id}});
+  assert.equal(c.status, 403);
+  const batch = await call(fake, '/v1beta/models/gemini-2.5-flash:batchGenerateContent', {token: VALID, body: {batch: {
+    input_config: {requests: {requests: [{request: genBody('q'), metadata: {key: 'k'}}]}}}}});
+  assert.match(batch.json.name, /^batches\//);
+  const done = await call(fake, `/v1beta/${batch.json.name}`, {token: VALID});
+  assert.equal(done.json.done, true);
+  assert.equal(done.json.response.inlinedResponses.inlinedResponses.length, 1);
+  assert.equal((await call(fake, `/v1beta/${batch.json.name}`, {token: other})).status, 403);
+  const tune = await call(fake, '/v1beta/tunedModels', {token: VALID, body: {}});
+  assert.match(tune.json.metadata.tunedModel, /^tunedModels\//);
+  assert.equal((await call(fake, `/v1beta/${tune.json.metadata.tunedModel}:generateContent`, {token: other, body: genBody('x')})).status, 403);
+  const video = await call(fake, '/v1beta/models/veo-3.0-generate-preview:predictLongRunning', {token: VALID, body: {instances: [{prompt: 'a wave'}]}});
+  assert.equal((await call(fake, '/v1beta/models/veo-3.0-generate-preview:predictLongRunning', {token: VALID, body: {instances: [{}]}})).status, 400);
+  const got = await call(fake, `/v1beta/${video.json.name}`, {token: VALID});
+  const uri = got.json.response.generateVideoResponse.generatedSamples[0].video.uri;
+  const file = /(files\/[^:?]+)/.exec(uri)[1];
+  assert.equal((await call(fake, `/download/v1beta/${file}:download?alt=media`, {token: VALID})).status, 200);
+  assert.equal((await call(fake, `/download/v1beta/${file}:download?alt=media`, {token: other})).status, 403);
+});

@@ -14,6 +14,7 @@
 #include "core/credentials.h"
 #include "core/crypto.h"
 #include "core/registry.h"
+#include "core/resource_map.h"
 #include "core/token_meter.h"
 #include "filters/builtin.h"
 #include "pool/key_pool.h"
@@ -65,6 +66,7 @@ class GatewayFixture {
     services.put(pool);
     services.put(credentials);
     services.put(meter);
+    services.put(resources);
     services.put<LogSink>(sink);
     services.put<CredentialUsage>(usage);
     h.worker.services().put<transport::Transport>(transport);
@@ -166,6 +168,7 @@ class GatewayFixture {
   std::shared_ptr<pool::KeyPool> pool = std::make_shared<pool::KeyPool>();
   std::shared_ptr<PublishedCredentials> credentials = std::make_shared<PublishedCredentials>();
   std::shared_ptr<TokenMeter> meter = std::make_shared<TokenMeter>();
+  std::shared_ptr<ResourceMap> resources = std::make_shared<ResourceMap>();  // memory only
   std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
   std::shared_ptr<RecordingUsage> usage = std::make_shared<RecordingUsage>();
   Harness h;

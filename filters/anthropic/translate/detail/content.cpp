@@ -17,6 +17,9 @@ using openai::detail::str;
 using openai::detail::sv;
 namespace media = openai::detail;
 
+// Where a Files API name ("files/abc") lives as a URI, for fileData.
+constexpr std::string_view kGeminiFilesBase = "https://generativelanguage.googleapis.com/v1beta/";
+
 AnthropicError bad(const std::string& where, const std::string& what) {
   return AnthropicError::invalid(where + ": " + what);
 }
@@ -123,6 +126,20 @@ class TurnBuilder {
     return std::nullopt;
   }
 
+  // A Gemini Files API file, by reference (fileData); its MIME type from the source's
+  // media_type when given.
+  std::optional<AnthropicError> file_data(std::string_view uri, const Value& src) {
+    Value d(rapidjson::kObjectType);
+    if (const Value* mt = field(src, "media_type"); mt && mt->IsString()) {
+      add(d, "mimeType", media::normalize_mime(sv(*mt)), a_);
+    }
+    add(d, "fileUri", uri, a_);
+    Value p(rapidjson::kObjectType);
+    add(p, "fileData", std::move(d), a_);
+    push(std::move(p), {});
+    return std::nullopt;
+  }
+
   std::optional<AnthropicError> source(const Value& b, const std::string& w, bool document) {
     const Value* src = field(b, "source");
     if (!src || !src->IsObject()) return bad(w + ".source", "Field required");
@@ -136,11 +153,25 @@ class TurnBuilder {
         return bad(w + ".source.data", "must be base64 data");
       return inline_data(media::normalize_mime(sv(*mt)), sv(*data));
     }
+    if (t == "file") {
+      const Value* id = field(*src, "file_id");
+      if (!id || !id->IsString()) return bad(w + ".source.file_id", "Field required");
+      std::string_view v = sv(*id);
+      if (media::is_gemini_file_uri(v)) return file_data(v, *src);
+      if (v.starts_with("files/") && v.size() > 6 &&
+          v.find_first_of("/?#", 6) == std::string_view::npos) {
+        return file_data(std::string(kGeminiFilesBase) + std::string(v), *src);
+      }
+      return bad(w + ".source.file_id",
+                 "Gemini cannot read Anthropic file ids; upload the file with the Gemini Files "
+                 "API and pass its name ('files/...') or URI");
+    }
     if (t == "url") {
       const Value* url = field(*src, "url");
       if (!url || !url->IsString()) return bad(w + ".source.url", "Field required");
       std::string u(sv(*url));
       if (auto d = media::parse_data_uri(u)) return inline_data(d->mime, d->payload);
+      if (media::is_gemini_file_uri(u)) return file_data(u, *src);  // Gemini reads it itself
       auto it = media_.find(u);
       if (it == media_.end()) return bad(w + ".source.url", "the URL could not be downloaded");
       std::string mime(media::sniff_mime(it->second.bytes));
@@ -417,7 +448,7 @@ void collect_media_urls(const Value& messages, std::vector<std::string>* urls) {
     const Value* url = src && src->IsObject() ? field(*src, "url") : nullptr;
     if (!st || !st->IsString() || sv(*st) != "url" || !url || !url->IsString()) return;
     std::string u(sv(*url));
-    if (!media::is_http_url(u)) return;
+    if (!media::is_http_url(u) || media::is_gemini_file_uri(u)) return;  // Gemini reads those
     if (std::find(urls->begin(), urls->end(), u) == urls->end()) urls->push_back(u);
   };
   if (!messages.IsArray()) return;

@@ -3,11 +3,28 @@
 
 #include <utility>
 
+#include "filters/openai/translate/detail/media.h"
+
 namespace gemgate::responses::detail {
 
 using namespace openai::detail;  // NOLINT: the JSON helpers
 
 namespace {
+
+// A Gemini Files API file named by a file_id / file_url: "files/abc" or its full URI.
+bool is_gemini_file(const Value& v) {
+  if (!v.IsString()) return false;
+  std::string_view s = sv(v);
+  if (is_gemini_file_uri(s)) return true;
+  return s.starts_with("files/") && s.size() > 6 &&
+         s.find_first_of("/?#", 6) == std::string_view::npos;
+}
+
+Failure not_a_gemini_file(const std::string& param) {
+  return bad_value(param,
+                   "Gemini cannot read OpenAI file ids; upload the file with the Gemini Files API "
+                   "and pass its name ('files/...') or URI");
+}
 
 // A content part of a message item → the chat part (user side) or nullopt-with-error.
 Failure convert_part(const Value& part, const std::string& param, Value& out, Alloc& a) {
@@ -21,10 +38,15 @@ Failure convert_part(const Value& part, const std::string& param, Value& out, Al
     if (!text || !text->IsString()) return missing_param(join(param, "text"));
     add(chat, "type", "text", a);
     add(chat, "text", sv(*text), a);
+  } else if (t == "input_image" && field(part, "file_id")) {
+    // A Gemini Files API name or URI: the chat translator sends it as fileData (or refuses it).
+    const Value* id = field(part, "file_id");
+    if (!is_gemini_file(*id)) return not_a_gemini_file(join(param, "file_id"));
+    Value file(rapidjson::kObjectType);
+    add(file, "file_id", sv(*id), a);
+    add(chat, "type", "file", a);
+    add(chat, "file", std::move(file), a);
   } else if (t == "input_image") {
-    if (field(part, "file_id")) {
-      return bad_value(join(param, "file_id"), "file ids are not supported: send image_url");
-    }
     const Value* url = field(part, "image_url");
     if (!url || !url->IsString()) return missing_param(join(param, "image_url"));
     Value img(rapidjson::kObjectType);
@@ -33,12 +55,24 @@ Failure convert_part(const Value& part, const std::string& param, Value& out, Al
     add(chat, "image_url", std::move(img), a);
   } else if (t == "input_file") {
     const Value* data = field(part, "file_data");
-    if (!data || !data->IsString()) {
-      return bad_value(join(param, "file_data"),
-                       "only inline files (file_data) are supported: file_id and file_url are not");
+    // file_id / file_url of a Gemini Files API file go by reference (the chat translator makes
+    // them fileData; anything else is refused there with a clear message).
+    const Value* ref = field(part, "file_id");
+    if (!ref) ref = field(part, "file_url");
+    if ((!data || !data->IsString()) && !ref) {
+      return bad_value(
+          join(param, "file_data"),
+          "send the file inline (file_data) or as a Gemini file (file_id 'files/...')");
+    }
+    if ((!data || !data->IsString()) && !is_gemini_file(*ref)) {
+      return not_a_gemini_file(join(param, field(part, "file_id") ? "file_id" : "file_url"));
     }
     Value file(rapidjson::kObjectType);
-    add(file, "file_data", sv(*data), a);
+    if (data && data->IsString()) {
+      add(file, "file_data", sv(*data), a);
+    } else {
+      add(file, "file_id", sv(*ref), a);
+    }
     if (const Value* name = field(part, "filename"); name && name->IsString()) {
       add(file, "filename", sv(*name), a);
     }
