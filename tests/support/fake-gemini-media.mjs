@@ -12,14 +12,13 @@
 //                                  for N seconds; a stream splits the samples across the chunks
 //   veo-3.0-generate-001           POST :predictLongRunning → an operation
 //                                  {name: "models/veo-3.0-generate-001/operations/<id>"}, owned
-//                                  by the calling key (fake-resources.mjs)
+//                                  by the calling key (served by fake-gemini-resources.mjs)
 // Images are deterministic fake bytes: the PNG signature, then
 // "fake-image model=<m> ratio=<r> size=<s> index=<i> prompt=<text>" — decode them to check what the
 // model was asked for. [[block]] filters every image (Imagen: raiFilteredReason entries);
 // [[status=N]] answers Google's error N.
 
 import * as E from './fake-gemini-errors.mjs';
-import {addResource} from './fake-resources.mjs';
 
 export const MEDIA_MODELS = [
   {id: 'imagen-4.0-generate-001', displayName: 'Imagen 4', version: '001', input: 480,
@@ -93,7 +92,7 @@ function clean(text) {
 
 /**
  * Answers the calls only media models take, and refuses the bad requests Google refuses:
- * :predict and :predictLongRunning in full; generateContent / streamGenerateContent on an image
+ * :predict in full; generateContent / streamGenerateContent on an image
  * or TTS model only when the request is bad (else null, and the usual generation path answers
  * through mediaChunks). Returns {status, body} or null.
  */
@@ -101,7 +100,8 @@ export function mediaAnswer(ctx, model, json, directives) {
   if (!model.media) return null;
   if (directives.status) return E.errorForStatus(Number(directives.status), model.id);
   if (ctx.action === 'predict') return predictAnswer(model, json, directives);
-  if (ctx.action === 'predictLongRunning') return longRunningAnswer(ctx, model, json);
+  // :predictLongRunning and its operations are served by fake-gemini-resources.mjs (before any
+  // model dispatch), which owns the long-running resources.
   if (ctx.action === 'countTokens') return null;
   const config = json.generationConfig || {};
   const modalities = config.responseModalities || ['TEXT'];
@@ -153,16 +153,6 @@ function predictAnswer(model, json, directives) {
   return {status: 200, body: {predictions: Array.from({length: n}, (_, index) => ({
     bytesBase64Encoded: fakeImage({model: model.id, ratio, size, index, prompt}), mimeType,
   }))}};
-}
-
-function longRunningAnswer(ctx, model, json) {
-  const inst = Array.isArray(json.instances) ? json.instances[0] : undefined;
-  if (!inst || typeof inst.prompt !== 'string' || !inst.prompt) {
-    return E.invalidArgument('instances[0].prompt is required.');
-  }
-  const name = `models/${model.id}/operations/op${ctx.id}x${ctx.st.seq}`;
-  addResource(ctx.st, name, ctx.key, {done: false});
-  return {status: 200, body: {name}};
 }
 
 /**
