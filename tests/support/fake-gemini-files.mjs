@@ -27,6 +27,7 @@
 
 import crypto from 'node:crypto';
 import * as E from './fake-gemini-errors.mjs';
+import {fileJson} from './fake-gemini-resources.mjs';
 import {addResource, deleteResource, ownershipError, resourceOf, resourcesOwnedBy} from './fake-resources.mjs';
 
 export const CHUNK_GRANULARITY = 8 * 1024 * 1024;
@@ -51,6 +52,9 @@ export async function serveFiles(ctx) {
   const denied = ownershipError(ctx.st, name, ctx.key);
   if (denied) return reply(ctx, denied), true;
   const file = resourceOf(ctx.st, name);
+  // A file the resources module made (a control call, a generated video) has no bytes here:
+  // that module serves it.
+  if (!file.json) return false;
   if (action === 'download' && method === 'GET') {
     ctx.res.writeHead(200, {'content-type': file.json.mimeType, 'content-length': file.bytes.length});
     ctx.res.end(file.bytes);
@@ -234,7 +238,8 @@ function listFiles(ctx) {
   const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
   if (!Number.isInteger(start) || start < 0) return reply(ctx, E.invalidArgument('Invalid page token.'));
   const all = resourcesOwnedBy(ctx.st, 'files/', ctx.key).sort((a, b) => b.createdAt - a.createdAt);
-  const page = all.slice(start, start + size).map((r) => r.json);
+  const base = `http://${ctx.req.headers.host}`;
+  const page = all.slice(start, start + size).map((r) => r.json ?? fileJson(ctx.st, {base, ...r}));
   const out = page.length ? {files: page} : {};
   if (start + size < all.length) out.nextPageToken = Buffer.from(String(start + size)).toString('base64url');
   json(ctx, 200, out);

@@ -61,7 +61,9 @@ function ttlSeconds(ttl) {
   return m ? Number(m[1]) : null;
 }
 
-function fileJson(st, r) {
+/** The JSON of a file this module made (a control call, a generated video): the files module
+ *  lists these beside its uploads. */
+export function fileJson(st, r) {
   return {name: r.name, displayName: r.displayName || r.name.slice(6), mimeType: r.mimeType || 'text/plain',
           sizeBytes: String(r.sizeBytes ?? 5), createTime: new Date(r.createdAt).toISOString(),
           expirationTime: new Date(r.createdAt + 48 * 3600e3).toISOString(), state: 'ACTIVE',
