@@ -97,16 +97,16 @@ Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job**
   return job;
 }
 
-CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
+// Options that are the same for every transfer of this MultiCore, set once per easy handle: a
+// pooled handle is not curl_easy_reset between transfers (that would free and re-copy every
+// string option), so everything configure() sets per request it sets on every request.
+CURLcode MultiCore::configure_fixed(Job* job) {
   CURL* e = job->easy;
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
   };
-  job->errbuf[0] = '\0';
-  job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
   set(CURLOPT_PRIVATE, static_cast<void*>(job));
-  set(CURLOPT_URL, r.url.c_str());
 #if LIBCURL_VERSION_NUM >= 0x075500
   set(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -121,32 +121,11 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   // the same host *finishes*, so one long (or paused) stream would stall every other request.
   // Without it a burst may open a few extra HTTP/2 connections; later transfers multiplex.
   set(CURLOPT_FOLLOWLOCATION, 0L);
-  // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
-  // decision is ours instead (logged at start): the request's own proxy, else the environment's
-  // proxy read once into the options (with its NO_PROXY), else "" = direct.
-  const ProxyEnvironment& env_proxy = options_.environment_proxy;
-  if (!r.proxy.empty() || r.refuse_private_addresses || env_proxy.for_url(r.url).empty()) {
-    set(CURLOPT_PROXY, r.proxy.c_str());
-    set(CURLOPT_NOPROXY, "");
-  } else {
-    set(CURLOPT_PROXY, env_proxy.for_url(r.url).c_str());
-    set(CURLOPT_NOPROXY, env_proxy.no_proxy.c_str());
-  }
   set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);  // the proxy's CONNECT reply is not the response
-  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
-  set(CURLOPT_TCP_KEEPALIVE, 1L);  // long streams cross NATs and load balancers
+  set(CURLOPT_TCP_KEEPALIVE, 1L);             // long streams cross NATs and load balancers
   set(CURLOPT_TCP_KEEPIDLE, 60L);
   set(CURLOPT_TCP_KEEPINTVL, 30L);
-  if (r.refuse_private_addresses) {
-    // The address check runs when a socket is opened, so such a transfer must open its own:
-    // libcurl would otherwise reuse a pooled connection to a private upstream for any URL that
-    // normalises to the same host (127.1, 2130706433 and 0x7f000001 all become 127.0.0.1) and
-    // never ask. FORBID_REUSE keeps the connection to a client-chosen host out of the pool too.
-    set(CURLOPT_OPENSOCKETFUNCTION, &MultiCore::on_open_public_socket);
-    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
-    set(CURLOPT_FRESH_CONNECT, 1L);
-    set(CURLOPT_FORBID_REUSE, 1L);
-  }
+  set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_CLOSESOCKETFUNCTION, &MultiCore::on_close_socket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_HEADERFUNCTION, &MultiCore::on_header);
@@ -158,14 +137,57 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   // blocks the whole worker loop until getaddrinfo() gives up.
   set(CURLOPT_QUICK_EXIT, 1L);
 #endif
+  return rc;
+}
 
+CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
+  CURL* e = job->easy;
+  CURLcode rc = CURLE_OK;
+  if (!job->configured) {
+    rc = configure_fixed(job);
+    if (rc != CURLE_OK) return rc;
+    job->configured = true;
+  }
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
+  };
+  job->errbuf[0] = '\0';
+  job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
+  set(CURLOPT_URL, r.url.c_str());
+  // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
+  // decision is ours instead (logged at start): the request's own proxy, else the environment's
+  // proxy read once into the options (with its NO_PROXY), else "" = direct.
+  const ProxyEnvironment& env_proxy = options_.environment_proxy;
+  if (!r.proxy.empty() || r.refuse_private_addresses || env_proxy.for_url(r.url).empty()) {
+    set(CURLOPT_PROXY, r.proxy.c_str());
+    set(CURLOPT_NOPROXY, "");
+  } else {
+    set(CURLOPT_PROXY, env_proxy.for_url(r.url).c_str());
+    set(CURLOPT_NOPROXY, env_proxy.no_proxy.c_str());
+  }
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
+  // The address check runs when a socket is opened, so such a transfer must open its own:
+  // libcurl would otherwise reuse a pooled connection to a private upstream for any URL that
+  // normalises to the same host (127.1, 2130706433 and 0x7f000001 all become 127.0.0.1) and
+  // never ask. FORBID_REUSE keeps the connection to a client-chosen host out of the pool too.
+  // Set both ways: the handle keeps the previous transfer's choice otherwise.
+  bool own_socket = r.refuse_private_addresses;
+  set(CURLOPT_OPENSOCKETFUNCTION,
+      own_socket ? &MultiCore::on_open_public_socket : curl_opensocket_callback{nullptr});
+  set(CURLOPT_FRESH_CONNECT, own_socket ? 1L : 0L);
+  set(CURLOPT_FORBID_REUSE, own_socket ? 1L : 0L);
+
+  // The method: first back to libcurl's default (HTTPGET also clears NOBODY and UPLOAD; no
+  // custom verb), then this request's, since the previous transfer's choice is still set.
+  set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+  set(CURLOPT_HTTPGET, 1L);
   const std::string& m = r.method;
   if (r.body) {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body->size()));
     set(CURLOPT_POSTFIELDS, r.body->data());
     if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
   } else if (m == "GET") {
-    set(CURLOPT_HTTPGET, 1L);
+    // the default set above
   } else if (m == "HEAD") {
     set(CURLOPT_NOBODY, 1L);
   } else if (m == "POST") {

@@ -332,7 +332,8 @@ void MultiCore::recycle(Job* job) {
     job->queued = false;
   }
   live_.erase(job);
-  curl_easy_reset(job->easy);  // the easy is out of the multi, so this is allowed
+  // No curl_easy_reset: the next configure() sets every per-request option again and keeps
+  // the fixed ones (configure_fixed), which saves re-copying them on every transfer.
   curl_slist_free_all(job->headers);
   job->headers = nullptr;
   job->body.reset();

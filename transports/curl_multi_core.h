@@ -42,7 +42,8 @@ struct Job {
 
   MultiCore* core = nullptr;
   CURL* easy = nullptr;
-  uv_timer_t timer;  // our deadlines; the Job is deleted in this timer's close callback
+  bool configured = false;  // MultiCore::configure_fixed ran on `easy` (kept across transfers)
+  uv_timer_t timer;         // our deadlines; the Job is deleted in this timer's close callback
   State state = State::kIdle;
 
   UpstreamHandler* handler = nullptr;  // null once cancelled or finished
@@ -121,7 +122,10 @@ class MultiCore {
   static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept;
   static size_t on_write(char* data, size_t size, size_t count, void* userp) noexcept;
   static void on_deadline(uv_timer_t* timer) noexcept;
+  // Sets this request's options on the Job's easy handle (and, on its first use, the fixed
+  // ones); every option it sets per request it sets on every request. Not-OK: a libcurl refusal.
   CURLcode configure(Job* job, const UpstreamRequest& request);
+  CURLcode configure_fixed(Job* job);
   void deliver_head(Job* job);
   void add_to_multi(Job* job);
   void remove_from_multi(Job* job);
