@@ -48,6 +48,44 @@ const char kEmptyBody[] = "";
 
 }  // namespace
 
+// The request's fields as libcurl's header list, built in the Job's own storage: the lines
+// one after another in `header_text` (each NUL-terminated), a node per line in `header_nodes`.
+// Both keep their capacity from transfer to transfer, so a warm Job builds it without an
+// allocation (curl_slist_append would allocate a node and a copy per field). libcurl only reads
+// the list, during the transfer; it stays valid until the Job's next configure().
+curl_slist* MultiCore::build_header_list(Job* job, const UpstreamRequest& r) {
+  std::string& text = job->header_text;
+  std::vector<size_t>& starts = job->header_starts;  // offsets: `text` may move while it grows
+  starts.clear();
+  text.clear();
+  auto line = [&](std::string_view name, std::string_view separator, std::string_view value) {
+    starts.push_back(text.size());
+    text.append(name).append(separator).append(value).push_back('\0');
+  };
+  for (const auto& [name, value] : r.headers.entries()) {
+    if (is_transport_owned(name)) continue;
+    if (value.empty()) {
+      line(name, ";", "");  // "name;" sends an empty value
+    } else {
+      line(name, ": ", value);
+    }
+  }
+  // No Expect: 100-continue: it costs a round trip and a server that ignores it makes libcurl
+  // wait a second before sending the body anyway.
+  line("Expect:", "", "");
+  // libcurl would label a POSTFIELDS body as a form; an unlabelled body stays unlabelled.
+  if ((r.body || r.method == "POST") && !r.headers.has("content-type")) {
+    line("Content-Type:", "", "");
+  }
+  std::vector<curl_slist>& nodes = job->header_nodes;
+  nodes.resize(starts.size());
+  for (size_t i = 0; i < starts.size(); ++i) {
+    nodes[i].data = text.data() + starts[i];
+    nodes[i].next = i + 1 < starts.size() ? &nodes[i + 1] : nullptr;
+  }
+  return nodes.empty() ? nullptr : nodes.data();
+}
+
 // ---- start -----------------------------------------------------------------------------------
 
 Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job** owner_slot,
@@ -198,23 +236,7 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   }
   if (rc != CURLE_OK) return rc;
 
-  curl_slist* list = nullptr;
-  auto append = [&](const std::string& line) {
-    curl_slist* next = curl_slist_append(list, line.c_str());
-    if (!next) rc = CURLE_OUT_OF_MEMORY;
-    if (next) list = next;
-  };
-  for (const auto& [name, value] : r.headers.entries()) {
-    if (is_transport_owned(name)) continue;
-    append(value.empty() ? name + ";" : name + ": " + value);  // "name;" sends an empty value
-  }
-  // No Expect: 100-continue: it costs a round trip and a server that ignores it makes libcurl
-  // wait a second before sending the body anyway.
-  append("Expect:");
-  // libcurl would label a POSTFIELDS body as a form; an unlabelled body stays unlabelled.
-  if ((r.body || m == "POST") && !r.headers.has("content-type")) append("Content-Type:");
-  job->headers = list;
-  set(CURLOPT_HTTPHEADER, list);
+  set(CURLOPT_HTTPHEADER, build_header_list(job, r));
   return rc;
 }
 

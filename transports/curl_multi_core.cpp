@@ -334,8 +334,6 @@ void MultiCore::recycle(Job* job) {
   live_.erase(job);
   // No curl_easy_reset: the next configure() sets every per-request option again and keeps
   // the fixed ones (configure_fixed), which saves re-copying them on every transfer.
-  curl_slist_free_all(job->headers);
-  job->headers = nullptr;
   job->body.reset();
   job->handler = nullptr;
   job->owner_slot = nullptr;
