@@ -5,7 +5,9 @@
 # with ALLOCS=1, libc malloc calls per request (a perf uprobe on malloc; root only).
 #
 #   sh tests/bench/hotpath.sh [seconds=5] [rounds=2] BIN...   (default BIN: build/conf/gemgate)
-# PERF_DIR=DIR records a profile of each row into DIR/WORKLOAD-N.perf (perf record -g).
+# PERF_DIR=DIR records a profile of each row into DIR/WORKLOAD-N.perf (perf record -g), and with
+# ALLOCS=1 the callers of malloc into DIR/WORKLOAD-N.malloc.perf (--call-graph dwarf) instead of
+# counting them.
 #   WORKLOADS="plain gateway sse gwsse" ALLOCS=1 sh tests/bench/hotpath.sh 5 2 /tmp/a /tmp/b
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -118,12 +120,17 @@ while [ $r -le "$ROUNDS" ]; do
       allocs=""
       if [ "${ALLOCS:-0}" = 1 ]; then
         perf probe -q -x "$LIBC" malloc 2>/dev/null || true
-        perf stat -x, -e probe_libc:malloc -p "$pid" -o "$WORK/stat" -- sleep 2 &
+        if [ -n "${PERF_DIR:-}" ]; then
+          perf record -q -e probe_libc:malloc --call-graph dwarf,16384 -p "$pid" \
+            -o "$PERF_DIR/$w-$n.malloc.perf" -- sleep 1 2>/dev/null &
+        else
+          perf stat -x, -e probe_libc:malloc -p "$pid" -o "$WORK/stat" -- sleep 2 &
+        fi
         sp=$!
         out=$(wrk -t1 -c8 -d2s -s "$WORK/native.lua" "$url")
         wait $sp || true
         reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-        calls=$(awk -F, '/probe_libc:malloc/ {print $1}' "$WORK/stat")
+        calls=$(awk -F, '/probe_libc:malloc/ {print $1}' "$WORK/stat" 2>/dev/null || true)
         allocs=$(awk -v c="${calls:-0}" -v n="$reqs" 'BEGIN {printf "%.1f", c / n}')
       fi
       printf '%-6s %-8s %-40s %9d %10s %s%s\n' "$r" "$w" "$bin" "$rps" "$us" "$allocs" \
