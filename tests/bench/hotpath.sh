@@ -124,9 +124,10 @@ while [ $r -le "$ROUNDS" ]; do
           perf record -q -e probe_libc:malloc --call-graph dwarf,16384 -p "$pid" \
             -o "$PERF_DIR/$w-$n.malloc.perf" -- sleep 1 2>/dev/null &
         else
-          perf stat -x, -e probe_libc:malloc -p "$pid" -o "$WORK/stat" -- sleep 2 &
+          perf stat -x, -e probe_libc:malloc -p "$pid" -o "$WORK/stat" -- sleep 3 &
         fi
         sp=$!
+        sleep 0.5  # the count spans the whole wrk run (an idle gateway hardly allocates)
         out=$(wrk -t1 -c8 -d2s -s "$WORK/native.lua" "$url")
         wait $sp || true
         reqs=$(echo "$out" | awk '/requests in/ {print $1}')
