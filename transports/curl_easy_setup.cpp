@@ -46,6 +46,12 @@ bool is_transport_owned(std::string_view name) {
 
 const char kEmptyBody[] = "";
 
+// libcurl's receive buffer, one per easy handle, i.e. per live transfer (its default is 16 KiB).
+// Thousands of slow streams each hold one for their whole life, while a model's event is a few
+// hundred bytes; a bigger answer just arrives in more pieces. nginx reads an upstream into one
+// page-sized buffer by default too.
+constexpr long kReceiveBufferBytes = 8 * 1024;
+
 }  // namespace
 
 // The request's fields as libcurl's header list, built in the Job's own storage: the lines
@@ -152,6 +158,7 @@ CURLcode MultiCore::configure_fixed(Job* job) {
 #endif
   set(CURLOPT_ERRORBUFFER, job->errbuf);
   set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   set(CURLOPT_ACCEPT_ENCODING, "");  // advertise what libcurl can decode, and decode it
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());

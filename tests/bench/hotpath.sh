@@ -8,6 +8,8 @@
 # PERF_DIR=DIR records a profile of each row into DIR/WORKLOAD-N.perf (perf record -g), and with
 # ALLOCS=1 the callers of malloc into DIR/WORKLOAD-N.malloc.perf (--call-graph dwarf) instead of
 # counting them.
+# WORKLOADS may add "slow": SLOW_STREAMS (10000) concurrent slow streams through the gateway,
+# SLOW_CHUNKS (50) events each, 20 ms apart: completed, peak RSS, CPU µs per chunk.
 #   WORKLOADS="plain gateway sse gwsse" ALLOCS=1 sh tests/bench/hotpath.sh 5 2 /tmp/a /tmp/b
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +20,12 @@ shift 2 2>/dev/null || shift $#
 BINS=${*:-$ROOT/build/conf/gemgate}
 WORKLOADS=${WORKLOADS:-plain gateway sse gwsse}
 CONNS=${CONNS:-32}
-UP=29711 GG0=29730
+UP=29711 SLOWUP=29712 GG0=29730
+SLOW_STREAMS=${SLOW_STREAMS:-10000}
+SLOW_CHUNKS=${SLOW_CHUNKS:-50}
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+SLOW_MAX=$((($(ulimit -n) - 500) / 2))
+[ "$SLOW_STREAMS" -gt "$SLOW_MAX" ] && SLOW_STREAMS=$SLOW_MAX
 TOKEN=bench-client-token-0001
 TICK=$(getconf CLK_TCK)
 LIBC=$(ldd "$(echo "$BINS" | awk '{print $1}')" | awk '/libc.so/ {print $3}')
@@ -59,9 +66,23 @@ NGINX
 nginx -c "$WORK/up/nginx.conf" -p "$WORK/up" &
 PIDS="$PIDS $!"
 
-awk '/^workers:/ { print "workers: 1"; next }
-  /^  health:/ { print "  plain:\n    filters:\n      - upstream: {base_url: *google}\n" }
-  /^  - \{ path: \/healthz/ { print; print "  - { prefix: /plain/, chain: plain, strip: /plain }"; next }
+node tests/bench/slow-streams.mjs upstream $SLOWUP 20 "$SLOW_CHUNKS" &
+PIDS="$PIDS $!"
+
+# The built-in configuration at 1 worker, plus /plain/ (the upstream filter alone) and /slow/
+# (the full gateway against the slow-stream upstream).
+awk -v slow="http://127.0.0.1:$SLOWUP" -v maxc="$SLOW_MAX" '/^workers:/ { print "workers: 1"; next }
+  /^  max_connections:/ { print "  max_connections: " maxc; next }
+  /^  health:/ {
+    print "  plain:\n    filters:\n      - upstream: {base_url: *google}\n"
+    printf "  slow:\n    errors: google\n    filters:\n      - log: {store: true}\n"
+    printf "      - auth:\n          sources: [query, goog_header, bearer]\n      - models: {}\n"
+    printf "      - retry: {}\n      - keys: {}\n      - upstream:\n          base_url: \"%s\"\n\n", slow
+  }
+  /^  - \{ path: \/healthz/ {
+    print; print "  - { prefix: /plain/, chain: plain, strip: /plain }"
+    print "  - { prefix: /slow/, chain: slow, strip: /slow }"; next
+  }
   { print }' conf/gemgate.yaml > "$WORK/gemgate.yaml"
 
 n=0
@@ -85,6 +106,8 @@ LUA
 JSON="/v1beta/models/gemini-2.5-flash:generateContent?key=$TOKEN"
 SSEP="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=$TOKEN"
 
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 url_of() { # WORKLOAD PORT
@@ -101,6 +124,33 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
   for w in $WORKLOADS; do
     n=0
+    if [ "$w" = slow ]; then
+      # SLOW_STREAMS concurrent streams of SLOW_CHUNKS events 20 ms apart through the gateway:
+      # completed streams, peak RSS, CPU per forwarded chunk.
+      for bin in $BINS; do
+        eval "pid=\$PID$n"
+        before=$(cpu_ticks "$pid")
+        node tests/bench/slow-streams.mjs client "127.0.0.1:$((GG0 + n))" "/slow$SSEP" \
+          "$SLOW_STREAMS" "$SLOW_CHUNKS" > "$WORK/slow.out" &
+        client=$!
+        peak=0
+        while kill -0 $client 2>/dev/null; do
+          rss=$(rss_kib "$pid")
+          [ "$rss" -gt "$peak" ] && peak=$rss
+          sleep 0.5
+        done
+        after=$(cpu_ticks "$pid")
+        res=$(cat "$WORK/slow.out")
+        [ -n "${VERBOSE:-}" ] && echo "$res"
+        done_=$(echo "$res" | sed 's/.*"completed":\([0-9]*\).*/\1/')
+        chunks=$(echo "$res" | sed 's/.*"chunks":\([0-9]*\).*/\1/')
+        us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$chunks" 'BEGIN {printf "%.2f", n ? t * 1e6 / hz / n : 0}')
+        printf '%-6s %-8s %-40s %s/%s streams, peak RSS %d MiB, %s us/chunk\n' "$r" slow "$bin" \
+          "$done_" "$SLOW_STREAMS" $((peak / 1024)) "$us"
+        n=$((n + 1))
+      done
+      continue
+    fi
     for bin in $BINS; do
       eval "pid=\$PID$n"
       url=$(url_of "$w" $((GG0 + n)))
