@@ -46,7 +46,51 @@ bool is_transport_owned(std::string_view name) {
 
 const char kEmptyBody[] = "";
 
+// libcurl's receive buffer, one per easy handle, i.e. per live transfer (its default is 16 KiB).
+// Thousands of slow streams each hold one for their whole life, while a model's event is a few
+// hundred bytes; a bigger answer just arrives in more pieces. nginx reads an upstream into one
+// page-sized buffer by default too.
+constexpr long kReceiveBufferBytes = 8 * 1024;
+
 }  // namespace
+
+// The request's fields as libcurl's header list, built in the Job's own storage: the lines
+// one after another in `header_text` (each NUL-terminated), a node per line in `header_nodes`.
+// Both keep their capacity from transfer to transfer, so a warm Job builds it without an
+// allocation (curl_slist_append would allocate a node and a copy per field). libcurl only reads
+// the list, during the transfer; it stays valid until the Job's next configure().
+curl_slist* MultiCore::build_header_list(Job* job, const UpstreamRequest& r) {
+  std::string& text = job->header_text;
+  std::vector<size_t>& starts = job->header_starts;  // offsets: `text` may move while it grows
+  starts.clear();
+  text.clear();
+  auto line = [&](std::string_view name, std::string_view separator, std::string_view value) {
+    starts.push_back(text.size());
+    text.append(name).append(separator).append(value).push_back('\0');
+  };
+  for (const auto& [name, value] : r.headers.entries()) {
+    if (is_transport_owned(name)) continue;
+    if (value.empty()) {
+      line(name, ";", "");  // "name;" sends an empty value
+    } else {
+      line(name, ": ", value);
+    }
+  }
+  // No Expect: 100-continue: it costs a round trip and a server that ignores it makes libcurl
+  // wait a second before sending the body anyway.
+  line("Expect:", "", "");
+  // libcurl would label a POSTFIELDS body as a form; an unlabelled body stays unlabelled.
+  if ((r.body || r.method == "POST") && !r.headers.has("content-type")) {
+    line("Content-Type:", "", "");
+  }
+  std::vector<curl_slist>& nodes = job->header_nodes;
+  nodes.resize(starts.size());
+  for (size_t i = 0; i < starts.size(); ++i) {
+    nodes[i].data = text.data() + starts[i];
+    nodes[i].next = i + 1 < starts.size() ? &nodes[i + 1] : nullptr;
+  }
+  return nodes.empty() ? nullptr : nodes.data();
+}
 
 // ---- start -----------------------------------------------------------------------------------
 
@@ -97,16 +141,16 @@ Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job**
   return job;
 }
 
-CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
+// Options that are the same for every transfer of this MultiCore, set once per easy handle: a
+// pooled handle is not curl_easy_reset between transfers (that would free and re-copy every
+// string option), so everything configure() sets per request it sets on every request.
+CURLcode MultiCore::configure_fixed(Job* job) {
   CURL* e = job->easy;
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
   };
-  job->errbuf[0] = '\0';
-  job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
   set(CURLOPT_PRIVATE, static_cast<void*>(job));
-  set(CURLOPT_URL, r.url.c_str());
 #if LIBCURL_VERSION_NUM >= 0x075500
   set(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -114,6 +158,7 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
 #endif
   set(CURLOPT_ERRORBUFFER, job->errbuf);
   set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   set(CURLOPT_ACCEPT_ENCODING, "");  // advertise what libcurl can decode, and decode it
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -121,32 +166,11 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   // the same host *finishes*, so one long (or paused) stream would stall every other request.
   // Without it a burst may open a few extra HTTP/2 connections; later transfers multiplex.
   set(CURLOPT_FOLLOWLOCATION, 0L);
-  // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
-  // decision is ours instead (logged at start): the request's own proxy, else the environment's
-  // proxy read once into the options (with its NO_PROXY), else "" = direct.
-  const ProxyEnvironment& env_proxy = options_.environment_proxy;
-  if (!r.proxy.empty() || r.refuse_private_addresses || env_proxy.for_url(r.url).empty()) {
-    set(CURLOPT_PROXY, r.proxy.c_str());
-    set(CURLOPT_NOPROXY, "");
-  } else {
-    set(CURLOPT_PROXY, env_proxy.for_url(r.url).c_str());
-    set(CURLOPT_NOPROXY, env_proxy.no_proxy.c_str());
-  }
   set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);  // the proxy's CONNECT reply is not the response
-  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
-  set(CURLOPT_TCP_KEEPALIVE, 1L);  // long streams cross NATs and load balancers
+  set(CURLOPT_TCP_KEEPALIVE, 1L);             // long streams cross NATs and load balancers
   set(CURLOPT_TCP_KEEPIDLE, 60L);
   set(CURLOPT_TCP_KEEPINTVL, 30L);
-  if (r.refuse_private_addresses) {
-    // The address check runs when a socket is opened, so such a transfer must open its own:
-    // libcurl would otherwise reuse a pooled connection to a private upstream for any URL that
-    // normalises to the same host (127.1, 2130706433 and 0x7f000001 all become 127.0.0.1) and
-    // never ask. FORBID_REUSE keeps the connection to a client-chosen host out of the pool too.
-    set(CURLOPT_OPENSOCKETFUNCTION, &MultiCore::on_open_public_socket);
-    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
-    set(CURLOPT_FRESH_CONNECT, 1L);
-    set(CURLOPT_FORBID_REUSE, 1L);
-  }
+  set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_CLOSESOCKETFUNCTION, &MultiCore::on_close_socket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_HEADERFUNCTION, &MultiCore::on_header);
@@ -158,14 +182,57 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   // blocks the whole worker loop until getaddrinfo() gives up.
   set(CURLOPT_QUICK_EXIT, 1L);
 #endif
+  return rc;
+}
 
+CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
+  CURL* e = job->easy;
+  CURLcode rc = CURLE_OK;
+  if (!job->configured) {
+    rc = configure_fixed(job);
+    if (rc != CURLE_OK) return rc;
+    job->configured = true;
+  }
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
+  };
+  job->errbuf[0] = '\0';
+  job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
+  set(CURLOPT_URL, r.url.c_str());
+  // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
+  // decision is ours instead (logged at start): the request's own proxy, else the environment's
+  // proxy read once into the options (with its NO_PROXY), else "" = direct.
+  const ProxyEnvironment& env_proxy = options_.environment_proxy;
+  if (!r.proxy.empty() || r.refuse_private_addresses || env_proxy.for_url(r.url).empty()) {
+    set(CURLOPT_PROXY, r.proxy.c_str());
+    set(CURLOPT_NOPROXY, "");
+  } else {
+    set(CURLOPT_PROXY, env_proxy.for_url(r.url).c_str());
+    set(CURLOPT_NOPROXY, env_proxy.no_proxy.c_str());
+  }
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
+  // The address check runs when a socket is opened, so such a transfer must open its own:
+  // libcurl would otherwise reuse a pooled connection to a private upstream for any URL that
+  // normalises to the same host (127.1, 2130706433 and 0x7f000001 all become 127.0.0.1) and
+  // never ask. FORBID_REUSE keeps the connection to a client-chosen host out of the pool too.
+  // Set both ways: the handle keeps the previous transfer's choice otherwise.
+  bool own_socket = r.refuse_private_addresses;
+  set(CURLOPT_OPENSOCKETFUNCTION,
+      own_socket ? &MultiCore::on_open_public_socket : curl_opensocket_callback{nullptr});
+  set(CURLOPT_FRESH_CONNECT, own_socket ? 1L : 0L);
+  set(CURLOPT_FORBID_REUSE, own_socket ? 1L : 0L);
+
+  // The method: first back to libcurl's default (HTTPGET also clears NOBODY and UPLOAD; no
+  // custom verb), then this request's, since the previous transfer's choice is still set.
+  set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+  set(CURLOPT_HTTPGET, 1L);
   const std::string& m = r.method;
   if (r.body) {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body->size()));
     set(CURLOPT_POSTFIELDS, r.body->data());
     if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
   } else if (m == "GET") {
-    set(CURLOPT_HTTPGET, 1L);
+    // the default set above
   } else if (m == "HEAD") {
     set(CURLOPT_NOBODY, 1L);
   } else if (m == "POST") {
@@ -176,23 +243,7 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   }
   if (rc != CURLE_OK) return rc;
 
-  curl_slist* list = nullptr;
-  auto append = [&](const std::string& line) {
-    curl_slist* next = curl_slist_append(list, line.c_str());
-    if (!next) rc = CURLE_OUT_OF_MEMORY;
-    if (next) list = next;
-  };
-  for (const auto& [name, value] : r.headers.entries()) {
-    if (is_transport_owned(name)) continue;
-    append(value.empty() ? name + ";" : name + ": " + value);  // "name;" sends an empty value
-  }
-  // No Expect: 100-continue: it costs a round trip and a server that ignores it makes libcurl
-  // wait a second before sending the body anyway.
-  append("Expect:");
-  // libcurl would label a POSTFIELDS body as a form; an unlabelled body stays unlabelled.
-  if ((r.body || m == "POST") && !r.headers.has("content-type")) append("Content-Type:");
-  job->headers = list;
-  set(CURLOPT_HTTPHEADER, list);
+  set(CURLOPT_HTTPHEADER, build_header_list(job, r));
   return rc;
 }
 

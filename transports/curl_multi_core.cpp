@@ -332,9 +332,8 @@ void MultiCore::recycle(Job* job) {
     job->queued = false;
   }
   live_.erase(job);
-  curl_easy_reset(job->easy);  // the easy is out of the multi, so this is allowed
-  curl_slist_free_all(job->headers);
-  job->headers = nullptr;
+  // No curl_easy_reset: the next configure() sets every per-request option again and keeps
+  // the fixed ones (configure_fixed), which saves re-copying them on every transfer.
   job->body.reset();
   job->handler = nullptr;
   job->owner_slot = nullptr;

@@ -42,13 +42,17 @@ struct Job {
 
   MultiCore* core = nullptr;
   CURL* easy = nullptr;
-  uv_timer_t timer;  // our deadlines; the Job is deleted in this timer's close callback
+  bool configured = false;  // MultiCore::configure_fixed ran on `easy` (kept across transfers)
+  uv_timer_t timer;         // our deadlines; the Job is deleted in this timer's close callback
   State state = State::kIdle;
 
   UpstreamHandler* handler = nullptr;  // null once cancelled or finished
   Job** owner_slot = nullptr;          // the TransferHandle's pointer to us; cleared at the end
   std::shared_ptr<const std::string> body;  // POSTFIELDS points into it
-  curl_slist* headers = nullptr;
+  // CURLOPT_HTTPHEADER's list, kept with its capacity across transfers (build_header_list).
+  std::string header_text;
+  std::vector<size_t> header_starts;
+  std::vector<curl_slist> header_nodes;
   std::string url;   // kept only to scrub it out of libcurl's error text
   std::string host;  // "host[:port]" for messages
   Timeouts timeouts;
@@ -121,7 +125,13 @@ class MultiCore {
   static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept;
   static size_t on_write(char* data, size_t size, size_t count, void* userp) noexcept;
   static void on_deadline(uv_timer_t* timer) noexcept;
+  // Sets this request's options on the Job's easy handle (and, on its first use, the fixed
+  // ones); every option it sets per request it sets on every request. Not-OK: a libcurl refusal.
   CURLcode configure(Job* job, const UpstreamRequest& request);
+  CURLcode configure_fixed(Job* job);
+  // Returns the request's header list for CURLOPT_HTTPHEADER, stored in the Job (no allocation
+  // once warm); valid until the Job's next configure().
+  static curl_slist* build_header_list(Job* job, const UpstreamRequest& request);
   void deliver_head(Job* job);
   void add_to_multi(Job* job);
   void remove_from_multi(Job* job);

@@ -48,9 +48,8 @@ void ResponseHead::reset(size_t max_bytes) {
 }
 
 http::HeaderMap ResponseHead::take_headers() {
-  http::HeaderMap map;
-  for (auto& [name, value] : fields_) map.add(std::move(name), std::move(value));
-  fields_.clear();
+  http::HeaderMap map(std::move(fields_));
+  fields_ = {};
   return map;
 }
 
@@ -95,6 +94,7 @@ ResponseHead::Step ResponseHead::feed(std::string_view line) {
   if (colon == std::string_view::npos || colon == 0) return Step::kMore;  // not a field: skip
   std::string_view name = trim(line.substr(0, colon));
   if (name.empty()) return Step::kMore;
+  if (fields_.empty()) fields_.reserve(http::HeaderMap::kTypicalFields);
   fields_.emplace_back(lower(name), std::string(trim(line.substr(colon + 1))));
   return Step::kMore;
 }

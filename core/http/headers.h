@@ -15,6 +15,13 @@ bool iequals(std::string_view a, std::string_view b);
 class HeaderMap {
  public:
   using Entry = std::pair<std::string, std::string>;
+  // The typical number of fields of a request or response head: what parsers reserve, so a
+  // head costs one allocation for its list instead of one per doubling.
+  static constexpr size_t kTypicalFields = 16;
+
+  HeaderMap() = default;
+  // Takes `entries` as they are (names as given, order kept).
+  explicit HeaderMap(std::vector<Entry> entries) : entries_(std::move(entries)) {}
 
   // Returns the first value of `name`, or nullptr when absent.
   const std::string* get(std::string_view name) const;
@@ -35,6 +42,8 @@ class HeaderMap {
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   void clear() { entries_.clear(); }
+  // Makes room for `n` fields without changing the contents.
+  void reserve(size_t n) { entries_.reserve(n); }
 
  private:
   std::vector<Entry> entries_;

@@ -63,6 +63,7 @@ struct RequestParser::Impl {
       s->fail(431, "request has more than " + std::to_string(s->limits_.max_headers) + " headers");
       return -1;
     }
+    if (s->request_.headers.empty()) s->request_.headers.reserve(http::HeaderMap::kTypicalFields);
     s->request_.headers.add(std::move(s->field_), std::move(s->value_));
     s->field_.clear();
     s->value_.clear();

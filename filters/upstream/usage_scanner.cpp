@@ -1,6 +1,8 @@
 #include "filters/upstream/usage_scanner.h"
 
-#include <rapidjson/document.h>
+#include <rapidjson/allocators.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include "core/json.h"
 
@@ -11,9 +13,75 @@ namespace {
 constexpr std::string_view kKey = "\"usageMetadata\"";
 constexpr size_t kMaxCarry = 64 * 1024;  // a usage object is tiny; anything bigger is not one
 
-int64_t int_member(const rapidjson::Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  return (it != obj.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : 0;
+constexpr int kMaxDepth = 64;  // nesting inside a usage object (its details are arrays)
+
+// SAX reader of one usage object: keeps the integer members at its top level (the first of a
+// repeated name, as a DOM lookup would) and ignores everything nested. A read with no DOM and,
+// for an object of this size, no heap allocation (its stack lives in a buffer on the stack).
+struct UsageReader : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, UsageReader> {
+  TokenUsage usage;
+  int64_t* pending = nullptr;  // the member whose value comes next, when it is one we keep
+  bool seen[5] = {};
+  int depth = 0;
+
+  bool Key(const char* name, rapidjson::SizeType length, bool) {
+    pending = nullptr;
+    if (depth != 1) return true;
+    static constexpr std::string_view kNames[] = {"promptTokenCount", "candidatesTokenCount",
+                                                  "thoughtsTokenCount", "cachedContentTokenCount",
+                                                  "totalTokenCount"};
+    int64_t* fields[] = {&usage.prompt, &usage.completion, &usage.thoughts, &usage.cached,
+                         &usage.total};
+    std::string_view key(name, length);
+    for (size_t i = 0; i < 5; ++i) {
+      if (key == kNames[i] && !seen[i]) {
+        seen[i] = true;
+        pending = fields[i];
+      }
+    }
+    return true;
+  }
+  bool Default() {  // any other value: not an integer we keep
+    pending = nullptr;
+    return true;
+  }
+  bool Int(int v) { return keep(v); }
+  bool Uint(unsigned v) { return keep(v); }
+  bool Int64(int64_t v) { return keep(v); }
+  bool Uint64(uint64_t v) {
+    return v <= static_cast<uint64_t>(INT64_MAX) ? keep(static_cast<int64_t>(v)) : Default();
+  }
+  bool StartObject() {
+    pending = nullptr;
+    return ++depth <= kMaxDepth;
+  }
+  bool EndObject(rapidjson::SizeType) {
+    --depth;
+    return true;
+  }
+  bool StartArray() { return StartObject(); }
+  bool EndArray(rapidjson::SizeType n) { return EndObject(n); }
+
+ private:
+  bool keep(int64_t v) {
+    if (pending) *pending = v;
+    pending = nullptr;
+    return true;
+  }
+};
+
+// Reads the usage object `text` (balanced braces); false when it is not valid JSON.
+bool read_usage(std::string_view text, TokenUsage* out) {
+  char buffer[1024];
+  rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
+  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>
+      reader(&pool, 256);
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  UsageReader handler;
+  if (!reader.Parse<rapidjson::kParseStopWhenDoneFlag>(stream, handler)) return false;
+  if (stream.Tell() != text.size()) return false;
+  *out = handler.usage;
+  return true;
 }
 
 }  // namespace
@@ -55,13 +123,9 @@ void UsageScanner::scan() {
       window_.erase(0, key);
       return;
     }
-    rapidjson::Document doc;
-    if (json::parse(doc, std::string_view(window_).substr(brace, len)) && doc.IsObject()) {
-      usage_.prompt = int_member(doc, "promptTokenCount");
-      usage_.completion = int_member(doc, "candidatesTokenCount");
-      usage_.thoughts = int_member(doc, "thoughtsTokenCount");
-      usage_.cached = int_member(doc, "cachedContentTokenCount");
-      usage_.total = int_member(doc, "totalTokenCount");
+    TokenUsage found;
+    if (read_usage(std::string_view(window_).substr(brace, len), &found)) {
+      usage_ = found;
       usage_.known = true;
     }
     pos = brace + len;

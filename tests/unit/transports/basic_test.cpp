@@ -278,3 +278,62 @@ TEST_CASE("setup failures arrive later through done, never inside start()") {
   CHECK(fx.transport().active_transfers() == 0);
   fx.finish();
 }
+
+// Pooled easy handles are not reset between transfers (transports/curl_easy_setup.cpp sets every
+// per-request option each time), so nothing of one transfer may leak into the next: method,
+// body, fields, the own-socket rule of refuse_private_addresses.
+TEST_CASE("a reused handle carries nothing over from its previous transfer") {
+  TestServer server;
+  Fixture fx;
+  auto run = [&](UpstreamRequest req) {
+    Recorder r;
+    auto t = fx.start(std::move(req), r);
+    REQUIRE(fx.run_until([&] { return r.done(); }));
+    return r.ok();
+  };
+  auto request = [&](const char* method, const char* body) {
+    UpstreamRequest req;
+    req.method = method;
+    req.url = server.url("/echo");
+    if (body) req.body = std::make_shared<const std::string>(body);
+    return req;
+  };
+  UpstreamRequest put = request("PUT", "{\"a\":1}");
+  put.headers.add("content-type", "application/json");
+  put.headers.add("x-first", "1");
+  CHECK(run(std::move(put)));
+  CHECK(run(request("HEAD", nullptr)));
+  CHECK(run(request("GET", nullptr)));
+  CHECK(run(request("DELETE", nullptr)));
+  CHECK(run(request("POST", nullptr)));
+  CHECK(run(request("POST", "xyz")));
+  UpstreamRequest guarded = request("GET", nullptr);
+  guarded.refuse_private_addresses = true;  // loopback: refused when the socket would open
+  CHECK_FALSE(run(std::move(guarded)));
+  CHECK(run(request("GET", nullptr)));  // may use the pooled connection again
+
+  auto seen = server.seen();
+  REQUIRE(seen.size() == 7);
+  const char* methods[] = {"PUT", "HEAD", "GET", "DELETE", "POST", "POST", "GET"};
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CAPTURE(i);
+    CHECK(seen[i].method == methods[i]);
+    if (i > 0) CHECK_FALSE(seen[i].has("x-first"));
+  }
+  CHECK(seen[0].body == "{\"a\":1}");
+  CHECK(seen[0].header("content-type") == "application/json");
+  for (size_t i : {1, 2, 3, 6}) {
+    CAPTURE(i);
+    CHECK(seen[i].body.empty());
+    CHECK_FALSE(seen[i].has("content-type"));
+    CHECK_FALSE(seen[i].has("content-length"));
+    CHECK_FALSE(seen[i].has("transfer-encoding"));
+  }
+  CHECK(seen[4].header("content-length") == "0");
+  CHECK(seen[5].body == "xyz");
+  CHECK(seen[5].header("content-length") == "3");
+  CHECK_FALSE(seen[5].has("content-type"));
+  // FRESH_CONNECT / FORBID_REUSE of the refused transfer did not stay on the handle.
+  CHECK(server.connections() == 1);
+  fx.finish();
+}

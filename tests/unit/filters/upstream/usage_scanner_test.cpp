@@ -91,3 +91,21 @@ TEST_CASE("no usage: not known; a long body without usage keeps memory bounded")
   CHECK(s.usage().known);
   CHECK(s.usage().total == 3);
 }
+
+TEST_CASE("only integers at the usage object's top level count; a broken object changes nothing") {
+  UsageScanner s;
+  s.feed(R"({"usageMetadata": {"promptTokenCount": 4, "totalTokenCount": 9}})");
+  s.feed(R"({"usageMetadata": {"promptTokenCount": 1.5, "candidatesTokenCount": "7",
+             "thoughtsTokenCount": 18446744073709551615, "cachedContentTokenCount": -2,
+             "totalTokenCount": 30, "totalTokenCount": 31,
+             "details": {"promptTokenCount": 99, "list": [{"totalTokenCount": 98}]}}})");
+  CHECK(s.usage().known);
+  CHECK(s.usage().prompt == 0);      // a double is not a count
+  CHECK(s.usage().completion == 0);  // nor a string
+  CHECK(s.usage().thoughts == 0);    // nor a number beyond int64
+  CHECK(s.usage().cached == -2);
+  CHECK(s.usage().total == 30);  // the first of a repeated name; nested ones are not read
+  s.feed(R"({"usageMetadata": {"promptTokenCount": 5, "totalTokenCount": tru}})");
+  CHECK(s.usage().total == 30);  // not JSON: the previous usage stands
+  CHECK(s.usage().cached == -2);
+}
