@@ -14,6 +14,11 @@
 
 namespace gemgate::server {
 
+// Connections the kernel may queue per listening socket before accept(): a burst of thousands of
+// clients at once (a reconnect storm) must queue, not be refused. The kernel clamps it to
+// net.core.somaxconn (4096 on Debian 12).
+constexpr int kListenBacklog = 4096;
+
 bool parse_listen_address(std::string_view text, std::string* host, int* port) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return false;
@@ -86,8 +91,8 @@ Result<int> Server::listen(const std::string& host, int port, bool check_free) {
   uv_tcp_init(worker_.loop(), listener_);
   listener_->data = this;
   if ((rc = uv_tcp_open(listener_, fd)) != 0 ||
-      (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 1024, &Server::on_connection)) !=
-          0) {
+      (rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), kListenBacklog,
+                      &Server::on_connection)) != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
              [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
