@@ -336,6 +336,7 @@ void MultiCore::recycle(Job* job) {
   curl_slist_free_all(job->headers);
   job->headers = nullptr;
   job->body.reset();
+  release_upload(job);
   job->handler = nullptr;
   job->owner_slot = nullptr;
   job->url.clear();

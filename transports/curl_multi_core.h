@@ -48,6 +48,12 @@ struct Job {
   UpstreamHandler* handler = nullptr;  // null once cancelled or finished
   Job** owner_slot = nullptr;          // the TransferHandle's pointer to us; cleared at the end
   std::shared_ptr<const std::string> body;  // POSTFIELDS points into it
+  // A streamed request body (UpstreamRequest::body_stream), read by on_read_body.
+  std::shared_ptr<http::BodySource> body_stream;
+  bool send_paused = false;  // on_read_body returned CURL_READFUNC_PAUSE: libcurl waits
+  bool send_woken = false;   // the source's wake-up came: unpause the upload in flush()
+  bool upload_done = false;  // the source's last byte went to libcurl
+  uint64_t upload_done_ms = 0;
   curl_slist* headers = nullptr;
   std::string url;   // kept only to scrub it out of libcurl's error text
   std::string host;  // "host[:port]" for messages
@@ -121,6 +127,13 @@ class MultiCore {
   static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept;
   static size_t on_write(char* data, size_t size, size_t count, void* userp) noexcept;
   static void on_deadline(uv_timer_t* timer) noexcept;
+  // A streamed request body (curl_upload.cpp): the read and seek callbacks, their options, and
+  // the source's wake-up.
+  static size_t on_read_body(char* dest, size_t size, size_t count, void* userp) noexcept;
+  static int on_seek_body(void* userp, curl_off_t offset, int origin) noexcept;
+  CURLcode configure_upload(Job* job, const UpstreamRequest& request);
+  void on_body_wakeup(Job* job);
+  void release_upload(Job* job);
   CURLcode configure(Job* job, const UpstreamRequest& request);
   void deliver_head(Job* job);
   void add_to_multi(Job* job);
