@@ -283,6 +283,10 @@ void Connection::begin_request(http::Request request) {
                 "request body is larger than " + std::to_string(parser_.body_limit()) + " bytes");
     return;
   }
+  if (stream_route_ && parser_.body_expected() && !reserve_stream_budget()) {
+    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
+    return;
+  }
   if (parser_.body_expected() && !stream_route_ &&
       ctx.buffered_body_bytes.load() >= limits_->max_buffered_body_bytes) {
     reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
@@ -451,6 +455,14 @@ void Connection::schedule_processing() {
 
 void Connection::reply_error(int status, const std::string& message, int retry_after_s) {
   stop_request_timers();
+  if (phase_ == Phase::kStreamBody && exchange_ && exchange_->committed()) {
+    // The upstream's answer is already going out (it answered before the body's end): a second
+    // response cannot follow it. The connection is cut, so the client sees the answer broke off.
+    log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
+               " " + message + " while the answer was going out: closing");
+    close_now();
+    return;
+  }
   if (exchange_ && reading_body()) {
     // Its head passed the filters, so they hear how it ended (the access line shows the status).
     exchange_->abandon_request(status, message);

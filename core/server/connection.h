@@ -152,6 +152,10 @@ class Connection final : public Downstream {
   // The body will not be read to its end (refused, answered early, client gone): the reader
   // hears a failure; the connection can carry no further request.
   void drop_streamed_body();
+  // A streamed body holds up to its high watermark plus one socket read: that much of the body
+  // budget (max_buffered_body_bytes) is reserved for it, so many uploads at once stay bounded
+  // too. False (nothing reserved) when the budget has no room.
+  bool reserve_stream_budget();
 
   // ---- answering ----
   // Answers a request the connection refuses itself, then closes. A request whose head passed

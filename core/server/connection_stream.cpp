@@ -17,6 +17,19 @@
 
 namespace gemgate::server {
 
+bool Connection::reserve_stream_budget() {
+  const size_t want = StreamedBody::kHighWatermark + Server::kReadBufferSize;
+  ServerContext& ctx = server_.context();
+  size_t total = ctx.buffered_body_bytes.fetch_add(want) + want;
+  body_reserved_ = want;
+  if (total <= limits_->max_buffered_body_bytes) return true;
+  release_body_budget();
+  log::warn("request bodies held across all connections would exceed max_buffered_body_bytes (" +
+            std::to_string(limits_->max_buffered_body_bytes) +
+            "): refusing a streamed upload with 503");
+  return false;
+}
+
 void Connection::start_streamed_body() {
   set_phase(Phase::kStreamBody);
   request_timer_.stop();

@@ -63,11 +63,14 @@ function sha256Of(size) {
 // Uploads `size` bytes through node:http (Content-Length, or chunked with `chunked`), honouring
 // the socket's backpressure. Returns {status, json, text, headers}; `onProgress(sent)` runs per
 // piece; `abortAfter` destroys the request after that many bytes.
-function upload(urlPath, size, {chunked = false, token = TOKEN, headers = {}, abortAfter} = {}) {
+function upload(urlPath, size, opts = {}) {
+  return uploadTo(gw.port, urlPath, size, opts);
+}
+function uploadTo(port, urlPath, size, {chunked = false, token = TOKEN, headers = {}, abortAfter} = {}) {
   return new Promise((resolve, reject) => {
     const h = {'content-type': 'application/octet-stream', 'x-goog-api-key': token, ...headers};
     if (!chunked) h['content-length'] = String(size);
-    const req = http.request({host: '127.0.0.1', port: gw.port, path: urlPath, method: 'POST',
+    const req = http.request({host: '127.0.0.1', port, path: urlPath, method: 'POST',
                               headers: h, agent: false});
     req.on('response', (res) => {
       const chunks = [];
@@ -260,4 +263,32 @@ test('no replay once body bytes beyond the replay prefix went upstream: the fail
   assert.equal(calls, 1, 'a single attempt');
   await eventually(() => /not retrying .*streamed body already went upstream/.test(gw.logs()),
                    {what: 'the log saying why there was no retry'});
+});
+
+test('many uploads at once stay within max_buffered_body_bytes: each streamed one reserves ~1 MiB, then 503', async () => {
+  // A gateway of its own with a 2 MiB budget: one streamed upload fits, a second does not.
+  let text = configYaml().replace(/^  max_buffered_body_bytes: .*$/m, '  max_buffered_body_bytes: 2MiB');
+  const small = await startGateway({env: {API_KEYS: KEYS.join(','), ALLOWED_TOKENS: TOKEN},
+                                    upstream: up.url, configYaml: text});
+  try {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    up.script = (req, res, info) => { held.then(() => drainAndAnswer()(req, res, info)); };
+    const before = up.seen.length;
+    const first = uploadTo(small.port, '/upload/v1beta/files', 4 * MiB);
+    await eventually(() => up.seen.length > before, {what: 'the first upload to reach the upstream'});
+    const second = await uploadTo(small.port, '/upload/v1beta/files', 4 * MiB);
+    assert.equal(second.status, 503, second.text ?? second.error);
+    assert.ok(second.headers['retry-after']);
+    release();
+    const r1 = await first;
+    assert.equal(r1.status, 200, r1.text);
+    assert.equal(r1.json.bytes, 4 * MiB);
+    // The reservation is given back: the next upload fits again.
+    up.script = drainAndAnswer();
+    const third = await uploadTo(small.port, '/upload/v1beta/files', 1 * MiB);
+    assert.equal(third.status, 200, third.text);
+  } finally {
+    await small.dispose();
+  }
 });
