@@ -121,6 +121,12 @@ void MultiCore::resume(Job* job) {
   flush();
 }
 
+void MultiCore::end_total_deadline(Job* job) {
+  if (job->cancelled || job->timeouts.total_ms == 0) return;
+  job->timeouts.total_ms = 0;
+  if (job->state != Job::State::kIdle) arm_deadline(job);  // a uv timer: fine inside callbacks
+}
+
 void MultiCore::sync_pause(Job* job) {
   assert(in_curl_ == 0);
   if (job->state != Job::State::kRunning) return;

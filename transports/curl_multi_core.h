@@ -92,6 +92,8 @@ class MultiCore {
   // Backpressure; see Transfer::pause/resume.
   void pause(Job* job);
   void resume(Job* job);
+  // See Transfer::end_total_deadline.
+  void end_total_deadline(Job* job);
 
   void close();
   bool closed() const { return closed_ || close_requested_; }

@@ -113,6 +113,9 @@ class Transfer {
   virtual void pause() = 0;
   // Resumes delivery after pause(); idempotent. Data may be delivered before resume() returns.
   virtual void resume() = 0;
+  // Lifts Timeouts::total_ms for the rest of the transfer: the answer turned out to be a stream
+  // (its head said so), which the idle deadline bounds instead. Idempotent; by default nothing.
+  virtual void end_total_deadline() {}
 };
 
 class Transport {

@@ -43,7 +43,6 @@ bool is_event_stream(const http::HeaderMap& headers) {
 // only to lift the whole-call deadline, since whether it streams is the answer's to say.
 bool asks_for_stream(const http::Request& in) {
   if (in.path.find(":streamGenerateContent") != std::string::npos) return true;
-  if (auto alt = in.query_param("alt"); alt && *alt == "sse") return true;
   const std::string* accept = in.headers.get("accept");
   return accept && accept->find("text/event-stream") != std::string::npos;
 }
@@ -89,6 +88,8 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     // on the request too: a retry may send it again while it can still be rewound.
     req.body_stream = in.body_stream;
     bool streams = asks_for_stream(in);
+    // Gemini's stream without alt=sse is a JSON array sent piece by piece: streamed by its path.
+    stream_path_ = in.path.find(":streamGenerateContent") != std::string::npos;
     req.timeouts.connect_ms = settings.get(kConnectTimeoutMs);
     req.timeouts.first_byte_ms = settings.get(kFirstByteTimeoutMs);
     req.timeouts.idle_ms = settings.get(kIdleTimeoutMs);
@@ -118,7 +119,10 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     // Any successful event stream is forwarded as it comes, on any route and method (Gemini's
     // :streamGenerateContent, Interactions with stream: true, whatever Google adds); everything
     // else is buffered so filters above see the whole answer.
-    if (status >= 200 && status < 300 && is_event_stream(headers_)) {
+    if (status >= 200 && status < 300 && (stream_path_ || is_event_stream(headers_))) {
+      // A stream nobody announced in the request (Interactions with stream: true in the body):
+      // from here the idle deadline bounds it, not the whole-call one.
+      if (transfer_) transfer_->end_total_deadline();
       http::Response& r = x_->response();
       r.status = status;
       copy_headers(r);
@@ -202,6 +206,7 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
   std::shared_ptr<const UpstreamConfig> config_;
   TerminalCallbacks* x_ = nullptr;  // valid until on_done
   std::unique_ptr<transport::Transfer> transfer_;
+  bool stream_path_ = false;
   bool head_delivered_ = false;
   int status_ = 0;
   http::HeaderMap headers_;
