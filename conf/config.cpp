@@ -214,6 +214,20 @@ namespace {
 
 using ChainMap = std::map<std::string, std::shared_ptr<const ChainSpec>>;
 
+// A route's body keywords: `stream_body: true|false` and `max_body_bytes: <size>` (its own
+// limit, buffered or streamed). Errors point at the offending node.
+void read_route_body(const ConfigNode& r, Route& route, ConfigErrors& errors) {
+  config::read_bool(r, "stream_body", &route.stream_body, errors);
+  int64_t limit = 0;
+  if (r.get("max_body_bytes") && config::read_size(r, "max_body_bytes", &limit, errors)) {
+    if (limit <= 0) {
+      errors.add(r.get("max_body_bytes")->mark(), "'max_body_bytes' must be positive");
+    } else {
+      route.max_body_bytes = static_cast<size_t>(limit);
+    }
+  }
+}
+
 // Builds the route table of one `routes:` list (the top level's, or a listener's own) over the
 // chains built from `chain_nodes`. Returns null when any route is wrong (reported in `errors`).
 std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes,
@@ -228,7 +242,9 @@ std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes,
   }
   std::map<std::string, Mark> seen;
   for (const ConfigNode& r : routes->items()) {
-    config::expect_keys(r, {"prefix", "path", "pattern", "chain", "strip"}, errors);
+    config::expect_keys(
+        r, {"prefix", "path", "pattern", "chain", "strip", "stream_body", "max_body_bytes"},
+        errors);
     Route route;
     std::string prefix, path, pattern, chain, strip;
     config::read_string(r, "prefix", &prefix, errors);
@@ -255,6 +271,7 @@ std::shared_ptr<const RouteTable> build_route_table(const ConfigNode* routes,
       errors.add(r.get("strip")->mark(), "'strip' must be a leading part of the route's path");
     }
     route.strip = strip;
+    read_route_body(r, route, errors);
     auto it = chains.find(chain);
     if (it == chains.end()) {
       if (!chain_nodes.get(chain)) {

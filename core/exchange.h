@@ -59,7 +59,8 @@ class Exchange final : public TerminalCallbacks {
   // filter replied: the reply already went to the Downstream (the exchange is finished, or
   // finishes like any reply), and start() must not be called. Once per exchange; not re-entrant.
   bool start_headers();
-  // Runs the request path. request() (with the whole body) and info() must be filled first.
+  // Runs the request path. request() (with the whole body, or with body_stream on a streamed-body
+  // route) and info() must be filled first.
   // Runs start_headers() first when the caller did not (embedders and tests that have the
   // whole request at once); does nothing when start_headers() returned false.
   void start();

@@ -77,8 +77,11 @@ class Filter {
   virtual Status on_request_headers(FilterCallbacks& x) { return Status::Continue; }
 
   // Request path, top to bottom, after every filter's on_request_headers continued.
-  // x.request() holds the head and the whole body. A replay or rerun runs it again on freshly
-  // created filters below the filter that asked.
+  // x.request() holds the head and the whole body — except on a route with `stream_body: true`,
+  // where this runs as soon as the head passed: the body is empty, x.request().body_streamed()
+  // is true and body_stream delivers the body to the terminal filter while it arrives. Filters
+  // there decide from the head; none may wait for the body. A replay or rerun runs it again on
+  // freshly created filters below the filter that asked.
   virtual Status on_request(FilterCallbacks& x) { return Status::Continue; }
 
   // Response path, bottom to top, before anything went to the client. x.response() holds the

@@ -10,6 +10,7 @@
 // ("/v1/files/**" matches "/v1/files" and "/v1/files/abc:download").
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,12 @@ struct Route {
   RouteKind kind = RouteKind::kPrefix;
   std::string strip;  // prefix removed from the request path before the chain runs
   std::shared_ptr<const ChainSpec> chain;
+  // How this route takes request bodies: buffered whole (the default; the chain's filters read
+  // the complete body) or streamed to the upstream as they arrive (`stream_body: true`; see
+  // http::Request::body_stream), and the route's own size limit (0: the server's
+  // limits.max_body_bytes).
+  bool stream_body = false;
+  size_t max_body_bytes = 0;
 };
 
 // Returns "" when `pattern` is a well-formed route pattern, else why not (for config errors):

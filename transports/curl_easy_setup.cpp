@@ -227,7 +227,9 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
   set(CURLOPT_HTTPGET, 1L);
   const std::string& m = r.method;
-  if (r.body) {
+  if (r.body_stream) {
+    if (rc == CURLE_OK) rc = configure_upload(job, r);
+  } else if (r.body) {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body->size()));
     set(CURLOPT_POSTFIELDS, r.body->data());
     if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());

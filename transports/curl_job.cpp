@@ -121,15 +121,28 @@ void MultiCore::resume(Job* job) {
   flush();
 }
 
+void MultiCore::end_total_deadline(Job* job) {
+  if (job->cancelled || job->timeouts.total_ms == 0) return;
+  job->timeouts.total_ms = 0;
+  if (job->state != Job::State::kIdle) arm_deadline(job);  // a uv timer: fine inside callbacks
+}
+
 void MultiCore::sync_pause(Job* job) {
   assert(in_curl_ == 0);
-  // Pausing only concerns the body; before the head libcurl must keep reading.
-  if (job->state != Job::State::kRunning || !job->head_delivered) return;
-  if (job->want_paused == job->curl_paused) return;
-  bool pausing = job->want_paused;
-  job->curl_paused = pausing;
-  ++in_curl_;  // unpausing hands buffered data to on_write before curl_easy_pause returns
-  CURLcode rc = curl_easy_pause(job->easy, pausing ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+  if (job->state != Job::State::kRunning) return;
+  // Receiving: pausing only concerns the body; before the head libcurl must keep reading.
+  bool recv_paused = job->head_delivered ? job->want_paused : job->curl_paused;
+  // Sending (a streamed request body): libcurl paused it when on_read_body said so; the
+  // source's wake-up lifts that.
+  bool wake_send = job->send_paused && job->send_woken;
+  job->send_woken = false;
+  if (recv_paused == job->curl_paused && !wake_send) return;
+  if (wake_send) job->send_paused = false;
+  job->curl_paused = recv_paused;
+  // curl_easy_pause sets both directions at once, so the mask names both.
+  int mask = (recv_paused ? CURLPAUSE_RECV : 0) | (job->send_paused ? CURLPAUSE_SEND : 0);
+  ++in_curl_;  // unpausing hands buffered data to on_write (or asks on_read_body for more)
+  CURLcode rc = curl_easy_pause(job->easy, mask);
   --in_curl_;
   // BAD_FUNCTION_ARGUMENT: the easy handle has no connection any more, i.e. libcurl already
   // finished this transfer and its DONE message waits in the queue (flush reads it next). The
@@ -220,14 +233,26 @@ void MultiCore::deliver_done(Job* job, const Failure* failure) {
 
 // ---- deadlines -------------------------------------------------------------------------------
 
+namespace {
+
+// The first-byte deadline counts from the start, or for a streamed body from its last byte.
+uint64_t first_byte_base(const Job* job) {
+  return job->body_stream ? job->upload_done_ms : job->start_ms;
+}
+
+}  // namespace
+
 // One timer per job, armed for the earliest live deadline. Body chunks only move the idle
 // deadline later, so they just record the time; when the timer fires early it re-arms.
 void MultiCore::arm_deadline(Job* job) {
   const Timeouts& t = job->timeouts;
   uint64_t next = std::numeric_limits<uint64_t>::max();
   if (t.total_ms > 0) next = std::min(next, job->start_ms + t.total_ms);
-  if (!job->head_delivered && t.first_byte_ms > 0)
-    next = std::min(next, job->start_ms + t.first_byte_ms);
+  bool uploading = job->body_stream && !job->upload_done && !job->head_delivered;
+  if (!job->head_delivered && !uploading && t.first_byte_ms > 0)
+    next = std::min(next, first_byte_base(job) + t.first_byte_ms);
+  if (uploading && !job->send_paused && t.idle_ms > 0)
+    next = std::min(next, job->last_activity_ms + t.idle_ms);
   if (job->head_delivered && !job->want_paused && t.idle_ms > 0)
     next = std::min(next, job->last_activity_ms + t.idle_ms);
   if (next == std::numeric_limits<uint64_t>::max()) {
@@ -248,8 +273,13 @@ void MultiCore::on_deadline(uv_timer_t* timer) noexcept {
   if (t.total_ms > 0 && now >= job->start_ms + t.total_ms) {
     why = "upstream " + job->host + " exceeded the total deadline of " +
           std::to_string(t.total_ms) + " ms";
+  } else if (job->body_stream && !job->upload_done && !job->head_delivered) {
+    if (!job->send_paused && t.idle_ms > 0 && now >= job->last_activity_ms + t.idle_ms) {
+      why = "upstream " + job->host + " took no request body bytes for " +
+            std::to_string(t.idle_ms) + " ms (idle deadline)";
+    }
   } else if (!job->head_delivered && t.first_byte_ms > 0 &&
-             now >= job->start_ms + t.first_byte_ms) {
+             now >= first_byte_base(job) + t.first_byte_ms) {
     why = "no response head from upstream " + job->host + " within the first-byte deadline of " +
           std::to_string(t.first_byte_ms) + " ms";
   } else if (job->head_delivered && !job->want_paused && t.idle_ms > 0 &&

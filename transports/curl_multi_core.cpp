@@ -335,6 +335,7 @@ void MultiCore::recycle(Job* job) {
   // No curl_easy_reset: the next configure() sets every per-request option again and keeps
   // the fixed ones (configure_fixed), which saves re-copying them on every transfer.
   job->body.reset();
+  release_upload(job);
   job->handler = nullptr;
   job->owner_slot = nullptr;
   job->url.clear();

@@ -53,6 +53,12 @@ struct Job {
   std::string header_text;
   std::vector<size_t> header_starts;
   std::vector<curl_slist> header_nodes;
+  // A streamed request body (UpstreamRequest::body_stream), read by on_read_body.
+  std::shared_ptr<http::BodySource> body_stream;
+  bool send_paused = false;  // on_read_body returned CURL_READFUNC_PAUSE: libcurl waits
+  bool send_woken = false;   // the source's wake-up came: unpause the upload in flush()
+  bool upload_done = false;  // the source's last byte went to libcurl
+  uint64_t upload_done_ms = 0;
   std::string url;   // kept only to scrub it out of libcurl's error text
   std::string host;  // "host[:port]" for messages
   Timeouts timeouts;
@@ -90,6 +96,8 @@ class MultiCore {
   // Backpressure; see Transfer::pause/resume.
   void pause(Job* job);
   void resume(Job* job);
+  // See Transfer::end_total_deadline.
+  void end_total_deadline(Job* job);
 
   void close();
   bool closed() const { return closed_ || close_requested_; }
@@ -127,6 +135,13 @@ class MultiCore {
   static void on_deadline(uv_timer_t* timer) noexcept;
   // Sets this request's options on the Job's easy handle (and, on its first use, the fixed
   // ones); every option it sets per request it sets on every request. Not-OK: a libcurl refusal.
+  // A streamed request body (curl_upload.cpp): the read and seek callbacks, their options, and
+  // the source's wake-up.
+  static size_t on_read_body(char* dest, size_t size, size_t count, void* userp) noexcept;
+  static int on_seek_body(void* userp, curl_off_t offset, int origin) noexcept;
+  CURLcode configure_upload(Job* job, const UpstreamRequest& request);
+  void on_body_wakeup(Job* job);
+  void release_upload(Job* job);
   CURLcode configure(Job* job, const UpstreamRequest& request);
   CURLcode configure_fixed(Job* job);
   // Returns the request's header list for CURLOPT_HTTPHEADER, stored in the Job (no allocation

@@ -20,6 +20,9 @@ class TransferHandle final : public Transfer {
   void pause() override {
     if (job_) core_->pause(job_);
   }
+  void end_total_deadline() override {
+    if (job_) core_->end_total_deadline(job_);
+  }
   void resume() override {
     if (job_) core_->resume(job_);
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/http/body_source.h"
 #include "core/http/headers.h"
 
 namespace gemgate::transport {
@@ -29,6 +30,16 @@ struct UpstreamRequest {
                             // transport owns (content-length, transfer-encoding, expect,
                             // accept-encoding) are dropped; CR, LF or NUL fail the transfer
   std::shared_ptr<const std::string> body;  // may be null (no body); kept alive by the transfer
+  // Instead of `body`: a body that is still arriving (see core/http/body_source.h). The
+  // transfer pulls it with backpressure both ways: when the source has nothing buffered the
+  // upload pauses until its wake-up, and while the upstream does not take bytes the source is
+  // not read (so its producer stops). Sent with Content-Length when the source knows its
+  // length, else chunked (HTTP/1.1) or as DATA frames (HTTP/2). On a rewind libcurl asks for
+  // (a reused connection found dead) the source starts over if it can, else the transfer fails.
+  // A source that fails fails the transfer (kReset). While the body is being sent, first_byte_ms
+  // waits and idle_ms bounds the gaps in the upload the upstream causes (time spent waiting for
+  // the source is not counted); first_byte_ms counts from the body's last byte.
+  std::shared_ptr<http::BodySource> body_stream;
   Timeouts timeouts;
   std::string proxy;  // upstream proxy URL, "" for a direct connection
   // Refuse to connect to loopback, private, link-local, CGNAT, unique-local and IPv4-mapped
@@ -102,6 +113,9 @@ class Transfer {
   virtual void pause() = 0;
   // Resumes delivery after pause(); idempotent. Data may be delivered before resume() returns.
   virtual void resume() = 0;
+  // Lifts Timeouts::total_ms for the rest of the transfer: the answer turned out to be a stream
+  // (its head said so), which the idle deadline bounds instead. Idempotent; by default nothing.
+  virtual void end_total_deadline() {}
 };
 
 class Transport {

@@ -1,11 +1,15 @@
 // Request and Response: one HTTP exchange as filters see it. Bodies are whole strings: every stage
-// of an AI gateway needs the complete JSON, and the buffer doubles as the retry copy.
+// of an AI gateway needs the complete JSON, and the buffer doubles as the retry copy. The one
+// exception is a route that streams request bodies (`stream_body: true`): there `body` stays
+// empty and `body_stream` delivers the body while the request runs (core/http/body_source.h).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/http/body_source.h"
 #include "core/http/headers.h"
 
 namespace gemgate::http {
@@ -17,6 +21,12 @@ struct Request {
   int version_minor = 1;  // HTTP/1.<minor>
   HeaderMap headers;
   std::string body;
+  // Set on a streamed-body route when the request has a body: it arrives through this source
+  // while the request path runs, and `body` stays empty. Filters there decide from the head.
+  std::shared_ptr<BodySource> body_stream;
+
+  // True when the body is streamed (see body_stream) rather than held in `body`.
+  bool body_streamed() const { return body_stream != nullptr; }
 
   // Returns the decoded value of the first query parameter `name`, if any.
   std::optional<std::string> query_param(std::string_view name) const;

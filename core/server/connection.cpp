@@ -70,6 +70,7 @@ Connection::Connection(Server& server, uint64_t id)
 
 Connection::~Connection() {
   *anchor_ = nullptr;
+  drop_streamed_body();
   release_body_budget();
   stop_counting_stream();
 }
@@ -107,13 +108,18 @@ void Connection::set_phase(Phase next) {
   //   kHead            -> kBody      a head was parsed and routed (run_head_filters)
   //   kBody            -> kSkipBody  a filter answered from the head; its reply is on the way
   //   kBody            -> kHead      a filter answered from the head; the exchange finished
+  //   kBody            -> kStreamBody  a streamed-body route: the exchange runs while the body
+  //                                    is read (start_streamed_body)
   //   kBody, kSkipBody -> kRunning   the request is read and its exchange exists (finish_request)
+  //   kStreamBody      -> kRunning   the streamed body was read to its end (finish_request)
   //   kBody, kSkipBody -> kHead      the same without an exchange; or refused (reply_error)
+  //   kStreamBody      -> kHead      refused (reply_error), or answered before the body's end
   //   kRunning         -> kHead      the exchange finished (exchange_finished)
   // Unchanged by close_now(): once the connection is closed its phase no longer matters.
   assert(next != phase_);
   assert(next != Phase::kBody || phase_ == Phase::kHead);
   assert(next != Phase::kSkipBody || phase_ == Phase::kBody);
+  assert(next != Phase::kStreamBody || phase_ == Phase::kBody);
   assert(next != Phase::kRunning || reading_body());
   phase_ = next;
 }
@@ -148,6 +154,7 @@ void Connection::close_now() {
   write_timer_.stop();
   stop_request_timers();
   stop_counting_stream();
+  drop_streamed_body();
   if (exchange_) {
     exchange_->cancel();
     Exchange* abandoned = exchange_.release();
@@ -227,7 +234,11 @@ Connection::Fed Connection::feed_parser() {
   size_t used = 0;
   RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
   input_.erase(0, used);
-  if (reading_body() && !account_body()) return Fed::kRefused;
+  if (phase_ == Phase::kStreamBody) {
+    forward_body();
+  } else if (reading_body() && !account_body()) {
+    return Fed::kRefused;
+  }
   switch (state) {
     case RequestParser::State::kError:
       reply_error(parser_.error_status(), parser_.error_message());
@@ -242,7 +253,7 @@ Connection::Fed Connection::feed_parser() {
           parser_.clear_wants_continue();
           write(WireBytes(std::string(ResponseWriter::continue_line())));
         }
-        set_read_timer(ReadTimer::kBody);
+        if (!body_paused_) set_read_timer(ReadTimer::kBody);
       }
       return Fed::kNeedMore;
     case RequestParser::State::kComplete:
@@ -260,7 +271,23 @@ void Connection::begin_request(http::Request request) {
                 !server_.draining();
   writer_.begin(request.method == "HEAD");
   rate_mark_ = 0;
-  if (parser_.body_expected() &&
+  stream_route_ = false;
+  if (parser_.body_expected()) {
+    // The route's own limit and way of taking bodies decide before any filter runs.
+    Server::BodyPolicy policy = server_.body_policy(request.path, limits_->max_body_bytes);
+    stream_route_ = policy.stream;
+    parser_.set_body_limit(policy.max_bytes);
+  }
+  if (parser_.content_length_exceeds_limit()) {
+    reply_error(413,
+                "request body is larger than " + std::to_string(parser_.body_limit()) + " bytes");
+    return;
+  }
+  if (stream_route_ && parser_.body_expected() && !reserve_stream_budget()) {
+    reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
+    return;
+  }
+  if (parser_.body_expected() && !stream_route_ &&
       ctx.buffered_body_bytes.load() >= limits_->max_buffered_body_bytes) {
     reply_error(503, "the gateway is holding too many request bodies; retry shortly", 1);
     return;
@@ -292,11 +319,16 @@ void Connection::run_head_filters() {
     rate_timer_.start(
         limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
   }
+  if (stream_route_ && parser_.body_expected()) start_streamed_body();
 }
 
 void Connection::finish_request(http::Request rest) {
   stop_request_timers();
   set_read_timer(ReadTimer::kNone);
+  if (phase_ == Phase::kStreamBody) {
+    finish_streamed_body();
+    return;
+  }
   if (phase_ != Phase::kBody) {
     // Answered at its head: nothing of the request is needed any more.
     if (phase_ == Phase::kSkipBody) set_phase(exchange_ ? Phase::kRunning : Phase::kHead);
@@ -387,6 +419,11 @@ void Connection::exchange_finished() {
   Exchange* done = exchange_.release();
   server_.worker().next_tick([done] { delete done; });
   stop_counting_stream();
+  // Answered before the streamed body's end: the rest is not read (the answer said "close").
+  if (phase_ == Phase::kStreamBody) {
+    drop_streamed_body();
+    set_phase(Phase::kHead);
+  }
   // A body still arriving (kBody, kSkipBody) keeps its share of the budget until it is read.
   if (phase_ == Phase::kRunning) set_phase(Phase::kHead);
   if (!reading_body()) release_body_budget();
@@ -418,12 +455,21 @@ void Connection::schedule_processing() {
 
 void Connection::reply_error(int status, const std::string& message, int retry_after_s) {
   stop_request_timers();
+  if (phase_ == Phase::kStreamBody && exchange_ && exchange_->committed()) {
+    // The upstream's answer is already going out (it answered before the body's end): a second
+    // response cannot follow it. The connection is cut, so the client sees the answer broke off.
+    log::debug("connection " + std::to_string(id_) + " " + peer_ + ": " + std::to_string(status) +
+               " " + message + " while the answer was going out: closing");
+    close_now();
+    return;
+  }
   if (exchange_ && reading_body()) {
     // Its head passed the filters, so they hear how it ended (the access line shows the status).
     exchange_->abandon_request(status, message);
     Exchange* abandoned = exchange_.release();
     server_.worker().next_tick([abandoned] { delete abandoned; });
   }
+  drop_streamed_body();
   if (reading_body()) set_phase(Phase::kHead);  // any exchange of it was abandoned just above
   release_body_budget();
   keep_alive_ = false;

@@ -8,6 +8,9 @@
 // timeouts (head, body gap, body rate, whole request, keep-alive, write progress) and the
 // write-backlog watermarks that pause the upstream. Where it is in its life is two enums, Phase
 // (the request in hand) and Ending (how far towards its close), changed in one place.
+// On a route that streams bodies (`stream_body: true`) the request path runs as soon as the head
+// passed, and the body flows to it through a StreamedBody while it arrives, with backpressure
+// (connection_stream.cpp).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,7 @@
 #include "core/exchange.h"
 #include "core/server/request_parser.h"
 #include "core/server/response_writer.h"
+#include "core/server/streamed_body.h"
 #include "core/worker.h"
 
 namespace gemgate::server {
@@ -62,14 +66,16 @@ class Connection final : public Downstream {
   // Where the connection is with the request in hand. Moves only through set_phase(), whose
   // comment lists the transitions.
   enum class Phase {
-    kHead,      // no exchange: waiting for a request head or reading one (or, after a head the
-                // filters answered at once, letting the parser reach that request's end)
-    kBody,      // the head passed the filters; its exchange waits while the body is read and
-                // counted against the body budget (a write backlog does not hold it back)
-    kSkipBody,  // a filter answered from the head and its reply is still on the way up the
-                // chain (the exchange may finish meanwhile): the rest of the request is read
-                // as in kBody, then dropped
-    kRunning,   // the request is read (or answered): its exchange runs; pipelined bytes wait
+    kHead,        // no exchange: waiting for a request head or reading one (or, after a head the
+                  // filters answered at once, letting the parser reach that request's end)
+    kBody,        // the head passed the filters; its exchange waits while the body is read and
+                  // counted against the body budget (a write backlog does not hold it back)
+    kSkipBody,    // a filter answered from the head and its reply is still on the way up the
+                  // chain (the exchange may finish meanwhile): the rest of the request is read
+                  // as in kBody, then dropped
+    kStreamBody,  // a streamed-body route: the exchange runs while the body is read and
+                  // passed on through body_ (not counted against the body budget)
+    kRunning,     // the request is read (or answered): its exchange runs; pipelined bytes wait
   };
   // How the connection ends; only moves forward (kOpen < ... < kClosed), through
   // close_after_writes(), close_gracefully() and close_now().
@@ -100,7 +106,9 @@ class Connection final : public Downstream {
   void close_after_writes();
   // Half-closes once the queued output is out, then lingers (see Ending::kLingering).
   void close_gracefully();
-  bool reading_body() const { return phase_ == Phase::kBody || phase_ == Phase::kSkipBody; }
+  bool reading_body() const {
+    return phase_ == Phase::kBody || phase_ == Phase::kSkipBody || phase_ == Phase::kStreamBody;
+  }
   // True when process_input() may feed the parser now.
   bool accepts_input() const;
   bool idle() const;
@@ -129,6 +137,25 @@ class Connection final : public Downstream {
   void on_body_rate_check();
   void set_read_timer(ReadTimer which);
   void on_read_timeout();
+
+  // ---- a streamed request body (connection_stream.cpp) ----
+  // The head of a streamed-body request passed the filters: hands the exchange a StreamedBody
+  // and runs its request path now; the body follows as it is read.
+  void start_streamed_body();
+  // Passes the body bytes the parser holds on to body_; stops reading the socket above the
+  // high watermark (the transfer's wake-up makes it read again: on_body_drained).
+  void forward_body();
+  // The reader took body_ under its low watermark: read the client again.
+  void on_body_drained();
+  // The whole body was read: body_ ends cleanly and the exchange runs on as kRunning.
+  void finish_streamed_body();
+  // The body will not be read to its end (refused, answered early, client gone): the reader
+  // hears a failure; the connection can carry no further request.
+  void drop_streamed_body();
+  // A streamed body holds up to its high watermark plus one socket read: that much of the body
+  // budget (max_buffered_body_bytes) is reserved for it, so many uploads at once stay bounded
+  // too. False (nothing reserved) when the budget has no room.
+  bool reserve_stream_budget();
 
   // ---- answering ----
   // Answers a request the connection refuses itself, then closes. A request whose head passed
@@ -174,6 +201,9 @@ class Connection final : public Downstream {
   size_t body_reserved_ = 0;        // bytes of the body budget this connection holds
   bool stream_counted_ = false;     // a streamed answer is counted in open_streams
   size_t rate_mark_ = 0;            // body bytes at the last rate check
+  bool stream_route_ = false;       // the request in hand is on a streamed-body route
+  bool body_paused_ = false;        // socket reads stopped: body_ is above its high watermark
+  std::shared_ptr<StreamedBody> body_;  // kStreamBody: the body being passed on
   // Server's idle list (oldest first); managed by Server::set_idle.
   friend class Server;
   Connection* idle_prev_ = nullptr;

@@ -80,11 +80,11 @@ struct RequestParser::Impl {
 
   static int on_body(llhttp_t* p, const char* at, size_t n) {
     RequestParser* s = self(p);
-    if (s->request_.body.size() + n > s->limits_.max_body_bytes) {
-      s->fail(413, "request body is larger than " + std::to_string(s->limits_.max_body_bytes) +
-                       " bytes");
+    if (s->body_total_ + n > s->body_limit_) {
+      s->fail(413, "request body is larger than " + std::to_string(s->body_limit_) + " bytes");
       return -1;
     }
+    s->body_total_ += n;
     s->request_.body.append(at, n);
     return 0;
   }
@@ -135,7 +135,7 @@ struct RequestParser::Impl {
 };
 
 RequestParser::RequestParser(const ServerLimits& limits)
-    : limits_(limits), impl_(std::make_unique<Impl>()) {
+    : limits_(limits), impl_(std::make_unique<Impl>()), body_limit_(limits.max_body_bytes) {
   llhttp_init(&impl_->parser, HTTP_REQUEST, Impl::settings());
   impl_->parser.data = this;
 }
@@ -282,8 +282,11 @@ bool RequestParser::finish_head(void* opaque) {
     fail(400, "Transfer-Encoding is not allowed in HTTP/1.0");
     return false;
   }
-  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > limits_.max_body_bytes) {
-    fail(413, "request body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
+  has_length_ = (p->flags & F_CONTENT_LENGTH) != 0;
+  content_length_ = has_length_ ? p->content_length : 0;
+  // With stop_at_heads the caller judges the length against the route's limit (set_body_limit).
+  if (!stop_at_heads_ && content_length_exceeds_limit()) {
+    fail(413, "request body is larger than " + std::to_string(body_limit_) + " bytes");
     return false;
   }
   // Known from the head already; refined when the message is complete.
@@ -326,6 +329,10 @@ http::Request RequestParser::take_request() {
   wants_continue_ = false;
   head_pending_ = false;
   body_expected_ = false;
+  has_length_ = false;
+  content_length_ = 0;
+  body_total_ = 0;
+  body_limit_ = limits_.max_body_bytes;
   scan_prev_ = 0;
   scan_line_len_ = 0;
   scan_lines_ = 0;

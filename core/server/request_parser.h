@@ -47,8 +47,24 @@ class RequestParser {
   // True when the current request's head announced a body (chunked, or Content-Length > 0).
   // Valid from kHead until take_request().
   bool body_expected() const { return body_expected_; }
-  // Bytes of the current request's body buffered so far.
-  size_t body_size() const { return request_.body.size(); }
+  // Bytes of the current request's body received so far (whether still held or taken).
+  size_t body_size() const { return body_total_; }
+  // The body bytes held since the last drop_body_bytes(); for a streamed body the caller
+  // passes them on and drops them instead of letting the parser hold the whole body.
+  std::string_view body_bytes() const { return request_.body; }
+  void drop_body_bytes() { request_.body.clear(); }
+  // The body limit of the current request, from kHead until take_request(): the route's own
+  // (a streamed upload may be far larger than the server-wide max_body_bytes). In stop_at_heads
+  // mode the parser does not judge a Content-Length at the head; the caller sets the limit and
+  // asks content_length_exceeds_limit() once it knows the route.
+  void set_body_limit(size_t bytes) { body_limit_ = bytes; }
+  size_t body_limit() const { return body_limit_; }
+  // True when the head announced a Content-Length above body_limit().
+  bool content_length_exceeds_limit() const { return has_length_ && content_length_ > body_limit_; }
+  // The announced Content-Length, or -1 (chunked, or no body).
+  int64_t content_length() const {
+    return has_length_ ? static_cast<int64_t>(content_length_) : -1;
+  }
 
   // True between the first byte of a request and its completion.
   bool in_request() const { return started_; }
@@ -91,6 +107,10 @@ class RequestParser {
   bool stop_at_heads_ = false;
   bool head_pending_ = false;  // kHead reported, take_head() not called yet
   bool body_expected_ = false;
+  bool has_length_ = false;
+  uint64_t content_length_ = 0;
+  size_t body_total_ = 0;
+  size_t body_limit_;
   // scan_head() state, reset per request.
   char scan_prev_ = 0;
   size_t scan_line_len_ = 0;

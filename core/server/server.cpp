@@ -168,6 +168,14 @@ std::unique_ptr<Exchange> Server::open_exchange(http::Request& request, const st
   return exchange;
 }
 
+Server::BodyPolicy Server::body_policy(std::string_view path, size_t server_limit) const {
+  std::shared_ptr<const RouteTable> routes = context_.routes.load();
+  const Route* route = routes->match(path);
+  if (!route) return BodyPolicy{false, server_limit};
+  return BodyPolicy{route->stream_body,
+                    route->max_body_bytes ? route->max_body_bytes : server_limit};
+}
+
 void Server::set_idle(Connection* c, bool idle) {
   bool listed = c->idle_prev_ || c->idle_next_ || idle_head_ == c;
   if (idle == listed) return;

@@ -79,6 +79,15 @@ class Server {
   // `request` untouched (the caller answers 404). Loop thread only.
   std::unique_ptr<Exchange> open_exchange(http::Request& request, const std::string& peer,
                                           Downstream& downstream);
+  // How the route `path` takes request bodies (before open_exchange, so a body over the
+  // route's limit is refused at the head, before any filter runs): streamed or buffered, and
+  // the limit (the route's own, else limits.max_body_bytes). Unrouted paths: buffered, server
+  // limit. Loop thread only.
+  struct BodyPolicy {
+    bool stream = false;
+    size_t max_bytes = 0;
+  };
+  BodyPolicy body_policy(std::string_view path, size_t server_limit) const;
 
   // Called by Connection when its uv handle is closed (it deletes itself afterwards).
   void forget(Connection* connection);

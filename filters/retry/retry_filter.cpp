@@ -1,6 +1,7 @@
 #include "filters/retry/retry_filter.h"
 
 #include "core/exchange.h"
+#include "core/log.h"
 
 namespace gemgate::retry {
 
@@ -9,6 +10,18 @@ namespace {
 struct RetryState {
   int attempts = 0;  // answers seen so far
 };
+
+// A streamed body can be sent again only while its source still holds every byte that went
+// upstream (a small prefix is kept for this); after that the failure must stand: replaying
+// would send a body with a hole in it.
+bool body_replayable(FilterCallbacks& x) {
+  const http::Request& req = x.request();
+  if (!req.body_stream || req.body_stream->can_rewind()) return true;
+  log::warn("not retrying " + x.info().path + " (request id " + x.info().request_id +
+            "): " + std::to_string(req.body_stream->consumed()) +
+            " bytes of its streamed body already went upstream and cannot be sent again");
+  return false;
+}
 
 class RetryFilter final : public Filter {
  public:
@@ -21,7 +34,8 @@ class RetryFilter final : public Filter {
     RetryState& state = x.run_slot<RetryState>();
     ++state.attempts;
     int64_t max_attempts = x.settings().get(kMaxRetries);
-    if (x.response().retriable && state.attempts < max_attempts && x.replay()) {
+    if (x.response().retriable && state.attempts < max_attempts && body_replayable(x) &&
+        x.replay()) {
       return Status::Stop;
     }
     x.response().retriable = false;

@@ -39,6 +39,23 @@ constexpr std::string_view kUploadResponse[] = {"x-goog-upload-url", "x-goog-upl
 bool upload_request_header(std::string_view name) {
   constexpr std::string_view kPrefix = "x-goog-upload-";
   return name.size() > kPrefix.size() && http::iequals(name.substr(0, kPrefix.size()), kPrefix);
+// True when the answer's content-type is text/event-stream (parameters and case ignored).
+bool is_event_stream(const http::HeaderMap& headers) {
+  const std::string* type = headers.get("content-type");
+  if (!type) return false;
+  std::string_view t(*type);
+  t = t.substr(0, t.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  return http::iequals(t, "text/event-stream");
+}
+
+// True when the request asks for an answer that streams (SSE), judged from the head alone:
+// only to lift the whole-call deadline, since whether it streams is the answer's to say.
+bool asks_for_stream(const http::Request& in) {
+  if (in.path.find(":streamGenerateContent") != std::string::npos) return true;
+  const std::string* accept = in.headers.get("accept");
+  return accept && accept->find("text/event-stream") != std::string::npos;
 }
 
 bool listed(std::string_view name, const std::string_view* list, size_t n) {
@@ -81,11 +98,17 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     if (!x.request().body.empty()) {
       req.body = std::make_shared<const std::string>(std::move(x.request().body));
     }
-    streaming_ = in.path.find(":streamGenerateContent") != std::string::npos;
+    // A streamed body (a route with stream_body) goes to the transfer as it arrives. It stays
+    // on the request too: a retry may send it again while it can still be rewound.
+    req.body_stream = in.body_stream;
+    bool streams = asks_for_stream(in);
+    // Gemini's stream without alt=sse is a JSON array sent piece by piece: streamed by its path.
+    stream_path_ = in.path.find(":streamGenerateContent") != std::string::npos;
     req.timeouts.connect_ms = settings.get(kConnectTimeoutMs);
     req.timeouts.first_byte_ms = settings.get(kFirstByteTimeoutMs);
     req.timeouts.idle_ms = settings.get(kIdleTimeoutMs);
-    req.timeouts.total_ms = streaming_ ? 0 : settings.get(kTotalTimeoutMs);
+    // A stream, or an upload of unknown duration, is bounded by the idle deadline instead.
+    req.timeouts.total_ms = streams || req.body_stream ? 0 : settings.get(kTotalTimeoutMs);
     // A pool key with a proxy of its own always leaves through it (keys sets it per attempt).
     const std::string& key_proxy = x.run_slot<AttemptProxy>().url;
     req.proxy = key_proxy.empty() ? settings.get(kProxy) : key_proxy;
@@ -107,7 +130,13 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
   void on_upstream_head(int status, http::HeaderMap headers) override {
     status_ = status;
     headers_ = std::move(headers);
-    if (streaming_ && status >= 200 && status < 300) {
+    // Any successful event stream is forwarded as it comes, on any route and method (Gemini's
+    // :streamGenerateContent, Interactions with stream: true, whatever Google adds); everything
+    // else is buffered so filters above see the whole answer.
+    if (status >= 200 && status < 300 && (stream_path_ || is_event_stream(headers_))) {
+      // A stream nobody announced in the request (Interactions with stream: true in the body):
+      // from here the idle deadline bounds it, not the whole-call one.
+      if (transfer_) transfer_->end_total_deadline();
       http::Response& r = x_->response();
       r.status = status;
       copy_headers(r);
@@ -195,7 +224,7 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
   std::shared_ptr<const UpstreamConfig> config_;
   TerminalCallbacks* x_ = nullptr;  // valid until on_done
   std::unique_ptr<transport::Transfer> transfer_;
-  bool streaming_ = false;
+  bool stream_path_ = false;
   bool head_delivered_ = false;
   int status_ = 0;
   http::HeaderMap headers_;

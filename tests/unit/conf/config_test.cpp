@@ -177,6 +177,45 @@ TEST_CASE("routes: longest prefix, exact path, strip; each chain built once") {
   CHECK(table->match("/v1beta/files")->chain == table->match("/gemini/v1beta/x")->chain);
 }
 
+TEST_CASE("routes: stream_body and the route's own max_body_bytes; errors at their node") {
+  Everything all;
+  ConfigErrors e;
+  ConfigNode root = yaml(
+      "chains:\n"
+      "  a: {filters: [{healthz: {}}]}\n"
+      "routes:\n"
+      "  - {prefix: /upload/, chain: a, stream_body: true, max_body_bytes: 2GiB}\n"
+      "  - {prefix: /big/, chain: a, max_body_bytes: 64MiB}\n"
+      "  - {prefix: /v1beta/, chain: a}\n");
+  auto table = build_routes(root, all.registry, all.services, e);
+  CHECK(e.lines() == std::vector<std::string>{});
+  REQUIRE(table);
+  CHECK(table->match("/upload/v1beta/files")->stream_body);
+  CHECK(table->match("/upload/v1beta/files")->max_body_bytes == 2ull << 30);
+  CHECK_FALSE(table->match("/big/x")->stream_body);  // a limit alone: still buffered
+  CHECK(table->match("/big/x")->max_body_bytes == 64u << 20);
+  CHECK_FALSE(table->match("/v1beta/models")->stream_body);
+  CHECK(table->match("/v1beta/models")->max_body_bytes == 0);  // the server's limit
+
+  ConfigErrors bad;
+  ConfigNode wrong = yaml(
+      "chains:\n"
+      "  a: {filters: [{healthz: {}}]}\n"
+      "routes:\n"
+      "  - {prefix: /u/, chain: a, stream_body: maybe}\n"
+      "  - {prefix: /v/, chain: a, max_body_bytes: lots}\n"
+      "  - {prefix: /w/, chain: a, max_body_bytes: 0}\n"
+      "  - {prefix: /x/, chain: a, stream_bodies: true}\n");
+  CHECK(build_routes(wrong, all.registry, all.services, bad) == nullptr);
+  CHECK(bad.lines() ==
+        std::vector<std::string>{
+            "g.yaml:4:42: 'stream_body' must be true or false, got 'maybe'",
+            "g.yaml:5:45: 'max_body_bytes' must be a size like 32KiB or 16MiB; got 'lots'",
+            "g.yaml:6:45: 'max_body_bytes' must be positive",
+            "g.yaml:7:44: unknown key 'stream_bodies' (did you mean 'stream_body'?)",
+        });
+}
+
 TEST_CASE("a listener with routes of its own gets its own table over the same chains") {
   Everything all;
   ConfigErrors e;

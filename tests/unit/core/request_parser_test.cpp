@@ -397,3 +397,45 @@ TEST_CASE("a fragment in the request target is refused") {
                  400);
   expect_refused("GET /a?b=c#d HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 }
+
+TEST_CASE("a route's own body limit: judged by the caller at the head, enforced per chunk") {
+  ServerLimits limits;
+  limits.max_body_bytes = 10;
+  RequestParser p(limits);
+  p.stop_at_heads(true);
+  std::string head = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\n";
+  size_t used = 0;
+  // Over the server limit, but the route may allow more: the caller decides (set_body_limit).
+  REQUIRE(p.feed(head.data(), head.size(), &used) == State::kHead);
+  CHECK(p.content_length() == 20);
+  CHECK(p.content_length_exceeds_limit());
+  p.set_body_limit(32);
+  CHECK_FALSE(p.content_length_exceeds_limit());
+  p.take_head();
+  std::string body(20, 'b');
+  CHECK(p.feed(body.data(), 8, &used) == State::kNeedMore);
+  // Bytes taken on by the caller (a streamed body) still count.
+  CHECK(p.body_bytes() == std::string(8, 'b'));
+  p.drop_body_bytes();
+  CHECK(p.body_size() == 8);
+  REQUIRE(p.feed(body.data() + 8, 12, &used) == State::kComplete);
+  CHECK(p.body_size() == 20);
+  CHECK(p.take_request().body == std::string(12, 'b'));
+  CHECK(p.body_limit() == 10);  // the next request starts with the server's limit again
+
+  // Chunked: the crossing chunk is refused, with the route's limit in the message.
+  RequestParser c(limits);
+  c.stop_at_heads(true);
+  std::string chunked_head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  REQUIRE(c.feed(chunked_head.data(), chunked_head.size(), &used) == State::kHead);
+  CHECK(c.content_length() == -1);
+  c.set_body_limit(12);
+  c.take_head();
+  std::string chunks = "8\r\n12345678\r\n";
+  CHECK(c.feed(chunks.data(), chunks.size(), &used) == State::kNeedMore);
+  c.drop_body_bytes();
+  std::string crossing = "5\r\nabcde\r\n";
+  CHECK(c.feed(crossing.data(), crossing.size(), &used) == State::kError);
+  CHECK(c.error_status() == 413);
+  CHECK(c.error_message().find("12 bytes") != std::string::npos);
+}

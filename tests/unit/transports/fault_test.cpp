@@ -164,6 +164,21 @@ TEST_CASE("total deadline: a stream that runs too long → kTimeout") {
   fx.finish();
 }
 
+TEST_CASE("end_total_deadline at the head: the same long stream completes") {
+  TestServer server;
+  Fixture fx;
+  Recorder r;
+  Timeouts to;
+  to.total_ms = 200;
+  std::unique_ptr<Transfer> t;
+  r.on_head = [&] { t->end_total_deadline(); };  // from inside libcurl's header callback
+  t = fx.get(server.url("/stream?chunks=12&interval_ms=50"), r, to);  // 600 ms in all
+  REQUIRE(fx.run_until([&] { return r.done(); }));
+  CHECK(r.ok());
+  CHECK(r.chunks >= 12);
+  fx.finish();
+}
+
 TEST_CASE("oversized response head → kProtocol, nothing delivered") {
   TestServer server;
   Fixture fx;

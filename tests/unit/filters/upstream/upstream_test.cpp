@@ -262,3 +262,47 @@ TEST_CASE("upstream config and settings are validated") {
   CHECK_FALSE(schema.convert_text("upstream_headers", "[]").ok());
   CHECK(schema.convert_text("upstream_headers", R"({"x-goog-user-project":"p"})").ok());
 }
+
+TEST_CASE("any 2xx text/event-stream answer streams, on any path and method; JSON stays whole") {
+  GatewayFixture g;
+  Answer sse = stream_answer({"data: {\"n\":1}\n\n", "data: {\"n\":2}\n\n"});
+  sse.headers.set("content-type", "Text/Event-Stream; charset=utf-8");
+  g.transport->script(sse);
+  Exchange& x = g.run(upstream_only(g), "/v1beta/interactions/abc", nullptr,
+                      [](http::Request& r) { r.method = "GET"; });
+  CHECK(g.h.downstream.calls.front() == "head 200");
+  CHECK(g.h.downstream.stream == "data: {\"n\":1}\n\ndata: {\"n\":2}\n\n");
+  CHECK(x.info().stream);
+
+  GatewayFixture j;
+  Answer json = Answer::json(200, R"({"id":"abc"})");
+  j.transport->script(json);
+  j.run(upstream_only(j), "/v1beta/interactions", nullptr);
+  CHECK(j.h.downstream.calls == std::vector<std::string>{"response 200", "finished"});
+  CHECK(j.h.downstream.response.body == R"({"id":"abc"})");
+  // The whole-call deadline stays for a call that did not ask for a stream.
+  CHECK(j.transport->requests[0].timeouts.total_ms == 600'000);
+}
+
+TEST_CASE("a streamed request body goes to the transfer as a source, with no total deadline") {
+  GatewayFixture g;
+  class Source final : public http::BodySource {
+   public:
+    int64_t length() const override { return 3; }
+    std::ptrdiff_t read(char*, size_t) override { return 0; }
+    void set_wakeup(std::function<void()>) override {}
+    uint64_t consumed() const override { return 0; }
+    bool can_rewind() const override { return true; }
+    bool rewind() override { return true; }
+  };
+  auto source = std::make_shared<Source>();
+  g.run(upstream_only(g), "/upload/v1beta/files", nullptr, [&](http::Request& r) {
+    r.body.clear();
+    r.body_stream = source;
+  });
+  REQUIRE(g.transport->requests.size() == 1);
+  const transport::UpstreamRequest& up = g.transport->requests[0];
+  CHECK(up.body == nullptr);
+  CHECK(up.body_stream == source);
+  CHECK(up.timeouts.total_ms == 0);  // an upload of unknown duration: the idle deadline bounds it
+}
