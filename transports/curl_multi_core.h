@@ -133,15 +133,16 @@ class MultiCore {
   static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept;
   static size_t on_write(char* data, size_t size, size_t count, void* userp) noexcept;
   static void on_deadline(uv_timer_t* timer) noexcept;
-  // Sets this request's options on the Job's easy handle (and, on its first use, the fixed
-  // ones); every option it sets per request it sets on every request. Not-OK: a libcurl refusal.
   // A streamed request body (curl_upload.cpp): the read and seek callbacks, their options, and
-  // the source's wake-up.
+  // the source's wake-up. The callbacks stay on a pooled handle after its upload; with no body
+  // source they refuse (abort, can't seek), so a later transfer can never read a stale body.
   static size_t on_read_body(char* dest, size_t size, size_t count, void* userp) noexcept;
   static int on_seek_body(void* userp, curl_off_t offset, int origin) noexcept;
   CURLcode configure_upload(Job* job, const UpstreamRequest& request);
   void on_body_wakeup(Job* job);
   void release_upload(Job* job);
+  // Sets this request's options on the Job's easy handle (and, on its first use, the fixed
+  // ones); every option it sets per request it sets on every request. Not-OK: a libcurl refusal.
   CURLcode configure(Job* job, const UpstreamRequest& request);
   CURLcode configure_fixed(Job* job);
   // Returns the request's header list for CURLOPT_HTTPHEADER, stored in the Job (no allocation

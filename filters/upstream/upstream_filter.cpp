@@ -39,6 +39,8 @@ constexpr std::string_view kUploadResponse[] = {"x-goog-upload-url", "x-goog-upl
 bool upload_request_header(std::string_view name) {
   constexpr std::string_view kPrefix = "x-goog-upload-";
   return name.size() > kPrefix.size() && http::iequals(name.substr(0, kPrefix.size()), kPrefix);
+}
+
 // True when the answer's content-type is text/event-stream (parameters and case ignored).
 bool is_event_stream(const http::HeaderMap& headers) {
   const std::string* type = headers.get("content-type");
