@@ -159,12 +159,13 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
     SQLite::Statement failed(*db_,
                              "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) "
                              "VALUES (?, ?)");
+    // Text is bound without a copy: `clean` outlives the statement (declared before it).
     for (const RequestLogRow& r : clean) {
       ins.bind(1, r.time_ms);
-      ins.bind(2, r.route);
-      ins.bind(3, r.method);
-      ins.bind(4, r.path);
-      ins.bind(5, r.model);
+      ins.bindNoCopy(2, r.route);
+      ins.bindNoCopy(3, r.method);
+      ins.bindNoCopy(4, r.path);
+      ins.bindNoCopy(5, r.model);
       sqlite::bind_optional(ins, 6, r.key_id);
       sqlite::bind_optional(ins, 7, r.token_id);
       ins.bind(8, r.status);
@@ -176,9 +177,9 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
       ins.bind(14, r.thoughts_tokens);
       ins.bind(15, r.cached_tokens);
       ins.bind(16, r.total_tokens);
-      ins.bind(17, r.error);
-      ins.bind(18, r.request_id);
-      ins.bind(19, r.instance_id);
+      ins.bindNoCopy(17, r.error);
+      ins.bindNoCopy(18, r.request_id);
+      ins.bindNoCopy(19, r.instance_id);
       ins.exec();
       ins.reset();
       const std::int64_t log_id = db_->getLastInsertRowid();
