@@ -4,8 +4,9 @@
 // CPU time of the whole process per row (the storage thread's work plus the appends): the
 // figure the stored log adds to every request. Asserts nothing (timing goals are not tests).
 //
-// Usage: [BATCH_ROWS=n] bench_log_append [rows=100000] [file]   (default: a temp directory,
-// removed afterwards; BATCH_ROWS: rows per transaction, default the gateway's)
+// Usage: [BATCH_ROWS=n] [DROP_INDEXES=a,b] bench_log_append [rows=100000] [file]   (default: a temp
+// directory, removed afterwards; BATCH_ROWS: rows per transaction, default the gateway's)
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -67,6 +68,15 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
     return 1;
+  }
+  // DROP_INDEXES=a,b: what the insert costs without those indexes (an experiment, never a
+  // migration: the file is the bench's own).
+  if (const char* drop = std::getenv("DROP_INDEXES")) {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    std::string names = std::string(drop) + ",";
+    for (std::size_t at; (at = names.find(',')) != std::string::npos; names.erase(0, at + 1)) {
+      if (at > 0) db.exec("DROP INDEX " + names.substr(0, at));
+    }
   }
   const double cpu0 = cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
