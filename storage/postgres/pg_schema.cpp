@@ -219,6 +219,12 @@ CREATE INDEX request_log_by_instance ON request_log (instance_id, time_ms, id)
   WHERE instance_id <> '';
 )sql";
 
+// v10 (SQLite v10): the request-id index goes — no query looks a row up by request id, and
+// every log insert paid for it.
+constexpr const char* kV10 = R"sql(
+DROP INDEX IF EXISTS request_log_by_request_id;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -230,6 +236,7 @@ const std::vector<Migration>& migrations() {
       {7, "token policies and per-token daily usage", kV7},
       {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
       {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
+      {10, "no request-id index on the request log (no lookup used it; every insert paid)", kV10},
   };
   return kAll;
 }
