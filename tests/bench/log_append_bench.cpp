@@ -49,6 +49,7 @@ RequestLogRow gateway_row(int i, Millis start_ms, int rate) {
   char id[32];
   std::snprintf(id, sizeof id, "req-%s%08x", i % 2 ? "a1b2c3d4" : "e5f6a7b8", i / 2);
   r.request_id = id;
+  r.instance_id = "bench-host-4242";  // the gateway always sets one (host-pid)
   return r;
 }
 
