@@ -231,10 +231,13 @@ std::string render(Level level, std::string_view message, std::span<const Field>
   return out;
 }
 
-void emit_line(const std::string& line) {
+// One write per line: stderr is unbuffered, so the newline goes in the same buffer (a separate
+// fputc was a second write system call per line). Nothing is held back: a line is out when
+// this returns, whatever happens to the process next.
+void emit_line(std::string line) {
+  line.push_back('\n');
   std::lock_guard<std::mutex> lock(g_write_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fputc('\n', stderr);
   std::fflush(stderr);
 }
 
