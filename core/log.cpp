@@ -231,10 +231,13 @@ std::string render(Level level, std::string_view message, std::span<const Field>
   return out;
 }
 
-void emit_line(const std::string& line) {
+// One write per line: stderr is unbuffered, so the newline goes in the same buffer (a separate
+// fputc was a second write system call per line). Nothing is held back: a line is out when
+// this returns, whatever happens to the process next.
+void emit_line(std::string line) {
+  line.push_back('\n');
   std::lock_guard<std::mutex> lock(g_write_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fputc('\n', stderr);
   std::fflush(stderr);
 }
 
@@ -269,6 +272,31 @@ bool enabled(Level level) {
 std::string utc_time(int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
   int ms = static_cast<int>(unix_ms % 1000);
+  // Lines come many to a second: the date and time up to the second are formatted once per
+  // second and thread, the milliseconds appended (the same bytes as the full format below).
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[32];
+  thread_local size_t cached_size = 0;
+  if (ms >= 0 && t >= 0) {
+    if (t != cached_second) {
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      int n =
+          std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      if (n <= 0 || static_cast<size_t>(n) >= sizeof cached) n = 0;
+      cached_size = static_cast<size_t>(n);
+      cached_second = n > 0 ? t : -1;
+    }
+    if (cached_size > 0) {
+      std::string out(cached, cached_size);
+      out += static_cast<char>('0' + ms / 100);
+      out += static_cast<char>('0' + ms / 10 % 10);
+      out += static_cast<char>('0' + ms % 10);
+      out += 'Z';
+      return out;
+    }
+  }
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[64];

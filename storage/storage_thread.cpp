@@ -5,6 +5,7 @@
 #include <exception>
 #include <future>
 #include <iterator>
+#include <pthread.h>
 #include <string>
 
 #include "core/log.h"
@@ -156,6 +157,8 @@ StorageThread::Pending StorageThread::take_pending() {
 }
 
 void StorageThread::run() {
+  // Named so top, perf and tests/bench/compare.sh can tell its CPU from the workers'.
+  pthread_setname_np(pthread_self(), "gg-storage");
   std::unique_lock<std::mutex> lock(mu_);
   Clock::time_point next_flush = Clock::now() + options_.flush_interval;
   bool backing_off = false;  // after a failed write, wait for the timer rather than batch size

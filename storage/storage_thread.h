@@ -34,7 +34,7 @@ class StorageThread {
  public:
   struct Options {
     std::chrono::milliseconds flush_interval{250};
-    std::size_t batch_rows = 500;  // rows per log transaction; reaching it triggers a flush
+    std::size_t batch_rows = 2000;  // rows per log transaction; reaching it triggers a flush
     // Request + error rows allowed to wait. Beyond it new rows are dropped and counted (the
     // disk is failing or far too slow); workers never block on storage.
     std::size_t max_queued_rows = 100'000;

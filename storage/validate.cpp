@@ -166,6 +166,22 @@ RequestLogRow clean_request_log_row(const RequestLogRow& in) {
   return r;
 }
 
+bool is_clean_request_log_row(const RequestLogRow& r) {
+  auto short_text = [](const std::string& s) { return s.size() <= kMaxShortText; };
+  const bool texts = short_text(r.route) && short_text(r.method) && short_text(r.model) &&
+                     short_text(r.request_id) && short_text(r.instance_id) && r.error.empty() &&
+                     r.path.size() <= kMaxPathText &&
+                     r.path.find_first_of("?#") == std::string::npos;
+  const bool numbers = r.status >= 0 && r.status <= 999 && r.latency_ms >= 0 && r.attempts >= 0 &&
+                       r.prompt_tokens >= 0 && r.completion_tokens >= 0 && r.thoughts_tokens >= 0 &&
+                       r.cached_tokens >= 0 && r.total_tokens >= 0;
+  const auto& ids = r.failed_key_ids;
+  const bool failed = ids.size() <= kMaxFailedKeys &&
+                      std::adjacent_find(ids.begin(), ids.end(), std::greater_equal<>()) ==
+                          ids.end();  // strictly increasing: sorted and unique
+  return texts && numbers && failed;
+}
+
 ErrorLogRow clean_error_log_row(const ErrorLogRow& in) {
   ErrorLogRow r = in;
   r.model = clip_utf8(in.model, kMaxShortText);

@@ -84,6 +84,10 @@ PageRequest clamp_page(PageRequest page);
 // kMaxFailedKeys.
 inline constexpr std::size_t kMaxFailedKeys = 32;  // max_retries is at most 20
 RequestLogRow clean_request_log_row(const RequestLogRow& in);
+// True when clean_request_log_row(row) would return `row` unchanged, decided without copying:
+// the common row (no error text, short fields, no query string) is stored as it comes. May say
+// false for a row that is in fact clean (any error text counts as needing cleaning).
+bool is_clean_request_log_row(const RequestLogRow& row);
 // An error log row as every store keeps it: texts clipped, the message redacted.
 ErrorLogRow clean_error_log_row(const ErrorLogRow& in);
 

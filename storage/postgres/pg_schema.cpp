@@ -233,6 +233,12 @@ CREATE TABLE resource_owners (
 CREATE INDEX resource_owners_by_expiry ON resource_owners (expires_at);
 )sql";
 
+// v11 (SQLite v11): the request-id index goes — no query looks a row up by request id, and
+// every log insert paid for it.
+constexpr const char* kV11 = R"sql(
+DROP INDEX IF EXISTS request_log_by_request_id;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -245,6 +251,7 @@ const std::vector<Migration>& migrations() {
       {8, "pool key policy: weight, group, rpm, tpm, proxy, note", kV8},
       {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
       {10, "resource affinity: the pool key and client token of each created resource", kV10},
+      {11, "no request-id index on the request log (no lookup used it; every insert paid)", kV11},
   };
   return kAll;
 }

@@ -11,7 +11,8 @@
 # same run. Installs nginx, HAProxy, wrk and linux-perf from Debian when missing.
 #
 # Environment: WORKERS="1 2" (worker counts), WORKLOADS="json sse openai openai_stream tls
-# nostore slow" (rows to run), SLOW_STREAMS (default: 10000, capped by the fd limit), SLOW_CHUNKS
+# nostore slow" (rows to run; nostore = the gateway with and without the stored log, alternated
+# STORE_ROUNDS (3) times), SLOW_STREAMS (default: 10000, capped by the fd limit), SLOW_CHUNKS
 # (50; 500 is the 10 s the issue asks for, more than this 2-core machine's Node upstream keeps up with), SLOW_INTERVAL_MS (20), GEMGATE_BIN (another gemgate binary, e.g. a build of main to
 # compare with; default: build and run this tree's), KEEP=1 keeps the work directory (configs, logs) for a look.
 set -eu
@@ -23,6 +24,7 @@ WORKERS=${WORKERS:-1 2}
 WORKLOADS=${WORKLOADS:-json sse openai openai_stream tls nostore slow}
 SLOW_CHUNKS=${SLOW_CHUNKS:-50}
 SLOW_INTERVAL_MS=${SLOW_INTERVAL_MS:-20}
+STORE_ROUNDS=${STORE_ROUNDS:-3}
 
 . conf/deps.sh
 gemgate_deps test
@@ -276,6 +278,17 @@ cpu_ticks() {
   echo $total
 }
 
+# CPU ticks of the threads of process $1 named $2 (gemgate's storage thread: gg-storage).
+thread_ticks() {
+  total=0
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] || continue
+    n=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')
+    total=$((total + ${n:-0}))
+  done
+  echo $total
+}
+
 rss_kib() { # PID: resident set of the process and its children
   total=0
   for p in $1 $(ps -o pid= --ppid "$1" 2>/dev/null); do
@@ -307,15 +320,18 @@ SSE_PATH="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=$TOK
 row() {
   wrk -t1 -c"$CONNS" -d1s -s "$5" "$4" >/dev/null # warm-up: connections, pools, caches
   before=$(cpu_ticks "$3")
+  st_before=$(thread_ticks "$3" gg-storage)
   out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$5" "$4")
   after=$(cpu_ticks "$3")
+  st_after=$(thread_ticks "$3" gg-storage)
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   bad=$(echo "$out" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {n += 1} END {print n + 0}')
   us=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$reqs" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
-  echo "$W $1 $2 $rps $p50 $p99 $us $bad" >> "$WORK/rows"
+  st_us=$(awk -v t=$((st_after - st_before)) -v hz="$TICK" -v n="$reqs" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+  echo "$W $1 $2 $rps $p50 $p99 $us $bad $st_us" >> "$WORK/rows"
   printf '%-2s %-14s %-20s %9s %9s %9s %10s %s\n' "$W" "$1" "$2" "$rps" "$p50" "$p99" "$us" \
     "$([ "$bad" != 0 ] && echo "errors=$bad")"
 }
@@ -359,7 +375,14 @@ for W in $WORKERS; do
     [ "$W" = 1 ] && row json node-baseline $NODE_PID "http://127.0.0.1:$NODE$JSON_PATH" "$WORK/native.lua"
   fi
   if has nostore; then
-    row json gemgate-nostore $GG_PID "$G/nostore$JSON_PATH" "$WORK/native.lua"
+    # The stored log's share: the gateway with and without it, alternated STORE_ROUNDS times in
+    # this run so the load of the machine hits both alike; the share is taken from the sums.
+    r=0
+    while [ $r -lt "$STORE_ROUNDS" ]; do
+      row store gemgate-gateway $GG_PID "$G$JSON_PATH" "$WORK/native.lua"
+      row store gemgate-nostore $GG_PID "$G/nostore$JSON_PATH" "$WORK/native.lua"
+      r=$((r + 1))
+    done
   fi
   if has sse; then
     row sse nginx $NGX_PID "http://127.0.0.1:$NGX$SSE_PATH" "$WORK/native.lua"
@@ -391,6 +414,7 @@ done
 echo
 echo "ratios to nginx at the same worker count (CPU: lower is better; req/s and p99 as measured)"
 awk '
+  $2 == "store" { scpu[$1, $3] += $7; sn[$1, $3]++; sst[$1, $3] += $9; next }
   { key = $1 " " $2; rps[key, $3] = $4; p99[key, $3] = $6; cpu[key, $3] = $7; keys[key] = 1
     proxies[key] = proxies[key] " " $3 }
   function ms(s) { if (s ~ /us$/) return s / 1000; if (s ~ /ms$/) return s + 0; return s * 1000 }
@@ -409,9 +433,12 @@ awk '
       printf "1  openai         gemgate/node-baseline req/s %5.1fx  (stream %5.1fx)\n",
         rps["1 openai", "gemgate-gateway"] / rps["1 json", "node-baseline"],
         rps["1 openai_stream", "gemgate-gateway"] / rps["1 json", "node-baseline"]
-    for (w = 1; w <= 2; w++) if (cpu[w " json", "gemgate-nostore"] > 0)
-      printf "%-2s stored log share of the gateway CPU/req: %4.1f%%\n", w,
-        100 * (cpu[w " json", "gemgate-gateway"] - cpu[w " json", "gemgate-nostore"]) / cpu[w " json", "gemgate-gateway"]
+    for (w = 1; w <= 2; w++) if (scpu[w, "gemgate-nostore"] > 0)
+      printf "%-2s stored log share of the gateway CPU/req: %4.1f%%  (gateway %.1f, without the stored log %.1f us/req, mean of %d paired rounds; the storage thread alone %.1f us/req = %.1f%%)\n", w,
+        100 * (scpu[w, "gemgate-gateway"] - scpu[w, "gemgate-nostore"]) / scpu[w, "gemgate-gateway"],
+        scpu[w, "gemgate-gateway"] / sn[w, "gemgate-gateway"], scpu[w, "gemgate-nostore"] / sn[w, "gemgate-nostore"],
+        sn[w, "gemgate-nostore"], sst[w, "gemgate-gateway"] / sn[w, "gemgate-gateway"],
+        100 * sst[w, "gemgate-gateway"] / scpu[w, "gemgate-gateway"]
   }' "$WORK/rows" | sort
 if [ -f "$WORK/slowrows" ]; then
   awk '{ c[$1, $3] = $7 } END { for (w = 1; w <= 2; w++) if (c[w, "nginx"] > 0)

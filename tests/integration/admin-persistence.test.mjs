@@ -174,3 +174,32 @@ test('acknowledged admin changes survive a kill -9', async (t) => {
   assert.equal(await sessionStatus(s, cookie), 200, 'the session');
   assert.equal((await generate(s.gw, 'after kill', {token: tok.token})).status, 200, 'the created token');
 });
+
+test('SIGTERM under load: every answered request has its stored row and its access line', async (t) => {
+  const s = await adminStack(t, fake);
+  // 300 requests at once, each held 100-400 ms by the upstream; SIGTERM once 30 are answered,
+  // while the rest are in flight (answered by the graceful stop, or refused at connect).
+  const N = 300;
+  let answered = 0;
+  let stopping;
+  const results = await Promise.all(Array.from({length: N}, (_, i) =>
+    generate(s.gw, `load ${i} [[delay=${100 + (i % 4) * 100}]]`, {token: s.token})
+      .catch(() => ({status: 0}))
+      .then((r) => {
+        if (r.status === 200 && ++answered === 30) stopping = s.gw.stop({timeoutMs: 20000});
+        return r;
+      })));
+  const stopped = await stopping;
+  assert.equal(stopped.timedOut, false, 'stopped without SIGKILL');
+  assert.equal(stopped.code, 0, `graceful stop exits 0 (${JSON.stringify(stopped)})`);
+  const ok200 = results.filter((r) => r.status === 200).length;
+  assert.ok(ok200 >= 30, `${ok200} answered`);
+  const lines = s.gw.logs().split('\n').filter((l) => / POST \S*:generateContent 200 /.test(l));
+  assert.ok(lines.length >= ok200, `${lines.length} access lines for ${ok200} answers`);
+
+  await s.gw.restart();
+  const stored = ok(await api(s, 'GET', '/admin/api/logs?status=200&per_page=1'));
+  assert.ok(stored.total >= ok200, `${stored.total} stored rows for ${ok200} answers`);
+  assert.equal(stored.total, lines.length, 'one stored row per access line');
+  t.diagnostic(`${ok200} of ${N} answered; ${lines.length} access lines, ${stored.total} rows`);
+});

@@ -1,6 +1,7 @@
 // Log formats: text lines with name=value fields, json lines (one object, stable names, escaped
 // so any bytes stay valid JSON), masked secrets in fields; json_quote_utf8; request ids.
 #include <cstdio>
+#include <ctime>
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 #include <string>
@@ -141,4 +142,23 @@ TEST_CASE("request ids: plain client tokens kept, anything else replaced, new on
   CHECK(a != b);
   CHECK(a.size() == 20);
   CHECK(a.rfind("req-", 0) == 0);
+}
+
+TEST_CASE("utc_time: RFC 3339 with milliseconds, the same within a second and across seconds") {
+  CHECK(log::utc_time(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(log::utc_time(1'765'065'600'007) == "2025-12-07T00:00:00.007Z");
+  CHECK(log::utc_time(1'765'065'599'999) == "2025-12-06T23:59:59.999Z");  // back a day
+  CHECK(log::utc_time(1'765'065'600'450) == "2025-12-07T00:00:00.450Z");
+  // Every millisecond step around a year's end, against the full formatting done here.
+  for (int64_t ms = 1'767'225'598'000; ms < 1'767'225'602'000; ms += 37) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[40];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    CAPTURE(ms);
+    CHECK(log::utc_time(ms) == want);
+  }
 }

@@ -2,6 +2,7 @@
 #include "storage/database_url.h"
 
 #include <doctest/doctest.h>
+#include <functional>
 #include <sys/stat.h>
 
 #include "core/text.h"
@@ -148,6 +149,71 @@ TEST_CASE("validate: status filter, paging and text clean-up") {
   CHECK(is_sha256_hex(testing::fake_sha256(1)));
   CHECK_FALSE(is_sha256_hex(std::string(64, 'A')));
   CHECK_FALSE(is_sha256_hex("abc"));
+}
+
+TEST_CASE("validate: a log row said to be clean is exactly what cleaning would store") {
+  RequestLogRow base;
+  base.time_ms = 1000;
+  base.route = "gemini";
+  base.method = "POST";
+  base.path = "/v1beta/models/gemini-2.5-flash:generateContent";
+  base.model = "gemini-2.5-flash";
+  base.key_id = 2;
+  base.token_id = 1;
+  base.status = 200;
+  base.latency_ms = 3;
+  base.attempts = 2;
+  base.prompt_tokens = 5;
+  base.total_tokens = 5;
+  base.request_id = "req-0123456789abcdef";
+  base.instance_id = "gw-1";
+  base.failed_key_ids = {1, 4};
+  REQUIRE(is_clean_request_log_row(base));
+  const RequestLogRow c = clean_request_log_row(base);
+  CHECK(c.route == base.route);
+  CHECK(c.method == base.method);
+  CHECK(c.path == base.path);
+  CHECK(c.model == base.model);
+  CHECK(c.status == base.status);
+  CHECK(c.error == base.error);
+  CHECK(c.request_id == base.request_id);
+  CHECK(c.instance_id == base.instance_id);
+  CHECK(c.failed_key_ids == base.failed_key_ids);
+
+  // Every way a row can need cleaning is seen, so such a row is never stored as it came.
+  std::vector<std::function<void(RequestLogRow&)>> dirty = {
+      [](RequestLogRow& r) { r.path += "?key=AIzaSecretSecretSecret"; },
+      [](RequestLogRow& r) { r.path += "#frag"; },
+      [](RequestLogRow& r) { r.path = "/" + std::string(kMaxPathText, 'p'); },
+      [](RequestLogRow& r) { r.model = std::string(kMaxShortText + 1, 'm'); },
+      [](RequestLogRow& r) { r.route = std::string(kMaxShortText + 1, 'r'); },
+      [](RequestLogRow& r) { r.method = std::string(kMaxShortText + 1, 'M'); },
+      [](RequestLogRow& r) { r.request_id = std::string(kMaxShortText + 1, 'i'); },
+      [](RequestLogRow& r) { r.instance_id = std::string(kMaxShortText + 1, 'g'); },
+      [](RequestLogRow& r) { r.error = "key=AIzaSecretSecretSecret rejected"; },
+      [](RequestLogRow& r) { r.status = 1000; },
+      [](RequestLogRow& r) { r.status = -1; },
+      [](RequestLogRow& r) { r.latency_ms = -1; },
+      [](RequestLogRow& r) { r.attempts = -1; },
+      [](RequestLogRow& r) { r.prompt_tokens = -1; },
+      [](RequestLogRow& r) { r.completion_tokens = -1; },
+      [](RequestLogRow& r) { r.thoughts_tokens = -1; },
+      [](RequestLogRow& r) { r.cached_tokens = -1; },
+      [](RequestLogRow& r) { r.total_tokens = -1; },
+      [](RequestLogRow& r) {
+        r.failed_key_ids = {4, 1};
+      },
+      [](RequestLogRow& r) {
+        r.failed_key_ids = {1, 1};
+      },
+      [](RequestLogRow& r) { r.failed_key_ids = std::vector<std::int64_t>(kMaxFailedKeys + 1); },
+  };
+  for (std::size_t i = 0; i < dirty.size(); ++i) {
+    CAPTURE(i);
+    RequestLogRow r = base;
+    dirty[i](r);
+    CHECK_FALSE(is_clean_request_log_row(r));
+  }
 }
 
 }  // namespace

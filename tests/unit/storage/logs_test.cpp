@@ -77,6 +77,22 @@ TEST_CASE("request logs: rows round-trip, newest first, cleaned on the way in") 
   CHECK(page.items[1].status == 0);
 }
 
+TEST_CASE("request logs: one row needing cleaning in a batch of clean ones is still cleaned") {
+  TempDir dir;
+  auto store = open_test_store(dir.file("gemgate.db"));
+  std::vector<RequestLogRow> rows = sample_rows();
+  rows.back().path += "?key=AIzaSyQUERYSECRETxxxxxxxxxxxxxxxxxxxxxx";
+  rows.back().total_tokens = -5;
+  REQUIRE(store->append_request_logs(rows).ok());
+  auto page = store->query_request_logs({}, {1, 2}).value();
+  CHECK(page.total == 100);
+  REQUIRE(page.items.size() == 2);
+  CHECK(page.items[0].path == rows.back().path.substr(0, rows.back().path.find('?')));
+  CHECK(page.items[0].total_tokens == 0);
+  CHECK(page.items[1].path == rows[98].path);  // the clean ones as they came
+  CHECK(page.items[1].total_tokens == rows[98].total_tokens);
+}
+
 TEST_CASE(
     "request logs: a key filter finds the requests where that key failed before another answered") {
   TempDir dir;

@@ -69,6 +69,42 @@ TEST_CASE(
   CHECK(page.items[0].path == "/v1beta/x");
 }
 
+TEST_CASE("migrations: v11 drops the request-id index of a v9 database; its rows stay") {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  auto index_count = [&] {
+    SQLite::Database raw(path, SQLite::OPEN_READONLY);
+    return raw
+        .execAndGet(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
+            "'request_log_by_request_id'")
+        .getInt();
+  };
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& step : sqlite::migrations()) {
+      if (step.version > 9) break;
+      raw.exec(step.sql);
+    }
+    raw.exec("PRAGMA application_id = " + std::to_string(sqlite::kApplicationId));
+    raw.exec("PRAGMA user_version = 9");
+    raw.exec(
+        "INSERT INTO request_log (time_ms, route, method, path, model, status, latency_ms, "
+        "attempts, stream, prompt_tokens, completion_tokens, thoughts_tokens, cached_tokens, "
+        "total_tokens, error, request_id) VALUES (1000, 'gemini', 'POST', '/v1beta/x', 'm', 200, "
+        "5, 1, 0, 0, 0, 0, 0, 0, '', 'req-0000000000000001')");
+  }
+  REQUIRE(index_count() == 1);
+  {
+    auto store = open_sqlite(path);
+    CHECK(store->schema_version().value() == sqlite::latest_schema_version());
+    auto page = store->query_request_logs({}, {}).value();
+    REQUIRE(page.items.size() == 1);
+    CHECK(page.items[0].request_id == "req-0000000000000001");
+  }
+  CHECK(index_count() == 0);
+}
+
 TEST_CASE("migrations: a database from a newer gemgate is refused, untouched") {
   TempDir dir;
   const std::string path = dir.file("gemgate.db");
