@@ -168,15 +168,7 @@ std::string imagen_body(std::string_view prompt, int n, const std::string& ratio
 std::string gemini_body(std::string_view prompt, const std::string& ratio, const Options& o) {
   Document d(rapidjson::kObjectType);
   Alloc& a = d.GetAllocator();
-  Value part(rapidjson::kObjectType);
-  detail::add(part, "text", prompt, a);
-  Value parts(rapidjson::kArrayType);
-  parts.PushBack(std::move(part), a);
-  Value content(rapidjson::kObjectType);
-  detail::add(content, "role", "user", a);
-  detail::add(content, "parts", std::move(parts), a);
-  Value contents(rapidjson::kArrayType);
-  contents.PushBack(std::move(content), a);
+  Value contents = detail::user_text_contents(prompt, a);
   Value modalities(rapidjson::kArrayType);
   modalities.PushBack("TEXT", a).PushBack("IMAGE", a);
   Value config(rapidjson::kObjectType);

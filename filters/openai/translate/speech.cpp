@@ -102,15 +102,7 @@ Expected<SpeechPlan> plan_speech(std::string_view openai_body, const SpeechDefau
 
   Document gem(rapidjson::kObjectType);
   Alloc& a = gem.GetAllocator();
-  Value part(rapidjson::kObjectType);
-  detail::add(part, "text", text, a);
-  Value parts(rapidjson::kArrayType);
-  parts.PushBack(std::move(part), a);
-  Value content(rapidjson::kObjectType);
-  detail::add(content, "role", "user", a);
-  detail::add(content, "parts", std::move(parts), a);
-  Value contents(rapidjson::kArrayType);
-  contents.PushBack(std::move(content), a);
+  Value contents = detail::user_text_contents(text, a);
   Value modalities(rapidjson::kArrayType);
   modalities.PushBack("AUDIO", a);
   Value config(rapidjson::kObjectType);

@@ -92,6 +92,19 @@ void add(Value& obj, std::string_view key, std::string_view s, Alloc& a) {
   obj.AddMember(str(key, a), str(s, a), a);
 }
 
+Value user_text_contents(std::string_view text, Alloc& a) {
+  Value part(rapidjson::kObjectType);
+  add(part, "text", text, a);
+  Value parts(rapidjson::kArrayType);
+  parts.PushBack(std::move(part), a);
+  Value content(rapidjson::kObjectType);
+  add(content, "role", "user", a);
+  add(content, "parts", std::move(parts), a);
+  Value contents(rapidjson::kArrayType);
+  contents.PushBack(std::move(content), a);
+  return contents;
+}
+
 std::optional<int64_t> as_int(const Value& v) {
   if (v.IsInt64()) return v.GetInt64();
   if (v.IsUint64()) return std::nullopt;  // larger than int64: not a sane count

@@ -55,6 +55,9 @@ Value* member(Value& obj, std::string_view name);
 void add(Value& obj, std::string_view key, Value value, Alloc& a);
 void add(Value& obj, std::string_view key, std::string_view s, Alloc& a);
 
+// Gemini `contents` holding one user turn with one text part: [{"role":"user","parts":[{"text"}]}].
+Value user_text_contents(std::string_view text, Alloc& a);
+
 // An integer value, accepting integral doubles like 2.0; nullopt otherwise.
 std::optional<int64_t> as_int(const Value& v);
 
