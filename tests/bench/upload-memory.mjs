@@ -55,8 +55,8 @@ function config() {
   let text = fs.readFileSync(path.join(here, '../../conf/gemgate.yaml'), 'utf8');
   const limit = `${Math.ceil(SIZE / MiB) + 16}MiB`;
   text = text.replace(/^routes:\n/m, 'routes:\n' +
-      `  - { prefix: /upload/, chain: gemini, stream_body: true, max_body_bytes: ${limit} }\n` +
-      `  - { prefix: /buffered/upload/, chain: gemini, strip: /buffered, max_body_bytes: ${limit} }\n`);
+      `  - { prefix: /bulk/, chain: gemini, stream_body: true, max_body_bytes: ${limit} }\n` +
+      `  - { prefix: /buffered/bulk/, chain: gemini, strip: /buffered, max_body_bytes: ${limit} }\n`);
   text = text.replace(/^  max_buffered_body_bytes: .*$/m, `  max_buffered_body_bytes: ${limit}`);
   text = text.replace(/^  request_timeout: .*$/m, '  request_timeout: 3600s');
   return text;
@@ -105,7 +105,7 @@ for (const mode of MODES) {
   try {
     const base = rss(gw.proc.pid).now;
     const t0 = Date.now();
-    const r = await upload(gw.port, mode === 'streamed' ? '/upload/v1beta/files' : '/buffered/upload/v1beta/files');
+    const r = await upload(gw.port, mode === 'streamed' ? '/bulk/v1beta/files' : '/buffered/bulk/v1beta/files');
     const ms = Date.now() - t0;
     const peak = rss(gw.proc.pid).peak;
     let bytes = -1;

@@ -26,8 +26,8 @@ const MiB = 1024 * 1024;
 function configYaml() {
   let text = fs.readFileSync(path.join(here, '../../conf/gemgate.yaml'), 'utf8');
   text = text.replace(/^routes:\n/m, 'routes:\n' +
-      '  - { prefix: /upload/, chain: gemini, stream_body: true, max_body_bytes: 256MiB }\n' +
-      '  - { prefix: /small/upload/, chain: gemini, strip: /small, stream_body: true, max_body_bytes: 1MiB }\n');
+      '  - { prefix: /bulk/, chain: gemini, stream_body: true, max_body_bytes: 256MiB }\n' +
+      '  - { prefix: /small/bulk/, chain: gemini, strip: /small, stream_body: true, max_body_bytes: 1MiB }\n');
   text = text.replace(/^  min_body_rate: .*$/m, '  min_body_rate: 1KiB');
   text = text.replace(/^  body_rate_window: .*$/m, '  body_rate_window: 1s');
   return text;
@@ -115,7 +115,7 @@ test('64 MiB to a slow upstream: arrives intact, gateway memory grows far less t
   up.script = drainAndAnswer({pauseMs: 5, everyBytes: 512 * 1024});
   const before = rssOf(gw.proc.pid);
   const size = 64 * MiB;
-  const r = await upload('/upload/v1beta/files', size);
+  const r = await upload('/bulk/v1beta/files', size);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.bytes, size);
   assert.equal(r.json.sha256, sha256Of(size));
@@ -128,7 +128,7 @@ test('64 MiB to a slow upstream: arrives intact, gateway memory grows far less t
 test('a chunked body streams through intact (chunked upstream too)', async () => {
   up.script = drainAndAnswer();
   const size = 5 * MiB + 123;
-  const r = await upload('/upload/v1beta/files', size, {chunked: true});
+  const r = await upload('/bulk/v1beta/files', size, {chunked: true});
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.bytes, size);
   assert.equal(r.json.sha256, sha256Of(size));
@@ -137,7 +137,7 @@ test('a chunked body streams through intact (chunked upstream too)', async () =>
 test('auth refuses from the head: 401, and not a byte reaches the upstream', async () => {
   const before = up.seen.length;
   const r = await rawRequest(gw.port,
-      'POST /upload/v1beta/files HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n' +
+      'POST /bulk/v1beta/files HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n' +
       'Expect: 100-continue\r\n\r\n', {responses: 1, timeoutMs: 3000});
   assert.equal(r.responses[0]?.status, 401, r.text.slice(0, 300));
   assert.doesNotMatch(r.text, /100 Continue/, 'no 100 Continue for a request refused at its head');
@@ -147,7 +147,7 @@ test('auth refuses from the head: 401, and not a byte reaches the upstream', asy
 test('Content-Length over the route limit: 413 at the head, nothing sent upstream', async () => {
   const before = up.seen.length;
   const r = await rawRequest(gw.port,
-      `POST /small/upload/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
+      `POST /small/bulk/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
       `Content-Length: ${2 * MiB}\r\n\r\n`, {responses: 1, timeoutMs: 3000});
   assert.equal(r.responses[0]?.status, 413, r.text.slice(0, 300));
   assert.match(r.responses[0].body.toString(), /1048576/);
@@ -156,7 +156,7 @@ test('Content-Length over the route limit: 413 at the head, nothing sent upstrea
 
 test('the route limit is its own: 20 MiB passes a streamed route although limits.max_body_bytes is 16 MiB', async () => {
   up.script = drainAndAnswer();
-  const r = await upload('/upload/v1beta/files', 20 * MiB);
+  const r = await upload('/bulk/v1beta/files', 20 * MiB);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.bytes, 20 * MiB);
 });
@@ -164,7 +164,7 @@ test('the route limit is its own: 20 MiB passes a streamed route although limits
 test('a chunked body crossing the route limit: 413 (or close), the upstream transfer is cut', async () => {
   up.script = drainAndAnswer();
   const before = up.seen.length;
-  const r = await upload('/small/upload/v1beta/files', 3 * MiB, {chunked: true});
+  const r = await upload('/small/bulk/v1beta/files', 3 * MiB, {chunked: true});
   assert.ok(r.status === 413 || r.status === 0, `413 or a cut connection, got ${r.status} ${r.text ?? r.error}`);
   await eventually(() => up.seen.length === before || up.seen.at(-1).aborted,
                    {what: 'the upstream transfer to be cut'});
@@ -174,19 +174,19 @@ test('a chunked body crossing the route limit: 413 (or close), the upstream tran
 test('client resets mid-body: the upstream transfer is cancelled, the exchange logged as 499', async () => {
   up.script = drainAndAnswer();
   const before = up.seen.length;
-  const r = await upload('/upload/v1beta/files?case=reset', 32 * MiB, {abortAfter: 4 * MiB});
+  const r = await upload('/bulk/v1beta/files?case=reset', 32 * MiB, {abortAfter: 4 * MiB});
   assert.equal(r.status, 0);
   await eventually(() => up.seen.length > before && up.seen.at(-1).aborted,
                    {what: 'the upstream request to be aborted'});
   assert.equal(up.seen.at(-1).complete, false);
   await eventually(() => /499/.test(gw.logs().split('\n').filter((l) => l.includes('case=reset') ||
-                                                                       l.includes('/upload/v1beta/files')).join('\n')),
+                                                                       l.includes('/bulk/v1beta/files')).join('\n')),
                    {what: 'a 499 access line', timeoutMs: 5000});
 });
 
 test('upstream dies mid-body: the client gets 502 in the Google shape and the connection closes', async () => {
   up.script = dieAfter(2 * MiB);
-  const r = await upload('/upload/v1beta/files', 32 * MiB);
+  const r = await upload('/bulk/v1beta/files', 32 * MiB);
   assert.equal(r.status, 502, r.text ?? r.error);
   assert.equal(r.json?.error?.code, 502);
   assert.equal(r.headers.connection, 'close');
@@ -194,7 +194,7 @@ test('upstream dies mid-body: the client gets 502 in the Google shape and the co
 
 test('upstream answers early (400 before the body is done): the client gets it, connection closes', async () => {
   up.script = answerAtOnce(400, {error: {code: 400, message: 'bad upload', status: 'INVALID_ARGUMENT'}});
-  const r = await upload('/upload/v1beta/files', 32 * MiB);
+  const r = await upload('/bulk/v1beta/files', 32 * MiB);
   assert.equal(r.status, 400, r.text ?? r.error);
   assert.equal(r.json?.error?.message, 'bad upload');
   assert.equal(r.headers.connection, 'close');
@@ -204,7 +204,7 @@ test('a pipelined request after a streamed body is answered after it, in order',
   up.script = drainAndAnswer();
   const body = 'x'.repeat(100000);
   const r = await rawRequest(gw.port,
-      `POST /upload/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
+      `POST /bulk/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
       `Content-Length: ${body.length}\r\n\r\n${body}` +
       'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', {responses: 2, timeoutMs: 5000});
   assert.equal(r.responses.length, 2, r.text.slice(0, 500));
@@ -216,7 +216,7 @@ test('a pipelined request after a streamed body is answered after it, in order',
 test('Expect: 100-continue: 100 Continue once the head passed, then the answer', async () => {
   up.script = drainAndAnswer();
   const body = 'y'.repeat(5000);
-  const head = `POST /upload/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
+  const head = `POST /bulk/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
                `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`;
   const r = await rawRequest(gw.port, [head, body], {responses: 1, gapMs: 200, timeoutMs: 5000});
   assert.match(r.text, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
@@ -226,7 +226,7 @@ test('Expect: 100-continue: 100 Continue once the head passed, then the answer',
 
 test('a client trickling the body is cut by the body rate check (408), also on a streamed route', async () => {
   up.script = drainAndAnswer();
-  const head = `POST /upload/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
+  const head = `POST /bulk/v1beta/files HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n` +
                'Content-Length: 100000\r\n\r\n';
   const parts = [head, ...Array.from({length: 12}, () => 'z'.repeat(10))];
   const r = await rawRequest(gw.port, parts, {responses: 1, gapMs: 300, timeoutMs: 8000});
@@ -245,7 +245,7 @@ test('a 429 answered at once fails over to another key, the small body sent agai
     drainAndAnswer()(req, res, info);
   };
   const size = 20000;
-  const r = await upload('/upload/v1beta/files', size);
+  const r = await upload('/bulk/v1beta/files', size);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.sha256, sha256Of(size), 'the second attempt got the whole body');
   assert.equal(keysSeen.length, 2);
@@ -258,7 +258,7 @@ test('no replay once body bytes beyond the replay prefix went upstream: the fail
     calls++;
     dieAfter(3 * MiB)(req, res, info);
   };
-  const r = await upload('/upload/v1beta/files', 16 * MiB);
+  const r = await upload('/bulk/v1beta/files', 16 * MiB);
   assert.equal(r.status, 502, r.text ?? r.error);
   assert.equal(calls, 1, 'a single attempt');
   await eventually(() => /not retrying .*streamed body already went upstream/.test(gw.logs()),
@@ -275,9 +275,9 @@ test('many uploads at once stay within max_buffered_body_bytes: each streamed on
     const held = new Promise((r) => { release = r; });
     up.script = (req, res, info) => { held.then(() => drainAndAnswer()(req, res, info)); };
     const before = up.seen.length;
-    const first = uploadTo(small.port, '/upload/v1beta/files', 4 * MiB);
+    const first = uploadTo(small.port, '/bulk/v1beta/files', 4 * MiB);
     await eventually(() => up.seen.length > before, {what: 'the first upload to reach the upstream'});
-    const second = await uploadTo(small.port, '/upload/v1beta/files', 4 * MiB);
+    const second = await uploadTo(small.port, '/bulk/v1beta/files', 4 * MiB);
     assert.equal(second.status, 503, second.text ?? second.error);
     assert.ok(second.headers['retry-after']);
     release();
@@ -286,7 +286,7 @@ test('many uploads at once stay within max_buffered_body_bytes: each streamed on
     assert.equal(r1.json.bytes, 4 * MiB);
     // The reservation is given back: the next upload fits again.
     up.script = drainAndAnswer();
-    const third = await uploadTo(small.port, '/upload/v1beta/files', 1 * MiB);
+    const third = await uploadTo(small.port, '/bulk/v1beta/files', 1 * MiB);
     assert.equal(third.status, 200, third.text);
   } finally {
     await small.dispose();
