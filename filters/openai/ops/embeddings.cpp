@@ -4,47 +4,29 @@
 #include <optional>
 #include <vector>
 
-#include "filters/openai/ops/openai_op.h"
+#include "filters/openai/ops/sequenced_calls_op.h"
 #include "filters/openai/translate/translate.h"
 
 namespace gemgate::openai {
 
 namespace {
 
-class EmbeddingsOp final : public OpenAIOp {
+class EmbeddingsOp final : public SequencedCallsOp<EmbeddingPlan> {
  public:
   Status on_request(FilterCallbacks& x) override {
     auto plan = plan_embeddings(x.request().body);
     if (!plan) return reply_error(x, plan.error());
-    plan_ = std::move(*plan);
-    if (plan_->calls.empty()) {
+    if (plan->calls.empty()) {
       return reply_error(x, OpenAIError::invalid("'input' is empty", std::string("input")));
     }
-    aim(x.request(), "POST", plan_->calls.front().path, plan_->calls.front().body);
-    return Status::Continue;
-  }
-
-  Status on_response_head(FilterCallbacks& x) override {
-    http::Response& r = x.response();
-    replies_.push_back(std::move(r.body));
-    if (replies_.size() < plan_->calls.size()) {
-      const EmbeddingCall& next = plan_->calls[replies_.size()];
-      aim(x.request(), "POST", next.path, next.body);
-      x.rerun_below();
-      return Status::Stop;
-    }
-    if (auto merged = merge_embeddings(*plan_, replies_)) {
-      r.body = std::move(*merged);
-      r.headers.set("content-type", "application/json");
-    } else {
-      r = error_response(merged.error());
-    }
-    return Status::Continue;
+    return start_calls(x, std::move(*plan));
   }
 
  private:
-  std::optional<EmbeddingPlan> plan_;
-  std::vector<std::string> replies_;  // one Gemini reply per call of the plan so far
+  Expected<std::string> merge(const EmbeddingPlan& plan,
+                              const std::vector<std::string>& replies) override {
+    return merge_embeddings(plan, replies);
+  }
 };
 
 }  // namespace

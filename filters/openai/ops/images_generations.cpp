@@ -7,49 +7,31 @@
 #include <vector>
 
 #include "filters/openai/openai_filter.h"
-#include "filters/openai/ops/openai_op.h"
+#include "filters/openai/ops/sequenced_calls_op.h"
 #include "filters/openai/translate/translate.h"
 
 namespace gemgate::openai {
 
 namespace {
 
-class ImagesGenerationsOp final : public OpenAIOp {
+class ImagesGenerationsOp final : public SequencedCallsOp<ImagePlan> {
  public:
   Status on_request(FilterCallbacks& x) override {
     ImageDefaults defaults;
     defaults.default_model = x.settings().get(kImageModel);
     auto plan = plan_image_generation(x.request().body, defaults);
     if (!plan) return reply_error(x, plan.error());
-    plan_ = std::move(*plan);
-    aim(x.request(), "POST", plan_->calls.front().path, plan_->calls.front().body);
-    return Status::Continue;
-  }
-
-  Status on_response_head(FilterCallbacks& x) override {
-    http::Response& r = x.response();
-    replies_.push_back(std::move(r.body));
-    if (replies_.size() < plan_->calls.size()) {
-      const ImageCall& next = plan_->calls[replies_.size()];
-      aim(x.request(), "POST", next.path, next.body);
-      x.rerun_below();
-      return Status::Stop;
-    }
-    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    if (auto merged = merge_images(*plan_, replies_, now)) {
-      r.body = std::move(*merged);
-      r.headers.set("content-type", "application/json");
-    } else {
-      r = error_response(merged.error());
-    }
-    return Status::Continue;
+    return start_calls(x, std::move(*plan));  // a plan has at least one call
   }
 
  private:
-  std::optional<ImagePlan> plan_;
-  std::vector<std::string> replies_;  // one Gemini reply per call of the plan so far
+  Expected<std::string> merge(const ImagePlan& plan,
+                              const std::vector<std::string>& replies) override {
+    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    return merge_images(plan, replies, now);
+  }
 };
 
 }  // namespace
