@@ -6,6 +6,8 @@
 #include <ctime>
 #include <rapidjson/document.h>
 
+#include "core/http/headers.h"
+#include "core/http/message.h"
 #include "core/json.h"
 
 namespace gemgate::affinity {
@@ -149,22 +151,37 @@ std::vector<std::string> names_in_path(std::string_view path) {
 }
 
 std::string name_from_reference(std::string_view ref) {
-  if (ref.starts_with("https://") || ref.starts_with("http://")) {
-    size_t host_end = ref.find('/', ref.find("//") + 2);
+  // Spelled as Google reads it: surrounding blanks ignored, the scheme in any case, escapes of
+  // plain characters decoded and dot segments resolved, so "files/%61bc", "files/x/../abc" and
+  // " files/abc" name files/abc like "files/abc" does.
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!ref.empty() && blank(ref.front())) ref.remove_prefix(1);
+  while (!ref.empty() && blank(ref.back())) ref.remove_suffix(1);
+  std::string path;
+  const size_t scheme_end = ref.find("://");
+  if (scheme_end != std::string_view::npos) {
+    std::string_view scheme = ref.substr(0, scheme_end);
+    if (!http::iequals(scheme, "https") && !http::iequals(scheme, "http")) return "";
+    size_t host_end = ref.find('/', scheme_end + 3);
     if (host_end == std::string_view::npos) return "";
-    auto names = names_in_path(ref.substr(host_end));
-    return names.empty() ? "" : names.front();
+    path = std::string(ref.substr(host_end));
+  } else {
+    path = "/v1beta/" + std::string(ref);
   }
-  if (ref.find("://") != std::string_view::npos) return "";
-  auto names = names_in_path("/v1beta/" + std::string(ref));
+  path = path.substr(0, path.find_first_of("?#"));
+  std::optional<std::string> normal = http::normalize_path(path);
+  if (!normal) return "";
+  auto names = names_in_path(*normal);
   return names.empty() ? "" : names.front();
 }
 
 std::vector<std::string> names_in_body(std::string_view body) {
   std::vector<std::string> names;
-  static constexpr std::array<std::string_view, 8> kHints = {
-      "fileUri",    "file_uri", "achedContent", "ached_content",
-      "nteraction", "fileName", "file_name",    "\"uri\""};
+  // A key written with escapes ("file\u0055ri") is the same key to Google's parser: such a body
+  // is always parsed.
+  static constexpr std::array<std::string_view, 9> kHints = {
+      "fileUri",   "file_uri", "achedContent", "ached_content", "nteraction", "fileName",
+      "file_name", "\"uri\"",  "\\u"};
   bool maybe = std::any_of(kHints.begin(), kHints.end(),
                            [&](std::string_view h) { return body.find(h) != body.npos; });
   if (!maybe) return names;

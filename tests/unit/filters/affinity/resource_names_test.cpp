@@ -37,6 +37,29 @@ TEST_CASE("references: full URLs and short forms; other URIs are none") {
   CHECK(name_from_reference("").empty());
 }
 
+TEST_CASE("references in every spelling Google reads as the same name") {
+  CHECK(name_from_reference("files/%61bc") == "files/abc");
+  CHECK(name_from_reference("files/x/../abc") == "files/abc");
+  CHECK(name_from_reference("files/./abc") == "files/abc");
+  CHECK(name_from_reference("./files//abc") == "files/abc");
+  CHECK(name_from_reference(" files/abc\n") == "files/abc");
+  CHECK(name_from_reference("files/abc:download") == "files/abc");
+  CHECK(name_from_reference("files/abc?alt=media") == "files/abc");
+  CHECK(name_from_reference("files/abc#x") == "files/abc");
+  CHECK(name_from_reference("HTTPS://other.host/v1beta/files/%61bc") == "files/abc");
+  CHECK(name_from_reference("https://h/v1beta/cachedContents/c/../c") == "cachedContents/c");
+  CHECK(name_from_reference("https://h/x/../v1beta/files/abc") == "files/abc");
+  CHECK(name_from_reference("files/abc%2f..").empty());  // an escaped '/': no name at all
+  CHECK(name_from_reference("ftp://h/v1beta/files/abc").empty());
+}
+
+TEST_CASE("a body whose keys are written with escapes still names its resources") {
+  CHECK(names_in_body(R"({"contents":[{"parts":[{"fileData":{"file\u0055ri":"files/a"}}]}]})") ==
+        V{"files/a"});
+  CHECK(names_in_body(R"({"cached\u0043ontent":"cachedContents/c"})") == V{"cachedContents/c"});
+  CHECK(names_in_body(R"({"text":"caf\u00e9"})").empty());
+}
+
 TEST_CASE("names in bodies: fileUri at any depth, cachedContent, previous_interaction_id") {
   CHECK(names_in_body(R"({"contents":[{"parts":[{"text":"hi"}]}]})").empty());
   CHECK(names_in_body("not json fileUri").empty());
