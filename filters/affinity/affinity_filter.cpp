@@ -31,8 +31,8 @@ class AffinityFilter final : public Filter {
     isolation_ = x.settings().get(kTokenIsolation);
     if (isolation_ && token_id_ >= 0) {
       if (auto list = own_list_kind(req.method, req.path)) {
-        listing_ =
-            std::make_unique<OwnList>(*list, map_->owned_by(token_id_, *list, now_unix_ms()));
+        auto items = map_->owned_by(token_id_, list->kind, now_unix_ms());
+        listing_ = std::make_unique<OwnList>(std::move(*list), std::move(items));
         return listing_->start(x);
       }
     }

@@ -27,19 +27,22 @@ size_t parse_count(const std::optional<std::string>& text, size_t fallback) {
 
 }  // namespace
 
-std::optional<std::string> own_list_kind(std::string_view method, std::string_view path) {
+std::optional<OwnListKind> own_list_kind(std::string_view method, std::string_view path) {
   if (method != "GET") return std::nullopt;
   for (std::string_view version : {"/v1beta/", "/v1/", "/v1alpha/"}) {
     if (!path.starts_with(version)) continue;
     std::string_view rest = path.substr(version.size());
     if (rest.ends_with('/')) rest.remove_suffix(1);
-    if (rest == "files" || rest == "cachedContents") return std::string(rest);
+    if (rest == "files" || rest == "cachedContents" || rest == "tunedModels") {
+      return OwnListKind{std::string(rest), std::string(rest)};
+    }
+    if (rest == "batches") return OwnListKind{"batches", "operations"};  // ListOperationsResponse
   }
   return std::nullopt;
 }
 
-OwnList::OwnList(std::string kind, std::vector<ResourceEntry> items)
-    : kind_(std::move(kind)), items_(std::move(items)) {}
+OwnList::OwnList(OwnListKind list, std::vector<ResourceEntry> items)
+    : list_(std::move(list)), items_(std::move(items)) {}
 
 Status OwnList::start(FilterCallbacks& x) {
   const http::Request& req = x.request();
@@ -91,7 +94,7 @@ Status OwnList::on_answer(FilterCallbacks& x, ResourceMap& map) {
     if (!json::parse(one, text) || !one.IsObject()) continue;
     list.PushBack(rapidjson::Value(one, alloc), alloc);
   }
-  if (!list.Empty()) out.AddMember(rapidjson::Value(kind_.c_str(), alloc), list, alloc);
+  if (!list.Empty()) out.AddMember(rapidjson::Value(list_.field.c_str(), alloc), list, alloc);
   if (end_ < items_.size()) {
     out.AddMember("nextPageToken", rapidjson::Value(std::to_string(end_).c_str(), alloc), alloc);
   }

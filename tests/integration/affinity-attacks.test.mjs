@@ -118,3 +118,35 @@ test("another token's file in a path spelled with escapes or dot segments is 404
   }
   assert.equal(fake.requests().length, before, 'nothing went upstream');
 });
+
+test("the batches and tuned-models lists hold the token's own, from every key, never another token's", async (t) => {
+  const s = await stack(t);
+  const mine = {batches: [], tunedModels: []};
+  const theirs = {batches: [], tunedModels: []};
+  for (const [token, into] of [[s.tokens[0], mine], [s.tokens[1], theirs]]) {
+    for (let i = 0; i < 4; i++) {
+      const b = await call(s.gw, '/v1beta/models/gemini-2.5-flash:batchGenerateContent', {token, body: {
+        batch: {display_name: `b${i}`, input_config: {requests: {requests: [{request: genBody('x'), metadata: {key: 'r'}}]}}}}});
+      assert.equal(b.status, 200, b.text);
+      into.batches.push(b.json.name);
+      const tm = await call(s.gw, '/v1beta/tunedModels', {token, body: {baseModel: 'models/gemini-2.5-flash'}});
+      assert.equal(tm.status, 200, tm.text);
+      into.tunedModels.push(tm.json.metadata.tunedModel);
+    }
+  }
+  for (const [token, own, other] of [[s.tokens[0], mine, theirs], [s.tokens[1], theirs, mine]]) {
+    for (const [path, field, kind] of [['/v1beta/batches', 'operations', 'batches'], ['/v1beta/tunedModels', 'tunedModels', 'tunedModels']]) {
+      const seen = [];
+      let pageToken = '';
+      for (let page = 0; page < 5; page++) {
+        const r = await call(s.gw, `${path}?pageSize=3${pageToken ? `&pageToken=${pageToken}` : ''}`, {token});
+        assert.equal(r.status, 200, r.text);
+        seen.push(...(r.json[field] || []).map((x) => x.name));
+        if (!r.json.nextPageToken) break;
+        pageToken = r.json.nextPageToken;
+      }
+      assert.deepEqual([...seen].sort(), [...own[kind]].sort(), `${path}: the token's own, each once`);
+      for (const n of other[kind]) assert.ok(!seen.includes(n), `${path}: never another token's ${n}`);
+    }
+  }
+});

@@ -7,12 +7,14 @@
 //   GET    /v1beta/cachedContents[/{id}]   PATCH …/{id} {ttl | expireTime}   DELETE …/{id}
 //   POST   /v1beta/models/{m}:batchGenerateContent {batch: {input_config: {requests | file_name}}}
 //          → a batch operation {name: "batches/…", metadata}; GET /v1beta/batches/{id} → done
-//          with its inlined responses; POST …/{id}:cancel; DELETE …/{id}
+//          with its inlined responses; POST …/{id}:cancel; DELETE …/{id}; GET /v1beta/batches →
+//          {operations: [the key's batches]}
 //   POST   /v1beta/interactions {model, input, previous_interaction_id?, stream?} → {id, outputs,
 //          …}, or with stream: true an event stream (interaction.created carries the id);
 //   GET / DELETE /v1beta/interactions/{id}
 //   POST   /v1beta/tunedModels → {name: "tunedModels/t/operations/o", metadata: {tunedModel}};
-//   GET    /v1beta/tunedModels/{t}[/operations/{o}]; POST /v1beta/tunedModels/{t}:generateContent
+//   GET    /v1beta/tunedModels (the key's) and /v1beta/tunedModels/{t}[/operations/{o}];
+//          POST /v1beta/tunedModels/{t}:generateContent
 //   POST   /v1beta/models/{m}:predictLongRunning → {name: "models/m/operations/o"}; GET of it →
 //          done, with a generated video: a file of the same key, named by its download URI
 //   GET    /v1beta/files[/{id}], DELETE /v1beta/files/{id}, GET /download/v1beta/files/{id}:download
@@ -206,6 +208,12 @@ export async function serveResources(ctx) {
   }
 
   // Batches.
+  if (rest === 'batches' && req.method === 'GET' && key) {
+    // Google's ListOperationsResponse: every batch of the calling key.
+    const ops = resourcesOwnedBy(st, 'batches/', key).map((r) => batchJson(r, false));
+    sendJson(res, 200, ops.length ? {operations: ops} : {});
+    return true;
+  }
   let b = /^models\/([^/:]+):batchGenerateContent$/.exec(rest);
   if (b && req.method === 'POST') {
     const json = parseBody(ctx);
@@ -274,6 +282,12 @@ export async function serveResources(ctx) {
   }
 
   // Tuned models and their operations.
+  if (rest === 'tunedModels' && req.method === 'GET' && key) {
+    const models = resourcesOwnedBy(st, 'tunedModels/', key).filter((r) => !r.name.includes('/operations/'))
+        .map((r) => ({name: r.name, state: 'ACTIVE', baseModel: 'models/gemini-2.5-flash'}));
+    sendJson(res, 200, models.length ? {tunedModels: models} : {});
+    return true;
+  }
   if (rest === 'tunedModels' && req.method === 'POST') {
     const t = `tunedModels/${newId('t')}`;
     addResource(st, t, key, {kind: 'tunedModels'});
