@@ -8,6 +8,7 @@
 
 #include "filters/openai/translate/chat_request.h"
 #include "filters/openai/translate/detail/json_util.h"
+#include "filters/openai/translate/detail/media.h"
 
 namespace gemgate::openai {
 
@@ -313,6 +314,11 @@ Expected<std::string> merge_images(const ImagePlan& plan, const std::vector<std:
       collect_imagen(reply, c);
     } else {
       collect_gemini(reply, c);
+    }
+  }
+  for (const Image& img : c.images) {
+    if (!detail::is_whole_base64(img.b64)) {
+      return OpenAIError::bad_upstream("The Gemini API sent image data that is not base64.");
     }
   }
   if (c.images.empty()) {

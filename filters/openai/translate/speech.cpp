@@ -133,6 +133,9 @@ Expected<SpeechAudio> render_speech(const SpeechPlan& plan, std::string_view gem
     detail::CandidateParts parts = detail::read_parts((*cands)[0]);
     for (const detail::PartRun& run : parts.runs) {
       if (run.kind != detail::PartRun::Kind::kAudio) continue;
+      if (!detail::is_whole_base64(run.data)) {
+        return OpenAIError::bad_upstream("The Gemini TTS model sent audio that is not base64.");
+      }
       rate = detail::pcm_rate(run.mime);
       pcm += detail::base64_decode_prefix(run.data, SIZE_MAX);
     }

@@ -128,6 +128,18 @@ bool looks_like_base64(std::string_view s) {
   return true;
 }
 
+bool is_whole_base64(std::string_view s) {
+  size_t pad = 0;
+  while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
+  std::string_view body = s.substr(0, s.size() - pad);
+  if (body.empty() || body.size() % 4 == 1) return false;
+  if (pad > 0 && (body.size() + pad) % 4 != 0) return false;
+  for (char c : body) {
+    if (b64_value(c) < 0) return false;
+  }
+  return true;
+}
+
 std::string_view sniff_mime(std::string_view b) {
   auto has = [&](size_t at, std::string_view magic) {
     return b.size() >= at + magic.size() && b.substr(at, magic.size()) == magic;

@@ -28,6 +28,10 @@ std::string base64_encode(std::string_view bytes);
 std::string base64_decode_prefix(std::string_view b64, size_t max_out);
 // True when `s` is non-empty and made only of base64 characters (standard or URL-safe, padding).
 bool looks_like_base64(std::string_view s);
+// True when `s` is a whole base64 text (standard or URL-safe): non-empty, base64 characters, at
+// most two '=' and only at the end, and a length that whole bytes can have (not 4k+1). A reply's
+// inlineData must be one before the gateway hands it on as a file.
+bool is_whole_base64(std::string_view s);
 
 // "image/png", ... from the leading bytes of a file; empty when unknown.
 std::string_view sniff_mime(std::string_view bytes);

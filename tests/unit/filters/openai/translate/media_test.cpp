@@ -222,4 +222,44 @@ TEST_CASE("hostile: mutated image and speech requests and replies never crash, f
   }
 }
 
+TEST_CASE("hostile: image or audio data that is not whole base64 is a 502, not a broken file") {
+  CHECK(detail::is_whole_base64("AAAA"));
+  CHECK(detail::is_whole_base64("AQACAA=="));
+  CHECK(detail::is_whole_base64("AQACAA"));
+  CHECK(detail::is_whole_base64("_-8="));
+  CHECK_FALSE(detail::is_whole_base64(""));
+  CHECK_FALSE(detail::is_whole_base64("AAAAA"));   // 4k+1: cut in the middle of a byte
+  CHECK_FALSE(detail::is_whole_base64("AA=A"));    // padding inside
+  CHECK_FALSE(detail::is_whole_base64("AAA==="));  // three pads
+  CHECK_FALSE(detail::is_whole_base64("AAAA\n"));  // a raw control character
+  CHECK_FALSE(detail::is_whole_base64("not base64!"));
+
+  auto image = plan_image_generation(R"({"model":"gemini-2.5-flash-image","prompt":"x"})");
+  REQUIRE(image.has_value());
+  auto reply = [](std::string data) {
+    return R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":")" +
+           data + R"("}}]},"finishReason":"STOP"}]})";
+  };
+  auto good = merge_images(*image, {reply("iVBORw0KGgo=")}, 1);
+  CHECK(good.has_value());
+  for (const char* bad : {"<html>oops</html>", "iVBORw0KG", "iVB=ORw0"}) {
+    auto r = merge_images(*image, {reply(bad)}, 1);
+    REQUIRE_MESSAGE(!r.has_value(), bad);
+    CHECK(r.error().status == 502);
+  }
+
+  auto speech = plan_speech(R"({"model":"tts-1","voice":"alloy","input":"hi"})");
+  REQUIRE(speech.has_value());
+  auto audio = [](std::string data) {
+    return R"({"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;rate=24000","data":")" +
+           data + R"("}}]}}]})";
+  };
+  CHECK(render_speech(*speech, audio("AQACAA==")).has_value());
+  for (const char* bad : {"AQAC*A==", "AQACA"}) {
+    auto r = render_speech(*speech, audio(bad));
+    REQUIRE_MESSAGE(!r.has_value(), bad);
+    CHECK(r.error().status == 502);
+  }
+}
+
 }  // namespace gemgate::openai::test
