@@ -59,7 +59,10 @@ class AffinityFilter final : public Filter {
     if (r.local_error) return Status::Continue;
     const int64_t key = x.info().key_id;
     if (r.status == 404 && pinned_ && !path_names_.empty()) {
-      map_->forget(path_names_.front());  // gone on its own key: nothing to pin any more
+      // Gone on its own key: nothing to pin any more. Only when the path names all the call
+      // names: a 404 of a call whose body cites more (a tuned model's generateContent with a
+      // cache that expired) may be about those, and the path's resource still exists.
+      if (names_.size() == path_names_.size()) map_->forget(path_names_.front());
       return Status::Continue;
     }
     if (r.status < 200 || r.status >= 300 || key < 0) return Status::Continue;

@@ -86,3 +86,24 @@ TEST_CASE("a created cache is recorded with the key that served it and the calle
   CHECK(e->token_id == 42);
   CHECK(e->kind == "cachedContents");
 }
+
+TEST_CASE("a 404 forgets the path's resource only when the path is all the call names") {
+  GatewayFixture g;
+  g.add_keys(3);
+  own(g, "tunedModels/t", 2);
+  own(g, "cachedContents/c", 2);
+  auto chain = affinity_chain(g);
+  const std::string not_found =
+      R"({"error":{"code":404,"status":"NOT_FOUND","message":"CachedContent not found"}})";
+  // The body's cache is what is missing: the tuned model stays known and pinned.
+  g.transport->script(Answer::json(404, not_found));
+  g.run(chain, "/v1beta/tunedModels/t:generateContent", nullptr,
+        [&](http::Request& r) { r.body = kWithCache; });
+  CHECK(g.h.downstream.response.status == 404);
+  CHECK(g.resources->find("tunedModels/t", now_unix_ms()));
+  // A 404 of a call naming only the tuned model: it is gone.
+  g.transport->script(Answer::json(404, not_found));
+  g.run(chain, "/v1beta/tunedModels/t", nullptr, [](http::Request& r) { r.method = "GET"; });
+  CHECK(g.h.downstream.response.status == 404);
+  CHECK_FALSE(g.resources->find("tunedModels/t", now_unix_ms()));
+}
