@@ -230,6 +230,12 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
   if (auto f = doc.FindMember("file"); f != doc.MemberEnd() && f->value.IsObject()) {
     add(member_string(f->value, "name"), member_string(f->value, "expirationTime"));
   }
+  if (auto fs = doc.FindMember("files"); writes && fs != doc.MemberEnd() && fs->value.IsArray()) {
+    // POST …/files:register answers the files it registered ({"files": [{"name"}, …]}).
+    for (const auto& f : fs->value.GetArray()) {
+      add(member_string(f, "name"), member_string(f, "expirationTime"));
+    }
+  }
   if (writes) {
     std::string name = member_string(doc, "name");
     add(name, member_string(doc, "expireTime").empty() ? member_string(doc, "expirationTime")

@@ -103,6 +103,18 @@ TEST_CASE("created by answers: uploads, caches, batches, interactions, tuning, o
   CHECK(created_by_answer("POST", "/v1beta/cachedContents", "not json").empty());
 }
 
+TEST_CASE("files:register records every file it answers; a GET list records none") {
+  auto reg = created_by_answer(
+      "POST", "/v1beta/files:register",
+      R"({"files":[{"name":"files/r1","expirationTime":"2099-01-01T00:00:00Z"},{"name":"files/r2"},
+          {"name":"not/a-file/x"},{"uri":"x"}]})");
+  REQUIRE(reg.size() == 2);
+  CHECK(reg[0].name == "files/r1");
+  CHECK(reg[0].expires_at_ms == *parse_rfc3339_ms("2099-01-01T00:00:00Z"));
+  CHECK(reg[1].name == "files/r2");
+  CHECK(created_by_answer("GET", "/v1beta/files", R"({"files":[{"name":"files/x"}]})").empty());
+}
+
 TEST_CASE("RFC 3339 times") {
   CHECK(parse_rfc3339_ms("1970-01-01T00:00:00Z") == 0);
   CHECK(parse_rfc3339_ms("1970-01-01T01:00:00+01:00") == 0);
