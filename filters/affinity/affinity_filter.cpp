@@ -39,7 +39,15 @@ class AffinityFilter final : public Filter {
     path_names_ = names_in_path(req.path);
     names_ = path_names_;
     if (req.method != "GET" && req.method != "DELETE" && !req.body.empty()) {
-      for (std::string& n : names_in_body(req.body)) {
+      std::vector<std::string> cited = names_in_body(req.body);
+      if (cited.size() > kMaxNamesPerCall) {
+        x.info().error_kind = "too_many_resources";
+        x.reply_local(400, "INVALID_ARGUMENT",
+                      "this call names more than " + std::to_string(kMaxNamesPerCall) +
+                          " files, caches or other resources; split it");
+        return Status::Stop;
+      }
+      for (std::string& n : cited) {
         if (std::find(names_.begin(), names_.end(), n) == names_.end()) names_.push_back(n);
       }
     }

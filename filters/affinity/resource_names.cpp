@@ -5,6 +5,7 @@
 #include <array>
 #include <ctime>
 #include <rapidjson/document.h>
+#include <unordered_set>
 
 #include "core/http/headers.h"
 #include "core/http/message.h"
@@ -55,11 +56,26 @@ std::string interaction_name(std::string id) {
   return "interactions/" + id;
 }
 
+// The distinct names of a body in order, in linear time, up to one past kMaxNamesPerCall.
+struct BodyNames {
+  std::vector<std::string> names;
+  std::unordered_set<std::string> seen;
+
+  bool full() const { return names.size() > kMaxNamesPerCall; }
+  void add(std::string name) {
+    if (name.empty() || full() || !seen.insert(name).second) return;
+    names.push_back(std::move(name));
+  }
+};
+
 // Collects the names referenced under the keys names_in_body() knows, at any depth.
-void walk(const rapidjson::Value& v, std::vector<std::string>& names, int depth) {
-  if (depth > 64) return;
+void walk(const rapidjson::Value& v, BodyNames& out, int depth) {
+  if (depth > 64 || out.full()) return;
   if (v.IsArray()) {
-    for (const auto& e : v.GetArray()) walk(e, names, depth + 1);
+    for (const auto& e : v.GetArray()) {
+      walk(e, out, depth + 1);
+      if (out.full()) return;
+    }
     return;
   }
   if (!v.IsObject()) return;
@@ -69,13 +85,14 @@ void walk(const rapidjson::Value& v, std::vector<std::string>& names, int depth)
       std::string text = as_string(m.value);
       if (key == "fileUri" || key == "file_uri" || key == "uri" || key == "fileName" ||
           key == "file_name" || key == "cachedContent" || key == "cached_content") {
-        add_unique(names, name_from_reference(text));
+        out.add(name_from_reference(text));
       } else if (key == "previous_interaction_id" || key == "previousInteractionId") {
-        add_unique(names, interaction_name(text));
+        out.add(interaction_name(text));
       }
     } else {
-      walk(m.value, names, depth + 1);
+      walk(m.value, out, depth + 1);
     }
+    if (out.full()) return;
   }
 }
 
@@ -187,8 +204,9 @@ std::vector<std::string> names_in_body(std::string_view body) {
   if (!maybe) return names;
   rapidjson::Document doc;
   if (!json::parse(doc, body)) return names;
-  walk(doc, names, 0);
-  return names;
+  BodyNames found;
+  walk(doc, found, 0);
+  return std::move(found.names);
 }
 
 std::string kind_of(std::string_view name) {

@@ -6,6 +6,7 @@
 // "operations/o". Its kind is the first segment ("files", …), except operations: "operations".
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,11 +28,16 @@ std::vector<std::string> names_in_path(std::string_view path);
 // kinds; "" when it is none of them (an https image URL, a gs:// URI).
 std::string name_from_reference(std::string_view reference);
 
+// The most resources one call may name: a body naming more is refused (400), so a hostile body
+// of a million references costs neither a quadratic scan nor a million store reads.
+constexpr size_t kMaxNamesPerCall = 1000;
+
 // Every resource a Gemini request body names: fileData.fileUri / file_uri (any depth, so batch
 // requests inlined in the body count), cachedContent / cached_content, previous_interaction_id
 // (as "interactions/<id>"), a batch's input file (fileName / file_name) and an interaction's
 // document/image `uri`. Distinct, in order of appearance. Empty for a body that is not JSON or
-// names none; cheap for bodies that cannot name any (a substring check before parsing).
+// names none; cheap for bodies that cannot name any (a substring check before parsing). Linear in
+// the body; stops after kMaxNamesPerCall + 1 names (more than kMaxNamesPerCall: too many).
 std::vector<std::string> names_in_body(std::string_view body);
 
 // The kind of a resource name: "files", "cachedContents", "batches", "interactions",

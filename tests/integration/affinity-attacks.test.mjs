@@ -150,3 +150,18 @@ test("the batches and tuned-models lists hold the token's own, from every key, n
     }
   }
 });
+
+test('a body citing 200 000 distinct files is 400 (at most 1000 per call), nothing upstream; 1000 pass', async (t) => {
+  const s = await stack(t);
+  const body = (n) => ({contents: [{role: 'user', parts: Array.from({length: n}, (_, i) => (
+    {fileData: {mimeType: 'text/plain', fileUri: `files/f${i}`}}))}]});
+  const before = fake.requests().length;
+  const r = await call(s.gw, '/v1beta/models/gemini-2.5-flash:countTokens', {token: s.token, body: body(200000), timeoutMs: 60000});
+  assert.equal(r.status, 400, r.text.slice(0, 300));
+  assert.equal(r.json.error.status, 'INVALID_ARGUMENT');
+  assert.match(r.json.error.message, /more than 1000/);
+  assert.equal(fake.requests().length, before, 'nothing went upstream');
+  const fine = await call(s.gw, '/v1beta/models/gemini-2.5-flash:countTokens', {token: s.token, body: body(1000)});
+  assert.notEqual(fine.status, 400, 'exactly 1000 names are allowed (the stand-in upstream decides)');
+  assert.equal(fake.requests().length, before + 1);
+});

@@ -3,10 +3,12 @@
 #include <doctest/doctest.h>
 
 #include "core/clock.h"
+#include "filters/affinity/resource_names.h"
 #include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
 using namespace gemgate::testing;
+using gemgate::affinity::kMaxNamesPerCall;
 
 namespace {
 
@@ -106,4 +108,19 @@ TEST_CASE("a 404 forgets the path's resource only when the path is all the call 
   g.run(chain, "/v1beta/tunedModels/t", nullptr, [](http::Request& r) { r.method = "GET"; });
   CHECK(g.h.downstream.response.status == 404);
   CHECK_FALSE(g.resources->find("tunedModels/t", now_unix_ms()));
+}
+
+TEST_CASE("a body naming more resources than a call may is 400 before any key is asked") {
+  GatewayFixture g;
+  g.add_keys(2);
+  std::string body = R"({"contents":[{"parts":[)";
+  for (size_t i = 0; i <= kMaxNamesPerCall; ++i) {
+    if (i) body += ',';
+    body += R"({"fileData":{"fileUri":"files/f)" + std::to_string(i) + R"("}})";
+  }
+  body += "]}]}";
+  g.run(affinity_chain(g), kGenerate, nullptr, [&](http::Request& r) { r.body = body; });
+  CHECK(g.h.downstream.response.status == 400);
+  CHECK(g.h.downstream.response.body.find("more than 1000") != std::string::npos);
+  CHECK(g.transport->requests.empty());
 }

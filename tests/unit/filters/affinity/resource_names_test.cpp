@@ -115,6 +115,25 @@ TEST_CASE("files:register records every file it answers; a GET list records none
   CHECK(created_by_answer("GET", "/v1beta/files", R"({"files":[{"name":"files/x"}]})").empty());
 }
 
+TEST_CASE("a body naming more than kMaxNamesPerCall resources stops one past it") {
+  std::string body = R"({"contents":[{"parts":[)";
+  for (int i = 0; i < 3000; ++i) {
+    if (i) body += ',';
+    body += R"({"fileData":{"fileUri":"files/f)" + std::to_string(i % 1500) + R"("}})";
+  }
+  body += "]}]}";
+  auto names = names_in_body(body);
+  CHECK(names.size() == kMaxNamesPerCall + 1);
+  CHECK(names.front() == "files/f0");
+  std::string fine = R"({"contents":[{"parts":[)";
+  for (int i = 0; i < 3000; ++i) {
+    if (i) fine += ',';
+    fine += R"({"fileData":{"fileUri":"files/f)" + std::to_string(i % 7) + R"("}})";
+  }
+  fine += "]}]}";
+  CHECK(names_in_body(fine).size() == 7);  // repeats count once
+}
+
 TEST_CASE("RFC 3339 times") {
   CHECK(parse_rfc3339_ms("1970-01-01T00:00:00Z") == 0);
   CHECK(parse_rfc3339_ms("1970-01-01T01:00:00+01:00") == 0);
