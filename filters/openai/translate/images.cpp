@@ -72,7 +72,8 @@ Expected<std::string> aspect_ratio(const std::optional<std::string>& size, bool 
                             : "1024x1024 (1:1), 1024x1536 (2:3), 1536x1024 (3:2), 768x1024 "
                               "(3:4), 1024x768 (4:3), 1792x1024 (16:9), 1024x1792 (9:16), any "
                               "WxH in 4:5, 5:4 or 21:9";
-  return detail::bad_value("size", "'" + *size + "' is not an aspect ratio this model can make. " +
+  return detail::bad_value("size", "'" + detail::echo(*size) +
+                                       "' is not an aspect ratio this model can make. " +
                                        "Supported: auto, " + list +
                                        " (the size chooses the aspect ratio; the pixel size is "
                                        "the model's own).");

@@ -38,7 +38,7 @@ Expected<bool> read_format(const Value& root, SpeechPlan& plan) {
     if (format == "pcm") {
       plan.wav = false;
     } else if (format != "wav") {
-      return OpenAIError::invalid("response_format '" + std::string(format) +
+      return OpenAIError::invalid("response_format '" + detail::echo(format) +
                                       "' is not supported: the gateway has no audio encoder. "
                                       "Supported: wav (the default here), pcm (24 kHz 16-bit "
                                       "mono little-endian).",

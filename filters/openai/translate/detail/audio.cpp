@@ -81,7 +81,7 @@ Expected<std::string> read_voice(const Value* voice, const std::string& param) {
   if (!name->IsString()) return wrong_type(where, "a string", *name);
   auto mapped = gemini_voice(sv(*name));
   if (!mapped) {
-    return OpenAIError::invalid("The voice '" + std::string(sv(*name)) +
+    return OpenAIError::invalid("The voice '" + echo(sv(*name)) +
                                     "' is not available. Use one of the " + accepted_voices() + ".",
                                 where, "invalid_value");
   }

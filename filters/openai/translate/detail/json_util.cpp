@@ -144,6 +144,21 @@ OpenAIError missing_param(const std::string& param) {
                               "missing_required_parameter");
 }
 
+std::string echo(std::string_view value) {
+  constexpr size_t kMaxEcho = 64;
+  size_t n = value.size();
+  if (n > kMaxEcho) {
+    n = kMaxEcho;
+    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80) --n;
+  }
+  std::string out(value.substr(0, n));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (n < value.size()) out += "\u2026";
+  return out;
+}
+
 OpenAIError wrong_type(const std::string& param, std::string_view expected, const Value& got) {
   return OpenAIError::invalid("Invalid type for '" + param + "': expected " +
                                   std::string(expected) + ", but got " + type_name(got) +

@@ -68,6 +68,10 @@ const char* type_name(const Value& v);
 std::string join(std::string_view base, size_t index);
 std::string join(std::string_view base, std::string_view key);
 
+// A client's value as an error message quotes it: at most 64 bytes (cut at a character boundary,
+// "…" appended when cut), control characters as '?', so a 1 MiB or binary value is not echoed.
+std::string echo(std::string_view value);
+
 // Error helpers in OpenAI's wording.
 OpenAIError missing_param(const std::string& param);
 OpenAIError wrong_type(const std::string& param, std::string_view expected, const Value& got);

@@ -8,6 +8,7 @@
 
 #include "case_util.h"
 #include "filters/openai/translate/detail/audio.h"
+#include "filters/openai/translate/detail/json_util.h"
 
 namespace gemgate::openai::test {
 
@@ -260,6 +261,27 @@ TEST_CASE("hostile: image or audio data that is not whole base64 is a 502, not a
     REQUIRE_MESSAGE(!r.has_value(), bad);
     CHECK(r.error().status == 502);
   }
+}
+
+TEST_CASE(
+    "hostile: a huge or binary voice, size or response_format is quoted clipped, not echoed") {
+  const std::string huge = "vvv\\u0001" + std::string(1 << 20, 'v');  // JSON text: \u0001
+  for (const std::string& body :
+       {R"({"model":"tts-1","input":"hi","voice":")" + huge + R"("})",
+        R"({"model":"tts-1","input":"hi","voice":"alloy","response_format":")" + huge + R"("})"}) {
+    auto plan = plan_speech(body);
+    REQUIRE(!plan.has_value());
+    CHECK(plan.error().status == 400);
+    CHECK(plan.error().message.size() < 1000);  // the list of voices, not 1 MiB
+    CHECK(plan.error().message.find('\x01') == std::string::npos);
+    CHECK(plan.error().message.find("vvv?vvv") != std::string::npos);
+  }
+  auto image = plan_image_generation(R"({"model":"gemini-2.5-flash-image","prompt":"x","size":")" +
+                                     huge + R"("})");
+  REQUIRE(!image.has_value());
+  CHECK(image.error().message.size() < 600);
+  CHECK(detail::echo("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(detail::echo(std::string(63, 'a') + "\xC3\xA9") == std::string(63, 'a') + "\u2026");
 }
 
 }  // namespace gemgate::openai::test
