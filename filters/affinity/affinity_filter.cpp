@@ -180,6 +180,9 @@ class AffinityFilter final : public Filter {
                                                    : now + x.settings().get(kDefaultTtlS) * 1000;
     if (auto known = map_->find(name, now)) {
       if (known->key_id == key && expires_at_ms <= now) return;  // nothing new
+      // A name a client may choose (files.create takes one) never moves a live resource of
+      // another token to this one: that would take the owner's file away from it.
+      if (isolation_ && known->key_id != key && known->token_id != token_id_) return;
       if (known->key_id == key) {
         e.token_id = known->token_id;
         e.created_at_ms = known->created_at_ms;

@@ -124,3 +124,20 @@ TEST_CASE("a body naming more resources than a call may is 400 before any key is
   CHECK(g.h.downstream.response.body.find("more than 1000") != std::string::npos);
   CHECK(g.transport->requests.empty());
 }
+
+TEST_CASE("an answer naming another token's live resource on another key never rebinds it") {
+  GatewayFixture g;
+  g.add_keys(3);
+  own(g, "files/chosen", 1, /*token=*/7);
+  // The caller (token 42) created a file with a name it chose, on some key.
+  for (int i = 0; i < 3; ++i) {
+    g.transport->script(Answer::json(200, R"({"file":{"name":"files/chosen"}})"));
+    g.run(affinity_chain(g), "/v1beta/files", nullptr,
+          [](http::Request& r) { r.body = R"({"file":{"name":"files/chosen"}})"; });
+    REQUIRE(g.h.downstream.response.status == 200);
+    auto e = g.resources->find("files/chosen", now_unix_ms());
+    REQUIRE(e);
+    CHECK(e->token_id == 7);
+    CHECK(e->key_id == 1);
+  }
+}
