@@ -25,11 +25,12 @@ class StorageResourceBackend final : public ResourceBackend {
   StorageResourceBackend(storage::StorageThread& thread, bool shared)
       : thread_(thread), shared_(shared) {}
 
-  void save(const ResourceEntry& entry) override {
-    thread_.submit([row = to_row(entry)](storage::Store& store) {
+  bool save(const ResourceEntry& entry, OnSaved saved) override {
+    return thread_.submit([row = to_row(entry), saved = std::move(saved)](storage::Store& store) {
       if (auto r = store.put_resource(row); !r.ok()) {
         log::warn("resource " + row.name + " not saved: " + r.error().message);
       }
+      if (saved) saved();
     });
   }
 

@@ -22,9 +22,10 @@ std::optional<ResourceEntry> ResourceMap::find(std::string_view name, int64_t no
   return it->second;
 }
 
-void ResourceMap::record(ResourceEntry entry) {
-  if (backend_) backend_->save(entry);
+bool ResourceMap::record(ResourceEntry entry, ResourceBackend::OnSaved saved) {
+  bool queued = backend_ && backend_->save(entry, std::move(saved));
   remember(std::move(entry));
+  return queued;
 }
 
 void ResourceMap::remember(ResourceEntry entry) {

@@ -39,9 +39,13 @@ class ResourceBackend {
   // holds the live entries among the names asked for; `failed` says the store could not be read.
   using OnFetch = std::function<void(std::vector<ResourceEntry> found, bool failed)>;
 
+  // Runs on the storage thread once a write was tried (stored or not; a failure is logged there).
+  using OnSaved = std::function<void()>;
+
   virtual ~ResourceBackend() = default;
-  // Queues the write of `entry` (insert or replace).
-  virtual void save(const ResourceEntry& entry) = 0;
+  // Queues the write of `entry` (insert or replace); `saved` (may be empty) runs after it. Returns
+  // false when storage is shutting down (`saved` never runs).
+  virtual bool save(const ResourceEntry& entry, OnSaved saved) = 0;
   // Queues the deletion of `name`.
   virtual void remove(const std::string& name) = 0;
   // True when other gateways write the same store (a miss here may be a hit there).
@@ -60,8 +64,10 @@ class ResourceMap {
   void load(std::vector<ResourceEntry> entries);
   // The owner of `name` if known here and not expired at `now_ms`.
   std::optional<ResourceEntry> find(std::string_view name, int64_t now_ms) const;
-  // Records `entry` in memory and writes it behind. Thread-safe.
-  void record(ResourceEntry entry);
+  // Records `entry` in memory and writes it behind; `saved` (may be empty) runs on the storage
+  // thread once the write was tried. Returns true when `saved` will run, false when there is no
+  // store (memory only) or it is shutting down. Thread-safe.
+  bool record(ResourceEntry entry, ResourceBackend::OnSaved saved = {});
   // Keeps `entry` in memory only (it came from the store).
   void remember(ResourceEntry entry);
   // Forgets `name` in memory and in the store.

@@ -78,8 +78,7 @@ class AffinityFilter final : public Filter {
       if (map_->find(path_names_.front(), now_unix_ms())) map_->forget(path_names_.front());
       return Status::Continue;
     }
-    record_created(x, key, r.body);
-    return Status::Continue;
+    return record_created(x, key, r.body);
   }
 
  private:
@@ -154,18 +153,24 @@ class AffinityFilter final : public Filter {
     return Status::Continue;
   }
 
-  // Records each resource the answer created, bound to the key that served it.
-  void record_created(FilterCallbacks& x, int64_t key, const std::string& body) {
+  // Records each resource the answer created, bound to the key that served it. On a gateway of a
+  // group the answer waits until the rows are stored (Stop, resumed when the last save is done):
+  // a client that names the new resource at once on another gateway must find it there, not land
+  // on a random key.
+  Status record_created(FilterCallbacks& x, int64_t key, const std::string& body) {
+    const bool durable = map_->can_fetch();
     for (Created& c : created_by_answer(method_, path_, body)) {
-      record_created_named(x, std::move(c.name), c.expires_at_ms, key);
+      record_created_named(x, std::move(c.name), c.expires_at_ms, key, durable);
     }
+    return saves_pending_ > 0 ? Status::Stop : Status::Continue;
   }
 
   // Records `name` for the key that served this call (`key`, default StreamInfo::key_id) and the
   // caller's token, expiring at `expires_at_ms` (0: the kind's default). A known resource of the
-  // same key keeps its creator and creation time (a refresh only moves its expiry).
+  // same key keeps its creator and creation time (a refresh only moves its expiry). `durable`:
+  // count the store's write in saves_pending_, and resume the parked answer when it is done.
   void record_created_named(FilterCallbacks& x, std::string name, int64_t expires_at_ms,
-                            int64_t key = -1) {
+                            int64_t key = -1, bool durable = false) {
     if (key < 0) key = x.info().key_id;
     if (key < 0) return;
     const int64_t now = now_unix_ms();
@@ -189,7 +194,17 @@ class AffinityFilter final : public Filter {
       }
     }
     e.name = std::move(name);
-    map_->record(std::move(e));
+    if (!durable) {
+      map_->record(std::move(e));
+      return;
+    }
+    auto ref = x.ref();
+    bool waits = map_->record(std::move(e), [this, ref] {
+      ref.post([this](FilterCallbacks& x) {
+        if (--saves_pending_ == 0) x.resume();
+      });
+    });
+    if (waits) ++saves_pending_;
   }
 
   std::shared_ptr<ResourceMap> map_;
@@ -202,6 +217,7 @@ class AffinityFilter final : public Filter {
   std::vector<std::string> names_;       // path names, then body names
   std::vector<ResourceEntry> owners_;    // the known owners of names_
   std::unique_ptr<OwnList> listing_;     // a token's own list being assembled
+  int saves_pending_ = 0;                // stores of created resources the answer waits for
   bool watch_stream_ = false;            // a streamed interaction whose id is still to come
   std::string stream_head_;              // its events so far (at most kMaxStreamHead)
 };

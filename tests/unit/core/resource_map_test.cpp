@@ -11,7 +11,11 @@ namespace {
 // A backend that records what the map writes and answers fetches from a fixed set, inline.
 class RecordingBackend final : public ResourceBackend {
  public:
-  void save(const ResourceEntry& e) override { saved.push_back(e.name); }
+  bool save(const ResourceEntry& e, OnSaved done) override {
+    saved.push_back(e.name);
+    if (done) done();
+    return true;
+  }
   void remove(const std::string& name) override { removed.push_back(name); }
   bool shared() const override { return is_shared; }
   bool fetch(std::vector<std::string> names, OnFetch done) override {
