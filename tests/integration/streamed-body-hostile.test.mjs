@@ -530,3 +530,60 @@ test('an upstream that answers 200 early and closes while the client still sends
   await eventually(() => fdCount(gw.proc.pid) <= fds + 1, {what: 'sockets back', timeoutMs: 5000});
   assert.ok(await healthy(gw.port));
 });
+
+test('every way a streamed body ends gives its buffer reservation back (a 2 MiB budget fits one upload)', async () => {
+  // A gateway whose budget holds one streamed upload: after each bad ending, a whole upload must
+  // still fit, which it cannot if that ending kept its ~1 MiB reservation.
+  const text = configYaml().replace(/^  max_buffered_body_bytes: .*$/m, '  max_buffered_body_bytes: 2MiB');
+  const own = await startGateway({env: {API_KEYS: KEYS.join(','), ALLOWED_TOKENS: TOKEN},
+                                  upstream: up.url, configYaml: text});
+  const head = (p, framing) => `POST ${p} HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${TOKEN}\r\n${framing}\r\n`;
+  const endings = {
+    'a reset mid-body': async () => {
+      const sock = net.connect({host: '127.0.0.1', port: own.port});
+      sock.on('error', () => {});
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(head('/bulk/v1beta/files', 'Content-Length: 4000000\r\n') + 'a'.repeat(300000));
+      await sleep(100);
+      sock.resetAndDestroy();
+    },
+    'a body over the route limit (413 mid-body)': () => rawRequest(own.port,
+        [head('/small/bulk/v1beta/files', 'Transfer-Encoding: chunked\r\n'),
+         ...Array.from({length: 6}, () => `40000\r\n${'b'.repeat(0x40000)}\r\n`)], {gapMs: 10, timeoutMs: 5000}),
+    'broken chunk framing': () => rawRequest(own.port,
+        [head('/bulk/v1beta/files', 'Transfer-Encoding: chunked\r\n'), `10000\r\n${'c'.repeat(0x10000)}\r\n`, 'zz\r\n'],
+        {gapMs: 30, timeoutMs: 5000}),
+    'a client leaving before the answer': () => rawRequest(own.port,
+        head('/bulk/v1beta/files', 'Content-Length: 5000\r\n') + 'd'.repeat(5000), {timeoutMs: 300}),
+    'a trickling client (408)': () => rawRequest(own.port,
+        [head('/bulk/v1beta/files', 'Content-Length: 100000\r\n'), ...Array.from({length: 8}, () => 'e'.repeat(10))],
+        {responses: 1, gapMs: 300, timeoutMs: 8000}),
+    'an upstream answering early (400)': () => {
+      up.script = (req, res) => {
+        res.writeHead(400, {'content-type': 'application/json'});
+        res.end('{"error":{"code":400,"message":"no","status":"INVALID_ARGUMENT"}}');
+      };
+      return rawRequest(own.port, [head('/bulk/v1beta/files', `Content-Length: ${4 * MiB}\r\n`),
+                                   'f'.repeat(2 * MiB)], {responses: 1, timeoutMs: 5000});
+    },
+  };
+  try {
+    for (const [what, end] of Object.entries(endings)) {
+      up.script = (req, res, info) => setTimeout(() => recordAndAnswer()(req, res, info), 500);
+      await end();
+      up.script = recordAndAnswer();
+      const body = Buffer.alloc(1536 * 1024, 9);
+      let r;
+      await eventually(async () => {
+        r = await request(own.port, 'POST', '/bulk/v1beta/files', {body});
+        return r.status !== 503;
+      }, {what: `an upload to fit again after ${what}`, timeoutMs: 5000}).catch((e) => {
+        throw new Error(`${e.message}: ${r?.status} ${r?.text ?? r?.error}`);
+      });
+      assert.equal(r.status, 200, `after ${what}: ${r.text ?? r.error}`);
+      assert.equal(r.json?.bytes, body.length);
+    }
+  } finally {
+    await own.dispose();
+  }
+});
