@@ -40,6 +40,7 @@ function configYaml({extra = ''} = {}) {
 function recordAndAnswer() {
   return (req, res, info) => {
     const hash = crypto.createHash('sha256');
+    info.port = req.socket.remotePort;  // which upstream connection carried it
     req.on('data', (c) => { info.bytes += c.length; hash.update(c); });
     req.on('end', () => {
       info.complete = true;
@@ -129,6 +130,11 @@ test('a pooled curl handle after an upload: GET, HEAD, buffered POST, DELETE go 
     {method: 'POST', path: '/v1beta/models/gemini-2.0-flash:countTokens', body: buffered},
     {method: 'DELETE', path: '/v1beta/cachedContents/abc'},
     {method: 'PUT', path: '/bulk/v1beta/files', body: upload},
+    {method: 'PATCH', path: '/v1beta/cachedContents/abc', body: buffered},
+    {method: 'POST', path: '/bulk/v1beta/files', body: upload},
+    {method: 'POST', path: '/v1beta/models/gemini-2.0-flash:countTokens', body: Buffer.alloc(0)},
+    {method: 'PUT', path: '/bulk/v1beta/files', body: upload, chunked: true},
+    {method: 'HEAD', path: '/v1beta/models'},
     {method: 'GET', path: '/v1beta/models'},
     {method: 'POST', path: '/v1beta/models/gemini-2.0-flash:countTokens', body: buffered},
   ];
@@ -143,7 +149,7 @@ test('a pooled curl handle after an upload: GET, HEAD, buffered POST, DELETE go 
     const seen = up.seen.at(-1);
     await eventually(() => seen.complete, {what: `${what} to be read whole upstream`});
     assert.equal(seen.method, s.method, `${what}: the method`);
-    if (s.body) {
+    if (s.body?.length) {
       assert.equal(seen.bytes, s.body.length, `${what}: the body length`);
       assert.equal(seen.sha256, sha256(s.body), `${what}: the body`);
       if (!s.chunked) assert.equal(seen.headers['content-length'], String(s.body.length), what);
@@ -154,6 +160,10 @@ test('a pooled curl handle after an upload: GET, HEAD, buffered POST, DELETE go 
       assert.ok(cl === undefined || cl === '0', `${what}: Content-Length ${cl}`);
     }
   }
+  // The point of the case: the requests after an upload shared its upstream connection (one
+  // worker, keep-alive), so they ran on the pooled handle the upload had used.
+  const ports = new Set(up.seen.slice(-steps.length).map((s) => s.port));
+  assert.ok(ports.size < steps.length / 2, `${ports.size} upstream connections for ${steps.length} requests`);
 });
 
 test('broken chunk framing mid-body: 400, the upstream transfer is cut, the gateway serves on', async () => {
