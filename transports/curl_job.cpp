@@ -137,7 +137,12 @@ void MultiCore::sync_pause(Job* job) {
   bool wake_send = job->send_paused && job->send_woken;
   job->send_woken = false;
   if (recv_paused == job->curl_paused && !wake_send) return;
-  if (wake_send) job->send_paused = false;
+  if (wake_send) {
+    job->send_paused = false;
+    // The upload moves again, so the upstream's idle deadline applies again (it rested while
+    // the client was the slow one); unpausing below may pause and re-arm it once more.
+    arm_deadline(job);
+  }
   job->curl_paused = recv_paused;
   // curl_easy_pause sets both directions at once, so the mask names both.
   int mask = (recv_paused ? CURLPAUSE_RECV : 0) | (job->send_paused ? CURLPAUSE_SEND : 0);

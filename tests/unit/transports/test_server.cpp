@@ -5,6 +5,7 @@
 //   /stream [chunks interval_ms size]  chunked, one chunk per interval
 //   /hang_head [ms]             sends nothing for ms (notices the client leaving), then /json
 //   /stall [chunks size]        head + chunks, then silence until the client leaves
+//   /sink                       reads the head only, never the body, until the client leaves
 //   /close_mid                  promises 1000 bytes, sends 100, closes
 //   /drop                       closes without answering
 //   /garbage                    answers with something that is not HTTP
@@ -169,6 +170,7 @@ bool read_request(int fd, std::string& buf, SeenRequest& req, const std::atomic<
     if (name == "content-length") content_length = std::stoul(value);
     req.headers.emplace_back(name, value);
   }
+  if (req.target.starts_with("/sink")) return true;  // the body stays unread (handle waits)
   while (buf.size() < content_length) {
     if (!fill()) return false;
   }
@@ -312,6 +314,10 @@ bool TestServer::handle(int fd, const SeenRequest& req, int connection) {
     return send_all(
                fd, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n") &&
            send_all(fd, fixed(200, "application/json", R"({"ok":true})"));
+  }
+  if (path == "/sink") {
+    if (wait_for_close(fd, 60000)) record_close();
+    return false;
   }
   if (path == "/hang_head") {
     if (wait_for_close(fd, static_cast<int>(qint(q, "ms", 5000)))) {

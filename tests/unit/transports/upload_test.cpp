@@ -171,3 +171,33 @@ TEST_CASE("cancelling a transfer that waits for its source leaves nothing behind
   CHECK(r.dones == 0);
   fx.finish();
 }
+
+TEST_CASE("an upstream that stops taking the body after a send pause: the idle deadline fires") {
+  // The send pause (the source was empty) rests the idle deadline; the wake-up that lifts the
+  // pause must arm it again, or a transfer whose upstream then never reads waits forever.
+  TestServer server;
+  Fixture fx;
+  Recorder r;
+  const size_t kPiece = 1024 * 1024, kPieces = 64;
+  auto source = std::make_shared<TestSource>(fx, static_cast<int64_t>(kPiece * kPieces));
+  UpstreamRequest req = echo_request(server, source);
+  req.url = server.url("/sink");
+  req.timeouts.idle_ms = 300;
+  auto t = fx.start(std::move(req), r);
+  size_t given = 0;
+  std::function<void()> feed = [&] {
+    source->add(std::string(kPiece, 'z'));
+    if (++given < kPieces && !r.done()) fx.after(10, feed);
+  };
+  fx.after(50, feed);  // the transfer waits for its source first
+  REQUIRE(fx.run_until([&] { return r.done(); }, 15000));
+  CHECK(source->waits > 0);
+  CHECK(source->wakes > 0);
+  REQUIRE(r.failure);
+  CHECK(r.failure->kind == FailureKind::kTimeout);
+  CHECK(r.failure->message.find("took no request body bytes") != std::string::npos);
+  // (The server cannot see the close: the FIN waits behind the body bytes it never reads.)
+  CHECK(fx.transport().active_transfers() == 0);
+  fx.run_for(50);  // the feeder's last timer runs out (it stops once the transfer is done)
+  fx.finish();
+}
