@@ -70,37 +70,15 @@ KEY2=AIzaBenchKey00000000000000000000000002
 TICK=$(getconf CLK_TCK)
 
 # ---- the canned upstream (its own nginx): JSON, 20-event SSE; plain HTTP and TLS + HTTP/2 ----
-ANSWER='{"candidates":[{"content":{"parts":[{"text":"Hello! How can I help you today?"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":9,"totalTokenCount":14},"modelVersion":"gemini-2.5-flash"}'
-SSE=""
-i=0
-while [ $i -lt 19 ]; do
-  SSE="${SSE}data: {\\\"candidates\\\":[{\\\"content\\\":{\\\"parts\\\":[{\\\"text\\\":\\\"word $i \\\"}],\\\"role\\\":\\\"model\\\"},\\\"index\\\":0}],\\\"modelVersion\\\":\\\"gemini-2.5-flash\\\"}\\r\\n\\r\\n"
-  i=$((i + 1))
-done
-SSE="${SSE}data: {\\\"candidates\\\":[{\\\"content\\\":{\\\"parts\\\":[{\\\"text\\\":\\\"end\\\"}],\\\"role\\\":\\\"model\\\"},\\\"finishReason\\\":\\\"STOP\\\",\\\"index\\\":0}],\\\"usageMetadata\\\":{\\\"promptTokenCount\\\":5,\\\"candidatesTokenCount\\\":20,\\\"totalTokenCount\\\":25},\\\"modelVersion\\\":\\\"gemini-2.5-flash\\\"}\\r\\n\\r\\n"
+. tests/bench/canned-upstream.sh
+ANSWER=$CANNED_ANSWER
+SSE=$(canned_sse)
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   -keyout "$WORK/upstream.key" -out "$WORK/upstream.crt" 2>/dev/null
 
-mkdir -p "$WORK/up"
-cat > "$WORK/up/nginx.conf" <<NGINX
-daemon off;
-worker_processes 1;
-pid $WORK/up/nginx.pid;
-error_log $WORK/up/error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/up/body;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$UP backlog=4096;
-    location ~ :streamGenerateContent { default_type text/event-stream; return 200 "$SSE"; }
-    location / { default_type application/json; return 200 '$ANSWER'; }
-  }
-}
-NGINX
+write_canned_upstream "$WORK/up" "$UP"
 nginx -c "$WORK/up/nginx.conf" -p "$WORK/up" &
 PIDS="$PIDS $!"
 # The TLS + HTTP/2 upstream is an HAProxy of its own: it reads the whole request body before it

@@ -17,7 +17,10 @@ cd "$ROOT"
 DURATION=${1:-5}
 ROUNDS=${2:-2}
 shift 2 2>/dev/null || shift $#
-BINS=${*:-$ROOT/build/conf/gemgate}
+BINS=""
+# Each binary as an absolute path: the gateways run from their own work directories.
+for b in ${*:-$ROOT/build/conf/gemgate}; do BINS="$BINS $(realpath "$b")"; done
+BINS=${BINS# }
 WORKLOADS=${WORKLOADS:-plain gateway sse gwsse}
 CONNS=${CONNS:-32}
 UP=29711 SLOWUP=29712 GG0=29730
@@ -39,30 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The canned upstream: nginx, one worker, the same answers as compare.sh.
-ANSWER='{"candidates":[{"content":{"parts":[{"text":"Hello! How can I help you today?"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":9,"totalTokenCount":14},"modelVersion":"gemini-2.5-flash"}'
-EVENT='data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"word \"}],\"role\":\"model\"},\"index\":0}],\"modelVersion\":\"gemini-2.5-flash\"}\r\n\r\n'
-SSE=""
-i=0
-while [ $i -lt 20 ]; do SSE="$SSE$EVENT"; i=$((i + 1)); done
-mkdir -p "$WORK/up"
-cat > "$WORK/up/nginx.conf" <<NGINX
-daemon off;
-worker_processes 1;
-pid $WORK/up/nginx.pid;
-error_log $WORK/up/error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/up/body;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$UP backlog=4096;
-    location ~ :streamGenerateContent { default_type text/event-stream; return 200 "$SSE"; }
-    location / { default_type application/json; return 200 '$ANSWER'; }
-  }
-}
-NGINX
+# The canned upstream: the same nginx and answers as compare.sh.
+. tests/bench/canned-upstream.sh
+write_canned_upstream "$WORK/up" "$UP"
 nginx -c "$WORK/up/nginx.conf" -p "$WORK/up" &
 PIDS="$PIDS $!"
 
