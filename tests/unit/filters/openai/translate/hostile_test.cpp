@@ -6,6 +6,7 @@
 #include <random>
 
 #include "case_util.h"
+#include "mutate.h"
 
 namespace gemgate::openai::test {
 
@@ -13,27 +14,6 @@ namespace {
 
 std::string nested(size_t depth) {
   return std::string(depth, '[') + std::string(depth, ']');
-}
-
-// Byte-level mutations of `s`: flips, deletions, insertions of JSON punctuation.
-std::string mutate(std::string s, std::mt19937& rng) {
-  static const char kBytes[] = "{}[]\":,\\0a \x80\xff";
-  int edits = 1 + int(rng() % 4);
-  for (int i = 0; i < edits && !s.empty(); ++i) {
-    size_t at = rng() % s.size();
-    switch (rng() % 3) {
-      case 0:
-        s[at] = kBytes[rng() % (sizeof(kBytes) - 1)];
-        break;
-      case 1:
-        s.erase(at, 1 + rng() % 8);
-        break;
-      default:
-        s.insert(at, 1, kBytes[rng() % (sizeof(kBytes) - 1)]);
-        break;
-    }
-  }
-  return s;
 }
 
 // Mutation rounds per input; raise with GEMGATE_FUZZ_ROUNDS for a longer local hunt.

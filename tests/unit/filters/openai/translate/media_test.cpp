@@ -9,6 +9,7 @@
 #include "case_util.h"
 #include "filters/openai/translate/detail/audio.h"
 #include "filters/openai/translate/detail/json_util.h"
+#include "mutate.h"
 
 namespace gemgate::openai::test {
 
@@ -152,27 +153,6 @@ namespace gemgate::openai::test {
 
 namespace {
 
-// Byte-level mutations of `s`: flips, deletions, insertions of JSON punctuation.
-std::string scramble(std::string s, std::mt19937& rng) {
-  static const char kBytes[] = "{}[]\":,\\0a-x \x80\xff";
-  int edits = 1 + int(rng() % 4);
-  for (int i = 0; i < edits && !s.empty(); ++i) {
-    size_t at = rng() % s.size();
-    switch (rng() % 3) {
-      case 0:
-        s[at] = kBytes[rng() % (sizeof(kBytes) - 1)];
-        break;
-      case 1:
-        s.erase(at, 1 + rng() % 8);
-        break;
-      default:
-        s.insert(at, 1, kBytes[rng() % (sizeof(kBytes) - 1)]);
-        break;
-    }
-  }
-  return s;
-}
-
 // Every failure is a sane OpenAI error (4xx/5xx with a message).
 void check_error(const OpenAIError& e) {
   CHECK(e.status >= 400);
@@ -196,7 +176,7 @@ TEST_CASE("hostile: mutated image and speech requests and replies never crash, f
       }
       if (c.HasMember("reply")) replies.push_back(to_json(c["reply"]));
       for (int round = 0; round < 200; ++round) {
-        std::string mutated = scramble(body, rng);
+        std::string mutated = mutate(body, rng);
         if (std::string_view(sub) == "images") {
           auto plan = plan_image_generation(mutated);
           if (!plan) {
@@ -206,7 +186,7 @@ TEST_CASE("hostile: mutated image and speech requests and replies never crash, f
           CHECK(plan->calls.size() >= 1);
           CHECK(plan->calls.size() <= kMaxImagesPerRequest);
           std::vector<std::string> bad(plan->calls.size(),
-                                       replies.empty() ? "{}" : scramble(replies[0], rng));
+                                       replies.empty() ? "{}" : mutate(replies[0], rng));
           auto merged = merge_images(*plan, bad, 1);
           if (!merged) check_error(merged.error());
         } else {
@@ -215,7 +195,7 @@ TEST_CASE("hostile: mutated image and speech requests and replies never crash, f
             check_error(plan.error());
             continue;
           }
-          auto audio = render_speech(*plan, replies.empty() ? "{}" : scramble(replies[0], rng));
+          auto audio = render_speech(*plan, replies.empty() ? "{}" : mutate(replies[0], rng));
           if (!audio) check_error(audio.error());
         }
       }
