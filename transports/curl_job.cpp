@@ -97,15 +97,19 @@ void MultiCore::cancel(Job* job) {
   service(job);
 }
 
-void MultiCore::pause(Job* job) {
-  if (job->cancelled || job->want_paused) return;
-  job->want_paused = true;
+void MultiCore::apply_pause_state(Job* job) {
   if (in_curl_ > 0) {
-    queue(job);
+    queue(job);  // libcurl refuses curl_easy_pause inside its own callbacks: flush() applies it
     return;
   }
   sync_pause(job);
   flush();
+}
+
+void MultiCore::pause(Job* job) {
+  if (job->cancelled || job->want_paused) return;
+  job->want_paused = true;
+  apply_pause_state(job);
 }
 
 void MultiCore::resume(Job* job) {
@@ -113,12 +117,7 @@ void MultiCore::resume(Job* job) {
   job->want_paused = false;
   job->last_activity_ms = uv_now(loop_);  // the idle clock restarts: the client was slow
   arm_deadline(job);
-  if (in_curl_ > 0) {
-    queue(job);
-    return;
-  }
-  sync_pause(job);
-  flush();
+  apply_pause_state(job);
 }
 
 void MultiCore::end_total_deadline(Job* job) {

@@ -151,6 +151,9 @@ class MultiCore {
   void deliver_head(Job* job);
   void add_to_multi(Job* job);
   void remove_from_multi(Job* job);
+  // Makes libcurl's pause state match what the consumer and the body source want: at once, or
+  // (from inside a libcurl callback) through the attention queue in flush().
+  void apply_pause_state(Job* job);
   void sync_pause(Job* job);
   void complete(Job* job, CURLcode result);
   void fail(Job* job, Failure failure);

@@ -84,12 +84,7 @@ void MultiCore::on_body_wakeup(Job* job) {
   job->send_woken = true;
   job->last_activity_ms = uv_now(loop_);
   arm_deadline(job);
-  if (in_curl_ > 0) {
-    queue(job);
-    return;
-  }
-  sync_pause(job);
-  flush();
+  apply_pause_state(job);
 }
 
 }  // namespace gemgate::transport::detail
