@@ -1,14 +1,17 @@
 // Upper bound for the upstream side: the CurlMultiTransport alone on one loop, keeping
 // `concurrency` POST requests in flight against a URL for `seconds`, no downstream at all.
 // tests/bench/run.sh prints its requests/s next to the proxies, to show how much of a proxied
-// request is libcurl's own cost.
+// request is libcurl's own cost. Prints requests/s, failures and CPU µs per request (getrusage,
+// whole process, user + system); bench_curl_floor prints the same for bare libcurl.
 //
-// Usage: bench_transport URL [seconds] [concurrency]
+// Usage: bench_transport URL [seconds] [concurrency] [ca-file]   (ca-file: a private CA, e.g.
+// the benchmark's self-signed TLS upstream)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <sys/resource.h>
 #include <uv.h>
 #include <vector>
 
@@ -53,11 +56,18 @@ void Caller::on_upstream_done(const Failure* failure) {
   start();
 }
 
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_transport URL [seconds] [concurrency]\n");
+    std::fprintf(stderr, "usage: bench_transport URL [seconds] [concurrency] [ca-file]\n");
     return 2;
   }
   Run run;
@@ -69,6 +79,7 @@ int main(int argc, char** argv) {
   uv_loop_init(&loop);
   CurlMultiTransport::Options options;
   options.max_cached_connections = 512;
+  if (argc > 4) options.ca_file = argv[4];
   auto transport = CurlMultiTransport::create(&loop, options);
   if (!transport.ok()) return 1;
   run.transport = transport->get();
@@ -82,6 +93,7 @@ int main(int argc, char** argv) {
   uv_timer_init(&loop, &stop);
   stop.data = &run;
   auto t0 = std::chrono::steady_clock::now();
+  double cpu0 = cpu_seconds();
   uv_timer_start(
       &stop,
       [](uv_timer_t* t) {
@@ -93,10 +105,12 @@ int main(int argc, char** argv) {
       static_cast<uint64_t>(seconds) * 1000, 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double cpu = cpu_seconds() - cpu0;
   callers.clear();
   transport->reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  std::printf("%.2f %ld\n", run.done / elapsed, run.failed);
+  std::printf("%.2f %ld %.2f\n", run.done / elapsed, run.failed,
+              run.done > 0 ? cpu * 1e6 / static_cast<double>(run.done) : 0.0);
   return run.done > 0 ? 0 : 1;
 }
