@@ -1,12 +1,14 @@
 // libcurl's own floor: the bare multi API on epoll, no gemgate code at all. `concurrency` easy
 // handles are configured once and re-added after each transfer, each POSTing the same body as
 // bench_transport, driven by curl_multi_socket_action like any event-loop user. Prints
-// requests/s, CPU µs per request (getrusage, whole process, user + system) and failures, then
-// on stderr how often libcurl called our socket and timer callbacks and how many epoll_ctl
-// calls those cost, per request. What this costs, no transport built on libcurl can go below.
+// requests/s, CPU µs per request (getrusage, whole process, user + system), failures and malloc
+// calls per request (malloc_count.h), then on stderr how often libcurl called our socket and timer
+// callbacks and how many epoll_ctl calls those cost, per request. What this costs, no transport
+// built on libcurl can go below.
 //
 // Usage: bench_curl_floor URL [seconds=5] [concurrency=32] [OPTION...]
 //   --h2            CURL_HTTP_VERSION_2TLS (HTTP/2 where ALPN offers it; multiplexed)
+//   --h1            CURL_HTTP_VERSION_1_1 (also over TLS; libcurl's default is --h2)
 //   --cainfo=FILE   CURLOPT_CAINFO (the benchmark's self-signed TLS upstream)
 //   --encoding      CURLOPT_ACCEPT_ENCODING "" (advertise and decode gzip, br, zstd)
 //   --nodelay=0|1   CURLOPT_TCP_NODELAY (libcurl's default is 1)
@@ -16,6 +18,8 @@
 //   --headercb      a header callback that only counts the lines
 //   --seturl        set CURLOPT_URL again before every transfer (string URL)
 //   --curlu         set CURLOPT_CURLU (a parsed URL handle) before every transfer
+//   --curlu-parse   the same, the handle's URL set again (parsed) before every transfer
+//   --curlu-path    the same, only its path and query set again before every transfer
 //   --gemgate       every option transports/curl_easy_setup.cpp sets, fixed ones once and
 //                   per-request ones before every transfer (implies --headers --headercb)
 //   --maxconnects=N CURLMOPT_MAXCONNECTS
@@ -33,12 +37,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "malloc_count.h"
+
 namespace {
 
 const char kBody[] = R"({"contents":[{"role":"user","parts":[{"text":"Hello"}]}]})";
 
 struct Flags {
   bool h2 = false;
+  bool h1 = false;
   std::string cainfo;
   bool encoding = false;
   long nodelay = -1;
@@ -48,6 +55,8 @@ struct Flags {
   bool headercb = false;
   bool seturl = false;
   bool curlu = false;
+  bool curlu_parse = false;
+  bool curlu_path = false;
   bool gemgate = false;
   long maxconnects = 0;
 };
@@ -130,6 +139,7 @@ void configure_fixed(Caller& c, const std::string& url, const Flags& f) {
   curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sizeof kBody - 1));
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, kBody);
   if (f.h2) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  if (f.h1) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   if (!f.cainfo.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, f.cainfo.c_str());
   if (f.encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   if (f.nodelay >= 0) curl_easy_setopt(e, CURLOPT_TCP_NODELAY, f.nodelay);
@@ -161,6 +171,13 @@ void configure_fixed(Caller& c, const std::string& url, const Flags& f) {
 void configure_each(Caller& c, const std::string& url, const Flags& f) {
   CURL* e = c.easy;
   if (f.seturl) curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  if (f.curlu_parse) curl_url_set(c.url, CURLUPART_URL, url.c_str(), 0);
+  if (f.curlu_path) {
+    size_t q = url.find('?'), p = url.find('/', url.find("://") + 3);
+    std::string path = url.substr(p, q == std::string::npos ? std::string::npos : q - p);
+    curl_url_set(c.url, CURLUPART_PATH, path.c_str(), 0);
+    curl_url_set(c.url, CURLUPART_QUERY, q == std::string::npos ? nullptr : url.c_str() + q + 1, 0);
+  }
   if (f.curlu) curl_easy_setopt(e, CURLOPT_CURLU, c.url);
   if (f.gemgate) {
     c.errbuf[0] = '\0';
@@ -197,12 +214,15 @@ bool parse_flag(std::string_view a, Flags& f) {
     return true;
   };
   if (a == "--h2") return f.h2 = true;
+  if (a == "--h1") return f.h1 = true;
   if (a == "--encoding") return f.encoding = true;
   if (a == "--pipewait") return f.pipewait = true;
   if (a == "--headers") return f.headers = true;
   if (a == "--headercb") return f.headercb = true;
   if (a == "--seturl") return f.seturl = true;
   if (a == "--curlu") return f.curlu = true;
+  if (a == "--curlu-parse") return f.curlu = f.curlu_parse = true;
+  if (a == "--curlu-path") return f.curlu = f.curlu_path = true;
   if (a == "--gemgate") return f.gemgate = f.headers = f.headercb = f.encoding = true;
   return value("--cainfo=", f.cainfo) || value("--nodelay=", f.nodelay) ||
          value("--buffersize=", f.buffersize) || value("--maxconnects=", f.maxconnects);
@@ -251,6 +271,7 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto stop = t0 + std::chrono::seconds(seconds);
   double cpu0 = cpu_seconds();
+  long mallocs0 = bench::malloc_calls.load();
   Counters at_start = counters;
   std::vector<epoll_event> events(256);
   while (std::chrono::steady_clock::now() < stop) {
@@ -288,9 +309,11 @@ int main(int argc, char** argv) {
     }
   }
   double cpu = cpu_seconds() - cpu0;
+  long mallocs = bench::malloc_calls.load() - mallocs0;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long reqs = counters.done - at_start.done;
-  std::printf("%.2f %.2f %ld\n", reqs / elapsed, reqs ? cpu * 1e6 / reqs : 0.0, counters.failed);
+  std::printf("%.2f %.2f %ld %.2f\n", reqs / elapsed, reqs ? cpu * 1e6 / reqs : 0.0,
+              counters.failed, reqs ? static_cast<double>(mallocs) / reqs : 0.0);
   if (reqs > 0) {
     auto per = [&](long now, long then) { return static_cast<double>(now - then) / reqs; };
     std::fprintf(

@@ -1,8 +1,9 @@
 // Upper bound for the upstream side: the CurlMultiTransport alone on one loop, keeping
 // `concurrency` POST requests in flight against a URL for `seconds`, no downstream at all.
 // tests/bench/run.sh prints its requests/s next to the proxies, to show how much of a proxied
-// request is libcurl's own cost. Prints requests/s, failures and CPU µs per request (getrusage,
-// whole process, user + system); bench_curl_floor prints the same for bare libcurl.
+// request is libcurl's own cost. Prints requests/s, failures, CPU µs per request (getrusage,
+// whole process, user + system) and malloc calls per request; bench_curl_floor prints the same for
+// bare libcurl.
 //
 // Usage: bench_transport URL [seconds] [concurrency] [ca-file]   (ca-file: a private CA, e.g.
 // the benchmark's self-signed TLS upstream)
@@ -15,6 +16,7 @@
 #include <uv.h>
 #include <vector>
 
+#include "malloc_count.h"
 #include "transports/curl_multi_transport.h"
 
 using namespace gemgate::transport;
@@ -94,6 +96,8 @@ int main(int argc, char** argv) {
   stop.data = &run;
   auto t0 = std::chrono::steady_clock::now();
   double cpu0 = cpu_seconds();
+  long mallocs0 = bench::malloc_calls.load();
+  long done0 = run.done;
   uv_timer_start(
       &stop,
       [](uv_timer_t* t) {
@@ -106,11 +110,13 @@ int main(int argc, char** argv) {
   uv_run(&loop, UV_RUN_DEFAULT);
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double cpu = cpu_seconds() - cpu0;
+  double reqs = static_cast<double>(run.done - done0);
+  double mallocs = static_cast<double>(bench::malloc_calls.load() - mallocs0);
   callers.clear();
   transport->reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  std::printf("%.2f %ld %.2f\n", run.done / elapsed, run.failed,
-              run.done > 0 ? cpu * 1e6 / static_cast<double>(run.done) : 0.0);
+  std::printf("%.2f %ld %.2f %.2f\n", run.done / elapsed, run.failed,
+              reqs > 0 ? cpu * 1e6 / reqs : 0.0, reqs > 0 ? mallocs / reqs : 0.0);
   return run.done > 0 ? 0 : 1;
 }
