@@ -96,7 +96,7 @@ curl_slist* MultiCore::build_header_list(Job* job, const UpstreamRequest& r) {
 
 Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job** owner_slot,
                       Failure* why) {
-  std::string host = host_of_url(request.url);
+  std::string_view host = host_of_url(request.url);  // a view into request.url
   auto refuse = [&](std::string message) -> Job* {
     *why = Failure{FailureKind::kInternal, std::move(message), false};
     return nullptr;
@@ -106,7 +106,8 @@ Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job**
   if (!is_token(request.method)) return refuse("invalid request method");
   for (const auto& [name, value] : request.headers.entries()) {
     if (!is_token(name) || !is_field_value(value)) {
-      return refuse("request header field with forbidden characters for upstream " + host);
+      return refuse("request header field with forbidden characters for upstream " +
+                    std::string(host));
     }
   }
   Job* job = take_job();
@@ -114,16 +115,17 @@ Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job**
   CURLcode rc = configure(job, request);
   if (rc != CURLE_OK) {
     recycle(job);
-    return refuse("cannot set up the transfer to " + host + ": " + curl_easy_strerror(rc));
+    return refuse("cannot set up the transfer to " + std::string(host) + ": " +
+                  curl_easy_strerror(rc));
   }
+  job->host.assign(host);  // into the pooled Job's kept capacity; before request.url moves
   job->url = std::move(request.url);
-  job->host = std::move(host);
   job->timeouts = request.timeouts;
   job->head.reset(request.max_header_bytes);
   job->handler = &handler;
   job->owner_slot = owner_slot;
   job->start_ms = job->last_activity_ms = uv_now(loop_);
-  live_.insert(job);
+  link_live(job);
   arm_deadline(job);
   if (in_curl_ > 0) {
     // libcurl refuses curl_multi_add_handle from inside its callbacks.
@@ -196,19 +198,30 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
   };
+  // A string option is copied (strdup) by libcurl each time it is set, and a pooled handle keeps
+  // the last one, so it is set only when it differs from what this handle has (URL, proxy and
+  // NOPROXY repeat from request to request). After any refusal nothing is assumed.
+  bool known = job->strings_known;
+  job->strings_known = false;  // true again only once this configure() succeeded
+  auto set_string = [&](CURLoption option, std::string& last, const std::string& value) {
+    if (rc != CURLE_OK || (known && last == value)) return;
+    rc = curl_easy_setopt(e, option, value.c_str());
+    if (rc == CURLE_OK) last.assign(value);
+  };
+  static const std::string kNone;
   job->errbuf[0] = '\0';
   job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
-  set(CURLOPT_URL, r.url.c_str());
+  set_string(CURLOPT_URL, job->set_url, r.url);
   // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
   // decision is ours instead (logged at start): the request's own proxy, else the environment's
   // proxy read once into the options (with its NO_PROXY), else "" = direct.
   const ProxyEnvironment& env_proxy = options_.environment_proxy;
   if (!r.proxy.empty() || r.refuse_private_addresses || env_proxy.for_url(r.url).empty()) {
-    set(CURLOPT_PROXY, r.proxy.c_str());
-    set(CURLOPT_NOPROXY, "");
+    set_string(CURLOPT_PROXY, job->set_proxy, r.proxy);
+    set_string(CURLOPT_NOPROXY, job->set_noproxy, kNone);
   } else {
-    set(CURLOPT_PROXY, env_proxy.for_url(r.url).c_str());
-    set(CURLOPT_NOPROXY, env_proxy.no_proxy.c_str());
+    set_string(CURLOPT_PROXY, job->set_proxy, env_proxy.for_url(r.url));
+    set_string(CURLOPT_NOPROXY, job->set_noproxy, env_proxy.no_proxy);
   }
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(0, r.timeouts.connect_ms)));
   // The address check runs when a socket is opened, so such a transfer must open its own:
@@ -246,6 +259,7 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   if (rc != CURLE_OK) return rc;
 
   set(CURLOPT_HTTPHEADER, build_header_list(job, r));
+  job->strings_known = rc == CURLE_OK;
   return rc;
 }
 

@@ -43,14 +43,14 @@ FailureKind kind_of(CURLcode code) {
 
 }  // namespace
 
-std::string host_of_url(std::string_view url) {
+std::string_view host_of_url(std::string_view url) {
   size_t scheme = url.find("://");
   std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   size_t at = rest.rfind('@');  // userinfo may hold a password
   if (at != std::string_view::npos) rest.remove_prefix(at + 1);
   if (rest.empty()) return "upstream";
-  return std::string(rest);
+  return rest;
 }
 
 std::string safe_curl_detail(CURLcode code, std::string_view detail, std::string_view url) {

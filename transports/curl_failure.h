@@ -26,8 +26,8 @@ struct CurlFailureInput {
 Failure map_curl_failure(const CurlFailureInput& in);
 
 // Returns "host[:port]" of an absolute URL, without scheme, userinfo, path, query or fragment;
-// "upstream" when none can be found.
-std::string host_of_url(std::string_view url);
+// "upstream" when none can be found. A view into `url` (or a literal): copy it before `url` goes.
+std::string_view host_of_url(std::string_view url);
 
 // Returns libcurl's error text when it is safe to show (it does not repeat the URL's path or
 // query and looks like plain prose), else curl_easy_strerror(code). At most 200 characters.

@@ -286,7 +286,6 @@ void MultiCore::service(Job* job) {
   switch (job->state) {
     case Job::State::kPendingAdd:
       if (job->cancelled) {
-        live_.erase(job);
         job->state = Job::State::kIdle;
         recycle(job);
       } else {
@@ -331,7 +330,7 @@ void MultiCore::recycle(Job* job) {
     attention_.erase(std::find(attention_.begin(), attention_.end(), job));
     job->queued = false;
   }
-  live_.erase(job);
+  unlink_live(job);
   // No curl_easy_reset: the next configure() sets every per-request option again and keeps
   // the fixed ones (configure_fixed), which saves re-copying them on every transfer.
   job->body.reset();
@@ -348,6 +347,29 @@ void MultiCore::recycle(Job* job) {
   } else {
     destroy_job(job);
   }
+}
+
+void MultiCore::link_live(Job* job) {
+  assert(!job->live);
+  job->live = true;
+  job->live_prev = nullptr;
+  job->live_next = live_head_;
+  if (live_head_) live_head_->live_prev = job;
+  live_head_ = job;
+  ++live_count_;
+}
+
+void MultiCore::unlink_live(Job* job) {
+  if (!job->live) return;
+  if (job->live_prev) {
+    job->live_prev->live_next = job->live_next;
+  } else {
+    live_head_ = job->live_next;
+  }
+  if (job->live_next) job->live_next->live_prev = job->live_prev;
+  job->live = false;
+  job->live_prev = job->live_next = nullptr;
+  --live_count_;
 }
 
 void MultiCore::destroy_job(Job* job) {
@@ -369,8 +391,8 @@ void MultiCore::close() {
   close_requested_ = false;
   // Fail the live transfers one by one: a handler may cancel or start others meanwhile, so
   // never hold on to a snapshot of the set.
-  while (!live_.empty()) {
-    Job* job = *live_.begin();
+  while (live_head_) {
+    Job* job = live_head_;
     if (job->state == Job::State::kRunning) {
       remove_from_multi(job);
     } else {
@@ -413,7 +435,7 @@ void MultiCore::close() {
 
 MultiCore::Stats MultiCore::stats() const {
   Stats s = counters_;
-  s.active_transfers = live_.size();
+  s.active_transfers = live_count_;
   for (const auto& [fd, ctx] : polls_) {
     if (ctx->wanted) ++s.open_sockets;  // an idle cached connection is not counted
   }

@@ -20,7 +20,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <uv.h>
 #include <vector>
 
@@ -59,6 +58,10 @@ struct Job {
   bool send_woken = false;   // the source's wake-up came: unpause the upload in flush()
   bool upload_done = false;  // the source's last byte went to libcurl
   uint64_t upload_done_ms = 0;
+  // The string options as last set on `easy` (valid while strings_known): libcurl copies a
+  // string option every time it is set, so configure() sets one only when it changed.
+  bool strings_known = false;
+  std::string set_url, set_proxy, set_noproxy;
   std::string url;   // kept only to scrub it out of libcurl's error text
   std::string host;  // "host[:port]" for messages
   Timeouts timeouts;
@@ -66,9 +69,14 @@ struct Job {
   ResponseHead head;
   bool head_delivered = false;
   bool cancelled = false;
-  bool want_paused = false;              // what the consumer asked for
-  bool curl_paused = false;              // what libcurl currently believes
-  bool queued = false;                   // sits in MultiCore::attention_
+  bool want_paused = false;  // what the consumer asked for
+  bool curl_paused = false;  // what libcurl currently believes
+  bool queued = false;       // sits in MultiCore::attention_
+  // MultiCore's list of live (kPendingAdd and kRunning) jobs, linked through the jobs
+  // themselves: joining and leaving it costs no allocation.
+  bool live = false;
+  Job* live_prev = nullptr;
+  Job* live_next = nullptr;
   std::optional<Failure> local_failure;  // why one of our callbacks aborted the transfer
 
   uint64_t start_ms = 0;          // uv_now() at start
@@ -127,6 +135,9 @@ class MultiCore {
   void queue(Job* job);
   Job* take_job();
   void recycle(Job* job);
+  // The live list: a started job joins it, a recycled one leaves it (no-op when not in it).
+  void link_live(Job* job);
+  void unlink_live(Job* job);
   static void destroy_job(Job* job);
 
   // Starting (curl_easy_setup.cpp) and a Job's life (curl_job.cpp).
@@ -187,9 +198,10 @@ class MultiCore {
   bool close_requested_ = false;
   bool closed_ = false;
 
-  std::deque<Job*> attention_;     // jobs with deferred work for flush()
-  std::unordered_set<Job*> live_;  // kPendingAdd and kRunning jobs
-  std::vector<Job*> free_;         // reusable jobs (easy handle + timer)
+  std::deque<Job*> attention_;  // jobs with deferred work for flush()
+  Job* live_head_ = nullptr;    // kPendingAdd and kRunning jobs (Job::live_next)
+  size_t live_count_ = 0;
+  std::vector<Job*> free_;  // reusable jobs (easy handle + timer)
   Stats counters_;
 };
 

@@ -251,6 +251,41 @@ TEST_CASE("proxy: \"\" ignores the environment's proxy; an explicit proxy is use
   fx.finish();
 }
 
+// configure() sets URL, proxy and NOPROXY only when they differ from what the pooled handle
+// last had: each change must still reach libcurl, in both directions, one transfer after another
+// on the same handle.
+TEST_CASE("a reused handle follows the URL and proxy of each transfer") {
+  TestServer server;
+  Fixture fx;
+  auto run = [&](std::string url, std::string proxy) {
+    Recorder r;
+    UpstreamRequest req;
+    req.method = "GET";
+    req.url = std::move(url);
+    req.proxy = std::move(proxy);
+    auto t = fx.start(std::move(req), r);
+    REQUIRE(fx.run_until([&] { return r.done(); }));
+    CHECK(r.ok());
+    return r.body;
+  };
+  std::string direct = server.url("/json");
+  std::string proxied_url = "http://upstream.invalid/v1/x";
+  CHECK(run(direct, "") != "proxied");
+  CHECK(run(direct, "") != "proxied");
+  CHECK(run(proxied_url, server.url("")) == "proxied");
+  CHECK(run(direct, "") != "proxied");
+  CHECK(run(server.url("/echo"), "") != "proxied");
+  CHECK(fx.transport().stats().pooled_handles == 1);  // one handle did all five
+  auto seen = server.seen();
+  REQUIRE(seen.size() == 5);
+  const char* targets[] = {"/json", "/json", "http://upstream.invalid/v1/x", "/json", "/echo"};
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CAPTURE(i);
+    CHECK(seen[i].target == targets[i]);
+  }
+  fx.finish();
+}
+
 TEST_CASE("setup failures arrive later through done, never inside start()") {
   Fixture fx;
   Recorder bad_url, bad_header, bad_method;
