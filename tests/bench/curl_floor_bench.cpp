@@ -228,6 +228,13 @@ bool parse_flag(std::string_view a, Flags& f) {
          value("--buffersize=", f.buffersize) || value("--maxconnects=", f.maxconnects);
 }
 
+// The process's peak resident set so far, KiB.
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -312,8 +319,8 @@ int main(int argc, char** argv) {
   long mallocs = bench::malloc_calls.load() - mallocs0;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long reqs = counters.done - at_start.done;
-  std::printf("%.2f %.2f %ld %.2f\n", reqs / elapsed, reqs ? cpu * 1e6 / reqs : 0.0,
-              counters.failed, reqs ? static_cast<double>(mallocs) / reqs : 0.0);
+  std::printf("%.2f %.2f %ld %.2f %ld\n", reqs / elapsed, reqs ? cpu * 1e6 / reqs : 0.0,
+              counters.failed, reqs ? static_cast<double>(mallocs) / reqs : 0.0, peak_rss_kib());
   if (reqs > 0) {
     auto per = [&](long now, long then) { return static_cast<double>(now - then) / reqs; };
     std::fprintf(

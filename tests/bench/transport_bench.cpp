@@ -2,8 +2,8 @@
 // `concurrency` POST requests in flight against a URL for `seconds`, no downstream at all.
 // tests/bench/run.sh prints its requests/s next to the proxies, to show how much of a proxied
 // request is libcurl's own cost. Prints requests/s, failures, CPU µs per request (getrusage,
-// whole process, user + system) and malloc calls per request; bench_curl_floor prints the same for
-// bare libcurl.
+// whole process, user + system) malloc calls per request and peak RSS in KiB; bench_curl_floor
+// prints the same for bare libcurl.
 //
 // Usage: bench_transport URL [seconds] [concurrency] [ca-file]   (ca-file: a private CA, e.g.
 // the benchmark's self-signed TLS upstream)
@@ -56,6 +56,13 @@ void Caller::on_upstream_done(const Failure* failure) {
   if (run->stopping) return;
   ++(failure ? run->failed : run->done);
   start();
+}
+
+// The process's peak resident set so far, KiB.
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
 }
 
 double cpu_seconds() {
@@ -116,7 +123,7 @@ int main(int argc, char** argv) {
   transport->reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  std::printf("%.2f %ld %.2f %.2f\n", run.done / elapsed, run.failed,
-              reqs > 0 ? cpu * 1e6 / reqs : 0.0, reqs > 0 ? mallocs / reqs : 0.0);
+  std::printf("%.2f %ld %.2f %.2f %ld\n", run.done / elapsed, run.failed,
+              reqs > 0 ? cpu * 1e6 / reqs : 0.0, reqs > 0 ? mallocs / reqs : 0.0, peak_rss_kib());
   return run.done > 0 ? 0 : 1;
 }
