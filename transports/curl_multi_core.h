@@ -58,12 +58,14 @@ struct Job {
   bool send_woken = false;   // the source's wake-up came: unpause the upload in flush()
   bool upload_done = false;  // the source's last byte went to libcurl
   uint64_t upload_done_ms = 0;
-  // The string options as last set on `easy` (valid while strings_known): libcurl copies a
-  // string option every time it is set, so configure() sets one only when it changed.
-  bool strings_known = false;
+  // Options as last set on `easy` (valid while options_known): libcurl copies a string option
+  // every time it is set (and reallocates its buffer on a new size), so configure() sets one
+  // only when it changed.
+  bool options_known = false;
   std::string set_url, set_proxy, set_noproxy;
-  std::string url;   // kept only to scrub it out of libcurl's error text
-  std::string host;  // "host[:port]" for messages
+  long buffer_bytes = 0;  // CURLOPT_BUFFERSIZE as last set (valid while options_known)
+  std::string url;        // kept only to scrub it out of libcurl's error text
+  std::string host;       // "host[:port]" for messages
   Timeouts timeouts;
 
   ResponseHead head;

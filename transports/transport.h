@@ -48,6 +48,11 @@ struct UpstreamRequest {
   bool refuse_private_addresses = false;
   size_t max_header_bytes = 64 * 1024;  // response head larger than this fails the transfer
                                         // (kProtocol); 0 leaves only libcurl's own caps
+  // The answer is expected to trickle for a long time (an event stream): the transfer then
+  // holds a 2 KiB receive buffer instead of 8 KiB. Thousands of such streams each keep theirs
+  // for their whole life while an event is a few hundred bytes (measured: ~2 KiB less resident
+  // memory per stream); a bigger piece just arrives in more chunks.
+  bool long_lived = false;
 };
 
 enum class FailureKind {

@@ -5,8 +5,9 @@
 // whole process, user + system) malloc calls per request and peak RSS in KiB; bench_curl_floor
 // prints the same for bare libcurl.
 //
-// Usage: bench_transport URL [seconds] [concurrency] [ca-file]   (ca-file: a private CA, e.g.
-// the benchmark's self-signed TLS upstream)
+// Usage: bench_transport URL [seconds] [concurrency] [ca-file|-] [--long-lived]
+//   ca-file: a private CA, e.g. the benchmark's self-signed TLS upstream ("-": none);
+//   --long-lived: UpstreamRequest::long_lived (the small receive buffer of event streams)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +43,7 @@ struct Run {
   long done = 0;
   long failed = 0;
   bool stopping = false;
+  bool long_lived = false;
 };
 
 void Caller::start() {
@@ -49,6 +51,7 @@ void Caller::start() {
   req.url = run->url;
   req.headers.set("content-type", "application/json");
   req.body = run->body;
+  req.long_lived = run->long_lived;
   transfer = run->transport->start(std::move(req), *this);
 }
 
@@ -76,7 +79,8 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_transport URL [seconds] [concurrency] [ca-file]\n");
+    std::fprintf(stderr,
+                 "usage: bench_transport URL [seconds] [concurrency] [ca-file|-] [--long-lived]\n");
     return 2;
   }
   Run run;
@@ -88,7 +92,8 @@ int main(int argc, char** argv) {
   uv_loop_init(&loop);
   CurlMultiTransport::Options options;
   options.max_cached_connections = 512;
-  if (argc > 4) options.ca_file = argv[4];
+  if (argc > 4 && std::string(argv[4]) != "-") options.ca_file = argv[4];
+  run.long_lived = argc > 5 && std::string(argv[5]) == "--long-lived";
   auto transport = CurlMultiTransport::create(&loop, options);
   if (!transport.ok()) return 1;
   run.transport = transport->get();

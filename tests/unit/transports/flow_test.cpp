@@ -2,6 +2,7 @@
 // the upstream instead of filling our memory), resume() must continue exactly where it stopped,
 // and no chunk may be lost or delivered twice, however pause/resume are interleaved with
 // libcurl's callbacks.
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include "test_support.h"
@@ -157,5 +158,46 @@ TEST_CASE("the idle deadline does not run while the consumer has paused") {
   REQUIRE(r.chunk_at.size() >= 3);
   CHECK(ms_between(r.chunk_at[1], r.chunk_at[2]) >= 550);
   CHECK(r.chunk_at[2] >= resumed_at);
+  fx.finish();
+}
+
+// UpstreamRequest::long_lived: the transfer reads into a 2 KiB buffer, and the next transfer on
+// the same pooled handle into 8 KiB again. Paused after its first chunk, each transfer lets the
+// kernel's buffers fill, so after resume() libcurl reads whole buffers: the largest chunk shows
+// the buffer's size (the body is chunked in pieces up to 32 KiB, so a read may end early).
+TEST_CASE("a long-lived transfer reads into a 2 KiB buffer; the next on its handle 8 KiB") {
+  TestServer server;
+  Fixture fx;
+  const uint64_t kBytes = 1 << 20;
+  auto largest_chunk = [&](bool long_lived) -> size_t {
+    Recorder r;
+    std::unique_ptr<Transfer> t;
+    r.on_data = [&](std::string_view) {
+      if (r.chunks == 1) t->pause();
+    };
+    UpstreamRequest req;
+    req.method = "GET";
+    req.url = server.url("/big?seed=11&bytes=" + std::to_string(kBytes));
+    req.long_lived = long_lived;
+    t = fx.start(std::move(req), r);
+    if (!fx.run_until([&] { return r.chunks >= 1; }, 30000)) return 0;
+    fx.run_for(200);  // the server fills the socket buffers meanwhile
+    t->resume();
+    if (!fx.run_until([&] { return r.done(); }, 30000)) return 0;
+    CHECK(r.ok());
+    CHECK(r.body.size() == kBytes);
+    CHECK(fnv1a(kFnvBasis, r.body) == big_checksum(kBytes, 11, false));
+    return *std::max_element(r.chunk_sizes.begin(), r.chunk_sizes.end());
+  };
+  size_t small = largest_chunk(true);
+  CHECK(small > 0);
+  CHECK(small <= 2048);
+  size_t normal = largest_chunk(false);
+  CHECK(normal > 2048);
+  CHECK(normal <= 8192);
+  small = largest_chunk(true);
+  CHECK(small > 0);
+  CHECK(small <= 2048);
+  CHECK(fx.transport().stats().pooled_handles == 1);  // one handle did all three
   fx.finish();
 }
