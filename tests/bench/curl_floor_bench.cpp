@@ -1,10 +1,10 @@
 // libcurl's own floor: the bare multi API on epoll, no gemgate code at all. `concurrency` easy
 // handles are configured once and re-added after each transfer, each POSTing the same body as
 // bench_transport, driven by curl_multi_socket_action like any event-loop user. Prints
-// requests/s, CPU µs per request (getrusage, whole process, user + system), failures and malloc
-// calls per request (malloc_count.h), then on stderr how often libcurl called our socket and timer
-// callbacks and how many epoll_ctl calls those cost, per request. What this costs, no transport
-// built on libcurl can go below.
+// requests/s, CPU µs per request (getrusage, whole process, user + system), failures, malloc
+// calls per request (malloc_count.h) and peak RSS in KiB, then on stderr how often libcurl called
+// our socket and timer callbacks and how many epoll_ctl calls those cost, per request. What this
+// costs, no transport built on libcurl can go below.
 //
 // Usage: bench_curl_floor URL [seconds=5] [concurrency=32] [OPTION...]
 //   --h2            CURL_HTTP_VERSION_2TLS (HTTP/2 where ALPN offers it; multiplexed)
