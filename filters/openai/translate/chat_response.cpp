@@ -53,8 +53,8 @@ Value choice_of(const Value& cand, int index, const ChatContext& ctx, const Resp
       rate = detail::pcm_rate(run.mime);
       pcm += detail::base64_decode_prefix(run.data, SIZE_MAX);
     }
-    if (run.kind == PartRun::Kind::kText) text += run.text;
-    if (run.kind == PartRun::Kind::kThought) thoughts += run.text;
+    if (run.kind == PartRun::Kind::kText) text += run.text();
+    if (run.kind == PartRun::Kind::kThought) thoughts += run.text();
     if (run.kind == PartRun::Kind::kCall) {
       std::string base = detail::generated_call_id(meta.id, next_call++);
       calls.PushBack(detail::tool_call_json(*run.call, base, run.signature, -1, a), a);

@@ -2,8 +2,8 @@
 
 #include <cmath>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "filters/openai/translate/detail/scratch.h"
 
 namespace gemgate::openai::detail {
 
@@ -46,13 +46,16 @@ size_t nesting_depth(std::string_view text, size_t limit) {
 
 }  // namespace
 
-bool parse_json(std::string_view text, Document& doc, std::string* error, size_t max_depth) {
+namespace {
+
+template <class Doc>
+bool parse_into(std::string_view text, Doc& doc, std::string* error, size_t max_depth) {
   if (nesting_depth(text, max_depth) > max_depth) {
     *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
     return false;
   }
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<kFlags>(text.data(), text.size());
+  doc.template Parse<kFlags>(text.data(), text.size());
   if (doc.HasParseError()) {
     *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at byte " +
              std::to_string(doc.GetErrorOffset()) + ")";
@@ -61,11 +64,20 @@ bool parse_json(std::string_view text, Document& doc, std::string* error, size_t
   return true;
 }
 
+}  // namespace
+
+bool parse_json(std::string_view text, Document& doc, std::string* error, size_t max_depth) {
+  return parse_into(text, doc, error, max_depth);
+}
+
+bool parse_json(std::string_view text, ScratchDocument& doc, std::string* error, size_t max_depth) {
+  return parse_into(text, doc, error, max_depth);
+}
+
 std::string write_json(const Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
-  v.Accept(writer);
-  return std::string(buf.GetString(), buf.GetSize());
+  ScratchWriter w;
+  v.Accept(w.writer());
+  return std::string(w.text());
 }
 
 const Value* field(const Value& obj, std::string_view key) {

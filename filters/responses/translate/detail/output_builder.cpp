@@ -148,10 +148,10 @@ void OutputBuilder::add_answer(const Value& answer) {
   for (const PartRun& run : parts.runs) {
     switch (run.kind) {
       case PartRun::Kind::kText:
-        add_text(run.text);
+        add_text(run.text());
         break;
       case PartRun::Kind::kThought:
-        if (ctx_.include_summary) add_thought(run.text);
+        if (ctx_.include_summary) add_thought(run.text());
         break;
       case PartRun::Kind::kCall:
         add_call(*run.call, run.signature);

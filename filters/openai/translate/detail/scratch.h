@@ -1,0 +1,84 @@
+// Internal: per-thread scratch memory for the RapidJSON documents and output of one call (one
+// request, one answer, one stream event), so that parsing, building and writing them does not go
+// to malloc every time. A fresh rapidjson::Document costs a pool allocator, a 64 KiB chunk and a
+// parse stack; a fresh StringBuffer grows by reallocation and is then copied into a string.
+//
+//   detail::Scratch s;                      // claims this thread's arena
+//   if (!parse_json(text, s.doc(), &err))   // the DOM and its parse stack live in the arena
+//   Value v(rapidjson::kObjectType); add(v, "k", "x", s.allocator());
+//   s.out().Clear(); v.Accept(s.writer());  // or write_json(v) for a std::string
+//
+// Everything allocated from a Scratch dies with it: copy out what must outlive the call. The
+// arena keeps its buffer between calls (it grows to what a call needed, up to kMaxKeptBytes);
+// a bigger call spills into chunks freed at its end, so a huge document never stays resident. A
+// Scratch made while another is alive on the same thread (a nested call) gets a private pool
+// instead of the arena, so nesting is safe, only slower.
+#pragma once
+
+#include <optional>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "filters/openai/translate/detail/json_util.h"
+
+namespace gemgate::openai::detail {
+
+// A document whose parse stack comes from the same pool as its values (a plain Document frees
+// and reallocates its stack on every Parse). Its values are plain `Value`s.
+using ScratchDocument =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                               rapidjson::MemoryPoolAllocator<>>;
+
+class Scratch {
+ public:
+  static constexpr size_t kInitialBytes = 16u << 10;
+  static constexpr size_t kMaxKeptBytes = 256u << 10;
+
+  Scratch();
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  // The pool every value of this call is allocated from.
+  Alloc& allocator() { return *pool_; }
+  // An empty document on that pool, for parsing.
+  ScratchDocument& doc() { return *doc_; }
+
+ private:
+  struct Arena;
+  Arena* arena_ = nullptr;  // this thread's arena, or nullptr when nested (private pool)
+  std::optional<rapidjson::MemoryPoolAllocator<>> pool_;
+  std::optional<ScratchDocument> doc_;
+};
+
+// A per-thread output buffer and writer, reused by every write on the thread (kept up to
+// Scratch::kMaxKeptBytes). Claimed like Scratch; a nested claim gets a private buffer.
+class ScratchWriter {
+ public:
+  using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+  ScratchWriter();  // the buffer starts empty
+  ~ScratchWriter();
+  ScratchWriter(const ScratchWriter&) = delete;
+  ScratchWriter& operator=(const ScratchWriter&) = delete;
+
+  // The writer, reset to write one more root value after what the buffer holds.
+  Writer& writer();
+  std::string_view text() const { return {buf_->GetString(), buf_->GetSize()}; }
+  void clear() { buf_->Clear(); }
+
+ private:
+  struct Slot;
+  Slot* slot_ = nullptr;  // this thread's buffer, or nullptr when nested
+  rapidjson::StringBuffer* buf_ = nullptr;
+  Writer* writer_ = nullptr;
+  std::optional<rapidjson::StringBuffer> own_buf_;
+  std::optional<Writer> own_writer_;
+};
+
+// parse_json() into a scratch document (same checks, same errors).
+bool parse_json(std::string_view text, ScratchDocument& doc, std::string* error,
+                size_t max_depth = kMaxJsonDepth);
+
+}  // namespace gemgate::openai::detail
