@@ -1,6 +1,7 @@
 #include "filters/openai/translate/detail/json_util.h"
 
 #include <cmath>
+#include <cstring>
 #include <rapidjson/error/en.h>
 
 #include "filters/openai/translate/detail/scratch.h"
@@ -12,22 +13,28 @@ namespace {
 // Deepest [ / { nesting of `text`, ignoring brackets inside strings. Stops early past `limit`.
 size_t nesting_depth(std::string_view text, size_t limit) {
   size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    char c = *p++;
     switch (c) {
-      case '"':
-        in_string = true;
+      case '"': {
+        // Skip the string: past each escaped character up to the first unescaped quote. Each
+        // byte is scanned at most once by each memchr, however many escapes (linear).
+        const char* q = static_cast<const char*>(std::memchr(p, '"', end - p));
+        while (true) {
+          if (!q) return deepest;  // unterminated: the parser refuses it
+          const void* b = std::memchr(p, '\\', q - p);
+          if (!b) break;
+          p = static_cast<const char*>(b) + 2;
+          if (p > q) {  // that quote was the escaped character: look for the next one
+            if (p >= end) return deepest;
+            q = static_cast<const char*>(std::memchr(p, '"', end - p));
+          }
+        }
+        p = q + 1;
         break;
+      }
       case '[':
       case '{':
         if (++depth > deepest) deepest = depth;
@@ -183,7 +190,10 @@ OpenAIError bad_value(const std::string& param, std::string message) {
                               "invalid_value");
 }
 
-Expected<bool> parse_request_body(std::string_view body, Document& doc) {
+namespace {
+
+template <class Doc>
+Expected<bool> parse_body_into(std::string_view body, Doc& doc) {
   std::string err;
   if (!parse_json(body, doc, &err)) {
     return OpenAIError::invalid(
@@ -195,6 +205,16 @@ Expected<bool> parse_request_body(std::string_view body, Document& doc) {
                                 std::string(type_name(doc)) + ".");
   }
   return true;
+}
+
+}  // namespace
+
+Expected<bool> parse_request_body(std::string_view body, Document& doc) {
+  return parse_body_into(body, doc);
+}
+
+Expected<bool> parse_request_body(std::string_view body, ScratchDocument& doc) {
+  return parse_body_into(body, doc);
 }
 
 }  // namespace gemgate::openai::detail

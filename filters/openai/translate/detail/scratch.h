@@ -77,8 +77,9 @@ class ScratchWriter {
   std::optional<Writer> own_writer_;
 };
 
-// parse_json() into a scratch document (same checks, same errors).
+// parse_json() and parse_request_body() into a scratch document (same checks, same errors).
 bool parse_json(std::string_view text, ScratchDocument& doc, std::string* error,
                 size_t max_depth = kMaxJsonDepth);
+Expected<bool> parse_request_body(std::string_view body, ScratchDocument& doc);
 
 }  // namespace gemgate::openai::detail
