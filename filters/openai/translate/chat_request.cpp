@@ -65,6 +65,11 @@ Expected<std::vector<std::string>> list_remote_media(std::string_view openai_bod
   return urls;
 }
 
+bool may_name_remote_media(std::string_view openai_body) {
+  return openai_body.find("image_url") != std::string_view::npos ||
+         openai_body.find("\\u") != std::string_view::npos;
+}
+
 Expected<ChatRequest> translate_chat_request(std::string_view openai_body, const MediaMap& media,
                                              const TranslateOptions& options) {
   detail::Scratch scratch;  // the request's DOM and the Gemini body's, in this thread's arena
