@@ -53,6 +53,49 @@ size_t nesting_depth(std::string_view text, size_t limit) {
 
 }  // namespace
 
+bool is_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    // ASCII, eight bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, sizeof word);
+      if (word & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p == end) break;
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    // The well-formed sequences of Unicode's table 3-7: no overlong forms, no surrogates,
+    // nothing past U+10FFFF. The second byte's range depends on the first.
+    ptrdiff_t tail;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      tail = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      tail = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      tail = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (end - p <= tail || p[1] < lo || p[1] > hi) return false;
+    for (ptrdiff_t i = 2; i <= tail; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+    }
+    p += tail + 1;
+  }
+  return true;
+}
+
 namespace {
 
 template <class Doc>
@@ -61,8 +104,13 @@ bool parse_into(std::string_view text, Doc& doc, std::string* error, size_t max_
     *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
     return false;
   }
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag;
-  doc.template Parse<kFlags>(text.data(), text.size());
+  // Valid UTF-8 (nearly always) is parsed without RapidJSON's per-character validation; anything
+  // else goes through it, so that it is refused with RapidJSON's own error and offset.
+  if (is_utf8(text)) {
+    doc.template Parse<rapidjson::kParseNoFlags>(text.data(), text.size());
+  } else {
+    doc.template Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  }
   if (doc.HasParseError()) {
     *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at byte " +
              std::to_string(doc.GetErrorOffset()) + ")";

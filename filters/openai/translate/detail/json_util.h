@@ -25,6 +25,10 @@ constexpr size_t kMaxJsonDepth = 128;
 bool parse_json(std::string_view text, Document& doc, std::string* error,
                 size_t max_depth = kMaxJsonDepth);
 
+// True when `text` is well-formed UTF-8 (Unicode's table 3-7: no overlong forms, surrogates or
+// code points past U+10FFFF) — exactly what RapidJSON's encoding validation accepts.
+bool is_utf8(std::string_view text);
+
 // Parses a client's request body, which must be a JSON object; otherwise OpenAI's 400 wording
 // ("We could not parse the JSON body of your request: ...", "The request body must be a JSON
 // object, not ...").

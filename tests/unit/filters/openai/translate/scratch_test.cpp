@@ -94,6 +94,55 @@ TEST_CASE("parse_json: the depth limit counts brackets outside strings only, esc
 
 namespace {
 
+// What RapidJSON's own validation says of `bytes` inside a JSON string.
+bool rapidjson_accepts(const std::string& bytes) {
+  std::string text = "\"" + bytes + "\"";
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  return !d.HasParseError();
+}
+
+}  // namespace
+
+TEST_CASE("is_utf8 accepts exactly what RapidJSON's encoding validation accepts") {
+  const unsigned char tails[] = {0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff};
+  size_t checked = 0, valid = 0;
+  for (int lead = 0x80; lead <= 0xff; ++lead) {
+    std::string one(1, static_cast<char>(lead));
+    CHECK(detail::is_utf8(one) == rapidjson_accepts(one));
+    for (int second = 0x20; second <= 0xff; ++second) {
+      if (second == '"' || second == '\\') continue;
+      std::string two = one + static_cast<char>(second);
+      REQUIRE_MESSAGE(detail::is_utf8(two) == rapidjson_accepts(two), lead << " " << second);
+      for (unsigned char third : tails) {
+        std::string three = two + static_cast<char>(third);
+        REQUIRE_MESSAGE(detail::is_utf8(three) == rapidjson_accepts(three),
+                        lead << " " << second << " " << int(third));
+        if (lead < 0xf0) continue;
+        for (unsigned char fourth : tails) {
+          std::string four = three + static_cast<char>(fourth);
+          bool ok = detail::is_utf8(four);
+          REQUIRE_MESSAGE(ok == rapidjson_accepts(four),
+                          lead << " " << second << " " << int(third) << " " << int(fourth));
+          ++checked;
+          valid += ok;
+        }
+      }
+    }
+  }
+  CHECK(checked > 100000);
+  CHECK(valid > 0);
+  // Long ASCII runs around a multi-byte character (the eight-byte fast path and its edges).
+  std::string ascii(37, 'a');
+  for (size_t at = 0; at <= ascii.size(); ++at) {
+    std::string s = ascii.substr(0, at) + "\xe2\x82\xac" + ascii.substr(at);
+    CHECK(detail::is_utf8(s));
+    CHECK_FALSE(detail::is_utf8(s.substr(0, at + 2)));  // cut inside the character
+  }
+}
+
+namespace {
+
 std::vector<std::string> decode(const std::vector<std::string>& pieces, size_t limit = 1 << 20) {
   detail::SseDecoder d(limit);
   std::vector<std::string> events;
