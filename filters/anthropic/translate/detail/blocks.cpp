@@ -15,9 +15,7 @@ std::string index_prefix(std::string_view type, size_t index) {
 }
 
 std::string quoted(std::string_view s) {
-  Document d;
-  Value v = openai::detail::str(s, d.GetAllocator());
-  return openai::detail::write_json(v);
+  return openai::detail::quote_json(s);
 }
 
 }  // namespace

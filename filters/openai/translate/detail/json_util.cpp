@@ -135,6 +135,12 @@ std::string write_json(const Value& v) {
   return std::string(w.text());
 }
 
+std::string quote_json(std::string_view s) {
+  ScratchWriter w;
+  w.writer().String(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()));
+  return std::string(w.text());
+}
+
 const Value* field(const Value& obj, std::string_view key) {
   if (!obj.IsObject()) return nullptr;
   Value name(rapidjson::StringRef(key.data(), key.size()));
