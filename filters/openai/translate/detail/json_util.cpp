@@ -136,9 +136,15 @@ std::string write_json(const Value& v) {
 }
 
 std::string quote_json(std::string_view s) {
+  std::string out;
+  append_quoted_json(out, s);
+  return out;
+}
+
+void append_quoted_json(std::string& out, std::string_view s) {
   ScratchWriter w;
   w.writer().String(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()));
-  return std::string(w.text());
+  out += w.text();
 }
 
 const Value* field(const Value& obj, std::string_view key) {

@@ -38,6 +38,8 @@ Expected<bool> parse_request_body(std::string_view body, Document& doc);
 std::string write_json(const Value& v);
 // `s` as a JSON string literal, quotes included, escaped exactly as write_json() escapes strings.
 std::string quote_json(std::string_view s);
+// Appends quote_json(s) to `out` without a string of its own.
+void append_quoted_json(std::string& out, std::string_view s);
 
 // The bytes of a string value (strings may hold NULs, so never use GetString() alone).
 inline std::string_view sv(const Value& v) {
