@@ -135,6 +135,12 @@ std::string write_json(const Value& v) {
   return std::string(w.text());
 }
 
+void append_json(std::string& out, const Value& v) {
+  ScratchWriter w;
+  v.Accept(w.writer());
+  out += w.text();
+}
+
 std::string quote_json(std::string_view s) {
   std::string out;
   append_quoted_json(out, s);

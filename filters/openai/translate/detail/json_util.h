@@ -36,6 +36,8 @@ Expected<bool> parse_request_body(std::string_view body, Document& doc);
 
 // Serialises a value compactly (UTF-8 kept as is, no escaping of non-ASCII).
 std::string write_json(const Value& v);
+// Appends write_json(v) to `out` without a string of its own.
+void append_json(std::string& out, const Value& v);
 // `s` as a JSON string literal, quotes included, escaped exactly as write_json() escapes strings.
 std::string quote_json(std::string_view s);
 // Appends quote_json(s) to `out` without a string of its own.

@@ -49,7 +49,7 @@ void OutputBuilder::emit(std::string_view type, Value payload) {
   *events_ += "event: ";
   *events_ += type;
   *events_ += "\ndata: ";
-  *events_ += write_json(event);
+  openai::detail::append_json(*events_, event);
   *events_ += "\n\n";
 }
 
