@@ -46,12 +46,18 @@ constexpr const char* kAnswer =
     R"({"candidates":[{"content":{"parts":[{"text":"Hello! How can I help you today?"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":9,"totalTokenCount":14},"modelVersion":"gemini-2.5-flash"})";
 constexpr int kEvents = 20;
 
-// The canned upstream's 20 SSE events: 19 words, then the end with finishReason and usage.
-std::string canned_sse() {
+// The canned upstream's 20 SSE events: 19 words, then the end with finishReason and usage. With
+// `filler` > 0 each word comes with at least that many bytes of prose (a model's usual chunk
+// is 100-300), with escapes in it.
+std::string canned_sse(size_t filler = 0) {
+  std::string prose;
+  while (prose.size() < filler)
+    prose += "The quick brown fox jumps over the lazy dog, \\\"twice\\\".\\n";
   std::string sse;
   for (int i = 0; i < kEvents - 1; ++i) {
     sse += R"(data: {"candidates":[{"content":{"parts":[{"text":"word )" + std::to_string(i) +
-           R"( "}],"role":"model"},"index":0}],"modelVersion":"gemini-2.5-flash"})" + "\r\n\r\n";
+           prose + R"( "}],"role":"model"},"index":0}],"modelVersion":"gemini-2.5-flash"})" +
+           "\r\n\r\n";
   }
   sse +=
       R"(data: {"candidates":[{"content":{"parts":[{"text":"end"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":20,"totalTokenCount":25},"modelVersion":"gemini-2.5-flash"})"
@@ -138,6 +144,17 @@ int main(int argc, char** argv) {
                     at = end;
                   }
                   out.clear();
+                  t.finish(out);
+                  sink += out.size();
+                }),
+        kEvents);
+  const std::string prose_sse = canned_sse(200);
+  print("stream of 20 events of 200-byte text",
+        measure(n / kEvents,
+                [&] {
+                  oa::ChatStreamTranslator t(sreq->context, meta);
+                  std::string out;
+                  t.feed(prose_sse, out);
                   t.finish(out);
                   sink += out.size();
                 }),
