@@ -53,6 +53,66 @@ Scratch::~Scratch() {
   arena_->busy = false;
 }
 
+namespace {
+
+// RapidJSON's escapes (rapidjson/writer.h, WriteString): 'u' = \u00XX, other = \<that letter>.
+constexpr char kEscape[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f',  'r', 'u', 'u',  // 00
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',  'u', 'u', 'u',  // 10
+    0,   0,   '"', 0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,   0,    // 20
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,   0,    // 30
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,   0,    // 40
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   '\\', 0,   0,   0,    // 50
+};
+constexpr char kHex[] = "0123456789ABCDEF";
+
+// True when one of the eight bytes of `w` needs an escape: below 0x20, '"' or '\\'.
+bool any_escape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [&](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
+}  // namespace
+
+bool FastWriter::String(const Ch* str, rapidjson::SizeType length, bool) {
+  Prefix(rapidjson::kStringType);
+  size_t room = 2 + size_t{length} * 6;  // as RapidJSON reserves: every byte may become \u00XX
+  char* begin = os_->Push(room);
+  char* out = begin;
+  *out++ = '"';
+  size_t i = 0;
+  while (i < length) {
+    while (i + 8 <= length) {  // eight plain bytes at a time
+      uint64_t w;
+      std::memcpy(&w, str + i, sizeof w);
+      if (any_escape(w)) break;
+      std::memcpy(out, &w, sizeof w);
+      out += 8;
+      i += 8;
+    }
+    if (i == length) break;
+    auto c = static_cast<unsigned char>(str[i++]);
+    char e = kEscape[c];
+    if (!e) {
+      *out++ = static_cast<char>(c);
+      continue;
+    }
+    *out++ = '\\';
+    *out++ = e;
+    if (e == 'u') {
+      *out++ = '0';
+      *out++ = '0';
+      *out++ = kHex[c >> 4];
+      *out++ = kHex[c & 0xF];
+    }
+  }
+  *out++ = '"';
+  os_->Pop(room - static_cast<size_t>(out - begin));
+  return EndValue(true);
+}
+
 struct ScratchWriter::Slot {
   Slot() : writer(buf) {}
   rapidjson::StringBuffer buf;

@@ -68,6 +68,50 @@ TEST_CASE("scratch writer: nested writers do not mix their output") {
   CHECK(outer.text() == "\"outer\"7");
 }
 
+namespace {
+
+// RapidJSON's own Writer on `v`.
+std::string rapidjson_written(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
+TEST_CASE("FastWriter writes strings byte for byte as RapidJSON's Writer does") {
+  rapidjson::Document d;
+  auto& a = d.GetAllocator();
+  auto same = [&](const std::string& s) {
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember(detail::str(s, a), detail::str(s, a), a);
+    REQUIRE_MESSAGE(detail::write_json(v) == rapidjson_written(v), "string of " << s.size());
+  };
+  for (int c = 0; c < 256; ++c) same(std::string(1, static_cast<char>(c)));
+  // Every byte at every offset of a run longer than the eight-byte blocks.
+  for (int c = 0; c < 256; ++c) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'a');
+      s[at] = static_cast<char>(c);
+      same(s);
+    }
+  }
+  uint64_t x = 88172645463325252ull;  // xorshift: random bytes, lengths 0..63
+  for (int n = 0; n < 3000; ++n) {
+    std::string s;
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    size_t len = x % 64;
+    for (size_t i = 0; i < len; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      s.push_back(static_cast<char>(x % 4 == 0 ? x >> 8 : 'a' + x % 26));
+    }
+    same(s);
+  }
+  same("");
+  same(std::string(100000, 'q') + "\"\n\x01");
+}
+
 TEST_CASE("parse_json: the depth limit counts brackets outside strings only, escapes included") {
   Scratch s;
   std::string err;
