@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "filters/anthropic/translate/detail/content.h"
+#include "filters/openai/translate/detail/scratch.h"
 #include "filters/openai/translate/schema.h"
 
 namespace gemgate::anthropic {
@@ -22,7 +23,8 @@ AnthropicError bad(const std::string& where, const std::string& what) {
   return AnthropicError::invalid(where + ": " + what);
 }
 
-Expected<Document*> parse(std::string_view body, Document& doc) {
+template <class Doc>
+Expected<Doc*> parse(std::string_view body, Doc& doc) {
   std::string why;
   if (!openai::detail::parse_json(body, doc, &why))
     return AnthropicError::invalid("the request body is not valid JSON: " + why);
@@ -177,7 +179,8 @@ std::optional<AnthropicError> generation(const Value& req, bool need_max, Messag
 }
 
 Expected<MessagesRequest> build(std::string_view body, const MediaMap& media, bool count) {
-  Document doc;
+  openai::detail::Scratch scratch;  // the request's DOM and the Gemini body's
+  openai::detail::ScratchDocument& doc = scratch.doc();
   if (auto p = parse(body, doc); !p) return p.error();
   auto model = model_of(doc);
   if (!model) return model.error();
@@ -187,8 +190,8 @@ Expected<MessagesRequest> build(std::string_view body, const MediaMap& media, bo
     if (!s->IsBool()) return bad("stream", "must be a boolean");
     out.context.stream = s->GetBool() && !count;
   }
-  Document g(rapidjson::kObjectType);
-  Alloc& a = g.GetAllocator();
+  Value g(rapidjson::kObjectType);
+  Alloc& a = scratch.allocator();
   Value system;
   if (const Value* s = field(doc, "system")) {
     if (auto e = detail::translate_system(*s, a, &system)) return *e;
@@ -225,7 +228,8 @@ Expected<MessagesRequest> build(std::string_view body, const MediaMap& media, bo
 }  // namespace
 
 Expected<std::vector<std::string>> list_remote_media(std::string_view body) {
-  Document doc;
+  openai::detail::Scratch scratch;
+  openai::detail::ScratchDocument& doc = scratch.doc();
   if (auto p = parse(body, doc); !p) return p.error();
   std::vector<std::string> urls;
   if (const Value* m = field(doc, "messages")) detail::collect_media_urls(*m, &urls);

@@ -1,13 +1,13 @@
 #include "filters/anthropic/translate/messages_response.h"
 
 #include "filters/anthropic/translate/detail/blocks.h"
+#include "filters/openai/translate/detail/scratch.h"
 
 namespace gemgate::anthropic {
 
 namespace {
 
 using openai::detail::add;
-using openai::detail::Document;
 using openai::detail::field;
 using openai::detail::sv;
 using openai::detail::Value;
@@ -56,7 +56,8 @@ std::string_view stop_reason_of(std::string_view g, std::string_view block, bool
 Expected<MessagesResponse> translate_messages_response(std::string_view gemini_body,
                                                        const MessagesContext& ctx,
                                                        std::string_view message_id) {
-  Document g;
+  openai::detail::Scratch scratch;  // the answer's DOM and the response's
+  openai::detail::ScratchDocument& g = scratch.doc();
   std::string why;
   if (!openai::detail::parse_json(gemini_body, g, &why) || !g.IsObject())
     return AnthropicError::bad_upstream("the upstream answer is not valid JSON");
@@ -75,8 +76,8 @@ Expected<MessagesResponse> translate_messages_response(std::string_view gemini_b
   blocks.close();
   MessagesResponse out;
   out.usage = usage_of(field(g, "usageMetadata"));
-  Document r(rapidjson::kObjectType);
-  auto& a = r.GetAllocator();
+  Value r(rapidjson::kObjectType);
+  auto& a = scratch.allocator();
   add(r, "id", message_id, a);
   add(r, "type", "message", a);
   add(r, "role", "assistant", a);
@@ -86,7 +87,7 @@ Expected<MessagesResponse> translate_messages_response(std::string_view gemini_b
       stop_reason_of(finish, string_at(g, "promptFeedback", "blockReason"), blocks.has_tool_use()),
       a);
   add(r, "stop_sequence", Value(), a);
-  Document u;
+  openai::detail::ScratchDocument u(&a, 256, &a);
   u.Parse(usage_json(out.usage).c_str());
   add(r, "usage", Value(u, a), a);
   out.body = openai::detail::write_json(r);

@@ -1,18 +1,17 @@
 #include "filters/anthropic/translate/messages_stream.h"
 
+#include "filters/openai/translate/detail/scratch.h"
+
 namespace gemgate::anthropic {
 
 namespace {
 
-using openai::detail::Document;
 using openai::detail::field;
 using openai::detail::sv;
 using openai::detail::Value;
 
 std::string quoted(std::string_view s) {
-  Document d;
-  Value v = openai::detail::str(s, d.GetAllocator());
-  return openai::detail::write_json(v);
+  return openai::detail::quote_json(s);
 }
 
 }  // namespace
@@ -68,7 +67,8 @@ void MessagesStreamTranslator::ping(std::string& out) {
 }
 
 bool MessagesStreamTranslator::on_event(std::string_view data, std::string& out) {
-  Document g;
+  openai::detail::Scratch scratch;  // the event's DOM, in this thread's arena
+  openai::detail::ScratchDocument& g = scratch.doc();
   std::string why;
   if (!openai::detail::parse_json(data, g, &why) || !g.IsObject()) {
     fail(AnthropicError::bad_upstream("the upstream sent an invalid stream event"), out);

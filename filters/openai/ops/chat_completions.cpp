@@ -20,6 +20,10 @@ namespace {
 class ChatCompletionsOp final : public OpenAIOp {
  public:
   Status on_request(FilterCallbacks& x) override {
+    // Most requests name no image: translate at once, without parsing the body twice.
+    if (!may_name_remote_media(x.request().body)) {
+      return translate(x, {}) ? Status::Continue : Status::Stop;
+    }
     auto urls = list_remote_media(x.request().body);
     if (!urls) return reply_error(x, urls.error());
     if (urls->empty()) return translate(x, {}) ? Status::Continue : Status::Stop;

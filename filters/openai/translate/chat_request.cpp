@@ -3,10 +3,10 @@
 #include "filters/openai/translate/chat_request.h"
 
 #include "filters/openai/translate/detail/request_parts.h"
+#include "filters/openai/translate/detail/scratch.h"
 
 namespace gemgate::openai {
 
-using detail::Document;
 using detail::Failure;
 using detail::field;
 using detail::sv;
@@ -57,16 +57,23 @@ Expected<std::string> upstream_model_name(std::string_view model, const std::str
 }
 
 Expected<std::vector<std::string>> list_remote_media(std::string_view openai_body) {
-  Document doc;
+  detail::Scratch scratch;
+  detail::ScratchDocument& doc = scratch.doc();
   if (auto ok = detail::parse_request_body(openai_body, doc); !ok) return ok.error();
   std::vector<std::string> urls;
   if (const Value* messages = field(doc, "messages")) detail::collect_remote_media(*messages, urls);
   return urls;
 }
 
+bool may_name_remote_media(std::string_view openai_body) {
+  return openai_body.find("image_url") != std::string_view::npos ||
+         openai_body.find("\\u") != std::string_view::npos;
+}
+
 Expected<ChatRequest> translate_chat_request(std::string_view openai_body, const MediaMap& media,
                                              const TranslateOptions& options) {
-  Document doc;
+  detail::Scratch scratch;  // the request's DOM and the Gemini body's, in this thread's arena
+  detail::ScratchDocument& doc = scratch.doc();
   if (auto ok = detail::parse_request_body(openai_body, doc); !ok) return ok.error();
   ChatRequest out;
   ChatContext& ctx = out.context;
@@ -102,8 +109,8 @@ Expected<ChatRequest> translate_chat_request(std::string_view openai_body, const
         "messages", "empty_array");
   }
 
-  Document gem(rapidjson::kObjectType);
-  auto& a = gem.GetAllocator();
+  Value gem(rapidjson::kObjectType);
+  auto& a = scratch.allocator();
   detail::RequestState st{options, media, a, ctx.upstream_model};
   Value contents, system_parts, config;
   if (auto f = detail::translate_messages(*messages, st, contents, system_parts)) return *f;

@@ -99,6 +99,12 @@ struct ChatRequest {
 // of the MediaMap).
 Expected<std::vector<std::string>> list_remote_media(std::string_view openai_body);
 
+// False when `openai_body` cannot name a remote image: its bytes hold neither "image_url" nor a
+// \u escape (which could spell it). A byte scan, no parse: a caller may then skip
+// list_remote_media() and its parse (translate_chat_request() still refuses a body that is not a
+// JSON object, with the same error). True means: call list_remote_media().
+bool may_name_remote_media(std::string_view openai_body);
+
 // Translates a chat completion request. Errors are OpenAI-shaped 400s whose `param` names the
 // field, e.g. "messages[2].role" or "messages[3].tool_calls[0].function.arguments".
 Expected<ChatRequest> translate_chat_request(std::string_view openai_body,

@@ -6,6 +6,7 @@
 #include "filters/openai/translate/detail/audio.h"
 #include "filters/openai/translate/detail/candidate.h"
 #include "filters/openai/translate/detail/media.h"
+#include "filters/openai/translate/detail/scratch.h"
 #include "filters/openai/translate/detail/tool_ids.h"
 
 namespace gemgate::openai {
@@ -53,8 +54,8 @@ Value choice_of(const Value& cand, int index, const ChatContext& ctx, const Resp
       rate = detail::pcm_rate(run.mime);
       pcm += detail::base64_decode_prefix(run.data, SIZE_MAX);
     }
-    if (run.kind == PartRun::Kind::kText) text += run.text;
-    if (run.kind == PartRun::Kind::kThought) thoughts += run.text;
+    if (run.kind == PartRun::Kind::kText) text += run.text();
+    if (run.kind == PartRun::Kind::kThought) thoughts += run.text();
     if (run.kind == PartRun::Kind::kCall) {
       std::string base = detail::generated_call_id(meta.id, next_call++);
       calls.PushBack(detail::tool_call_json(*run.call, base, run.signature, -1, a), a);
@@ -118,7 +119,8 @@ Value blocked_choice(std::string_view block_reason, Alloc& a) {
 
 Expected<ChatResponse> translate_chat_response(std::string_view gemini_body, const ChatContext& ctx,
                                                const ResponseMeta& meta) {
-  detail::Document doc;
+  detail::Scratch scratch;  // the reply's DOM and the answer's, in this thread's arena
+  detail::ScratchDocument& doc = scratch.doc();
   std::string err;
   if (!detail::parse_json(gemini_body, doc, &err)) {
     return OpenAIError::bad_upstream("The Gemini API sent a reply that is not JSON: " + err + ".");
@@ -129,8 +131,8 @@ Expected<ChatResponse> translate_chat_response(std::string_view gemini_body, con
   if (!doc.IsObject()) return OpenAIError::bad_upstream("The Gemini API reply is not an object.");
   if (field(doc, "error")) return translate_gemini_error(200, gemini_body);
 
-  detail::Document out(rapidjson::kObjectType);
-  Alloc& a = out.GetAllocator();
+  Value out(rapidjson::kObjectType);
+  Alloc& a = scratch.allocator();
   Value choices(rapidjson::kArrayType);
   const Value* cands = field(doc, "candidates");
   if (cands && cands->IsArray() && !cands->Empty()) {

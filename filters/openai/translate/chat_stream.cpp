@@ -5,17 +5,18 @@
 #include <optional>
 
 #include "filters/openai/translate/detail/candidate.h"
+#include "filters/openai/translate/detail/scratch.h"
 #include "filters/openai/translate/detail/sse_decoder.h"
 #include "filters/openai/translate/detail/tool_ids.h"
 
 namespace gemgate::openai {
 
 using detail::Alloc;
-using detail::Document;
 using detail::field;
 using detail::PartRun;
 using detail::sv;
 using detail::Value;
+using Writer = detail::ScratchWriter::Writer;
 
 namespace {
 
@@ -46,53 +47,116 @@ struct ChatStreamTranslator::State {
   bool done = false;
   bool failed = false;
   std::optional<OpenAIError> error;
+  std::string head;              // every chunk's opening, up to `"choices":[` (made once)
+  detail::CandidateParts parts;  // the current candidate's parts (storage reused)
 
   // --- output -------------------------------------------------------------------------------
+  // Chunks are written straight into the thread's scratch writer; only the rare deltas (images,
+  // audio, tool calls, logprobs, the finish chunk's extras) are built as values first.
 
-  // Appends one chunk: the envelope around `choices`, plus "usage" when include_usage is on
-  // (null except on the final usage chunk).
-  void emit(std::string& out, Document& d, Value choices, const Usage* final_usage) {
-    Alloc& a = d.GetAllocator();
-    d.SetObject();
-    detail::add(d, "id", meta.id, a);
-    detail::add(d, "object", "chat.completion.chunk", a);
-    detail::add(d, "created", Value(meta.created), a);
-    detail::add(d, "model", ctx.model, a);
-    detail::add(d, "system_fingerprint", Value(), a);
-    detail::add(d, "choices", std::move(choices), a);
-    if (ctx.include_usage) {
-      detail::add(d, "usage", final_usage ? detail::usage_json(*final_usage, a) : Value(), a);
-    }
+  // {"id","object","created","model","system_fingerprint","choices":[ — the same in every chunk.
+  void make_head() {
+    detail::ScratchWriter w;
+    Writer& wr = w.writer();
+    wr.StartObject();
+    wr.Key("id");
+    put(wr, meta.id);
+    wr.Key("object");
+    wr.String("chat.completion.chunk");
+    wr.Key("created");
+    wr.Int64(meta.created);
+    wr.Key("model");
+    put(wr, ctx.model);
+    wr.Key("system_fingerprint");
+    wr.Null();
+    wr.Key("choices");
+    wr.StartArray();
+    head = w.text();
+  }
+
+  static void put(Writer& wr, std::string_view s) {
+    wr.String(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()));
+  }
+
+  // Appends one chunk: the head, the choices `write_choices` writes, then "usage" when
+  // include_usage is on (null except on the final usage chunk, whose JSON is `final_usage`).
+  template <class WriteChoices>
+  void emit(std::string& out, WriteChoices&& write_choices, std::string_view final_usage = {}) {
+    if (head.empty()) make_head();
+    detail::ScratchWriter w;
+    write_choices(w);
     out += "data: ";
-    out += detail::write_json(d);
-    out += "\n\n";
+    out += head;
+    out += w.text();
+    out += ']';
+    if (ctx.include_usage) {
+      out += ",\"usage\":";
+      out += final_usage.empty() ? std::string_view("null") : final_usage;
+    }
+    out += "}\n\n";
     started = true;
   }
 
-  void emit_delta(std::string& out, int index, Value delta, Value logprobs = Value(),
-                  std::string_view finish = {}, Value extra = Value()) {
-    Document d;
-    Alloc& a = d.GetAllocator();
-    Value choice(rapidjson::kObjectType);
-    detail::add(choice, "index", Value(index), a);
-    detail::add(choice, "delta", Value(delta, a), a);
-    detail::add(choice, "logprobs", Value(logprobs, a), a);
-    detail::add(choice, "finish_reason", finish.empty() ? Value() : detail::str(finish, a), a);
-    if (!extra.IsNull()) detail::add(choice, "provider_specific_fields", Value(extra, a), a);
-    Value choices(rapidjson::kArrayType);
-    choices.PushBack(std::move(choice), a);
-    emit(out, d, std::move(choices), nullptr);
+  // One chunk whose only choice is {index, delta (written by `write_delta`), logprobs,
+  // finish_reason[, provider_specific_fields]}.
+  template <class WriteDelta>
+  void emit_delta(std::string& out, int index, WriteDelta&& write_delta,
+                  const Value& logprobs = Value(), std::string_view finish = {},
+                  const Value& extra = Value()) {
+    emit(out, [&](detail::ScratchWriter& w) {
+      Writer& wr = w.writer();
+      wr.StartObject();
+      wr.Key("index");
+      wr.Int(index);
+      wr.Key("delta");
+      write_delta(wr);
+      wr.Key("logprobs");
+      logprobs.Accept(wr);
+      wr.Key("finish_reason");
+      if (finish.empty()) {
+        wr.Null();
+      } else {
+        put(wr, finish);
+      }
+      if (!extra.IsNull()) {
+        wr.Key("provider_specific_fields");
+        extra.Accept(wr);
+      }
+      wr.EndObject();
+    });
+  }
+
+  // A delta that is one string member: {"<key>":"<text>"}.
+  void emit_text(std::string& out, int index, const char* key, std::string_view text,
+                 const Value& logprobs = Value()) {
+    emit_delta(
+        out, index,
+        [&](Writer& wr) {
+          wr.StartObject();
+          wr.Key(key);
+          put(wr, text);
+          wr.EndObject();
+        },
+        logprobs);
+  }
+
+  // A delta built as a value.
+  void emit_value(std::string& out, int index, const Value& delta) {
+    emit_delta(out, index, [&](Writer& wr) { delta.Accept(wr); });
   }
 
   ChoiceState& choice(int index, std::string& out) {
     ChoiceState& c = choices[index];
     if (!c.role_sent) {
       c.role_sent = true;
-      Document d;
-      Value delta(rapidjson::kObjectType);
-      detail::add(delta, "role", "assistant", d.GetAllocator());
-      detail::add(delta, "content", "", d.GetAllocator());
-      emit_delta(out, index, std::move(delta));
+      emit_delta(out, index, [](Writer& wr) {
+        wr.StartObject();
+        wr.Key("role");
+        wr.String("assistant");
+        wr.Key("content");
+        wr.String("");
+        wr.EndObject();
+      });
     }
     return c;
   }
@@ -108,7 +172,8 @@ struct ChatStreamTranslator::State {
   // One decoded SSE event. Returns false when the stream ended (error).
   bool on_event(std::string_view data, std::string& out) {
     if (data == "[DONE]") return true;  // Gemini sends none; tolerate a proxy that adds one
-    Document ev;
+    detail::Scratch scratch;            // the event's DOM and every value built from it
+    detail::ScratchDocument& ev = scratch.doc();
     std::string err;
     if (!detail::parse_json(data, ev, &err) || !ev.IsObject()) {
       fail_with(OpenAIError::bad_upstream("The Gemini stream sent an event that is not a JSON "
@@ -137,58 +202,60 @@ struct ChatStreamTranslator::State {
         fail_with(OpenAIError::bad_upstream("The Gemini stream sent a malformed candidate."), out);
         return false;
       }
-      on_candidate(cand, index, out);
+      on_candidate(cand, index, out, scratch.allocator());
     }
     return true;
   }
 
-  void on_candidate(const Value& cand, int index, std::string& out) {
+  void on_candidate(const Value& cand, int index, std::string& out, Alloc& a) {
     ChoiceState& c = choice(index, out);
-    detail::CandidateParts parts = detail::read_parts(cand);
-    Document d;
-    Alloc& a = d.GetAllocator();
+    detail::read_parts(cand, parts);
     Value logprobs = ctx.logprobs ? detail::logprobs_json(cand, a) : Value();
     for (const PartRun& run : parts.runs) {
-      Value delta(rapidjson::kObjectType);
       if (run.kind == PartRun::Kind::kThought) {
         if (!ctx.include_reasoning) continue;
-        detail::add(delta, "reasoning_content", run.text, a);
-        emit_delta(out, index, std::move(delta));
-      } else if (run.kind == PartRun::Kind::kImage) {
-        Value images(rapidjson::kArrayType);
-        images.PushBack(detail::image_json(run, c.next_image_index++, a), a);
-        detail::add(delta, "images", std::move(images), a);
-        emit_delta(out, index, std::move(delta));
-      } else if (run.kind == PartRun::Kind::kAudio) {
-        Value audio(rapidjson::kObjectType);
-        detail::add(audio, "id", "audio_" + meta.id, a);
-        detail::add(audio, "data", run.data, a);
-        detail::add(delta, "audio", std::move(audio), a);
-        emit_delta(out, index, std::move(delta));
+        emit_text(out, index, "reasoning_content", run.text());
       } else if (run.kind == PartRun::Kind::kText) {
-        detail::add(delta, "content", run.text, a);
-        emit_delta(out, index, std::move(delta), std::move(logprobs));  // logprobs go once
+        emit_text(out, index, "content", run.text(), logprobs);  // logprobs go once
         logprobs.SetNull();
       } else {
-        std::string base = detail::generated_call_id(meta.id, next_call++);
-        c.saw_call = true;
-        if (ctx.legacy_functions) {
-          detail::add(delta, "function_call", detail::function_call_json(*run.call, a), a);
-        } else {
-          Value calls(rapidjson::kArrayType);
-          calls.PushBack(
-              detail::tool_call_json(*run.call, base, run.signature, c.next_tool_index++, a), a);
-          detail::add(delta, "tool_calls", std::move(calls), a);
-        }
-        emit_delta(out, index, std::move(delta));
+        emit_value(out, index, other_delta(run, c, a));
       }
     }
+    parts.runs.clear();  // its views point into the event's document
     if (const Value* fr = field(cand, "finishReason"); fr && fr->IsString()) {
       c.native_finish = sv(*fr);
     }
     if (const Value* fm = field(cand, "finishMessage"); fm && fm->IsString()) {
       c.finish_message = sv(*fm);
     }
+  }
+
+  // The delta of an image, audio or function call run.
+  Value other_delta(const PartRun& run, ChoiceState& c, Alloc& a) {
+    Value delta(rapidjson::kObjectType);
+    if (run.kind == PartRun::Kind::kImage) {
+      Value images(rapidjson::kArrayType);
+      images.PushBack(detail::image_json(run, c.next_image_index++, a), a);
+      detail::add(delta, "images", std::move(images), a);
+    } else if (run.kind == PartRun::Kind::kAudio) {
+      Value audio(rapidjson::kObjectType);
+      detail::add(audio, "id", "audio_" + meta.id, a);
+      detail::add(audio, "data", run.data, a);
+      detail::add(delta, "audio", std::move(audio), a);
+    } else {
+      std::string base = detail::generated_call_id(meta.id, next_call++);
+      c.saw_call = true;
+      if (ctx.legacy_functions) {
+        detail::add(delta, "function_call", detail::function_call_json(*run.call, a), a);
+      } else {
+        Value calls(rapidjson::kArrayType);
+        calls.PushBack(
+            detail::tool_call_json(*run.call, base, run.signature, c.next_tool_index++, a), a);
+        detail::add(delta, "tool_calls", std::move(calls), a);
+      }
+    }
+    return delta;
   }
 
   void feed(std::string_view bytes, std::string& out) {
@@ -216,18 +283,26 @@ struct ChatStreamTranslator::State {
     }
     for (auto& [index, c] : choices) {
       choice(index, out);
-      Document d;
-      Alloc& a = d.GetAllocator();
+      detail::Scratch scratch;
       std::string_view reason =
           c.block_reason.empty()
               ? detail::map_finish_reason(c.native_finish, c.saw_call, ctx.legacy_functions)
               : "content_filter";
-      emit_delta(out, index, Value(rapidjson::kObjectType), Value(), reason,
-                 detail::provider_fields(c.native_finish, c.finish_message, c.block_reason, a));
+      Value extra = detail::provider_fields(c.native_finish, c.finish_message, c.block_reason,
+                                            scratch.allocator());
+      emit_delta(
+          out, index,
+          [](Writer& wr) {
+            wr.StartObject();
+            wr.EndObject();
+          },
+          Value(), reason, extra);
     }
     if (ctx.include_usage) {
-      Document d;
-      emit(out, d, Value(rapidjson::kArrayType), &usage);
+      detail::Scratch scratch;
+      std::string final_usage = detail::write_json(detail::usage_json(usage, scratch.allocator()));
+      emit(
+          out, [](detail::ScratchWriter&) {}, final_usage);
     }
     out += "data: [DONE]\n\n";
     done = true;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "filters/openai/translate/detail/json_util.h"
+#include "filters/openai/translate/detail/scratch.h"
 #include "filters/responses/translate/detail/items.h"
 
 namespace gemgate::responses {
@@ -133,9 +134,9 @@ std::optional<OpenAIError> convert_text_format(const Value& text, Value& chat, A
 
 // The request fields the response object echoes, with OpenAI's defaults.
 std::string echo_fields(const Value& root) {
-  Document d;
-  d.SetObject();
-  Alloc& a = d.GetAllocator();
+  Scratch scratch;
+  Value d(rapidjson::kObjectType);
+  Alloc& a = scratch.allocator();
   auto copy_or = [&](const char* key, Value fallback) {
     const Value* v = field(root, key);
     add(d, key, v ? Value(*v, a) : std::move(fallback), a);
@@ -237,7 +238,8 @@ OpenAIError remap_param(OpenAIError e, const std::vector<std::string>& params) {
 }  // namespace
 
 Expected<RequestHead> read_request_head(std::string_view body) {
-  Document doc;
+  Scratch scratch;
+  ScratchDocument& doc = scratch.doc();
   std::string why;
   if (!parse_json(body, doc, &why)) {
     return OpenAIError::invalid("the request body is not valid JSON: " + why);

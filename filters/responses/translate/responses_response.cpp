@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "filters/openai/translate/detail/json_util.h"
+#include "filters/openai/translate/detail/scratch.h"
 #include "filters/openai/translate/detail/sse_decoder.h"
 #include "filters/responses/translate/detail/output_builder.h"
 
@@ -36,7 +37,8 @@ struct ResponsesStreamTranslator::State {
 
   // One decoded SSE event; false stops the decoder (the stream failed).
   bool on_event(std::string_view data) {
-    Document doc;
+    openai::detail::Scratch scratch;  // the event's DOM, in this thread's arena
+    openai::detail::ScratchDocument& doc = scratch.doc();
     std::string why;
     if (!parse_json(data, doc, &why) || !doc.IsObject()) {
       fail_with(OpenAIError::bad_upstream("the upstream sent an unreadable stream event"));

@@ -46,9 +46,16 @@ Value token_logprob(const Value& c, Alloc& a) {
 
 CandidateParts read_parts(const Value& candidate) {
   CandidateParts out;
+  read_parts(candidate, out);
+  return out;
+}
+
+void read_parts(const Value& candidate, CandidateParts& out) {
+  out.runs.clear();
+  out.text_signature = {};
   const Value* content = field(candidate, "content");
   const Value* parts = content ? field(*content, "parts") : nullptr;
-  if (!parts || !parts->IsArray()) return out;
+  if (!parts || !parts->IsArray()) return;
   for (const Value& p : parts->GetArray()) {
     if (!p.IsObject()) continue;
     const Value* sig = field(p, "thoughtSignature");
@@ -86,15 +93,16 @@ CandidateParts read_parts(const Value& candidate) {
     auto kind = thought && thought->IsBool() && thought->GetBool() ? PartRun::Kind::kThought
                                                                    : PartRun::Kind::kText;
     if (!out.runs.empty() && out.runs.back().kind == kind) {
-      out.runs.back().text += sv(*text);
+      PartRun& run = out.runs.back();
+      if (run.joined.empty()) run.joined = run.first_text;
+      run.joined += sv(*text);
     } else {
       PartRun run;
       run.kind = kind;
-      run.text = sv(*text);
+      run.first_text = sv(*text);
       out.runs.push_back(std::move(run));
     }
   }
-  return out;
 }
 
 std::string_view map_finish_reason(std::string_view g, bool has_calls, bool legacy) {

@@ -16,7 +16,10 @@ namespace gemgate::openai::detail {
 struct PartRun {
   enum class Kind { kText, kThought, kCall, kImage, kAudio };
   Kind kind = Kind::kText;
-  std::string text;             // kText / kThought
+  // kText / kThought: the run's text (a view of the document's string when the run is one part).
+  std::string_view text() const { return joined.empty() ? first_text : joined; }
+  std::string_view first_text;  // the run's first text part
+  std::string joined;           // the run's texts joined, once a second one came
   const Value* call = nullptr;  // kCall: the functionCall object
   std::string_view signature;   // kCall: the part's thoughtSignature
   std::string_view mime;        // kImage / kAudio: inlineData.mimeType
@@ -32,6 +35,8 @@ struct CandidateParts {
 // data becomes kImage (image/*) or kAudio (audio/*) runs, other inline data, executable code and
 // unknown parts are ignored.
 CandidateParts read_parts(const Value& candidate);
+// The same into `out` (cleared first), reusing its storage: for a stream's events.
+void read_parts(const Value& candidate, CandidateParts& out);
 
 // Gemini finishReason → OpenAI finish_reason ("" = absent → "stop"). Stop and length become
 // "tool_calls" when the choice has tool calls; with legacy functions that is "function_call".

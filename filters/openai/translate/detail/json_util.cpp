@@ -1,9 +1,10 @@
 #include "filters/openai/translate/detail/json_util.h"
 
 #include <cmath>
+#include <cstring>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "filters/openai/translate/detail/scratch.h"
 
 namespace gemgate::openai::detail {
 
@@ -12,22 +13,28 @@ namespace {
 // Deepest [ / { nesting of `text`, ignoring brackets inside strings. Stops early past `limit`.
 size_t nesting_depth(std::string_view text, size_t limit) {
   size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    char c = *p++;
     switch (c) {
-      case '"':
-        in_string = true;
+      case '"': {
+        // Skip the string: past each escaped character up to the first unescaped quote. Each
+        // byte is scanned at most once by each memchr, however many escapes (linear).
+        const char* q = static_cast<const char*>(std::memchr(p, '"', end - p));
+        while (true) {
+          if (!q) return deepest;  // unterminated: the parser refuses it
+          const void* b = std::memchr(p, '\\', q - p);
+          if (!b) break;
+          p = static_cast<const char*>(b) + 2;
+          if (p > q) {  // that quote was the escaped character: look for the next one
+            if (p >= end) return deepest;
+            q = static_cast<const char*>(std::memchr(p, '"', end - p));
+          }
+        }
+        p = q + 1;
         break;
+      }
       case '[':
       case '{':
         if (++depth > deepest) deepest = depth;
@@ -46,13 +53,64 @@ size_t nesting_depth(std::string_view text, size_t limit) {
 
 }  // namespace
 
-bool parse_json(std::string_view text, Document& doc, std::string* error, size_t max_depth) {
+bool is_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    // ASCII, eight bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, sizeof word);
+      if (word & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p == end) break;
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    // The well-formed sequences of Unicode's table 3-7: no overlong forms, no surrogates,
+    // nothing past U+10FFFF. The second byte's range depends on the first.
+    ptrdiff_t tail;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      tail = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      tail = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      tail = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (end - p <= tail || p[1] < lo || p[1] > hi) return false;
+    for (ptrdiff_t i = 2; i <= tail; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+    }
+    p += tail + 1;
+  }
+  return true;
+}
+
+namespace {
+
+template <class Doc>
+bool parse_into(std::string_view text, Doc& doc, std::string* error, size_t max_depth) {
   if (nesting_depth(text, max_depth) > max_depth) {
     *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
     return false;
   }
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<kFlags>(text.data(), text.size());
+  // Valid UTF-8 (nearly always) is parsed without RapidJSON's per-character validation; anything
+  // else goes through it, so that it is refused with RapidJSON's own error and offset.
+  if (is_utf8(text)) {
+    doc.template Parse<rapidjson::kParseNoFlags>(text.data(), text.size());
+  } else {
+    doc.template Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  }
   if (doc.HasParseError()) {
     *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at byte " +
              std::to_string(doc.GetErrorOffset()) + ")";
@@ -61,11 +119,38 @@ bool parse_json(std::string_view text, Document& doc, std::string* error, size_t
   return true;
 }
 
+}  // namespace
+
+bool parse_json(std::string_view text, Document& doc, std::string* error, size_t max_depth) {
+  return parse_into(text, doc, error, max_depth);
+}
+
+bool parse_json(std::string_view text, ScratchDocument& doc, std::string* error, size_t max_depth) {
+  return parse_into(text, doc, error, max_depth);
+}
+
 std::string write_json(const Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
-  v.Accept(writer);
-  return std::string(buf.GetString(), buf.GetSize());
+  ScratchWriter w;
+  v.Accept(w.writer());
+  return std::string(w.text());
+}
+
+void append_json(std::string& out, const Value& v) {
+  ScratchWriter w;
+  v.Accept(w.writer());
+  out += w.text();
+}
+
+std::string quote_json(std::string_view s) {
+  std::string out;
+  append_quoted_json(out, s);
+  return out;
+}
+
+void append_quoted_json(std::string& out, std::string_view s) {
+  ScratchWriter w;
+  w.writer().String(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()));
+  out += w.text();
 }
 
 const Value* field(const Value& obj, std::string_view key) {
@@ -171,7 +256,10 @@ OpenAIError bad_value(const std::string& param, std::string message) {
                               "invalid_value");
 }
 
-Expected<bool> parse_request_body(std::string_view body, Document& doc) {
+namespace {
+
+template <class Doc>
+Expected<bool> parse_body_into(std::string_view body, Doc& doc) {
   std::string err;
   if (!parse_json(body, doc, &err)) {
     return OpenAIError::invalid(
@@ -183,6 +271,16 @@ Expected<bool> parse_request_body(std::string_view body, Document& doc) {
                                 std::string(type_name(doc)) + ".");
   }
   return true;
+}
+
+}  // namespace
+
+Expected<bool> parse_request_body(std::string_view body, Document& doc) {
+  return parse_body_into(body, doc);
+}
+
+Expected<bool> parse_request_body(std::string_view body, ScratchDocument& doc) {
+  return parse_body_into(body, doc);
 }
 
 }  // namespace gemgate::openai::detail

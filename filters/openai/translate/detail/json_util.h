@@ -25,6 +25,10 @@ constexpr size_t kMaxJsonDepth = 128;
 bool parse_json(std::string_view text, Document& doc, std::string* error,
                 size_t max_depth = kMaxJsonDepth);
 
+// True when `text` is well-formed UTF-8 (Unicode's table 3-7: no overlong forms, surrogates or
+// code points past U+10FFFF) — exactly what RapidJSON's encoding validation accepts.
+bool is_utf8(std::string_view text);
+
 // Parses a client's request body, which must be a JSON object; otherwise OpenAI's 400 wording
 // ("We could not parse the JSON body of your request: ...", "The request body must be a JSON
 // object, not ...").
@@ -32,6 +36,12 @@ Expected<bool> parse_request_body(std::string_view body, Document& doc);
 
 // Serialises a value compactly (UTF-8 kept as is, no escaping of non-ASCII).
 std::string write_json(const Value& v);
+// Appends write_json(v) to `out` without a string of its own.
+void append_json(std::string& out, const Value& v);
+// `s` as a JSON string literal, quotes included, escaped exactly as write_json() escapes strings.
+std::string quote_json(std::string_view s);
+// Appends quote_json(s) to `out` without a string of its own.
+void append_quoted_json(std::string& out, std::string_view s);
 
 // The bytes of a string value (strings may hold NULs, so never use GetString() alone).
 inline std::string_view sv(const Value& v) {

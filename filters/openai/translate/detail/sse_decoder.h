@@ -23,11 +23,11 @@ class SseDecoder {
   Status finish(const OnEvent& on_event);
 
  private:
-  bool end_line(const OnEvent& on_event);  // false when on_event asked to stop
+  bool end_line(std::string_view line, const OnEvent& on_event);  // false: on_event said stop
   bool dispatch(const OnEvent& on_event);
 
   size_t max_event_bytes_;
-  std::string line_;
+  std::string line_;  // a line split across feeds, until its end arrives
   std::string data_;
   bool has_data_ = false;
   bool after_cr_ = false;  // the previous byte was '\r': a following '\n' belongs to it

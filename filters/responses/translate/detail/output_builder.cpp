@@ -49,7 +49,7 @@ void OutputBuilder::emit(std::string_view type, Value payload) {
   *events_ += "event: ";
   *events_ += type;
   *events_ += "\ndata: ";
-  *events_ += write_json(event);
+  openai::detail::append_json(*events_, event);
   *events_ += "\n\n";
 }
 
@@ -148,10 +148,10 @@ void OutputBuilder::add_answer(const Value& answer) {
   for (const PartRun& run : parts.runs) {
     switch (run.kind) {
       case PartRun::Kind::kText:
-        add_text(run.text);
+        add_text(run.text());
         break;
       case PartRun::Kind::kThought:
-        if (ctx_.include_summary) add_thought(run.text);
+        if (ctx_.include_summary) add_thought(run.text());
         break;
       case PartRun::Kind::kCall:
         add_call(*run.call, run.signature);

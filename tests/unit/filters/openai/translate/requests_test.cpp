@@ -82,3 +82,33 @@ TEST_CASE("upstream_model_name strips routing prefixes and refuses path tricks")
 }
 
 }  // namespace gemgate::openai::test
+
+namespace gemgate::openai::test {
+
+TEST_CASE("may_name_remote_media is true whenever list_remote_media finds a URL") {
+  size_t with_urls = 0;
+  for (const auto& file : golden_entries("requests")) {
+    CAPTURE(file.filename().string());
+    rapidjson::Document c;
+    load_json(file, c);
+    auto body = request_text(c);
+    auto urls = list_remote_media(body);
+    if (urls && !urls->empty()) {
+      ++with_urls;
+      CHECK(may_name_remote_media(body));
+    }
+  }
+  CHECK(with_urls > 0);
+  // "image_url" spelled with a \u escape is still caught.
+  std::string escaped =
+      R"({"model":"m","messages":[{"role":"user","content":[{"type":"image\u005furl",)"
+      R"("image\u005furl":{"url":"https://example.com/a.png"}}]}]})";
+  auto urls = list_remote_media(escaped);
+  REQUIRE(urls.has_value());
+  CHECK(urls->size() == 1);
+  CHECK(may_name_remote_media(escaped));
+  CHECK_FALSE(
+      may_name_remote_media(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})"));
+}
+
+}  // namespace gemgate::openai::test
