@@ -64,7 +64,7 @@ struct RequestParser::Impl {
       s->fail(431, "request has more than " + std::to_string(s->limits_.max_headers) + " headers");
       return -1;
     }
-    if (s->request_.headers.empty()) s->request_.headers.reserve(http::HeaderMap::kTypicalFields);
+    if (s->request_.headers.empty()) s->request_.headers.reserve(s->expected_fields());
     s->request_.headers.add(std::move(s->field_), std::move(s->value_));
     s->field_.clear();
     s->value_.clear();
@@ -142,6 +142,14 @@ RequestParser::RequestParser(const ServerLimits& limits)
 }
 
 RequestParser::~RequestParser() = default;
+
+size_t RequestParser::expected_fields() const {
+  // scan_head() runs over each piece of input before llhttp does: when this piece held the
+  // whole head, its line count is known and the field list gets exactly its size (it lives as
+  // long as the request, which for a stream may be minutes: 10 000 of them add up).
+  if (scan_done_ && scan_lines_ > 1) return scan_lines_ - 1;  // less the request line
+  return http::HeaderMap::kTypicalFields;
+}
 
 RequestParser::State RequestParser::fail(int status, std::string message) {
   if (error_status_ == 0) {

@@ -480,3 +480,15 @@ TEST_CASE("the head's line checks hold wherever the input is split (the scan ski
     CHECK(o.request.body == "{\"a\":\"xyz\"}");
   }
 }
+
+TEST_CASE("a head that arrives whole gets a field list of exactly its size") {
+  Outcome whole = parse_whole(kPost);
+  REQUIRE(whole.state == State::kComplete);
+  CHECK(whole.request.headers.size() == 3);
+  CHECK(whole.request.headers.entries().capacity() == 3);
+  // In pieces the count is not known at the first field: the usual reserve, then growth.
+  Outcome bytes = parse_bytes(kPost);
+  REQUIRE(bytes.state == State::kComplete);
+  CHECK(bytes.request.headers.size() == 3);
+  CHECK(bytes.request.headers.entries().capacity() >= 3);
+}
