@@ -57,10 +57,10 @@ Connection::Connection(Server& server, uint64_t id)
       id_(id),
       limits_(server.context().limits.load()),
       parser_(*limits_),
-      read_timer_(server.worker().loop()),
+      read_timer_(server.worker().loop(), [this] { on_read_timeout(); }),
       write_timer_(server.worker().loop()),
-      request_timer_(server.worker().loop()),
-      rate_timer_(server.worker().loop()),
+      request_timer_(server.worker().loop(), [this] { on_request_timeout(); }),
+      rate_timer_(server.worker().loop(), [this] { on_body_rate_check(); }),
       anchor_(std::make_shared<Connection*>(this)) {
   uv_tcp_init(server_.worker().loop(), &tcp_);
   tcp_.data = this;
@@ -155,7 +155,7 @@ void Connection::close_now() {
   ending_ = Ending::kClosed;
   drop_output();
   server_.set_idle(this, false);
-  read_timer_.stop();
+  read_timer_.clear();
   write_timer_.stop();
   stop_request_timers();
   stop_counting_stream();
@@ -336,8 +336,7 @@ void Connection::run_head_filters() {
   }
   const ServerLimits& limits = *limits_;
   if (parser_.body_expected() && limits.min_body_rate > 0) {
-    rate_timer_.start(
-        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
+    rate_timer_.set(limits.body_rate_window_ms);
   }
   if (stream_route_ && parser_.body_expected()) start_streamed_body();
 }
@@ -520,17 +519,18 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
 // ---- timers ----
 
 void Connection::start_request_timers() {
-  const ServerLimits& limits = *limits_;
-  request_timer_.start(limits.request_timeout_ms, [this] {
-    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
-    reply_error(
-        408, "request not received within " + std::to_string(limits_->request_timeout_ms) + " ms");
-  });
+  request_timer_.set(limits_->request_timeout_ms);
+}
+
+void Connection::on_request_timeout() {
+  if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
+  reply_error(408,
+              "request not received within " + std::to_string(limits_->request_timeout_ms) + " ms");
 }
 
 void Connection::stop_request_timers() {
-  request_timer_.stop();
-  rate_timer_.stop();
+  request_timer_.clear();
+  rate_timer_.clear();
 }
 
 void Connection::on_body_rate_check() {
@@ -543,6 +543,7 @@ void Connection::on_body_rate_check() {
     return;
   }
   rate_mark_ = parser_.body_size();
+  rate_timer_.set(limits.body_rate_window_ms);  // the next window
 }
 
 void Connection::set_read_timer(ReadTimer which) {
@@ -554,7 +555,7 @@ void Connection::set_read_timer(ReadTimer which) {
   uint64_t ms = 0;
   switch (which) {
     case ReadTimer::kNone:
-      read_timer_.stop();
+      read_timer_.clear();
       return;
     case ReadTimer::kHead:
       ms = limits.head_timeout_ms;
@@ -569,7 +570,7 @@ void Connection::set_read_timer(ReadTimer which) {
       ms = limits.linger_ms;
       break;
   }
-  read_timer_.start(ms, [this] { on_read_timeout(); });
+  read_timer_.set(ms);
 }
 
 void Connection::on_read_timeout() {

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "core/exchange.h"
+#include "core/server/deadline.h"
 #include "core/server/request_parser.h"
 #include "core/server/response_writer.h"
 #include "core/server/streamed_body.h"
@@ -138,6 +139,7 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   void stop_counting_stream();
   void start_request_timers();
   void stop_request_timers();
+  void on_request_timeout();
   void on_body_rate_check();
   void set_read_timer(ReadTimer which);
   void on_read_timeout();
@@ -201,10 +203,11 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   // The bytes to parse next: direct_ when set, else input_.
   std::string_view unparsed() const { return direct_.empty() ? std::string_view(input_) : direct_; }
   std::unique_ptr<Exchange> exchange_;  // the request being served
-  Timer read_timer_;
-  Timer write_timer_;
-  Timer request_timer_;  // request_timeout: first byte of a request to the end of its body
-  Timer rate_timer_;     // min_body_rate checks while a body arrives
+  // Lazy (see deadline.h): every request sets and clears them.
+  Deadline read_timer_;
+  Timer write_timer_;       // only while output is queued (rare: see connection_write.cpp)
+  Deadline request_timer_;  // request_timeout: first byte of a request to the end of its body
+  Deadline rate_timer_;     // min_body_rate checks while a body arrives, one per window
   ReadTimer read_timer_kind_ = ReadTimer::kNone;
   std::string peer_;
   std::string out_[kOutputParts];  // output gathered, not handed to the socket yet
