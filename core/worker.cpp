@@ -12,6 +12,10 @@ Worker::Worker(int index) : index_(index) {
   async_.data = this;
   uv_idle_init(&loop_, &idle_);
   idle_.data = this;
+  uv_check_init(&loop_, &batch_check_);
+  batch_check_.data = this;
+  uv_prepare_init(&loop_, &batch_prepare_);
+  batch_prepare_.data = this;
 }
 
 Worker::~Worker() {
@@ -46,6 +50,51 @@ void Worker::next_tick(std::function<void()> fn) {
   }
 }
 
+void Worker::at_batch_end(BatchEnd& item) {
+  if (item.queued_) return;
+  item.queued_ = true;
+  if (batch_.empty()) arm_batch_handles();
+  batch_.push_back(&item);
+}
+
+void Worker::cancel_batch_end(BatchEnd& item) {
+  if (!item.queued_) return;
+  item.queued_ = false;
+  // Also in a batch being run: run_batch_end() skips it by the flag, and the item outlives the
+  // running batch (owners are freed in close callbacks, never inside on_batch_end).
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (batch_[i] == &item) {
+      batch_.erase(batch_.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+}
+
+void Worker::arm_batch_handles() {
+  uv_check_start(&batch_check_,
+                 [](uv_check_t* h) noexcept { static_cast<Worker*>(h->data)->run_batch_end(); });
+  uv_prepare_start(&batch_prepare_, [](uv_prepare_t* h) noexcept {
+    static_cast<Worker*>(h->data)->run_batch_end();
+  });
+}
+
+void Worker::run_batch_end() {
+  std::vector<BatchEnd*> running;
+  running.swap(batch_spare_);
+  running.clear();
+  running.swap(batch_);  // batch_ takes the spare memory; items queued meanwhile go there
+  uv_check_stop(&batch_check_);
+  uv_prepare_stop(&batch_prepare_);
+  for (BatchEnd* item : running) {
+    if (!item->queued_) continue;  // cancelled while this batch ran
+    item->queued_ = false;
+    item->on_batch_end();
+  }
+  if (!batch_.empty()) arm_batch_handles();
+  running.clear();
+  batch_spare_.swap(running);
+}
+
 void Worker::on_async(uv_async_t* handle) noexcept {
   static_cast<Worker*>(handle->data)->drain_posted();
 }
@@ -61,9 +110,14 @@ void Worker::drain_posted() {
 
 void Worker::on_idle(uv_idle_t* handle) noexcept {
   Worker* self = static_cast<Worker*>(handle->data);
+  // The batch runs out of a vector that keeps its memory from turn to turn, so a tick costs no
+  // allocation for the queue once it has grown (ticks queued meanwhile go to ticks_).
   std::vector<std::function<void()>> batch;
+  batch.swap(self->spare_ticks_);
   batch.swap(self->ticks_);
   for (auto& fn : batch) fn();
+  batch.clear();
+  self->spare_ticks_.swap(batch);
   if (self->ticks_.empty()) {
     uv_idle_stop(&self->idle_);
     self->idle_active_ = false;
@@ -100,8 +154,11 @@ void Worker::stop(std::function<void()> on_stop) {
       batch.swap(ticks_);
       for (auto& fn : batch) fn();
     }
+    run_batch_end();
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&batch_check_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&batch_prepare_), nullptr);
   });
 }
 

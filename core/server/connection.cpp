@@ -57,10 +57,10 @@ Connection::Connection(Server& server, uint64_t id)
       id_(id),
       limits_(server.context().limits.load()),
       parser_(*limits_),
-      read_timer_(server.worker().loop()),
+      read_timer_(server.worker().loop(), [this] { on_read_timeout(); }),
       write_timer_(server.worker().loop()),
-      request_timer_(server.worker().loop()),
-      rate_timer_(server.worker().loop()),
+      request_timer_(server.worker().loop(), [this] { on_request_timeout(); }),
+      rate_timer_(server.worker().loop(), [this] { on_body_rate_check(); }),
       anchor_(std::make_shared<Connection*>(this)) {
   uv_tcp_init(server_.worker().loop(), &tcp_);
   tcp_.data = this;
@@ -70,6 +70,7 @@ Connection::Connection(Server& server, uint64_t id)
 
 Connection::~Connection() {
   *anchor_ = nullptr;
+  drop_output();
   drop_streamed_body();
   release_body_budget();
   stop_counting_stream();
@@ -98,7 +99,7 @@ void Connection::refuse(int status, const std::string& message) {
 }
 
 void Connection::drain() {
-  if (idle() && writes_pending_ == 0) close_now();
+  if (idle() && output_idle()) close_now();
 }
 
 // ---- lifecycle ----
@@ -133,8 +134,11 @@ void Connection::close_gracefully() {
   // Half-close our side once the queued output is on the wire, then read and discard for a
   // moment so a client still sending (e.g. the body we refused with 413) sees our reply
   // instead of a reset.
+  flush_output();  // the half-close follows the output
+  if (ending_ == Ending::kClosed) return;
   ending_ = Ending::kLingering;
   input_.clear();
+  direct_ = {};
   auto* req = new uv_shutdown_t;
   req->data = this;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
@@ -149,8 +153,9 @@ void Connection::close_gracefully() {
 void Connection::close_now() {
   if (ending_ == Ending::kClosed) return;
   ending_ = Ending::kClosed;
+  drop_output();
   server_.set_idle(this, false);
-  read_timer_.stop();
+  read_timer_.clear();
   write_timer_.stop();
   stop_request_timers();
   stop_counting_stream();
@@ -175,7 +180,8 @@ bool Connection::accepts_input() const {
 }
 
 bool Connection::idle() const {
-  return ending_ == Ending::kOpen && !exchange_ && !parser_.in_request() && input_.empty();
+  return ending_ == Ending::kOpen && !exchange_ && !parser_.in_request() && input_.empty() &&
+         direct_.empty();
 }
 
 // ---- reading ----
@@ -195,8 +201,17 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     return;
   }
   if (self->ending_ != Ending::kOpen) return;  // closing: the rest is discarded
-  self->input_.append(buf->base, static_cast<size_t>(nread));
-  if (self->phase_ != Phase::kRunning) self->process_input();
+  if (self->input_.empty() && self->phase_ != Phase::kRunning) {
+    // The usual case: nothing left over from an earlier read. The parser reads the shared read
+    // buffer directly; only what it leaves (a pipelined request, a partial head) is copied.
+    self->direct_ = std::string_view(buf->base, static_cast<size_t>(nread));
+    self->process_input();
+    if (self->ending_ == Ending::kOpen) self->input_.append(self->direct_);
+    self->direct_ = {};
+  } else {
+    self->input_.append(buf->base, static_cast<size_t>(nread));
+    if (self->phase_ != Phase::kRunning) self->process_input();
+  }
   if (self->ending_ != Ending::kClosed && self->reading_ &&
       self->input_.size() > self->limits_->max_pipelined_bytes) {
     // A request is running (or its answer is still going out): stop reading ahead until it is
@@ -213,7 +228,7 @@ void Connection::start_reading() {
 
 void Connection::process_input() {
   process_scheduled_ = false;
-  while (accepts_input() && (!input_.empty() || kick_parser_)) {
+  while (accepts_input() && (!unparsed().empty() || kick_parser_)) {
     Fed fed = feed_parser();
     if (fed == Fed::kRefused) return;
     if (fed == Fed::kNeedMore) break;
@@ -232,8 +247,13 @@ Connection::Fed Connection::feed_parser() {
   }
   kick_parser_ = false;
   size_t used = 0;
-  RequestParser::State state = parser_.feed(input_.data(), input_.size(), &used);
-  input_.erase(0, used);
+  std::string_view in = unparsed();
+  RequestParser::State state = parser_.feed(in.data(), in.size(), &used);
+  if (!direct_.empty()) {
+    direct_.remove_prefix(used);
+  } else {
+    input_.erase(0, used);
+  }
   if (phase_ == Phase::kStreamBody) {
     forward_body();
   } else if (reading_body() && !account_body()) {
@@ -316,8 +336,7 @@ void Connection::run_head_filters() {
   }
   const ServerLimits& limits = *limits_;
   if (parser_.body_expected() && limits.min_body_rate > 0) {
-    rate_timer_.start(
-        limits.body_rate_window_ms, [this] { on_body_rate_check(); }, limits.body_rate_window_ms);
+    rate_timer_.set(limits.body_rate_window_ms);
   }
   if (stream_route_ && parser_.body_expected()) start_streamed_body();
 }
@@ -387,17 +406,19 @@ void Connection::send_stream_head(const http::Response& r) {
     stream_counted_ = true;
     server_.context().open_streams.fetch_add(1, std::memory_order_relaxed);
   }
-  write(WireBytes(writer_.stream_head(r, chunked, keep_alive_)));
+  // The head waits for the end of this loop turn, so the chunks that came with it share its
+  // system call (connection_write.cpp); so do the chunks.
+  write(WireBytes(writer_.stream_head(r, chunked, keep_alive_)), false);
 }
 
 void Connection::send_chunk(std::string_view data) {
   if (ending_ == Ending::kClosed) return;
-  write(writer_.chunk(data));
+  write(writer_.chunk(data), false);
 }
 
 void Connection::send_owned_chunk(std::string&& data) {
   if (ending_ == Ending::kClosed) return;
-  write(writer_.owned_chunk(std::move(data)));
+  write(writer_.owned_chunk(std::move(data)), false);
 }
 
 void Connection::end_stream(bool clean) {
@@ -408,9 +429,10 @@ void Connection::end_stream(bool clean) {
     // failed, not the client): exchange_finished() then closes once the writes are out.
     keep_alive_ = false;
     close_after_writes();
+    flush_output();
     return;
   }
-  write(WireBytes(writer_.end_of_stream()));
+  write(WireBytes(writer_.end_of_stream()));  // flushes what the stream gathered
   if (!keep_alive_) close_after_writes();
 }
 
@@ -434,7 +456,8 @@ void Connection::after_exchange() {
   if (ending_ == Ending::kClosed) return;
   if (ending_ != Ending::kOpen || !keep_alive_ || server_.draining()) {
     close_after_writes();
-    if (writes_pending_ == 0) close_gracefully();
+    flush_output();
+    if (ending_ != Ending::kClosed && writes_pending_ == 0) close_gracefully();
     return;
   }
   // A client that pipelines requests without reading the answers must not make us queue output
@@ -484,7 +507,7 @@ void Connection::reply_error(int status, const std::string& message, int retry_a
              " " + message);
   send_response(r);
   close_after_writes();
-  if (writes_pending_ == 0) close_gracefully();
+  if (ending_ != Ending::kClosed && writes_pending_ == 0) close_gracefully();
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
@@ -496,17 +519,18 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
 // ---- timers ----
 
 void Connection::start_request_timers() {
-  const ServerLimits& limits = *limits_;
-  request_timer_.start(limits.request_timeout_ms, [this] {
-    if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
-    reply_error(
-        408, "request not received within " + std::to_string(limits_->request_timeout_ms) + " ms");
-  });
+  request_timer_.set(limits_->request_timeout_ms);
+}
+
+void Connection::on_request_timeout() {
+  if (!parser_.in_request()) return;  // between requests: the keep-alive timer rules
+  reply_error(408,
+              "request not received within " + std::to_string(limits_->request_timeout_ms) + " ms");
 }
 
 void Connection::stop_request_timers() {
-  request_timer_.stop();
-  rate_timer_.stop();
+  request_timer_.clear();
+  rate_timer_.clear();
 }
 
 void Connection::on_body_rate_check() {
@@ -519,6 +543,7 @@ void Connection::on_body_rate_check() {
     return;
   }
   rate_mark_ = parser_.body_size();
+  rate_timer_.set(limits.body_rate_window_ms);  // the next window
 }
 
 void Connection::set_read_timer(ReadTimer which) {
@@ -530,7 +555,7 @@ void Connection::set_read_timer(ReadTimer which) {
   uint64_t ms = 0;
   switch (which) {
     case ReadTimer::kNone:
-      read_timer_.stop();
+      read_timer_.clear();
       return;
     case ReadTimer::kHead:
       ms = limits.head_timeout_ms;
@@ -545,7 +570,7 @@ void Connection::set_read_timer(ReadTimer which) {
       ms = limits.linger_ms;
       break;
   }
-  read_timer_.start(ms, [this] { on_read_timeout(); });
+  read_timer_.set(ms);
 }
 
 void Connection::on_read_timeout() {

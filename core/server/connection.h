@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "core/exchange.h"
+#include "core/server/deadline.h"
 #include "core/server/request_parser.h"
 #include "core/server/response_writer.h"
 #include "core/server/streamed_body.h"
@@ -28,8 +29,12 @@ namespace gemgate::server {
 
 class Server;
 
-class Connection final : public Downstream {
+class Connection final : public Downstream, private Worker::BatchEnd {
  public:
+  // The most parts one write hands the socket (libuv's inline buffer count: more would make
+  // uv_write allocate).
+  static constexpr size_t kOutputParts = 4;
+
   Connection(Server& server, uint64_t id);
   ~Connection() override;
 
@@ -49,7 +54,7 @@ class Connection final : public Downstream {
   // Retry-After, Connection: close) without reading a request, then closes.
   void refuse(int status, const std::string& message);
   // True while idle between requests with nothing left to write: closing it loses nothing.
-  bool sheddable() const { return idle() && writes_pending_ == 0 && requests_served_ > 0; }
+  bool sheddable() const { return idle() && output_idle() && requests_served_ > 0; }
 
   // Downstream (contract in core/exchange.h): called by exchange_, and send_response also by the
   // connection for its own answers; after close_now() they do nothing. exchange_finished() is
@@ -134,6 +139,7 @@ class Connection final : public Downstream {
   void stop_counting_stream();
   void start_request_timers();
   void stop_request_timers();
+  void on_request_timeout();
   void on_body_rate_check();
   void set_read_timer(ReadTimer which);
   void on_read_timeout();
@@ -165,8 +171,21 @@ class Connection final : public Downstream {
   void after_exchange();
   // Runs process_input() on a later loop turn (once, however often asked).
   void schedule_processing();
-  // Queues `bytes` (nothing when empty) and watches the backlog: stall timer, watermarks.
-  void write(WireBytes bytes);
+  // Adds `bytes` (nothing when empty) to the output and sends it: at once when `now`, else at
+  // the end of this loop turn (a streamed answer, see connection_write.cpp).
+  void write(WireBytes bytes, bool now = true);
+  // Adds one part to the output being gathered (copied behind the last one when small and it
+  // has room, or when all kOutputParts are taken).
+  void gather(std::string&& part);
+  // Sends the gathered output: directly when the kernel takes it, else queued with uv_write
+  // under the stall timer and the watermarks. May close the connection (socket error).
+  void flush_output();
+  // Forgets the gathered output (the connection closes).
+  void drop_output();
+  // Worker::BatchEnd: the end of the loop turn in which a streamed answer's bytes were written.
+  void on_batch_end() override;
+  // True when nothing is gathered and no write is in flight.
+  bool output_idle() const { return writes_pending_ == 0 && out_count_ == 0; }
   void arm_write_timer();
 
   Server& server_;
@@ -177,14 +196,22 @@ class Connection final : public Downstream {
   std::shared_ptr<const ServerLimits> limits_;
   RequestParser parser_;
   ResponseWriter writer_;
-  std::string input_;                   // bytes read but not parsed yet
+  std::string input_;  // bytes read but not parsed yet (our copy)
+  // Inside on_read only, while input_ is empty: the unparsed rest of the shared read buffer
+  // (Server::read_buffer); what is left of it when on_read returns is copied into input_.
+  std::string_view direct_;
+  // The bytes to parse next: direct_ when set, else input_.
+  std::string_view unparsed() const { return direct_.empty() ? std::string_view(input_) : direct_; }
   std::unique_ptr<Exchange> exchange_;  // the request being served
-  Timer read_timer_;
-  Timer write_timer_;
-  Timer request_timer_;  // request_timeout: first byte of a request to the end of its body
-  Timer rate_timer_;     // min_body_rate checks while a body arrives
+  // Lazy (see deadline.h): every request sets and clears them.
+  Deadline read_timer_;
+  Timer write_timer_;       // only while output is queued (rare: see connection_write.cpp)
+  Deadline request_timer_;  // request_timeout: first byte of a request to the end of its body
+  Deadline rate_timer_;     // min_body_rate checks while a body arrives, one per window
   ReadTimer read_timer_kind_ = ReadTimer::kNone;
   std::string peer_;
+  std::string out_[kOutputParts];  // output gathered, not handed to the socket yet
+  size_t out_count_ = 0;
   uint64_t requests_served_ = 0;
   size_t writes_pending_ = 0;
   size_t write_queue_mark_ = 0;  // write-queue size when the stall timer was armed

@@ -1,21 +1,37 @@
-// Connection, part 2: writing. Every answer's bytes go out through write(): one uv_write of up
-// to three parts (head, body, tail; see WireBytes), a write-progress timer, and the watermarks
-// that pause and resume the upstream. The write requests and the chunk buffers are recycled
-// (per worker thread), so a forwarded stream chunk costs no allocation once warm.
+// Connection, part 2: writing. Every answer's bytes go out through write(), which gathers them
+// (up to kOutputParts buffers; small parts copied behind the previous one where it has room)
+// and flush_output(), which hands them to the socket. A whole answer is flushed at once: its head
+// and body leave in one system call. A streamed answer's head and chunks wait for the end of the
+// loop turn (Worker::at_batch_end), so what one upstream read delivered (head, events, the last
+// chunk) leaves in one system call too, and the end of the stream flushes at once: no latency is
+// added beyond the callbacks of the same turn. flush_output() first tries the socket directly
+// (uv_try_write): when the kernel takes everything, which is the rule on a healthy connection,
+// no write request, completion callback or stall timer is involved and the buffers go straight
+// back to the pool. Only what the kernel did not take is queued with uv_write, under the
+// write-progress timer and the watermarks that pause and resume the upstream. The write
+// requests and the chunk buffers are recycled (per worker thread), so a forwarded stream chunk
+// costs no allocation once warm.
 #include <vector>
 
 #include "core/http/buffer_pool.h"
 #include "core/log.h"
 #include "core/server/connection.h"
+#include "core/server/server.h"
 
 namespace gemgate::server {
 
 namespace {
 
+// A part at most this large may be copied behind the previous one; a larger one is written
+// from its own memory. A part grows to kMaxGathered at most that way.
+constexpr size_t kCopyBytes = 4 * 1024;
+constexpr size_t kMaxGathered = 64 * 1024;
+
 struct WriteReq {
   uv_write_t req{};
   Connection* connection = nullptr;
-  std::string parts[3];
+  std::string parts[Connection::kOutputParts];
+  size_t bytes = 0;  // what this request writes (the parts, less what went out directly)
 };
 
 constexpr size_t kMaxSpareWrites = 256;
@@ -38,14 +54,17 @@ WriteReq* new_write() {
   return w;
 }
 
+void give_back(std::string& part) {
+  http::give_back_buffer(std::move(part));
+  part = std::string();
+}
+
 // The parts' memory goes back to the buffer pool (where the next chunk is copied into), the
 // request to the spares.
 void recycle(WriteReq* w) {
-  for (std::string& part : w->parts) {
-    http::give_back_buffer(std::move(part));
-    part = std::string();
-  }
+  for (std::string& part : w->parts) give_back(part);
   w->connection = nullptr;
+  w->bytes = 0;
   std::vector<WriteReq*>& spares = spare_writes();
   if (spares.size() >= kMaxSpareWrites) {
     delete w;
@@ -58,20 +77,89 @@ void recycle(WriteReq* w) {
 
 // ---- writing ----
 
-void Connection::write(WireBytes bytes) {
-  if (ending_ == Ending::kClosed || bytes.empty()) return;
+void Connection::write(WireBytes bytes, bool now) {
+  if (ending_ == Ending::kClosed) return;
+  gather(std::move(bytes.head));
+  gather(std::move(bytes.body));
+  gather(std::move(bytes.tail));
+  if (out_count_ == 0) return;
+  if (now) {
+    flush_output();
+  } else {
+    server_.worker().at_batch_end(*this);
+  }
+}
+
+void Connection::gather(std::string&& part) {
+  if (part.empty()) return;
+  if (part.size() <= kCopyBytes && out_count_ > 0) {
+    // A small part joins the last one when that costs no reallocation, or when every part is
+    // taken (a reallocation then, bounded by kMaxGathered, instead of a system call).
+    std::string& last = out_[out_count_ - 1];
+    size_t joined = last.size() + part.size();
+    if ((joined <= last.capacity() || out_count_ == kOutputParts) && joined <= kMaxGathered) {
+      last.append(part);
+      http::give_back_buffer(std::move(part));
+      return;
+    }
+  }
+  if (out_count_ == kOutputParts) flush_output();
+  out_[out_count_++] = std::move(part);
+}
+
+void Connection::drop_output() {
+  for (size_t i = 0; i < out_count_; ++i) give_back(out_[i]);
+  out_count_ = 0;
+  server_.worker().cancel_batch_end(*this);
+}
+
+void Connection::flush_output() {
+  server_.worker().cancel_batch_end(*this);
+  if (out_count_ == 0 || ending_ == Ending::kClosed) {
+    drop_output();
+    return;
+  }
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  uv_buf_t bufs[kOutputParts];
+  size_t total = 0;
+  for (size_t i = 0; i < out_count_; ++i) {
+    bufs[i] = uv_buf_init(out_[i].data(), static_cast<unsigned>(out_[i].size()));
+    total += out_[i].size();
+  }
+  size_t sent = 0;
+  if (writes_pending_ == 0) {
+    // Nothing queued before these bytes, so they may go out directly and in order.
+    int rc = uv_try_write(stream, bufs, static_cast<unsigned>(out_count_));
+    if (rc < 0 && rc != UV_EAGAIN) {
+      drop_output();
+      close_now();
+      return;
+    }
+    if (rc > 0) sent = static_cast<size_t>(rc);
+    bytes_written_ += sent;
+    if (sent == total) {
+      drop_output();
+      return;
+    }
+  }
+  // The rest waits in a write request: its bufs start where the kernel stopped taking.
   WriteReq* w = new_write();
   w->connection = this;
-  w->parts[0] = std::move(bytes.head);
-  w->parts[1] = std::move(bytes.body);
-  w->parts[2] = std::move(bytes.tail);
-  uv_buf_t bufs[3];
+  w->bytes = total - sent;
   unsigned n = 0;
-  for (std::string& part : w->parts) {
-    if (!part.empty()) bufs[n++] = uv_buf_init(part.data(), static_cast<unsigned>(part.size()));
+  for (size_t i = 0; i < out_count_; ++i) {
+    w->parts[i] = std::move(out_[i]);
+    size_t size = w->parts[i].size();
+    if (sent >= size) {
+      sent -= size;
+      continue;
+    }
+    bufs[n++] = uv_buf_init(w->parts[i].data() + sent, static_cast<unsigned>(size - sent));
+    sent = 0;
   }
+  out_count_ = 0;
   w->req.data = w;
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n, &Connection::on_write);
+  int rc = uv_write(&w->req, stream, bufs, n, &Connection::on_write);
   if (rc < 0) {
     recycle(w);
     close_now();
@@ -80,10 +168,17 @@ void Connection::write(WireBytes bytes) {
   ++writes_pending_;
   const ServerLimits& limits = *limits_;
   if (!write_timer_.active()) arm_write_timer();
-  if (!blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) >
-                       limits.write_high_watermark) {
+  if (!blocked_ && uv_stream_get_write_queue_size(stream) > limits.write_high_watermark) {
     blocked_ = true;
     if (exchange_) exchange_->set_downstream_blocked(true);
+  }
+}
+
+void Connection::on_batch_end() {
+  flush_output();
+  // A stream whose exchange already ended (without a last chunk) closes once its output is out.
+  if (ending_ != Ending::kOpen && ending_ != Ending::kClosed && !exchange_ && output_idle()) {
+    close_gracefully();
   }
 }
 
@@ -108,7 +203,7 @@ void Connection::arm_write_timer() {
 void Connection::on_write(uv_write_t* req, int status) noexcept {
   auto* w = static_cast<WriteReq*>(req->data);
   Connection* self = w->connection;
-  for (const std::string& part : w->parts) self->bytes_written_ += part.size();
+  self->bytes_written_ += w->bytes;
   recycle(w);
   --self->writes_pending_;
   if (self->ending_ == Ending::kClosed) return;
@@ -127,7 +222,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
       self->schedule_processing();  // pipelined requests waited for the backlog to drain
     }
   }
-  if (self->writes_pending_ == 0 && self->ending_ != Ending::kOpen && !self->exchange_) {
+  if (self->output_idle() && self->ending_ != Ending::kOpen && !self->exchange_) {
     self->close_gracefully();
   }
 }

@@ -1,5 +1,6 @@
 #include "core/server/request_parser.h"
 
+#include <cstring>
 #include <llhttp.h>
 
 namespace gemgate::server {
@@ -63,7 +64,7 @@ struct RequestParser::Impl {
       s->fail(431, "request has more than " + std::to_string(s->limits_.max_headers) + " headers");
       return -1;
     }
-    if (s->request_.headers.empty()) s->request_.headers.reserve(http::HeaderMap::kTypicalFields);
+    if (s->request_.headers.empty()) s->request_.headers.reserve(s->expected_fields());
     s->request_.headers.add(std::move(s->field_), std::move(s->value_));
     s->field_.clear();
     s->value_.clear();
@@ -142,6 +143,14 @@ RequestParser::RequestParser(const ServerLimits& limits)
 
 RequestParser::~RequestParser() = default;
 
+size_t RequestParser::expected_fields() const {
+  // scan_head() runs over each piece of input before llhttp does: when this piece held the
+  // whole head, its line count is known and the field list gets exactly its size (it lives as
+  // long as the request, which for a stream may be minutes: 10 000 of them add up).
+  if (scan_done_ && scan_lines_ > 1) return scan_lines_ - 1;  // less the request line
+  return http::HeaderMap::kTypicalFields;
+}
+
 RequestParser::State RequestParser::fail(int status, std::string message) {
   if (error_status_ == 0) {
     error_status_ = status;
@@ -151,23 +160,29 @@ RequestParser::State RequestParser::fail(int status, std::string message) {
 }
 
 bool RequestParser::scan_head(const char* data, size_t size) {
-  for (size_t i = 0; i < size && !scan_done_; ++i) {
+  const char* const end = data + size;
+  size_t i = 0;
+  while (i < size && !scan_done_) {
     char c = data[i];
-    char prev = scan_prev_;
-    scan_prev_ = c;
-    if (prev == '\r' && c != '\n') {
+    if (scan_prev_ == '\r' && c != '\n') {
       fail(400, "malformed HTTP request: CR not followed by LF");
       return false;
     }
-    if (c == '\r') continue;
     if (c == '\n') {
-      if (prev != '\r') {
+      if (scan_prev_ != '\r') {
         fail(400, "malformed HTTP request: line ended by a bare LF");
         return false;
       }
       if (scan_line_len_ == 0 && scan_lines_ > 0) scan_done_ = true;  // the empty line
       if (scan_line_len_ > 0) ++scan_lines_;
       scan_line_len_ = 0;
+      scan_prev_ = c;
+      ++i;
+      continue;
+    }
+    if (c == '\r') {
+      scan_prev_ = c;
+      ++i;
       continue;
     }
     if (scan_line_len_ == 0 && scan_lines_ > 0) {
@@ -181,7 +196,16 @@ bool RequestParser::scan_head(const char* data, size_t size) {
         return false;
       }
     }
-    ++scan_line_len_;
+    // The rest of the line's content up to its CR or LF, found with memchr instead of byte by
+    // byte (the bytes in between need no check of their own).
+    const char* from = data + i + 1;
+    const char* lf = static_cast<const char*>(std::memchr(from, '\n', end - from));
+    const char* limit = lf ? lf : end;
+    const char* cr = static_cast<const char*>(std::memchr(from, '\r', limit - from));
+    const char* stop = cr ? cr : limit;
+    scan_line_len_ += static_cast<size_t>(stop - (data + i));
+    scan_prev_ = stop[-1];
+    i = static_cast<size_t>(stop - data);
   }
   return true;
 }

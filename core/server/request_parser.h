@@ -84,6 +84,9 @@ class RequestParser {
   friend struct Impl;
 
   State fail(int status, std::string message);
+  // How many header fields to make room for at the first one: the head's own count when
+  // scan_head() has seen all of it, else HeaderMap::kTypicalFields.
+  size_t expected_fields() const;
   // Checks the line structure of the request head in `data` (up to its end), which llhttp 8.1
   // does not fully check even in strict mode: bare LF, obs-fold and empty field names. Returns
   // false (after fail()) when the head is malformed.

@@ -64,8 +64,11 @@ std::string ResponseWriter::head(const http::Response& r, std::string_view frami
 WireBytes ResponseWriter::whole(const http::Response& r, bool keep_alive) const {
   WireBytes out;
   bool body_allowed = status_has_body(r.status);
-  out.head =
-      head(r, body_allowed ? "content-length: " + std::to_string(r.body.size()) : "", keep_alive);
+  char framing[48];  // formatted here: a std::string of it would be an allocation per answer
+  int n = body_allowed
+              ? std::snprintf(framing, sizeof framing, "content-length: %zu", r.body.size())
+              : 0;
+  out.head = head(r, std::string_view(framing, static_cast<size_t>(n)), keep_alive);
   if (body_allowed && !head_only_) out.body = http::take_buffer(r.body);
   return out;
 }

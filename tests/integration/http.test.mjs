@@ -169,6 +169,22 @@ test('pipelined requests are answered in order', async () => {
   assert.ok(!r.closed || r.responses.length === 4);
 });
 
+test('a small request pipelined behind a large one (many socket reads) is answered, in order', async () => {
+  // The parser reads the worker's shared read buffer directly and copies only what it leaves:
+  // the first body spans many reads and the second request starts inside the last of them.
+  const big = JSON.stringify(genBody(`large ${'z'.repeat(600 << 10)}`));
+  const small = JSON.stringify(genBody('small behind'));
+  const before = fake.stats().total;
+  const r = await rawRequest(s.gw.port, post([], big) + post([], small), {responses: 2, timeoutMs: 8000});
+  assert.equal(r.responses.length, 2, r.text.slice(0, 300));
+  assert.deepEqual(r.responses.map((x) => x.status), [200, 200]);
+  assert.ok(answerText(r.responses[0].json).startsWith('echo: large zzz'));
+  assert.equal(answerText(r.responses[1].json), 'echo: small behind');
+  assert.equal(fake.stats().total - before, 2);
+  assert.equal(fake.requests().at(-2).body, big, 'the large body reached the upstream whole');
+  assert.equal(fake.requests().at(-1).body, small);
+});
+
 test('keep-alive: sequential requests reuse one connection', async () => {
   const agent = new http.Agent({keepAlive: true, maxSockets: 1});
   let sockets = 0;

@@ -439,3 +439,56 @@ TEST_CASE("a route's own body limit: judged by the caller at the head, enforced 
   CHECK(c.error_status() == 413);
   CHECK(c.error_message().find("12 bytes") != std::string::npos);
 }
+
+namespace {
+// Feeds `in` as two pieces split at `at`; returns the outcome of the last feed that ended it.
+Outcome parse_split(const std::string& in, size_t at) {
+  const ServerLimits limits;  // the parser keeps a reference: it must outlive it
+  RequestParser p(limits);
+  size_t used = 0;
+  State st = p.feed(in.data(), at, &used);
+  if (st != State::kNeedMore) return finish(p, st, used);
+  size_t first = used;
+  st = p.feed(in.data() + at, in.size() - at, &used);
+  return finish(p, st, first + used);
+}
+}  // namespace
+
+TEST_CASE("the head's line checks hold wherever the input is split (the scan skips whole runs)") {
+  const std::string bad[] = {
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: a value of some length\rX: y\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: a value of some length\nX: y\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: a value of some length\r\n folded\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: a value of some length\r\n: nameless\r\n\r\n",
+      "GET /a/fairly/long/path/with/segments HTTP/1.1\r\rHost: h\r\n\r\n",
+  };
+  for (const std::string& in : bad) {
+    for (size_t at = 0; at <= in.size(); ++at) {
+      Outcome o = parse_split(in, at);
+      INFO("input " << in << " split at " << at << ": " << o.message);
+      CHECK(o.state == State::kError);
+      CHECK(o.status == 400);
+      CHECK(o.message.find("malformed HTTP request") == 0);
+    }
+  }
+  for (size_t at = 0; at <= kPost.size(); ++at) {
+    Outcome o = parse_split(kPost, at);
+    INFO("split at " << at);
+    REQUIRE(o.state == State::kComplete);
+    CHECK(o.request.path == "/v1beta/models/m:generateContent");
+    CHECK(o.request.headers.size() == 3);
+    CHECK(o.request.body == "{\"a\":\"xyz\"}");
+  }
+}
+
+TEST_CASE("a head that arrives whole gets a field list of exactly its size") {
+  Outcome whole = parse_whole(kPost);
+  REQUIRE(whole.state == State::kComplete);
+  CHECK(whole.request.headers.size() == 3);
+  CHECK(whole.request.headers.entries().capacity() == 3);
+  // In pieces the count is not known at the first field: the usual reserve, then growth.
+  Outcome bytes = parse_bytes(kPost);
+  REQUIRE(bytes.state == State::kComplete);
+  CHECK(bytes.request.headers.size() == 3);
+  CHECK(bytes.request.headers.entries().capacity() >= 3);
+}

@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <doctest/doctest.h>
+#include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "tests/unit/support/loop.h"
 
@@ -37,6 +39,65 @@ TEST_CASE("next_tick() runs after the current callback, in order, and may queue 
   CHECK(order.empty());
   pump(w);
   CHECK(order == std::vector<int>{1, 2, 3});
+}
+
+namespace {
+// Counts its runs; may queue itself (or another item) again from inside on_batch_end.
+struct Flush : Worker::BatchEnd {
+  int runs = 0;
+  std::function<void()> then;
+  void on_batch_end() override {
+    ++runs;
+    if (then) then();
+  }
+};
+}  // namespace
+
+TEST_CASE("at_batch_end() runs each item once per loop turn, in order, never inline") {
+  TestWorker w(0);
+  Flush a, b;
+  std::vector<char> order;
+  a.then = [&] { order.push_back('a'); };
+  b.then = [&] { order.push_back('b'); };
+  w.at_batch_end(a);
+  w.at_batch_end(b);
+  w.at_batch_end(a);  // already queued: still once
+  CHECK(a.runs == 0);
+  uv_run(w.loop(), UV_RUN_NOWAIT);
+  CHECK(a.runs == 1);
+  CHECK(b.runs == 1);
+  CHECK(order == std::vector<char>{'a', 'b'});
+  // Queued again from inside its own run: it runs again later (the check or prepare phase
+  // that follows), not in a loop inside the same phase.
+  a.then = [&] { w.at_batch_end(a); };
+  w.at_batch_end(a);
+  uv_run(w.loop(), UV_RUN_NOWAIT);
+  CHECK(a.runs >= 2);
+  CHECK(a.runs <= 3);  // prepare and check: at most twice in one turn
+  a.then = nullptr;
+  pump(w, 3);
+  CHECK(b.runs == 1);
+}
+
+TEST_CASE("a cancelled at_batch_end() item does not run, also when cancelled by an earlier one") {
+  TestWorker w(0);
+  Flush a, b, c;
+  w.at_batch_end(a);
+  w.at_batch_end(b);
+  w.cancel_batch_end(a);
+  w.cancel_batch_end(c);  // never queued: nothing happens
+  // b cancels c, which is queued behind it in the same batch.
+  w.at_batch_end(c);
+  b.then = [&] { w.cancel_batch_end(c); };
+  pump(w, 3);
+  CHECK(a.runs == 0);
+  CHECK(b.runs == 1);
+  CHECK(c.runs == 0);
+  // Queued from a timer (outside the poll phase): it runs in the same turn.
+  Timer t(w.loop());
+  t.start(0, [&] { w.at_batch_end(a); });
+  pump(w, 3);
+  CHECK(a.runs == 1);
 }
 
 TEST_CASE("Timer fires once, repeats when asked, and stop() cancels it") {

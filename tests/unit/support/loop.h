@@ -33,9 +33,9 @@ inline bool run_until(Worker& worker, const std::function<bool()>& done, int tim
 }
 
 // Fails the running test when `worker`'s loop still has handles open other than the worker's own
-// (its async and idle handles, which only ~Worker closes) or requests in flight, listing their
-// types; then closes the leftovers so the loop can still end. Call it once everything the test
-// made is gone. Drops the worker's services first, as ~Worker does, since their owners (a
+// (its async, idle, check and prepare handles, which only ~Worker closes) or requests in flight,
+// listing their types; then closes the leftovers so the loop can still end. Call it once everything
+// the test made is gone. Drops the worker's services first, as ~Worker does, since their owners (a
 // transport) close their handles on destruction. Not for a worker whose thread still runs.
 inline void check_nothing_open(Worker& worker) {
   worker.services() = Services();
@@ -48,7 +48,8 @@ inline void check_nothing_open(Worker& worker) {
       worker.loop(),
       [](uv_handle_t* h, void* arg) {
         auto* w = static_cast<Walk*>(arg);
-        bool own = h->data == w->worker && (h->type == UV_ASYNC || h->type == UV_IDLE);
+        bool own = h->data == w->worker && (h->type == UV_ASYNC || h->type == UV_IDLE ||
+                                            h->type == UV_CHECK || h->type == UV_PREPARE);
         if (own || uv_is_closing(h)) return;
         w->open += std::string(w->open.empty() ? "" : ", ") + uv_handle_type_name(h->type);
         uv_close(h, nullptr);  // so that ~Worker's loop can end; its owner is gone anyway
