@@ -189,19 +189,35 @@ backend slow
 HAP
 }
 
-# The built-in configuration with N workers, and four more chains behind path prefixes:
+# The built-in configuration with N workers, and more chains behind path prefixes:
 #   /plain/   the upstream filter alone (gemgate as a plain reverse proxy, like the nginx rows)
 #   /tls/     the full gemini chain against the TLS + HTTP/2 upstream
 #   /tlsplain/ the upstream filter alone against the TLS + HTTP/2 upstream
 #   /nostore/ the full gemini chain without the stored request log (its cost is the difference)
 #   /slow/    the full gemini chain against the slow-stream upstream
+# "The full gemini chain" is a copy of the built-in `gemini` chain (the one the gateway rows
+# hit), filter for filter, with only its upstream (and for /nostore/ the log's `store`) changed:
+# a comparison with the gateway row then measures that change and nothing else.
 write_gemgate() { # N
   awk -v n="$1" -v up="http://127.0.0.1:$UPS" -v tls="https://localhost:$UPS" \
     -v slow="http://127.0.0.1:$SLOWUP" -v maxc="$SLOW_MAX" '
-    function gemini(name, base, store) {
-      printf "  %s:\n    errors: google\n    filters:\n", name
-      printf "      - log: {store: %s}\n      - auth:\n          sources: [query, goog_header, bearer]\n", store
-      printf "      - models: {}\n      - retry: {}\n      - keys: {}\n      - upstream:\n          base_url: %s\n\n", base
+    NR == FNR {  # first pass: the built-in gemini chain, line by line
+      if ($0 ~ /^  gemini:/) { in_gemini = 1; next }
+      if (in_gemini && ($0 ~ /^  [A-Za-z_]/ || $0 ~ /^[A-Za-z_]/)) in_gemini = 0
+      if (in_gemini && $0 !~ /^ *(#.*)?$/) chain[++chain_lines] = $0
+      next
+    }
+    function gemini(name, base, store,    i, line, logs) {
+      printf "  %s:\n", name
+      logs = 0
+      for (i = 1; i <= chain_lines; i++) {
+        line = chain[i]
+        if (line ~ /base_url: \*google/) sub(/\*google/, base, line)
+        if (line ~ /^ *- log: \{\}/) { sub(/\{\}/, "{store: " store "}", line); logs++ }
+        print line
+      }
+      print ""
+      if (logs != 1) { print "compare.sh: the built-in gemini chain has no `- log: {}` line" > "/dev/stderr"; exit 1 }
     }
     /^workers:/ { print "workers: " n; next }
     /^  max_connections:/ { print "  max_connections: " maxc; next }
@@ -221,7 +237,7 @@ write_gemgate() { # N
       print "  - { prefix: /slow/, chain: slow, strip: /slow }"
       next
     }
-    { print }' conf/gemgate.yaml > "$WORK/gemgate.yaml"
+    { print }' conf/gemgate.yaml conf/gemgate.yaml > "$WORK/gemgate.yaml"
 }
 
 start_all() { # N
