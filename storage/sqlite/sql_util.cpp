@@ -118,6 +118,17 @@ std::optional<std::int64_t> column_optional(const SQLite::Column& c) {
   return c.getInt64();
 }
 
+SQLite::Statement& StatementCache::get(const std::string& sql) {
+  std::unique_ptr<SQLite::Statement>& st = statements_[sql];
+  if (!st) {
+    st = std::make_unique<SQLite::Statement>(db_, sql);
+  } else {
+    st->reset();  // a batch that threw may have left it mid-step
+    st->clearBindings();
+  }
+  return *st;
+}
+
 std::string placeholders(std::size_t n) {
   std::string s;
   s.reserve(n * 2);

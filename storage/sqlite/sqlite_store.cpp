@@ -109,7 +109,9 @@ std::string stored_check_value(SQLite::Database& db) {
 }  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path)
-    : db_(std::move(db)), path_(std::move(path)) {}
+    : db_(std::move(db)),
+      statements_(std::make_unique<sqlite::StatementCache>(*db_)),
+      path_(std::move(path)) {}
 
 SqliteStore::~SqliteStore() = default;
 
