@@ -172,10 +172,10 @@ void redact_words(const SecretSet& set, std::string_view text, std::string& out,
   }
 }
 
-// The line's time stamp.
-std::string time_stamp() {
+// Appends the line's time stamp to `out`.
+void append_time_stamp(std::string& out) {
   using namespace std::chrono;
-  return utc_time(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  append_utc_time(out, duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 // Lower-case level names for JSON ("info"), as log shippers expect.
@@ -208,7 +208,7 @@ std::string render(Level level, std::string_view message, std::span<const Field>
   out.reserve(64 + message.size() + fields.size() * 24);
   if (format() == Format::kJson) {
     out += "{\"ts\":\"";
-    out += time_stamp();
+    append_time_stamp(out);
     out += "\",\"level\":\"";
     out += level_key(level);
     out += "\",\"msg\":";
@@ -235,7 +235,7 @@ std::string render(Level level, std::string_view message, std::span<const Field>
   }
   char head[16];
   std::snprintf(head, sizeof head, " %-5s ", level_name(level));
-  out += time_stamp();
+  append_time_stamp(out);
   out += head;
   out += message;
   for (const Field& f : fields) {
@@ -297,6 +297,12 @@ bool enabled(Level level) {
 }
 
 std::string utc_time(int64_t unix_ms) {
+  std::string out;
+  append_utc_time(out, unix_ms);
+  return out;
+}
+
+void append_utc_time(std::string& out, int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
   int ms = static_cast<int>(unix_ms % 1000);
   // Lines come many to a second: the date and time up to the second are formatted once per
@@ -316,12 +322,12 @@ std::string utc_time(int64_t unix_ms) {
       cached_second = n > 0 ? t : -1;
     }
     if (cached_size > 0) {
-      std::string out(cached, cached_size);
+      out.append(cached, cached_size);
       out += static_cast<char>('0' + ms / 100);
       out += static_cast<char>('0' + ms / 10 % 10);
       out += static_cast<char>('0' + ms % 10);
       out += 'Z';
-      return out;
+      return;
     }
   }
   std::tm tm{};
@@ -329,7 +335,7 @@ std::string utc_time(int64_t unix_ms) {
   char stamp[64];
   std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return stamp;
+  out += stamp;
 }
 
 void set_format(Format format) {
