@@ -351,7 +351,13 @@ row() {
   echo "$W $1 $2 $rps $p50 $p99 $us $bad $st_us" >> "$WORK/rows"
   printf '%-2s %-14s %-20s %9s %9s %9s %10s %s\n' "$W" "$1" "$2" "$rps" "$p50" "$p99" "$us" \
     "$([ "$bad" != 0 ] && echo "errors=$bad")"
-  [ -n "$perf_file" ] && [ -s "$perf_file" ] && top_frames "$perf_file"
+  if [ -n "$perf_file" ]; then
+    if [ -s "$perf_file" ] && [ -n "$(top_frames "$perf_file")" ]; then
+      top_frames "$perf_file"
+    else
+      echo "      (no profile: perf record or perf report failed for this row)"
+    fi
+  fi
   return 0
 }
 
@@ -448,7 +454,7 @@ awk '
           cpu[k, p] / cpu[ref, "nginx"], rps[k, p] / rps[ref, "nginx"], ms(p99[k, p]) / ms(p99[ref, "nginx"])
       }
     }
-    if (rps["1 json", "node-baseline"] > 0)
+    if (rps["1 json", "node-baseline"] > 0 && rps["1 openai", "gemgate-gateway"] > 0)
       printf "1  openai         gemgate/node-baseline req/s %5.1fx  (stream %5.1fx)\n",
         rps["1 openai", "gemgate-gateway"] / rps["1 json", "node-baseline"],
         rps["1 openai_stream", "gemgate-gateway"] / rps["1 json", "node-baseline"]
