@@ -224,7 +224,7 @@ void Gateway::build_services() {
   services_.put(meter_);
   admin_services->meter = meter_;
   usage_sync_ = std::make_unique<TokenUsageSync>(meter_, *storage_);
-  services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_, instance_id_));
+  services_.put<LogSink>(std::make_shared<StorageLogSink>(*storage_, logged_instance_id_));
   services_.put<CredentialUsage>(std::make_shared<StorageCredentialUsage>(*storage_));
   services_.put<DocumentStore>(
       std::make_shared<StorageDocumentStore>(*storage_, document_mac_secret_));
@@ -299,6 +299,7 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
     return Error::invalid("environment (nothing was stored):" + all);
   }
   instance_id_ = instance_id_from(env("GEMGATE_INSTANCE_ID"));
+  logged_instance_id_ = named_instance_id(env("GEMGATE_INSTANCE_ID"));
   if (auto r = open_storage(env); !r.ok()) return r;
   pool_ = std::make_shared<pool::KeyPool>();
   credentials_ = std::make_shared<PublishedCredentials>();

@@ -138,13 +138,18 @@ void GroupSync::resync_settings(storage::Store& store) {
   log::info("group: settings re-read: " + names);
 }
 
-std::string instance_id_from(const std::optional<std::string>& env_value) {
+std::string named_instance_id(const std::optional<std::string>& env_value) {
   std::string id;
   if (env_value) {
     for (char c : *env_value) {
       if (c > ' ' && c < 0x7f && id.size() < 64) id += c;
     }
   }
+  return id;
+}
+
+std::string instance_id_from(const std::optional<std::string>& env_value) {
+  std::string id = named_instance_id(env_value);
   if (!id.empty()) return id;
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')

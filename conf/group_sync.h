@@ -67,8 +67,14 @@ class GroupSync {
   bool failed_this_time_ = false;  // storage thread only: the current one did
 };
 
-// This gateway's name in a group: GEMGATE_INSTANCE_ID when set (clipped to 64 printable
-// characters), else "<hostname>-<pid>". Stored on every request and error log row.
+// The name an operator gave this gateway: GEMGATE_INSTANCE_ID clipped to 64 printable
+// characters, or "" when it is unset or holds none. Stored on every request and error log row:
+// a named gateway is one of a group, whose rows the admin log filter `instance=` tells apart;
+// an unnamed one's rows carry "" and cost no entry in the instance index (schema v12).
+std::string named_instance_id(const std::optional<std::string>& env_value);
+
+// This gateway's name in its own lines and metrics: named_instance_id() when there is one, else
+// "<hostname>-<pid>".
 std::string instance_id_from(const std::optional<std::string>& env_value);
 
 }  // namespace gemgate::conf

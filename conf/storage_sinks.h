@@ -17,7 +17,8 @@ namespace gemgate::conf {
 
 class StorageLogSink final : public LogSink {
  public:
-  // Every row it writes carries `instance_id` (which gateway of a group logged it).
+  // Every row it writes carries `instance_id` (which gateway of a group logged it; "" for a
+  // gateway nobody named, whose rows then stay out of the instance index).
   StorageLogSink(storage::StorageThread& thread, std::string instance_id)
       : thread_(thread), instance_id_(std::move(instance_id)) {}
   void record_request(const StreamInfo& info) override;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bitset>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -36,10 +37,33 @@ uint64_t head_of(std::string_view s) {
   return h;
 }
 
+// The first two bytes of `s` as one number (0..65535).
+size_t pair_of(std::string_view s) {
+  return (static_cast<size_t>(static_cast<unsigned char>(s[0])) << 8) |
+         static_cast<unsigned char>(s[1]);
+}
+
 struct SecretSet {
   std::shared_mutex mu;
   // head_of(secret) → the secrets starting that way, longest first (the longest match wins).
   std::unordered_map<uint64_t, std::vector<std::string>> by_head;
+  // One bit per pair_of() value that some registered secret starts with: most positions of a
+  // line start no secret, and this bit test, not a hash lookup, is all they then cost. A set
+  // bit is only a hint; by_head decides. Kept in step with by_head under `mu`.
+  std::vector<uint64_t> pairs = std::vector<uint64_t>(65536 / 64, 0);
+  bool may_start_secret(std::string_view rest) const {
+    const size_t p = pair_of(rest);
+    return (pairs[p / 64] >> (p % 64)) & 1;
+  }
+  void rebuild_pairs() {
+    std::fill(pairs.begin(), pairs.end(), 0);
+    for (const auto& [head, list] : by_head) {
+      for (const std::string& s : list) {
+        const size_t p = pair_of(s);
+        pairs[p / 64] |= uint64_t{1} << (p % 64);
+      }
+    }
+  }
   // Shapes registered by the composition root (a provider's key prefix, its key header): a
   // handful at most, so a scan per word costs nothing next to the per-byte hash lookup.
   std::vector<std::string> word_prefixes;
@@ -81,7 +105,7 @@ std::optional<Match> secret_at(const SecretSet& set, std::string_view text, size
                                std::span<const std::string_view> also) {
   size_t best = 0;
   std::string_view rest = text.substr(at);
-  if (rest.size() >= kMinSecret && !set.by_head.empty()) {
+  if (rest.size() >= kMinSecret && set.may_start_secret(rest)) {
     auto it = set.by_head.find(head_of(rest));
     if (it != set.by_head.end()) {
       for (const std::string& s : it->second) {
@@ -93,7 +117,10 @@ std::optional<Match> secret_at(const SecretSet& set, std::string_view text, size
     }
   }
   for (std::string_view s : also) {
-    if (s.size() >= kMinSecret && s.size() > best && rest.substr(0, s.size()) == s) best = s.size();
+    if (s.size() >= kMinSecret && s.size() > best && s[0] == rest[0] &&
+        rest.substr(0, s.size()) == s) {
+      best = s.size();
+    }
   }
   if (best == 0) return std::nullopt;
   return Match{at, best};
@@ -145,10 +172,10 @@ void redact_words(const SecretSet& set, std::string_view text, std::string& out,
   }
 }
 
-// The line's time stamp.
-std::string time_stamp() {
+// Appends the line's time stamp to `out`.
+void append_time_stamp(std::string& out) {
   using namespace std::chrono;
-  return utc_time(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  append_utc_time(out, duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 // Lower-case level names for JSON ("info"), as log shippers expect.
@@ -181,7 +208,7 @@ std::string render(Level level, std::string_view message, std::span<const Field>
   out.reserve(64 + message.size() + fields.size() * 24);
   if (format() == Format::kJson) {
     out += "{\"ts\":\"";
-    out += time_stamp();
+    append_time_stamp(out);
     out += "\",\"level\":\"";
     out += level_key(level);
     out += "\",\"msg\":";
@@ -208,7 +235,7 @@ std::string render(Level level, std::string_view message, std::span<const Field>
   }
   char head[16];
   std::snprintf(head, sizeof head, " %-5s ", level_name(level));
-  out += time_stamp();
+  append_time_stamp(out);
   out += head;
   out += message;
   for (const Field& f : fields) {
@@ -270,6 +297,12 @@ bool enabled(Level level) {
 }
 
 std::string utc_time(int64_t unix_ms) {
+  std::string out;
+  append_utc_time(out, unix_ms);
+  return out;
+}
+
+void append_utc_time(std::string& out, int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
   int ms = static_cast<int>(unix_ms % 1000);
   // Lines come many to a second: the date and time up to the second are formatted once per
@@ -289,12 +322,12 @@ std::string utc_time(int64_t unix_ms) {
       cached_second = n > 0 ? t : -1;
     }
     if (cached_size > 0) {
-      std::string out(cached, cached_size);
+      out.append(cached, cached_size);
       out += static_cast<char>('0' + ms / 100);
       out += static_cast<char>('0' + ms / 10 % 10);
       out += static_cast<char>('0' + ms % 10);
       out += 'Z';
-      return out;
+      return;
     }
   }
   std::tm tm{};
@@ -302,7 +335,7 @@ std::string utc_time(int64_t unix_ms) {
   char stamp[64];
   std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return stamp;
+  out += stamp;
 }
 
 void set_format(Format format) {
@@ -367,7 +400,19 @@ std::string redact(std::string_view text, std::span<const std::string_view> also
   bool mask_next = false;
   size_t plain = 0;  // start of the text not yet written
   size_t i = 0;
-  while (i < text.size()) {
+  // The first bytes of the `also` values long enough to count: a position starting with none
+  // of them, and with no registered secret's first two bytes, starts no secret.
+  std::bitset<256> also_first;
+  for (std::string_view s : also) {
+    if (s.size() >= kMinSecret) also_first.set(static_cast<unsigned char>(s[0]));
+  }
+  // Every secret is at least kMinSecret long: none starts in the last kMinSecret - 1 bytes.
+  while (i + kMinSecret <= text.size()) {
+    if (!set.may_start_secret(text.substr(i)) &&
+        !also_first.test(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
     std::optional<Match> m = secret_at(set, text, i, also);
     if (!m) {
       ++i;
@@ -398,6 +443,8 @@ void register_secret(std::string_view secret) {
   auto at = std::find_if(same_head.begin(), same_head.end(),
                          [&](const std::string& s) { return s.size() < secret.size(); });
   same_head.emplace(at, secret);
+  const size_t p = pair_of(secret);
+  set.pairs[p / 64] |= uint64_t{1} << (p % 64);
 }
 
 void forget_secret(std::string_view secret) {
@@ -408,6 +455,7 @@ void forget_secret(std::string_view secret) {
   if (it == set.by_head.end()) return;
   std::erase(it->second, std::string(secret));
   if (it->second.empty()) set.by_head.erase(it);
+  set.rebuild_pairs();  // another secret may share the pair: recount them all (rare)
 }
 
 namespace {

@@ -58,6 +58,8 @@ struct Field {
 
 // Formats Unix milliseconds as RFC 3339 in UTC with milliseconds ("2026-12-06T22:35:56.123Z").
 std::string utc_time(int64_t unix_ms);
+// Appends utc_time(unix_ms) to `out` (no string of its own). Thread-safe.
+void append_utc_time(std::string& out, int64_t unix_ms);
 
 // Writes one line `<time> <LEVEL> <message>` after redaction. Thread-safe.
 void write(Level level, std::string_view message);

@@ -153,7 +153,16 @@ std::size_t StorageThread::queued_rows() const {
 StorageThread::Pending StorageThread::take_pending() {
   Pending out;
   std::swap(out, pending_);
+  pending_.requests.swap(spare_requests_);  // the queue goes on in a written batch's vector
   return out;
+}
+
+void StorageThread::recycle(std::vector<RequestLogRow> rows) {
+  rows.clear();  // the rows' text is freed here, outside the lock
+  // A backlog's vector (a retry after an outage) is let go: kept, it would hold its memory.
+  if (rows.capacity() > 2 * options_.batch_rows) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (rows.capacity() > spare_requests_.capacity()) spare_requests_.swap(rows);
 }
 
 void StorageThread::run() {
@@ -220,20 +229,26 @@ void StorageThread::run() {
 
 bool StorageThread::write(Pending batch, bool final) {
   if (batch.empty()) return true;
-  bool ok = write_request_rows(std::move(batch.requests), final);
+  bool ok = write_request_rows(batch.requests, final);
+  recycle(std::move(batch.requests));
   ok = write_error_rows(std::move(batch.errors), final) && ok;
   ok = write_state(batch, final) && ok;
   return ok;
 }
 
-bool StorageThread::write_request_rows(std::vector<RequestLogRow> rows, bool final) {
+bool StorageThread::write_request_rows(std::vector<RequestLogRow>& rows, bool final) {
   for (std::size_t i = 0; i < rows.size(); i += options_.batch_rows) {
     const std::size_t end = std::min(rows.size(), i + options_.batch_rows);
-    std::vector<RequestLogRow> chunk(std::make_move_iterator(rows.begin() + i),
-                                     std::make_move_iterator(rows.begin() + end));
-    Result<void> r = store_->append_request_logs(chunk);
+    // The usual batch is one transaction's worth: written from where it lies, not copied.
+    std::vector<RequestLogRow> chunk;
+    const bool whole = i == 0 && end == rows.size();
+    if (!whole) {
+      chunk.assign(std::make_move_iterator(rows.begin() + i),
+                   std::make_move_iterator(rows.begin() + end));
+    }
+    Result<void> r = store_->append_request_logs(whole ? rows : chunk);
     if (r.ok()) {
-      rows_written_.fetch_add(chunk.size(), std::memory_order_relaxed);
+      rows_written_.fetch_add(end - i, std::memory_order_relaxed);
       continue;
     }
     write_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -242,7 +257,11 @@ bool StorageThread::write_request_rows(std::vector<RequestLogRow> rows, bool fin
       log::warn("storage: writing request log rows failed, will retry (" + std::to_string(left) +
                 " rows waiting): " + r.error().message);
       // Put this chunk and the rest back in front of anything queued since, keeping order.
-      std::move(rows.begin() + end, rows.end(), std::back_inserter(chunk));
+      if (whole) {
+        chunk = std::move(rows);
+      } else {
+        std::move(rows.begin() + end, rows.end(), std::back_inserter(chunk));
+      }
       std::lock_guard<std::mutex> lock(mu_);
       std::move(pending_.requests.begin(), pending_.requests.end(), std::back_inserter(chunk));
       pending_.requests = std::move(chunk);

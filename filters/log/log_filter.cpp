@@ -125,17 +125,24 @@ class LogFilter final : public Filter {
     line += ' ';
     line += std::to_string(info.latency_ms());
     line += "ms";
-    if (!model.empty()) line += " model=" + model;
-    if (info.key_id >= 0) line += " key_id=" + std::to_string(info.key_id);
-    if (info.attempts > 1) line += " attempts=" + std::to_string(info.attempts);
+    // Appended piece by piece: a `" x=" + value` temporary is an allocation of its own.
+    auto field = [&line](std::string_view name, std::string_view value) {
+      line += ' ';
+      line += name;
+      line += '=';
+      line += value;
+    };
+    if (!model.empty()) field("model", model);
+    if (info.key_id >= 0) field("key_id", std::to_string(info.key_id));
+    if (info.attempts > 1) field("attempts", std::to_string(info.attempts));
     if (info.stream) line += " stream";
-    if (info.usage.known) line += " tokens=" + std::to_string(info.usage.total);
+    if (info.usage.known) field("tokens", std::to_string(info.usage.total));
     if (info.client_aborted) line += " client-aborted";
     // Quoted and escaped: an error quoting the client's input (a model name with a newline)
     // must not split the line or fake another one.
-    if (!info.error.empty()) line += " error=" + json_quote_utf8(info.error);
-    line += " from=" + info.client_addr;
-    line += " id=" + info.request_id;
+    if (!info.error.empty()) field("error", json_quote_utf8(info.error));
+    field("from", info.client_addr);
+    field("id", info.request_id);
     log::info(line);
   }
 

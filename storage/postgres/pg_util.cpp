@@ -1,6 +1,8 @@
 // Helpers shared by the PgStore source files (see pg_util.h).
 #include "storage/postgres/pg_util.h"
 
+#include "storage/log_index_terms.h"
+
 namespace gemgate::storage::pg {
 
 Where log_where(const LogFilter& f, const std::optional<std::string>& kind, bool failed_keys,
@@ -46,9 +48,13 @@ Where log_where(const LogFilter& f, const std::optional<std::string>& kind, bool
     w.args.push_back(arg(*f.status_class * 100));
     w.args.push_back(arg((*f.status_class + 1) * 100));
   }
+  // The partial indexes' conditions, literally (log_index_terms.h): a generic plan of a
+  // prepared statement cannot prove them from $n. Redundant on error_log.
+  if (filter_excludes_status_200(f)) add(kStatusIndexTerm);
   if (f.instance_id) {
     add("instance_id = " + ph());
     w.args.push_back(arg(*f.instance_id));
+    if (filter_names_instance(f)) add(kInstanceIndexTerm);
   }
   if (kind) {
     add("kind = " + ph());

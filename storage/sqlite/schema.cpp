@@ -349,6 +349,15 @@ constexpr const char* kV11 = R"sql(
 DROP INDEX IF EXISTS request_log_by_request_id;
 )sql";
 
+// v12: the status index holds only the rows whose status is not 200. Nearly every stored request
+// is a 200, each index entry cost ~0.65 µs of every insert (bench_log_append), and only filters
+// that exclude 200 need it: they carry the condition literally (storage/log_index_terms.h), a
+// filter that includes 200 uses the time index. Self-contained: one index rebuilt.
+constexpr const char* kV12 = R"sql(
+DROP INDEX IF EXISTS request_log_by_status;
+CREATE INDEX request_log_by_status ON request_log (status, time_ms) WHERE status <> 200;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -364,6 +373,7 @@ const std::vector<Migration>& migrations() {
       {9, "instance id on log rows, time of a key's last health decision (group)", kV9},
       {10, "resource affinity: the pool key and client token of each created resource", kV10},
       {11, "no request-id index on the request log (no lookup used it; every insert paid)", kV11},
+      {12, "the request log's status index holds only non-200 rows", kV12},
   };
   return kAll;
 }

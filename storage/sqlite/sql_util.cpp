@@ -4,6 +4,8 @@
 #include <chrono>
 #include <sqlite3.h>
 
+#include "storage/log_index_terms.h"
+
 namespace gemgate::storage::sqlite {
 
 Error to_error(std::string_view what, const SQLite::Exception& e) {
@@ -67,9 +69,12 @@ SqlWhere where_of(const LogFilter& f, const std::optional<std::string>& kind,
     w.args.emplace_back(static_cast<std::int64_t>(*f.status_class) * 100);
     w.args.emplace_back(static_cast<std::int64_t>(*f.status_class + 1) * 100);
   }
+  // The partial indexes' conditions, literally (log_index_terms.h); redundant on error_log.
+  if (filter_excludes_status_200(f)) add(kStatusIndexTerm);
   if (f.instance_id) {
     add("instance_id = ?");
     w.args.emplace_back(*f.instance_id);
+    if (filter_names_instance(f)) add(kInstanceIndexTerm);
   }
   if (kind) {
     add("kind = ?");
@@ -111,6 +116,17 @@ void bind_optional(SQLite::Statement& st, int index, const std::optional<std::in
 std::optional<std::int64_t> column_optional(const SQLite::Column& c) {
   if (c.isNull()) return std::nullopt;
   return c.getInt64();
+}
+
+SQLite::Statement& StatementCache::get(const std::string& sql) {
+  std::unique_ptr<SQLite::Statement>& st = statements_[sql];
+  if (!st) {
+    st = std::make_unique<SQLite::Statement>(db_, sql);
+  } else {
+    st->reset();  // a batch that threw may have left it mid-step
+    st->clearBindings();
+  }
+  return *st;
 }
 
 std::string placeholders(std::size_t n) {

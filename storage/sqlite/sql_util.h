@@ -4,9 +4,11 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -93,6 +95,21 @@ inline std::string key_aad(std::string_view fingerprint) {
 inline std::string key_proxy_aad(std::int64_t key_id) {
   return "gemgate/pool-key-proxy/" + std::to_string(key_id);
 }
+
+// Statements prepared once per connection and reused: the inserts and rollup upserts of a log
+// batch were prepared anew for every batch. Only for fixed SQL texts (a handful per
+// connection). Must be destroyed before its database (declare it after the database).
+class StatementCache {
+ public:
+  explicit StatementCache(SQLite::Database& db) : db_(db) {}
+  // The statement for `sql`, prepared on first use; reset, with no value bound. Throws as
+  // SQLite::Statement's constructor does.
+  SQLite::Statement& get(const std::string& sql);
+
+ private:
+  SQLite::Database& db_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+};
 
 // "?,?,?" with n placeholders.
 std::string placeholders(std::size_t n);

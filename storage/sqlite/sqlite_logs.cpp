@@ -155,15 +155,14 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
     const std::vector<RequestLogRow>& clean = cleaned.empty() ? rows : cleaned;
     RelaxedSync relaxed(*db_);
     WriteTx tx(*db_);
-    SQLite::Statement ins(*db_,
-                          "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
-                          "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
-                          "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
-                          "request_id, instance_id) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    SQLite::Statement failed(*db_,
-                             "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) "
-                             "VALUES (?, ?)");
+    SQLite::Statement& ins = statements_->get(
+        "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
+        "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
+        "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
+        "request_id, instance_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement& failed = statements_->get(
+        "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) VALUES (?, ?)");
     // Text is bound without a copy: `clean` outlives the statement.
     for (const RequestLogRow& r : clean) {
       ins.bind(1, r.time_ms);
@@ -195,8 +194,9 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
         failed.reset();
       }
     }
-    sqlite::add_to_usage_rollups(*db_, clean);
+    sqlite::add_to_usage_rollups(*statements_, clean);
     tx.commit();
+    ins.clearBindings();  // the rows' text it pointed at is about to go
     return {};
   });
 }

@@ -88,8 +88,8 @@ UsageTotals read_sums(SQLite::Statement& st, int first) {
 
 // Upserts one rollup table from pre-summed buckets.
 template <class Map>
-void upsert(SQLite::Database& db, const char* table, const char* time_col, const char* dim_col,
-            const Map& sums) {
+void upsert(sqlite::StatementCache& statements, const char* table, const char* time_col,
+            const char* dim_col, const Map& sums) {
   if (sums.empty()) return;
   const std::string sql = std::string("INSERT INTO ") + table + " (" + time_col + ", " + dim_col +
                           ", requests, failures, prompt_tokens, completion_tokens, total_tokens) "
@@ -100,7 +100,7 @@ void upsert(SQLite::Database& db, const char* table, const char* time_col, const
                           "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
                           "completion_tokens = completion_tokens + excluded.completion_tokens, "
                           "total_tokens = total_tokens + excluded.total_tokens";
-  SQLite::Statement st(db, sql);
+  SQLite::Statement& st = statements.get(sql);
   for (const auto& [k, u] : sums) {
     st.bind(1, k.first);
     st.bind(2, k.second);
@@ -118,7 +118,7 @@ void upsert(SQLite::Database& db, const char* table, const char* time_col, const
 
 namespace sqlite {
 
-void add_to_usage_rollups(SQLite::Database& db, const std::vector<RequestLogRow>& rows) {
+void add_to_usage_rollups(StatementCache& statements, const std::vector<RequestLogRow>& rows) {
   std::map<std::pair<Millis, std::string>, UsageTotals> model_hours;
   std::map<std::pair<Millis, std::string>, UsageTotals> model_seconds;
   std::map<std::pair<Millis, std::int64_t>, UsageTotals> key_minutes, key_hours, key_days;
@@ -133,11 +133,11 @@ void add_to_usage_rollups(SQLite::Database& db, const std::vector<RequestLogRow>
       add(key_days[{floor_to(r.time_ms, kDayMs), *r.key_id}], u);
     }
   }
-  upsert(db, "usage_hourly_model", "hour_ms", "model", model_hours);
-  upsert(db, "usage_second_model", "sec_ms", "model", model_seconds);
-  upsert(db, "usage_minute_key", "minute_ms", "key_id", key_minutes);
-  upsert(db, "usage_hourly_key", "hour_ms", "key_id", key_hours);
-  upsert(db, "usage_daily_key", "day_ms", "key_id", key_days);
+  upsert(statements, "usage_hourly_model", "hour_ms", "model", model_hours);
+  upsert(statements, "usage_second_model", "sec_ms", "model", model_seconds);
+  upsert(statements, "usage_minute_key", "minute_ms", "key_id", key_minutes);
+  upsert(statements, "usage_hourly_key", "hour_ms", "key_id", key_hours);
+  upsert(statements, "usage_daily_key", "day_ms", "key_id", key_days);
 }
 
 }  // namespace sqlite

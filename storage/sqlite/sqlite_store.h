@@ -22,6 +22,10 @@ struct SqlWhere;
 
 namespace gemgate::storage {
 
+namespace sqlite {
+class StatementCache;  // sql_util.h
+}  // namespace sqlite
+
 class SqliteStore final : public Store {
  public:
   // Opens the database at `path` (a file path or ":memory:"), creating it and its parent
@@ -145,6 +149,8 @@ class SqliteStore final : public Store {
   Result<std::int64_t> delete_where(const char* table, const sqlite::SqlWhere& where);
 
   std::unique_ptr<SQLite::Database> db_;
+  // The log batch's statements, reused across batches; destroyed before db_.
+  std::unique_ptr<sqlite::StatementCache> statements_;
   std::string path_;
   std::unique_ptr<SecretBox> box_;
   std::string key_source_;

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <vector>
 
+#include "storage/sqlite/sql_util.h"
 #include "storage/types.h"
 #include "storage/usage_plan.h"
 
@@ -16,6 +17,7 @@ using usage::kHourMs;
 
 // Folds `rows` into every rollup table (one upsert per table × bucket × key or model). Call
 // inside the transaction that inserts the rows, so the rollups and the log never disagree.
-void add_to_usage_rollups(SQLite::Database& db, const std::vector<RequestLogRow>& rows);
+// The upserts are prepared once in `statements` (the store's cache) and reused.
+void add_to_usage_rollups(StatementCache& statements, const std::vector<RequestLogRow>& rows);
 
 }  // namespace gemgate::storage::sqlite

@@ -15,6 +15,9 @@
 # STORE_ROUNDS (3) times), SLOW_STREAMS (default: 10000, capped by the fd limit), SLOW_CHUNKS
 # (50; 500 is the 10 s the issue asks for, more than this 2-core machine's Node upstream keeps up with), SLOW_INTERVAL_MS (20), GEMGATE_BIN (another gemgate binary, e.g. a build of main to
 # compare with; default: build and run this tree's), KEEP=1 keeps the work directory (configs, logs) for a look.
+# PERF=1 records a perf profile (perf record -F 999 -g) of each gemgate row while wrk runs and
+# prints its top PERF_TOP (10) frames by self time under the row (the profile files stay in the
+# work directory with KEEP=1); the sampling adds ~1-2 % to those rows' CPU figures.
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -186,19 +189,35 @@ backend slow
 HAP
 }
 
-# The built-in configuration with N workers, and four more chains behind path prefixes:
+# The built-in configuration with N workers, and more chains behind path prefixes:
 #   /plain/   the upstream filter alone (gemgate as a plain reverse proxy, like the nginx rows)
 #   /tls/     the full gemini chain against the TLS + HTTP/2 upstream
 #   /tlsplain/ the upstream filter alone against the TLS + HTTP/2 upstream
 #   /nostore/ the full gemini chain without the stored request log (its cost is the difference)
 #   /slow/    the full gemini chain against the slow-stream upstream
+# "The full gemini chain" is a copy of the built-in `gemini` chain (the one the gateway rows
+# hit), filter for filter, with only its upstream (and for /nostore/ the log's `store`) changed:
+# a comparison with the gateway row then measures that change and nothing else.
 write_gemgate() { # N
   awk -v n="$1" -v up="http://127.0.0.1:$UPS" -v tls="https://localhost:$UPS" \
     -v slow="http://127.0.0.1:$SLOWUP" -v maxc="$SLOW_MAX" '
-    function gemini(name, base, store) {
-      printf "  %s:\n    errors: google\n    filters:\n", name
-      printf "      - log: {store: %s}\n      - auth:\n          sources: [query, goog_header, bearer]\n", store
-      printf "      - models: {}\n      - retry: {}\n      - keys: {}\n      - upstream:\n          base_url: %s\n\n", base
+    NR == FNR {  # first pass: the built-in gemini chain, line by line
+      if ($0 ~ /^  gemini:/) { in_gemini = 1; next }
+      if (in_gemini && ($0 ~ /^  [A-Za-z_]/ || $0 ~ /^[A-Za-z_]/)) in_gemini = 0
+      if (in_gemini && $0 !~ /^ *(#.*)?$/) chain[++chain_lines] = $0
+      next
+    }
+    function gemini(name, base, store,    i, line, logs) {
+      printf "  %s:\n", name
+      logs = 0
+      for (i = 1; i <= chain_lines; i++) {
+        line = chain[i]
+        if (line ~ /base_url: \*google/) sub(/\*google/, base, line)
+        if (line ~ /^ *- log: \{\}/) { sub(/\{\}/, "{store: " store "}", line); logs++ }
+        print line
+      }
+      print ""
+      if (logs != 1) { print "compare.sh: the built-in gemini chain has no `- log: {}` line" > "/dev/stderr"; exit 1 }
     }
     /^workers:/ { print "workers: " n; next }
     /^  max_connections:/ { print "  max_connections: " maxc; next }
@@ -218,7 +237,7 @@ write_gemgate() { # N
       print "  - { prefix: /slow/, chain: slow, strip: /slow }"
       next
     }
-    { print }' conf/gemgate.yaml > "$WORK/gemgate.yaml"
+    { print }' conf/gemgate.yaml conf/gemgate.yaml > "$WORK/gemgate.yaml"
 }
 
 start_all() { # N
@@ -294,14 +313,34 @@ done
 JSON_PATH="/v1beta/models/gemini-2.5-flash:generateContent?key=$TOKEN"
 SSE_PATH="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=$TOKEN"
 
+# top_frames PERF_FILE -> the PERF_TOP frames with the most self time, indented under the row
+top_frames() {
+  perf report -i "$1" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+    awk -v n="${PERF_TOP:-10}" '/^ *[0-9.]+%/ && shown < n {
+      pct = $1; dso = $2; $1 = ""; $2 = ""; $3 = ""; sub(/^ +/, "")
+      sub(/ +[-] +[-] *$/, ""); printf "     %7s  %-22s %s\n", pct, substr(dso, 1, 22), substr($0, 1, 90); shown++ }'
+}
+
+PERF_N=0
 # row WORKLOAD PROXY PID URL LUA -> one line of the table, also kept in $WORK/rows
 row() {
   wrk -t1 -c"$CONNS" -d1s -s "$5" "$4" >/dev/null # warm-up: connections, pools, caches
+  perf_file=""
+  if [ "${PERF:-0}" = 1 ]; then
+    case "$2" in gemgate-*)
+      PERF_N=$((PERF_N + 1))
+      perf_file="$WORK/perf-$W-$1-$2-$PERF_N.perf"
+      perf record -q -F 999 -g -p "$3" -o "$perf_file" -- sleep "$DURATION" 2>/dev/null &
+      perf_pid=$!
+      ;;
+    esac
+  fi
   before=$(cpu_ticks "$3")
   st_before=$(thread_ticks "$3" gg-storage)
   out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$5" "$4")
   after=$(cpu_ticks "$3")
   st_after=$(thread_ticks "$3" gg-storage)
+  [ -n "$perf_file" ] && wait "$perf_pid" 2>/dev/null || true
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
@@ -312,6 +351,14 @@ row() {
   echo "$W $1 $2 $rps $p50 $p99 $us $bad $st_us" >> "$WORK/rows"
   printf '%-2s %-14s %-20s %9s %9s %9s %10s %s\n' "$W" "$1" "$2" "$rps" "$p50" "$p99" "$us" \
     "$([ "$bad" != 0 ] && echo "errors=$bad")"
+  if [ -n "$perf_file" ]; then
+    if [ -s "$perf_file" ] && [ -n "$(top_frames "$perf_file")" ]; then
+      top_frames "$perf_file"
+    else
+      echo "      (no profile: perf record or perf report failed for this row)"
+    fi
+  fi
+  return 0
 }
 
 # slow PROXY PID HOST:PORT PATH -> streams completed, peak RSS, CPU per chunk
@@ -407,7 +454,7 @@ awk '
           cpu[k, p] / cpu[ref, "nginx"], rps[k, p] / rps[ref, "nginx"], ms(p99[k, p]) / ms(p99[ref, "nginx"])
       }
     }
-    if (rps["1 json", "node-baseline"] > 0)
+    if (rps["1 json", "node-baseline"] > 0 && rps["1 openai", "gemgate-gateway"] > 0)
       printf "1  openai         gemgate/node-baseline req/s %5.1fx  (stream %5.1fx)\n",
         rps["1 openai", "gemgate-gateway"] / rps["1 json", "node-baseline"],
         rps["1 openai_stream", "gemgate-gateway"] / rps["1 json", "node-baseline"]

@@ -4,8 +4,9 @@
 // CPU time of the whole process per row (the storage thread's work plus the appends): the
 // figure the stored log adds to every request. Asserts nothing (timing goals are not tests).
 //
-// Usage: [BATCH_ROWS=n] [DROP_INDEXES=a,b] bench_log_append [rows=100000] [file]   (default: a temp
-// directory, removed afterwards; BATCH_ROWS: rows per transaction, default the gateway's)
+// Usage: [BATCH_ROWS=n] [DROP_INDEXES=a,b] [INSTANCE=name] bench_log_append [rows=100000] [file]
+// (default: a temp directory, removed afterwards; BATCH_ROWS: rows per transaction, default the
+// gateway's; INSTANCE: the rows of a named gateway of a group, default an unnamed one's "")
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <chrono>
 #include <cstdio>
@@ -30,8 +31,8 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// Row `i` of a gateway at `rate` requests per second.
-RequestLogRow gateway_row(int i, Millis start_ms, int rate) {
+// Row `i` of a gateway at `rate` requests per second, named `instance` ("" = an unnamed gateway).
+RequestLogRow gateway_row(int i, Millis start_ms, int rate, const std::string& instance) {
   RequestLogRow r;
   r.time_ms = start_ms + static_cast<Millis>(i) * 1000 / rate;
   r.route = "gemini";
@@ -49,7 +50,7 @@ RequestLogRow gateway_row(int i, Millis start_ms, int rate) {
   char id[32];
   std::snprintf(id, sizeof id, "req-%s%08x", i % 2 ? "a1b2c3d4" : "e5f6a7b8", i / 2);
   r.request_id = id;
-  r.instance_id = "bench-host-4242";  // the gateway always sets one (host-pid)
+  r.instance_id = instance;
   return r;
 }
 
@@ -87,12 +88,14 @@ int main(int argc, char** argv) {
       options.batch_rows = std::strtoul(b, nullptr, 10);
     StorageThread thread(std::move(*store), options);
     const Millis start = 1'700'000'000'000;
+    const char* instance_env = std::getenv("INSTANCE");
+    const std::string instance = instance_env ? instance_env : "";
     // Paced like a gateway at kRate requests per second: a slice every 25 ms.
     constexpr int kRate = 20'000;
     constexpr int kSlice = kRate / 40;
     auto next = std::chrono::steady_clock::now();
     for (int i = 0; i < rows; ++i) {
-      thread.append_request_log(gateway_row(i, start, kRate));
+      thread.append_request_log(gateway_row(i, start, kRate, instance));
       if (i % kSlice == kSlice - 1) {
         next += std::chrono::milliseconds(25);
         std::this_thread::sleep_until(next);

@@ -130,6 +130,33 @@ TEST_CASE("redact with per-call values masks them anywhere, ignoring too short o
   CHECK(out == "GET /v1beta/models/wron…efgh:x abc");
 }
 
+TEST_CASE(
+    "redact finds a secret at every position, the very end included, and keeps finding "
+    "one whose first bytes another secret shared after that one is forgotten") {
+  // Two secrets sharing their first two bytes (the index of which positions may start one),
+  // and a per-call value: each placed at every offset of a line, up to its last byte.
+  const std::string a = "Qz-pair-secret-one-0001";
+  const std::string b = "Qz-pair-secret-two-0002";
+  const std::string presented = "presented-credential-77";
+  log::register_secret(a);
+  log::register_secret(b);
+  log::forget_secret(a);  // b must stay found: the shared pair is still some secret's start
+  const std::string_view also[] = {presented};
+  for (const std::string& secret : {b, presented}) {
+    for (std::size_t at = 0; at <= 40; ++at) {
+      const std::string line = std::string(at, '.') + secret;
+      CAPTURE(line);
+      const std::string out = log::redact(line, also);
+      CHECK(out.find(secret) == std::string::npos);
+      CHECK(out.find(log::mask(secret)) != std::string::npos);
+    }
+  }
+  // The forgotten one is text again.
+  CHECK(log::redact("x " + a, also) == "x " + a);
+  log::forget_secret(b);
+  CHECK(log::redact("x " + b) == "x " + b);
+}
+
 TEST_CASE("mask shows the first and last four characters, or nothing when too short") {
   CHECK(log::mask("AIzaSyA1234567890abcdefghijklmnopqrstuv") == "AIza…stuv");
   CHECK(log::mask("short") == "…");

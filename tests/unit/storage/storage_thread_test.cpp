@@ -3,6 +3,7 @@
 #include "storage/storage_thread.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
 #include <atomic>
 #include <doctest/doctest.h>
 #include <future>
@@ -252,6 +253,46 @@ TEST_CASE("storage thread: rows survive a busy database and are written once it 
   REQUIRE(st.flush().ok());
   CHECK(count_logs(st) == 5);
   CHECK(st.counters().rows_written == 5);
+}
+
+TEST_CASE(
+    "storage thread: rows keep their order through retries (one batch or several) and "
+    "reused batch storage" *
+    doctest::test_suite("sqlite-only")) {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  StorageThread::Options o = slow_timer();
+  o.retry_delay = 50ms;
+  o.batch_rows = 4;
+  auto store = testing::open_sqlite(path);
+  store->set_busy_timeout(0ms);
+  StorageThread st(std::move(store), o);
+  int next = 0;
+  // Written batches first, so later ones reuse their storage.
+  for (; next < 12; ++next) st.append_request_log(row(next));
+  REQUIRE(st.flush().ok());
+  {
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    for (; next < 15; ++next) st.append_request_log(row(next));  // less than one batch
+    CHECK_FALSE(st.flush().ok());
+    for (; next < 26; ++next) st.append_request_log(row(next));  // several batches behind it
+    CHECK_FALSE(st.flush().ok());
+    other.exec("ROLLBACK");
+  }
+  REQUIRE(st.flush().ok());
+  for (; next < 30; ++next) st.append_request_log(row(next));
+  REQUIRE(st.flush().ok());
+  CHECK(st.counters().rows_dropped == 0);
+  CHECK(st.counters().rows_written == 30);
+  // Ids grow in the order rows were written; each row's time is its append index.
+  auto rows = on_thread<std::vector<RequestLogRow>>(st, [](Store& s) {
+    return s.query_request_logs({}, {1, kMaxPerPage}).value().items;
+  });
+  REQUIRE(rows.size() == 30);
+  std::sort(rows.begin(), rows.end(),
+            [](const RequestLogRow& a, const RequestLogRow& b) { return a.id < b.id; });
+  for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rows[i].time_ms == static_cast<Millis>(i));
 }
 
 TEST_CASE("storage thread: while writes back off, a job meets the database at once" *

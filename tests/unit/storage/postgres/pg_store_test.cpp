@@ -20,6 +20,7 @@
 #include "storage/postgres/pg_change_feed.h"
 #include "storage/postgres/pg_conn.h"
 #include "storage/postgres/pg_schema.h"
+#include "storage/postgres/pg_util.h"
 #include "tests/support/log_rows.h"
 #include "tests/unit/storage/test_support.h"
 
@@ -123,6 +124,67 @@ TEST_CASE("pg migrations: the latest schema has no request-id index (v10 dropped
       {});
   REQUIRE(others.ok());
   CHECK(others->i64(0, 0) == 1);  // the query finds indexes: the zero above means something
+}
+
+// The plan of request-log filter `f` as PostgreSQL's generic plan of a prepared statement (what
+// a statement reused more than five times gets): the index it names, if any.
+std::string pg_generic_plan(pg::Connection& db, const LogFilter& f) {
+  const pg::Where where = pg::log_where(f, std::nullopt, true);
+  std::string types;
+  std::string values;
+  for (std::size_t i = 0; i < where.args.size(); ++i) {
+    const std::string& v = *where.args[i];
+    const bool number = !v.empty() && v.find_first_not_of("-0123456789") == std::string::npos;
+    types += (i ? ", " : "") + std::string(number ? "bigint" : "text");
+    values += (i ? ", " : "") + ("'" + v + "'");
+  }
+  REQUIRE(db.exec_script("DEALLOCATE ALL").ok());
+  REQUIRE(db.exec_script("PREPARE q (" + types + ") AS SELECT id FROM request_log" + where.sql +
+                         " ORDER BY time_ms DESC, id DESC LIMIT 50")
+              .ok());
+  auto rows = db.exec("EXPLAIN EXECUTE q (" + values + ")", {});
+  REQUIRE_MESSAGE(rows.ok(), rows.error().message);
+  std::string plan;
+  for (int i = 0; i < rows->size(); ++i) plan += rows->text(i, 0) + "\n";
+  return plan;
+}
+
+TEST_CASE("pg request log (v12): filters excluding 200 and a named instance use their indexes") {
+  TempDir dir;
+  const std::string url = fresh_database(dir);
+  auto store = PgStore::open(url, env_key(kKeyA));
+  REQUIRE(store.ok());
+  std::vector<RequestLogRow> rows = testing::random_log_rows(5000, 7, 10'000'000, 3'600'000, 3);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].route = "gemini";
+    rows[i].method = "POST";
+    rows[i].path = "/v1beta/x";
+    rows[i].status = i % 50 ? 200 : 404;  // a gateway's mix: nearly all 200
+    rows[i].instance_id = i % 100 ? "" : "gw-a";
+  }
+  REQUIRE((*store)->append_request_logs(rows).ok());
+  auto raw = pg::Connection::open(url);
+  REQUIRE(raw.ok());
+  pg::Connection& db = **raw;
+  REQUIRE(db.exec_script("ANALYZE request_log").ok());
+  REQUIRE(db.exec_script("SET plan_cache_mode = force_generic_plan").ok());
+  auto index_def =
+      db.exec("SELECT indexdef FROM pg_indexes WHERE indexname = 'request_log_by_status'", {});
+  REQUIRE(index_def.ok());
+  REQUIRE(index_def->size() == 1);
+  CHECK(index_def->text(0, 0).find("WHERE (status <> 200)") != std::string::npos);
+  LogFilter s404;
+  s404.status = 404;
+  CHECK(pg_generic_plan(db, s404).find("request_log_by_status") != std::string::npos);
+  LogFilter c4;
+  c4.status_class = 4;
+  CHECK(pg_generic_plan(db, c4).find("request_log_by_status") != std::string::npos);
+  LogFilter inst;
+  inst.instance_id = "gw-a";
+  CHECK(pg_generic_plan(db, inst).find("request_log_by_instance") != std::string::npos);
+  LogFilter s200;
+  s200.status = 200;
+  CHECK(pg_generic_plan(db, s200).find("request_log_by_status") == std::string::npos);
 }
 
 TEST_CASE("pg migrations: a newer schema and another program's tables are refused, untouched") {
