@@ -3,7 +3,8 @@
 // certificate trusted through GEMGATE_UPSTREAM_CA_FILE) records per request the HTTP version
 // and the session it came on, so each case can say what went over one multiplexed connection:
 // plain and streamed answers, 50 requests at once, a streamed 8 MiB upload to a slow reader, one
-// slow SSE client among fast streams, an RST_STREAM on one stream, a 429 failover, and a GOAWAY.
+// slow SSE client among fast streams, an RST_STREAM on one stream, a 429 failover, a GOAWAY, and
+// a session that dies without one.
 // One worker, so every request of a test goes through the same libcurl connection pool.
 // Each test ends by checking it left nothing behind (no open upstream request, the gateway
 // answers, no secret in its log).
@@ -284,7 +285,10 @@ test('GOAWAY: a stream in flight finishes, later requests open a new session and
   const first = seen('before-goaway')[0].session;
   const res = await streamGenerate(s.gw, 'in-flight [[chunks=6 interval=100]]', {token: s.token});
   let sent = false;
-  const out = await sseEvents(res, {onEvent: () => { if (!sent) { sent = true; fake.goaway(); } }});
+  const out = await sseEvents(res, {onEvent: () => {
+    if (!sent) setImmediate(() => fake.goaway());  // outside the reader: a throw fails the test
+    sent = true;
+  }});
   assert.ok(out.complete, `the stream in flight ended cleanly (${out.error})`);
   assert.equal(out.events.length, 6);
   await eventually(() => fake.sessions().find((x) => x.id === first).closed,
@@ -294,5 +298,30 @@ test('GOAWAY: a stream in flight finishes, later requests open a new session and
   const later = seen('after-goaway');
   assert.equal(later.length, 3, 'no retries were needed');
   assert.ok(later.every((x) => x.session > first && x.httpVersion === '2.0'), 'a new HTTP/2 session');
+  await leftNothing(s);
+});
+
+test('the session dies without GOAWAY: the cut stream is told, the waiting request retried, keys kept', async (t) => {
+  const s = await stack(t);
+  assert.equal((await generate(s.gw, 'before-drop', {token: s.token})).status, 200);
+  const first = seen('before-drop')[0].session;
+  const waiting = generate(s.gw, 'drop-waiting [[delay=400]]', {token: s.token});
+  const res = await streamGenerate(s.gw, 'drop-stream [[chunks=10 interval=50]]', {token: s.token});
+  assert.equal(res.status, 200);
+  let dropped = false;
+  const out = await sseEvents(res, {onEvent: () => {
+    if (!dropped) setImmediate(() => fake.dropSessions());  // outside the reader: a throw fails
+    dropped = true;
+  }});
+  assert.ok(wasCut(out), 'the client can tell the stream was cut short');
+  assert.ok(fake.sessions().find((x) => x.id === first).closed, 'the session is gone');
+  assert.equal(seen('drop-stream').length, 1, 'a stream is never retried after its first byte');
+  const w = await waiting;
+  assert.equal(w.status, 200, `the request still waiting for its head is retried: ${w.text}`);
+  assert.ok(seen('drop-waiting').at(-1).session > first, 'its retry went over a new session');
+  const rs = await sequence(s, 3, 'after-drop');
+  assert.deepEqual(rs.map((r) => r.status), [200, 200, 200]);
+  assert.ok(seen('after-drop').every((x) => x.session > first && x.httpVersion === '2.0'));
+  for (const k of s.keys) assert.notEqual((await keyOf(s, k)).status, 'disabled', 'no key disabled');
   await leftNothing(s);
 });

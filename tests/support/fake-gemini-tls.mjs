@@ -9,7 +9,8 @@
 // assert on what they share: connectionOf(req) → {httpVersion, session}; sessions() →
 // [{id, httpVersion, streams, maxConcurrent, closed}] (maxConcurrent: the most streams the
 // session carried at once — above 1 means libcurl multiplexed). goaway() sends GOAWAY on every
-// open session and closes it; resetStream(req) answers one stream with RST_STREAM.
+// open session and closes it; dropSessions() closes their connections without a word (a dead
+// peer); resetStream(req) answers one stream with RST_STREAM.
 
 import http2 from 'node:http2';
 import fs from 'node:fs';
@@ -34,7 +35,7 @@ export function makeCertificate() {
 
 /**
  * Creates (does not listen) the TLS server calling handler(req, res) for every request, h2 or
- * HTTP/1.1. Returns {server, caFile, sessions(), goaway(), close()}; close() destroys every
+ * HTTP/1.1. Returns {server, caFile, sessions(), goaway(), dropSessions(), close()}; close() destroys every
  * session and removes the certificate dir.
  */
 export function createTlsServer(handler) {
@@ -57,7 +58,10 @@ export function createTlsServer(handler) {
     session.once('close', () => { info.closed = true; open.delete(session); });
     session.on('error', () => {});
   });
+  const sockets = new Set();  // every TLS connection, h2 or not
   server.on('secureConnection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     if (socket.alpnProtocol === 'h2') return;  // counted as its session
     const info = {id: infos.length + 1, httpVersion: '1.1', streams: 0, active: 0,
                   maxConcurrent: 1, closed: false};
@@ -73,6 +77,9 @@ export function createTlsServer(handler) {
         s.goaway(http2.constants.NGHTTP2_NO_ERROR);
         s.close();
       }
+    },
+    dropSessions() {
+      for (const s of sockets) s.destroy();  // under the sessions: no GOAWAY goes out
     },
     close() {
       for (const s of open) s.destroy();

@@ -1,7 +1,8 @@
 // Self-test of the stand-in upstream over TLS (startFakeGemini({tls: true}), fake-gemini-tls.mjs):
 // what tests/integration/http2-upstream relies on — h2 and HTTP/1.1 by ALPN on one port, the
 // certificate verifiable with caFile, the version and session recorded per request, a reset that
-// is one stream's RST_STREAM (the session goes on), GOAWAY, and upload URLs naming https.
+// is one stream's RST_STREAM (the session goes on), GOAWAY, a dropped connection, and upload URLs
+// naming https.
 // Run: node --test tests/support/fake-gemini-tls.test.mjs   (CTest: support.fake_gemini_tls)
 
 import {test, before, after, beforeEach} from 'node:test';
@@ -140,4 +141,17 @@ test('a resumable start over h2 answers an https upload URL on the authority the
   } finally {
     session.close();
   }
+});
+
+test('dropSessions() closes the connections without GOAWAY', async () => {
+  const session = connect();
+  const r = await h2Request(session, GEN, {body: JSON.stringify(genBody('x'))});
+  assert.equal(r.status, 200);
+  const id = fake.requests().at(-1).session;
+  let goaway = false;
+  session.once('goaway', () => { goaway = true; });
+  fake.dropSessions();
+  await new Promise((resolve) => session.once('close', resolve));
+  assert.equal(goaway, false, 'no GOAWAY: the peer just vanished');
+  await fake.waitFor(() => fake.sessions().find((x) => x.id === id).closed);
 });

@@ -1,10 +1,12 @@
 // Stand-in for generativelanguage.googleapis.com, used by gemgate's integration, e2e and bench
-// tests. Plain node:http, no dependency, never touches the network beyond its own socket.
+// tests. Plain node:http (node:http2 over TLS), no dependency, never touches the network beyond
+// its own socket.
 //
 //   import {startFakeGemini} from './fake-gemini.mjs';
 //   const fake = await startFakeGemini({port: 0});   // → {url, port, close(), stats(), ...}
 //   const tls = await startFakeGemini({tls: true});  // HTTPS, h2 or http/1.1 by ALPN → {caFile,
-//                                                    //   sessions(), goaway(), ...} (fake-gemini-tls.mjs)
+//                                                    //   sessions(), goaway(), dropSessions(), ...}
+//                                                    //   (fake-gemini-tls.mjs)
 //   node tests/support/fake-gemini.mjs --port 9999    // standalone (bench, manual runs)
 //
 // ENDPOINTS (under /v1beta/ and /v1/): GET models (pageSize, pageToken), GET models/{m},
@@ -107,6 +109,8 @@ export async function startFakeGemini(opts = {}) {
     caFile: tls?.caFile, sessions: () => tls?.sessions() ?? [],
     /** TLS only: GOAWAY on every open HTTP/2 session, which then closes. */
     goaway: () => tls?.goaway(),
+    /** TLS only: closes every open HTTP/2 session's connection at once, without GOAWAY. */
+    dropSessions: () => tls?.dropSessions(),
     /** Pauses `pauseMs` after every `everyBytes` of each request body it reads (null: full speed). */
     slowBodyReads: (o) => { cfg.bodyReadPause = o || null; },
     stats: () => statsOf(st),
