@@ -2,9 +2,9 @@
 // negotiates h2 by ALPN): the stand-in over https (startFakeGemini({tls: true}), its own
 // certificate trusted through GEMGATE_UPSTREAM_CA_FILE) records per request the HTTP version
 // and the session it came on, so each case can say what went over one multiplexed connection:
-// plain and streamed answers, 50 requests at once, a streamed 8 MiB upload to a slow reader, one
-// slow SSE client among fast streams, an RST_STREAM on one stream, a 429 failover, a GOAWAY, and
-// a session that dies without one.
+// plain and streamed answers, 50 requests at once, a streamed 8 MiB upload to a slow reader and
+// one reset mid-body, one slow SSE client among fast streams, an RST_STREAM on one stream, a 429
+// failover, a GOAWAY, and a session that dies without one.
 // One worker, so every request of a test goes through the same libcurl connection pool.
 // Each test ends by checking it left nothing behind (no open upstream request, the gateway
 // answers, no secret in its log).
@@ -88,7 +88,7 @@ test('50 concurrent requests: all answered, multiplexed on few sessions', async 
 });
 
 // Sends `size` deterministic bytes to `urlPath` honouring the socket's backpressure; resolves
-// to {status, json, text, sha256}.
+// to {status, headers, json, text, sha256}.
 function uploadTo(port, urlPath, size, headers) {
   const hash = crypto.createHash('sha256');
   return new Promise((resolve, reject) => {
@@ -101,7 +101,8 @@ function uploadTo(port, urlPath, size, headers) {
         const text = Buffer.concat(chunks).toString('utf8');
         let json = null;
         try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({status: res.statusCode, json, text, sha256: hash.digest('hex')});
+        resolve({status: res.statusCode, headers: res.headers, json, text,
+                 sha256: hash.digest('hex')});
       });
     });
     req.on('error', reject);
@@ -123,27 +124,37 @@ function rssOf(pid) {
   return {rss: kb('VmRSS'), peak: kb('VmHWM')};
 }
 
-test('a streamed 8 MiB resumable upload arrives intact over HTTP/2; a slow reader holds it back', async (t) => {
-  const s = await stack(t);
-  const size = 8 * MiB;
+/** Starts a resumable upload of `size` bytes through the gateway; resolves to its upload URL. */
+async function startUpload(s, size, name) {
   const start = await fetch(`${s.gw.url}/upload/v1beta/files`, {
     method: 'POST',
     headers: {'x-goog-api-key': s.token, 'content-type': 'application/json',
               'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start',
               'x-goog-upload-header-content-length': String(size),
               'x-goog-upload-header-content-type': 'application/octet-stream'},
-    body: JSON.stringify({file: {displayName: 'h2-upload'}}),
+    body: JSON.stringify({file: {displayName: name}}),
   });
   await start.arrayBuffer();
   assert.equal(start.status, 200);
-  const uploadUrl = new URL(start.headers.get('x-goog-upload-url'));
-  assert.equal(uploadUrl.origin, s.gw.url);
+  const url = new URL(start.headers.get('x-goog-upload-url'));
+  assert.equal(url.origin, s.gw.url);
+  return url;
+}
 
+/** Sends `size` bytes of the upload at `url` with `command` at offset 0 (uploadTo's answer). */
+function sendUpload(s, url, size, command = 'upload, finalize') {
+  return uploadTo(s.gw.port, url.pathname + url.search, size,
+                  {'x-goog-api-key': s.token, 'content-type': 'application/octet-stream',
+                   'x-goog-upload-command': command, 'x-goog-upload-offset': '0'});
+}
+
+test('a streamed 8 MiB resumable upload arrives intact over HTTP/2; a slow reader holds it back', async (t) => {
+  const s = await stack(t);
+  const size = 8 * MiB;
+  const uploadUrl = await startUpload(s, size, 'h2-upload');
   fake.slowBodyReads({everyBytes: 256 * 1024, pauseMs: 25});
   const before = rssOf(s.gw.proc.pid);
-  const r = await uploadTo(s.gw.port, uploadUrl.pathname + uploadUrl.search, size,
-                           {'x-goog-api-key': s.token, 'content-type': 'application/octet-stream',
-                            'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0'});
+  const r = await sendUpload(s, uploadUrl, size);
   fake.slowBodyReads(null);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.file.sizeBytes, String(size));
@@ -155,6 +166,34 @@ test('a streamed 8 MiB resumable upload arrives intact over HTTP/2; a slow reade
   assert.equal(calls.length, 2, 'start, then one upload + finalize');
   assert.ok(calls.every((x) => x.httpVersion === '2.0'), 'both over HTTP/2');
   assert.equal(calls[1].bodyBytes, size);
+  await leftNothing(s);
+});
+
+test('RST_STREAM in the middle of a streamed upload: an error, nothing counted, the upload resumes', async (t) => {
+  const s = await stack(t);
+  const size = 4 * MiB;
+  const url = await startUpload(s, size, 'h2-cut');
+  const session = fake.requests().at(-1).session;
+  fake.resetBodyOnce(MiB);
+  const cut = await sendUpload(s, url, size).catch((e) => ({status: 0, error: e.code}));
+  // 502, or 503 when the pool took the reset of its only key for an upstream outage; or the
+  // connection closed while the client was still sending.
+  assert.ok([0, 502, 503].includes(cut.status), `${cut.status} ${cut.text ?? cut.error}`);
+  if (cut.status) assert.equal(cut.json?.error?.status, 'UNAVAILABLE', cut.text);
+  assert.equal(fake.stats().resets, 1);
+  let q;
+  await eventually(async () => {  // past the outage gate's short pause, if it closed
+    q = await sendUpload(s, url, 0, 'query');
+    return q.status === 200;
+  }, {timeoutMs: 10000, intervalMs: 200, what: 'the query to answer 200'});
+  assert.equal(q.headers['x-goog-upload-size-received'], '0', 'the cut body counted for nothing');
+  const again = await sendUpload(s, url, size);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.file.sizeBytes, String(size));
+  const bytes = fake.fileBytes(again.json.file.name);
+  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), again.sha256);
+  assert.equal(fake.sessions().find((x) => x.id === session).closed, false, 'a stream reset, not the session');
+  for (const k of s.keys) assert.notEqual((await keyOf(s, k)).status, 'disabled', 'no key disabled');
   await leftNothing(s);
 });
 

@@ -28,7 +28,7 @@
 import crypto from 'node:crypto';
 import * as E from './fake-gemini-errors.mjs';
 import {fileJson} from './fake-gemini-resources.mjs';
-import {originOf} from './fake-gemini-tls.mjs';
+import {originOf, resetStream} from './fake-gemini-tls.mjs';
 import {addResource, deleteResource, ownershipError, resourceOf, resourcesOwnedBy} from './fake-resources.mjs';
 
 export const CHUNK_GRANULARITY = 8 * 1024 * 1024;
@@ -141,6 +141,7 @@ function serveSession(ctx, uploadId) {
     session.faulted = true;
     ctx.serverReset = true;
     st.resets++;
+    if (resetStream(req)) return;  // HTTP/2: RST_STREAM on this stream only
     const sock = req.socket;
     return typeof sock.resetAndDestroy === 'function' ? sock.resetAndDestroy() : sock.destroy();
   }

@@ -113,9 +113,11 @@ export async function startFakeGemini(opts = {}) {
     dropSessions: () => tls?.dropSessions(),
     /** Pauses `pauseMs` after every `everyBytes` of each request body it reads (null: full speed). */
     slowBodyReads: (o) => { cfg.bodyReadPause = o || null; },
+    /** The next request whose body reaches `afterBytes` is reset there (RST_STREAM on HTTP/2). */
+    resetBodyOnce: (afterBytes) => { cfg.bodyReset = {afterBytes}; },
     stats: () => statsOf(st),
     requests: (limit) => st.requests.slice(-(limit || st.requests.length)),
-    reset: () => { resetState(st); cfg.bodyReadPause = null; },
+    reset: () => { resetState(st); cfg.bodyReadPause = null; cfg.bodyReset = null; },
     setKeyMode: (key, mode, o = {}) => setKeyMode(st, {key, mode, ...o}),
     setAllMode: (mode) => setAllMode(st, mode),
     script: (entries) => queueScript(st, entries),
@@ -146,11 +148,19 @@ export async function startFakeGemini(opts = {}) {
   return handle_;
 }
 
-async function readBody(req, cfg) {
+/** The request body; null when resetBodyOnce() cut it (the request is then not handled). */
+async function readBody(req, cfg, st) {
   const parts = [];
-  let sincePause = 0;
+  let sincePause = 0, total = 0;
   for await (const c of req) {
     parts.push(c);
+    total += c.length;
+    if (cfg.bodyReset && total >= cfg.bodyReset.afterBytes) {
+      cfg.bodyReset = null;
+      st.resets++;
+      if (!resetStream(req)) req.socket.destroy();
+      return null;
+    }
     const p = cfg.bodyReadPause;
     if (p && (sincePause += c.length) >= p.everyBytes) {  // a slow reader: the client must wait
       sincePause = 0;
@@ -162,7 +172,8 @@ async function readBody(req, cfg) {
 
 async function handle(req, res, st, cfg) {
   const url = new URL(req.url, 'http://fake');
-  const body = await readBody(req, cfg);
+  const body = await readBody(req, cfg, st);
+  if (body === null) return;
   if (url.pathname.startsWith('/__')) return control(req, res, url, body, st);
 
   const ctx = {st, cfg, req, res, url, body, closed: false, chunksSent: 0, serverReset: false,
