@@ -24,7 +24,8 @@ libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev doctest-dev libssl-dev libpq-dev
     # groff-base renders the man page, systemd brings systemd-analyze and systemd-sysusers;
     # prometheus: its promtool checks the /metrics exposition (tests/integration/observe-metrics).
     # postgresql: the throwaway server the PostgreSQL test runs start (tests/support/pg-server.sh).
-    pkgs="$pkgs sqlite3 ca-certificates chromium fonts-wqy-microhei groff-base systemd prometheus \
+    # openssl: the certificate of the TLS + HTTP/2 stand-in upstream (tests/support/fake-gemini-tls.mjs).
+    pkgs="$pkgs sqlite3 openssl ca-certificates chromium fonts-wqy-microhei groff-base systemd prometheus \
 postgresql"
     # The embedding tests (tests/embed): the Lua module's headers, HAProxy built with Lua, Lua
     # itself, Debian's python3 for the ctypes example, binutils for nm/objdump.

@@ -28,6 +28,7 @@
 import crypto from 'node:crypto';
 import * as E from './fake-gemini-errors.mjs';
 import {fileJson} from './fake-gemini-resources.mjs';
+import {originOf, resetStream} from './fake-gemini-tls.mjs';
 import {addResource, deleteResource, ownershipError, resourceOf, resourcesOwnedBy} from './fake-resources.mjs';
 
 export const CHUNK_GRANULARITY = 8 * 1024 * 1024;
@@ -94,10 +95,10 @@ async function serveUpload(ctx) {
     declaredSize: declared === undefined ? null : Number(declared),
     mimeType: req.headers['x-goog-upload-header-content-type'] || meta.mimeType || 'application/octet-stream',
   });
-  const host = req.headers.host;
+  const origin = originOf(req);
   ctx.res.writeHead(200, {
-    'x-goog-upload-url': `http://${host}/upload/${ctx.url.pathname.split('/')[2]}/files?upload_id=${id}&upload_protocol=resumable`,
-    'x-goog-upload-control-url': `http://${host}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`,
+    'x-goog-upload-url': `${origin}/upload/${ctx.url.pathname.split('/')[2]}/files?upload_id=${id}&upload_protocol=resumable`,
+    'x-goog-upload-control-url': `${origin}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`,
     'x-goog-upload-status': 'active',
     'x-goog-upload-chunk-granularity': String(CHUNK_GRANULARITY),
     'content-length': 0,
@@ -140,6 +141,7 @@ function serveSession(ctx, uploadId) {
     session.faulted = true;
     ctx.serverReset = true;
     st.resets++;
+    if (resetStream(req)) return;  // HTTP/2: RST_STREAM on this stream only
     const sock = req.socket;
     return typeof sock.resetAndDestroy === 'function' ? sock.resetAndDestroy() : sock.destroy();
   }

@@ -24,6 +24,7 @@
 // expireTime?} creates a resource owned by `key` without an upload (tests of affinity); the
 // answer is the resource's JSON.
 
+import {originOf} from './fake-gemini-tls.mjs';
 import {addResource, deleteResource, ownershipError, resourceOf, resourcesOwnedBy} from
     './fake-resources.mjs';
 
@@ -143,7 +144,7 @@ export async function serveResources(ctx) {
   const key = ctx.key;
   const own = (name) => ownershipError(st, name, key);
   const deny = (e) => (sendJson(res, e.status, e.body), true);
-  const base = `http://${req.headers.host}`;
+  const base = originOf(req);
 
   // Files (what the upload module leaves to us).
   if (rest === 'files' && req.method === 'GET') {

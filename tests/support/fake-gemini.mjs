@@ -1,8 +1,12 @@
 // Stand-in for generativelanguage.googleapis.com, used by gemgate's integration, e2e and bench
-// tests. Plain node:http, no dependency, never touches the network beyond its own socket.
+// tests. Plain node:http (node:http2 over TLS), no dependency, never touches the network beyond
+// its own socket.
 //
 //   import {startFakeGemini} from './fake-gemini.mjs';
 //   const fake = await startFakeGemini({port: 0});   // → {url, port, close(), stats(), ...}
+//   const tls = await startFakeGemini({tls: true});  // HTTPS, h2 or http/1.1 by ALPN → {caFile,
+//                                                    //   sessions(), goaway(), dropSessions(), ...}
+//                                                    //   (fake-gemini-tls.mjs)
 //   node tests/support/fake-gemini.mjs --port 9999    // standalone (bench, manual runs)
 //
 // ENDPOINTS (under /v1beta/ and /v1/): GET models (pageSize, pageToken), GET models/{m},
@@ -59,6 +63,8 @@ import * as C from './fake-gemini-content.mjs';
 import {mediaAnswer} from './fake-gemini-media.mjs';
 import {serveFiles} from './fake-gemini-files.mjs';
 import {controlResource, resourceUseError, serveResources} from './fake-gemini-resources.mjs';
+import {resourceOf} from './fake-resources.mjs';
+import {createTlsServer, connectionOf, resetStream} from './fake-gemini-tls.mjs';
 import {newState, resetState, statsOf, setKeyMode, setAllMode, queueScript, keyBehaviour,
         takeScript, control} from './fake-gemini-state.mjs';
 
@@ -74,18 +80,23 @@ const GOOGLE_HEADERS = {
 /**
  * Starts the fake upstream. Options: port (0 = any), host, gzip (compress non-stream JSON when
  * the client accepts it; default true), slowDelayMs (3000), quotaRetryDelaySec (30),
- * maxRecorded (requests kept for /__requests, 500), log (print one line per request).
- * Resolves to a handle; its methods mirror the control API and act in-process.
+ * maxRecorded (requests kept for /__requests, 500), log (print one line per request), tls
+ * (HTTPS with HTTP/2 and HTTP/1.1 by ALPN and a certificate of its own, default false).
+ * Resolves to a handle; its methods mirror the control API and act in-process. With tls the
+ * handle also has caFile (the certificate to trust), sessions() and goaway(); every recorded
+ * request has httpVersion and session (the connection's number) either way.
  */
 export async function startFakeGemini(opts = {}) {
   const cfg = {port: 0, host: '127.0.0.1', gzip: true, slowDelayMs: 3000, quotaRetryDelaySec: 30,
                maxRecorded: 500, log: false, ...opts};
   const st = newState();
   const sockets = new Set();
-  const server = http.createServer((req, res) => handle(req, res, st, cfg).catch((err) => {
+  const onRequest = (req, res) => handle(req, res, st, cfg).catch((err) => {
     if (!res.headersSent) send(res, 500, {error: {code: 500, message: String(err), status: 'INTERNAL'}});
     else res.destroy();
-  }));
+  });
+  const tls = cfg.tls ? createTlsServer(onRequest) : null;
+  const server = tls ? tls.server : http.createServer(onRequest);
   server.keepAliveTimeout = 30000;
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise((resolve, reject) => {
@@ -94,14 +105,25 @@ export async function startFakeGemini(opts = {}) {
   });
   const port = server.address().port;
   const handle_ = {
-    url: `http://${cfg.host}:${port}`, port, host: cfg.host, server,
+    url: `${tls ? 'https' : 'http'}://${cfg.host}:${port}`, port, host: cfg.host, server,
+    caFile: tls?.caFile, sessions: () => tls?.sessions() ?? [],
+    /** TLS only: GOAWAY on every open HTTP/2 session, which then closes. */
+    goaway: () => tls?.goaway(),
+    /** TLS only: closes every open HTTP/2 session's connection at once, without GOAWAY. */
+    dropSessions: () => tls?.dropSessions(),
+    /** Pauses `pauseMs` after every `everyBytes` of each request body it reads (null: full speed). */
+    slowBodyReads: (o) => { cfg.bodyReadPause = o || null; },
+    /** The next request whose body reaches `afterBytes` is reset there (RST_STREAM on HTTP/2). */
+    resetBodyOnce: (afterBytes) => { cfg.bodyReset = {afterBytes}; },
     stats: () => statsOf(st),
     requests: (limit) => st.requests.slice(-(limit || st.requests.length)),
-    reset: () => resetState(st),
+    reset: () => { resetState(st); cfg.bodyReadPause = null; cfg.bodyReset = null; },
     setKeyMode: (key, mode, o = {}) => setKeyMode(st, {key, mode, ...o}),
     setAllMode: (mode) => setAllMode(st, mode),
     script: (entries) => queueScript(st, entries),
     callsFor: (key) => st.calls.get(key) || 0,
+    /** The bytes of an uploaded file ("files/<id>"), or undefined. */
+    fileBytes: (name) => resourceOf(st, name)?.bytes,
     /** Creates a resource owned by a key, as POST /__control/resource (fake-gemini-resources.mjs). */
     createResource: (json) => controlResource(st, json),
     /** Polls stats until pred(stats) is true; rejects after timeoutMs with the last stats. */
@@ -119,21 +141,39 @@ export async function startFakeGemini(opts = {}) {
       for (const t of st.timers) clearTimeout(t);
       server.close();
       server.closeAllConnections?.();
+      tls?.close();
       for (const s of sockets) s.destroy();
     },
   };
   return handle_;
 }
 
-async function readBody(req) {
+/** The request body; null when resetBodyOnce() cut it (the request is then not handled). */
+async function readBody(req, cfg, st) {
   const parts = [];
-  for await (const c of req) parts.push(c);
+  let sincePause = 0, total = 0;
+  for await (const c of req) {
+    parts.push(c);
+    total += c.length;
+    if (cfg.bodyReset && total >= cfg.bodyReset.afterBytes) {
+      cfg.bodyReset = null;
+      st.resets++;
+      if (!resetStream(req)) req.socket.destroy();
+      return null;
+    }
+    const p = cfg.bodyReadPause;
+    if (p && (sincePause += c.length) >= p.everyBytes) {  // a slow reader: the client must wait
+      sincePause = 0;
+      await sleepPlain(p.pauseMs);
+    }
+  }
   return Buffer.concat(parts);
 }
 
 async function handle(req, res, st, cfg) {
   const url = new URL(req.url, 'http://fake');
-  const body = await readBody(req);
+  const body = await readBody(req, cfg, st);
+  if (body === null) return;
   if (url.pathname.startsWith('/__')) return control(req, res, url, body, st);
 
   const ctx = {st, cfg, req, res, url, body, closed: false, chunksSent: 0, serverReset: false,
@@ -231,7 +271,7 @@ function track(ctx) {
     query: Object.fromEntries(url.searchParams), headers: {...req.headers},
     rawHeaders: req.rawHeaders.slice(), body: body.toString('utf8').slice(0, 1 << 20),
     bodyBytes: body.length, key: ctx.key, keySource: ctx.keySource, model: ctx.modelName,
-    action: ctx.action, apiVersion: ctx.apiVersion,
+    action: ctx.action, apiVersion: ctx.apiVersion, ...connectionOf(req),
   });
   if (st.requests.length > ctx.cfg.maxRecorded) st.requests.shift();
   st.active++;
@@ -298,6 +338,7 @@ async function serveScript(ctx, s) {
 function resetConnection(ctx) {
   ctx.serverReset = true;
   ctx.st.resets++;
+  if (resetStream(ctx.req)) return;  // HTTP/2: RST_STREAM on this stream only
   const sock = ctx.req.socket;
   if (typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
   else sock.destroy();

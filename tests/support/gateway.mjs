@@ -111,7 +111,8 @@ process.on('exit', () => {
 /**
  * Starts gemgate. Options:
  *   env         extra environment (API_KEYS, ALLOWED_TOKENS, CRON_SECRET, AUTH_TOKEN, ...)
- *   upstream    the fake upstream handle or its URL → GOOGLE_API_HOST
+ *   upstream    the fake upstream handle or its URL → GOOGLE_API_HOST (and a TLS fake's
+ *               caFile → GEMGATE_UPSTREAM_CA_FILE)
  *   settings    values patched into the config's settings block (see buildConfig)
  *   configYaml  a whole config text to start from instead of conf/gemgate.yaml
  *   dataDir     reuse a data dir (default: a fresh temp dir)
@@ -164,6 +165,8 @@ function gatewayEnv(gw) {
     Object.assign(env, postgresEnvFor(gw.dataDir));
   }
   if (up) env.GOOGLE_API_HOST = typeof up === 'string' ? up : up.url;
+  // A TLS stand-in (startFakeGemini({tls: true})) is trusted through its own certificate.
+  if (up?.caFile) env.GEMGATE_UPSTREAM_CA_FILE = up.caFile;
   for (const [k, v] of Object.entries(gw.opts.env || {})) {
     if (v === undefined || v === null) delete env[k];
     else env[k] = String(v);
