@@ -65,6 +65,8 @@ TerminalRef Exchange::terminal_ref() {
 
 void Exchange::make_filters_from(size_t index) {
   filters_.resize(index);
+  filters_.reserve(chain_->factories.size());
+  ArenaScope in_arena(&arena_);  // the filters the factories make live in this exchange's arena
   for (size_t i = index; i < chain_->factories.size(); ++i) {
     filters_.push_back(chain_->factories[i]());
   }

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/chain.h"
 #include "core/filter.h"
 #include "core/filter_callbacks.h"
@@ -192,10 +193,13 @@ class Exchange final : public TerminalCallbacks {
   http::Response response_;
   StreamInfo info_;
 
+  // The memory of the filters and slots below, freed after them (declared before them). See
+  // "Memory" in filter.h: the filters live in it, owned by filters_ and retired_ as before.
+  Arena arena_;
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<std::unique_ptr<Filter>> retired_;  // replaced by a replay; freed with the exchange
-  SlotMap slots_;
-  SlotMap run_slots_;
+  SlotMap slots_{&arena_};
+  SlotMap run_slots_{&arena_};
 
   // The chain's position: the phase, the filter whose hook runs or is parked, whether a hook
   // is on the stack, whether the path waits at cursor_ for resume(), and what a steering call

@@ -1,0 +1,58 @@
+// Arena: the memory of one exchange's short-lived objects (its filters and typed slots), taken
+// by bumping a pointer and given back all at once when the arena dies. A request then pays no
+// malloc/free per filter or slot: the first block sits inside the owner (the Exchange), further
+// blocks come from the heap only when a long chain or many replays outgrow it. Objects placed in
+// an arena are destroyed by their owner (the arena runs no destructors) and must die before it.
+// Not thread-safe: one exchange, one loop thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gemgate {
+
+class Arena {
+ public:
+  Arena() = default;
+  ~Arena();
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // Returns `size` bytes aligned to `align` (a power of two, at most alignof(max_align_t)),
+  // valid until the arena is destroyed. Never fails but as operator new does (std::bad_alloc).
+  void* allocate(size_t size, size_t align = alignof(std::max_align_t));
+
+  // Bytes the inline block holds: enough for a full gateway chain's filters and slots.
+  static constexpr size_t kInlineBytes = 1024;
+
+ private:
+  struct Block {
+    Block* next;
+  };
+  // Takes a new heap block that holds at least `size` bytes at `align`.
+  void grow(size_t size, size_t align);
+
+  alignas(std::max_align_t) unsigned char inline_[kInlineBytes];
+  unsigned char* next_ = inline_;
+  unsigned char* end_ = inline_ + kInlineBytes;
+  Block* blocks_ = nullptr;  // heap blocks, newest first
+};
+
+// While alive, the filters this thread creates with `new` are placed in `arena` (see
+// Filter::operator new in filter.h); the previous scope is restored when it ends. Exchange opens
+// one around its filter factories. Nests; thread-local.
+class ArenaScope {
+ public:
+  explicit ArenaScope(Arena* arena);
+  ~ArenaScope();
+  ArenaScope(const ArenaScope&) = delete;
+  ArenaScope& operator=(const ArenaScope&) = delete;
+
+  // The arena of the innermost scope open on this thread, or nullptr.
+  static Arena* current();
+
+ private:
+  Arena* outer_;
+};
+
+}  // namespace gemgate
