@@ -38,6 +38,27 @@ class Arena {
   Block* blocks_ = nullptr;  // heap blocks, newest first
 };
 
+// A standard allocator over an Arena, for the containers of the objects that live in it (the
+// exchange's filter list): deallocate gives nothing back, the arena frees all at once.
+template <class T>
+class ArenaAllocator {
+ public:
+  using value_type = T;
+  explicit ArenaAllocator(Arena* arena) : arena_(arena) {}
+  template <class U>
+  ArenaAllocator(const ArenaAllocator<U>& other) : arena_(other.arena()) {}
+  T* allocate(size_t n) { return static_cast<T*>(arena_->allocate(n * sizeof(T), alignof(T))); }
+  void deallocate(T*, size_t) noexcept {}
+  Arena* arena() const { return arena_; }
+  template <class U>
+  bool operator==(const ArenaAllocator<U>& other) const {
+    return arena_ == other.arena();
+  }
+
+ private:
+  Arena* arena_;
+};
+
 // While alive, the filters this thread creates with `new` are placed in `arena` (see
 // Filter::operator new in filter.h); the previous scope is restored when it ends. Exchange opens
 // one around its filter factories. Nests; thread-local.

@@ -36,8 +36,7 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
     : worker_(worker),
       chain_(std::move(chain)),
       settings_(std::move(settings)),
-      downstream_(downstream),
-      anchor_(std::make_shared<ExchangeAnchor>(ExchangeAnchor{this})) {
+      downstream_(downstream) {
   info_.start = StreamInfo::Clock::now();
   info_.start_unix_ms = now_unix_ms();
   info_.chain = chain_->name;
@@ -45,21 +44,26 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
 }
 
 Exchange::~Exchange() {
-  anchor_->exchange = nullptr;
+  if (anchor_) anchor_->exchange = nullptr;
   if (phase_ != Phase::kDone) cancel();
+}
+
+const std::shared_ptr<ExchangeAnchor>& Exchange::anchor() {
+  if (!anchor_) anchor_ = std::make_shared<ExchangeAnchor>(ExchangeAnchor{this});
+  return anchor_;
 }
 
 ExchangeRef Exchange::ref() {
   ExchangeRef r;
   r.worker_ = &worker_;
-  r.anchor_ = anchor_;
+  r.anchor_ = anchor();
   return r;
 }
 
 TerminalRef Exchange::terminal_ref() {
   TerminalRef r;
   r.worker_ = &worker_;
-  r.anchor_ = anchor_;
+  r.anchor_ = anchor();
   return r;
 }
 
@@ -231,7 +235,7 @@ void Exchange::restart_below(size_t index) {
   phase_ = Phase::kRequest;
   cursor_ = index;
   parked_ = true;
-  worker_.next_tick([anchor = anchor_, point = index] {
+  worker_.next_tick([anchor = anchor(), point = index] {
     Exchange* x = anchor->exchange;
     if (!x || x->phase_ != Phase::kRequest || !x->parked_ || x->cursor_ != point) return;
     x->parked_ = false;
