@@ -36,8 +36,9 @@ void* Arena::allocate(size_t size, size_t align) {
 }
 
 void Arena::grow(size_t size, size_t align) {
-  // Blocks as large as the inline one, or as the request: a replay adds a few filters at most.
-  size_t want = sizeof(Block) + align + (size > kInlineBytes ? size : kInlineBytes);
+  // 1 KiB blocks, or as large as the request: a replay adds a few filters at most.
+  constexpr size_t kBlockBytes = 1024;
+  size_t want = sizeof(Block) + align + (size > kBlockBytes ? size : kBlockBytes);
   auto* block = static_cast<Block*>(std::malloc(want));
   if (!block) throw std::bad_alloc();
   block->next = blocks_;
