@@ -61,6 +61,23 @@ PathSegments segments_of(std::string_view path) {
   return out;
 }
 
+// True when `body` has a member created_by_answer reads a name from ("name", "tunedModel",
+// "responsesFile", "uri", "fileUri"), or a \u escape a key could be spelled with. One pass over
+// the quotes: an answer with none of them (generateContent's, the common case) creates
+// nothing and is not parsed.
+bool may_name_created(std::string_view body) {
+  if (body.find("\\u") != std::string_view::npos) return true;
+  static constexpr std::string_view kKeys[] = {"name\"", "tunedModel\"", "responsesFile\"", "uri\"",
+                                               "fileUri\""};
+  for (size_t q = body.find('"'); q != std::string_view::npos; q = body.find('"', q + 1)) {
+    std::string_view after = body.substr(q + 1);
+    for (std::string_view key : kKeys) {
+      if (after.starts_with(key)) return true;
+    }
+  }
+  return false;
+}
+
 void add_unique(std::vector<std::string>& names, std::string name) {
   if (name.empty()) return;
   if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
@@ -257,15 +274,7 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
   if (!writes && !reads_operation) return out;
   std::string_view bare_path = path.substr(0, path.find('?'));
   const bool creates_interaction = method == "POST" && bare_path.ends_with("/interactions");
-  // Every name read below is the value of one of these members (a key may also be spelled with
-  // \u escapes): an answer with none of them (generateContent's, the common case) creates
-  // nothing and is not parsed.
-  static constexpr std::array<std::string_view, 6> kHints = {
-      "\"name\"", "\"tunedModel\"", "\"responsesFile\"", "\"uri\"", "\"fileUri\"", "\\u"};
-  if (!creates_interaction && std::none_of(kHints.begin(), kHints.end(), [&](std::string_view h) {
-        return body.find(h) != body.npos;
-      }))
-    return out;
+  if (!creates_interaction && !may_name_created(body)) return out;
   rapidjson::Document doc;
   if (!json::parse(doc, body) || !doc.IsObject()) {
     // A streamed interaction answered as one buffered event stream.
