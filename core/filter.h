@@ -38,6 +38,8 @@
 // std::unique_ptr each) and destroys them with itself; `delete` runs the destructor and leaves
 // the memory to the arena. A filter created anywhere else (a test, an embedder) lives on the heap
 // as usual. A filter must therefore never be handed to something that outlives its exchange.
+// Make filters with `new` / std::make_unique (never the global `::new`, whose memory Filter's
+// delete would not recognise).
 #pragma once
 
 #include <cstddef>
