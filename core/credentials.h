@@ -35,11 +35,17 @@ struct TokenPolicy {
 };
 
 struct CredentialSet {
+  // Looked up on every request by a hash the caller holds on its stack: no key string is built.
+  struct HashOfHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   // sha256 hex → the token's policy
-  std::unordered_map<std::string, std::shared_ptr<const TokenPolicy>> by_hash;
+  std::unordered_map<std::string, std::shared_ptr<const TokenPolicy>, HashOfHash, std::equal_to<>>
+      by_hash;
 
   // Returns the policy of the token whose hash is `hash`, or nullptr.
-  std::shared_ptr<const TokenPolicy> find(const std::string& hash) const {
+  std::shared_ptr<const TokenPolicy> find(std::string_view hash) const {
     auto it = by_hash.find(hash);
     if (it == by_hash.end()) return nullptr;
     return it->second;

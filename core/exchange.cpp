@@ -36,8 +36,7 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
     : worker_(worker),
       chain_(std::move(chain)),
       settings_(std::move(settings)),
-      downstream_(downstream),
-      anchor_(std::make_shared<ExchangeAnchor>(ExchangeAnchor{this})) {
+      downstream_(downstream) {
   info_.start = StreamInfo::Clock::now();
   info_.start_unix_ms = now_unix_ms();
   info_.chain = chain_->name;
@@ -45,26 +44,33 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
 }
 
 Exchange::~Exchange() {
-  anchor_->exchange = nullptr;
+  if (anchor_) anchor_->exchange = nullptr;
   if (phase_ != Phase::kDone) cancel();
+}
+
+const std::shared_ptr<ExchangeAnchor>& Exchange::anchor() {
+  if (!anchor_) anchor_ = std::make_shared<ExchangeAnchor>(ExchangeAnchor{this});
+  return anchor_;
 }
 
 ExchangeRef Exchange::ref() {
   ExchangeRef r;
   r.worker_ = &worker_;
-  r.anchor_ = anchor_;
+  r.anchor_ = anchor();
   return r;
 }
 
 TerminalRef Exchange::terminal_ref() {
   TerminalRef r;
   r.worker_ = &worker_;
-  r.anchor_ = anchor_;
+  r.anchor_ = anchor();
   return r;
 }
 
 void Exchange::make_filters_from(size_t index) {
   filters_.resize(index);
+  filters_.reserve(chain_->factories.size());
+  ArenaScope in_arena(&arena_);  // the filters the factories make live in this exchange's arena
   for (size_t i = index; i < chain_->factories.size(); ++i) {
     filters_.push_back(chain_->factories[i]());
   }
@@ -229,7 +235,7 @@ void Exchange::restart_below(size_t index) {
   phase_ = Phase::kRequest;
   cursor_ = index;
   parked_ = true;
-  worker_.next_tick([anchor = anchor_, point = index] {
+  worker_.next_tick([anchor = anchor(), point = index] {
     Exchange* x = anchor->exchange;
     if (!x || x->phase_ != Phase::kRequest || !x->parked_ || x->cursor_ != point) return;
     x->parked_ = false;

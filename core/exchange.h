@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/chain.h"
 #include "core/filter.h"
 #include "core/filter_callbacks.h"
@@ -192,10 +193,14 @@ class Exchange final : public TerminalCallbacks {
   http::Response response_;
   StreamInfo info_;
 
-  std::vector<std::unique_ptr<Filter>> filters_;
-  std::vector<std::unique_ptr<Filter>> retired_;  // replaced by a replay; freed with the exchange
-  SlotMap slots_;
-  SlotMap run_slots_;
+  // The memory of the filters and slots below, freed after them (declared before them). See
+  // "Memory" in filter.h: the filters live in it, owned by filters_ and retired_ as before.
+  Arena arena_;
+  using FilterList = std::vector<std::unique_ptr<Filter>, ArenaAllocator<std::unique_ptr<Filter>>>;
+  FilterList filters_{ArenaAllocator<std::unique_ptr<Filter>>(&arena_)};
+  FilterList retired_{ArenaAllocator<std::unique_ptr<Filter>>(&arena_)};  // replaced by a replay
+  SlotMap slots_{&arena_};
+  SlotMap run_slots_{&arena_};
 
   // The chain's position: the phase, the filter whose hook runs or is parked, whether a hook
   // is on the stack, whether the path waits at cursor_ for resume(), and what a steering call
@@ -214,6 +219,8 @@ class Exchange final : public TerminalCallbacks {
   bool stream_failure_handled_ = false;
   std::function<void(bool)> flow_control_;
   bool downstream_blocked_ = false;
+  // What handles and deferred calls point through; made on first use (most requests need none).
+  const std::shared_ptr<ExchangeAnchor>& anchor();
   std::shared_ptr<ExchangeAnchor> anchor_;
 };
 

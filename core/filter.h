@@ -31,8 +31,18 @@
 // Filters are created per request by a factory that captured its validated config (see
 // registry.h); a replay re-creates the filters below the replay point. State that must survive a
 // replay lives in the exchange's typed slots (FilterCallbacks::slot), not in the filter.
+//
+// Memory: a filter its factory creates with `new` (std::make_unique) while the Exchange builds
+// its chain is placed in that exchange's arena (core/arena.h) instead of the heap, so a request
+// pays no malloc/free per filter. Ownership does not change: the exchange owns its filters (a
+// std::unique_ptr each) and destroys them with itself; `delete` runs the destructor and leaves
+// the memory to the arena. A filter created anywhere else (a test, an embedder) lives on the heap
+// as usual. A filter must therefore never be handed to something that outlives its exchange.
+// Make filters with `new` / std::make_unique (never the global `::new`, whose memory Filter's
+// delete would not recognise).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace gemgate {
@@ -58,6 +68,11 @@ enum class Status {
 class Filter {
  public:
   virtual ~Filter() = default;
+
+  // Places the filter in the arena of the current ArenaScope (the exchange building its chain),
+  // else on the heap; see "Memory" above. Delete frees heap filters only.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p) noexcept;
 
   // Request head, top to bottom, called once per exchange as soon as the head is parsed and
   // checked, before any byte of the body is read (so before any is buffered). x.request() holds

@@ -12,11 +12,13 @@
 
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <typeindex>
 #include <utility>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/http/message.h"
 #include "core/stream_info.h"
 
@@ -31,14 +33,24 @@ class FilterCallbacks;
 class TerminalCallbacks;
 
 // Typed state keyed by type: get<T>() creates a T on first use. Not thread-safe.
+// An exchange gives its slot maps its arena (core/arena.h): the slots then cost no malloc. The
+// values are destroyed by clear() and the destructor; the arena must outlive the map.
 class SlotMap {
  public:
+  // Slots placed in `arena`, or on the heap when it is null.
+  explicit SlotMap(Arena* arena = nullptr) : arena_(arena) {}
+  ~SlotMap() { clear(); }
+  SlotMap(const SlotMap&) = delete;
+  SlotMap& operator=(const SlotMap&) = delete;
+
   template <class T>
   T& get();
   // The T made by get<T>(), or nullptr.
   template <class T>
   const T* find() const;
-  void clear() { slots_.clear(); }
+  // Destroys every slot. Slots made afterwards come from the heap: a chain that clears its run
+  // slots once per sub-request (rerun_below) must not grow the arena without bound.
+  void clear();
 
  private:
   struct Base {
@@ -46,9 +58,22 @@ class SlotMap {
   };
   template <class T>
   struct Of : Base {
-    T value;
+    T value{};
   };
-  std::vector<std::pair<std::type_index, std::unique_ptr<Base>>> slots_;
+  struct Entry {
+    std::type_index type;
+    Base* value;
+    bool in_arena;
+  };
+  // The first slots sit here, the rest in `more_`: a chain uses a handful.
+  static constexpr size_t kInline = 8;
+  Entry* find_entry(std::type_index type) const;
+  void add(Entry entry);
+
+  Arena* arena_;
+  size_t count_ = 0;
+  alignas(Entry) unsigned char inline_[kInline * sizeof(Entry)];
+  std::vector<Entry> more_;
 };
 
 // Shared by an exchange and its handles; cleared when the exchange is destroyed.
@@ -198,21 +223,54 @@ class TerminalCallbacks : public FilterCallbacks {
 
 template <class T>
 T& SlotMap::get() {
-  for (auto& [type, ptr] : slots_) {
-    if (type == std::type_index(typeid(T))) return static_cast<Of<T>*>(ptr.get())->value;
-  }
-  auto owned = std::make_unique<Of<T>>();
-  T& ref = owned->value;
-  slots_.emplace_back(std::type_index(typeid(T)), std::move(owned));
-  return ref;
+  if (Entry* e = find_entry(std::type_index(typeid(T))))
+    return static_cast<Of<T>*>(e->value)->value;
+  Of<T>* made =
+      arena_ ? new (arena_->allocate(sizeof(Of<T>), alignof(Of<T>))) Of<T>() : new Of<T>();
+  add(Entry{std::type_index(typeid(T)), made, arena_ != nullptr});
+  return made->value;
 }
 
 template <class T>
 const T* SlotMap::find() const {
-  for (const auto& [type, ptr] : slots_) {
-    if (type == std::type_index(typeid(T))) return &static_cast<Of<T>*>(ptr.get())->value;
+  Entry* e = find_entry(std::type_index(typeid(T)));
+  return e ? &static_cast<const Of<T>*>(e->value)->value : nullptr;
+}
+
+inline SlotMap::Entry* SlotMap::find_entry(std::type_index type) const {
+  auto* entries = reinterpret_cast<Entry*>(const_cast<unsigned char*>(inline_));
+  for (size_t i = 0; i < count_ && i < kInline; ++i) {
+    if (entries[i].type == type) return &entries[i];
+  }
+  for (const Entry& e : more_) {
+    if (e.type == type) return const_cast<Entry*>(&e);
   }
   return nullptr;
+}
+
+inline void SlotMap::add(Entry entry) {
+  if (count_ < kInline) {
+    new (inline_ + count_ * sizeof(Entry)) Entry(entry);
+  } else {
+    more_.push_back(entry);
+  }
+  ++count_;
+}
+
+inline void SlotMap::clear() {
+  auto* entries = reinterpret_cast<Entry*>(inline_);
+  auto destroy = [](Entry& e) {
+    if (e.in_arena) {
+      e.value->~Base();
+    } else {
+      delete e.value;
+    }
+  };
+  for (size_t i = 0; i < count_ && i < kInline; ++i) destroy(entries[i]);
+  for (Entry& e : more_) destroy(e);
+  count_ = 0;
+  more_.clear();
+  arena_ = nullptr;
 }
 
 extern template class ExchangeHandle<FilterCallbacks>;

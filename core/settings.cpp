@@ -118,42 +118,69 @@ Settings::Settings(std::shared_ptr<const SettingsSchema> schema,
   for (const SettingSpec& spec : schema_->all()) {
     auto it = overrides_.find(spec.name);
     if (it != overrides_.end()) {
-      values_.emplace(spec.name, it->second);
+      values_.push_back({setting_name_hash(spec.name), spec.name, it->second});
     } else {
       auto def = schema_->convert_text(spec.name, spec.default_json);
-      if (def.ok()) values_.emplace(spec.name, std::move(def).value());
+      if (def.ok())
+        values_.push_back({setting_name_hash(spec.name), spec.name, std::move(def).value()});
     }
+  }
+  size_t size = 8;
+  while (size < 2 * values_.size()) size *= 2;
+  table_.assign(size, -1);
+  for (size_t i = 0; i < values_.size(); ++i) {
+    size_t at = values_[i].hash & (size - 1);
+    while (table_[at] >= 0) at = (at + 1) & (size - 1);
+    table_[at] = static_cast<int32_t>(i);
   }
 }
 
-const SettingValue* Settings::find(std::string_view name) const {
-  auto it = values_.find(name);
-  return it == values_.end() ? nullptr : &it->second;
+const SettingValue* Settings::find(std::string_view name, uint64_t hash) const {
+  if (table_.empty()) return nullptr;  // a default-constructed snapshot
+  const size_t mask = table_.size() - 1;
+  for (size_t at = hash & mask;; at = (at + 1) & mask) {
+    int32_t i = table_[at];
+    if (i < 0) return nullptr;
+    const Entry& e = values_[static_cast<size_t>(i)];
+    if (e.hash == hash && e.name == name) return &e.value;
+  }
 }
 
-bool Settings::get_bool(std::string_view name) const {
-  const SettingValue* v = find(name);
+bool Settings::as_bool(const SettingValue* v) {
   const bool* b = v ? std::get_if<bool>(v) : nullptr;
   return b ? *b : false;
 }
 
-int64_t Settings::get_int(std::string_view name) const {
-  const SettingValue* v = find(name);
+int64_t Settings::as_int(const SettingValue* v) {
   const int64_t* i = v ? std::get_if<int64_t>(v) : nullptr;
   return i ? *i : 0;
 }
 
-const std::string& Settings::get_string(std::string_view name) const {
+const std::string& Settings::as_string(const SettingValue* v) {
   static const std::string kEmpty;
-  const SettingValue* v = find(name);
   const std::string* s = v ? std::get_if<std::string>(v) : nullptr;
   return s ? *s : kEmpty;
 }
 
-const rapidjson::Value* Settings::get_json(std::string_view name) const {
-  const SettingValue* v = find(name);
+const rapidjson::Value* Settings::as_json(const SettingValue* v) {
   auto* d = v ? std::get_if<std::shared_ptr<const rapidjson::Document>>(v) : nullptr;
   return d && *d ? static_cast<const rapidjson::Value*>(d->get()) : nullptr;
+}
+
+bool Settings::get_bool(std::string_view name) const {
+  return as_bool(find(name));
+}
+
+int64_t Settings::get_int(std::string_view name) const {
+  return as_int(find(name));
+}
+
+const std::string& Settings::get_string(std::string_view name) const {
+  return as_string(find(name));
+}
+
+const rapidjson::Value* Settings::get_json(std::string_view name) const {
+  return as_json(find(name));
 }
 
 bool Settings::is_overridden(std::string_view name) const {

@@ -83,6 +83,17 @@ struct SettingInfo {
   bool masked_url = false;  // as SettingSpec::masked_url
 };
 
+// The hash Settings files a setting under (64-bit FNV-1a of its name): constexpr, so a handle
+// carries it from compile time.
+constexpr uint64_t setting_name_hash(std::string_view name) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 // Setting<T>: the typed handle of one setting. Its owner exports it from its header as
 //   inline constexpr Setting<int64_t> kMaxRetries{"max_retries"};
 // declares it once at registration (schema.declare_all({kMaxRetries.with({...})})), and every
@@ -94,8 +105,10 @@ class Setting {
   using Read = typename SettingKind<T>::Read;
   static constexpr SettingType kType = SettingKind<T>::kType;
 
-  explicit constexpr Setting(std::string_view name) : name_(name) {}
+  explicit constexpr Setting(std::string_view name) : name_(name), hash_(setting_name_hash(name)) {}
   constexpr std::string_view name() const { return name_; }
+  // setting_name_hash(name()), computed when the handle is compiled: a read hashes nothing.
+  constexpr uint64_t hash() const { return hash_; }
   // The schema entry of this setting: its name and type with `info`.
   SettingSpec with(SettingInfo info) const {
     return SettingSpec{std::string(name_),           kType,          std::move(info.description),
@@ -105,6 +118,7 @@ class Setting {
 
  private:
   std::string_view name_;
+  uint64_t hash_;
 };
 
 class SettingsSchema {
@@ -147,14 +161,15 @@ class Settings {
 
   template <typename T>
   typename Setting<T>::Read get(const Setting<T>& setting) const {
+    const SettingValue* v = find(setting.name(), setting.hash());
     if constexpr (std::is_same_v<T, bool>) {
-      return get_bool(setting.name());
+      return as_bool(v);
     } else if constexpr (std::is_same_v<T, int64_t>) {
-      return get_int(setting.name());
+      return as_int(v);
     } else if constexpr (std::is_same_v<T, JsonValue>) {
-      return get_json(setting.name());
+      return as_json(v);
     } else {
-      return get_string(setting.name());
+      return as_string(v);
     }
   }
 
@@ -171,15 +186,28 @@ class Settings {
   const std::unordered_map<std::string, SettingValue>& overrides() const { return overrides_; }
 
  private:
-  const SettingValue* find(std::string_view name) const;
+  // The value of setting `name` whose setting_name_hash is `hash`, or nullptr.
+  const SettingValue* find(std::string_view name, uint64_t hash) const;
+  const SettingValue* find(std::string_view name) const {
+    return find(name, setting_name_hash(name));
+  }
+  // The typed reads of a value; a missing value or another type reads as zero.
+  static bool as_bool(const SettingValue* v);
+  static int64_t as_int(const SettingValue* v);
+  static const std::string& as_string(const SettingValue* v);
+  static const rapidjson::Value* as_json(const SettingValue* v);
 
   std::shared_ptr<const SettingsSchema> schema_;
-  // Looked up by string_view on every request: transparent hashing avoids building a string.
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Every declared setting's value, and an open-addressing table over them keyed by the name's
+  // hash (a power of two, at most half full; -1 = empty): a read through a handle is one
+  // probe or two and a name compare, with no hashing at run time (tens per request).
+  struct Entry {
+    uint64_t hash;
+    std::string name;
+    SettingValue value;
   };
-  std::unordered_map<std::string, SettingValue, NameHash, std::equal_to<>> values_;
+  std::vector<Entry> values_;
+  std::vector<int32_t> table_;
   std::unordered_map<std::string, SettingValue> overrides_;
 };
 

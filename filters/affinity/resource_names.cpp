@@ -34,6 +34,50 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
+// A path's segments without a vector: the first kKept, how many in all, and the last one.
+// names_in_path reads at most the version (after an optional download/upload) and the four
+// segments that follow it, plus the last.
+struct PathSegments {
+  static constexpr size_t kKept = 6;
+  std::array<std::string_view, kKept> first{};
+  size_t count = 0;
+  std::string_view last;
+};
+
+PathSegments segments_of(std::string_view path) {
+  PathSegments out;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) {
+      std::string_view s = path.substr(i, j - i);
+      if (out.count < PathSegments::kKept) out.first[out.count] = s;
+      out.last = s;
+      ++out.count;
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+// True when `body` has a member created_by_answer reads a name from ("name", "tunedModel",
+// "responsesFile", "uri", "fileUri"), or a \u escape a key could be spelled with. One pass over
+// the quotes: an answer with none of them (generateContent's, the common case) creates
+// nothing and is not parsed.
+bool may_name_created(std::string_view body) {
+  if (body.find("\\u") != std::string_view::npos) return true;
+  static constexpr std::string_view kKeys[] = {"name\"", "tunedModel\"", "responsesFile\"", "uri\"",
+                                               "fileUri\""};
+  for (size_t q = body.find('"'); q != std::string_view::npos; q = body.find('"', q + 1)) {
+    std::string_view after = body.substr(q + 1);
+    for (std::string_view key : kKeys) {
+      if (after.starts_with(key)) return true;
+    }
+  }
+  return false;
+}
+
 void add_unique(std::vector<std::string>& names, std::string name) {
   if (name.empty()) return;
   if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
@@ -137,31 +181,32 @@ bool digits(std::string_view s, size_t at, size_t n, int* out) {
 }  // namespace
 
 std::vector<std::string> names_in_path(std::string_view path) {
-  std::vector<std::string> names;
+  std::vector<std::string> names;  // stays empty, and unallocated, for most calls
   path = path.substr(0, path.find('?'));
-  std::vector<std::string_view> seg = split_path(path);
+  PathSegments seg = segments_of(path);
   size_t i = 0;
-  if (i < seg.size() && (seg[i] == "download" || seg[i] == "upload")) ++i;
-  if (i >= seg.size() || !seg[i].starts_with("v1")) return names;
-  std::vector<std::string_view> rest(seg.begin() + static_cast<std::ptrdiff_t>(i) + 1, seg.end());
-  if (rest.empty()) return names;
-  std::string_view& last = rest.back();
-  last = last.substr(0, last.find(':'));
+  if (i < seg.count && (seg.first[0] == "download" || seg.first[0] == "upload")) ++i;
+  if (i >= seg.count || !seg.first[i].starts_with("v1")) return names;
+  // The segments after the version: rest(k), the last one without its ":method".
+  const size_t n_rest = seg.count - i - 1;
+  if (n_rest == 0) return names;
+  const std::string_view last = seg.last.substr(0, seg.last.find(':'));
   if (last.empty()) return names;
+  auto rest = [&](size_t k) { return k + 1 == n_rest ? last : seg.first[i + 1 + k]; };
   auto join = [&](size_t n) {
     std::string s;
     for (size_t k = 0; k < n; ++k) {
       if (k) s += '/';
-      s.append(rest[k]);
+      s.append(rest(k));
     }
     return s;
   };
-  if (rest.size() >= 2 && is_flat_kind(rest[0])) {
+  if (n_rest >= 2 && is_flat_kind(rest(0))) {
     names.push_back(join(2));
-  } else if (rest.size() >= 2 && rest[0] == "tunedModels") {
-    if (rest.size() >= 4 && rest[2] == "operations") names.push_back(join(4));
+  } else if (n_rest >= 2 && rest(0) == "tunedModels") {
+    if (n_rest >= 4 && rest(2) == "operations") names.push_back(join(4));
     names.push_back(join(2));
-  } else if (rest.size() >= 4 && rest[0] == "models" && rest[2] == "operations") {
+  } else if (n_rest >= 4 && rest(0) == "models" && rest(2) == "operations") {
     names.push_back(join(4));
   }
   return names;
@@ -229,6 +274,7 @@ std::vector<Created> created_by_answer(std::string_view method, std::string_view
   if (!writes && !reads_operation) return out;
   std::string_view bare_path = path.substr(0, path.find('?'));
   const bool creates_interaction = method == "POST" && bare_path.ends_with("/interactions");
+  if (!creates_interaction && !may_name_created(body)) return out;
   rapidjson::Document doc;
   if (!json::parse(doc, body) || !doc.IsObject()) {
     // A streamed interaction answered as one buffered event stream.

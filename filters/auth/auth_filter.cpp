@@ -1,5 +1,6 @@
 #include "filters/auth/auth_filter.h"
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,22 @@ std::optional<std::string> bearer_token(std::string_view value) {
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty()) return std::nullopt;
   return std::string(token);
+}
+
+// The SHA-256 of a token as lower-case hex, held in place (the lookup key; no allocation).
+struct TokenHash {
+  char hex[64];
+  std::string_view view() const { return {hex, sizeof hex}; }
+};
+TokenHash token_hash(std::string_view token) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::array<uint8_t, 32> digest = crypto::sha256(token);
+  TokenHash h;
+  for (size_t i = 0; i < digest.size(); ++i) {
+    h.hex[2 * i] = kDigits[digest[i] >> 4];
+    h.hex[2 * i + 1] = kDigits[digest[i] & 0xf];
+  }
+  return h;
 }
 
 // Answers a request over its token's rpm: 429 in the chain's error shape, with Retry-After.
@@ -90,8 +107,7 @@ class AuthFilter final : public Filter {
     auto set = creds_->load();
     // Hashes are looked up, never the tokens: timing can only reveal something about a hash,
     // which says nothing useful about a high-entropy token.
-    std::string hash = crypto::sha256_hex(*token);
-    std::shared_ptr<const TokenPolicy> policy = set->find(hash);
+    std::shared_ptr<const TokenPolicy> policy = set->find(token_hash(*token).view());
     if (!policy) {
       x.info().error_kind = "auth";
       x.reply_local(401, "UNAUTHENTICATED", "the API token is not valid for this gateway");

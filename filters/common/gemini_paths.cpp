@@ -21,10 +21,14 @@ std::pair<size_t, size_t> model_span(std::string_view path) {
 
 }  // namespace
 
-std::string model_from_path(std::string_view path) {
+std::string_view model_in_path(std::string_view path) {
   auto [begin, end] = model_span(path);
-  if (begin == std::string_view::npos) return "";
-  return std::string(path.substr(begin, end - begin));
+  if (begin == std::string_view::npos) return {};
+  return path.substr(begin, end - begin);
+}
+
+std::string model_from_path(std::string_view path) {
+  return std::string(model_in_path(path));
 }
 
 std::string replace_model_in_path(std::string_view path, std::string_view model) {

@@ -10,6 +10,8 @@ namespace gemgate::gemini {
 // Returns the model a Gemini request path names ("gemini-2.5-flash"), or "" when it names none
 // (e.g. the models list).
 std::string model_from_path(std::string_view path);
+// The same as a view into `path` (no copy), valid while `path` is.
+std::string_view model_in_path(std::string_view path);
 
 // Returns `path` with its model replaced by `model`; unchanged when it names none.
 std::string replace_model_in_path(std::string_view path, std::string_view model);

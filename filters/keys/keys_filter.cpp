@@ -56,8 +56,8 @@ class KeysFilter final : public Filter {
 
   Status on_request(FilterCallbacks& x) override {
     KeysAttempts& attempts = x.run_slot<KeysAttempts>();
-    model_ = gemini::model_from_path(x.request().path);
-    if (!model_.empty()) x.info().model = model_;
+    model_ = gemini::model_in_path(x.request().path);
+    if (!model_.empty() && x.info().model != model_) x.info().model = model_;
     int64_t now = now_unix_ms();
     // During an upstream outage, answer at once instead of spending keys and the client's time;
     // one request at a time goes through as the outage's trial.

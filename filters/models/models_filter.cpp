@@ -74,14 +74,12 @@ class ModelsFilter final : public Filter {
     if (!has_rules(settings)) return Status::Continue;
     http::Request& req = x.request();
     listing_ = req.method == "GET" && gemini::is_models_list(req.path) && changes_lists(settings);
-    std::string model = gemini::model_from_path(req.path);
-    if (model.empty()) return Status::Continue;
-    std::string target = alias_target(settings, model);
-    if (!target.empty()) {
-      req.path = gemini::replace_model_in_path(req.path, target);
-      model = target;
-    }
-    if (is_hidden(settings, model) || is_hidden(settings, gemini::model_from_path(x.info().path))) {
+    std::string_view asked = gemini::model_in_path(req.path);
+    if (asked.empty()) return Status::Continue;
+    std::string target = alias_target(settings, asked);
+    if (!target.empty()) req.path = gemini::replace_model_in_path(req.path, target);
+    std::string_view model = target.empty() ? asked : std::string_view(target);
+    if (is_hidden(settings, model) || is_hidden(settings, gemini::model_in_path(x.info().path))) {
       x.reply_local(404, "NOT_FOUND",
                     "model " + gemini::model_from_path(x.info().path) + " is not available");
       return Status::Stop;

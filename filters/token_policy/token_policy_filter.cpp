@@ -25,13 +25,13 @@ class TokenPolicyFilter final : public Filter {
     policy_ = slot->policy;
     const http::Request& req = x.request();
     listing_ = req.method == "GET" && gemini::is_models_list(req.path) && !policy_->models.empty();
-    const std::string model = gemini::model_from_path(req.path);
+    const std::string_view model = gemini::model_in_path(req.path);
     if (model.empty()) return Status::Continue;
     if (!policy_->allows_model(model)) {
-      x.info().error = "model not allowed for this token: " + model;
+      std::string why = "model not allowed for this token: " + std::string(model);
+      x.info().error = why;
       x.info().error_kind = "token_model";
-      x.reply_local(http::LocalError{403, "PERMISSION_DENIED",
-                                     "model not allowed for this token: " + model, "model", ""});
+      x.reply_local(http::LocalError{403, "PERMISSION_DENIED", std::move(why), "model", ""});
       return Status::Stop;
     }
     TokenMeter::Verdict v = meter_->check_tokens(*policy_, now_unix_ms());

@@ -83,7 +83,11 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     const Settings& settings = x.settings();
     transport::UpstreamRequest req;
     req.method = in.method;
-    req.url = config_->base_url + in.target();
+    // base_url + path [+ '?' + query], built in place (no temporaries).
+    req.url.reserve(config_->base_url.size() + in.path.size() + 1 + in.query.size());
+    req.url.append(config_->base_url).append(in.path);
+    if (!in.query.empty()) req.url.append(1, '?').append(in.query);
+    req.headers.reserve(std::size(kForwardRequest));
     for (const auto& [name, value] : in.headers.entries()) {
       if (listed(name, kForwardRequest, std::size(kForwardRequest)) ||
           (config_->forward_upload_headers && upload_request_header(name))) {
@@ -187,6 +191,8 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
 
  private:
   void copy_headers(http::Response& r) {
+    // Room for what is forwarded and the x-request-id the exchange adds: one allocation.
+    r.headers.reserve(r.headers.size() + std::size(kForwardResponse) + 1);
     for (const auto& [name, value] : headers_.entries()) {
       if (listed(name, kForwardResponse, std::size(kForwardResponse)) ||
           (config_->forward_upload_headers &&

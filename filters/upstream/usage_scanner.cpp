@@ -87,44 +87,38 @@ bool read_usage(std::string_view text, TokenUsage* out) {
 }  // namespace
 
 void UsageScanner::feed(std::string_view data) {
+  // The usual piece is scanned where it lies; only its unscanned tail (a few bytes, or an
+  // unfinished usage object) is copied. A tail from before is joined to the piece first.
+  if (window_.empty()) {
+    window_.assign(data.substr(scan(data)));
+    return;
+  }
   window_.append(data);
-  scan();
+  window_.erase(0, scan(window_));
 }
 
-void UsageScanner::scan() {
+size_t UsageScanner::scan(std::string_view text) {
   size_t pos = 0;
   while (true) {
-    size_t key = window_.find(kKey, pos);
-    if (key == std::string::npos) {
+    size_t key = text.find(kKey, pos);
+    if (key == std::string_view::npos) {
       // Keep just enough to catch a key split across pieces — never bytes already scanned,
       // or a split could make a key out of the end of one match and the next piece.
-      size_t keep = std::min(window_.size() - std::min(pos, window_.size()), kKey.size() - 1);
-      window_.erase(0, window_.size() - keep);
-      return;
+      size_t keep = std::min(text.size() - std::min(pos, text.size()), kKey.size() - 1);
+      return text.size() - keep;
     }
-    size_t brace = window_.find_first_not_of(" \t\r\n:", key + kKey.size());
-    if (brace == std::string::npos) {  // incomplete: wait for more, but not for ever
-      if (window_.size() - key > kMaxCarry)
-        window_.clear();
-      else
-        window_.erase(0, key);
-      return;
+    size_t brace = text.find_first_not_of(" \t\r\n:", key + kKey.size());
+    if (brace == std::string_view::npos) {  // incomplete: wait for more, but not for ever
+      return text.size() - key > kMaxCarry ? text.size() : key;
     }
-    if (window_[brace] != '{') {
+    if (text[brace] != '{') {
       pos = key + kKey.size();
       continue;
     }
-    size_t len = json::balanced_length(std::string_view(window_).substr(brace));
-    if (len == 0) {
-      if (window_.size() - key > kMaxCarry) {
-        window_.clear();
-        return;
-      }
-      window_.erase(0, key);
-      return;
-    }
+    size_t len = json::balanced_length(text.substr(brace));
+    if (len == 0) return text.size() - key > kMaxCarry ? text.size() : key;
     TokenUsage found;
-    if (read_usage(std::string_view(window_).substr(brace, len), &found)) {
+    if (read_usage(text.substr(brace, len), &found)) {
       usage_ = found;
       usage_.known = true;
     }

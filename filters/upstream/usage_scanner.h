@@ -18,7 +18,9 @@ class UsageScanner {
   const TokenUsage& usage() const { return usage_; }
 
  private:
-  void scan();
+  // Scans `text` (window_, or a piece while window_ is empty) for usage objects and returns
+  // where the part to carry into the next piece starts (text.size(): nothing).
+  size_t scan(std::string_view text);
 
   std::string window_;  // unscanned tail carried between pieces
   TokenUsage usage_;

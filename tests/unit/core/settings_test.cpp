@@ -160,3 +160,28 @@ TEST_CASE("a handle declares its setting with its own type and reads it back typ
   CHECK(Settings().get(kTries) == 0);
   CHECK(Settings().get(kExtra) == nullptr);
 }
+
+TEST_CASE("a snapshot of many settings finds each by handle and by name, and nothing else") {
+  // Enough settings for the lookup table to grow and probe past collisions.
+  auto s = std::make_shared<SettingsSchema>();
+  std::vector<std::string> names;
+  for (int i = 0; i < 200; ++i) names.push_back("setting_" + std::to_string(i));
+  std::vector<SettingSpec> specs;
+  for (int i = 0; i < 200; ++i) {
+    specs.push_back(Setting<int64_t>(names[i]).with({.default_json = std::to_string(i)}));
+  }
+  REQUIRE(s->declare_all(std::move(specs)).ok());
+  Settings snap(s, {{"setting_150", SettingValue(int64_t{-5})}});
+  for (int i = 0; i < 200; ++i) {
+    CAPTURE(i);
+    CHECK(snap.get(Setting<int64_t>(names[i])) == (i == 150 ? -5 : i));
+    CHECK(snap.get_int(names[i]) == (i == 150 ? -5 : i));
+  }
+  // Undeclared names, a prefix of a declared one, and the wrong type read as zero values.
+  CHECK(snap.get(Setting<int64_t>("setting_200")) == 0);
+  CHECK(snap.get_int("setting_") == 0);
+  CHECK(snap.get_int("") == 0);
+  CHECK_FALSE(snap.get(Setting<bool>("setting_3")));
+  CHECK(snap.get(Setting<std::string>("setting_3")).empty());
+  static_assert(Setting<int64_t>("max_retries").hash() == setting_name_hash("max_retries"));
+}

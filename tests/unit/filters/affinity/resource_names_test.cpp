@@ -165,3 +165,39 @@ TEST_CASE("a finished batch's output file is recorded") {
   REQUIRE(out.size() == 1);
   CHECK(out[0].name == "files/batch-b-out");
 }
+
+TEST_CASE("names in long paths: the version's next four segments and the last one count") {
+  CHECK(names_in_path("/v1beta/tunedModels/t1/operations/o:cancel") ==
+        V{"tunedModels/t1/operations/o", "tunedModels/t1"});
+  CHECK(names_in_path("/upload/v1beta/tunedModels/t1/operations/o/x/y") ==
+        V{"tunedModels/t1/operations/o", "tunedModels/t1"});
+  CHECK(names_in_path("/v1beta/files/abc/more/and/more/segments:m") == V{"files/abc"});
+  CHECK(names_in_path("/v1beta/models/veo/operations/o/a/b/c/d") == V{"models/veo/operations/o"});
+  CHECK(names_in_path("/download/v1/files/x:download?alt=media") == V{"files/x"});
+  CHECK(names_in_path("/v1beta/models/m/operations/:x").empty());
+  CHECK(names_in_path("/v1beta/tunedModels").empty());
+  CHECK(names_in_path("").empty());
+  CHECK(names_in_path("/").empty());
+}
+
+TEST_CASE("an answer is read for created names whatever spelling its keys use") {
+  // Skipping answers that cannot name anything must not skip one that does: escaped keys, a
+  // batch's output file alone, a video's file URI alone.
+  auto escaped =
+      created_by_answer("POST", "/v1beta/cachedContents", R"({"n\u0061me":"cachedContents/esc"})");
+  REQUIRE(escaped.size() == 1);
+  CHECK(escaped[0].name == "cachedContents/esc");
+  auto batch = created_by_answer("GET", "/v1beta/batches/b",
+                                 R"({"done":true,"response":{"responsesFile":"files/only"}})");
+  REQUIRE(batch.size() == 1);
+  CHECK(batch[0].name == "files/only");
+  auto video = created_by_answer("GET", "/v1beta/operations/o",
+                                 R"({"response":{"x":[{"fileUri":"files/vid"}]}})");
+  REQUIRE(video.size() == 1);
+  CHECK(video[0].name == "files/vid");
+  // A generateContent answer whose function call has a "name" is parsed and still names none.
+  CHECK(created_by_answer("POST", "/v1beta/models/m:generateContent",
+                          R"({"candidates":[{"content":{"parts":[{"functionCall":)"
+                          R"({"name":"files/not-a-resource"}}]}}]})")
+            .empty());
+}

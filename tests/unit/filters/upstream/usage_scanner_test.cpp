@@ -109,3 +109,19 @@ TEST_CASE("only integers at the usage object's top level count; a broken object 
   CHECK(s.usage().total == 30);  // not JSON: the previous usage stands
   CHECK(s.usage().cached == -2);
 }
+
+TEST_CASE("every split of an SSE stream into three pieces gives the last event's usage") {
+  // Pieces are scanned where they lie while nothing is carried, and joined to a carried tail
+  // otherwise: both ways, at every pair of cuts, find the same usage.
+  for (size_t a = 0; a <= kSse.size(); a += 3) {
+    for (size_t b = a; b <= kSse.size(); b += 5) {
+      UsageScanner s;
+      s.feed(std::string_view(kSse).substr(0, a));
+      s.feed(std::string_view(kSse).substr(a, b - a));
+      s.feed(std::string_view(kSse).substr(b));
+      REQUIRE(s.usage().known);
+      CHECK(s.usage().completion == 2);
+      CHECK(s.usage().total == 7);
+    }
+  }
+}
