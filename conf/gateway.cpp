@@ -24,6 +24,7 @@
 #include "filters/upstream/upstream_filter.h"
 #include "pool/key_prober.h"
 #include "pool/pool_metrics.h"
+#include "storage/database_url.h"
 #include "storage/open_store.h"
 #include "transports/curl_multi_transport.h"
 
@@ -300,6 +301,14 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   }
   instance_id_ = instance_id_from(env("GEMGATE_INSTANCE_ID"));
   logged_instance_id_ = named_instance_id(env("GEMGATE_INSTANCE_ID"));
+  // PostgreSQL is the store of a group: an unnamed gateway there still tells its rows apart from
+  // the others' by "<hostname>-<pid>". Only an unnamed one on SQLite stores '' (no entry in the
+  // instance index for a gateway alone).
+  auto database = storage::parse_database_url(config_.database_url);
+  if (logged_instance_id_.empty() && database.ok() &&
+      database->kind == storage::DatabaseKind::kPostgres) {
+    logged_instance_id_ = instance_id_;
+  }
   if (auto r = open_storage(env); !r.ok()) return r;
   pool_ = std::make_shared<pool::KeyPool>();
   credentials_ = std::make_shared<PublishedCredentials>();
