@@ -192,3 +192,24 @@ test('killing A mid-traffic leaves B and C serving; logs of all land in one tabl
     ok(await api(g.admin(C), 'GET', `/admin/api/logs?kind=request&instance=${name}&per_page=1`)).total));
   assert.equal(perInstance.reduce((a, b) => a + b, 0), all.total, 'every row names one of the three');
 });
+
+test('unnamed gateways: on PostgreSQL each row names its <hostname>-<pid>, on SQLite it is empty',
+     async (t) => {
+  const g = await group(t, {n: 2, unnamed: true});
+  const [A, B] = g.gws;
+  for (const gw of [A, B]) assert.equal((await generate(gw, 'who', {token: g.token})).status, 200);
+  let rows;
+  await eventually(async () => {
+    rows = ok(await api(g.admin(A), 'GET', '/admin/api/logs?kind=request&per_page=50')).items;
+    return rows.length >= 2;
+  }, {...PROPAGATE, what: 'both rows stored'});
+  const ids = new Set(rows.map((r) => r.instance_id));
+  if (g.onPostgres) {
+    // A group's store: the rows of two gateways stay apart without a name.
+    assert.equal(ids.size, 2, `two instance ids: ${[...ids]}`);
+    for (const id of ids) assert.match(id, /-\d+$/, 'the <hostname>-<pid> default');
+  } else {
+    // A gateway alone on SQLite pays no instance index entry (storage/README: request log indexes).
+    assert.deepEqual([...ids], [''], 'no instance id on SQLite without GEMGATE_INSTANCE_ID');
+  }
+});

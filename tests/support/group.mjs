@@ -15,7 +15,7 @@ import {dropDatabaseFor, postgresBaseUrl, postgresEnvFor} from './pg-database.mj
 
 /**
  * opts: n (3), keys (pool keys, default one valid), tokens (default one), authToken, env,
- * settings, fake, databaseUrl. Returns {fake, gws: [A, B, C, …], keys, tokens, token,
+ * settings, fake, databaseUrl, unnamed. Returns {fake, gws: [A, B, C, …], keys, tokens, token,
  * databaseUrl, close()}. The gateways start one after another (the first one migrates and
  * bootstraps; the others find the keys and tokens already stored).
  */
@@ -50,9 +50,11 @@ export async function startGroup(opts = {}) {
   try {
     for (let i = 0; i < (opts.n || 3); i++) {
       const name = String.fromCharCode(65 + i);  // A, B, C
-      gws.push(await startGateway({env: {...env, GEMGATE_INSTANCE_ID: `gw-${name}`},
-                                   upstream: fake, settings: opts.settings}));
-      gws[i].name = `gw-${name}`;
+      // opts.unnamed: no GEMGATE_INSTANCE_ID (each gateway then calls itself <hostname>-<pid>).
+      const named = opts.unnamed ? {} : {GEMGATE_INSTANCE_ID: `gw-${name}`};
+      gws.push(await startGateway({env: {...env, ...named}, upstream: fake,
+                                   settings: opts.settings}));
+      gws[i].name = opts.unnamed ? null : `gw-${name}`;
     }
   } catch (e) {
     await close();
