@@ -118,8 +118,8 @@ class Gateway {
   transport::ProxyEnvironment environment_proxy_;
   std::string upstream_ca_file_;    // GEMGATE_UPSTREAM_CA_FILE, "" = the system's CA bundle
   std::string instance_id_;         // this gateway's name in a group
-  std::string logged_instance_id_;  // on its log rows: GEMGATE_INSTANCE_ID; unnamed, instance_id_ on
-                                    // PostgreSQL and "" on SQLite
+  std::string logged_instance_id_;  // on its log rows: GEMGATE_INSTANCE_ID; unnamed, instance_id_
+                                    // on PostgreSQL and "" on SQLite
   std::map<std::string, std::string> loaded_settings_;  // as read by load_state (start only)
   std::unique_ptr<GroupSync> group_;                    // null without a shared database
   std::unique_ptr<storage::ChangeFeed> feed_;           // stopped before storage_

@@ -74,38 +74,12 @@ TICK=$(getconf CLK_TCK)
 
 # ---- the canned upstream (its own nginx): JSON, 20-event SSE; plain HTTP and TLS + HTTP/2 ----
 . tests/bench/canned-upstream.sh
-ANSWER=$CANNED_ANSWER
-SSE=$(canned_sse)
-
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$WORK/upstream.key" -out "$WORK/upstream.crt" 2>/dev/null
 
 write_canned_upstream "$WORK/up" "$UP"
 nginx -c "$WORK/up/nginx.conf" -p "$WORK/up" &
 PIDS="$PIDS $!"
-# The TLS + HTTP/2 upstream is an HAProxy of its own: it reads the whole request body before it
-# answers, as Google does (nginx's `return` answers from the head and then resets the HTTP/2
-# stream, which libcurl 7.88 reports as a stream error).
-printf '%s' "$ANSWER" > "$WORK/answer.json"
-printf '%b' "$(printf '%s' "$SSE" | sed 's/\\"/"/g')" > "$WORK/stream.sse"
-cat "$WORK/upstream.crt" "$WORK/upstream.key" > "$WORK/upstream.pem"
-cat > "$WORK/up/haproxy.cfg" <<HAP
-global
-  nbthread 1
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 120s
-  timeout server 120s
-  timeout http-keep-alive 120s
-frontend upstream_tls
-  bind 127.0.0.1:$UPS ssl crt $WORK/upstream.pem alpn h2,http/1.1
-  http-request wait-for-body time 5s
-  http-request return status 200 content-type text/event-stream file $WORK/stream.sse if { path_sub :streamGenerateContent }
-  http-request return status 200 content-type application/json file $WORK/answer.json
-HAP
+# The TLS + HTTP/2 upstream: an HAProxy of its own (see canned-upstream.sh for why).
+write_tls_upstream "$WORK" "$UPS"
 haproxy -f "$WORK/up/haproxy.cfg" -db 2>"$WORK/up/haproxy.log" &
 PIDS="$PIDS $!"
 node tests/bench/slow-streams.mjs upstream $SLOWUP "$SLOW_INTERVAL_MS" "$SLOW_CHUNKS" &

@@ -41,26 +41,7 @@ trap cleanup EXIT INT TERM
 write_canned_upstream "$WORK/up" "$UP"
 nginx -c "$WORK/up/nginx.conf" -p "$WORK/up" &
 PIDS="$PIDS $!"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$WORK/up.key" -out "$WORK/up.crt" 2>/dev/null
-cat "$WORK/up.crt" "$WORK/up.key" > "$WORK/up.pem"
-printf '%s' "$CANNED_ANSWER" > "$WORK/answer.json"
-cat > "$WORK/up/haproxy.cfg" <<HAP
-global
-  nbthread 1
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 120s
-  timeout server 120s
-  timeout http-keep-alive 120s
-frontend upstream_tls
-  bind 127.0.0.1:$UPS ssl crt $WORK/up.pem alpn h2,http/1.1
-  http-request wait-for-body time 5s
-  http-request return status 200 content-type application/json file $WORK/answer.json
-HAP
+write_tls_upstream "$WORK" "$UPS"
 haproxy -f "$WORK/up/haproxy.cfg" -db 2>"$WORK/up/haproxy.log" &
 PIDS="$PIDS $!"
 
@@ -90,7 +71,7 @@ http {
       proxy_ssl_server_name on;
       proxy_ssl_name localhost;
       proxy_ssl_verify on;
-      proxy_ssl_trusted_certificate $WORK/up.crt;
+      proxy_ssl_trusted_certificate $WORK/upstream.crt;
       proxy_ssl_session_reuse on;
     }
   }
@@ -115,7 +96,7 @@ n=0
 for bin in $BINS; do
   mkdir -p "$WORK/gg$n"
   (cd "$WORK/gg$n" && API_KEYS="$KEY" ALLOWED_TOKENS=bench-client-token-0001 \
-    GOOGLE_API_HOST="http://127.0.0.1:$UP" GEMGATE_UPSTREAM_CA_FILE="$WORK/up.crt" \
+    GOOGLE_API_HOST="http://127.0.0.1:$UP" GEMGATE_UPSTREAM_CA_FILE="$WORK/upstream.crt" \
     exec "$bin" --config "$WORK/gemgate.yaml" --listen 127.0.0.1:$((GG0 + n)) \
     2>"$WORK/gg$n/log") &
   eval "PID$n=$!"
@@ -177,10 +158,10 @@ while [ "$r" -le "$ROUNDS" ]; do
     wrk_row h1 "$bin" "$pid" "http://127.0.0.1:$((GG0 + n))/plain$JSON"
     n=$((n + 1))
   done
-  bench_row h2 floor "$BENCH/bench_curl_floor" "$H2" "$DURATION" "$CONNS" --h2 --cainfo="$WORK/up.crt"
+  bench_row h2 floor "$BENCH/bench_curl_floor" "$H2" "$DURATION" "$CONNS" --h2 --cainfo="$WORK/upstream.crt"
   bench_row h2 floor-gg "$BENCH/bench_curl_floor" "$H2" "$DURATION" "$CONNS" --h2 \
-    --cainfo="$WORK/up.crt" $GGOPTS
-  bench_row h2 transport "$BENCH/bench_transport" "$H2" "$DURATION" "$CONNS" "$WORK/up.crt"
+    --cainfo="$WORK/upstream.crt" $GGOPTS
+  bench_row h2 transport "$BENCH/bench_transport" "$H2" "$DURATION" "$CONNS" "$WORK/upstream.crt"
   wrk_row h2 nginx "$(ngx_worker)" "http://127.0.0.1:$((NGX + 1))$JSON"
   n=0
   for bin in $BINS; do
