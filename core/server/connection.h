@@ -186,7 +186,12 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   void on_batch_end() override;
   // True when nothing is gathered and no write is in flight.
   bool output_idle() const { return writes_pending_ == 0 && out_count_ == 0; }
+  // Starts the stall timer (while writes are queued): it closes the connection when none of its
+  // output reached the client for write_timeout.
   void arm_write_timer();
+  // Bytes of output the client's TCP acknowledged: what was handed to the kernel less what the
+  // kernel still holds (SIOCOUTQ, Linux); elsewhere what the kernel took.
+  uint64_t bytes_delivered();
 
   Server& server_;
   uint64_t id_;
@@ -214,9 +219,10 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   size_t out_count_ = 0;
   uint64_t requests_served_ = 0;
   size_t writes_pending_ = 0;
-  size_t write_queue_mark_ = 0;  // write-queue size when the stall timer was armed
-  uint64_t bytes_written_ = 0;   // bytes of finished writes
-  uint64_t written_mark_ = 0;    // bytes_written_ when the stall timer was armed
+  uint64_t bytes_written_ = 0;   // bytes of finished writes (direct ones included)
+  uint64_t bytes_pending_ = 0;   // bytes of the write requests in flight
+  uint64_t delivered_mark_ = 0;  // bytes_delivered() when the stall timer last saw progress
+  uint64_t progress_at_ms_ = 0;  // loop time of that
   Phase phase_ = Phase::kHead;
   Ending ending_ = Ending::kOpen;
   // The flags that are independent of both.

@@ -11,7 +11,13 @@
 // write-progress timer and the watermarks that pause and resume the upstream. The write
 // requests and the chunk buffers are recycled (per worker thread), so a forwarded stream chunk
 // costs no allocation once warm.
+#include <algorithm>
 #include <vector>
+
+#ifdef __linux__
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#endif
 
 #include "core/http/buffer_pool.h"
 #include "core/log.h"
@@ -166,6 +172,7 @@ void Connection::flush_output() {
     return;
   }
   ++writes_pending_;
+  bytes_pending_ += w->bytes;
   const ServerLimits& limits = *limits_;
   if (!write_timer_.active()) arm_write_timer();
   if (!blocked_ && uv_stream_get_write_queue_size(stream) > limits.write_high_watermark) {
@@ -183,27 +190,60 @@ void Connection::on_batch_end() {
 }
 
 void Connection::arm_write_timer() {
-  // Fires when nothing of the queued output went out for write_timeout. Progress is either a
-  // whole write finished (bytes_written_ grew) or a large write partly sent (the queue shrank):
-  // the total time a big answer takes, or a queue that keeps refilling, is not a stall.
-  write_queue_mark_ = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
-  written_mark_ = bytes_written_;
-  write_timer_.start(limits_->write_timeout_ms, [this] {
-    size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
-    bool progress = bytes_written_ > written_mark_ || queued < write_queue_mark_;
-    if (writes_pending_ > 0 && !progress) {
-      log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
-      close_now();
-      return;
-    }
-    if (writes_pending_ > 0) arm_write_timer();
-  });
+  // Closes the connection when nothing of the output reached the client for write_timeout while
+  // writes are queued. Progress is measured at the client's end, not at the kernel's: Linux lets
+  // a writer fill a send buffer of megabytes (autotuned) and reports the socket writable again
+  // only when a third of it is free, so a steady reader can take bytes for seconds while the
+  // kernel takes none of ours. Counting only what the kernel accepted (finished writes, a
+  // shrinking queue) would close that reader as stalled; and a client that stopped reading
+  // would be seen late, when the kernel's wake-up finally came. The total time a big answer
+  // takes, or a queue that keeps refilling, is not a stall either. The timer looks four times
+  // per write_timeout, so a stall is found between write_timeout and 1.25 x write_timeout after
+  // the client's last progress.
+  uint64_t timeout = limits_->write_timeout_ms;
+  uint64_t step = std::max<uint64_t>(timeout / 4, 1);
+  delivered_mark_ = bytes_delivered();
+  progress_at_ms_ = uv_now(tcp_.loop);
+  write_timer_.start(
+      step,
+      [this, timeout] {
+        if (writes_pending_ == 0) {  // on_write stops it first; nothing to watch anyway
+          write_timer_.stop();
+          return;
+        }
+        uint64_t now = uv_now(tcp_.loop);
+        uint64_t delivered = bytes_delivered();
+        if (delivered > delivered_mark_) {
+          delivered_mark_ = delivered;
+          progress_at_ms_ = now;
+        } else if (now - progress_at_ms_ >= timeout) {
+          log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
+          close_now();
+        }
+      },
+      step);
+}
+
+uint64_t Connection::bytes_delivered() {
+  size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
+  uint64_t handed = bytes_written_ + bytes_pending_ - queued;  // what the kernel took
+#ifdef __linux__
+  uv_os_fd_t fd;
+  int unacked = 0;  // taken by the kernel, not yet acknowledged by the client (unsent included)
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0 &&
+      ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0 &&
+      static_cast<uint64_t>(unacked) <= handed) {
+    handed -= static_cast<uint64_t>(unacked);
+  }
+#endif
+  return handed;
 }
 
 void Connection::on_write(uv_write_t* req, int status) noexcept {
   auto* w = static_cast<WriteReq*>(req->data);
   Connection* self = w->connection;
   self->bytes_written_ += w->bytes;
+  self->bytes_pending_ -= w->bytes;
   recycle(w);
   --self->writes_pending_;
   if (self->ending_ == Ending::kClosed) return;

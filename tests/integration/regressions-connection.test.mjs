@@ -286,6 +286,38 @@ test('6: with write_timeout 2s a streamed answer to a slow, steady reader arrive
   assert.equal(got, count, 'every event arrived');
 });
 
+// The kernel's send buffer on loopback grows to megabytes, and Linux wakes a writer only once a
+// third of it is free: a reader taking 640 KiB/s may drain the gateway's socket for more than a
+// second without the gateway handing the kernel a byte. Progress is what reaches the client,
+// not what the kernel accepted, or a steady reader looks stalled (whatever the event size or
+// the upstream's receive buffer).
+test('6: with write_timeout 1s a stream of small events to a slow, steady reader arrives whole',
+     async (t) => {
+  const s = await startStack({fake, configYaml: configWithWriteTimeout('1s')});
+  t.after(() => s.close());
+  const count = 1600;  // 4 KiB each, 6.5 MB: megabytes beyond the kernel's buffers
+  const events = Array.from({length: count}, (_, i) => ({
+    candidates: [{content: {role: 'model', parts: [{text: `${i}:${'z'.repeat(4 << 10)}`}]},
+                  index: 0}],
+  }));
+  s.fake.script({match: {pathIncludes: 'streamGenerateContent'}, sse: events});
+  const body = JSON.stringify({contents: [{role: 'user', parts: [{text: 'stream small'}]}]});
+  const req = `POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse HTTP/1.1\r\n` +
+              `Host: x\r\nx-goog-api-key: ${s.token}\r\ncontent-type: application/json\r\n` +
+              `content-length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+  const r = await slowRead(s.gw.port, req, {sliceBytes: 64 << 10, pauseMs: 100});
+  const res = parseResponses(r.raw, {closed: true}).responses[0];
+  t.diagnostic(`${r.raw.length} bytes in ${r.ms} ms, closed by ${r.closedBy}`);
+  assert.ok(res, `an answer (${r.raw.length} bytes, ${r.closedBy})`);
+  assert.equal(res.status, 200);
+  assert.ok(r.ms > 2000, `the transfer took longer than two write timeouts (${r.ms} ms)`);
+  const got = res.text.split(/\r?\n\r?\n/).filter((b) => b.startsWith('data:')).length;
+  const line = s.gw.logs().split('\n').find((l) => /streamGenerateContent/.test(l)) || '(none)';
+  assert.equal(res.truncated, false, `the stream ended cleanly after ${r.ms} ms ` +
+                                     `(${got}/${count} events); access line: ${line}`);
+  assert.equal(got, count, 'every event arrived');
+});
+
 test('6: with write_timeout 2s a client that stops reading is disconnected', async (t) => {
   const s = await startStack({fake, configYaml: configWithWriteTimeout('2s')});
   t.after(() => s.close());
