@@ -256,16 +256,16 @@ test('6: with write_timeout 2s a slow, steady reader gets a large answer whole',
                'valid and complete JSON');
 });
 
-test('6: with write_timeout 2s a streamed answer to a slow, steady reader arrives whole',
-     async (t) => {
-  const s = await startStack({fake, configYaml: configWithWriteTimeout('2s')});
+/**
+ * A stream of `count` events of `eventBytes` letters, all available upstream at once, to a
+ * client that takes 64 KiB every 100 ms (~640 KiB/s, never a pause near the write timeout):
+ * the gateway's flow control keeps its backlog topped up and every event must arrive.
+ */
+async function slowSteadyStream(t, {writeTimeout, timeoutMs, count, eventBytes, letter}) {
+  const s = await startStack({fake, configYaml: configWithWriteTimeout(writeTimeout)});
   t.after(() => s.close());
-  // 400 events of 16 KiB (6.5 MB), all available upstream at once: the gateway's flow control
-  // keeps its backlog topped up while the client takes 64 KiB every 100 ms (~640 KiB/s, a byte
-  // every few milliseconds — never a pause anywhere near the 2 s write timeout).
-  const count = 400;
   const events = Array.from({length: count}, (_, i) => ({
-    candidates: [{content: {role: 'model', parts: [{text: `${i}:${'y'.repeat(16 << 10)}`}]},
+    candidates: [{content: {role: 'model', parts: [{text: `${i}:${letter.repeat(eventBytes)}`}]},
                   index: 0}],
   }));
   s.fake.script({match: {pathIncludes: 'streamGenerateContent'}, sse: events});
@@ -278,12 +278,20 @@ test('6: with write_timeout 2s a streamed answer to a slow, steady reader arrive
   t.diagnostic(`${r.raw.length} bytes in ${r.ms} ms, closed by ${r.closedBy}`);
   assert.ok(res, `an answer (${r.raw.length} bytes, ${r.closedBy})`);
   assert.equal(res.status, 200);
-  assert.ok(r.ms > 4000, `the transfer took longer than two write timeouts (${r.ms} ms)`);
+  assert.ok(r.ms > 2 * timeoutMs,
+            `the transfer took longer than two write timeouts (${r.ms} ms)`);
   const got = res.text.split(/\r?\n\r?\n/).filter((b) => b.startsWith('data:')).length;
   const line = s.gw.logs().split('\n').find((l) => /streamGenerateContent/.test(l)) || '(none)';
   assert.equal(res.truncated, false, `the stream ended cleanly after ${r.ms} ms ` +
                                      `(${got}/${count} events); access line: ${line}`);
   assert.equal(got, count, 'every event arrived');
+}
+
+test('6: with write_timeout 2s a streamed answer to a slow, steady reader arrives whole',
+     async (t) => {
+  // 400 events of 16 KiB (6.5 MB).
+  await slowSteadyStream(t, {writeTimeout: '2s', timeoutMs: 2000, count: 400,
+                             eventBytes: 16 << 10, letter: 'y'});
 });
 
 // The kernel's send buffer on loopback grows to megabytes, and Linux wakes a writer only once a
@@ -293,29 +301,9 @@ test('6: with write_timeout 2s a streamed answer to a slow, steady reader arrive
 // the upstream's receive buffer).
 test('6: with write_timeout 1s a stream of small events to a slow, steady reader arrives whole',
      async (t) => {
-  const s = await startStack({fake, configYaml: configWithWriteTimeout('1s')});
-  t.after(() => s.close());
-  const count = 1600;  // 4 KiB each, 6.5 MB: megabytes beyond the kernel's buffers
-  const events = Array.from({length: count}, (_, i) => ({
-    candidates: [{content: {role: 'model', parts: [{text: `${i}:${'z'.repeat(4 << 10)}`}]},
-                  index: 0}],
-  }));
-  s.fake.script({match: {pathIncludes: 'streamGenerateContent'}, sse: events});
-  const body = JSON.stringify({contents: [{role: 'user', parts: [{text: 'stream small'}]}]});
-  const req = `POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse HTTP/1.1\r\n` +
-              `Host: x\r\nx-goog-api-key: ${s.token}\r\ncontent-type: application/json\r\n` +
-              `content-length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
-  const r = await slowRead(s.gw.port, req, {sliceBytes: 64 << 10, pauseMs: 100});
-  const res = parseResponses(r.raw, {closed: true}).responses[0];
-  t.diagnostic(`${r.raw.length} bytes in ${r.ms} ms, closed by ${r.closedBy}`);
-  assert.ok(res, `an answer (${r.raw.length} bytes, ${r.closedBy})`);
-  assert.equal(res.status, 200);
-  assert.ok(r.ms > 2000, `the transfer took longer than two write timeouts (${r.ms} ms)`);
-  const got = res.text.split(/\r?\n\r?\n/).filter((b) => b.startsWith('data:')).length;
-  const line = s.gw.logs().split('\n').find((l) => /streamGenerateContent/.test(l)) || '(none)';
-  assert.equal(res.truncated, false, `the stream ended cleanly after ${r.ms} ms ` +
-                                     `(${got}/${count} events); access line: ${line}`);
-  assert.equal(got, count, 'every event arrived');
+  // 1600 events of 4 KiB (6.5 MB): megabytes beyond the kernel's buffers.
+  await slowSteadyStream(t, {writeTimeout: '1s', timeoutMs: 1000, count: 1600,
+                             eventBytes: 4 << 10, letter: 'z'});
 });
 
 test('6: with write_timeout 2s a client that stops reading is disconnected', async (t) => {
