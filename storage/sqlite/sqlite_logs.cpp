@@ -132,6 +132,51 @@ class RelaxedSync {
   SQLite::Database& db_;
 };
 
+// Rows per multi-row INSERT of a log batch, and for the rest of a batch: 4.65 → 3.85 µs per row
+// against one row per statement (bench_log_append; 500 rows gave the same as 128). 128 × 19
+// placeholders stay far below SQLite's limit of 32 766.
+constexpr std::size_t kRowsPerInsert = 128;
+constexpr std::size_t kRowsPerSmallInsert = 16;
+constexpr int kRequestInsertColumns = 19;
+
+// "INSERT INTO request_log (...) VALUES (?, ...), ..." for `rows` rows.
+std::string request_insert_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO request_log (time_ms, route, method, path, model, key_id, token_id, status, "
+      "latency_ms, attempts, stream, prompt_tokens, completion_tokens, thoughts_tokens, "
+      "cached_tokens, total_tokens, error, request_id, instance_id) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    sql += i ? ", (" : "(";
+    sql += sqlite::placeholders(kRequestInsertColumns);
+    sql += ')';
+  }
+  return sql;
+}
+
+// Binds `r` to the 19 parameters after `offset` (1-based: offset + 1 … offset + 19), text
+// without a copy: the row must outlive the statement's next reset and clearBindings().
+void bind_request_row(SQLite::Statement& st, int offset, const RequestLogRow& r) {
+  st.bind(offset + 1, r.time_ms);
+  st.bindNoCopy(offset + 2, r.route);
+  st.bindNoCopy(offset + 3, r.method);
+  st.bindNoCopy(offset + 4, r.path);
+  st.bindNoCopy(offset + 5, r.model);
+  sqlite::bind_optional(st, offset + 6, r.key_id);
+  sqlite::bind_optional(st, offset + 7, r.token_id);
+  st.bind(offset + 8, r.status);
+  st.bind(offset + 9, r.latency_ms);
+  st.bind(offset + 10, r.attempts);
+  st.bind(offset + 11, r.stream ? 1 : 0);
+  st.bind(offset + 12, r.prompt_tokens);
+  st.bind(offset + 13, r.completion_tokens);
+  st.bind(offset + 14, r.thoughts_tokens);
+  st.bind(offset + 15, r.cached_tokens);
+  st.bind(offset + 16, r.total_tokens);
+  st.bindNoCopy(offset + 17, r.error);
+  st.bindNoCopy(offset + 18, r.request_id);
+  st.bindNoCopy(offset + 19, r.instance_id);
+}
+
 LogFilter before(Millis before_ms) {
   LogFilter f;
   f.to_ms = before_ms;
@@ -155,37 +200,39 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
     const std::vector<RequestLogRow>& clean = cleaned.empty() ? rows : cleaned;
     RelaxedSync relaxed(*db_);
     WriteTx tx(*db_);
-    SQLite::Statement& ins = statements_->get(
-        "INSERT INTO request_log (time_ms, route, method, path, model, key_id, "
-        "token_id, status, latency_ms, attempts, stream, prompt_tokens, "
-        "completion_tokens, thoughts_tokens, cached_tokens, total_tokens, error, "
-        "request_id, instance_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    static const std::string kInsertOne = request_insert_sql(1);
+    static const std::string kInsertSome = request_insert_sql(kRowsPerSmallInsert);
+    static const std::string kInsertMany = request_insert_sql(kRowsPerInsert);
+    SQLite::Statement& one = statements_->get(kInsertOne);
+    SQLite::Statement& some = statements_->get(kInsertSome);
+    SQLite::Statement& many = statements_->get(kInsertMany);
     SQLite::Statement& failed = statements_->get(
         "INSERT OR IGNORE INTO request_log_failed_keys (log_id, key_id) VALUES (?, ?)");
-    // Text is bound without a copy: `clean` outlives the statement.
-    for (const RequestLogRow& r : clean) {
-      ins.bind(1, r.time_ms);
-      ins.bindNoCopy(2, r.route);
-      ins.bindNoCopy(3, r.method);
-      ins.bindNoCopy(4, r.path);
-      ins.bindNoCopy(5, r.model);
-      sqlite::bind_optional(ins, 6, r.key_id);
-      sqlite::bind_optional(ins, 7, r.token_id);
-      ins.bind(8, r.status);
-      ins.bind(9, r.latency_ms);
-      ins.bind(10, r.attempts);
-      ins.bind(11, r.stream ? 1 : 0);
-      ins.bind(12, r.prompt_tokens);
-      ins.bind(13, r.completion_tokens);
-      ins.bind(14, r.thoughts_tokens);
-      ins.bind(15, r.cached_tokens);
-      ins.bind(16, r.total_tokens);
-      ins.bindNoCopy(17, r.error);
-      ins.bindNoCopy(18, r.request_id);
-      ins.bindNoCopy(19, r.instance_id);
-      ins.exec();
-      ins.reset();
+    // Rows without failed keys go kRowsPerInsert (then kRowsPerSmallInsert) to a statement: its
+    // cursors on the table and on each index are opened once, not once per row. The rest, and
+    // every row whose failed keys need its own id, one at a time. Rows keep their order.
+    std::size_t i = 0;
+    while (i < clean.size()) {
+      std::size_t run = 0;
+      while (run < kRowsPerInsert && i + run < clean.size() &&
+             clean[i + run].failed_key_ids.empty()) {
+        ++run;
+      }
+      if (run >= kRowsPerSmallInsert) {
+        const std::size_t n = run == kRowsPerInsert ? kRowsPerInsert : kRowsPerSmallInsert;
+        SQLite::Statement& st = n == kRowsPerInsert ? many : some;
+        for (std::size_t k = 0; k < n; ++k) {
+          bind_request_row(st, static_cast<int>(k) * kRequestInsertColumns, clean[i + k]);
+        }
+        st.exec();
+        st.reset();
+        i += n;
+        continue;
+      }
+      const RequestLogRow& r = clean[i++];
+      bind_request_row(one, 0, r);
+      one.exec();
+      one.reset();
       const std::int64_t log_id = db_->getLastInsertRowid();
       for (std::int64_t key_id : r.failed_key_ids) {
         failed.bind(1, log_id);
@@ -196,7 +243,9 @@ Result<void> SqliteStore::append_request_logs(const std::vector<RequestLogRow>& 
     }
     sqlite::add_to_usage_rollups(*statements_, clean);
     tx.commit();
-    ins.clearBindings();  // the rows' text it pointed at is about to go
+    one.clearBindings();  // the rows' text they pointed at is about to go
+    some.clearBindings();
+    many.clearBindings();
     return {};
   });
 }

@@ -93,6 +93,52 @@ TEST_CASE("request logs: one row needing cleaning in a batch of clean ones is st
   CHECK(page.items[1].total_tokens == rows[98].total_tokens);
 }
 
+TEST_CASE("request logs: a long batch keeps every row, its order, its fields and failed keys") {
+  // SQLite writes runs of plain rows 128 and 16 to a statement and the rest one by one; sizes
+  // around those runs, failover rows breaking them, and a dirty row inside one.
+  for (int n : {1, 15, 16, 17, 127, 128, 129, 300, 2000}) {
+    CAPTURE(n);
+    TempDir dir;
+    auto store = open_test_store(dir.file("gemgate.db"));
+    std::vector<RequestLogRow> rows;
+    for (int i = 0; i < n; ++i) {
+      RequestLogRow r = req(1000 + i, i % 7 + 1, "m" + std::to_string(i % 3), 200 + i % 5);
+      r.token_id = i % 2 ? std::optional<std::int64_t>(i) : std::nullopt;
+      r.request_id = "req-" + std::to_string(i);
+      r.prompt_tokens = i;
+      r.stream = i % 3 == 0;
+      if (i % 41 == 40) r.failed_key_ids = {100 + i, 200 + i};
+      if (i == n / 2) r.path += "?key=AIzaSyQUERYSECRETxxxxxxxxxxxxxxxxxxxxxx";
+      rows.push_back(r);
+    }
+    REQUIRE(store->append_request_logs(rows).ok());
+    auto page = store->query_request_logs({}, {1, kMaxPerPage}).value();
+    REQUIRE(page.total == n);
+    std::int64_t last_id = INT64_MAX;
+    for (std::size_t k = 0; k < page.items.size(); ++k) {
+      const RequestLogRow& got = page.items[k];
+      const RequestLogRow& want = rows[n - 1 - k];  // newest first
+      CHECK(got.id < last_id);                      // ids follow the batch's order
+      last_id = got.id;
+      CHECK(got.time_ms == want.time_ms);
+      CHECK(got.request_id == want.request_id);
+      CHECK(got.key_id == want.key_id);
+      CHECK(got.token_id == want.token_id);
+      CHECK(got.model == want.model);
+      CHECK(got.status == want.status);
+      CHECK(got.prompt_tokens == want.prompt_tokens);
+      CHECK(got.stream == want.stream);
+      CHECK(got.failed_key_ids == want.failed_key_ids);
+      CHECK(got.path.find('?') == std::string::npos);
+    }
+    LogFilter failed_key;
+    failed_key.key_id = 100 + 40;
+    CHECK(store->query_request_logs(failed_key, {}).value().total == (n > 40 ? 1 : 0));
+    auto stats = store->usage_stats({1000 + n, n + 1, 10}).value();
+    CHECK(stats.totals.requests == n);  // the rollups saw each row once
+  }
+}
+
 TEST_CASE(
     "request logs: a key filter finds the requests where that key failed before another answered") {
   TempDir dir;
