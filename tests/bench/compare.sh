@@ -18,6 +18,8 @@
 # PERF=1 records a perf profile (perf record -F 999 -g) of each gemgate row while wrk runs and
 # prints its top PERF_TOP (10) frames by self time under the row (the profile files stay in the
 # work directory with KEEP=1); the sampling adds ~1-2 % to those rows' CPU figures.
+# SCHED=1 records 2 s of `perf sched` in each gemgate row and prints under it how long the
+# gateway's event loops waited while runnable, and behind what (ms per second; README).
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -295,6 +297,42 @@ top_frames() {
       sub(/ +[-] +[-] *$/, ""); printf "     %7s  %-22s %s\n", pct, substr(dso, 1, 22), substr($0, 1, 90); shown++ }'
 }
 
+# waited_behind TIMEHIST PID SECONDS -> where gemgate's loop threads (every thread of PID but the
+# storage thread) waited while runnable: from `perf sched timehist` (a line per switch-out:
+# time, cpu, task, wait, sch delay, run time, in ms), each wait interval [end of run - run -
+# delay, end of run - run] is charged to whatever ran on that CPU meanwhile (the last runs of
+# that CPU, kept per CPU). The total is the time the event loops could not run although they
+# had work: every request in flight waits then, so it is where a tail beyond the CPU per request
+# comes from.
+waited_behind() {
+  awk -v pid="$2" -v secs="$3" '
+    NR <= 3 || NF < 6 { next }
+    {
+      t = $1 * 1000; cpu = $2; task = $3; delay = $(NF - 1); run = $NF
+      name = task; sub(/\[.*/, "", name)
+      loop = (index(task, "/" pid "]") > 0 && name != "gg-storage")
+      if (loop && delay > 0) {
+        b = t - run; a = b - delay; total += delay
+        for (i = n[cpu]; i > 0 && i > n[cpu] - 64; i--) {
+          e = end[cpu, i]; s = e - len[cpu, i]
+          if (e <= a) break
+          o = (e < b ? e : b) - (s > a ? s : a)
+          if (o > 0) behind[who[cpu, i]] += o
+        }
+      }
+      k = ++n[cpu]; end[cpu, k] = t; len[cpu, k] = run; who[cpu, k] = loop ? "gemgate-loop" : name
+    }
+    END {
+      line = sprintf("      sched: loop threads waited %.1f ms/s while runnable; behind:", total / secs)
+      for (m = 0; m < 6; m++) {
+        best = ""; for (x in behind) if (best == "" || behind[x] > behind[best]) best = x
+        if (best == "" || behind[best] <= 0) break
+        line = line sprintf(" %s %.1f", best, behind[best] / secs); delete behind[best]
+      }
+      print line
+    }' "$1"
+}
+
 PERF_N=0
 # row WORKLOAD PROXY PID URL LUA -> one line of the table, also kept in $WORK/rows
 row() {
@@ -309,12 +347,23 @@ row() {
       ;;
     esac
   fi
+  sched_file=""
+  if [ "${SCHED:-0}" = 1 ]; then
+    case "$2" in gemgate-*)
+      sched_file="$WORK/sched-$W-$1-$2.data"
+      # 2 s in the middle of the row (perf sched records every switch: a large file)
+      (sleep 1 && perf sched record -q -o "$sched_file" -- sleep 2 >/dev/null 2>&1) &
+      sched_pid=$!
+      ;;
+    esac
+  fi
   before=$(cpu_ticks "$3")
   st_before=$(thread_ticks "$3" gg-storage)
   out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$5" "$4")
   after=$(cpu_ticks "$3")
   st_after=$(thread_ticks "$3" gg-storage)
   [ -n "$perf_file" ] && wait "$perf_pid" 2>/dev/null || true
+  [ -n "$sched_file" ] && wait "$sched_pid" 2>/dev/null || true
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
@@ -330,6 +379,15 @@ row() {
       top_frames "$perf_file"
     else
       echo "      (no profile: perf record or perf report failed for this row)"
+    fi
+  fi
+  if [ -n "$sched_file" ]; then
+    if [ -s "$sched_file" ]; then
+      perf sched timehist -i "$sched_file" 2>/dev/null > "$sched_file.txt" || true
+      waited_behind "$sched_file.txt" "$3" 2
+      rm -f "$sched_file" "$sched_file.txt"
+    else
+      echo "      (no scheduler trace: perf sched record failed for this row)"
     fi
   fi
   return 0
@@ -413,7 +471,7 @@ done
 echo
 echo "ratios to nginx at the same worker count (CPU: lower is better; req/s and p99 as measured)"
 awk '
-  $2 == "store" { scpu[$1, $3] += $7; sn[$1, $3]++; sst[$1, $3] += $9; next }
+  $2 == "store" { scpu[$1, $3] += $7; sn[$1, $3]++; sst[$1, $3] += $9; sp99[$1, $3] += ms($6); next }
   { key = $1 " " $2; rps[key, $3] = $4; p99[key, $3] = $6; cpu[key, $3] = $7; keys[key] = 1
     proxies[key] = proxies[key] " " $3 }
   function ms(s) { if (s ~ /us$/) return s / 1000; if (s ~ /ms$/) return s + 0; return s * 1000 }
@@ -438,6 +496,10 @@ awk '
         scpu[w, "gemgate-gateway"] / sn[w, "gemgate-gateway"], scpu[w, "gemgate-nostore"] / sn[w, "gemgate-nostore"],
         sn[w, "gemgate-nostore"], sst[w, "gemgate-gateway"] / sn[w, "gemgate-gateway"],
         100 * sst[w, "gemgate-gateway"] / scpu[w, "gemgate-gateway"]
+    for (w = 1; w <= 2; w++) if (sn[w, "gemgate-nostore"] > 0)
+      printf "%-2s stored log and p99: gateway %.2f ms, without the stored log %.2f ms (means of the paired rounds)%s\n", w,
+        sp99[w, "gemgate-gateway"] / sn[w, "gemgate-gateway"], sp99[w, "gemgate-nostore"] / sn[w, "gemgate-nostore"],
+        p99["" w " json", "nginx"] != "" ? sprintf("; nginx %.2f ms", ms(p99["" w " json", "nginx"])) : ""
   }' "$WORK/rows" | sort
 if [ -f "$WORK/slowrows" ]; then
   awk '{ c[$1, $3] = $7 } END { for (w = 1; w <= 2; w++) if (c[w, "nginx"] > 0)
