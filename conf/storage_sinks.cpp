@@ -6,16 +6,22 @@
 namespace gemgate::conf {
 
 void StorageLogSink::record_request(const StreamInfo& info) {
-  storage::RequestLogRow row;
+  // A written row reused: every field is assigned (it holds that row's values), text into the
+  // capacity it kept, so a warm queue stores a request without a malloc.
+  storage::RequestLogRow row = thread_.spare_request_row();
+  row.id = 0;
   row.time_ms = info.start_unix_ms;
   row.route = info.route;
   row.method = info.method;
   row.path = info.path;
   row.model = info.model;
+  row.key_id.reset();
   if (info.key_id >= 0) row.key_id = info.key_id;
+  row.failed_key_ids.clear();
   for (int64_t id : info.failed_key_ids) {
     if (id != info.key_id) row.failed_key_ids.push_back(id);
   }
+  row.token_id.reset();
   if (info.token_id >= 0) row.token_id = info.token_id;
   row.status = info.client_aborted && info.status == 0 ? 499 : info.status;
   row.latency_ms = info.latency_ms();
@@ -26,7 +32,11 @@ void StorageLogSink::record_request(const StreamInfo& info) {
   row.thoughts_tokens = info.usage.thoughts;
   row.cached_tokens = info.usage.cached;
   row.total_tokens = info.usage.total;
-  row.error = log::redact(info.error);
+  if (info.error.empty()) {
+    row.error.clear();
+  } else {
+    row.error = log::redact(info.error);
+  }
   row.request_id = info.request_id;
   row.instance_id = instance_id_;
   thread_.append_request_log(std::move(row));

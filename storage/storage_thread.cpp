@@ -157,12 +157,33 @@ StorageThread::Pending StorageThread::take_pending() {
   return out;
 }
 
+RequestLogRow StorageThread::spare_request_row() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (spare_rows_.empty()) return {};
+  RequestLogRow row = std::move(spare_rows_.back());
+  spare_rows_.pop_back();  // a moved-from row: nothing to free
+  return row;
+}
+
 void StorageThread::recycle(std::vector<RequestLogRow> rows) {
-  rows.clear();  // the rows' text is freed here, outside the lock
   // A backlog's vector (a retry after an outage) is let go: kept, it would hold its memory.
   if (rows.capacity() > 2 * options_.batch_rows) return;
+  std::vector<RequestLogRow> left;  // spare rows the workers have not taken yet
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(spare_rows_);
+  }
+  // Both stay spare (moved, nothing freed), up to two batches' worth: the rows appended while a
+  // batch was written came from these, so keeping only one set would free every other batch.
+  if (rows.size() + left.size() <= 2 * options_.batch_rows) {
+    rows.insert(rows.end(), std::make_move_iterator(left.begin()),
+                std::make_move_iterator(left.end()));
+  }
+  left.clear();  // moved-from rows, or (over the cap) the older spares, freed outside the lock
   std::lock_guard<std::mutex> lock(mu_);
-  if (rows.capacity() > spare_requests_.capacity()) spare_requests_.swap(rows);
+  spare_rows_.swap(rows);  // workers only take from spare_rows_: it is empty here
+  // The emptied vector serves as the next queue's storage.
+  if (left.capacity() > spare_requests_.capacity()) spare_requests_.swap(left);
 }
 
 void StorageThread::run() {

@@ -67,6 +67,12 @@ class StorageThread {
   // Write-behind sinks: queue and return at once. Log rows are written in order; key health is
   // coalesced per key (the latest call wins); token touches keep the latest time per token.
   void append_request_log(RequestLogRow row);
+  // A row to fill and pass to append_request_log(): one already written, whose text keeps its
+  // capacity, when one is spare, else a new one. Filled with assignments (every field: it holds
+  // an old row's values), a warm queue then appends without a malloc, and the storage thread
+  // frees nothing a worker allocated (a free into another thread's arena takes that arena's
+  // lock). Thread-safe.
+  RequestLogRow spare_request_row();
   void append_error_log(ErrorLogRow row);
   void update_key_health(KeyHealthRow health);
   void touch_token(std::int64_t token_id, Millis at_ms);
@@ -114,8 +120,10 @@ class StorageThread {
   // Writes `rows` (leaving them in place when they were written, moved back into the queue when
   // a retriable failure keeps them).
   bool write_request_rows(std::vector<RequestLogRow>& rows, bool final);
-  // Keeps the emptied vector of a written batch as the next queue's storage (requires !mu_), so
-  // appending rows on a worker neither reallocates nor touches fresh pages once warm.
+  // Keeps the rows of a written batch, with the spare rows not taken yet (up to two batches),
+  // as the spare rows of spare_request_row(), and an emptied vector as the next queue's storage
+  // (requires !mu_), so appending rows on a worker neither allocates nor touches fresh pages
+  // once warm.
   void recycle(std::vector<RequestLogRow> rows);
   bool write_error_rows(std::vector<ErrorLogRow> rows, bool final);
   bool write_state(Pending& batch, bool final);
@@ -130,6 +138,7 @@ class StorageThread {
   std::deque<std::function<void(Store&)>> jobs_;
   Pending pending_;
   std::vector<RequestLogRow> spare_requests_;  // empty, with the capacity of a written batch
+  std::vector<RequestLogRow> spare_rows_;      // written rows, handed out by spare_request_row()
   bool accepting_ = true;
   bool stopping_ = false;
 

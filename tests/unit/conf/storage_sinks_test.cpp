@@ -35,14 +35,20 @@ StreamInfo finished_request() {
   return info;
 }
 
-// The rows a sink named `instance` stores for `infos`, read back through the store.
+// The rows a sink named `instance` stores for `infos`, read back through the store. With
+// `flush_each`, every request is written before the next one is recorded, so each later row is
+// filled into the row written before it (the sink reuses written rows).
 std::vector<storage::RequestLogRow> stored_rows(const std::string& instance,
-                                                const std::vector<StreamInfo>& infos) {
+                                                const std::vector<StreamInfo>& infos,
+                                                bool flush_each = false) {
   auto store = storage::open_store(":memory:");
   REQUIRE(store.ok());
   storage::StorageThread thread(std::move(store).value());
   StorageLogSink sink(thread, instance);
-  for (const StreamInfo& info : infos) sink.record_request(info);
+  for (const StreamInfo& info : infos) {
+    sink.record_request(info);
+    if (flush_each) REQUIRE(thread.flush().ok());
+  }
   REQUIRE(thread.flush().ok());
   std::vector<storage::RequestLogRow> rows;
   REQUIRE(thread.submit([&](storage::Store& s) {
@@ -110,4 +116,52 @@ TEST_CASE("StorageLogSink: an unnamed gateway's rows carry no instance id") {
   const auto rows = stored_rows(named_instance_id(std::nullopt), {finished_request()});
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].instance_id.empty());
+}
+
+TEST_CASE("StorageLogSink: a row filled into a written one keeps nothing of it") {
+  StreamInfo full = finished_request();
+  full.error = "upstream said no";
+  full.client_addr = "127.0.0.1";
+  StreamInfo bare;  // no key, token, model, failed keys, usage or error; shorter text
+  bare.request_id = "r2";
+  bare.route = "x";
+  bare.method = "GET";
+  bare.path = "/a";
+  bare.status = 404;
+  bare.start_unix_ms = 3'000'000;
+  bare.start = StreamInfo::Clock::now();
+  bare.end = bare.start;
+  StreamInfo full_again = full;
+  full_again.start_unix_ms = 4'000'000;
+  const auto rows = stored_rows("", {full, bare, full_again}, true);  // newest first
+  REQUIRE(rows.size() == 3);
+  const storage::RequestLogRow& got = rows[1];  // the bare one, filled into the full one's row
+  CHECK(got.time_ms == 3'000'000);
+  CHECK(got.request_id == "r2");
+  CHECK(got.route == "x");
+  CHECK(got.method == "GET");
+  CHECK(got.path == "/a");
+  CHECK(got.model.empty());
+  CHECK_FALSE(got.key_id.has_value());
+  CHECK_FALSE(got.token_id.has_value());
+  CHECK(got.failed_key_ids.empty());
+  CHECK(got.status == 404);
+  CHECK(got.attempts == bare.attempts);
+  CHECK_FALSE(got.stream);
+  CHECK(got.prompt_tokens == 0);
+  CHECK(got.completion_tokens == 0);
+  CHECK(got.thoughts_tokens == 0);
+  CHECK(got.cached_tokens == 0);
+  CHECK(got.total_tokens == 0);
+  CHECK(got.error.empty());
+  CHECK(got.latency_ms == 0);
+  const storage::RequestLogRow& again = rows[0];  // the full one again, into the bare one's row
+  CHECK(again.path == full.path);
+  CHECK(again.model == full.model);
+  CHECK(again.key_id == 3);
+  CHECK(again.token_id == 9);
+  CHECK(again.failed_key_ids == std::vector<int64_t>{2});
+  CHECK(again.error == "upstream said no");
+  CHECK(again.total_tokens == 14);
+  CHECK(again.id != got.id);
 }

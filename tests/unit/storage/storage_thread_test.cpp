@@ -73,6 +73,29 @@ TEST_CASE("storage thread: appended rows are visible after flush()") {
   CHECK(testing::count_rows(dir.file("gemgate.db"), "error_log") == 1);
 }
 
+TEST_CASE("storage thread: written rows come back as spare rows to fill, never before") {
+  TempDir dir;
+  StorageThread st(open_test_store(dir.file("gemgate.db")), slow_timer());
+  CHECK(st.spare_request_row().time_ms == 0);  // nothing written yet: a new row
+  for (int i = 0; i < 3; ++i) st.append_request_log(row(1000 + i));
+  REQUIRE(st.flush().ok());
+  // The written rows, with what they held (the caller assigns every field).
+  for (int i = 0; i < 3; ++i) CHECK(st.spare_request_row().time_ms >= 1000);
+  CHECK(st.spare_request_row().time_ms == 0);  // all taken: new rows again
+  // Rows filled from spares are stored as filled.
+  RequestLogRow r = st.spare_request_row();
+  r = row(5000, "gemini-2.5-pro");
+  st.append_request_log(std::move(r));
+  REQUIRE(st.flush().ok());
+  bool found = false;
+  REQUIRE(st.submit([&](Store& s) {
+    auto page = s.query_request_logs({}, {}).value();
+    found = page.total == 4 && page.items[0].model == "gemini-2.5-pro";
+  }));
+  REQUIRE(st.flush().ok());
+  CHECK(found);
+}
+
 TEST_CASE("storage thread: a job sees every row appended before it was submitted") {
   TempDir dir;
   StorageThread st(open_test_store(dir.file("gemgate.db")), slow_timer());
