@@ -7,6 +7,8 @@
 #include <iterator>
 #include <pthread.h>
 #include <string>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -186,9 +188,30 @@ void StorageThread::recycle(std::vector<RequestLogRow> rows) {
   if (left.capacity() > spare_requests_.capacity()) spare_requests_.swap(left);
 }
 
+void StorageThread::pace(std::size_t queued) {
+  // Relative to the nice value the thread started with (the process's own).
+  const int wanted = queued >= options_.behind_batches * options_.batch_rows ? base_nice_
+                     : queued <= options_.batch_rows ? base_nice_ + options_.nice
+                                                     : nice_now_;
+  if (wanted == nice_now_) return;
+  // Per thread on Linux: the thread id names this thread alone.
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), wanted) == 0) {
+    nice_now_ = wanted;
+  } else if (wanted < nice_now_ && !nice_warned_) {
+    nice_warned_ = true;
+    log::warn("storage: " + std::to_string(queued) +
+              " log rows wait and the storage thread (nice " + std::to_string(nice_now_) +
+              ") may not raise its priority (no CAP_SYS_NICE or RLIMIT_NICE); it keeps "
+              "writing at its share of the CPU, and rows beyond the queue's limit are dropped "
+              "and counted");
+  }
+}
+
 void StorageThread::run() {
   // Named so top, perf and tests/bench/compare.sh can tell its CPU from the workers'.
   pthread_setname_np(pthread_self(), "gg-storage");
+  base_nice_ = nice_now_ = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  pace(0);
   std::unique_lock<std::mutex> lock(mu_);
   Clock::time_point next_flush = Clock::now() + options_.flush_interval;
   bool backing_off = false;  // after a failed write, wait for the timer rather than batch size
@@ -236,8 +259,10 @@ void StorageThread::run() {
     const bool due =
         Clock::now() >= next_flush || (!backing_off && pending_.log_rows() >= options_.batch_rows);
     if (!due) continue;
+    const std::size_t queued = pending_.log_rows();
     Pending batch = take_pending();
     lock.unlock();
+    pace(queued);
     const bool ok = write(std::move(batch), false);
     report_drops(false);
     lock.lock();
