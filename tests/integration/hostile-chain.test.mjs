@@ -118,6 +118,60 @@ test('openai: thirty streams interleaved on one worker each get their own text, 
   assertAlive(s, 'the interleaved streams');
 });
 
+/** A streamed Anthropic Messages call; resolves to {status, content, done, errors}. */
+async function anthropicStream(s, content) {
+  const res = await fetch(`${s.gw.url}/v1/messages`, {
+    method: 'POST', headers: {'x-api-key': s.token, 'anthropic-version': '2023-06-01',
+                              'content-type': 'application/json'},
+    body: JSON.stringify({model: 'claude-3-5-haiku-latest', max_tokens: 100, stream: true,
+                          messages: [{role: 'user', content}]}),
+    signal: AbortSignal.timeout(60000)});
+  if (res.status !== 200) return {status: res.status, text: await res.text()};
+  const out = await sseEvents(res);
+  return {
+    status: 200,
+    content: out.events.filter((e) => e.json?.type === 'content_block_delta')
+                 .map((e) => e.json.delta?.text ?? '').join(''),
+    done: out.events.some((e) => e.json?.type === 'message_stop'),
+    errors: out.events.filter((e) => e.json?.type === 'error' || e.event === 'error'),
+  };
+}
+
+/** A streamed Responses API call; resolves to {status, content, done, errors}. */
+async function responsesStream(s, input) {
+  const res = await fetch(`${s.gw.url}/v1/responses`, {
+    method: 'POST', headers: {authorization: `Bearer ${s.token}`, 'content-type': 'application/json'},
+    body: JSON.stringify({model: 'gemini-2.5-flash', stream: true, store: false, input}),
+    signal: AbortSignal.timeout(60000)});
+  if (res.status !== 200) return {status: res.status, text: await res.text()};
+  const out = await sseEvents(res);
+  return {
+    status: 200,
+    content: out.events.filter((e) => e.json?.type === 'response.output_text.delta')
+                 .map((e) => e.json.delta ?? '').join(''),
+    done: out.events.some((e) => e.json?.type === 'response.completed'),
+    errors: out.events.filter((e) => e.json?.type === 'error' || e.json?.type === 'response.failed'),
+  };
+}
+
+test('three translators\' streams interleaved on one worker (one scratch arena) each get their own text', async (t) => {
+  const s = await stack(t, {configYaml: oneWorker()});
+  const kinds = [['openai', chatStream], ['anthropic', anthropicStream], ['responses', responsesStream]];
+  const solo = await chatStream(s, 'solo [[chunks=6 interval=0]]');
+  const suffix = solo.content.slice('echo: solo'.length);
+  const runs = Array.from({length: 30}, (_, i) => {
+    const [kind, fn] = kinds[i % 3];
+    const marker = `${kind}-${i}-${'q'.repeat((i * 53) % 700)}`;
+    return fn(s, `${marker} [[chunks=6 interval=${4 + (i % 5) * 3}]]`).then((r) => ({r, kind, marker}));
+  });
+  for (const {r, kind, marker} of await Promise.all(runs)) {
+    assert.equal(r.status, 200, `${kind}: ${r.text}`);
+    assert.ok(r.done && r.errors.length === 0, `${kind} ${marker.slice(0, 20)}: ended cleanly`);
+    assert.equal(r.content, `echo: ${marker}${suffix}`, `${kind}: its own text`);
+  }
+  assertAlive(s, 'the interleaved translators');
+});
+
 // ---------------------------------------------------------------------------------------------
 // UTF-8 at every position (the check reads eight bytes at a time)
 
