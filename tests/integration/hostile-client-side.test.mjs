@@ -293,6 +293,71 @@ test('a client that stops reading after a pipelined burst of streams is closed; 
   await assertHealthy(s, 'the non-reading client');
 });
 
+test('a pipelined mix of whole and streamed answers, read slowly: every answer whole and in order', async (t) => {
+  const s = await stack(t);
+  await baseline(s);
+  let text = '';
+  const n = 16;
+  for (let i = 0; i < n; i++) {
+    text += i % 2 ? streamBytes(s, `mix ${i} [[chunks=5 interval=2 pad=3000]]`, {close: i === n - 1})
+                  : generateBytes(s, `mix ${i}`);
+  }
+  // Read 4 KiB at a time with pauses, so the gateway's direct writes fall back to uv_write.
+  const buffer = Buffer.alloc(4096);
+  const chunks = [];
+  const sock = net.connect({host: '127.0.0.1', port: s.gw.port, onread: {buffer, callback: (m) => {
+    chunks.push(Buffer.from(buffer.subarray(0, m)));
+    setTimeout(() => { if (!sock.destroyed) sock.resume(); }, 2);
+    return false;
+  }}});
+  sock.on('error', () => {});
+  const gone = new Promise((r) => sock.once('close', r));
+  sock.write(text);
+  await Promise.race([gone, sleep(60000)]);
+  const r = parseResponses(Buffer.concat(chunks), {closed: true});
+  assert.equal(r.responses.length, n, 'every answer');
+  r.responses.forEach((x, i) => {
+    assert.equal(x.status, 200, `answer ${i}`);
+    assert.equal(x.truncated, false, `answer ${i} whole`);
+    if (i % 2) {
+      const events = x.text.split('\r\n\r\n').filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)));
+      assert.equal(events.length, 5, `stream ${i}: every event`);
+      assert.ok(events[0].candidates[0].content.parts[0].text.startsWith(`echo: mix ${i}`), `stream ${i} in order`);
+    } else {
+      assert.equal(echo(x), `echo: mix ${i}`, `answer ${i} in order`);
+    }
+  });
+  await assertHealthy(s, 'the slowly read mix');
+});
+
+test('rounds of pipelined bursts cut by resets: memory does not grow round after round', async (t) => {
+  const s = await stack(t);
+  await baseline(s);
+  const rss = () => Number(fs.readFileSync(`/proc/${s.gw.proc.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)[1]) / 1024;
+  const round = async (r) => {
+    await pool(Array.from({length: 60}, (_, i) => i), 10, async (i) => {
+      const sock = await connect(s.gw.port);
+      let text = '';
+      for (let k = 0; k < 10; k++) {
+        text += k % 2 ? streamBytes(s, `round ${r}.${i}.${k} [[chunks=6 interval=1 pad=2000]]`)
+                      : generateBytes(s, `round ${r}.${i}.${k}`);
+      }
+      sock.write(text);
+      await sleep(i % 7);
+      sock.resetAndDestroy();
+      await sock.gone;
+    });
+    await eventually(() => clientConnections(s.gw) === 0, {timeoutMs: 15000, what: `round ${r}: connections closed`});
+  };
+  for (let r = 0; r < 2; r++) await round(r);  // warm: pools, allocator
+  const warm = rss();
+  for (let r = 2; r < 8; r++) await round(r);
+  const grown = rss() - warm;
+  t.diagnostic(`RSS after 2 warm rounds ${warm.toFixed(1)} MiB, after 6 more +${grown.toFixed(1)} MiB`);
+  assert.ok(grown < 24, `RSS grew by ${grown.toFixed(1)} MiB over 6 rounds of 60 reset connections`);
+  await assertHealthy(s, 'the reset rounds');
+});
+
 /**
  * Starts a client that reads exactly `bytesPerRead` bytes, then pauses `pauseMs`, and so on
  * (Node's onread with a buffer of that size), after sending `request`. Returns {stats, stop()}.
@@ -447,6 +512,47 @@ test('a partial head after a keep-alive request is closed by head_timeout', asyn
   await assertHealthy(s, 'the partial head');
 });
 
+test('request_timeout fires for a body that keeps trickling fast enough for every other limit', async (t) => {
+  const s = await stack(t, {request_timeout: '2s', body_timeout: '1s', min_body_rate: '0'});
+  await baseline(s);
+  const body = JSON.stringify(genBody('r'.repeat(20000)));
+  const sock = await connect(s.gw.port);
+  sock.write(`POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nHost: gw\r\n` +
+             `x-goog-api-key: ${s.token}\r\ncontent-type: application/json\r\n` +
+             `content-length: ${Buffer.byteLength(body)}\r\n\r\n`);
+  // Ten bytes every 100 ms: each piece moves the body deadline later; the request's own
+  // deadline (armed once, lazily) must still come.
+  let sent = 0;
+  while (!sock.destroyed && !sock.readableEnded && !sock.chunks.length && sent < body.length) {
+    sock.write(body.slice(sent, sent + 10));
+    sent += 10;
+    await sleep(100);
+  }
+  await Promise.race([sock.gone, sleep(20000)]);
+  const r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
+  assert.equal(r.responses[0]?.status, 408, Buffer.concat(sock.chunks).toString().slice(0, 200));
+  assert.ok(sent < body.length, 'cut before the body ended');
+  await assertHealthy(s, 'the trickling body');
+});
+
+test('keep-alive across an answer slower than keepalive_timeout: not closed mid-request, closed when idle', async (t) => {
+  const s = await stack(t, {keepalive_timeout: '1s'});
+  await baseline(s);
+  const sock = await connect(s.gw.port);
+  for (let i = 0; i < 3; i++) {
+    sock.chunks.length = 0;
+    await sleep(600);  // part of the idle time used up before the request
+    sock.write(generateBytes(s, `slow ${i} [[delay=1500]]`));
+    await eventually(() => parseResponses(Buffer.concat(sock.chunks)).responses.length === 1,
+                     {timeoutMs: 10000, what: `answer ${i}`});
+    assert.equal(echo(parseResponses(Buffer.concat(sock.chunks)).responses[0]), `echo: slow ${i}`);
+    assert.ok(!sock.readableEnded && !sock.destroyed, `open after the slow answer ${i}`);
+  }
+  await Promise.race([sock.gone, sleep(20000)]);
+  assert.ok(sock.destroyed || sock.readableEnded, 'the idle connection was closed');
+  await assertHealthy(s, 'slow answers on a keep-alive connection');
+});
+
 // ---------------------------------------------------------------------------------------------
 // The header list sized for a head that arrived whole
 
@@ -525,4 +631,29 @@ test('bytes behind an upgrade request or a malformed request: never smuggled, ne
     assertAlive(s, name);
   }
   await assertHealthy(s, 'the leftovers');
+});
+
+// BUG (found by this suite, predates round 5: /work/notes/s20/gemgate-base fails it too; left as
+// `todo` for the transports lane): a HEAD request that carries a body is sent upstream with
+// CURLOPT_POSTFIELDS and CUSTOMREQUEST "HEAD" but without CURLOPT_NOBODY
+// (transports/curl_easy_setup.cpp, the `else if (r.body)` branch), so libcurl waits for the
+// body the answer's Content-Length (or chunked framing) announces, which a HEAD answer never
+// has: the client gets nothing until the upstream timeout (600 s for a whole answer), the
+// upstream connection is held as long, and every request pipelined behind waits with it.
+test('a HEAD request with a body is answered (head only), and the request pipelined behind it too', {
+  todo: 'transports/curl_easy_setup.cpp: HEAD with a body lacks CURLOPT_NOBODY and hangs until the upstream timeout',
+}, async (t) => {
+  const s = await stack(t);
+  await baseline(s);
+  const body = JSON.stringify(genBody('head with a body'));
+  const r = await rawRequest(s.gw.port,
+      `HEAD /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nHost: gw\r\n` +
+      `x-goog-api-key: ${s.token}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
+      'GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n', {timeoutMs: 15000});
+  // parseResponses does not know the first answer is to a HEAD (no body), so count status lines.
+  const heads = r.text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
+  assert.equal(heads.length, 2, `two answers (closed=${r.closed}): ${JSON.stringify(r.text.slice(0, 300))}`);
+  assert.ok(r.text.endsWith('{"status":"ok"}'), 'the pipelined request was answered');
+  await assertHealthy(s, 'the HEAD with a body');
 });
