@@ -273,6 +273,59 @@ test('failover replays after the arena spilled: a large translated request and a
 });
 
 // ---------------------------------------------------------------------------------------------
+// Affinity's pre-check (one pass over the answer's quotes before any JSON parse)
+
+test('affinity: a created name in any JSON spelling binds its key; broken or tricky answers pass through untouched', async (t) => {
+  const s = await stack(t, {keys: [poolKey('Valid'), poolKey('Valid'), poolKey('Valid')]});
+  const create = async (answerText) => {
+    fake.script([{match: {pathIncludes: '/cachedContents', method: 'POST'}, body: answerText}]);
+    const r = await fetch(`${s.gw.url}/v1beta/cachedContents`, {
+      method: 'POST', headers: {'x-goog-api-key': s.token, 'content-type': 'application/json'},
+      body: JSON.stringify({model: 'models/gemini-2.5-flash', ttl: '600s'})});
+    return {status: r.status, text: await r.text(), key: fake.requests().at(-1).key};
+  };
+  // Spellings of {"name": "cachedContents/<id>"} a JSON parser reads alike.
+  const spellings = {
+    spaces: (id) => `{ "name" : "cachedContents/${id}" , "model" : "models/gemini-2.5-flash" }`,
+    newlines: (id) => `{\n\t"model":"models/gemini-2.5-flash",\r\n"name":\n"cachedContents/${id}"\n}`,
+    escaped_key: (id) => `{"n\\u0061me":"cachedContents/${id}","model":"models/gemini-2.5-flash"}`,
+    escaped_slash: (id) => `{"name":"cachedContents\\/${id}","model":"models/gemini-2.5-flash"}`,
+    quote_before: (id) => `{"displayName":"say \\"name\\" twice","name":"cachedContents/${id}"}`,
+    last_member: (id) => `{"model":"models/gemini-2.5-flash","usageMetadata":{"totalTokenCount":3},"name":"cachedContents/${id}"}`,
+  };
+  for (const [how, spell] of Object.entries(spellings)) {
+    const id = `aff-${how.replace('_', '-')}`;
+    const text = spell(id);
+    const made = await create(text);
+    assert.equal(made.status, 200, `${how}: ${made.text}`);
+    assert.equal(made.text, text, `${how}: the answer passed through byte for byte`);
+    fake.createResource({key: made.key, name: `cachedContents/${id}`});
+    const before = fake.requests().length;
+    for (let i = 0; i < 6; i++) {
+      const r = await generate(s.gw, `use ${how} ${i}`, {token: s.token,
+                                                        body: {contents: [{role: 'user', parts: [{text: `q ${i}`}]}],
+                                                               cachedContent: `cachedContents/${id}`}});
+      assert.equal(r.status, 200, `${how}: a call citing it: ${r.text}`);
+    }
+    const keys = new Set(fake.requests().slice(before).map((x) => x.key));
+    assert.deepEqual([...keys], [made.key], `${how}: every call citing it went to the key that made it`);
+  }
+  // Answers that name nothing parseable: passed through as they came, nothing bound, no crash.
+  const broken = ['{"name":"cachedContents/cut', '{"name":', '"name"', '{"na\\u', '{"text":"\\"name\\": \\"cachedContents/fake\\""}',
+                  '[{"name":"cachedContents/in-array"}]', '{"name":42}', '{"name":"cachedContents/' + 'z'.repeat(5000) + '"}'];
+  for (const text of broken) {
+    const made = await create(text);
+    assert.equal(made.text, text, `passed through: ${text.slice(0, 60)}`);
+    assertAlive(s, `the answer ${text.slice(0, 40)}`);
+  }
+  // "fake" was only inside a string: citing it is not pinned to any key (the fake then refuses or
+  // answers per key; the gateway must not have bound it).
+  const r = await generate(s.gw, 'after the broken answers', {token: s.token});
+  assert.equal(r.status, 200);
+  assertAlive(s, 'the affinity answers');
+});
+
+// ---------------------------------------------------------------------------------------------
 // Auth's token hash
 
 test('auth: tokens of odd and large lengths and non-ASCII bytes: the right ones pass, the rest get a clear 401', async (t) => {
