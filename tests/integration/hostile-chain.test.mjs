@@ -396,6 +396,38 @@ test('settings patched again and again while requests are in flight: every reque
   assertAlive(s, 'the settings changes');
 });
 
+test('SIGHUP reloads (settings defaults, a chain losing a filter) while streams, retries and translations are in flight', async (t) => {
+  const base = fs.readFileSync(DEFAULT_CONFIG, 'utf8');
+  const changed = base.replace(/^  max_retries: 3 /m, '  max_retries: 2 ')
+                      .replace('      - token_policy: {}         # the client token', '      # token_policy removed # the client token');
+  assert.notEqual(changed, base);
+  const s = await stack(t, {keys: [poolKey('Quota2'), poolKey('Valid'), poolKey('Valid')], configYaml: buildConfig({configYaml: base})});
+  const hups = (n) => (s.gw.logs().match(/reload: configuration applied/g) || []).length;
+  const work = [];
+  for (let i = 0; i < 12; i++) {
+    work.push(chatStream(s, `reload chat ${i} [[chunks=10 interval=25]]`).then((r) => ({kind: 'openai', i, r})));
+    work.push(generate(s.gw, `reload native ${i} [[delay=${100 + i * 20}]]`, {token: s.token, timeoutMs: 30000})
+                  .then((r) => ({kind: 'native', i, r})));
+  }
+  for (let k = 0; k < 6; k++) {
+    fs.writeFileSync(s.gw.configPath, k % 2 ? base : changed);
+    const before = hups();
+    s.gw.proc.kill('SIGHUP');
+    await eventually(() => hups() > before, {timeoutMs: 5000, what: `reload ${k}`});
+    work.push(generate(s.gw, `between reloads ${k}`, {token: s.token}).then((r) => ({kind: 'between', i: k, r})));
+  }
+  for (const {kind, i, r} of await Promise.all(work)) {
+    if (kind === 'openai') {
+      assert.ok(r.done && r.errors.length === 0, `stream ${i} ended cleanly`);
+      assert.ok(r.content.startsWith(`echo: reload chat ${i}`), `stream ${i}: ${r.content.slice(0, 80)}`);
+    } else {
+      assert.equal(r.status, 200, `${kind} ${i}: ${r.text}`);
+      assert.ok(r.json.candidates[0].content.parts[0].text.startsWith(`echo: ${kind === 'native' ? 'reload native' : 'between reloads'} ${i}`));
+    }
+  }
+  assertAlive(s, 'the reloads');
+});
+
 // ---------------------------------------------------------------------------------------------
 // The stored log under the v12 partial status index (both stores)
 
