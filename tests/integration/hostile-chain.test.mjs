@@ -455,3 +455,33 @@ test('stored log: every status and status class is found through the admin API',
   assert.equal(await count('&status=201'), 0);
   assertAlive(s, 'the log queries');
 });
+
+test('stored log: instance and status filters with hostile values find exactly their rows (both stores)', async (t) => {
+  const name = 'gw-attack-01';
+  const s = await adminStack(t, fake, {env: {GEMGATE_INSTANCE_ID: name}});
+  for (let i = 0; i < 3; i++) assert.equal((await generate(s.gw, `inst ${i}`, {token: s.token})).status, 200);
+  assert.equal((await generate(s.gw, 'inst err [[status=500]]', {token: s.token})).status >= 500, true);
+  const page = async (q) => api(s, 'GET', `/admin/api/logs?kind=request${q}`);
+  await eventually(async () => ok(await page('')).total >= 4, {timeoutMs: 10000, what: 'the rows stored'});
+  const all = ok(await page(`&instance=${name}&per_page=50`));
+  assert.equal(all.total, 4, 'every row names this instance');
+  assert.ok(all.items.every((r) => r.instance_id === name));
+  assert.equal(ok(await page(`&instance=${name}&status=5xx`)).total, 1);
+  assert.equal(ok(await page(`&instance=${name}&status=200`)).total, 3);
+  for (const hostile of [`${name}' OR '1'='1`, `${name}%' --`, `${name}"`, '%', '_', `${name.toUpperCase()}`,
+                         `${name} `, 'é'.repeat(300), `${name}\u0000`]) {
+    const r = await page(`&instance=${encodeURIComponent(hostile)}`);
+    assert.ok(r.status === 200 || r.status === 400, `instance=${hostile}: ${r.status} ${r.text.slice(0, 200)}`);
+    if (r.status === 200) assert.equal(r.json.total, 0, `instance=${JSON.stringify(hostile)} matches nothing`);
+  }
+  for (const hostile of ['200 OR 1=1', "200'", '2xx OR 1=1', '-1', '999', '2XX', '']) {
+    const r = await page(`&status=${encodeURIComponent(hostile)}`);
+    if (r.status === 200) {
+      assert.ok(hostile === '' || r.json.total === 0 || hostile === '2XX',
+                `status=${JSON.stringify(hostile)}: ${r.json.total} rows`);
+    } else {
+      assert.equal(r.status, 400, `status=${JSON.stringify(hostile)}: a clear error, ${r.text.slice(0, 200)}`);
+    }
+  }
+  assertAlive(s, 'the hostile filters');
+});
