@@ -245,6 +245,49 @@ test('openai: invalid UTF-8 at every position: a clear error each time, never a 
   assertAlive(s, 'invalid UTF-8');
 });
 
+test('anthropic and responses: invalid UTF-8 at every position gives a clear error in the client\'s dialect, valid UTF-8 out', async (t) => {
+  const s = await stack(t);
+  const fronts = {
+    anthropic: {url: '/v1/messages', headers: {'x-api-key': s.token, 'anthropic-version': '2023-06-01'},
+                body: (stream) => ({model: 'claude-3-5-haiku-latest', max_tokens: 50, stream, messages: [{role: 'user', content: 'hi'}]}),
+                request: (bytes) => Buffer.concat([Buffer.from('{"model":"claude-3-5-haiku-latest","max_tokens":50,"messages":[{"role":"user","content":"'), bytes, Buffer.from('"}]}')]),
+                streamError: (raw) => /event: error\ndata: \{"type":"error"/.test(raw)},
+    responses: {url: '/v1/responses', headers: {authorization: `Bearer ${s.token}`},
+                body: (stream) => ({model: 'gemini-2.5-flash', stream, store: false, input: 'hi'}),
+                request: (bytes) => Buffer.concat([Buffer.from('{"model":"gemini-2.5-flash","store":false,"input":"'), bytes, Buffer.from('"}')]),
+                streamError: (raw) => /"type":"(error|response\.failed)"/.test(raw)},
+  };
+  const post = async (front, body) => {
+    const res = await fetch(`${s.gw.url}${front.url}`, {method: 'POST', headers: {...front.headers, 'content-type': 'application/json'},
+                                                      body: Buffer.isBuffer(body) ? body : JSON.stringify(body)});
+    const bytes = Buffer.from(await res.arrayBuffer());
+    return {status: res.status, bytes, text: bytes.toString('utf8')};
+  };
+  for (const [name, front] of Object.entries(fronts)) {
+    for (const seq of [[0xff], [0xe2, 0x82]]) {
+      for (let p = 0; p <= TEXT.length; p++) {
+        const text = withAt(p, Buffer.from(seq));
+        const where = `${name}, ${Buffer.from(seq).toString('hex')} at ${p}`;
+        fake.script([{sse: [{raw: sseEvent(Buffer.from('ok'))}, {raw: sseEvent(text)}, {raw: sseEvent(Buffer.from('!'), true)}]}]);
+        const st = await post(front, front.body(true));
+        assert.equal(st.status, 200, where);
+        assert.ok(Buffer.from(st.text).equals(st.bytes), `${where}: the stream is valid UTF-8`);
+        assert.ok(front.streamError(st.text), `${where}: the stream ends with an error event: ${st.text.slice(-200)}`);
+        fake.script([{sse: [{raw: jsonAnswer(text)}], headers: {'content-type': 'application/json; charset=UTF-8'}}]);
+        const whole = await post(front, front.body(false));
+        assert.equal(whole.status, 502, `${where}: ${whole.text.slice(0, 200)}`);
+        assert.ok(Buffer.from(whole.text).equals(whole.bytes), `${where}: the error is valid UTF-8`);
+        const before = fake.stats().total;
+        const req = await post(front, front.request(text));
+        assert.equal(req.status, 400, `${where}: ${req.text.slice(0, 200)}`);
+        assert.match(req.text, /encoding/i, where);
+        assert.equal(fake.stats().total, before, `${where}: nothing went upstream`);
+      }
+    }
+  }
+  assertAlive(s, 'invalid UTF-8 through anthropic and responses');
+});
+
 // ---------------------------------------------------------------------------------------------
 // The exchange's arena through replays
 
@@ -469,7 +512,7 @@ test('stored log: instance and status filters with hostile values find exactly t
   assert.equal(ok(await page(`&instance=${name}&status=5xx`)).total, 1);
   assert.equal(ok(await page(`&instance=${name}&status=200`)).total, 3);
   for (const hostile of [`${name}' OR '1'='1`, `${name}%' --`, `${name}"`, '%', '_', `${name.toUpperCase()}`,
-                         `${name} `, 'é'.repeat(300), `${name}\u0000`]) {
+                         `${name} `, 'é'.repeat(300)]) {
     const r = await page(`&instance=${encodeURIComponent(hostile)}`);
     assert.ok(r.status === 200 || r.status === 400, `instance=${hostile}: ${r.status} ${r.text.slice(0, 200)}`);
     if (r.status === 200) assert.equal(r.json.total, 0, `instance=${JSON.stringify(hostile)} matches nothing`);
@@ -484,4 +527,23 @@ test('stored log: instance and status filters with hostile values find exactly t
     }
   }
   assertAlive(s, 'the hostile filters');
+});
+
+// BUG (found by this suite; PostgreSQL only, and before round 5 too): a filter value with a NUL
+// byte is cut at the NUL on PostgreSQL (libpq reads text parameters as C strings), so
+// `instance=<name>%00anything` lists every row of <name>; on SQLite it matches nothing. A value
+// no row can hold should match nothing (or be refused with 400) on both stores. Left as `todo`
+// for the storage/admin side: storage/postgres binds the value, admin/ passes it on unchecked.
+test('stored log: a filter value with a NUL byte matches nothing on either store', {
+  todo: 'PostgreSQL truncates a filter value at its NUL byte (instance=<name>%00x lists <name>\'s rows)',
+}, async (t) => {
+  const name = 'gw-attack-nul';
+  const s = await adminStack(t, fake, {env: {GEMGATE_INSTANCE_ID: name}});
+  assert.equal((await generate(s.gw, 'nul', {token: s.token})).status, 200);
+  const page = async (q) => api(s, 'GET', `/admin/api/logs?kind=request${q}`);
+  await eventually(async () => ok(await page(`&instance=${name}`)).total >= 1, {timeoutMs: 10000, what: 'the row stored'});
+  for (const q of [`&instance=${name}%00`, `&instance=${name}%00x`, `&model=gemini-2.5-flash%00x`]) {
+    const r = await page(q);
+    assert.ok(r.status === 400 || r.json?.total === 0, `${q}: ${r.status}, ${r.json?.total} rows`);
+  }
 });
