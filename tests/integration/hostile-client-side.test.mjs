@@ -330,6 +330,36 @@ test('a pipelined mix of whole and streamed answers, read slowly: every answer w
   await assertHealthy(s, 'the slowly read mix');
 });
 
+test('pipelined large whole answers partly taken by the kernel: each arrives byte for byte, in order', async (t) => {
+  const s = await stack(t);
+  await baseline(s);
+  const answers = [3, 1, 2].map((mib, i) => JSON.stringify({
+    candidates: [{content: {role: 'model', parts: [{text: `big${i} ` + String.fromCharCode(97 + i).repeat(mib * 1024 * 1024)}]},
+                  finishReason: 'STOP', index: 0}],
+    usageMetadata: {promptTokenCount: 1, candidatesTokenCount: 1, totalTokenCount: 2}}));
+  fake.script(answers.map((body) => ({body, match: {pathIncludes: ':generateContent'}})));
+  let text = '';
+  for (let i = 0; i < 3; i++) text += generateBytes(s, `large ${i}`, {close: i === 2});
+  const buffer = Buffer.alloc(64 * 1024);
+  const chunks = [];
+  const sock = net.connect({host: '127.0.0.1', port: s.gw.port, onread: {buffer, callback: (m) => {
+    chunks.push(Buffer.from(buffer.subarray(0, m)));
+    setTimeout(() => { if (!sock.destroyed) sock.resume(); }, 1);
+    return false;
+  }}});
+  sock.on('error', () => {});
+  const gone = new Promise((r) => sock.once('close', r));
+  sock.write(text);
+  await Promise.race([gone, sleep(60000)]);
+  const r = parseResponses(Buffer.concat(chunks), {closed: true});
+  assert.equal(r.responses.length, 3, 'three answers');
+  r.responses.forEach((x, i) => {
+    assert.equal(x.status, 200);
+    assert.ok(x.body.equals(Buffer.from(answers[i])), `answer ${i}: byte for byte (${x.body.length} of ${answers[i].length} bytes)`);
+  });
+  await assertHealthy(s, 'the large pipelined answers');
+});
+
 test('rounds of pipelined bursts cut by resets: memory does not grow round after round', async (t) => {
   const s = await stack(t);
   await baseline(s);
