@@ -315,6 +315,32 @@ test('failover replays after the arena spilled: a large translated request and a
   assertAlive(s, 'the replays');
 });
 
+test('a chain of 40 filters (far past the arena\'s inline block) replayed over failing keys: every answer right', async (t) => {
+  let text = fs.readFileSync(DEFAULT_CONFIG, 'utf8');
+  const many = '  many:\n    errors: google\n    filters:\n      - log: {}\n      - auth:\n' +
+               '          sources: [query, goog_header, bearer]\n      - models: {}\n' +
+               '      - token_policy: {}\n'.repeat(12) + '      - retry: {}\n' + '      - affinity: {}\n'.repeat(25) +
+               '      - keys: {}\n      - upstream:\n          base_url: *google\n\n';
+  assert.ok(text.includes('chains:\n') && text.includes('routes:\n'));
+  text = text.replace('chains:\n', `chains:\n${many}`)
+             .replace('routes:\n', 'routes:\n  - { prefix: /many/, chain: many, strip: /many }\n');
+  const keys = [poolKey('Quota4'), poolKey('Overload4'), poolKey('Valid')];
+  const s = await stack(t, {keys, settings: {max_retries: 3}, configYaml: buildConfig({configYaml: text})});
+  for (let i = 0; i < 8; i++) {
+    const r = await generate(s.gw, `many ${i}-${'m'.repeat(i * 3000)}`, {token: s.token, prefix: '/many/v1beta'});
+    assert.equal(r.status, 200, r.text.slice(0, 200));
+    assert.ok(r.json.candidates[0].content.parts[0].text === `echo: many ${i}-${'m'.repeat(i * 3000)}`, `answer ${i}`);
+    const res = await fetch(`${s.gw.url}/many/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+      method: 'POST', headers: {'x-goog-api-key': s.token, 'content-type': 'application/json'},
+      body: JSON.stringify({contents: [{role: 'user', parts: [{text: `many stream ${i} [[chunks=5 interval=1]]`}]}]})});
+    const ev = await sseEvents(res);
+    assert.ok(ev.complete && ev.events.length === 5, `stream ${i}: ${ev.events.length} events`);
+    assert.ok(ev.events[0].json.candidates[0].content.parts[0].text.startsWith(`echo: many stream ${i}`));
+  }
+  assert.ok(fake.callsFor(keys[1]) >= 1, 'the failing keys were tried: the chain below retry was replayed');
+  assertAlive(s, 'the long chain');
+});
+
 // ---------------------------------------------------------------------------------------------
 // Affinity's pre-check (one pass over the answer's quotes before any JSON parse)
 
