@@ -31,9 +31,21 @@ function configWithLimits(limits) {
   return buildConfig({configYaml: text});
 }
 
-/** A stack (fake + gateway) for one test, closed with it. */
+const METRICS_TOKEN = 'mtok-hostile-client-side-1';
+let shared = null;  // the default-limits gateway the cases without limits of their own share
+after(async () => { await shared?.close(); });
+
+/**
+ * A stack (fake + gateway, metrics open to METRICS_TOKEN): with `limits`, a gateway of its own
+ * closed with the test; without, the file's shared one (every case leaves it with no client
+ * connection open, which assertHealthy checks).
+ */
 async function stack(t, limits) {
-  const s = await startStack({fake, configYaml: limits ? configWithLimits(limits) : undefined});
+  if (!limits) {
+    shared ??= await startStack({fake, env: {METRICS_TOKEN}});
+    return shared;
+  }
+  const s = await startStack({fake, env: {METRICS_TOKEN}, configYaml: configWithLimits(limits)});
   t.after(() => s.close());
   return s;
 }
@@ -64,6 +76,15 @@ function clientConnections(gw) {
   return n;
 }
 
+/** The gateway's own gauges of open connections and streams (/metrics, on a closing connection). */
+async function gauges(s) {
+  const r = await rawRequest(s.gw.port, `GET /metrics HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${METRICS_TOKEN}\r\n` +
+                                        'Connection: close\r\n\r\n', {timeoutMs: 5000});
+  const text = r.responses[0]?.text ?? '';
+  const value = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+  return {connections: value('gemgate_open_connections'), streams: value('gemgate_open_streams')};
+}
+
 /** Fails with the log tail when the gateway died. */
 function assertAlive(s, what) {
   if (s.gw.exitInfo) {
@@ -81,6 +102,12 @@ async function assertHealthy(s, what) {
   await eventually(() => clientConnections(s.gw) === 0,
                    {timeoutMs: 15000, intervalMs: 100,
                     what: `${what}: every client connection closed (open: ${clientConnections(s.gw)})`});
+  // Its own counts agree: only the scrape's connection is open, no stream is counted.
+  let last;
+  await eventually(async () => {
+    last = await gauges(s);
+    return last.streams === 0 && last.connections === 1;
+  }, {timeoutMs: 10000, intervalMs: 100, what: `${what}: open streams 0 and connections 1 in /metrics (${JSON.stringify(last)})`});
   assertAlive(s, what);
 }
 
@@ -145,6 +172,11 @@ async function sendPieces(port, pieces, {gapMs = 3, timeoutMs = 10000} = {}) {
   clearTimeout(timer);
   const raw = Buffer.concat(sock.chunks);
   return {raw, ...parseResponses(raw, {closed: true})};
+}
+
+/** Resolves after `ms` without keeping the process alive (a cap raced against an awaited event). */
+function cap(ms) {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */
@@ -236,10 +268,10 @@ test('twenty pipelined requests, then a reset at many moments: the process survi
     const sock = await connect(s.gw.port);
     sock.write(burst(`reset${i}`));
     if (wait === 'first-byte') {
-      await Promise.race([new Promise((r) => sock.once('data', r)), sleep(3000)]);
+      await Promise.race([new Promise((r) => sock.once('data', r)), cap(3000)]);
     } else if (wait === 'fin') {
       sock.end();
-      await Promise.race([sock.gone, sleep(3000)]);
+      await Promise.race([sock.gone, cap(3000)]);
     } else if (wait) {
       await sleep(wait);
     }
@@ -261,7 +293,7 @@ test('a request and its connection\'s end in one segment, many at once: no crash
                               : generateBytes(s, `race ${i}`);
     if (i % 2) {
       sock.end(bytes);
-      await Promise.race([sock.gone, sleep(5000)]);
+      await Promise.race([sock.gone, cap(5000)]);
       sock.destroy();
     } else {
       sock.write(bytes);
@@ -287,7 +319,7 @@ test('a client that stops reading after a pipelined burst of streams is closed; 
   await eventually(() => clientConnections(s.gw) === 0,
                    {timeoutMs: 30000, intervalMs: 200, what: 'the stalled connection closed by the gateway'});
   sock.resume();
-  await Promise.race([sock.gone, sleep(10000)]);
+  await Promise.race([sock.gone, cap(10000)]);
   assert.ok(sock.destroyed || sock.readableEnded, 'the gateway closed the stalled connection');
   sock.destroy();
   await assertHealthy(s, 'the non-reading client');
@@ -313,7 +345,7 @@ test('a pipelined mix of whole and streamed answers, read slowly: every answer w
   sock.on('error', () => {});
   const gone = new Promise((r) => sock.once('close', r));
   sock.write(text);
-  await Promise.race([gone, sleep(60000)]);
+  await Promise.race([gone, cap(60000)]);
   const r = parseResponses(Buffer.concat(chunks), {closed: true});
   assert.equal(r.responses.length, n, 'every answer');
   r.responses.forEach((x, i) => {
@@ -350,7 +382,7 @@ test('pipelined large whole answers partly taken by the kernel: each arrives byt
   sock.on('error', () => {});
   const gone = new Promise((r) => sock.once('close', r));
   sock.write(text);
-  await Promise.race([gone, sleep(60000)]);
+  await Promise.race([gone, cap(60000)]);
   const r = parseResponses(Buffer.concat(chunks), {closed: true});
   assert.equal(r.responses.length, 3, 'three answers');
   r.responses.forEach((x, i) => {
@@ -440,7 +472,7 @@ test('write stall: a slow but steady reader (16 KiB every 20 ms) gets a large st
   sock.on('error', () => {});
   const closed = new Promise((r) => sock.once('close', r));
   sock.write(streamBytes(s, 'steady [[chunks=300 pad=8000 interval=0]]', {close: true}));
-  await Promise.race([closed, sleep(120000)]);
+  await Promise.race([closed, cap(120000)]);
   const parsed = parseResponses(Buffer.concat(chunks), {closed: true});
   assert.equal(parsed.responses.length, 1);
   const res = parsed.responses[0];
@@ -465,7 +497,7 @@ test('slowloris head: a head trickling in one byte at a time past head_timeout i
     await sleep(40);
     if (sock.chunks.length) break;
   }
-  await Promise.race([sock.gone, sleep(20000)]);
+  await Promise.race([sock.gone, cap(20000)]);
   assert.ok(sock.destroyed || sock.readableEnded, 'closed');
   const r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
   if (r.responses.length) assert.equal(r.responses[0].status, 408);
@@ -494,7 +526,7 @@ test('slow bodies: a stopped body (body_timeout) and a trickling one (min_body_r
     await sleep(100);
   }
   for (const [name, sock] of [['stopped', stopped], ['trickling', trickle]]) {
-    await Promise.race([sock.gone, sleep(20000)]);
+    await Promise.race([sock.gone, cap(20000)]);
     const r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
     assert.equal(r.responses[0]?.status, 408, `${name}: ${Buffer.concat(sock.chunks).toString().slice(0, 200)}`);
     assert.ok(sock.destroyed || sock.readableEnded, `${name}: closed`);
@@ -521,7 +553,7 @@ test('keep-alive: a connection used more often than keepalive_timeout stays open
     await sleep(500);
   }
   // Idle now: closed by the gateway.
-  await Promise.race([sock.gone, sleep(20000)]);
+  await Promise.race([sock.gone, cap(20000)]);
   assert.ok(sock.destroyed || sock.readableEnded, 'the idle connection was closed');
   await assertHealthy(s, 'keep-alive');
 });
@@ -535,7 +567,7 @@ test('a partial head after a keep-alive request is closed by head_timeout', asyn
                    {timeoutMs: 5000, what: 'the first answer'});
   sock.chunks.length = 0;
   sock.write('GET /healthz HTTP/1.1\r\nHost: gw\r\n');  // never finished
-  await Promise.race([sock.gone, sleep(20000)]);
+  await Promise.race([sock.gone, cap(20000)]);
   assert.ok(sock.destroyed || sock.readableEnded, 'closed while the keep-alive timeout was far away');
   const r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
   if (r.responses.length) assert.equal(r.responses[0].status, 408);
@@ -558,7 +590,7 @@ test('request_timeout fires for a body that keeps trickling fast enough for ever
     sent += 10;
     await sleep(100);
   }
-  await Promise.race([sock.gone, sleep(20000)]);
+  await Promise.race([sock.gone, cap(20000)]);
   const r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
   assert.equal(r.responses[0]?.status, 408, Buffer.concat(sock.chunks).toString().slice(0, 200));
   assert.ok(sent < body.length, 'cut before the body ended');
@@ -578,7 +610,7 @@ test('keep-alive across an answer slower than keepalive_timeout: not closed mid-
     assert.equal(echo(parseResponses(Buffer.concat(sock.chunks)).responses[0]), `echo: slow ${i}`);
     assert.ok(!sock.readableEnded && !sock.destroyed, `open after the slow answer ${i}`);
   }
-  await Promise.race([sock.gone, sleep(20000)]);
+  await Promise.race([sock.gone, cap(20000)]);
   assert.ok(sock.destroyed || sock.readableEnded, 'the idle connection was closed');
   await assertHealthy(s, 'slow answers on a keep-alive connection');
 });
@@ -680,7 +712,7 @@ test('a HEAD request with a body is answered (head only), and the request pipeli
       `HEAD /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nHost: gw\r\n` +
       `x-goog-api-key: ${s.token}\r\ncontent-type: application/json\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
-      'GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n', {timeoutMs: 15000});
+      'GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n', {timeoutMs: 8000});
   // parseResponses does not know the first answer is to a HEAD (no body), so count status lines.
   const heads = r.text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
   assert.equal(heads.length, 2, `two answers (closed=${r.closed}): ${JSON.stringify(r.text.slice(0, 300))}`);
