@@ -95,6 +95,36 @@ test('openai: a request over the scratch arena\'s 256 KiB, then small ones, alte
   assertAlive(s, 'the big requests');
 });
 
+test('anthropic and responses: requests over 256 KiB, then small ones, on one worker: each answer is its own', async (t) => {
+  const s = await stack(t, {configYaml: oneWorker()});
+  const anthropic = async (content) => {
+    const res = await fetch(`${s.gw.url}/v1/messages`, {method: 'POST', headers: {'x-api-key': s.token,
+      'anthropic-version': '2023-06-01', 'content-type': 'application/json'},
+      body: JSON.stringify({model: 'claude-3-5-haiku-latest', max_tokens: 100, messages: [{role: 'user', content}]})});
+    const j = await res.json().catch(() => null);
+    return {status: res.status, text: j?.content?.map((c) => c.text ?? '').join('')};
+  };
+  const responses = async (input) => {
+    const res = await fetch(`${s.gw.url}/v1/responses`, {method: 'POST', headers: {authorization: `Bearer ${s.token}`,
+      'content-type': 'application/json'}, body: JSON.stringify({model: 'gemini-2.5-flash', store: false, input})});
+    const j = await res.json().catch(() => null);
+    return {status: res.status, text: j?.output?.flatMap((o) => o.content ?? []).map((c) => c.text ?? '').join('')};
+  };
+  for (const [name, call] of [['anthropic', anthropic], ['responses', responses]]) {
+    for (let round = 0; round < 2; round++) {
+      const big = `${name} big${round} ` + 'ünïcode text, "quoted" \\ and more '.repeat(12000) + 'end';
+      const r = await call(big);
+      assert.equal(r.status, 200, `${name} round ${round}`);
+      assert.ok(r.text === `echo: ${big}`, `${name} round ${round}: the big answer whole (${r.text?.length} of ${big.length + 6})`);
+      for (let i = 0; i < 3; i++) {
+        const small = await call(`${name} small ${round}.${i}`);
+        assert.equal(small.text, `echo: ${name} small ${round}.${i}`);
+      }
+    }
+  }
+  assertAlive(s, 'the big translated requests');
+});
+
 /** conf/gemgate.yaml with one worker, so every request shares one thread's scratch arena. */
 function oneWorker() {
   const text = fs.readFileSync(DEFAULT_CONFIG, 'utf8');
