@@ -249,6 +249,31 @@ test('a body straddling reads behind a head that arrived whole, then a pipelined
   await assertHealthy(s, 'the straddling body');
 });
 
+test('Expect: 100-continue: waited for, not waited for, and with a pipelined request behind the body', async (t) => {
+  const s = await stack(t);
+  await baseline(s);
+  const body = JSON.stringify(genBody('continued'));
+  const head = `POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nHost: gw\r\n` +
+               `x-goog-api-key: ${s.token}\r\ncontent-type: application/json\r\nexpect: 100-continue\r\n` +
+               `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  // 1. The client waits for the 100 before sending the body.
+  const sock = await connect(s.gw.port);
+  sock.write(head);
+  await eventually(() => Buffer.concat(sock.chunks).toString().startsWith('HTTP/1.1 100'),
+                   {timeoutMs: 5000, what: 'the 100 Continue'});
+  sock.write(body + generateBytes(s, 'behind continue', {close: true}));
+  await Promise.race([sock.gone, cap(10000)]);
+  let r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
+  const finals = r.responses.filter((x) => x.status >= 200);
+  assert.deepEqual(finals.map(echo), ['echo: continued', 'echo: behind continue']);
+  // 2. The client sends the body at once (no wait), then a pipelined request, split oddly.
+  const all = Buffer.from(head + body + generateBytes(s, 'behind eager', {close: true}));
+  const got = await sendPieces(s.gw.port, [all.subarray(0, head.length - 2), all.subarray(head.length - 2, head.length + 5),
+                                           all.subarray(head.length + 5)], {gapMs: 20});
+  assert.deepEqual(got.responses.filter((x) => x.status >= 200).map(echo), ['echo: continued', 'echo: behind eager']);
+  await assertHealthy(s, 'Expect: 100-continue');
+});
+
 // ---------------------------------------------------------------------------------------------
 // Output queued until the batch end, and connections that go away meanwhile
 
