@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {startStack} from '../support/stack.mjs';
-import {DEFAULT_CONFIG, buildConfig, genBody, parseResponses, rawRequest, eventually,
+import {DEFAULT_CONFIG, buildConfig, genBody, parseResponses, rawRequest, sseEvents, eventually,
         sleep} from '../support/gateway.mjs';
 
 let fake;
@@ -507,6 +507,36 @@ test('write stall: a slow but steady reader (16 KiB every 20 ms) gets a large st
   assert.equal(events.length, 300, 'every event arrived');
   assert.equal(JSON.parse(events.at(-1).slice(6)).candidates[0].finishReason, 'STOP');
   await assertHealthy(s, 'the steady reader');
+});
+
+test('SIGTERM with streams in flight, unread pipelined output queued and resets meanwhile: streams finish, exit 0', async (t) => {
+  const s = await startStack({fake, env: {METRICS_TOKEN}});
+  t.after(() => s.close());
+  await baseline(s);
+  const streams = Array.from({length: 8}, (_, i) => fetch(
+      `${s.gw.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+        method: 'POST', headers: {'x-goog-api-key': s.token, 'content-type': 'application/json'},
+        body: JSON.stringify(genBody(`term ${i} [[chunks=10 interval=40]]`))}).then((res) => sseEvents(res)));
+  const unread = [];
+  for (let i = 0; i < 3; i++) {
+    const sock = await connect(s.gw.port);
+    sock.pause();
+    let text = '';
+    for (let k = 0; k < 10; k++) text += streamBytes(s, `unread ${i}.${k} [[chunks=10 pad=8000 interval=0]]`);
+    sock.write(text);
+    unread.push(sock);
+  }
+  await sleep(100);
+  const stopped = s.gw.stop();
+  await sleep(50);
+  for (const sock of unread.slice(0, 2)) sock.resetAndDestroy();
+  for (const [i, out] of (await Promise.all(streams)).entries()) {
+    assert.ok(out.complete, `stream ${i} completed (${out.error})`);
+    assert.equal(out.events.length, 10, `stream ${i}: every event after SIGTERM`);
+  }
+  const {code} = await stopped;
+  assert.equal(code, 0, `exit status (log tail: ${s.gw.logs().slice(-600)})`);
+  for (const sock of unread) sock.destroy();
 });
 
 // ---------------------------------------------------------------------------------------------
