@@ -520,6 +520,39 @@ for (const [bytes, pauseMs, chunks] of [[16 * 1024, 20, 300], [16 * 1024, 100, 1
   });
 }
 
+test('over an HTTP/2 upstream: clients resetting mid-stream cut only their own streams; the session lives on', async (t) => {
+  const tls = await startFakeGemini({tls: true});
+  t.after(() => tls.close());
+  const text = fs.readFileSync(DEFAULT_CONFIG, 'utf8').replace(/^workers: \S+/m, 'workers: 1');
+  const s = await startStack({fake: tls, env: {METRICS_TOKEN}, configYaml: buildConfig({configYaml: text})});
+  t.after(() => s.close());
+  await baseline(s);
+  const kept = [], cut = [];
+  for (let i = 0; i < 24; i++) {
+    const sock = await connect(s.gw.port);
+    sock.write(streamBytes(s, `h2 ${i} [[chunks=12 interval=15 pad=500]]`, {close: true}));
+    (i % 2 ? cut : kept).push(sock);
+  }
+  await sleep(60);
+  for (const [k, sock] of cut.entries()) {
+    if (k % 2) sock.resetAndDestroy(); else sock.destroy();
+  }
+  for (const [k, sock] of kept.entries()) {
+    await Promise.race([sock.gone, cap(30000)]);
+    const r = parseResponses(Buffer.concat(sock.chunks), {closed: true});
+    const events = r.responses[0]?.text.split('\r\n\r\n').filter((e) => e.startsWith('data: ')) ?? [];
+    assert.equal(events.length, 12, `kept stream ${k}: every event (${r.responses[0]?.status})`);
+    assert.equal(r.responses[0].truncated, false, `kept stream ${k} ended properly`);
+  }
+  await tls.waitFor((x) => x.active === 0, 10000);
+  const sessionsBefore = tls.sessions().filter((x) => !x.closed).map((x) => x.id);
+  for (let i = 0; i < 10; i++) assert.equal((await closingGenerate(s, `after h2 ${i}`))?.status, 200);
+  const used = new Set(tls.requests().slice(-10).map((x) => x.session));
+  assert.ok([...used].every((id) => sessionsBefore.includes(id)), 'later requests reuse the sessions that carried the resets');
+  assert.ok(tls.requests().slice(-10).every((x) => x.httpVersion === '2.0'));
+  await assertHealthy(s, 'client resets over HTTP/2');
+});
+
 // ---------------------------------------------------------------------------------------------
 // Lazy timeouts (deadline.h): still closed on time, not early
 
