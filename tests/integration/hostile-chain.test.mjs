@@ -512,7 +512,7 @@ test('SIGHUP reloads (settings defaults, a chain losing a filter) while streams,
     fs.writeFileSync(s.gw.configPath, k % 2 ? base : changed);
     const before = hups();
     s.gw.proc.kill('SIGHUP');
-    await eventually(() => hups() > before, {timeoutMs: 5000, what: `reload ${k}`});
+    await eventually(() => hups() > before, {timeoutMs: 20000, what: `reload ${k}`});
     work.push(generate(s.gw, `between reloads ${k}`, {token: s.token}).then((r) => ({kind: 'between', i: k, r})));
   }
   for (const {kind, i, r} of await Promise.all(work)) {
