@@ -125,6 +125,25 @@ test('anthropic and responses: requests over 256 KiB, then small ones, on one wo
   assertAlive(s, 'the big translated requests');
 });
 
+test('openai: twenty-six requests over 256 KiB in a row: the scratch arena gives the extra memory back', async (t) => {
+  const s = await stack(t, {configYaml: oneWorker()});
+  const rss = () => Number(fs.readFileSync(`/proc/${s.gw.proc.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)[1]) / 1024;
+  const big = (i) => `big ${i} ` + `{"k": [1, 2, "x\\u00e9"]} `.repeat(25000) + 'end';  // ~700 KiB, many JSON escapes
+  const one = async (i) => {
+    const r = await chat(s, {model: 'gemini-2.5-flash', messages: [{role: 'user', content: big(i)}]});
+    assert.equal(r.status, 200);
+    assert.ok(messageOf(r) === `echo: ${big(i)}`, `answer ${i} whole`);
+    const st = await chatStream(s, `${big(i)} [[chunks=2 interval=0]]`);
+    assert.ok(st.done && st.content.startsWith(`echo: ${big(i)}`), `stream ${i} whole`);
+  };
+  for (let i = 0; i < 6; i++) await one(i);  // warm: allocator, pools
+  const warm = rss();
+  for (let i = 6; i < 26; i++) await one(i);
+  const grown = rss() - warm;
+  t.diagnostic(`RSS after 6 warm requests ${warm.toFixed(1)} MiB, after 20 more +${grown.toFixed(1)} MiB`);
+  assert.ok(grown < 40, `RSS grew by ${grown.toFixed(1)} MiB over 20 requests of ~700 KiB`);
+});
+
 /** conf/gemgate.yaml with one worker, so every request shares one thread's scratch arena. */
 function oneWorker() {
   const text = fs.readFileSync(DEFAULT_CONFIG, 'utf8');
