@@ -417,6 +417,27 @@ test('pipelined large whole answers partly taken by the kernel: each arrives byt
   await assertHealthy(s, 'the large pipelined answers');
 });
 
+test('whole answers of every digit count around powers of ten carry the right Content-Length, pipelined', async (t) => {
+  const s = await stack(t);
+  await baseline(s);
+  const sizes = [];
+  for (let p = 1; p <= 1000000; p *= 10) sizes.push(p - 1, p, p + 1);
+  // A JSON answer of exactly `n` bytes (n >= 2): a string padded to the length.
+  const bodyOf = (n) => (n < 8 ? ' '.repeat(n) : JSON.stringify({p: 'y'.repeat(n - 8)}));
+  const bodies = sizes.filter((n) => n >= 0).map(bodyOf);
+  fake.script(bodies.map((body) => ({body, match: {pathIncludes: ':generateContent'}})));
+  let text = '';
+  bodies.forEach((_, i) => { text += generateBytes(s, `len ${i}`, {close: i === bodies.length - 1}); });
+  const r = await rawRequest(s.gw.port, text, {timeoutMs: 30000});
+  assert.equal(r.parseError, undefined);
+  assert.equal(r.responses.length, bodies.length, 'every answer, none swallowed by a wrong length');
+  r.responses.forEach((x, i) => {
+    assert.equal(x.headers['content-length'], String(Buffer.byteLength(bodies[i])), `answer ${i} (${bodies[i].length} bytes)`);
+    assert.ok(x.body.equals(Buffer.from(bodies[i])), `answer ${i}: the body`);
+  });
+  await assertHealthy(s, 'the answers of every length');
+});
+
 test('rounds of pipelined bursts cut by resets: memory does not grow round after round', async (t) => {
   const s = await stack(t);
   await baseline(s);
