@@ -12,13 +12,12 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {sequence} from '../support/stack.mjs';
 import {DEFAULT_CONFIG, generate, streamGenerate, sseEvents, poolKey, eventually, sleep,
-        parseResponses} from '../support/gateway.mjs';
+        parseResponses, httpRequest, patternPieces} from '../support/gateway.mjs';
 import {adminStack, keyOf, assertNoSecrets} from './admin-lib.mjs';
 
 const MiB = 1024 * 1024;
@@ -87,37 +86,6 @@ test('50 concurrent requests: all answered, multiplexed on few sessions', async 
   await leftNothing(s);
 });
 
-// Sends `size` deterministic bytes to `urlPath` honouring the socket's backpressure; resolves
-// to {status, headers, json, text, sha256}.
-function uploadTo(port, urlPath, size, headers) {
-  const hash = crypto.createHash('sha256');
-  return new Promise((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port, path: urlPath, method: 'POST', agent: false,
-                              headers: {...headers, 'content-length': String(size)}});
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({status: res.statusCode, headers: res.headers, json, text,
-                 sha256: hash.digest('hex')});
-      });
-    });
-    req.on('error', reject);
-    (async () => {
-      const piece = 256 * 1024;
-      for (let sent = 0, n = 0; sent < size; sent += piece, n++) {
-        const buf = Buffer.alloc(Math.min(piece, size - sent), n % 251);
-        hash.update(buf);
-        if (!req.write(buf)) await new Promise((r) => req.once('drain', r));
-      }
-      req.end();
-    })();
-  });
-}
-
 function rssOf(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm'))[1]) * 1024;
@@ -141,11 +109,13 @@ async function startUpload(s, size, name) {
   return url;
 }
 
-/** Sends `size` bytes of the upload at `url` with `command` at offset 0 (uploadTo's answer). */
+/** Sends `size` bytes of the upload at `url` with `command` at offset 0 (httpRequest's answer). */
 function sendUpload(s, url, size, command = 'upload, finalize') {
-  return uploadTo(s.gw.port, url.pathname + url.search, size,
-                  {'x-goog-api-key': s.token, 'content-type': 'application/octet-stream',
-                   'x-goog-upload-command': command, 'x-goog-upload-offset': '0'});
+  return httpRequest(s.gw.port, 'POST', url.pathname + url.search, {
+    body: patternPieces(size),
+    headers: {'x-goog-api-key': s.token, 'content-type': 'application/octet-stream',
+              'x-goog-upload-command': command, 'x-goog-upload-offset': '0',
+              'content-length': String(size)}});
 }
 
 test('a streamed 8 MiB resumable upload arrives intact over HTTP/2; a slow reader holds it back', async (t) => {
@@ -159,7 +129,7 @@ test('a streamed 8 MiB resumable upload arrives intact over HTTP/2; a slow reade
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.file.sizeBytes, String(size));
   const bytes = fake.fileBytes(r.json.file.name);
-  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), r.sha256, 'the bytes arrived intact');
+  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), r.sentSha256, 'the bytes arrived intact');
   const growth = rssOf(s.gw.proc.pid).peak - before.rss;
   assert.ok(growth < size / 2, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB for an 8 MiB body`);
   const calls = fake.requests().filter((x) => x.path === '/upload/v1beta/files');
@@ -191,7 +161,7 @@ test('RST_STREAM in the middle of a streamed upload: an error, nothing counted, 
   assert.equal(again.status, 200, again.text);
   assert.equal(again.json.file.sizeBytes, String(size));
   const bytes = fake.fileBytes(again.json.file.name);
-  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), again.sha256);
+  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), again.sentSha256);
   assert.equal(fake.sessions().find((x) => x.id === session).closed, false, 'a stream reset, not the session');
   for (const k of s.keys) assert.notEqual((await keyOf(s, k)).status, 'disabled', 'no key disabled');
   await leftNothing(s);

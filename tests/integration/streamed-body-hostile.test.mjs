@@ -15,7 +15,8 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import {execFileSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
-import {startGateway, poolKey, clientToken, rawRequest, eventually, sleep} from '../support/gateway.mjs';
+import {startGateway, poolKey, clientToken, rawRequest, httpRequest, eventually, sleep}
+    from '../support/gateway.mjs';
 import {startScriptedUpstream, drainAndAnswer} from '../support/scripted-upstream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,28 +69,10 @@ function sha256(buf) {
   return crypto.createHash('sha256').update(buf).digest('hex');
 }
 
-// One request through node:http, with a fresh connection. Returns {status, text, json, headers}
-// or {status: 0, error}.
+// One request through node:http with the suite's token (httpRequest): {status, text, json,
+// headers} or {status: 0, error}.
 function request(port, method, urlPath, {body, headers = {}, chunked = false} = {}) {
-  return new Promise((resolve) => {
-    const h = {'x-goog-api-key': TOKEN, ...headers};
-    if (body !== undefined && !chunked) h['content-length'] = String(body.length);
-    const req = http.request({host: '127.0.0.1', port, path: urlPath, method, headers: h, agent: false});
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({status: res.statusCode, text, json, headers: res.headers});
-      });
-      res.on('error', (e) => resolve({status: 0, error: e.code || String(e)}));
-    });
-    req.on('error', (e) => resolve({status: 0, error: e.code || String(e)}));
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+  return httpRequest(port, method, urlPath, {body, chunked, headers: {'x-goog-api-key': TOKEN, ...headers}});
 }
 
 // Open descriptors of the gateway that are sockets (files such as the store's journal come and
@@ -106,9 +89,12 @@ function fdCount(pid) {
 
 // The gateway's TCP connections: {clients} accepted on its port, {upstream} to the stand-in.
 function tcpOf(gw) {
-  const out = execFileSync('ss', ['-tnpH', 'state', 'all'], {encoding: 'utf8'});
-  const mine = out.split('\n').filter((l) => l.includes(`pid=${gw.proc.pid},`));
+  // Only this gateway's ports: the machine may hold thousands of other sockets (a benchmark's
+  // 10 000 streams made the unfiltered list overflow execFileSync's buffer: ENOBUFS).
   const upPort = new URL(up.url).port;
+  const out = execFileSync('ss', ['-tnpH', 'state', 'all', `( sport = :${gw.port} or dport = :${upPort} )`],
+                           {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
+  const mine = out.split('\n').filter((l) => l.includes(`pid=${gw.proc.pid},`));
   return {clients: mine.filter((l) => l.split(/\s+/)[3]?.endsWith(`:${gw.port}`) && !/LISTEN/.test(l)).length,
           upstream: mine.filter((l) => l.split(/\s+/)[4]?.endsWith(`:${upPort}`)).length,
           lines: mine};

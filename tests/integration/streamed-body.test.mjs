@@ -10,10 +10,10 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
 import crypto from 'node:crypto';
 import {fileURLToPath} from 'node:url';
-import {startGateway, poolKey, clientToken, rawRequest, eventually, sleep} from '../support/gateway.mjs';
+import {startGateway, poolKey, clientToken, rawRequest, httpRequest, patternPieces, eventually, sleep}
+    from '../support/gateway.mjs';
 import {startScriptedUpstream, drainAndAnswer, answerAtOnce, dieAfter} from '../support/scripted-upstream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,65 +44,22 @@ after(async () => {
   await up?.close();
 });
 
-// Deterministic body bytes: `size` bytes in pieces of `piece`, with their sha256.
-function* pieces(size, piece = 256 * 1024) {
-  let sent = 0, n = 0;
-  while (sent < size) {
-    const len = Math.min(piece, size - sent);
-    const buf = Buffer.alloc(len, n++ % 251);
-    sent += len;
-    yield buf;
-  }
-}
 function sha256Of(size) {
   const h = crypto.createHash('sha256');
-  for (const p of pieces(size)) h.update(p);
+  for (const p of patternPieces(size)) h.update(p);
   return h.digest('hex');
 }
 
-// Uploads `size` bytes through node:http (Content-Length, or chunked with `chunked`), honouring
-// the socket's backpressure. Returns {status, json, text, headers}; `onProgress(sent)` runs per
-// piece; `abortAfter` destroys the request after that many bytes.
+// Uploads `size` bytes (patternPieces) with Content-Length, or chunked with `chunked`, honouring
+// the socket's backpressure (httpRequest). Returns {status, json, text, headers} or {status: 0,
+// error}; `abortAfter` destroys the request after that many bytes.
 function upload(urlPath, size, opts = {}) {
   return uploadTo(gw.port, urlPath, size, opts);
 }
 function uploadTo(port, urlPath, size, {chunked = false, token = TOKEN, headers = {}, abortAfter} = {}) {
-  return new Promise((resolve, reject) => {
-    const h = {'content-type': 'application/octet-stream', 'x-goog-api-key': token, ...headers};
-    if (!chunked) h['content-length'] = String(size);
-    const req = http.request({host: '127.0.0.1', port, path: urlPath, method: 'POST',
-                              headers: h, agent: false});
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({status: res.statusCode, json, text, headers: res.headers});
-      });
-      res.on('error', reject);
-    });
-    req.on('error', (e) => resolve({status: 0, error: e.code || String(e)}));
-    (async () => {
-      let sent = 0;
-      for (const p of pieces(size)) {
-        if (req.destroyed) return;
-        if (abortAfter !== undefined && sent >= abortAfter) {
-          req.destroy();
-          return;
-        }
-        sent += p.length;
-        if (!req.write(p)) {
-          await new Promise((r) => {
-            const done = () => { req.off('drain', done); req.off('close', done); r(); };
-            req.on('drain', done).on('close', done);
-          });
-        }
-      }
-      req.end();
-    })();
-  });
+  const h = {'content-type': 'application/octet-stream', 'x-goog-api-key': token, ...headers};
+  if (!chunked) h['content-length'] = String(size);
+  return httpRequest(port, 'POST', urlPath, {body: patternPieces(size), headers: h, abortAfter});
 }
 
 function rssOf(pid) {

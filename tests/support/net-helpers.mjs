@@ -1,7 +1,10 @@
 // Low-level client helpers for the suites: raw TCP requests (for malformed HTTP, pipelining and
-// keep-alive checks), a small HTTP/1.1 response parser, and stream readers that record when each
-// SSE event or body chunk arrived (to prove a stream is forwarded incrementally).
+// keep-alive checks), a small HTTP/1.1 response parser, one request through node:http with a
+// body streamed under backpressure (uploads), and stream readers that record when each SSE event
+// or body chunk arrived (to prove a stream is forwarded incrementally).
 
+import crypto from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 
 /**
@@ -133,6 +136,76 @@ export function rawRequest(port, data, opts = {}) {
       }
       if (halfClose && !done) sock.end();
     });
+  });
+}
+
+/**
+ * Deterministic body bytes: `size` bytes in pieces of `piece` bytes, the n-th piece filled with
+ * the byte n % 251. A generator, so a large body is never whole in memory.
+ */
+export function* patternPieces(size, piece = 256 * 1024) {
+  for (let sent = 0, n = 0; sent < size; n++) {
+    const len = Math.min(piece, size - sent);
+    sent += len;
+    yield Buffer.alloc(len, n % 251);
+  }
+}
+
+/**
+ * One request through node:http on a fresh connection (no agent, no keep-alive).
+ * `body` is a string or Buffer (sent with its Content-Length unless `chunked`), or an iterable
+ * of Buffers written one by one under the socket's backpressure (set Content-Length in
+ * `headers`, or leave it out to send chunked). `abortAfter`: destroy the request once that many
+ * body bytes were written. Never rejects: resolves to {status, headers, text, json (null if not
+ * JSON), sentSha256 (of the body bytes written)}, or {status: 0, error, sentSha256} when the
+ * connection failed or was cut before the answer ended.
+ */
+export function httpRequest(port, method, urlPath, {body, headers = {}, chunked = false, abortAfter,
+                                                    host = '127.0.0.1'} = {}) {
+  const sent = crypto.createHash('sha256');
+  const whole = typeof body === 'string' || Buffer.isBuffer(body);
+  const h = {...headers};
+  if (whole && !chunked) h['content-length'] = String(Buffer.byteLength(body));
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (r) => {
+      if (settled) return;
+      settled = true;
+      resolve({...r, sentSha256: sent.digest('hex')});
+    };
+    const fail = (e) => settle({status: 0, error: e.code || String(e)});
+    const req = http.request({host, port, path: urlPath, method, headers: h, agent: false});
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        settle({status: res.statusCode, headers: res.headers, text, json});
+      });
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    (async () => {
+      let written = 0;
+      for (const piece of body === undefined ? [] : whole ? [body] : body) {
+        if (req.destroyed) return;
+        if (abortAfter !== undefined && written >= abortAfter) {
+          req.destroy();
+          return;
+        }
+        written += piece.length;
+        sent.update(piece);
+        if (!req.write(piece)) {
+          await new Promise((r) => {
+            const done = () => { req.off('drain', done); req.off('close', done); r(); };
+            req.on('drain', done).on('close', done);
+          });
+        }
+      }
+      req.end();
+    })();
   });
 }
 
