@@ -418,10 +418,22 @@ std::string redact(std::string_view text, std::span<const std::string_view> also
       ++i;
       continue;
     }
+    // A secret may start inside this one and run past its end: the masked span is the union
+    // of every match overlapping it, so no part of a later secret is left readable.
+    size_t end = m->begin + m->size;
+    for (size_t j = m->begin + 1; j < end && j + kMinSecret <= text.size(); ++j) {
+      if (!set.may_start_secret(text.substr(j)) &&
+          !also_first.test(static_cast<unsigned char>(text[j]))) {
+        continue;
+      }
+      if (std::optional<Match> inner = secret_at(set, text, j, also)) {
+        end = std::max(end, inner->begin + inner->size);
+      }
+    }
     redact_words(set, text.substr(plain, i - plain), out, mask_next);
-    out.append(text::mask(text.substr(m->begin, m->size)));
+    out.append(text::mask(text.substr(m->begin, end - m->begin)));
     mask_next = false;
-    i = plain = m->begin + m->size;
+    i = plain = end;
   }
   redact_words(set, text.substr(plain), out, mask_next);
   return out;
