@@ -1,5 +1,6 @@
 #include "admin/admin_filter.h"
 
+#include <cstring>
 #include <rapidjson/error/en.h>
 
 #include "admin/api.h"
@@ -251,10 +252,39 @@ class AdminFilter final : public TerminalFilter {
       if (slash == std::string_view::npos) break;
       rest.remove_prefix(slash + 1);
     }
+    if (has_encoded_nul(req.query)) {
+      send_error(x, 400, "query parameters must not contain a NUL byte (%00)");
+      return;
+    }
     if (!parse_body(x, *call_)) return;
     RouteMatch route = match_api_route(kApiRoutes, req.method, call_->segments);
     if (!route.route) return send_error(x, route.status, route.message);
     route.route->handler(*call_, route.args);
+  }
+
+  // True when the raw query string encodes a NUL byte. Neither store can hold one the same way
+  // (PostgreSQL's text type cannot at all), so every admin value with one is refused up front.
+  static bool has_encoded_nul(std::string_view query) {
+    for (size_t i = query.find('%'); i != std::string_view::npos; i = query.find('%', i + 1)) {
+      if (query.substr(i + 1, 2) == "00") return true;
+    }
+    return false;
+  }
+
+  // True when a string anywhere in `v` (a member name or a value) holds a NUL byte. The depth
+  // is bounded: parse_body checked it before parsing.
+  static bool holds_nul(const rapidjson::Value& v) {
+    if (v.IsString()) return std::memchr(v.GetString(), 0, v.GetStringLength()) != nullptr;
+    if (v.IsArray()) {
+      for (const auto& e : v.GetArray()) {
+        if (holds_nul(e)) return true;
+      }
+    } else if (v.IsObject()) {
+      for (const auto& m : v.GetObject()) {
+        if (holds_nul(m.name) || holds_nul(m.value)) return true;
+      }
+    }
+    return false;
   }
 
   static bool parse_body(TerminalCallbacks& x, ApiCall& call) {
@@ -276,6 +306,10 @@ class AdminFilter final : public TerminalFilter {
     }
     if (!doc.IsObject()) {
       send_error(x, 400, "body must be a JSON object");
+      return false;
+    }
+    if (holds_nul(doc)) {
+      send_error(x, 400, "body must not contain a NUL character (\\u0000) in any string");
       return false;
     }
     call.body = std::move(doc);
