@@ -51,10 +51,12 @@ const char kEmptyBody[] = "";
 // long-lived stream (UpstreamRequest::long_lived) over HTTP/1.1 gets a smaller one: thousands of
 // slow streams each hold theirs for their whole life while a model's event is a few hundred
 // bytes. Not over HTTP/2: libcurl 7.88 copies a stream's DATA into its transfer's buffer, and
-// what does not fit blocks the whole session until that transfer reads again, which a paused
-// transfer is not always woken to do; the more reads a 16 KiB frame takes, the likelier the
-// stall (2 KiB stalled the http2-upstream suite every time, 8 KiB never did). See README.md.
+// the rest blocks the whole session until that transfer reads it; a paused transfer is woken for
+// one more read after a buffer-full read and no more. One read brings at most a TLS record
+// (16 KiB), so the rest fits that one read only with a buffer of at least 8 KiB (2 and 4 KiB
+// stalled the http2-upstream suite every time). See README.md, "Receive buffer".
 constexpr long kReceiveBufferBytes = 8 * 1024;
+static_assert(kReceiveBufferBytes >= 16 * 1024 / 2, "HTTP/2 needs half a TLS record (README.md)");
 constexpr long kLongLivedReceiveBufferBytes = 2 * 1024;
 
 // True for a URL libcurl only ever speaks HTTP/1.1 to (CURL_HTTP_VERSION_2TLS: HTTP/2 needs TLS).
