@@ -46,14 +46,24 @@ bool is_transport_owned(std::string_view name) {
 
 const char kEmptyBody[] = "";
 
-// libcurl's receive buffer, one per easy handle, i.e. per live transfer (its default is 16 KiB).
-// nginx reads an upstream into one page-sized buffer by default too. A long-lived stream
-// (UpstreamRequest::long_lived) gets a smaller one: thousands of slow streams each hold theirs
-// for their whole life while a model's event is a few hundred bytes, and only the pages a read
-// touches count, so 8 KiB and 4 KiB cost a page per stream and 2 KiB half of one (measured
-// with 2 000 live slow streams on bare libcurl 7.88: 15.5 -> 13.4 KiB RSS per stream).
+// libcurl's receive buffer, allocated for each transfer when it connects and freed when it ends
+// (its default is 16 KiB). nginx reads an upstream into one page-sized buffer by default too. A
+// long-lived stream (UpstreamRequest::long_lived) over HTTP/1.1 gets a smaller one: thousands of
+// slow streams each hold theirs for their whole life while a model's event is a few hundred
+// bytes. Not over HTTP/2: libcurl 7.88 copies a stream's DATA into its transfer's buffer, and
+// the rest blocks the whole session until that transfer reads it; a paused transfer is woken for
+// one more read after a buffer-full read and no more. One read brings at most a TLS record
+// (16 KiB), so the rest fits that one read only with a buffer of at least 8 KiB (2 and 4 KiB
+// stalled the http2-upstream suite every time). See README.md, "Receive buffer".
 constexpr long kReceiveBufferBytes = 8 * 1024;
+static_assert(kReceiveBufferBytes >= 16 * 1024 / 2, "HTTP/2 needs half a TLS record (README.md)");
 constexpr long kLongLivedReceiveBufferBytes = 2 * 1024;
+
+// True for a URL libcurl only ever speaks HTTP/1.1 to (CURL_HTTP_VERSION_2TLS: HTTP/2 needs TLS).
+bool is_cleartext_http(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  return url.size() >= kScheme.size() && http::iequals(url.substr(0, kScheme.size()), kScheme);
+}
 
 }  // namespace
 
@@ -214,8 +224,9 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   job->errbuf[0] = '\0';
   job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
   set_string(CURLOPT_URL, job->set_url, r.url);
-  // libcurl reallocates its buffer when the size changes, so it is set only then.
-  long buffer_bytes = r.long_lived ? kLongLivedReceiveBufferBytes : kReceiveBufferBytes;
+  // Set only when the size changes (a pooled handle keeps the last one).
+  long buffer_bytes =
+      r.long_lived && is_cleartext_http(r.url) ? kLongLivedReceiveBufferBytes : kReceiveBufferBytes;
   if (rc == CURLE_OK && (!known || job->buffer_bytes != buffer_bytes)) {
     rc = curl_easy_setopt(e, CURLOPT_BUFFERSIZE, buffer_bytes);
     job->buffer_bytes = buffer_bytes;

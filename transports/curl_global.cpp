@@ -3,6 +3,9 @@
 
 #include <curl/curl.h>
 #include <mutex>
+#include <string>
+
+#include "transports/h2_window.h"
 
 namespace gemgate::transport {
 
@@ -31,6 +34,9 @@ std::string curl_description() {
   out += yes(CURL_VERSION_LIBZ);
   out += ", async-dns ";
   out += yes(CURL_VERSION_ASYNCHDNS);
+  out += http2_window_capped()
+             ? ", h2 stream window " + std::to_string(kHttp2StreamWindowBytes >> 10) + " KiB"
+             : ", h2 stream window NOT capped (libcurl's 32 MiB)";
   out += ')';
   return out;
 }

@@ -15,7 +15,8 @@ namespace gemgate::transport {
 Result<void> global_init();
 
 // Returns libcurl's version and the features gemgate cares about, e.g.
-// "libcurl/7.88.1 OpenSSL/3.0 (http2 yes, zlib yes, async-dns yes)", for the startup log.
+// "libcurl/7.88.1 OpenSSL/3.0 (http2 yes, zlib yes, async-dns yes, h2 stream window 1024 KiB)",
+// for the startup log (the last item says whether h2_window.h's cap is in force).
 std::string curl_description();
 
 }  // namespace gemgate::transport

@@ -48,10 +48,13 @@ struct UpstreamRequest {
   bool refuse_private_addresses = false;
   size_t max_header_bytes = 64 * 1024;  // response head larger than this fails the transfer
                                         // (kProtocol); 0 leaves only libcurl's own caps
-  // The answer is expected to trickle for a long time (an event stream): the transfer then
-  // holds a 2 KiB receive buffer instead of 8 KiB. Thousands of such streams each keep theirs
-  // for their whole life while an event is a few hundred bytes (measured: ~2 KiB less resident
-  // memory per stream); a bigger piece just arrives in more chunks.
+  // The answer is expected to trickle for a long time (an event stream): over HTTP/1.1 the
+  // transfer then holds a 2 KiB receive buffer instead of 8 KiB. Thousands of such streams each
+  // keep theirs for their whole life while an event is a few hundred bytes; a bigger piece just
+  // arrives in more chunks. Applied only to http:// URLs, which libcurl never speaks HTTP/2 to:
+  // on an HTTP/2 session a paused stream with a small buffer stalls the other streams (libcurl
+  // 7.88; see transports/README.md, "Receive buffer"), and an https:// transfer's protocol is
+  // known only once its connection is chosen, after the buffer exists.
   bool long_lived = false;
 };
 

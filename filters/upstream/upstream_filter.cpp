@@ -110,6 +110,8 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     bool streams = asks_for_stream(in);
     // Gemini's stream without alt=sse is a JSON array sent piece by piece: streamed by its path.
     stream_path_ = in.path.find(":streamGenerateContent") != std::string::npos;
+    // A stream trickles for its whole life: a small receive buffer (see UpstreamRequest).
+    req.long_lived = streams || stream_path_;
     req.timeouts.connect_ms = settings.get(kConnectTimeoutMs);
     req.timeouts.first_byte_ms = settings.get(kFirstByteTimeoutMs);
     req.timeouts.idle_ms = settings.get(kIdleTimeoutMs);

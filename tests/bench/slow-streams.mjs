@@ -67,19 +67,52 @@ function client(hostPort, path, streams, chunks) {
   const openOne = () => {
     opened++;
     const sock = net.connect(Number(port), host);
-    let tail = '', seen = 0, ended = false, closed = false;
-    sock.setEncoding('latin1');
-    sock.on('connect', () => sock.write(request));
-    sock.on('data', (d) => {
-      const text = tail + d;
+    // The answer is chunked: events are counted in the de-chunked body, since a proxy's chunk
+    // framing may fall anywhere, even inside 'data: '.
+    let raw = '', inHead = true, chunkLeft = 0, tail = '', seen = 0, ended = false, closed = false;
+    const body = (piece) => {
+      const text = tail + piece;
       let at = text.indexOf('data: ');
       while (at !== -1) {
         seen++;
         at = text.indexOf('data: ', at + 6);
       }
-      if (text.includes('\r\n0\r\n\r\n')) ended = true;
-      tail = text.slice(-5);  // shorter than 'data: ': a match split across reads is found once
-      if (ended) sock.end();
+      tail = text.slice(-5);  // shorter than 'data: ': a match split across pieces is found once
+    };
+    sock.setEncoding('latin1');
+    sock.on('connect', () => sock.write(request));
+    sock.on('data', (d) => {
+      raw += d;
+      for (;;) {
+        if (inHead) {
+          const end = raw.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          raw = raw.slice(end + 4);
+          inHead = false;
+        } else if (chunkLeft > 0) {
+          const piece = raw.slice(0, chunkLeft);
+          body(piece);
+          chunkLeft -= piece.length;
+          raw = raw.slice(piece.length);
+          if (chunkLeft > 0) return;
+          chunkLeft = -2;  // the CRLF after the chunk's data
+        } else if (chunkLeft < 0) {
+          if (raw.length < 2) return;
+          raw = raw.slice(2);
+          chunkLeft = 0;
+        } else {
+          const le = raw.indexOf('\r\n');
+          if (le < 0) return;
+          const size = parseInt(raw.slice(0, le), 16);
+          raw = raw.slice(le + 2);
+          if (size === 0) {
+            ended = true;
+            sock.end();
+            return;
+          }
+          chunkLeft = size;
+        }
+      }
     });
     const finish = (bad) => {
       if (closed) return;
