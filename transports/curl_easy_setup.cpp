@@ -259,7 +259,12 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
   set(CURLOPT_HTTPGET, 1L);
   const std::string& m = r.method;
-  if (r.body_stream) {
+  if (m == "HEAD") {
+    // A HEAD's answer never has a body, and only NOBODY tells libcurl so (a custom "HEAD" verb
+    // waits for the announced length until the timeout). Content sent with a HEAD has no
+    // defined meaning (RFC 9110, 9.3.2), so none is forwarded.
+    set(CURLOPT_NOBODY, 1L);
+  } else if (r.body_stream) {
     if (rc == CURLE_OK) rc = configure_upload(job, r);
   } else if (r.body) {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body->size()));
@@ -267,8 +272,6 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
     if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
   } else if (m == "GET") {
     // the default set above
-  } else if (m == "HEAD") {
-    set(CURLOPT_NOBODY, 1L);
   } else if (m == "POST") {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
     set(CURLOPT_POSTFIELDS, kEmptyBody);
