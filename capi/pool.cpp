@@ -169,6 +169,8 @@ const char* why_text(KeyPool::Pick::Why why) {
       return "every key is cooling down for this model";
     case KeyPool::Pick::Why::kAllTried:
       return "every usable key was already tried";
+    case KeyPool::Pick::Why::kAllBusy:
+      return "every key that could serve is busy at its own rpm/tpm limit";
     case KeyPool::Pick::Why::kOk:
       break;
   }
