@@ -111,24 +111,56 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string random_token(std::string_view prefix, size_t bytes) {
-  static const char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  std::string out(prefix);
-  // Rejection sampling keeps every character uniform over the 62-letter alphabet.
-  size_t wanted = (bytes * 8 + 5) / 6;  // ~5.95 bits per character
-  while (wanted > 0) {
-    uint8_t buf[64];
-    ssize_t got = getrandom(buf, sizeof buf, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
+namespace {
+
+// Random bytes drawn from getrandom(2) a block at a time, per thread: one system call serves
+// many tokens (a request id, a completion id) instead of one each. Every byte is handed out once
+// and wiped from the block as it goes; the process never forks, so no two holders share a block.
+class RandomBlock {
+ public:
+  // Returns the next random byte.
+  uint8_t next() {
+    if (at_ == filled_) refill();
+    uint8_t b = bytes_[at_];
+    bytes_[at_++] = 0;
+    return b;
+  }
+
+ private:
+  void refill() {
+    for (;;) {
+      ssize_t got = getrandom(bytes_, sizeof bytes_, 0);
+      if (got > 0) {
+        filled_ = static_cast<size_t>(got);
+        at_ = 0;
+        return;
+      }
+      if (got < 0 && errno == EINTR) continue;
       std::fprintf(stderr, "gemgate: getrandom failed: %s\n", std::strerror(errno));
       std::abort();
     }
-    for (ssize_t i = 0; i < got && wanted > 0; ++i) {
-      if (buf[i] >= 248) continue;  // 248 = 62 * 4
-      out.push_back(kAlphabet[buf[i] % 62]);
-      --wanted;
-    }
+  }
+
+  uint8_t bytes_[256] = {};
+  size_t at_ = 0;
+  size_t filled_ = 0;
+};
+
+}  // namespace
+
+std::string random_token(std::string_view prefix, size_t bytes) {
+  static const char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  thread_local RandomBlock random;
+  // Rejection sampling keeps every character uniform over the 62-letter alphabet.
+  size_t wanted = (bytes * 8 + 5) / 6;  // ~5.95 bits per character
+  std::string out;
+  out.reserve(prefix.size() + wanted);
+  out.append(prefix);
+  while (wanted > 0) {
+    uint8_t b = random.next();
+    if (b >= 248) continue;  // 248 = 62 * 4
+    out.push_back(kAlphabet[b % 62]);
+    --wanted;
   }
   return out;
 }

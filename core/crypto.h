@@ -18,8 +18,9 @@ std::string sha256_hex(std::string_view data);
 bool constant_time_equals(std::string_view a, std::string_view b);
 
 // Returns `bytes` random bytes from getrandom(2), encoded base62 (URL- and header-safe), with
-// `prefix` in front. 24 bytes give ~190 bits. Aborts the process if the kernel cannot supply
-// randomness (never silently weak).
+// `prefix` in front. 24 bytes give ~190 bits. The bytes come from a per-thread block of
+// getrandom output (one system call per 256 bytes), each used once. Aborts the process if the
+// kernel cannot supply randomness (never silently weak). Thread-safe.
 std::string random_token(std::string_view prefix, size_t bytes = 24);
 
 }  // namespace gemgate::crypto

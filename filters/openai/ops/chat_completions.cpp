@@ -77,7 +77,7 @@ class ChatCompletionsOp final : public OpenAIOp {
       return false;
     }
     context_ = translated->context;
-    meta_.id = "chatcmpl-" + crypto::random_token("", 18);
+    meta_.id = crypto::random_token("chatcmpl-", 18);
     meta_.created = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
