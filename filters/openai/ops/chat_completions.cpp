@@ -76,7 +76,7 @@ class ChatCompletionsOp final : public OpenAIOp {
       reply_error(x, translated.error());
       return false;
     }
-    context_ = translated->context;
+    context_ = std::move(translated->context);
     meta_.id = crypto::random_token("chatcmpl-", 18);
     meta_.created = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
