@@ -6,6 +6,11 @@
 #include <cstring>
 #include <sys/random.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace gemgate::crypto {
 
 namespace {
@@ -63,15 +68,79 @@ void compress(uint32_t state[8], const uint8_t block[64]) {
   state[7] += h;
 }
 
-}  // namespace
+#if defined(__x86_64__)
+// The same compression with the CPU's SHA extensions (SHA-NI: Intel since Goldmont/Ice Lake,
+// AMD since Zen), about five times faster: two rounds per sha256rnds2, the message schedule by
+// sha256msg1/msg2. The state sits in the two registers the instructions expect (ABEF, CDGH).
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_ni(uint32_t state[8],
+                                                                 const uint8_t* blocks,
+                                                                 size_t count) {
+  const __m128i kByteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+  __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (; count > 0; --count, blocks += 64) {
+    const __m128i abef_in = abef, cdgh_in = cdgh;
+    __m128i w[4];  // the schedule's last 16 words, four per register
+#pragma GCC unroll 16
+    for (int g = 0; g < 16; ++g) {
+      __m128i& m = w[g % 4];
+      if (g < 4) {
+        m = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * g)),
+                             kByteSwap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four words at once.
+        __m128i t = _mm_sha256msg1_epu32(m, w[(g + 1) % 4]);
+        t = _mm_add_epi32(t, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+        m = _mm_sha256msg2_epu32(t, w[(g + 3) % 4]);
+      }
+      __m128i wk =
+          _mm_add_epi32(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * g])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), _mm_alignr_epi8(dchg, feba, 8));
+}
 
-std::array<uint8_t, 32> sha256(std::string_view data) {
+// SHA-NI with the SSSE3 and SSE4.1 it is used with (CPUID leaf 7 EBX bit 29; leaf 1 ECX 9, 19).
+bool cpu_has_sha_ni() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return (b & (1u << 29)) != 0;
+}
+#endif
+
+// Compresses `count` consecutive 64-byte blocks into `state`, with SHA-NI when `fast` and the
+// CPU has it.
+void compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t count, bool fast) {
+#if defined(__x86_64__)
+  static const bool sha_ni = cpu_has_sha_ni();
+  if (fast && sha_ni) {
+    compress_sha_ni(state, blocks, count);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < count; ++i) compress(state, blocks + i * 64);
+}
+
+// SHA-256 of `data`; `fast` allows the CPU's SHA extensions.
+std::array<uint8_t, 32> digest(std::string_view data, bool fast) {
   uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
   size_t n = data.size();
   size_t full = n / 64;
-  for (size_t i = 0; i < full; ++i) compress(state, p + i * 64);
+  compress_blocks(state, p, full, fast);
   uint8_t tail[128] = {0};
   size_t rest = n % 64;
   std::memcpy(tail, p + full * 64, rest);
@@ -79,8 +148,7 @@ std::array<uint8_t, 32> sha256(std::string_view data) {
   size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
   uint64_t bits = static_cast<uint64_t>(n) * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  compress(state, tail);
-  if (tail_len == 128) compress(state, tail + 64);
+  compress_blocks(state, tail, tail_len / 64, fast);
   std::array<uint8_t, 32> out{};
   for (int i = 0; i < 8; ++i) {
     out[i * 4] = static_cast<uint8_t>(state[i] >> 24);
@@ -89,6 +157,16 @@ std::array<uint8_t, 32> sha256(std::string_view data) {
     out[i * 4 + 3] = static_cast<uint8_t>(state[i]);
   }
   return out;
+}
+
+}  // namespace
+
+std::array<uint8_t, 32> sha256(std::string_view data) {
+  return digest(data, true);
+}
+
+std::array<uint8_t, 32> detail::sha256_portable(std::string_view data) {
+  return digest(data, false);
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -111,24 +189,56 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string random_token(std::string_view prefix, size_t bytes) {
-  static const char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  std::string out(prefix);
-  // Rejection sampling keeps every character uniform over the 62-letter alphabet.
-  size_t wanted = (bytes * 8 + 5) / 6;  // ~5.95 bits per character
-  while (wanted > 0) {
-    uint8_t buf[64];
-    ssize_t got = getrandom(buf, sizeof buf, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
+namespace {
+
+// Random bytes drawn from getrandom(2) a block at a time, per thread: one system call serves
+// many tokens (a request id, a completion id) instead of one each. Every byte is handed out once
+// and wiped from the block as it goes; the process never forks, so no two holders share a block.
+class RandomBlock {
+ public:
+  // Returns the next random byte.
+  uint8_t next() {
+    if (at_ == filled_) refill();
+    uint8_t b = bytes_[at_];
+    bytes_[at_++] = 0;
+    return b;
+  }
+
+ private:
+  void refill() {
+    for (;;) {
+      ssize_t got = getrandom(bytes_, sizeof bytes_, 0);
+      if (got > 0) {
+        filled_ = static_cast<size_t>(got);
+        at_ = 0;
+        return;
+      }
+      if (got < 0 && errno == EINTR) continue;
       std::fprintf(stderr, "gemgate: getrandom failed: %s\n", std::strerror(errno));
       std::abort();
     }
-    for (ssize_t i = 0; i < got && wanted > 0; ++i) {
-      if (buf[i] >= 248) continue;  // 248 = 62 * 4
-      out.push_back(kAlphabet[buf[i] % 62]);
-      --wanted;
-    }
+  }
+
+  uint8_t bytes_[256] = {};
+  size_t at_ = 0;
+  size_t filled_ = 0;
+};
+
+}  // namespace
+
+std::string random_token(std::string_view prefix, size_t bytes) {
+  static const char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  thread_local RandomBlock random;
+  // Rejection sampling keeps every character uniform over the 62-letter alphabet.
+  size_t wanted = (bytes * 8 + 5) / 6;  // ~5.95 bits per character
+  std::string out;
+  out.reserve(prefix.size() + wanted);
+  out.append(prefix);
+  while (wanted > 0) {
+    uint8_t b = random.next();
+    if (b >= 248) continue;  // 248 = 62 * 4
+    out.push_back(kAlphabet[b % 62]);
+    --wanted;
   }
   return out;
 }

@@ -9,6 +9,48 @@
 
 namespace gemgate {
 
+namespace {
+
+// Request snapshots of replay points that ended, per thread: a new mark copies into one, and a
+// copy assignment keeps the memory of its strings and header list, so a replay point costs no
+// malloc once the thread is warm. Bounded in count and in what each may keep; a snapshot keeps
+// no body stream alive.
+class SnapshotCache {
+ public:
+  ~SnapshotCache() { gone = true; }
+  // True once this thread's cache was destroyed (an exchange outliving it frees its own).
+  static thread_local bool gone;
+
+  std::unique_ptr<http::Request> take() {
+    if (spare_.empty()) return std::make_unique<http::Request>();
+    std::unique_ptr<http::Request> r = std::move(spare_.back());
+    spare_.pop_back();
+    return r;
+  }
+
+  void give(std::unique_ptr<http::Request> r) {
+    if (!r || spare_.size() >= kMaxSpare) return;
+    r->body_stream.reset();
+    if (r->body.capacity() > kMaxKeptBody) std::string().swap(r->body);
+    spare_.push_back(std::move(r));
+  }
+
+ private:
+  static constexpr size_t kMaxSpare = 64;
+  static constexpr size_t kMaxKeptBody = 64 * 1024;
+  std::vector<std::unique_ptr<http::Request>> spare_;
+};
+
+thread_local bool SnapshotCache::gone = false;
+
+// This thread's cache, or null once it was destroyed (at thread exit).
+SnapshotCache* snapshot_cache() {
+  thread_local SnapshotCache cache;
+  return SnapshotCache::gone ? nullptr : &cache;
+}
+
+}  // namespace
+
 template <class Role>
 void ExchangeHandle<Role>::post(std::function<void(Role&)> fn) const {
   if (!worker_) return;
@@ -46,6 +88,7 @@ Exchange::Exchange(Worker& worker, std::shared_ptr<const ChainSpec> chain,
 Exchange::~Exchange() {
   if (anchor_) anchor_->exchange = nullptr;
   if (phase_ != Phase::kDone) cancel();
+  release_replay_point();
 }
 
 const std::shared_ptr<ExchangeAnchor>& Exchange::anchor() {
@@ -121,7 +164,7 @@ bool Exchange::settle(Phase ran_in, Status status) {
     return false;
   }
   if (std::holds_alternative<Replay>(action)) {
-    request_ = replay_point_->request;
+    request_ = *replay_point_->request;
     restart_below(replay_point_->filter);
     return false;
   }
@@ -219,7 +262,7 @@ void Exchange::run_response_head_path(size_t below) {
 void Exchange::rerun_below_filter(size_t index) {
   run_slots_.clear();
   // A replay point below `index` is re-created with the filters anyway.
-  if (replay_point_ && replay_point_->filter > index) replay_point_.reset();
+  if (replay_point_ && replay_point_->filter > index) release_replay_point();
   restart_below(index);
 }
 
@@ -278,7 +321,18 @@ void Exchange::respond(http::Response response) {
 }
 
 void Exchange::mark_replay_point() {
-  replay_point_ = ReplayPoint{cursor_, request_};
+  if (!replay_point_) {
+    SnapshotCache* cache = snapshot_cache();
+    replay_point_ = ReplayPoint{cursor_, cache ? cache->take() : std::make_unique<http::Request>()};
+  }
+  replay_point_->filter = cursor_;
+  *replay_point_->request = request_;
+}
+
+void Exchange::release_replay_point() {
+  if (!replay_point_) return;
+  if (SnapshotCache* cache = snapshot_cache()) cache->give(std::move(replay_point_->request));
+  replay_point_.reset();
 }
 
 bool Exchange::replay() {
@@ -317,6 +371,7 @@ void Exchange::commit() {
     run_data_path(response_.body, true, response_top_, 0);
   }
   committed_ = true;
+  release_replay_point();  // no replay once the answer is leaving
   info_.status = response_.status;
   info_.first_byte = StreamInfo::Clock::now();
   // Every answer names its request, successes and streams included (the client can quote it;

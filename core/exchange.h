@@ -132,10 +132,11 @@ class Exchange final : public TerminalCallbacks {
   struct Deliver {};  // the producer at cursor_ delivered the response head
   using Action = std::variant<std::monostate, Resume, Rerun, Replay, Reply, Deliver>;
 
-  // The request as mark_replay_point() saw it, and the filter that marked it.
+  // The request as mark_replay_point() saw it, and the filter that marked it. The snapshot's
+  // memory is recycled per thread (see release_replay_point()).
   struct ReplayPoint {
     size_t filter;
-    http::Request request;
+    std::unique_ptr<http::Request> request;
   };
 
   // Stream data that arrived before the commit point. The early-chunk invariant: a held chunk
@@ -177,6 +178,8 @@ class Exchange final : public TerminalCallbacks {
   void run_data_path(std::string& chunk, bool last, size_t top, size_t down_to);
   void send_stream_chunk(std::string& chunk, bool last, size_t through);
   void finish();
+  // Drops the replay point (if any), keeping its snapshot's memory for a later mark.
+  void release_replay_point();
   void retire_filters_from(size_t index);
   void make_filters_from(size_t index);
 

@@ -153,7 +153,8 @@ class FilterCallbacks {
   void reply_local(int status, std::string code, std::string message);
   // Same as reply_local, with a complete response (status, headers, body) of the filter's own.
   virtual void respond(http::Response response) = 0;
-  // From on_request: remember the request as it is now, so replay() can restore it.
+  // From on_request: remember the request as it is now (a copy, body included), so replay()
+  // can restore it. The copy is dropped at the commit point, after which no replay can happen.
   virtual void mark_replay_point() = 0;
   // From on_response_head of the filter that marked the replay point (or later while that hook
   // is parked), before the commit point: the filters below it are retired (on_done) and

@@ -175,7 +175,7 @@ KeyHealth PoolKey::health() const {
   return health_;
 }
 
-KeyPool::Pick KeyPool::pick(std::string_view model, const std::vector<int64_t>& exclude,
+KeyPool::Pick KeyPool::pick(std::string_view model, std::span<const int64_t> exclude,
                             int64_t now_ms, std::string_view group) {
   Pick out;
   auto selection = selection_.load();

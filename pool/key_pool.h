@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -171,7 +172,7 @@ class KeyPool {
   // (skipped, not penalised). Records the pick as the key's last use and counts it in the key's
   // rpm window. Thread-safe, lock-free on the common path (a key with a usage window takes its
   // short lock).
-  Pick pick(std::string_view model, const std::vector<int64_t>& exclude, int64_t now_ms,
+  Pick pick(std::string_view model, std::span<const int64_t> exclude, int64_t now_ms,
             std::string_view group = {});
 
   // Milliseconds until some key can serve `model`: 0 if one can now, -1 if none ever will

@@ -22,14 +22,15 @@ struct AuthConfig {
   std::vector<Source> sources{Source::kQuery, Source::kGoogHeader, Source::kBearer};
 };
 
-// Returns the bearer token of an Authorization value, or nullopt when it is not "Bearer <t>".
-std::optional<std::string> bearer_token(std::string_view value) {
+// Returns the bearer token of an Authorization value (a view of it), or nullopt when it is not
+// "Bearer <t>".
+std::optional<std::string_view> bearer_token(std::string_view value) {
   if (!text::istarts_with(value, "bearer ")) return std::nullopt;
   std::string_view token = value.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty()) return std::nullopt;
-  return std::string(token);
+  return token;
 }
 
 // The SHA-256 of a token as lower-case hex, held in place (the lookup key; no allocation).
@@ -73,13 +74,18 @@ class AuthFilter final : public Filter {
   // before on_request, also for embedders that hand it a whole request.
   Status on_request_headers(FilterCallbacks& x) override {
     http::Request& req = x.request();
-    std::optional<std::string> token;
+    // The token as a view of where it is: a header's value, or the query's decoded value (held
+    // in `decoded`). Only its hash outlives the removal of the credentials below.
+    std::string decoded;
+    std::optional<std::string_view> token;
     for (Source s : config_->sources) {
       if (token) break;
       switch (s) {
         case Source::kQuery:
-          token = req.query_param("key");
-          if (token && token->empty()) token.reset();
+          if (std::optional<std::string> v = req.query_param("key"); v && !v->empty()) {
+            decoded = std::move(*v);
+            token = decoded;
+          }
           break;
         case Source::kGoogHeader:
           if (const std::string* v = req.headers.get("x-goog-api-key"); v && !v->empty())
@@ -93,21 +99,24 @@ class AuthFilter final : public Filter {
           break;
       }
     }
+    // Hashes are looked up, never the tokens: timing can only reveal something about a hash,
+    // which says nothing useful about a high-entropy token.
+    std::optional<TokenHash> hash;
+    if (token) hash = token_hash(*token);
+    token.reset();  // it may view a header removed next
     // Whatever the outcome, client credentials never go further down the chain.
     req.remove_query_param("key");
     req.headers.remove("x-goog-api-key");
     req.headers.remove("authorization");
     req.headers.remove("x-api-key");
 
-    if (!token) {
+    if (!hash) {
       x.info().error_kind = "auth";
       x.reply_local(401, "UNAUTHENTICATED", missing_message());
       return Status::Stop;
     }
     auto set = creds_->load();
-    // Hashes are looked up, never the tokens: timing can only reveal something about a hash,
-    // which says nothing useful about a high-entropy token.
-    std::shared_ptr<const TokenPolicy> policy = set->find(token_hash(*token).view());
+    std::shared_ptr<const TokenPolicy> policy = set->find(hash->view());
     if (!policy) {
       x.info().error_kind = "auth";
       x.reply_local(401, "UNAUTHENTICATED", "the API token is not valid for this gateway");

@@ -1,6 +1,7 @@
 #include "filters/keys/keys_filter.h"
 
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "core/exchange.h"
@@ -18,9 +19,32 @@ using namespace gemgate::pool;
 
 namespace {
 
+// The ids of the keys one upstream call tried, in order: the first few held inline (an attempt
+// costs no allocation), more on the heap.
+class TriedKeys {
+ public:
+  void push_back(int64_t id) {
+    if (more_.empty() && count_ < kInline) {
+      first_[count_++] = id;
+      return;
+    }
+    if (more_.empty()) more_.assign(first_, first_ + count_);
+    more_.push_back(id);
+  }
+  std::span<const int64_t> ids() const {
+    return more_.empty() ? std::span<const int64_t>(first_, count_) : std::span(more_);
+  }
+
+ private:
+  static constexpr size_t kInline = 4;
+  int64_t first_[kInline] = {};
+  size_t count_ = 0;
+  std::vector<int64_t> more_;
+};
+
 // Survives replays (run slot): which keys this upstream call tried, and the last failed answer.
 struct KeysAttempts {
-  std::vector<int64_t> tried;
+  TriedKeys tried;
   std::optional<http::Response> last_failure;
 };
 
@@ -56,8 +80,10 @@ class KeysFilter final : public Filter {
 
   Status on_request(FilterCallbacks& x) override {
     KeysAttempts& attempts = x.run_slot<KeysAttempts>();
-    model_ = gemini::model_in_path(x.request().path);
-    if (!model_.empty() && x.info().model != model_) x.info().model = model_;
+    // The model lives in info().model (this filter is its writer); model_ views it.
+    std::string_view in_path = gemini::model_in_path(x.request().path);
+    if (!in_path.empty() && x.info().model != in_path) x.info().model.assign(in_path);
+    model_ = in_path.empty() ? std::string_view() : std::string_view(x.info().model);
     int64_t now = now_unix_ms();
     // During an upstream outage, answer at once instead of spending keys and the client's time;
     // one request at a time goes through as the outage's trial.
@@ -72,7 +98,7 @@ class KeysFilter final : public Filter {
       key_ = pinned_key(x, *pin, attempts, now);
     } else {
       group_ = x.info().key_group;
-      KeyPool::Pick pick = pool_->pick(model_, attempts.tried, now, group_);
+      KeyPool::Pick pick = pool_->pick(model_, attempts.tried.ids(), now, group_);
       key_ = pick.key;
       if (!key_) reply_no_key(x, pick, attempts);
     }
@@ -148,7 +174,7 @@ class KeysFilter final : public Filter {
         int64_t wait = pool_->wait_for_model_ms(model_, now);
         x.reply_local(429, "RESOURCE_EXHAUSTED",
                       "the API keys are out of quota for " +
-                          (model_.empty() ? std::string("this request") : model_) +
+                          (model_.empty() ? std::string("this request") : std::string(model_)) +
                           "; retry later");
         if (wait > 0) x.response().headers.set("retry-after", retry_after_seconds(wait));
         break;
@@ -214,13 +240,13 @@ class KeysFilter final : public Filter {
                        ""});
     } else if (!key->usable_for(model_, now, &until)) {
       int64_t wait = std::max<int64_t>(until - now, 1000);
-      reply_pinned(
-          x,
-          {503, "UNAVAILABLE",
-           owner + ", which is cooling down" + (model_.empty() ? std::string() : " for " + model_) +
-               "; retry after " + retry_after_seconds(wait) + "s",
-           ""},
-          wait);
+      reply_pinned(x,
+                   {503, "UNAVAILABLE",
+                    owner + ", which is cooling down" +
+                        (model_.empty() ? std::string() : " for " + std::string(model_)) +
+                        "; retry after " + retry_after_seconds(wait) + "s",
+                    ""},
+                   wait);
     } else if (int64_t busy = pool_->take_pinned(*key, now); busy > 0) {
       int64_t wait = std::max<int64_t>(busy, 1000);
       reply_pinned(x,
@@ -278,8 +304,8 @@ class KeysFilter final : public Filter {
       case Why::kAllCooling:
         e = {429, "RESOURCE_EXHAUSTED",
              "all API " + keys + " are cooling down after quota errors" +
-                 (model_.empty() ? std::string() : " for " + model_) + "; retry after " +
-                 retry_after_seconds(pick.retry_after_ms) + "s",
+                 (model_.empty() ? std::string() : " for " + std::string(model_)) +
+                 "; retry after " + retry_after_seconds(pick.retry_after_ms) + "s",
              ""};
         break;
       case Why::kAllBusy:
@@ -312,7 +338,7 @@ class KeysFilter final : public Filter {
     AttemptFailure f;
     f.time_ms = now;
     f.key_id = key_->id();
-    f.model = model_;
+    f.model.assign(model_);
     f.status = outcome.status;
     f.kind = outcome.kind_name;
     f.message = std::move(text);
@@ -323,7 +349,7 @@ class KeysFilter final : public Filter {
   std::shared_ptr<KeyPool> pool_;
   std::shared_ptr<LogSink> sink_;
   std::shared_ptr<PoolKey> key_;
-  std::string model_;
+  std::string_view model_;   // the attempt's model, in x.info().model ("" = none in the path)
   std::string group_;        // the token's key group, "" = every key
   bool served_ = false;      // the key's answer was a success: its usage counts against its tpm
   bool trial_ = false;       // this attempt is an outage's trial

@@ -1,5 +1,6 @@
 #include "filters/upstream/usage_scanner.h"
 
+#include <cstring>
 #include <rapidjson/allocators.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -84,6 +85,15 @@ bool read_usage(std::string_view text, TokenUsage* out) {
   return true;
 }
 
+// Where the next "usageMetadata" key starts in `text` at or after `from`, or npos. glibc's
+// memmem skips ahead by the key's length; string_view::find stops at every quote of the JSON.
+size_t find_key(std::string_view text, size_t from) {
+  if (from >= text.size()) return std::string_view::npos;
+  const void* at = memmem(text.data() + from, text.size() - from, kKey.data(), kKey.size());
+  return at ? static_cast<size_t>(static_cast<const char*>(at) - text.data())
+            : std::string_view::npos;
+}
+
 }  // namespace
 
 void UsageScanner::feed(std::string_view data) {
@@ -100,7 +110,7 @@ void UsageScanner::feed(std::string_view data) {
 size_t UsageScanner::scan(std::string_view text) {
   size_t pos = 0;
   while (true) {
-    size_t key = text.find(kKey, pos);
+    size_t key = find_key(text, pos);
     if (key == std::string_view::npos) {
       // Keep just enough to catch a key split across pieces — never bytes already scanned,
       // or a split could make a key out of the end of one match and the next piece.

@@ -89,7 +89,7 @@ class MessagesOp final : public AnthropicOp {
       reply_error(x, translated.error());
       return false;
     }
-    context_ = translated->context;
+    context_ = std::move(translated->context);
     id_ = crypto::random_token("msg_", 18);
     aim(x.request(), "POST", translated->path, std::move(translated->body));
     return true;

@@ -70,7 +70,7 @@ bool MessagesStreamTranslator::on_event(std::string_view data, std::string& out)
   openai::detail::Scratch scratch;  // the event's DOM, in this thread's arena
   openai::detail::ScratchDocument& g = scratch.doc();
   std::string why;
-  if (!openai::detail::parse_json(data, g, &why) || !g.IsObject()) {
+  if (!openai::detail::parse_json_in_place(data, g, &why) || !g.IsObject()) {
     fail(AnthropicError::bad_upstream("the upstream sent an invalid stream event"), out);
     return false;
   }

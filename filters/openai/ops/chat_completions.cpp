@@ -76,8 +76,8 @@ class ChatCompletionsOp final : public OpenAIOp {
       reply_error(x, translated.error());
       return false;
     }
-    context_ = translated->context;
-    meta_.id = "chatcmpl-" + crypto::random_token("", 18);
+    context_ = std::move(translated->context);
+    meta_.id = crypto::random_token("chatcmpl-", 18);
     meta_.created = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();

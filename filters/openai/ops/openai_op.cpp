@@ -64,14 +64,34 @@ OpenAIError from_local(const http::LocalError& e) {
   return o;
 }
 
+namespace {
+
+// headers.set(name, value), skipped when the head already holds exactly that one field, name
+// spelt the same (a client's own content-type: application/json): no new string.
+void set_once(http::HeaderMap& headers, std::string_view name, std::string_view value) {
+  const std::string* now = headers.get(name);
+  if (now && *now == value && headers.count(name) == 1) {
+    for (const auto& [n, v] : headers.entries()) {
+      if (&v == now && n == name) return;
+    }
+  }
+  headers.set(name, std::string(value));
+}
+
+}  // namespace
+
 void aim(http::Request& req, std::string_view method, std::string_view target, std::string body) {
-  req.method = std::string(method);
+  req.method.assign(method);
   size_t q = target.find('?');
-  req.path = std::string(target.substr(0, q));
-  req.query = q == std::string_view::npos ? "" : std::string(target.substr(q + 1));
+  req.path.assign(target.substr(0, q));
+  if (q == std::string_view::npos) {
+    req.query.clear();
+  } else {
+    req.query.assign(target.substr(q + 1));
+  }
   req.body = std::move(body);
-  req.headers.set("content-type", "application/json");
-  req.headers.set("accept", "application/json");
+  set_once(req.headers, "content-type", "application/json");
+  set_once(req.headers, "accept", "application/json");
 }
 
 }  // namespace gemgate::openai

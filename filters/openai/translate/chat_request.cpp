@@ -84,7 +84,7 @@ Expected<ChatRequest> translate_chat_request(std::string_view openai_body, const
   auto upstream = upstream_model_name(sv(*model));
   if (!upstream) return upstream.error();
   ctx.model = sv(*model);
-  ctx.upstream_model = *upstream;
+  ctx.upstream_model = std::move(*upstream);
 
   if (const Value* stream = field(doc, "stream")) {
     if (!stream->IsBool()) return detail::wrong_type("stream", "a boolean", *stream);

@@ -122,7 +122,7 @@ Expected<ChatResponse> translate_chat_response(std::string_view gemini_body, con
   detail::Scratch scratch;  // the reply's DOM and the answer's, in this thread's arena
   detail::ScratchDocument& doc = scratch.doc();
   std::string err;
-  if (!detail::parse_json(gemini_body, doc, &err)) {
+  if (!detail::parse_json_in_place(gemini_body, doc, &err)) {
     return OpenAIError::bad_upstream("The Gemini API sent a reply that is not JSON: " + err + ".");
   }
   if (doc.IsArray() && doc.Size() == 1 && field(doc[0], "error")) {

@@ -175,7 +175,7 @@ struct ChatStreamTranslator::State {
     detail::Scratch scratch;            // the event's DOM and every value built from it
     detail::ScratchDocument& ev = scratch.doc();
     std::string err;
-    if (!detail::parse_json(data, ev, &err) || !ev.IsObject()) {
+    if (!detail::parse_json_in_place(data, ev, &err) || !ev.IsObject()) {
       fail_with(OpenAIError::bad_upstream("The Gemini stream sent an event that is not a JSON "
                                           "object."),
                 out);

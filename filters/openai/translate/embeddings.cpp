@@ -85,7 +85,7 @@ Expected<EmbeddingPlan> plan_embeddings(std::string_view openai_body) {
   auto upstream = upstream_model_name(sv(*model));
   if (!upstream) return upstream.error();
   plan.model = sv(*model);
-  plan.upstream_model = *upstream;
+  plan.upstream_model = std::move(*upstream);
 
   RequestOptions opts;
   if (const Value* dims = field(doc, "dimensions")) {

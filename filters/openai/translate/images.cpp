@@ -267,7 +267,7 @@ Expected<ImagePlan> plan_image_generation(std::string_view openai_body,
   std::string target = is_openai_image_model(plan.model) ? defaults.default_model : plan.model;
   auto upstream = upstream_model_name(target);
   if (!upstream) return upstream.error();
-  plan.upstream_model = *upstream;
+  plan.upstream_model = std::move(*upstream);
   plan.imagen = plan.upstream_model.starts_with("imagen");
 
   if (const Value* n = field(doc, "n")) {

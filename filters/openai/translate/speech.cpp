@@ -77,7 +77,7 @@ Expected<SpeechPlan> plan_speech(std::string_view openai_body, const SpeechDefau
   auto upstream =
       upstream_model_name(is_openai_tts_model(plan.model) ? defaults.default_model : plan.model);
   if (!upstream) return upstream.error();
-  plan.upstream_model = *upstream;
+  plan.upstream_model = std::move(*upstream);
 
   const Value* input = field(doc, "input");
   if (!input) return detail::missing_param("input");

@@ -41,7 +41,7 @@ class CreateResponseOp final : public ResponsesOp {
     if (!head) return reply_error(x, head.error());
     head_ = std::move(*head);
     token_id_ = x.info().token_id;
-    meta_.id = "resp_" + crypto::random_token("", 18);
+    meta_.id = crypto::random_token("resp_", 18);
     meta_.created_at = now_ms() / 1000;
     if (head_.previous_response_id.empty()) return prepare(x) ? Status::Continue : Status::Stop;
     if (!valid_response_id(head_.previous_response_id)) {

@@ -98,6 +98,56 @@ TEST_CASE("replay re-creates the filters below, restores the request and keeps t
         Events{"data M ok last", "data R ok last", "data L ok last"});
 }
 
+TEST_CASE("replay snapshots are recycled: each exchange restores its own request, nothing else") {
+  // One thread's exchanges in sequence: the first has more headers, a longer path and body than
+  // the second, so a recycled snapshot that kept anything of it would show in the second.
+  std::vector<std::string> seen;
+  Script observer;
+  observer.request = [&seen](TerminalCallbacks& x, ScriptFilter&) {
+    std::string line = x.request().path + "|" + x.request().body;
+    for (const auto& [name, value] : x.request().headers.entries())
+      line += "|" + name + "=" + value;
+    seen.push_back(line);
+    return Status::Continue;
+  };
+  for (int round = 0; round < 3; ++round) {
+    seen.clear();
+    {
+      Harness h;
+      auto chain = ChainBuilder(h.journal)
+                       .add("R", replayer(5))
+                       .add("M", mutator())
+                       .add("O", observer)
+                       .add("T", flaky_terminal(2))
+                       .build();
+      h.start_with(chain, [](http::Request& r) {
+        r.method = "POST";
+        r.path = "/a/much/longer/path/than/the/next/one";
+        r.body = std::string(5000, 'x');
+        r.headers.set("x-first", "a value long enough to live on the heap");
+        r.headers.set("x-second", "another value long enough to live on the heap");
+      });
+      h.turn();
+      CHECK(h.downstream.calls == Events{"response 200", "finished"});
+    }
+    Harness h;
+    auto chain = ChainBuilder(h.journal)
+                     .add("R", replayer(5))
+                     .add("M", mutator())
+                     .add("O", observer)
+                     .add("T", flaky_terminal(2))
+                     .build();
+    h.start(chain, "/b", "short");
+    h.turn();
+    CHECK(h.downstream.calls == Events{"response 200", "finished"});
+    const std::string first = "/a/much/longer/path/than/the/next/one|" + std::string(5000, 'x') +
+                              "+m|x-first=a value long enough to live on the heap|x-second=another "
+                              "value long enough to live on the heap|x-attempt=1";
+    CHECK(seen == std::vector<std::string>{first, first, "/b|short+m|host=gateway.test|x-attempt=1",
+                                           "/b|short+m|host=gateway.test|x-attempt=1"});
+  }
+}
+
 TEST_CASE("after the last allowed attempt the failure goes to the client as it is") {
   Harness h;
   auto chain = ChainBuilder(h.journal).add("R", replayer(2)).add("T", flaky_terminal(10)).build();

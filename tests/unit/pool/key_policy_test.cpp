@@ -153,11 +153,11 @@ TEST_CASE("a weighted pool keeps every health rule: cooling, disabled and exclud
   CHECK(c[1] == 0);
   CHECK(c[2] == 10);
   // Excluded by the retry: the next usable one, else kAllTried.
-  auto p = pool->pick("m", {2}, kNow);
+  auto p = pool->pick("m", std::vector<int64_t>{2}, kNow);
   CHECK_FALSE(p.key);
   CHECK(p.why == Why::kAllCooling);  // key 3 cools, key 1 disabled, key 2 tried
   pool->disable(3, "test");
-  CHECK(pool->pick("m", {2}, kNow).why == Why::kAllTried);
+  CHECK(pool->pick("m", std::vector<int64_t>{2}, kNow).why == Why::kAllTried);
   // Back after the cooldown, with its full weight.
   pool->enable(1);
   pool->enable(3);

@@ -303,9 +303,9 @@ TEST_CASE("Pick::Why: no keys, all disabled, all cooling (with retry_after), all
   CHECK(p.retry_after_ms == 15'000);  // the earliest cooldown end
 
   auto tried = pool_of(2);
-  CHECK(tried->pick("m", {1, 2}, kNow).why == Why::kAllTried);
+  CHECK(tried->pick("m", std::vector<int64_t>{1, 2}, kNow).why == Why::kAllTried);
   tried->disable(2, "x");
-  CHECK(tried->pick("m", {1}, kNow).why == Why::kAllTried);
+  CHECK(tried->pick("m", std::vector<int64_t>{1}, kNow).why == Why::kAllTried);
 }
 
 TEST_CASE("wait_for_model_ms: 0 when a key can serve, -1 when none ever will, else the wait") {
@@ -374,7 +374,7 @@ TEST_CASE("admin operations: enable, disable, reset, mark_checked, add and remov
   CHECK(pool->find(1)->health().cooldowns.size() == 1);  // enable keeps cooldowns
   CHECK(pool->reset(1));
   CHECK(pool->find(1)->health().cooldowns.empty());
-  CHECK(pool->pick("m", {1}, kNow).key->id() == 2);
+  CHECK(pool->pick("m", std::vector<int64_t>{1}, kNow).key->id() == 2);
   CHECK(pool->mark_checked(2, kNow, "probe failed"));
   CHECK(pool->find(2)->health().last_checked_ms == kNow);
   CHECK(pool->find(2)->health().last_error == "probe failed");

@@ -129,6 +129,36 @@ bool parse_json(std::string_view text, ScratchDocument& doc, std::string* error,
   return parse_into(text, doc, error, max_depth);
 }
 
+bool parse_json_in_place(std::string_view text, ScratchDocument& doc, std::string* error,
+                         size_t max_depth) {
+  // The text is copied once onto the document's own pool and its strings stay there (unescaped
+  // in place) instead of each being copied out on its own. The copy dies with the DOM; 16 zero
+  // bytes after it keep RapidJSON's aligned SSE2 reads inside it. An in-situ parse stops at a
+  // NUL byte, so a text holding one takes the copying path (which refuses it where it stands).
+  if (text.empty() || std::memchr(text.data(), '\0', text.size())) {
+    return parse_into(text, doc, error, max_depth);
+  }
+  if (nesting_depth(text, max_depth) > max_depth) {
+    *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+    return false;
+  }
+  constexpr size_t kPadding = 16;
+  char* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + kPadding));
+  std::memcpy(copy, text.data(), text.size());
+  std::memset(copy + text.size(), 0, kPadding);
+  if (is_utf8(text)) {
+    doc.ParseInsitu<rapidjson::kParseNoFlags>(copy);
+  } else {
+    doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag>(copy);
+  }
+  if (doc.HasParseError()) {
+    *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at byte " +
+             std::to_string(doc.GetErrorOffset()) + ")";
+    return false;
+  }
+  return true;
+}
+
 std::string write_json(const Value& v) {
   ScratchWriter w;
   v.Accept(w.writer());

@@ -98,5 +98,11 @@ class ScratchWriter {
 bool parse_json(std::string_view text, ScratchDocument& doc, std::string* error,
                 size_t max_depth = kMaxJsonDepth);
 Expected<bool> parse_request_body(std::string_view body, ScratchDocument& doc);
+// parse_json(), faster for an upstream answer or event: the DOM's strings stay in a copy of
+// `text` on the document's pool (same checks, same errors). Values copied from this DOM share
+// those strings instead of copying them, so the pool's size no longer counts them: never for a
+// DOM whose pool size is a budget (the client's request and its schemas).
+bool parse_json_in_place(std::string_view text, ScratchDocument& doc, std::string* error,
+                         size_t max_depth = kMaxJsonDepth);
 
 }  // namespace gemgate::openai::detail

@@ -234,6 +234,22 @@ TEST_CASE("max_retries bounds the attempts, each on a different key") {
   CHECK(g.h.downstream.response.status == 500);
 }
 
+TEST_CASE("many attempts: every key tried once, in the pool's order, past the inline few") {
+  // Nine keys, eight out of quota, the ninth answers: the tried list outgrows the ids it holds
+  // inline, and no key may come round twice.
+  GatewayFixture g;
+  g.add_keys(9);
+  for (int i = 0; i < 8; ++i) g.transport->script(Answer::json(429, quota_body("20s")));
+  g.transport->script(Answer::json(200, kOkBody));
+  Exchange& x = g.run(g.gemini_chain(), kGenerate, g.settings({{"max_retries", "9"}}));
+  CHECK(g.h.downstream.response.status == 200);
+  CHECK(x.info().attempts == 9);
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 9; ++i) expected.push_back(pool_secret(i));
+  CHECK(g.keys_sent() == expected);
+  CHECK(x.info().key_id == 9);
+}
+
 TEST_CASE("attempts exhausted without an outage: the last failure goes out (not a generic 503)") {
   GatewayFixture g;
   g.add_keys(3);
