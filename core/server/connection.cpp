@@ -57,10 +57,7 @@ Connection::Connection(Server& server, uint64_t id)
       id_(id),
       limits_(server.context().limits.load()),
       parser_(*limits_),
-      read_timer_(server.worker().loop(), [this] { on_read_timeout(); }),
-      write_timer_(server.worker().loop()),
-      request_timer_(server.worker().loop(), [this] { on_request_timeout(); }),
-      rate_timer_(server.worker().loop(), [this] { on_body_rate_check(); }),
+      timers_(server.worker().loop(), this, &Connection::on_deadline),
       anchor_(std::make_shared<Connection*>(this)) {
   uv_tcp_init(server_.worker().loop(), &tcp_);
   tcp_.data = this;
@@ -155,9 +152,6 @@ void Connection::close_now() {
   ending_ = Ending::kClosed;
   drop_output();
   server_.set_idle(this, false);
-  read_timer_.clear();
-  write_timer_.stop();
-  stop_request_timers();
   stop_counting_stream();
   drop_streamed_body();
   if (exchange_) {
@@ -165,11 +159,15 @@ void Connection::close_now() {
     Exchange* abandoned = exchange_.release();
     server_.worker().next_tick([abandoned] { delete abandoned; });
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) noexcept {
-    auto* self = static_cast<Connection*>(h->data);
-    self->server_.forget(self);
-    delete self;
-  });
+  timers_.close([](void* self) { on_handle_closed(static_cast<Connection*>(self)); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_),
+           [](uv_handle_t* h) noexcept { on_handle_closed(static_cast<Connection*>(h->data)); });
+}
+
+void Connection::on_handle_closed(Connection* self) {
+  if (--self->handles_open_ > 0) return;
+  self->server_.forget(self);
+  delete self;
 }
 
 bool Connection::accepts_input() const {
@@ -336,7 +334,7 @@ void Connection::run_head_filters() {
   }
   const ServerLimits& limits = *limits_;
   if (parser_.body_expected() && limits.min_body_rate > 0) {
-    rate_timer_.set(limits.body_rate_window_ms);
+    timers_.set(kRateTimer, limits.body_rate_window_ms);
   }
   if (stream_route_ && parser_.body_expected()) start_streamed_body();
 }
@@ -518,8 +516,26 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
 
 // ---- timers ----
 
+void Connection::on_deadline(void* self, size_t which) noexcept {
+  auto* c = static_cast<Connection*>(self);
+  switch (which) {
+    case kReadTimer:
+      c->on_read_timeout();
+      return;
+    case kRequestTimer:
+      c->on_request_timeout();
+      return;
+    case kRateTimer:
+      c->on_body_rate_check();
+      return;
+    case kWriteTimer:
+      c->on_write_check();
+      return;
+  }
+}
+
 void Connection::start_request_timers() {
-  request_timer_.set(limits_->request_timeout_ms);
+  timers_.set(kRequestTimer, limits_->request_timeout_ms);
 }
 
 void Connection::on_request_timeout() {
@@ -529,8 +545,8 @@ void Connection::on_request_timeout() {
 }
 
 void Connection::stop_request_timers() {
-  request_timer_.clear();
-  rate_timer_.clear();
+  timers_.clear(kRequestTimer);
+  timers_.clear(kRateTimer);
 }
 
 void Connection::on_body_rate_check() {
@@ -543,7 +559,7 @@ void Connection::on_body_rate_check() {
     return;
   }
   rate_mark_ = parser_.body_size();
-  rate_timer_.set(limits.body_rate_window_ms);  // the next window
+  timers_.set(kRateTimer, limits.body_rate_window_ms);  // the next window
 }
 
 void Connection::set_read_timer(ReadTimer which) {
@@ -555,7 +571,7 @@ void Connection::set_read_timer(ReadTimer which) {
   uint64_t ms = 0;
   switch (which) {
     case ReadTimer::kNone:
-      read_timer_.clear();
+      timers_.clear(kReadTimer);
       return;
     case ReadTimer::kHead:
       ms = limits.head_timeout_ms;
@@ -570,7 +586,7 @@ void Connection::set_read_timer(ReadTimer which) {
       ms = limits.linger_ms;
       break;
   }
-  read_timer_.set(ms);
+  timers_.set(kReadTimer, ms);
 }
 
 void Connection::on_read_timeout() {

@@ -104,6 +104,9 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
   static void on_write(uv_write_t* req, int status) noexcept;
   static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
+  static void on_deadline(void* self, size_t which) noexcept;
+  // A uv handle's close callback: forgets and deletes the connection after the last one.
+  static void on_handle_closed(Connection* self);
 
   // ---- lifecycle: the only writers of phase_ and ending_ ----
   void set_phase(Phase next);
@@ -189,6 +192,10 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   // Starts the stall timer (while writes are queued): it closes the connection when none of its
   // output reached the client for write_timeout.
   void arm_write_timer();
+  // The stall timer's check, every write_check_step() while writes are queued.
+  void on_write_check();
+  // A quarter of write_timeout (at least 1 ms).
+  uint64_t write_check_step() const;
   // Bytes of output the client's TCP acknowledged: what was handed to the kernel less what the
   // kernel still holds (SIOCOUTQ, Linux); elsewhere what the kernel took.
   uint64_t bytes_delivered();
@@ -208,12 +215,16 @@ class Connection final : public Downstream, private Worker::BatchEnd {
   // The bytes to parse next: direct_ when set, else input_.
   std::string_view unparsed() const { return direct_.empty() ? std::string_view(input_) : direct_; }
   std::unique_ptr<Exchange> exchange_;  // the request being served
-  // Lazy (see deadline.h): every request sets and clears them.
-  Deadline read_timer_;
-  Timer write_timer_;       // only while output is queued (rare: see connection_write.cpp)
-  Deadline request_timer_;  // request_timeout: first byte of a request to the end of its body
-  Deadline rate_timer_;     // min_body_rate checks while a body arrives, one per window
+  // The connection's timeouts, on one lazy uv timer (deadline.h): every request sets and clears
+  // them. Indexes into timers_:
+  static constexpr size_t kReadTimer = 0;     // head, body gap, keep-alive or linger (ReadTimer)
+  static constexpr size_t kRequestTimer = 1;  // request_timeout: a request's first byte to its end
+  static constexpr size_t kRateTimer = 2;     // min_body_rate checks while a body arrives
+  static constexpr size_t kWriteTimer = 3;    // write-progress checks while output is queued
+  Deadlines timers_;
   ReadTimer read_timer_kind_ = ReadTimer::kNone;
+  // The uv handles (tcp_, timers_) not closed yet: the last close callback deletes the object.
+  uint8_t handles_open_ = 2;
   std::string peer_;
   std::string out_[kOutputParts];  // output gathered, not handed to the socket yet
   size_t out_count_ = 0;

@@ -32,7 +32,7 @@ bool Connection::reserve_stream_budget() {
 
 void Connection::start_streamed_body() {
   set_phase(Phase::kStreamBody);
-  request_timer_.clear();
+  timers_.clear(kRequestTimer);
   body_ = std::make_shared<StreamedBody>(server_.worker(), parser_.content_length());
   body_->set_on_drained([this] { on_body_drained(); });
   exchange_->request().body_stream = body_;
@@ -55,7 +55,7 @@ void Connection::forward_body() {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   }
-  rate_timer_.clear();
+  timers_.clear(kRateTimer);
   set_read_timer(ReadTimer::kNone);
 }
 
@@ -69,7 +69,7 @@ void Connection::on_body_drained() {
   const ServerLimits& limits = *limits_;
   if (limits.min_body_rate > 0) {
     rate_mark_ = parser_.body_size();  // a fresh window: the pause was not the client's
-    rate_timer_.set(limits.body_rate_window_ms);
+    timers_.set(kRateTimer, limits.body_rate_window_ms);
   }
 }
 
@@ -89,7 +89,7 @@ void Connection::drop_streamed_body() {
   body_.reset();
   body_paused_ = false;
   keep_alive_ = false;  // the rest of the body is never read: no request can follow it
-  rate_timer_.clear();
+  timers_.clear(kRateTimer);
   if (read_timer_kind_ == ReadTimer::kBody) set_read_timer(ReadTimer::kNone);
 }
 

@@ -174,7 +174,7 @@ void Connection::flush_output() {
   ++writes_pending_;
   bytes_pending_ += w->bytes;
   const ServerLimits& limits = *limits_;
-  if (!write_timer_.active()) arm_write_timer();
+  if (!timers_.pending(kWriteTimer)) arm_write_timer();
   if (!blocked_ && uv_stream_get_write_queue_size(stream) > limits.write_high_watermark) {
     blocked_ = true;
     if (exchange_) exchange_->set_downstream_blocked(true);
@@ -200,28 +200,28 @@ void Connection::arm_write_timer() {
   // takes, or a queue that keeps refilling, is not a stall either. The timer looks four times
   // per write_timeout, so a stall is found between write_timeout and 1.25 x write_timeout after
   // the client's last progress.
-  uint64_t timeout = limits_->write_timeout_ms;
-  uint64_t step = std::max<uint64_t>(timeout / 4, 1);
   delivered_mark_ = bytes_delivered();
   progress_at_ms_ = uv_now(tcp_.loop);
-  write_timer_.start(
-      step,
-      [this, timeout] {
-        if (writes_pending_ == 0) {  // on_write stops it first; nothing to watch anyway
-          write_timer_.stop();
-          return;
-        }
-        uint64_t now = uv_now(tcp_.loop);
-        uint64_t delivered = bytes_delivered();
-        if (delivered > delivered_mark_) {
-          delivered_mark_ = delivered;
-          progress_at_ms_ = now;
-        } else if (now - progress_at_ms_ >= timeout) {
-          log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
-          close_now();
-        }
-      },
-      step);
+  timers_.set(kWriteTimer, write_check_step());
+}
+
+void Connection::on_write_check() {
+  if (writes_pending_ == 0) return;  // on_write clears it first; nothing to watch anyway
+  uint64_t now = uv_now(tcp_.loop);
+  uint64_t delivered = bytes_delivered();
+  if (delivered > delivered_mark_) {
+    delivered_mark_ = delivered;
+    progress_at_ms_ = now;
+  } else if (now - progress_at_ms_ >= limits_->write_timeout_ms) {
+    log::debug("connection " + std::to_string(id_) + ": write stalled, closing");
+    close_now();
+    return;
+  }
+  timers_.set(kWriteTimer, write_check_step());
+}
+
+uint64_t Connection::write_check_step() const {
+  return std::max<uint64_t>(limits_->write_timeout_ms / 4, 1);
 }
 
 uint64_t Connection::bytes_delivered() {
@@ -252,7 +252,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
     return;
   }
   const ServerLimits& limits = *self->limits_;
-  if (self->writes_pending_ == 0) self->write_timer_.stop();
+  if (self->writes_pending_ == 0) self->timers_.clear(kWriteTimer);
   if (self->blocked_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(
                             &self->tcp_)) < limits.write_low_watermark) {
     self->blocked_ = false;

@@ -145,9 +145,11 @@ RequestParser::~RequestParser() = default;
 
 size_t RequestParser::expected_fields() const {
   // scan_head() runs over each piece of input before llhttp does: when this piece held the
-  // whole head, its line count is known and the field list gets exactly its size (it lives as
-  // long as the request, which for a stream may be minutes: 10 000 of them add up).
-  if (scan_done_ && scan_lines_ > 1) return scan_lines_ - 1;  // less the request line
+  // whole head, its line count is known and the field list gets its size plus one (it lives as
+  // long as the request, which for a stream may be minutes: 10 000 of them add up). The one
+  // spare is for the field a gateway chain adds (the pool key): without it that one field
+  // doubled the list, a second allocation of twice the size.
+  if (scan_done_ && scan_lines_ > 1) return scan_lines_;  // less the request line, plus one
   return http::HeaderMap::kTypicalFields;
 }
 
