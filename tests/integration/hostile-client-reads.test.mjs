@@ -13,14 +13,13 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {startStack} from '../support/stack.mjs';
 import {DEFAULT_CONFIG, buildConfig, genBody, parseResponses, rawRequest, eventually,
         sleep} from '../support/gateway.mjs';
 import {METRICS_TOKEN, stacks, clientConnections, assertAlive, assertHealthy, baseline,
         generateBytes, closingGenerate, streamBytes, connect, sendPieces, cap, pool,
-        echo} from '../support/hostile-client.mjs';
+        echo, steadyRead} from '../support/hostile-client.mjs';
 
 let fake;
 before(async () => { fake = await startFakeGemini(); });
@@ -255,18 +254,7 @@ test('a pipelined mix of whole and streamed answers, read slowly: every answer w
                   : generateBytes(s, `mix ${i}`);
   }
   // Read 4 KiB at a time with pauses, so the gateway's direct writes fall back to uv_write.
-  const buffer = Buffer.alloc(4096);
-  const chunks = [];
-  const sock = net.connect({host: '127.0.0.1', port: s.gw.port, onread: {buffer, callback: (m) => {
-    chunks.push(Buffer.from(buffer.subarray(0, m)));
-    setTimeout(() => { if (!sock.destroyed) sock.resume(); }, 2);
-    return false;
-  }}});
-  sock.on('error', () => {});
-  const gone = new Promise((r) => sock.once('close', r));
-  sock.write(text);
-  await Promise.race([gone, cap(60000)]);
-  const r = parseResponses(Buffer.concat(chunks), {closed: true});
+  const r = await steadyRead(s, text, {bytes: 4096, pauseMs: 2, capMs: 60000});
   assert.equal(r.responses.length, n, 'every answer');
   r.responses.forEach((x, i) => {
     assert.equal(x.status, 200, `answer ${i}`);
@@ -292,18 +280,7 @@ test('pipelined large whole answers partly taken by the kernel: each arrives byt
   fake.script(answers.map((body) => ({body, match: {pathIncludes: ':generateContent'}})));
   let text = '';
   for (let i = 0; i < 3; i++) text += generateBytes(s, `large ${i}`, {close: i === 2});
-  const buffer = Buffer.alloc(64 * 1024);
-  const chunks = [];
-  const sock = net.connect({host: '127.0.0.1', port: s.gw.port, onread: {buffer, callback: (m) => {
-    chunks.push(Buffer.from(buffer.subarray(0, m)));
-    setTimeout(() => { if (!sock.destroyed) sock.resume(); }, 1);
-    return false;
-  }}});
-  sock.on('error', () => {});
-  const gone = new Promise((r) => sock.once('close', r));
-  sock.write(text);
-  await Promise.race([gone, cap(60000)]);
-  const r = parseResponses(Buffer.concat(chunks), {closed: true});
+  const r = await steadyRead(s, text, {bytes: 64 * 1024, pauseMs: 1, capMs: 60000});
   assert.equal(r.responses.length, 3, 'three answers');
   r.responses.forEach((x, i) => {
     assert.equal(x.status, 200);
