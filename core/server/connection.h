@@ -10,7 +10,8 @@
 // (the request in hand) and Ending (how far towards its close), changed in one place.
 // On a route that streams bodies (`stream_body: true`) the request path runs as soon as the head
 // passed, and the body flows to it through a StreamedBody while it arrives, with backpressure
-// (connection_stream.cpp).
+// (connection_stream.cpp). Writing is in connection_write.cpp, the timeouts in
+// connection_timeouts.cpp.
 #pragma once
 
 #include <cstdint>
