@@ -18,12 +18,17 @@ bool valid_request_id(std::string_view id) {
 
 std::string new_request_id() {
   // 6 random bytes (~47 bits) per thread keep ids of different threads and restarts apart; the
-  // counter keeps one thread's apart.
-  thread_local const std::string prefix = crypto::random_token("req-", 6).substr(0, 12);
+  // counter keeps one thread's apart. The id shows the counter's low 32 bits, so when they wrap
+  // (after 2^32 ids on one thread) the thread draws a new prefix instead of repeating an id.
+  thread_local std::string prefix = crypto::random_token("req-", 6).substr(0, 12);
   thread_local uint64_t counter = 0;
   static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t n = ++counter & 0xffffffffu;
+  if (n == 0) {
+    prefix = crypto::random_token("req-", 6).substr(0, 12);
+    n = counter = 1;
+  }
   std::string id = prefix;
-  uint64_t n = ++counter;
   char digits[8];
   for (int i = 7; i >= 0; --i) {
     digits[i] = kHex[n & 0xf];
