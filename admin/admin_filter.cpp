@@ -8,6 +8,7 @@
 #include "admin/web_assets.h"
 #include "core/crypto.h"
 #include "core/json.h"
+#include "core/json_surrogates.h"
 #include "core/log.h"
 #include "core/worker.h"
 
@@ -294,6 +295,14 @@ class AdminFilter final : public TerminalFilter {
     rapidjson::Document doc;
     if (!json::depth_within(body)) {
       send_error(x, 400, "body is nested too deeply");
+      return false;
+    }
+    if (json_text::has_lone_surrogate(body)) {
+      // Its decoded form is not UTF-8: stored, it would break every answer that reads it back
+      // (and PostgreSQL refuses it).
+      send_error(x, 400,
+                 "body is not valid JSON: a \\u escape holds half of a surrogate pair without the "
+                 "other half");
       return false;
     }
     doc.Parse(body.data(), body.size());

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/json_surrogates.h"
+
 namespace gemgate::json {
 
 namespace {
@@ -59,7 +61,14 @@ bool parse(rapidjson::Document& doc, std::string_view text) {
     doc.SetNull();
     return false;
   }
-  doc.Parse(text.data(), text.size());
+  // A lone surrogate escape would decode into bytes that are not UTF-8 (core/json_surrogates.h).
+  if (json_text::has_lone_surrogate(text)) {
+    std::string mended(text);
+    json_text::mend_lone_surrogates(mended.data(), mended.size());
+    doc.Parse(mended.data(), mended.size());
+  } else {
+    doc.Parse(text.data(), text.size());
+  }
   return !doc.HasParseError();
 }
 

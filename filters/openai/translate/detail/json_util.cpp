@@ -4,6 +4,7 @@
 #include <cstring>
 #include <rapidjson/error/en.h>
 
+#include "core/json_surrogates.h"
 #include "filters/openai/translate/detail/scratch.h"
 
 namespace gemgate::openai::detail {
@@ -104,6 +105,14 @@ bool parse_into(std::string_view text, Doc& doc, std::string* error, size_t max_
     *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
     return false;
   }
+  // A lone surrogate escape would decode into bytes that are not UTF-8 (core/json_surrogates.h):
+  // such a text is parsed from a copy with those escapes made U+FFFD.
+  std::string mended;
+  if (json_text::has_lone_surrogate(text)) {
+    mended.assign(text);
+    json_text::mend_lone_surrogates(mended.data(), mended.size());
+    text = mended;
+  }
   // Valid UTF-8 (nearly always) is parsed without RapidJSON's per-character validation; anything
   // else goes through it, so that it is refused with RapidJSON's own error and offset.
   if (is_utf8(text)) {
@@ -146,6 +155,7 @@ bool parse_json_in_place(std::string_view text, ScratchDocument& doc, std::strin
   char* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + kPadding));
   std::memcpy(copy, text.data(), text.size());
   std::memset(copy + text.size(), 0, kPadding);
+  json_text::mend_lone_surrogates(copy, text.size());  // see parse_into
   if (is_utf8(text)) {
     doc.ParseInsitu<rapidjson::kParseNoFlags>(copy);
   } else {
