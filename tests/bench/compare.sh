@@ -15,6 +15,9 @@
 # STORE_ROUNDS (3) times), SLOW_STREAMS (default: 10000, capped by the fd limit), SLOW_CHUNKS
 # (50; 500 is the 10 s the issue asks for, more than this 2-core machine's Node upstream keeps up with), SLOW_INTERVAL_MS (20), GEMGATE_BIN (another gemgate binary, e.g. a build of main to
 # compare with; default: build and run this tree's), KEEP=1 keeps the work directory (configs, logs) for a look.
+# BENCH_PORT_BASE (19711): the ports are BASE..BASE+2 (upstreams), +10..+13 (nginx, HAProxy,
+# gemgate, the Node gateway) and nginx's / HAProxy's +100 and +200; a port already listened on
+# stops the script before it starts anything.
 # PERF=1 records a perf profile (perf record -F 999 -g) of each gemgate row while wrk runs and
 # prints its top PERF_TOP (10) frames by self time under the row (the profile files stay in the
 # work directory with KEEP=1); the sampling adds ~1-2 % to those rows' CPU figures.
@@ -68,7 +71,12 @@ cleanup() {
 trap cleanup EXIT INT TERM
 : > "$WORK/rows"
 
-UP=19711 UPS=19712 SLOWUP=19713 NGX=19721 HAP=19722 GG=19723 NODE=19724
+BASE_PORT=${BENCH_PORT_BASE:-19711}
+UP=$BASE_PORT UPS=$((BASE_PORT + 1)) SLOWUP=$((BASE_PORT + 2))
+NGX=$((BASE_PORT + 10)) HAP=$((BASE_PORT + 11)) GG=$((BASE_PORT + 12)) NODE=$((BASE_PORT + 13))
+. tests/bench/ports.sh
+need_free_ports compare.sh $UP $UPS $SLOWUP $NGX $HAP $GG $NODE $((NGX + 100)) $((NGX + 200)) \
+  $((HAP + 100)) $((HAP + 200))
 TOKEN=bench-client-token-0001
 KEY1=AIzaBenchKey00000000000000000000000001
 KEY2=AIzaBenchKey00000000000000000000000002
@@ -234,6 +242,12 @@ start_all() { # N
   NODE_PID=$!
   PIDS="$PIDS $NGX_PID $HAP_PID $GG_PID $NODE_PID"
   sleep 2
+  for p in $NGX_PID $HAP_PID $GG_PID $NODE_PID; do # a proxy that could not bind is gone by now
+    kill -0 "$p" 2>/dev/null && continue
+    echo "compare.sh: a proxy under test exited at start (pid $p); see $WORK with KEEP=1" >&2
+    [ "$p" = "$GG_PID" ] && cat "$WORK/gg/gemgate.log" >&2
+    exit 1
+  done
 }
 
 stop_all() {
@@ -447,6 +461,10 @@ for W in $WORKERS; do
     row sse gemgate-plain $GG_PID "$G/plain$SSE_PATH" "$WORK/native.lua"
     row sse gemgate-gateway $GG_PID "$G$SSE_PATH" "$WORK/native.lua"
   fi
+  # The OpenAI rows' reference is nginx's native row (JSON for chat, SSE for the stream): run it
+  # when its workload was not asked for, so the ratio is printed.
+  has openai && ! has json && row json nginx $NGX_PID "http://127.0.0.1:$NGX$JSON_PATH" "$WORK/native.lua"
+  has openai_stream && ! has sse && row sse nginx $NGX_PID "http://127.0.0.1:$NGX$SSE_PATH" "$WORK/native.lua"
   if has openai; then
     row openai gemgate-gateway $GG_PID "$G/v1/chat/completions" "$WORK/openai-false.lua"
   fi
