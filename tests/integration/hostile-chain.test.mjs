@@ -320,3 +320,23 @@ test('a NUL byte in a log filter or a token label is refused with a clear 400, o
   // The same filter without the NUL still finds the row.
   assert.ok(ok(await page(`&instance=${name}`)).total >= 1);
 });
+
+// Found by the attack lane (round 7): a lone surrogate escape ("\udc00", valid JSON grammar) was
+// decoded into bytes that are not UTF-8, stored as such (PostgreSQL refuses them) and served back
+// in every admin answer that listed the row. The admin API refuses it with a 400 on both stores.
+test('a lone surrogate escape in an admin JSON body is refused with a clear 400, on either store', async (t) => {
+  const s = await adminStack(t, fake);
+  const before = ok(await api(s, 'GET', '/admin/api/tokens')).items.length;
+  // JSON.stringify writes a lone surrogate as its escape, which is what a client sends.
+  for (const label of ['team\udc00x', 'team\ud800', 'a\udfff\ud800b']) {
+    const r = await api(s, 'POST', '/admin/api/tokens', {body: {label}});
+    assert.equal(r.status, 400, `${JSON.stringify(label)}: ${r.text}`);
+    assert.match(r.text, /surrogate/);
+  }
+  // A whole pair is an ordinary character and is kept.
+  const pair = await api(s, 'POST', '/admin/api/tokens', {body: {label: 'team \ud83d\ude00'}});
+  assert.ok(pair.status === 200 || pair.status === 201, pair.text);
+  const items = ok(await api(s, 'GET', '/admin/api/tokens')).items;
+  assert.equal(items.length, before + 1, 'only the well-formed label made a token');
+  assert.ok(items.some((i) => i.label === 'team \u{1F600}'), 'the pair reads back as the character');
+});
