@@ -140,9 +140,11 @@ bool starts_with_any_ci(std::string_view word, const std::vector<std::string>& p
 void redact_words(const SecretSet& set, std::string_view text, std::string& out, bool& mask_next) {
   size_t i = 0;
   while (i < text.size()) {
-    if (!is_secret_char(text[i])) {
-      out.push_back(text[i]);
-      ++i;
+    if (!is_secret_char(text[i])) {  // a run of separators goes out in one append
+      size_t j = i + 1;
+      while (j < text.size() && !is_secret_char(text[j])) ++j;
+      out.append(text, i, j - i);
+      i = j;
       continue;
     }
     size_t j = i;
@@ -380,6 +382,11 @@ void write_fields(Level level, std::string_view message, std::span<const Field> 
   emit_line(render(level, redact(message), safe));
 }
 
+void write_redacted(Level level, std::string_view line) {
+  if (!enabled(level)) return;
+  emit(level, line);
+}
+
 void write_unredacted(Level level, std::string_view message) {
   if (!enabled(level)) return;
   emit(level, message);
@@ -391,7 +398,15 @@ std::string redact(std::string_view text) {
 
 std::string redact(std::string_view text, std::span<const std::string_view> also) {
   std::string out;
-  out.reserve(text.size());
+  redact_append(out, text, also);
+  return out;
+}
+
+void redact_append(std::string& out, std::string_view text,
+                   std::span<const std::string_view> also) {
+  if (out.capacity() < out.size() + text.size()) {
+    out.reserve(std::max(out.size() + text.size(), 2 * out.capacity()));
+  }
   SecretSet& set = secrets();
   std::shared_lock<std::shared_mutex> lock(set.mu);
   // Known secrets are matched as substrings anywhere ("/admin/<token>", "x=<key>", a password
@@ -436,7 +451,6 @@ std::string redact(std::string_view text, std::span<const std::string_view> also
     i = plain = end;
   }
   redact_words(set, text.substr(plain), out, mask_next);
-  return out;
 }
 
 std::string mask(std::string_view secret) {

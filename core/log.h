@@ -70,6 +70,12 @@ void write(Level level, std::string_view message);
 // "ts", "level" or "msg". Thread-safe.
 void write_fields(Level level, std::string_view message, std::span<const Field> fields);
 
+// Writes one line `<time> <LEVEL> <line>` whose every part the caller has already passed
+// through redact() / redact_append() (or built from values it produced itself: numbers, a peer
+// address): the line is not scanned again. For a hot line assembled from redacted pieces (the
+// access line), where a second pass over the whole would only re-read them. Thread-safe.
+void write_redacted(Level level, std::string_view line);
+
 // Writes a line that must reach the operator verbatim (e.g. a freshly generated admin token
 // shown once). Bypasses redaction; use only for values the operator must see.
 void write_unredacted(Level level, std::string_view message);
@@ -85,6 +91,9 @@ std::string redact(std::string_view text);
 // Like redact(text), and also masks every occurrence of each value in `also` that is at least
 // as long as a registrable secret (e.g. the credential one request presented, right or wrong).
 std::string redact(std::string_view text, std::span<const std::string_view> also);
+
+// redact(text, also) appended to `out` (no string of its own). Thread-safe.
+void redact_append(std::string& out, std::string_view text, std::span<const std::string_view> also);
 
 // Masks one known secret for display with gemgate's one masking rule (text::mask): first four
 // and last four characters ("sk-a…x7Qc"), or "…" alone when shorter than 12.

@@ -1,5 +1,7 @@
 #include "core/router.h"
 
+#include <algorithm>
+
 namespace gemgate {
 
 std::string check_route_pattern(std::string_view pattern) {
@@ -51,22 +53,43 @@ bool match_route_pattern(std::string_view pattern, std::string_view path) {
 }
 
 void RouteTable::add(Route route) {
+  const size_t at = routes_.size();
   routes_.push_back(std::move(route));
+  const Route& r = routes_.back();
+  switch (r.kind) {
+    case RouteKind::kExact:
+      exact_.push_back(at);
+      break;
+    case RouteKind::kPattern: {
+      std::string_view body(r.path);
+      if (body.ends_with("/**")) body.remove_suffix(3);  // "/**" is not literal text
+      patterns_.push_back({at, std::min(body.find('{'), body.size())});
+      break;
+    }
+    case RouteKind::kPrefix: {
+      // Longest first; after every prefix as long as this one (the first added wins a tie).
+      auto pos = std::upper_bound(
+          prefixes_.begin(), prefixes_.end(), r.path.size(),
+          [this](size_t size, size_t other) { return size > routes_[other].path.size(); });
+      prefixes_.insert(pos, at);
+      break;
+    }
+  }
 }
 
 const Route* RouteTable::match(std::string_view path) const {
-  for (const Route& r : routes_) {
-    if (r.kind == RouteKind::kExact && path == r.path) return &r;
+  for (size_t i : exact_) {
+    if (path == routes_[i].path) return &routes_[i];
   }
-  for (const Route& r : routes_) {
-    if (r.kind == RouteKind::kPattern && match_route_pattern(r.path, path)) return &r;
+  for (const PatternEntry& p : patterns_) {
+    const std::string& pattern = routes_[p.route].path;
+    if (path.size() < p.literal || path.compare(0, p.literal, pattern, 0, p.literal) != 0) continue;
+    if (match_route_pattern(pattern, path)) return &routes_[p.route];
   }
-  const Route* best = nullptr;
-  for (const Route& r : routes_) {
-    if (r.kind != RouteKind::kPrefix) continue;
-    if (path.starts_with(r.path) && (!best || r.path.size() > best->path.size())) best = &r;
+  for (size_t i : prefixes_) {
+    if (path.starts_with(routes_[i].path)) return &routes_[i];
   }
-  return best;
+  return nullptr;
 }
 
 }  // namespace gemgate

@@ -46,14 +46,26 @@ bool match_route_pattern(std::string_view pattern, std::string_view path);
 
 class RouteTable {
  public:
+  // Adds a route; sorts it into the index of its kind (config time, not per request).
   void add(Route route);
   // Returns the best route for `path`, or nullptr. Exact routes come first, then patterns (the
-  // first that matches, in the order added), then prefixes (the longest wins).
+  // first that matches, in the order added), then prefixes (the longest wins; of two equally
+  // long, the first added). Read-only: safe from any thread once the table is built.
   const Route* match(std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;
+  // Positions in routes_ by kind, so a lookup reads only the routes that can answer it:
+  // exact ones in the order added; patterns with the literal text before their first
+  // placeholder (a path not starting with it cannot match); prefixes longest first, stable.
+  std::vector<size_t> exact_;
+  struct PatternEntry {
+    size_t route;
+    size_t literal;  // length of the pattern's text before its first '{'
+  };
+  std::vector<PatternEntry> patterns_;
+  std::vector<size_t> prefixes_;
 };
 
 }  // namespace gemgate

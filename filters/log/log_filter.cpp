@@ -115,9 +115,13 @@ class LogFilter final : public Filter {
       write_json_access_line(info, path, model);
       return;
     }
+    // The access line is assembled from redacted pieces and written without a second pass
+    // over the whole: the values a client or the upstream chose (method, path, model, error,
+    // request id) are each redacted here, with the credentials this request presented; the
+    // rest are numbers and words of our own and the peer address we formatted.
     std::string line;
     line.reserve(160);
-    line += info.method;
+    log::redact_append(line, info.method, also);
     line += ' ';
     line += path;
     line += ' ';
@@ -138,12 +142,13 @@ class LogFilter final : public Filter {
     if (info.stream) line += " stream";
     if (info.usage.known) field("tokens", std::to_string(info.usage.total));
     if (info.client_aborted) line += " client-aborted";
-    // Quoted and escaped: an error quoting the client's input (a model name with a newline)
-    // must not split the line or fake another one.
-    if (!info.error.empty()) field("error", json_quote_utf8(info.error));
+    // Redacted, then quoted and escaped: an error quoting the client's input (a model name
+    // with a newline) must not split the line or fake another one.
+    if (!info.error.empty()) field("error", json_quote_utf8(log::redact(info.error, also)));
     field("from", info.client_addr);
-    field("id", info.request_id);
-    log::info(line);
+    line += " id=";
+    log::redact_append(line, info.request_id, also);  // a client may choose its request id
+    log::write_redacted(log::Level::kInfo, line);
   }
 
  private:

@@ -2,6 +2,7 @@
 // log redaction every line passes through (keys, key= values, Bearer tokens, registered secrets,
 // registered key shapes).
 #include <doctest/doctest.h>
+#include <initializer_list>
 #include <set>
 
 #include "core/crypto.h"
@@ -169,6 +170,32 @@ TEST_CASE(
   CHECK(log::redact("x " + a, also) == "x " + a);
   log::forget_secret(b);
   CHECK(log::redact("x " + b) == "x " + b);
+}
+
+TEST_CASE("redact_append appends exactly what redact returns, whatever the text before it") {
+  test::use_gemini_redaction();
+  const std::string_view presented[] = {"presented-credential-99"};
+  const std::string secret = "registered-secret-append-1";
+  log::register_secret(secret);
+  // Separator runs, words, a label whose next word is masked, key= values, both kinds of secret
+  // at the edges, and texts shorter than a secret.
+  for (const std::string& text : std::initializer_list<std::string>{
+           "", "a", "/v1beta/models/x:generateContent", "  ::  //  ", "Bearer abcdefghijklmnop",
+           "k key=abcdefghijkl&alt=sse", "presented-credential-99",
+           "x " + secret + "/presented-credential-99",
+           "AIzaSyA1234567890abcdefghijklmnopqrstuv!"}) {
+    CAPTURE(text);
+    // A "Bearer" ending the text before does not mask this text's first word: each piece is
+    // redacted on its own.
+    std::string out = "before Bearer";
+    log::redact_append(out, text, presented);
+    CHECK(out == "before Bearer" + log::redact(text, presented));
+  }
+  std::string out;
+  for (int i = 0; i < 100; ++i) log::redact_append(out, "x " + secret, presented);
+  CHECK(out.find(secret) == std::string::npos);
+  CHECK(out.size() == 100 * log::redact("x " + secret).size());
+  log::forget_secret(secret);
 }
 
 TEST_CASE("mask shows the first and last four characters, or nothing when too short") {

@@ -80,3 +80,34 @@ TEST_CASE("route table: patterns beat prefixes; prefixes added beside them keep 
   CHECK(t.match("/v1/chat/completions")->path == "/v1/");
   CHECK(t.match("/v1/messages")->path == "/v1/messages");
 }
+
+TEST_CASE("route table: the per-kind index gives what a scan of every route in order gives") {
+  // Two prefixes equally long: the first added wins. Prefixes added shortest first, longest
+  // first and in between. Two patterns that both match: the first added. A '/**' pattern with
+  // no placeholder matches the path itself and below it. The route returned is the table's own.
+  RouteTable t;
+  t.add(route("/a/", RouteKind::kPrefix));
+  t.add(route("/a/bb/", RouteKind::kPrefix));
+  t.add(route("/a/cc/", RouteKind::kPrefix));  // as long as /a/bb/
+  t.add(route("/a/b", RouteKind::kPrefix));
+  t.add(route("/a/bb/ccc/", RouteKind::kPrefix));
+  t.add(route("/p/{x}/y", RouteKind::kPattern));
+  t.add(route("/p/{z}/{w}", RouteKind::kPattern));
+  t.add(route("/files/**", RouteKind::kPattern));
+  t.add(route("/exact", RouteKind::kExact));
+  t.add(route("/exact", RouteKind::kExact));  // a duplicate: the first stays the answer
+  CHECK(t.match("/a/bb/x")->path == "/a/bb/");
+  CHECK(t.match("/a/cc/x")->path == "/a/cc/");
+  CHECK(t.match("/a/bb/ccc/d")->path == "/a/bb/ccc/");
+  CHECK(t.match("/a/bx")->path == "/a/b");
+  CHECK(t.match("/a/zz")->path == "/a/");
+  CHECK(t.match("/p/1/y")->path == "/p/{x}/y");
+  CHECK(t.match("/p/1/q")->path == "/p/{z}/{w}");
+  CHECK(t.match("/p/1") == nullptr);
+  CHECK(t.match("/files")->path == "/files/**");
+  CHECK(t.match("/files/a/b")->path == "/files/**");
+  CHECK(t.match("/filesx") == nullptr);
+  CHECK(t.match("/exact") == &t.routes()[8]);
+  CHECK(t.match("/a/bb/x") == &t.routes()[1]);
+  CHECK(t.match("") == nullptr);
+}
