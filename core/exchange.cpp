@@ -159,7 +159,7 @@ bool Exchange::settle(Phase ran_in, Status status) {
     return false;
   }
   if (auto* reply = std::get_if<Reply>(&action)) {
-    response_ = std::move(reply->response);
+    response_ = std::move(*reply->response);
     start_response_path(cursor_);
     return false;
   }
@@ -202,7 +202,7 @@ bool Exchange::start_headers() {
       http::Response r;
       r.status = 500;
       r.local_error = http::LocalError{500, "INTERNAL", "the gateway produced no response", ""};
-      pending_ = Reply{std::move(r)};
+      pending_ = Reply{std::make_unique<http::Response>(std::move(r))};
     }
     // Here a Stop always carries a reply, so the head path never parks.
     if (!settle(Phase::kHeaders, status)) return false;
@@ -317,7 +317,7 @@ void Exchange::respond(http::Response response) {
     steer(Resume{});
     return;
   }
-  steer(Reply{std::move(response)});
+  steer(Reply{std::make_unique<http::Response>(std::move(response))});
 }
 
 void Exchange::mark_replay_point() {
@@ -470,7 +470,7 @@ void Exchange::deliver_failure(http::LocalError error) {
     return;
   }
   info_.error = error.message;
-  stream_failure_ = std::move(error);
+  stream_failure_ = std::make_unique<http::LocalError>(std::move(error));
   std::string chunk;
   run_data_path(chunk, true, response_top_, 0);
   if (!chunk.empty()) {

@@ -94,9 +94,7 @@ class Exchange final : public TerminalCallbacks {
   bool replay() override;
   bool rerun_below() override;
   bool committed() const override { return committed_; }
-  const http::LocalError* stream_failure() const override {
-    return stream_failure_ ? &*stream_failure_ : nullptr;
-  }
+  const http::LocalError* stream_failure() const override { return stream_failure_.get(); }
   void mark_stream_failure_handled() override { stream_failure_handled_ = true; }
   ExchangeRef ref() override;
   bool send_data(const Filter& self, std::string chunk) override;
@@ -126,8 +124,9 @@ class Exchange final : public TerminalCallbacks {
   struct Resume {};  // go on past the filter at cursor_
   struct Rerun {};   // a new sub-request below cursor_ (rerun_below)
   struct Replay {};  // restore the request, run again below the replay point
-  struct Reply {     // reply from cursor_ (request side)
-    http::Response response;
+  struct Reply {     // reply from cursor_ (request side); out of line: Action is a member of
+                     // every exchange and a reply is rare
+    std::unique_ptr<http::Response> response;
   };
   struct Deliver {};  // the producer at cursor_ delivered the response head
   using Action = std::variant<std::monostate, Resume, Rerun, Replay, Reply, Deliver>;
@@ -218,7 +217,8 @@ class Exchange final : public TerminalCallbacks {
   std::optional<ReplayPoint> replay_point_;
   std::vector<EarlyChunk> early_chunks_;
 
-  std::optional<http::LocalError> stream_failure_;
+  // Out of line for the same reason as Reply: only a stream that fails after its commit has one.
+  std::unique_ptr<http::LocalError> stream_failure_;
   bool stream_failure_handled_ = false;
   std::function<void(bool)> flow_control_;
   bool downstream_blocked_ = false;

@@ -38,7 +38,10 @@ bool parse_listen_address(std::string_view text, std::string* host, int* port) {
 }
 
 Server::Server(Worker& worker, ServerContext& context)
-    : worker_(worker), context_(context), read_buffer_(new char[kReadBufferSize]) {}
+    : worker_(worker),
+      context_(context),
+      heap_trim_(worker.loop(), [this] { return connections_.size(); }),
+      read_buffer_(new char[kReadBufferSize]) {}
 
 Server::~Server() = default;
 
@@ -116,6 +119,7 @@ void Server::on_connection(uv_stream_t* listener, int status) noexcept {
     return;
   }
   self->connections_.insert(conn);
+  self->heap_trim_.note(self->connections_.size());
   size_t open = ctx.open_connections.fetch_add(1) + 1;
   if (self->draining_) {
     conn->close_now();
@@ -207,6 +211,7 @@ bool Server::shed_idle() {
 void Server::forget(Connection* connection) {
   set_idle(connection, false);
   if (connections_.erase(connection)) context_.open_connections.fetch_sub(1);
+  heap_trim_.note(connections_.size());
   maybe_drained();
 }
 

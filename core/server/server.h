@@ -13,6 +13,7 @@
 
 #include "core/result.h"
 #include "core/router.h"
+#include "core/server/heap_trim.h"
 #include "core/server/limits.h"
 #include "core/settings.h"
 #include "core/snapshot.h"
@@ -110,6 +111,8 @@ class Server {
   ServerContext& context_;
   uv_tcp_t* listener_ = nullptr;  // freed in its close callback
   std::unordered_set<Connection*> connections_;
+  // Returns the heap a burst of connections left behind (after connections_: it counts them).
+  HeapTrim heap_trim_;
   // Idle keep-alive connections, oldest first (intrusive: Connection::idle_prev_/idle_next_).
   Connection* idle_head_ = nullptr;
   Connection* idle_tail_ = nullptr;
