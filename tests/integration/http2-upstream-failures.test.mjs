@@ -182,3 +182,21 @@ test('a hung session (reads nothing, sends nothing): requests fail over within t
   assert.ok(later.length >= N + 1, 'each was answered over another session');
   await poolUnharmed(s);
 });
+
+test('an upstream that kills every session before answering: each attempt is resent at most ' +
+     'once, the client gets an error, nothing hangs', async (t) => {
+  const s = await stack(t);
+  assert.equal((await generate(s.gw, 'killer-warm', {token: s.token})).status, 200);
+  const killer = setInterval(() => { if (faults.openStreams() > 0) faults.tcpReset(); }, 20);
+  t.after(() => clearInterval(killer));
+  const r = await generate(s.gw, 'killed [[delay=60000]]', {token: s.token});
+  clearInterval(killer);
+  assert.ok([502, 503, 504].includes(r.status), `an error answer, not ${r.status}: ${r.text}`);
+  const sent = seen('killed').length;
+  t.diagnostic(`upstream requests for one client request: ${sent}`);
+  assert.ok(sent >= 2 && sent <= 6, `${sent} upstream requests: 3 attempts, each resent at most once`);
+  await fake.waitFor((x) => x.active === 0, 10000);
+  const after = await generate(s.gw, 'killer-after', {token: s.token});
+  assert.ok([200, 503].includes(after.status), 'the gateway still answers');
+  assertNoSecrets(s.gw.logs(), 'the gateway log');
+});
