@@ -80,6 +80,31 @@ std::string safe_curl_detail(CURLcode code, std::string_view detail, std::string
   return out;
 }
 
+SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool http2) {
+  if (!http2 && curl_detail.find("HTTP/2") == std::string_view::npos) return SessionFailure::kNone;
+  switch (code) {
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    // 7.88's answer for an HTTP/2 stream whose connection ended under it ("HTTP/2 stream N was
+    // not closed cleanly before end of the underlying stream"): a TCP reset, a FIN, a broken TLS
+    // session. Without a head nothing of the answer was delivered, so nothing is partial yet.
+    case CURLE_PARTIAL_FILE:
+      return SessionFailure::kConnectionLost;
+    case CURLE_HTTP2_STREAM:
+      // libcurl 7.88 (http2.c) names the RST_STREAM code only in its text: "HTTP/2 stream N
+      // was not closed cleanly: ENHANCE_YOUR_CALM (err 11)".
+      if (curl_detail.find("REFUSED_STREAM") != std::string_view::npos ||
+          curl_detail.find("ENHANCE_YOUR_CALM") != std::string_view::npos) {
+        return SessionFailure::kStreamRefused;
+      }
+      return SessionFailure::kNone;
+    default:
+      return SessionFailure::kNone;
+  }
+}
+
 Failure map_curl_failure(const CurlFailureInput& in) {
   Failure f;
   f.response_started = in.head_delivered;

@@ -25,6 +25,24 @@ struct CurlFailureInput {
 // Maps a failed transfer (code != CURLE_OK) to a Failure.
 Failure map_curl_failure(const CurlFailureInput& in);
 
+// What a transfer that failed before any answer byte may do about it.
+enum class SessionFailure {
+  kNone,            // the failure stands (connect failures, timeouts, a stream reset with any
+                    // code but the two below: the server's answer about this one request)
+  kConnectionLost,  // its connection or HTTP/2 session broke (recv/send error, nothing received,
+                    // an HTTP/2 framing error such as a GOAWAY with an error code): the
+                    // connection is gone, so sending again opens or joins a new one
+  kStreamRefused,   // the server refused the stream (RST_STREAM REFUSED_STREAM or
+                    // ENHANCE_YOUR_CALM): the session may still be open, so send on a new one
+};
+
+// Classifies a libcurl result of a transfer that received no response head. `curl_detail` is
+// libcurl's CURLOPT_ERRORBUFFER text (libcurl 7.88 names the RST_STREAM code only there).
+// `http2`: the transfer ran over HTTP/2 (CURLINFO_HTTP_VERSION); the text naming "HTTP/2"
+// counts as well. Only HTTP/2 failures are resendable: an HTTP/1.1 connection carries one
+// request, whose loss the retry filter decides about (tests/unit/transports/fault_test.cpp).
+SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool http2);
+
 // Returns "host[:port]" of an absolute URL, without scheme, userinfo, path, query or fragment;
 // "upstream" when none can be found. A view into `url` (or a literal): copy it before `url` goes.
 std::string_view host_of_url(std::string_view url);

@@ -201,6 +201,7 @@ void MultiCore::complete(Job* job, CURLcode result) {
     deliver_done(job, nullptr);
     return;
   }
+  if (resend_after_session_failure(job, result)) return;
   long connect_code = 0;
   curl_easy_getinfo(job->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
   CurlFailureInput in;

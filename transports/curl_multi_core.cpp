@@ -341,6 +341,7 @@ void MultiCore::recycle(Job* job) {
   job->host.clear();
   job->head.reset(0);
   job->head_delivered = job->cancelled = job->want_paused = job->curl_paused = false;
+  job->resent = false;
   job->local_failure.reset();
   if (!closed_ && free_.size() < kMaxFreeJobs) {
     free_.push_back(job);

@@ -80,6 +80,7 @@ struct Job {
   Job* live_prev = nullptr;
   Job* live_next = nullptr;
   std::optional<Failure> local_failure;  // why one of our callbacks aborted the transfer
+  bool resent = false;  // sent again after its session failed (at most once per transfer)
 
   uint64_t start_ms = 0;          // uv_now() at start
   uint64_t last_activity_ms = 0;  // head or last body chunk, or resume: base of the idle deadline
@@ -169,6 +170,13 @@ class MultiCore {
   void apply_pause_state(Job* job);
   void sync_pause(Job* job);
   void complete(Job* job, CURLcode result);
+  // Called by complete() for a failed transfer already removed from the multi handle: when it
+  // received no response head, sends nothing streamed, was not resent before and its
+  // connection or stream was lost (session_failure()), adds it to the multi handle again, on
+  // a fresh connection, and returns true; its deadlines keep counting from
+  // the first start and the handler hears nothing of the first attempt. Else returns false.
+  // Outside libcurl only (session_resend.cpp).
+  bool resend_after_session_failure(Job* job, CURLcode result);
   void fail(Job* job, Failure failure);
   void deliver_done(Job* job, const Failure* failure);
   void arm_deadline(Job* job);

@@ -49,6 +49,7 @@ class CurlMultiTransport final : public Transport {
     uint64_t succeeded = 0;       // done without failure
     uint64_t failed = 0;          // done with a failure
     uint64_t cancelled = 0;       // destroyed by their owner before done
+    uint64_t resent = 0;          // sent again on a new connection after their session failed
     uint64_t socket_actions = 0;  // calls into curl_multi_socket_action (to spot busy loops)
   };
 

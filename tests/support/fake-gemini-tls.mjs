@@ -10,7 +10,10 @@
 // [{id, httpVersion, streams, maxConcurrent, closed}] (maxConcurrent: the most streams the
 // session carried at once — above 1 means libcurl multiplexed). goaway() sends GOAWAY on every
 // open session and closes it; dropSessions() closes their connections without a word (a dead
-// peer); resetStream(req) answers one stream with RST_STREAM.
+// peer); resetStream(req) answers one stream with RST_STREAM. h2Faults(server) acts on one
+// session with streams in flight, as a failing HTTP/2 server would: GOAWAY with any code and
+// last-stream-id, RST_STREAM with any code on every open stream, a TCP reset, garbage in place of
+// a TLS record, a session that stops reading (hung), SETTINGS lowering MAX_CONCURRENT_STREAMS.
 
 import http2 from 'node:http2';
 import fs from 'node:fs';
@@ -44,21 +47,33 @@ export function createTlsServer(handler) {
                                           handler);
   const infos = [];  // per connection, in order of arrival
   const open = new Set();
+  const raw = new Map();  // client port → the TCP socket under a TLS connection (for h2Faults)
+  server.on('connection', (tcp) => {
+    const port = tcp.remotePort;
+    raw.set(port, tcp);
+    tcp.once('close', () => { if (raw.get(port) === tcp) raw.delete(port); });
+  });
+  const live = new Map();  // open Http2Session → Set of its open streams
+  const sockets = new Set();  // every TLS connection, h2 or not
+  faults.set(server, {live, raw, sockets});
   server.on('session', (session) => {
     const info = {id: infos.length + 1, httpVersion: '2.0', streams: 0, active: 0,
                   maxConcurrent: 0, closed: false};
     infos.push(info);
     ids.set(session, info);
     open.add(session);
+    const streams = new Set();
+    live.set(session, streams);
+    session.once('close', () => live.delete(session));
     session.on('stream', (stream) => {
       info.streams++;
       info.maxConcurrent = Math.max(info.maxConcurrent, ++info.active);
-      stream.once('close', () => info.active--);
+      streams.add(stream);
+      stream.once('close', () => { info.active--; streams.delete(stream); });
     });
     session.once('close', () => { info.closed = true; open.delete(session); });
     session.on('error', () => {});
   });
-  const sockets = new Set();  // every TLS connection, h2 or not
   server.on('secureConnection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -89,6 +104,72 @@ export function createTlsServer(handler) {
 }
 
 const ids = new WeakMap();  // Http2Session or TLS socket → its info
+const faults = new WeakMap();  // server → {live: Map(session → Set(stream)), raw: Map(port → TCP socket)}
+
+/**
+ * Fault injection on the server made by createTlsServer (fake.server). Every action takes the
+ * open HTTP/2 session with the most open streams (the one the test's requests share):
+ *   openStreams()            streams open on that session (0 when there is none)
+ *   streamIds()              their ids, ascending
+ *   sessionId()              its number, as in sessions() and connectionOf()
+ *   goaway(code, lastId)     GOAWAY(code, last-stream-id); streams up to lastId may still finish
+ *   resetStreams(code)       RST_STREAM(code) on each open stream; the session goes on
+ *   tcpReset()               RST on the TCP connection, no TLS close_notify, no GOAWAY
+ *   tlsGarbage()             bytes that are no TLS record, then FIN: the client's TLS fails
+ *   hang()                   the session stops reading (no PING or SETTINGS ack, no new stream
+ *                            seen; what the handler writes stays queued); the socket stays open
+ *   settings(maxStreams)     SETTINGS with MAX_CONCURRENT_STREAMS = maxStreams
+ * Throws when there is no open session.
+ */
+export function h2Faults(server) {
+  const {live, raw, sockets} = faults.get(server);
+  const busiest = () => {
+    let best = null;
+    for (const [session, streams] of live) {
+      if (!session.closed && !session.destroyed && (!best || streams.size > best[1].size)) {
+        best = [session, streams];
+      }
+    }
+    return best;
+  };
+  const need = () => {
+    const b = busiest();
+    if (!b) throw new Error('h2Faults: no open HTTP/2 session');
+    return b;
+  };
+  const tcpOf = (session) => raw.get(session.socket.remotePort);
+  return {
+    openStreams: () => busiest()?.[1].size ?? 0,
+    streamIds: () => [...(busiest()?.[1] ?? [])].map((st) => st.id).sort((a, b) => a - b),
+    sessionId: () => ids.get(need()[0])?.id ?? 0,
+    goaway(code, lastId) {
+      need()[0].goaway(code, lastId);
+    },
+    resetStreams(code) {
+      for (const st of [...need()[1]]) st.close(code);
+    },
+    tcpReset() {
+      const [session] = need();
+      tcpOf(session).resetAndDestroy();
+      session.destroy();
+    },
+    tlsGarbage() {
+      const [session] = need();
+      const tcp = tcpOf(session);
+      tcp._handle.writeLatin1String?.({oncomplete() {}}, 'garbage, no TLS record'.repeat(4));
+      tcp.end();
+      session.destroy();
+    },
+    hang() {
+      const tcp = tcpOf(need()[0]);
+      const tlsSocket = [...sockets].find((x) => x.remotePort === tcp.remotePort);
+      tlsSocket._handle.readStop();  // the session reads straight from this handle
+    },
+    settings(maxStreams) {
+      need()[0].settings({maxConcurrentStreams: maxStreams});
+    },
+  };
+}
 
 /** {httpVersion, session} of a request of a TLS fake ({httpVersion, session: 0} otherwise). */
 export function connectionOf(req) {

@@ -94,6 +94,34 @@ TEST_CASE("failure mapping: kinds") {
   CHECK(map_curl_failure(proxy).kind == FailureKind::kConnectFailed);
 }
 
+TEST_CASE("a lost session or a refused stream may be resent; a stream's own reset may not") {
+  using SF = SessionFailure;
+  CHECK(session_failure(CURLE_RECV_ERROR, "", true) == SF::kConnectionLost);
+  CHECK(session_failure(CURLE_SEND_ERROR, "", true) == SF::kConnectionLost);
+  CHECK(session_failure(CURLE_GOT_NOTHING, "", true) == SF::kConnectionLost);
+  CHECK(session_failure(CURLE_HTTP2, "", true) == SF::kConnectionLost);
+  CHECK(session_failure(CURLE_PARTIAL_FILE,
+                        "HTTP/2 stream 41 was not closed cleanly before end of the underlying "
+                        "stream",
+                        false) == SF::kConnectionLost);
+  CHECK(session_failure(CURLE_HTTP2_STREAM,
+                        "HTTP/2 stream 7 was not closed cleanly: ENHANCE_YOUR_CALM (err 11)",
+                        false) == SF::kStreamRefused);
+  CHECK(session_failure(CURLE_HTTP2_STREAM,
+                        "HTTP/2 stream 7 was not closed cleanly: REFUSED_STREAM (err 7)",
+                        true) == SF::kStreamRefused);
+  // The server's answer about this request, like a 500: the retry filter decides.
+  CHECK(session_failure(CURLE_HTTP2_STREAM,
+                        "HTTP/2 stream 7 was not closed cleanly: INTERNAL_ERROR (err 2)",
+                        true) == SF::kNone);
+  CHECK(session_failure(CURLE_OPERATION_TIMEDOUT, "", true) == SF::kNone);
+  CHECK(session_failure(CURLE_COULDNT_CONNECT, "", true) == SF::kNone);
+  CHECK(session_failure(CURLE_SSL_CONNECT_ERROR, "", true) == SF::kNone);
+  // HTTP/1.1: one connection, one request; nothing is resent by the transport.
+  CHECK(session_failure(CURLE_RECV_ERROR, "Connection reset by peer", false) == SF::kNone);
+  CHECK(session_failure(CURLE_GOT_NOTHING, "Empty reply from server", false) == SF::kNone);
+}
+
 TEST_CASE("failure messages name the host, never the path, query or userinfo") {
   CHECK(host_of_url("https://user:pw@example.com:8443/v1/x?key=AIzaSECRET#f") ==
         "example.com:8443");
