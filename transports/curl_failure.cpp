@@ -105,6 +105,19 @@ SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool
   }
 }
 
+bool ran_over_http2(long curl_http_version, std::string_view url) {
+  if (curl_http_version == CURL_HTTP_VERSION_2_0) return true;
+  if (curl_http_version != 0) return false;
+  constexpr std::string_view kHttps = "https://";
+  if (url.size() < kHttps.size()) return false;
+  for (size_t i = 0; i < kHttps.size(); ++i) {
+    char c = url[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kHttps[i]) return false;
+  }
+  return true;
+}
+
 Failure map_curl_failure(const CurlFailureInput& in) {
   Failure f;
   f.response_started = in.head_delivered;

@@ -38,10 +38,18 @@ enum class SessionFailure {
 
 // Classifies a libcurl result of a transfer that received no response head. `curl_detail` is
 // libcurl's CURLOPT_ERRORBUFFER text (libcurl 7.88 names the RST_STREAM code only there).
-// `http2`: the transfer ran over HTTP/2 (CURLINFO_HTTP_VERSION); the text naming "HTTP/2"
+// `http2`: the transfer ran over HTTP/2 (ran_over_http2() below); the text naming "HTTP/2"
 // counts as well. Only HTTP/2 failures are resendable: an HTTP/1.1 connection carries one
 // request, whose loss the retry filter decides about (tests/unit/transports/fault_test.cpp).
 SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool http2);
+
+// Whether a transfer to `url` that failed before any answer ran over HTTP/2, for
+// session_failure(): `curl_http_version` is CURLINFO_HTTP_VERSION. libcurl 7.88 fills that in
+// only when an answer's status arrives, so before any answer it is 0 on every transfer, and its
+// error text names HTTP/2 only for some failures (a TCP reset may read "Connection reset by
+// peer"). An https:// transfer (CURL_HTTP_VERSION_2TLS, which Google always answers with h2)
+// whose version is still unknown therefore counts as HTTP/2; an http:// one never does.
+bool ran_over_http2(long curl_http_version, std::string_view url);
 
 // Returns "host[:port]" of an absolute URL, without scheme, userinfo, path, query or fragment;
 // "upstream" when none can be found. A view into `url` (or a literal): copy it before `url` goes.

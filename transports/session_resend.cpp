@@ -13,7 +13,7 @@ bool MultiCore::resend_after_session_failure(Job* job, CURLcode result) {
   if (job->resent || job->head_delivered || job->body_stream || closed()) return false;
   long version = 0;
   curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
-  if (session_failure(result, job->errbuf, version == CURL_HTTP_VERSION_2_0) ==
+  if (session_failure(result, job->errbuf, ran_over_http2(version, job->url)) ==
       SessionFailure::kNone) {
     return false;
   }

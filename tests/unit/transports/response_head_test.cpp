@@ -122,6 +122,17 @@ TEST_CASE("a lost session or a refused stream may be resent; a stream's own rese
   CHECK(session_failure(CURLE_GOT_NOTHING, "Empty reply from server", false) == SF::kNone);
 }
 
+TEST_CASE("an https transfer that failed before its version was known counts as HTTP/2") {
+  // libcurl 7.88 reports version 0 until an answer's status arrives (found with a TCP reset of
+  // the session: when the text named no HTTP/2 the transfer failed over and struck a healthy key).
+  CHECK(ran_over_http2(CURL_HTTP_VERSION_2_0, "http://h/"));
+  CHECK(ran_over_http2(0, "https://generativelanguage.googleapis.com/v1beta/x"));
+  CHECK(ran_over_http2(0, "HTTPS://h/"));
+  CHECK_FALSE(ran_over_http2(0, "http://127.0.0.1:8080/v1beta/x"));
+  CHECK_FALSE(ran_over_http2(CURL_HTTP_VERSION_1_1, "https://h/"));
+  CHECK_FALSE(ran_over_http2(0, "https:/"));
+}
+
 TEST_CASE("failure messages name the host, never the path, query or userinfo") {
   CHECK(host_of_url("https://user:pw@example.com:8443/v1/x?key=AIzaSECRET#f") ==
         "example.com:8443");
