@@ -137,7 +137,7 @@ Job* MultiCore::start(UpstreamRequest&& request, UpstreamHandler& handler, Job**
   job->head.reset(request.max_header_bytes);
   job->handler = &handler;
   job->owner_slot = owner_slot;
-  job->start_ms = job->last_activity_ms = uv_now(loop_);
+  job->start_ms = job->sent_ms = job->last_activity_ms = uv_now(loop_);
   link_live(job);
   arm_deadline(job);
   if (in_curl_ > 0) {

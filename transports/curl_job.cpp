@@ -240,9 +240,10 @@ void MultiCore::deliver_done(Job* job, const Failure* failure) {
 
 namespace {
 
-// The first-byte deadline counts from the start, or for a streamed body from its last byte.
+// The first-byte deadline counts from the start (or the resend), or for a streamed body from
+// its last byte.
 uint64_t first_byte_base(const Job* job) {
-  return job->body_stream ? job->upload_done_ms : job->start_ms;
+  return job->body_stream ? job->upload_done_ms : job->sent_ms;
 }
 
 }  // namespace
@@ -285,8 +286,10 @@ void MultiCore::on_deadline(uv_timer_t* timer) noexcept {
     }
   } else if (!job->head_delivered && t.first_byte_ms > 0 &&
              now >= first_byte_base(job) + t.first_byte_ms) {
+    size_t ended = self->end_silent_sessions(job);
     why = "no response head from upstream " + job->host + " within the first-byte deadline of " +
           std::to_string(t.first_byte_ms) + " ms";
+    if (ended > 0) why += " (its silent HTTP/2 connection was ended)";
   } else if (job->head_delivered && !job->want_paused && t.idle_ms > 0 &&
              now >= job->last_activity_ms + t.idle_ms) {
     why = "upstream " + job->host + " sent nothing for " + std::to_string(t.idle_ms) +

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "transports/curl_failure.h"
 
 namespace gemgate::transport::detail {
 
@@ -54,7 +55,7 @@ Result<void> MultiCore::init() {
 
 // ---- libcurl → libuv -------------------------------------------------------------------------
 
-int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp,
+int MultiCore::on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* userp,
                               void* socketp) noexcept {
   auto* self = static_cast<MultiCore*>(userp);
   auto* ctx = static_cast<PollCtx*>(socketp);
@@ -82,6 +83,14 @@ int MultiCore::on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp,
       ctx = new PollCtx;
       ctx->fd = fd;
       ctx->core = self;
+      ctx->last_read_ms = uv_now(self->loop_);
+      // Whose connection this is: every transfer on it goes to the same scheme and host.
+      void* priv = nullptr;
+      if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) == CURLE_OK && priv) {
+        const Job* job = static_cast<const Job*>(priv);
+        ctx->host = job->host;
+        ctx->https = ran_over_http2(0, job->url);
+      }
       int rc = uv_poll_init_socket(self->loop_, &ctx->poll, fd);
       if (rc != 0) {
         log::error(std::string("transport: cannot watch an upstream socket: ") + uv_strerror(rc));
@@ -218,6 +227,7 @@ void MultiCore::on_poll(uv_poll_t* poll, int status, int events) noexcept {
     return;
   }
   int flags = 0;
+  if (status < 0 || (events & UV_READABLE)) ctx->last_read_ms = uv_now(ctx->core->loop_);
   if (status < 0) {
     flags = CURL_CSELECT_ERR;
   } else {

@@ -82,7 +82,8 @@ struct Job {
   std::optional<Failure> local_failure;  // why one of our callbacks aborted the transfer
   bool resent = false;  // sent again after its session failed (at most once per transfer)
 
-  uint64_t start_ms = 0;          // uv_now() at start
+  uint64_t start_ms = 0;          // uv_now() at start: base of the total deadline
+  uint64_t sent_ms = 0;           // at start, or at the resend: base of the first-byte deadline
   uint64_t last_activity_ms = 0;  // head or last body chunk, or resume: base of the idle deadline
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -173,10 +174,21 @@ class MultiCore {
   // Called by complete() for a failed transfer already removed from the multi handle: when it
   // received no response head, sends nothing streamed, was not resent before and its
   // connection or stream was lost (session_failure()), adds it to the multi handle again, on
-  // a fresh connection, and returns true; its deadlines keep counting from
-  // the first start and the handler hears nothing of the first attempt. Else returns false.
+  // a fresh connection, and returns true; its total deadline keeps counting from the first
+  // start, its first-byte deadline from the resend, and the handler hears nothing of the first
+  // attempt. Else returns false.
   // Outside libcurl only (session_resend.cpp).
   bool resend_after_session_failure(Job* job, CURLcode result);
+  // Called by on_deadline when `job`'s first-byte deadline has passed, before it fails with
+  // it: when `job` goes over HTTP/2 (ran_over_http2()), ends every connection to its host that
+  // libcurl uses and on which nothing at all arrived for half that deadline (shutdown(2):
+  // libcurl then fails their other transfers as lost sessions, which resend_after_session_
+  // failure sends again on new connections). Returns how many it ended (session_resend.cpp).
+  size_t end_silent_sessions(const Job* job);
+  // Sends a transfer already removed from the multi handle once more, on a fresh connection,
+  // with its first-byte deadline counting from now (the total deadline still from the first
+  // start). False when libcurl refuses.
+  bool resend(Job* job);
   void fail(Job* job, Failure failure);
   void deliver_done(Job* job, const Failure* failure);
   void arm_deadline(Job* job);
@@ -187,6 +199,11 @@ class MultiCore {
     MultiCore* core;      // null once closing
     int events = 0;       // UV_READABLE/UV_WRITABLE the poll watches now (0 = stopped)
     bool wanted = false;  // libcurl asked to watch it (false: an idle connection in its cache)
+    // The connection's upstream, from the transfer that opened it (all its transfers share
+    // them): end_silent_sessions() looks only at https:// connections to one host.
+    bool https = false;
+    std::string host;
+    uint64_t last_read_ms = 0;  // uv_now() when it was last readable (or opened)
   };
   void close_poll(PollCtx* ctx);
   // Makes the poll of `ctx` watch `events` (0 = stop), with a system call only when they

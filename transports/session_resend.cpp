@@ -1,22 +1,75 @@
-// A transfer whose HTTP/2 session (or HTTP/1.1 connection) failed before any answer byte is
-// sent once more, on a new connection, inside the transport: see curl_multi_core.h and the
-// README's "When a session fails". libcurl 7.88 already does this itself for a stream above a
-// GOAWAY's last-stream-id and for REFUSED_STREAM (Curl_retry_request); this covers the rest.
+// A transfer whose HTTP/2 session failed before any answer byte is sent once more, on a new
+// connection, inside the transport; a session that went silent while a stream waited its whole
+// first-byte deadline is ended, so that its other streams are sent again that way. See
+// curl_multi_core.h and the README's "When a session fails". libcurl 7.88 already resends by itself
+// for a stream above a GOAWAY's last-stream-id and for REFUSED_STREAM (Curl_retry_request); this
+// covers the rest.
+#include <string>
+#include <sys/socket.h>
+
+#include "core/log.h"
 #include "transports/curl_failure.h"
 #include "transports/curl_multi_core.h"
 
 namespace gemgate::transport::detail {
 
-bool MultiCore::resend_after_session_failure(Job* job, CURLcode result) {
-  // Once the head went to the handler the answer has started: a cut stream stays cut. A
-  // streamed body may no longer be whole (its source keeps only what it can rewind).
-  if (job->resent || job->head_delivered || job->body_stream || closed()) return false;
+namespace {
+
+// Whether `job` may be sent again at all: nothing of its answer reached the handler (a cut
+// stream stays cut), its body is whole in memory (a streamed source keeps only what it can
+// rewind), and it was not resent before.
+bool may_resend(const Job* job) {
+  return !job->resent && !job->head_delivered && !job->body_stream;
+}
+
+bool goes_over_http2(Job* job) {
   long version = 0;
   curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
-  if (session_failure(result, job->errbuf, ran_over_http2(version, job->url)) ==
-      SessionFailure::kNone) {
+  return ran_over_http2(version, job->url);
+}
+
+}  // namespace
+
+bool MultiCore::resend_after_session_failure(Job* job, CURLcode result) {
+  if (!may_resend(job) || closed()) return false;
+  if (session_failure(result, job->errbuf, goes_over_http2(job)) == SessionFailure::kNone) {
     return false;
   }
+  return resend(job);
+}
+
+size_t MultiCore::end_silent_sessions(const Job* job) {
+  if (closed() || job->state != Job::State::kRunning) return 0;
+  long version = 0;
+  curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
+  if (!ran_over_http2(version, job->url)) return 0;
+  // A session on which streams wait is not silent by nature: the server acknowledges SETTINGS
+  // and PINGs, grants window, and answers the other streams. Half the first-byte deadline with
+  // no byte at all while this stream waited the whole deadline is taken for a hung session (a
+  // peer that stopped reading, a middlebox that dropped the flow). The cost when it was only
+  // slow: the streams still waiting on it are sent again, and the upstream works on them twice.
+  uint64_t now = uv_now(loop_);
+  uint64_t quiet_ms = static_cast<uint64_t>(job->timeouts.first_byte_ms) / 2;
+  size_t ended = 0;
+  for (const auto& [fd, ctx] : polls_) {
+    if (!ctx->wanted || !ctx->https || ctx->host != job->host) continue;
+    if (now - ctx->last_read_ms < quiet_ms) continue;
+    // Not close(): the socket stays libcurl's. Its next read sees the end, so every other
+    // transfer on the connection fails as a lost session (resent once each, above) and
+    // libcurl closes it.
+    ::shutdown(fd, SHUT_RDWR);
+    ++ended;
+  }
+  if (ended == 0) return 0;
+  counters_.silent_sessions_ended += ended;
+  log::warn("transport: upstream " + job->host + " sent nothing on " + std::to_string(ended) +
+            " connection(s) for " + std::to_string(quiet_ms) +
+            " ms while a request waited its whole first-byte deadline: ended them; the "
+            "requests still waiting there are sent again on new connections");
+  return ended;
+}
+
+bool MultiCore::resend(Job* job) {
   job->resent = true;
   job->head.reset(job->head.max_bytes());  // a status line may have come before the failure
   job->errbuf[0] = '\0';
@@ -28,6 +81,8 @@ bool MultiCore::resend_after_session_failure(Job* job, CURLcode result) {
   if (curl_easy_setopt(job->easy, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK) return false;
   if (curl_multi_add_handle(multi_, job->easy) != CURLM_OK) return false;
   job->state = Job::State::kRunning;
+  job->sent_ms = uv_now(loop_);
+  arm_deadline(job);
   ++counters_.resent;
   return true;
 }

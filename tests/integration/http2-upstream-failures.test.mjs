@@ -182,12 +182,13 @@ test('SETTINGS lowers MAX_CONCURRENT_STREAMS below what is in flight: all answer
   await poolUnharmed(s);
 });
 
-// NOT FIXED (todo): every stream on a hung session reaches its first-byte deadline at about the
-// same time; N timeouts from 3 keys within 10 s are an upstream outage to the key pool, so the
-// clients get 503, and libcurl keeps multiplexing new requests (the retries too) onto the hung
-// session, which still looks alive (no PING of ours, none answered). See transports/README.md.
-test('a hung session (reads nothing, sends nothing): requests fail over within the first-byte ' +
-     'deadline, later requests avoid it', {todo: 'hung HTTP/2 session: not detected yet'}, async (t) => {
+// A hung session looks alive to libcurl 7.88 (no PING of its own): every stream on it would reach
+// its first-byte deadline, N timeouts from 3 keys are an upstream outage, and the retries and the
+// outage's trials would join the same session. When the first stream reaches its deadline the
+// transport ends the session (silent for over half of it): that stream fails over (its deadline
+// is the operator's), the others are sent again on a new session with the same key.
+test('a hung session (reads nothing, sends nothing): at the first first-byte deadline it is ' +
+     'ended, the stream at its deadline fails over, the rest are resent, all answered', async (t) => {
   const s = await stack(t, {upstream_first_byte_timeout_ms: 3000});
   fake.script([{hang: true, times: N + 1}]);  // the warm-up and the N in flight hang upstream
   t.after(() => fake.reset());
@@ -200,7 +201,47 @@ test('a hung session (reads nothing, sends nothing): requests fail over within t
   await allAnswered([warm, ...calls], 'hung');
   const later = seen('hung-').filter((r) => r.session !== session);
   assert.ok(later.length >= N + 1, 'each was answered over another session');
+  const warmSent = seen('"hung-warm"');
+  assert.equal(warmSent.length, 2, 'the stream at its deadline: once on the hung session, once after');
+  assert.equal(new Set(warmSent.map((r) => r.key)).size, 2, 'it failed over to another key');
+  for (let i = 0; i < N; i++) {
+    const sent = seen(`"hung-${i}"`);
+    assert.equal(sent.length, 2, `hung-${i}: sent ${sent.length} times, not once more`);
+    assert.equal(new Set(sent.map((r) => r.key)).size, 1, `hung-${i}: failed over to another key`);
+  }
+  // The gateway ended its side of the hung session: once the stand-in reads again it finds the
+  // end, and its N + 1 streams there close (poolUnharmed waits for none to be left).
+  faults.unhang();
   await poolUnharmed(s);
+});
+
+// The other side of that rule: a stream that reaches its first-byte deadline on a session where
+// other answers are flowing says only that its own answer is slow. Nothing is ended.
+test('a first-byte deadline on a session that is not silent ends nothing: the streams on it ' +
+     'go on', async (t) => {
+  const s = await stack(t, {upstream_first_byte_timeout_ms: 3000, max_retries: 1});
+  assert.equal((await generate(s.gw, 'live-warm', {token: s.token})).status, 200);
+  const n = 2;
+  const streams = Array.from({length: n}, async (_, i) => {
+    const res = await streamGenerate(s.gw, `live-${i} [[chunks=40 interval=150]]`, {token: s.token});
+    return {status: res.status, out: await sseEvents(res)};
+  });
+  await eventually(() => faults.openStreams() >= n, {timeoutMs: 20000, what: 'both streams open'});
+  const session = faults.sessionId();
+  const slow = await generate(s.gw, 'live-slow [[delay=30000]]', {token: s.token});
+  assert.equal(slow.status, 504, `the slow one times out: ${slow.status} ${slow.text}`);
+  for (const {status, out} of await Promise.all(streams)) {
+    assert.equal(status, 200);
+    assert.ok(out.complete, 'the stream ended cleanly');
+    assert.equal(out.events.filter((e) => e.json?.candidates).length, 40, 'every event arrived');
+  }
+  for (let i = 0; i < n; i++) {
+    const sent = seen(`live-${i} `);
+    assert.equal(sent.length, 1, `live-${i} was not sent again`);
+    assert.equal(sent[0].session, session, `live-${i} stayed on its session`);
+  }
+  assert.doesNotMatch(s.gw.logs(), /sent nothing on/, 'no session was ended');
+  await fake.waitFor((x) => x.active === 0, 40000);
 });
 
 test('an upstream that kills every session before answering: each attempt is resent at most ' +

@@ -118,6 +118,8 @@ const faults = new WeakMap();  // server → {live: Map(session → Set(stream))
  *   tlsGarbage()             bytes that are no TLS record, then FIN: the client's TLS fails
  *   hang()                   the session stops reading (no PING or SETTINGS ack, no new stream
  *                            seen; what the handler writes stays queued); the socket stays open
+ *   unhang()                 the hung sessions read again, and so see what the client sent
+ *                            meanwhile (its end of the connection included)
  *   settings(maxStreams)     SETTINGS with MAX_CONCURRENT_STREAMS = maxStreams
  * Throws when there is no open session.
  */
@@ -138,6 +140,7 @@ export function h2Faults(server) {
     return b;
   };
   const tcpOf = (session) => raw.get(session.socket.remotePort);
+  const hung = [];
   return {
     openStreams: () => busiest()?.[1].size ?? 0,
     streamIds: () => [...(busiest()?.[1] ?? [])].map((st) => st.id).sort((a, b) => a - b),
@@ -164,6 +167,10 @@ export function h2Faults(server) {
       const tcp = tcpOf(need()[0]);
       const tlsSocket = [...sockets].find((x) => x.remotePort === tcp.remotePort);
       tlsSocket._handle.readStop();  // the session reads straight from this handle
+      hung.push(tlsSocket);
+    },
+    unhang() {
+      for (const tlsSocket of hung.splice(0)) tlsSocket._handle?.readStart();
     },
     settings(maxStreams) {
       need()[0].settings({maxConcurrentStreams: maxStreams});
