@@ -1,6 +1,8 @@
 // libcurl result → Failure; see curl_failure.h.
 #include "transports/curl_failure.h"
 
+#include "core/http/headers.h"
+
 namespace gemgate::transport::detail {
 
 namespace {
@@ -105,17 +107,14 @@ SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool
   }
 }
 
+bool is_https_url(std::string_view url) {
+  constexpr std::string_view kScheme = "https://";
+  return url.size() >= kScheme.size() && http::iequals(url.substr(0, kScheme.size()), kScheme);
+}
+
 bool ran_over_http2(long curl_http_version, std::string_view url) {
   if (curl_http_version == CURL_HTTP_VERSION_2_0) return true;
-  if (curl_http_version != 0) return false;
-  constexpr std::string_view kHttps = "https://";
-  if (url.size() < kHttps.size()) return false;
-  for (size_t i = 0; i < kHttps.size(); ++i) {
-    char c = url[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kHttps[i]) return false;
-  }
-  return true;
+  return curl_http_version == 0 && is_https_url(url);
 }
 
 Failure map_curl_failure(const CurlFailureInput& in) {

@@ -51,6 +51,9 @@ SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool
 // whose version is still unknown therefore counts as HTTP/2; an http:// one never does.
 bool ran_over_http2(long curl_http_version, std::string_view url);
 
+// Whether `url`'s scheme is https (any case).
+bool is_https_url(std::string_view url);
+
 // Returns "host[:port]" of an absolute URL, without scheme, userinfo, path, query or fragment;
 // "upstream" when none can be found. A view into `url` (or a literal): copy it before `url` goes.
 std::string_view host_of_url(std::string_view url);

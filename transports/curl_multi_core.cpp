@@ -89,7 +89,7 @@ int MultiCore::on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* user
       if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) == CURLE_OK && priv) {
         const Job* job = static_cast<const Job*>(priv);
         ctx->host = job->host;
-        ctx->https = ran_over_http2(0, job->url);
+        ctx->https = is_https_url(job->url);
       }
       int rc = uv_poll_init_socket(self->loop_, &ctx->poll, fd);
       if (rc != 0) {

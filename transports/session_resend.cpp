@@ -1,9 +1,9 @@
 // A transfer whose HTTP/2 session failed before any answer byte is sent once more, on a new
 // connection, inside the transport; a session that went silent while a stream waited its whole
 // first-byte deadline is ended, so that its other streams are sent again that way. See
-// curl_multi_core.h and the README's "When a session fails". libcurl 7.88 already resends by itself
-// for a stream above a GOAWAY's last-stream-id and for REFUSED_STREAM (Curl_retry_request); this
-// covers the rest.
+// curl_multi_core.h and the README's "When a session fails". libcurl 7.88 already resends by
+// itself for a stream above a GOAWAY's last-stream-id and for REFUSED_STREAM
+// (Curl_retry_request); this covers the rest.
 #include <string>
 #include <sys/socket.h>
 

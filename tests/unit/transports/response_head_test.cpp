@@ -131,6 +131,8 @@ TEST_CASE("an https transfer that failed before its version was known counts as 
   CHECK_FALSE(ran_over_http2(0, "http://127.0.0.1:8080/v1beta/x"));
   CHECK_FALSE(ran_over_http2(CURL_HTTP_VERSION_1_1, "https://h/"));
   CHECK_FALSE(ran_over_http2(0, "https:/"));
+  CHECK(is_https_url("HtTpS://h"));
+  CHECK_FALSE(is_https_url("http://h"));
 }
 
 TEST_CASE("failure messages name the host, never the path, query or userinfo") {
