@@ -83,7 +83,6 @@ int MultiCore::on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* user
       ctx = new PollCtx;
       ctx->fd = fd;
       ctx->core = self;
-      ctx->last_read_ms = uv_now(self->loop_);
       // Whose connection this is: every transfer on it goes to the same scheme and host.
       void* priv = nullptr;
       if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) == CURLE_OK && priv) {
@@ -105,6 +104,8 @@ int MultiCore::on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* user
   int events = 0;
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  // Silence counts only while the connection is in use: not the time it idled in the cache.
+  if (!ctx->wanted) ctx->last_read_ms = uv_now(self->loop_);
   ctx->wanted = true;
   return self->watch(ctx, events) ? 0 : -1;
 }
