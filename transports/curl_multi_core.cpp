@@ -104,8 +104,7 @@ int MultiCore::on_curl_socket(CURL* easy, curl_socket_t fd, int what, void* user
   int events = 0;
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  // Silence counts only while the connection is in use: not the time it idled in the cache.
-  if (!ctx->wanted) ctx->last_read_ms = uv_now(self->loop_);
+  if (!ctx->wanted) ctx->wanted_since_ms = uv_now(self->loop_);
   ctx->wanted = true;
   return self->watch(ctx, events) ? 0 : -1;
 }
@@ -228,7 +227,6 @@ void MultiCore::on_poll(uv_poll_t* poll, int status, int events) noexcept {
     return;
   }
   int flags = 0;
-  if (status < 0 || (events & UV_READABLE)) ctx->last_read_ms = uv_now(ctx->core->loop_);
   if (status < 0) {
     flags = CURL_CSELECT_ERR;
   } else {

@@ -203,7 +203,7 @@ class MultiCore {
     // them): end_silent_sessions() looks only at https:// connections to one host.
     bool https = false;
     std::string host;
-    uint64_t last_read_ms = 0;  // uv_now() when it was last readable, or became wanted
+    uint64_t wanted_since_ms = 0;  // uv_now() when libcurl last began to use it (wanted)
   };
   void close_poll(PollCtx* ctx);
   // Makes the poll of `ctx` watch `events` (0 = stop), with a system call only when they

@@ -4,6 +4,9 @@
 // curl_multi_core.h and the README's "When a session fails". libcurl 7.88 already resends by
 // itself for a stream above a GOAWAY's last-stream-id and for REFUSED_STREAM
 // (Curl_retry_request); this covers the rest.
+#include <algorithm>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string>
 #include <sys/socket.h>
 
@@ -20,6 +23,15 @@ namespace {
 // rewind), and it was not resent before.
 bool may_resend(const Job* job) {
   return !job->resent && !job->head_delivered && !job->body_stream;
+}
+
+// How long the kernel has received no data on TCP socket `fd` (TCP_INFO's last_data_recv: any
+// segment with payload, whether or not libcurl has read it yet), in ms; 0 when it cannot tell.
+uint64_t ms_since_data_received(curl_socket_t fd) {
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return 0;
+  return info.tcpi_last_data_recv;
 }
 
 bool goes_over_http2(Job* job) {
@@ -48,12 +60,15 @@ size_t MultiCore::end_silent_sessions(const Job* job) {
   // no byte at all while this stream waited the whole deadline is taken for a hung session (a
   // peer that stopped reading, a middlebox that dropped the flow). The cost when it was only
   // slow: the streams still waiting on it are sent again, and the upstream works on them twice.
+  // The silence is the kernel's (bytes libcurl has not read yet count as heard), and only the
+  // time the connection has been in use counts, not the time it idled in libcurl's cache.
   uint64_t now = uv_now(loop_);
   uint64_t quiet_ms = static_cast<uint64_t>(job->timeouts.first_byte_ms) / 2;
   size_t ended = 0;
   for (const auto& [fd, ctx] : polls_) {
     if (!ctx->wanted || !ctx->https || ctx->host != job->host) continue;
-    if (now - ctx->last_read_ms < quiet_ms) continue;
+    uint64_t silent_ms = std::min(now - ctx->wanted_since_ms, ms_since_data_received(fd));
+    if (silent_ms < quiet_ms) continue;
     // Not close(): the socket stays libcurl's. Its next read sees the end, so every other
     // transfer on the connection fails as a lost session (resent once each, above) and
     // libcurl closes it.

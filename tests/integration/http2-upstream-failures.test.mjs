@@ -209,6 +209,7 @@ test('a hung session (reads nothing, sends nothing): at the first first-byte dea
     assert.equal(sent.length, 2, `hung-${i}: sent ${sent.length} times, not once more`);
     assert.equal(new Set(sent.map((r) => r.key)).size, 1, `hung-${i}: failed over to another key`);
   }
+  assert.match(s.gw.logs(), /sent nothing on 1 connection\(s\)/, 'the hung session was ended');
   // The gateway ended its side of the hung session: once the stand-in reads again it finds the
   // end, and its N + 1 streams there close (poolUnharmed waits for none to be left).
   faults.unhang();
