@@ -244,6 +244,7 @@ Result<void> Gateway::start_workers(int count) {
     transport_options.max_cached_connections = 512;
     transport_options.environment_proxy = environment_proxy_;
     transport_options.ca_file = upstream_ca_file_;
+    transport_options.session_counters = session_counters_;
     auto transport = transport::CurlMultiTransport::create(worker->loop(), transport_options);
     if (!transport.ok()) return transport.error();
     std::shared_ptr<transport::Transport> shared(std::move(transport).value());
@@ -392,6 +393,17 @@ void Gateway::register_metric_collectors() {
   metrics_->add([m = request_metrics_](metrics::Writer& w) { m->collect(w); });
   metrics_->add([pool = pool_](metrics::Writer& w) { pool::collect_pool_metrics(*pool, w); });
   metrics_->add([this](metrics::Writer& w) { collect_storage_metrics(*storage_, w); });
+  metrics_->add([c = session_counters_](metrics::Writer& w) {
+    w.family("gemgate_upstream_resent_total", "counter",
+             "Upstream requests sent once more on a new connection, same key, because their "
+             "HTTP/2 session was lost or refused them before any answer byte.");
+    w.sample("gemgate_upstream_resent_total", {}, c->resent.load(std::memory_order_relaxed));
+    w.family("gemgate_upstream_silent_sessions_ended_total", "counter",
+             "Upstream HTTP/2 connections ended because nothing arrived on them for half the "
+             "first-byte deadline while a request waited the whole of it.");
+    w.sample("gemgate_upstream_silent_sessions_ended_total", {},
+             c->silent_sessions_ended.load(std::memory_order_relaxed));
+  });
   metrics_->add([this](metrics::Writer& w) {
     const metrics::Label instance[] = {{"instance_id", instance_id_}};
     w.family("gemgate_instance_info", "gauge", "This gateway's name in a group (always 1).");

@@ -25,6 +25,7 @@
 #include "pool/key_pool.h"
 #include "storage/change_feed.h"
 #include "storage/storage_thread.h"
+#include "transports/curl_multi_transport.h"
 #include "transports/proxy_environment.h"
 
 namespace gemgate::conf {
@@ -116,7 +117,10 @@ class Gateway {
   Services services_;                                 // what every chain is built with
   std::unique_ptr<Registry> reload_registry_;         // the registry of the last reload
   transport::ProxyEnvironment environment_proxy_;
-  std::string upstream_ca_file_;    // GEMGATE_UPSTREAM_CA_FILE, "" = the system's CA bundle
+  std::string upstream_ca_file_;  // GEMGATE_UPSTREAM_CA_FILE, "" = the system's CA bundle
+  // What every worker's transport did about failed HTTP/2 sessions, for /metrics.
+  std::shared_ptr<transport::CurlMultiTransport::SessionCounters> session_counters_ =
+      std::make_shared<transport::CurlMultiTransport::SessionCounters>();
   std::string instance_id_;         // this gateway's name in a group
   std::string logged_instance_id_;  // on its log rows: GEMGATE_INSTANCE_ID; unnamed, instance_id_
                                     // on PostgreSQL and "" on SQLite

@@ -8,6 +8,7 @@
 // callbacks, so the owner must run the loop once more afterwards (uv_run) before uv_loop_close().
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,13 @@ class MultiCore;
 
 class CurlMultiTransport final : public Transport {
  public:
+  // Counts shared by every transport of a process and read from any thread (for /metrics):
+  // what the transports did about failed HTTP/2 sessions. Relaxed atomics; rare events.
+  struct SessionCounters {
+    std::atomic<uint64_t> resent{0};                 // transfers sent once more (Stats::resent)
+    std::atomic<uint64_t> silent_sessions_ended{0};  // Stats::silent_sessions_ended
+  };
+
   struct Options {
     long max_host_connections = 0;    // per host:port; 0 = unlimited. Extra transfers queue
                                       // inside libcurl (their first-byte deadline keeps running)
@@ -39,6 +47,8 @@ class CurlMultiTransport final : public Transport {
     // system's bundle (GEMGATE_UPSTREAM_CA_FILE: a private CA, or the benchmark's self-signed
     // upstream). Empty = the system's bundle. Verification always stays on.
     std::string ca_file;
+    // Where this transport also counts its resends and ended sessions; may be null.
+    std::shared_ptr<SessionCounters> session_counters;
   };
 
   struct Stats {

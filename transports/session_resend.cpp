@@ -77,6 +77,9 @@ size_t MultiCore::end_silent_sessions(const Job* job) {
   }
   if (ended == 0) return 0;
   counters_.silent_sessions_ended += ended;
+  if (options_.session_counters) {
+    options_.session_counters->silent_sessions_ended.fetch_add(ended, std::memory_order_relaxed);
+  }
   log::warn("transport: upstream " + job->host + " sent nothing on " + std::to_string(ended) +
             " connection(s) for " + std::to_string(quiet_ms) +
             " ms while a request waited its whole first-byte deadline: ended them; the "
@@ -99,6 +102,9 @@ bool MultiCore::resend(Job* job) {
   job->sent_ms = uv_now(loop_);
   arm_deadline(job);
   ++counters_.resent;
+  if (options_.session_counters) {
+    options_.session_counters->resent.fetch_add(1, std::memory_order_relaxed);
+  }
   return true;
 }
 

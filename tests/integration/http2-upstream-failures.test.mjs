@@ -19,7 +19,7 @@ import {startFakeGemini} from '../support/fake-gemini.mjs';
 import {h2Faults} from '../support/fake-gemini-tls.mjs';
 import {sequence} from '../support/stack.mjs';
 import {DEFAULT_CONFIG, generate, streamGenerate, sseEvents, poolKey, eventually} from '../support/gateway.mjs';
-import {adminStack, keyOf, assertNoSecrets} from './admin-lib.mjs';
+import {adminStack, keyOf, assertNoSecrets, registerSecret} from './admin-lib.mjs';
 
 const C = http2.constants;
 const N = 24;  // requests in flight on the session
@@ -38,9 +38,22 @@ function oneWorker() {
   return out;
 }
 
+const METRICS_TOKEN = 'mtok-' + 'h2Qv7LpR3wZt9sKd';
+registerSecret('the metrics token', METRICS_TOKEN);
+
 async function stack(t, settings = {}) {
   return adminStack(t, fake, {keys: [poolKey('Valid'), poolKey('Valid'), poolKey('Valid')],
-                              configYaml: oneWorker(), settings});
+                              configYaml: oneWorker(), settings, env: {METRICS_TOKEN}});
+}
+
+/** The transport's session counters from /metrics: {resent, ended}. */
+async function sessionCounters(s) {
+  const r = await fetch(`${s.gw.url}/metrics`, {headers: {authorization: `Bearer ${METRICS_TOKEN}`}});
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  const value = (name) => Number(text.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1]);
+  return {resent: value('gemgate_upstream_resent_total'),
+          ended: value('gemgate_upstream_silent_sessions_ended_total')};
 }
 
 const seen = (marker) => fake.requests().filter((r) => r.body.includes(marker));
@@ -134,6 +147,9 @@ test('TCP reset of the session before any answer: all resent, all answered', asy
   faults.tcpReset();
   await allAnswered(calls, 'tcp-rst');
   resentNotFailedOver('tcp-rst');
+  const counted = await sessionCounters(s);
+  assert.ok(counted.resent >= 1 && counted.resent <= N, `resends counted: ${counted.resent}`);
+  assert.equal(counted.ended, 0, 'no session ended for silence');
   assert.ok(seen('tcp-rst-').some((r) => r.session > session));
   await poolUnharmed(s);
 });
@@ -210,6 +226,7 @@ test('a hung session (reads nothing, sends nothing): at the first first-byte dea
     assert.equal(new Set(sent.map((r) => r.key)).size, 1, `hung-${i}: failed over to another key`);
   }
   assert.match(s.gw.logs(), /sent nothing on 1 connection\(s\)/, 'the hung session was ended');
+  assert.deepEqual(await sessionCounters(s), {resent: N, ended: 1}, 'both counted in /metrics');
   // The gateway ended its side of the hung session: once the stand-in reads again it finds the
   // end, and its N + 1 streams there close (poolUnharmed waits for none to be left).
   faults.unhang();
