@@ -59,12 +59,6 @@ constexpr long kReceiveBufferBytes = 8 * 1024;
 static_assert(kReceiveBufferBytes >= 16 * 1024 / 2, "HTTP/2 needs half a TLS record (README.md)");
 constexpr long kLongLivedReceiveBufferBytes = 2 * 1024;
 
-// True for a URL libcurl only ever speaks HTTP/1.1 to (CURL_HTTP_VERSION_2TLS: HTTP/2 needs TLS).
-bool is_cleartext_http(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  return url.size() >= kScheme.size() && http::iequals(url.substr(0, kScheme.size()), kScheme);
-}
-
 }  // namespace
 
 // The request's fields as libcurl's header list, built in the Job's own storage: the lines

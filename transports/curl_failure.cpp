@@ -107,9 +107,20 @@ SessionFailure session_failure(CURLcode code, std::string_view curl_detail, bool
   }
 }
 
+namespace {
+
+bool has_scheme(std::string_view url, std::string_view scheme) {
+  return url.size() >= scheme.size() && http::iequals(url.substr(0, scheme.size()), scheme);
+}
+
+}  // namespace
+
 bool is_https_url(std::string_view url) {
-  constexpr std::string_view kScheme = "https://";
-  return url.size() >= kScheme.size() && http::iequals(url.substr(0, kScheme.size()), kScheme);
+  return has_scheme(url, "https://");
+}
+
+bool is_cleartext_http(std::string_view url) {
+  return has_scheme(url, "http://");
 }
 
 bool ran_over_http2(long curl_http_version, std::string_view url) {

@@ -1,6 +1,8 @@
 // Turns a libcurl result into the transport's Failure (kind + message). The kind feeds the retry
 // and key-health decisions upstream, so the mapping is deliberate; the message names the host and
-// never the URL path, query (it may carry an API key) or any request header.
+// never the URL path, query (it may carry an API key) or any request header. Also what a failure
+// of a session means (session_failure, ran_over_http2) and the URL pieces both read (host,
+// scheme).
 #pragma once
 
 #include <cstdint>
@@ -53,6 +55,9 @@ bool ran_over_http2(long curl_http_version, std::string_view url);
 
 // Whether `url`'s scheme is https (any case).
 bool is_https_url(std::string_view url);
+// Whether `url`'s scheme is http (any case): a URL libcurl only ever speaks HTTP/1.1 to
+// (CURL_HTTP_VERSION_2TLS: HTTP/2 needs TLS).
+bool is_cleartext_http(std::string_view url);
 
 // Returns "host[:port]" of an absolute URL, without scheme, userinfo, path, query or fragment;
 // "upstream" when none can be found. A view into `url` (or a literal): copy it before `url` goes.

@@ -289,7 +289,7 @@ void MultiCore::on_deadline(uv_timer_t* timer) noexcept {
     size_t ended = self->end_silent_sessions(job);
     why = "no response head from upstream " + job->host + " within the first-byte deadline of " +
           std::to_string(t.first_byte_ms) + " ms";
-    if (ended > 0) why += " (its silent HTTP/2 connection was ended)";
+    if (ended > 0) why += " (silent HTTP/2 connections to it were ended)";
   } else if (job->head_delivered && !job->want_paused && t.idle_ms > 0 &&
              now >= job->last_activity_ms + t.idle_ms) {
     why = "upstream " + job->host + " sent nothing for " + std::to_string(t.idle_ms) +

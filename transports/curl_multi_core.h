@@ -185,10 +185,6 @@ class MultiCore {
   // libcurl then fails their other transfers as lost sessions, which resend_after_session_
   // failure sends again on new connections). Returns how many it ended (session_resend.cpp).
   size_t end_silent_sessions(const Job* job);
-  // Sends a transfer already removed from the multi handle once more, on a fresh connection,
-  // with its first-byte deadline counting from now (the total deadline still from the first
-  // start). False when libcurl refuses.
-  bool resend(Job* job);
   void fail(Job* job, Failure failure);
   void deliver_done(Job* job, const Failure* failure);
   void arm_deadline(Job* job);
@@ -204,6 +200,7 @@ class MultiCore {
     bool https = false;
     std::string host;
     uint64_t wanted_since_ms = 0;  // uv_now() when libcurl last began to use it (wanted)
+    bool ended = false;            // shut down by end_silent_sessions(); libcurl closes it next
   };
   void close_poll(PollCtx* ctx);
   // Makes the poll of `ctx` watch `events` (0 = stop), with a system call only when they

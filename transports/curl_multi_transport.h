@@ -31,7 +31,7 @@ class CurlMultiTransport final : public Transport {
   // what the transports did about failed HTTP/2 sessions. Relaxed atomics; rare events.
   struct SessionCounters {
     std::atomic<uint64_t> resent{0};                 // transfers sent once more (Stats::resent)
-    std::atomic<uint64_t> silent_sessions_ended{0};  // Stats::silent_sessions_ended
+    std::atomic<uint64_t> silent_sessions_ended{0};  // connections end_silent_sessions ended
   };
 
   struct Options {
@@ -60,8 +60,7 @@ class CurlMultiTransport final : public Transport {
     uint64_t failed = 0;          // done with a failure
     uint64_t cancelled = 0;       // destroyed by their owner before done
     uint64_t resent = 0;          // sent again on a new connection after their session failed
-    uint64_t silent_sessions_ended = 0;  // silent HTTP/2 connections ended (end_silent_sessions)
-    uint64_t socket_actions = 0;         // calls into curl_multi_socket_action (to spot busy loops)
+    uint64_t socket_actions = 0;  // calls into curl_multi_socket_action (to spot busy loops)
   };
 
   // Creates a transport on `loop`, on the loop's thread (or before the loop runs). Calls

@@ -34,7 +34,7 @@ uint64_t ms_since_data_received(curl_socket_t fd) {
   return info.tcpi_last_data_recv;
 }
 
-bool goes_over_http2(Job* job) {
+bool goes_over_http2(const Job* job) {
   long version = 0;
   curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
   return ran_over_http2(version, job->url);
@@ -47,47 +47,6 @@ bool MultiCore::resend_after_session_failure(Job* job, CURLcode result) {
   if (session_failure(result, job->errbuf, goes_over_http2(job)) == SessionFailure::kNone) {
     return false;
   }
-  return resend(job);
-}
-
-size_t MultiCore::end_silent_sessions(const Job* job) {
-  if (closed() || job->state != Job::State::kRunning) return 0;
-  long version = 0;
-  curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
-  if (!ran_over_http2(version, job->url)) return 0;
-  // A session on which streams wait is not silent by nature: the server acknowledges SETTINGS
-  // and PINGs, grants window, and answers the other streams. Half the first-byte deadline with
-  // no byte at all while this stream waited the whole deadline is taken for a hung session (a
-  // peer that stopped reading, a middlebox that dropped the flow). The cost when it was only
-  // slow: the streams still waiting on it are sent again, and the upstream works on them twice.
-  // The silence is the kernel's (bytes libcurl has not read yet count as heard), and only the
-  // time the connection has been in use counts, not the time it idled in libcurl's cache.
-  uint64_t now = uv_now(loop_);
-  uint64_t quiet_ms = static_cast<uint64_t>(job->timeouts.first_byte_ms) / 2;
-  size_t ended = 0;
-  for (const auto& [fd, ctx] : polls_) {
-    if (!ctx->wanted || !ctx->https || ctx->host != job->host) continue;
-    uint64_t silent_ms = std::min(now - ctx->wanted_since_ms, ms_since_data_received(fd));
-    if (silent_ms < quiet_ms) continue;
-    // Not close(): the socket stays libcurl's. Its next read sees the end, so every other
-    // transfer on the connection fails as a lost session (resent once each, above) and
-    // libcurl closes it.
-    ::shutdown(fd, SHUT_RDWR);
-    ++ended;
-  }
-  if (ended == 0) return 0;
-  counters_.silent_sessions_ended += ended;
-  if (options_.session_counters) {
-    options_.session_counters->silent_sessions_ended.fetch_add(ended, std::memory_order_relaxed);
-  }
-  log::warn("transport: upstream " + job->host + " sent nothing on " + std::to_string(ended) +
-            " connection(s) for " + std::to_string(quiet_ms) +
-            " ms while a request waited its whole first-byte deadline: ended them; the "
-            "requests still waiting there are sent again on new connections");
-  return ended;
-}
-
-bool MultiCore::resend(Job* job) {
   job->resent = true;
   job->head.reset(job->head.max_bytes());  // a status line may have come before the failure
   job->errbuf[0] = '\0';
@@ -106,6 +65,42 @@ bool MultiCore::resend(Job* job) {
     options_.session_counters->resent.fetch_add(1, std::memory_order_relaxed);
   }
   return true;
+}
+
+size_t MultiCore::end_silent_sessions(const Job* job) {
+  if (closed() || job->state != Job::State::kRunning || !goes_over_http2(job)) return 0;
+  // A session on which streams wait is not silent by nature: the server acknowledges SETTINGS
+  // and PINGs, grants window, and answers the other streams. Half the first-byte deadline with
+  // no byte at all while this stream waited the whole deadline is taken for a hung session (a
+  // peer that stopped reading, a middlebox that dropped the flow). The cost when it was only
+  // slow: the streams still waiting on it are sent again, and the upstream works on them twice.
+  // The silence is the kernel's (bytes libcurl has not read yet count as heard), and only the
+  // time the connection has been in use counts, not the time it idled in libcurl's cache.
+  uint64_t now = uv_now(loop_);
+  uint64_t quiet_ms = static_cast<uint64_t>(job->timeouts.first_byte_ms) / 2;
+  size_t ended = 0;
+  for (const auto& [fd, ctx] : polls_) {
+    if (!ctx->wanted || ctx->ended || !ctx->https || ctx->host != job->host) continue;
+    uint64_t silent_ms = std::min(now - ctx->wanted_since_ms, ms_since_data_received(fd));
+    if (silent_ms < quiet_ms) continue;
+    // Not close(): the socket stays libcurl's. Its next read sees the end, so every other
+    // transfer on the connection fails as a lost session (resent once each, above) and
+    // libcurl closes it.
+    // `ended` keeps other deadlines of the same loop turn, due before libcurl has seen the
+    // end, from ending, counting and logging it again.
+    ::shutdown(fd, SHUT_RDWR);
+    ctx->ended = true;
+    ++ended;
+  }
+  if (ended == 0) return 0;
+  if (options_.session_counters) {
+    options_.session_counters->silent_sessions_ended.fetch_add(ended, std::memory_order_relaxed);
+  }
+  log::warn("transport: upstream " + job->host + " sent nothing on " + std::to_string(ended) +
+            " connection(s) for " + std::to_string(quiet_ms) +
+            " ms while a request waited its whole first-byte deadline: ended them; the "
+            "requests still waiting there are sent again on new connections");
+  return ended;
 }
 
 }  // namespace gemgate::transport::detail
