@@ -34,7 +34,7 @@ void probe_outage(Worker& w, std::shared_ptr<pool::KeyPool> pool,
 }
 
 void cap_request_log(storage::StorageThread& storage, int64_t max_rows) {
-  storage.submit([max_rows](storage::Store& store) {
+  auto job = [max_rows](storage::Store& store) {
     auto n = store.cap_request_logs(max_rows, kRowCapChunks);
     if (!n.ok()) {
       log::warn("housekeeping: request log row cap: " + n.error().message);
@@ -42,11 +42,12 @@ void cap_request_log(storage::StorageThread& storage, int64_t max_rows) {
       log::info("row cap: deleted " + std::to_string(*n) +
                 " oldest request log row(s) beyond log_max_rows");
     }
-  });
+  };
+  storage.submit(std::move(job), storage::StorageThread::JobKind::kBackground);
 }
 
 void prune_old_rows(storage::StorageThread& storage, int64_t days, int64_t now) {
-  storage.submit([days, now](storage::Store& store) {
+  auto job = [days, now](storage::Store& store) {
     if (days > 0) {
       int64_t cutoff = now - days * 86'400'000;
       auto a = store.prune_request_logs(cutoff);
@@ -66,18 +67,20 @@ void prune_old_rows(storage::StorageThread& storage, int64_t days, int64_t now) 
     if (!usage.ok() || !sessions.ok()) {
       log::warn("housekeeping: " + (usage.ok() ? sessions.error().message : usage.error().message));
     }
-  });
+  };
+  storage.submit(std::move(job), storage::StorageThread::JobKind::kBackground);
 }
 
 void prune_expired_responses(storage::StorageThread& storage, int64_t now) {
-  storage.submit([now](storage::Store& store) {
+  auto job = [now](storage::Store& store) {
     auto n = store.prune_responses(now);
     if (!n.ok()) {
       log::warn("housekeeping: stored responses: " + n.error().message);
     } else if (*n > 0) {
       log::info("retention: deleted " + std::to_string(*n) + " expired stored response(s)");
     }
-  });
+  };
+  storage.submit(std::move(job), storage::StorageThread::JobKind::kBackground);
 }
 
 }  // namespace gemgate::conf

@@ -129,7 +129,7 @@ Result<void> TokenUsageSync::run(TokenMeter& meter, storage::Store& store, int64
 
 void TokenUsageSync::start() {
   if (queued_->exchange(true)) return;
-  bool queued = thread_.submit([meter = meter_, flag = queued_](storage::Store& store) {
+  auto sync = [meter = meter_, flag = queued_](storage::Store& store) {
     flag->store(false);
     static std::atomic<int64_t> last_warning_ms{0};
     const int64_t now = now_unix_ms();
@@ -138,7 +138,8 @@ void TokenUsageSync::start() {
       log::warn("token usage: " + r.error().message +
                 " (kept in memory, written with the next sync)");
     }
-  });
+  };
+  bool queued = thread_.submit(std::move(sync), storage::StorageThread::JobKind::kBackground);
   if (!queued) queued_->store(false);
 }
 

@@ -7,8 +7,6 @@
 #include <iterator>
 #include <pthread.h>
 #include <string>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "core/log.h"
 
@@ -31,11 +29,11 @@ StorageThread::~StorageThread() {
   stop();
 }
 
-bool StorageThread::submit(std::function<void(Store&)> job) {
+bool StorageThread::submit(std::function<void(Store&)> job, JobKind kind) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!accepting_) return false;
-    jobs_.push_back(std::move(job));
+    jobs_.push_back({std::move(job), kind});
   }
   cv_.notify_one();
   return true;
@@ -189,28 +187,21 @@ void StorageThread::recycle(std::vector<RequestLogRow> rows) {
 }
 
 void StorageThread::pace(std::size_t queued) {
-  // Relative to the nice value the thread started with (the process's own).
-  const int wanted = queued >= options_.behind_batches * options_.batch_rows ? base_nice_
-                     : queued <= options_.batch_rows ? base_nice_ + options_.nice
-                                                     : nice_now_;
-  if (wanted == nice_now_) return;
-  // Per thread on Linux: the thread id names this thread alone.
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), wanted) == 0) {
-    nice_now_ = wanted;
-  } else if (wanted < nice_now_ && !nice_warned_) {
-    nice_warned_ = true;
-    log::warn("storage: " + std::to_string(queued) +
-              " log rows wait and the storage thread (nice " + std::to_string(nice_now_) +
-              ") may not raise its priority (no CAP_SYS_NICE or RLIMIT_NICE); it keeps "
-              "writing at its share of the CPU, and rows beyond the queue's limit are dropped "
-              "and counted");
-  }
+  const Standing was = standing_->current();
+  const Standing wanted = next_standing(was, queued, options_.batch_rows, options_.behind_batches,
+                                        standing_->may_idle());
+  if (standing_->apply(wanted) || wanted < was || nice_warned_) return;
+  nice_warned_ = true;
+  log::warn("storage: " + std::to_string(queued) + " log rows wait and the storage thread (nice " +
+            std::to_string(standing_->nice_value()) +
+            ") may not raise its priority (no CAP_SYS_NICE or RLIMIT_NICE); it keeps writing at "
+            "its share of the CPU, and rows beyond the queue's limit are dropped and counted");
 }
 
 void StorageThread::run() {
   // Named so top, perf and tests/bench/compare.sh can tell its CPU from the workers'.
   pthread_setname_np(pthread_self(), "gg-storage");
-  base_nice_ = nice_now_ = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  standing_.emplace(options_.nice);
   pace(0);
   std::unique_lock<std::mutex> lock(mu_);
   Clock::time_point next_flush = Clock::now() + options_.flush_interval;
@@ -221,7 +212,7 @@ void StorageThread::run() {
              (!backing_off && pending_.log_rows() >= options_.batch_rows);
     });
     if (!jobs_.empty()) {
-      std::function<void(Store&)> job = std::move(jobs_.front());
+      Job job = std::move(jobs_.front());
       jobs_.pop_front();
       const bool final = stopping_;
       // The job must see rows queued before it — unless writes are failing (the database is
@@ -232,15 +223,21 @@ void StorageThread::run() {
       Pending batch;
       if (write_first) batch = take_pending();
       lock.unlock();
+      // Someone waits on an awaited job (and on the rows it must see): never under SCHED_IDLE.
+      // Two system calls around such a job, none per row.
+      const bool raised = job.kind == JobKind::kAwaited &&
+                          standing_->current() == Standing::kIdle &&
+                          standing_->apply(Standing::kLow);
       const bool wrote = !write_first || write(std::move(batch), final);
       try {
-        job(*store_);
+        job.run(*store_);
       } catch (const std::exception& e) {
         log::error(std::string("storage: a job threw: ") + e.what());
       } catch (...) {
         log::error("storage: a job threw a non-standard exception");
       }
       jobs_run_.fetch_add(1, std::memory_order_relaxed);
+      if (raised) standing_->apply(Standing::kIdle);
       lock.lock();
       if (write_first) {
         backing_off = !wrote;

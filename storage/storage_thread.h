@@ -21,12 +21,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
 #include "storage/store.h"
+#include "storage/thread_standing.h"
 
 namespace gemgate::storage {
 
@@ -40,11 +42,14 @@ class StorageThread {
     std::size_t max_queued_rows = 100'000;
     // Delay before retrying after a write failed with a retriable error (busy, disk full).
     std::chrono::milliseconds retry_delay{1000};
-    // The storage thread's nice value while it keeps up (0: the workers' own). Above 0 a worker
-    // woken on its CPU takes it back after ~1 ms instead of waiting for the whole batch (~7 ms):
-    // that wait is every in-flight request's tail. Once `behind_batches` batches wait, it asks
-    // for nice 0 back (allowed with CAP_SYS_NICE or RLIMIT_NICE; otherwise a warning says so)
-    // and returns to `nice` when the queue is down to one batch.
+    // How much CPU the thread asks for (thread_standing.h), from how far it is behind. While at
+    // most one batch waits: SCHED_IDLE when it may take its priority back later (CAP_SYS_NICE,
+    // or an RLIMIT_NICE permitting the process's nice value), so its writes never delay a
+    // worker; without that privilege `nice` above the process's own, where a worker woken on
+    // its CPU takes it back within ~1 ms. From SCHED_IDLE, `nice` once more than two batches
+    // wait (it is not getting the CPU it needs). Once `behind_batches` batches wait, the
+    // process's own nice value (without the privilege a warning says it cannot). Jobs (admin
+    // reads and writes) run at `nice` at least. `nice` 0: always at the process's priority.
     int nice = 5;
     std::size_t behind_batches = 4;
   };
@@ -66,10 +71,16 @@ class StorageThread {
   StorageThread(const StorageThread&) = delete;
   StorageThread& operator=(const StorageThread&) = delete;
 
+  // Who waits on a job: kAwaited (a request, an admin page, a reload) runs at Options::nice at
+  // least, never under SCHED_IDLE, which a saturated machine could starve; kBackground
+  // (periodic housekeeping and syncs nobody waits for) runs at the thread's standing, like the
+  // write-behind, so it does not delay a worker either.
+  enum class JobKind { kAwaited, kBackground };
+
   // Queues `job` to run on the storage thread after earlier jobs. The job delivers its own
   // result (e.g. by posting to the caller's loop). Exceptions from the job are caught and
   // logged. Returns false (job not queued, never run) once stop() has begun.
-  bool submit(std::function<void(Store&)> job);
+  bool submit(std::function<void(Store&)> job, JobKind kind = JobKind::kAwaited);
 
   // Write-behind sinks: queue and return at once. Log rows are written in order; key health is
   // coalesced per key (the latest call wins); token touches keep the latest time per token.
@@ -136,7 +147,7 @@ class StorageThread {
   bool write_state(Pending& batch, bool final);
   // Logs dropped rows, at most every 10 s unless `force`.
   void report_drops(bool force);
-  // Storage thread only: sets its nice value from the queue's depth before a batch (see
+  // Storage thread only: sets its standing from the queue's depth before a batch (see
   // Options::nice).
   void pace(std::size_t queued);
 
@@ -145,7 +156,11 @@ class StorageThread {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void(Store&)>> jobs_;
+  struct Job {
+    std::function<void(Store&)> run;
+    JobKind kind;
+  };
+  std::deque<Job> jobs_;
   Pending pending_;
   std::vector<RequestLogRow> spare_requests_;  // empty, with the capacity of a written batch
   std::vector<RequestLogRow> spare_rows_;      // written rows, handed out by spare_request_row()
@@ -161,10 +176,9 @@ class StorageThread {
   std::atomic<std::uint64_t> write_errors_{0};
   std::atomic<std::uint64_t> jobs_run_{0};
   std::atomic<std::uint64_t> refused_counted_{0};
-  std::uint64_t drops_reported_ = 0;  // storage thread only
-  int base_nice_ = 0;                 // storage thread only: its nice value at start
-  int nice_now_ = 0;                  // storage thread only: its nice value
-  bool nice_warned_ = false;          // storage thread only
+  std::uint64_t drops_reported_ = 0;        // storage thread only
+  std::optional<ThreadStanding> standing_;  // storage thread only: made in run()
+  bool nice_warned_ = false;                // storage thread only
   std::chrono::steady_clock::time_point last_drop_report_{};
 };
 

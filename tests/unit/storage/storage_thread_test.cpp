@@ -1,16 +1,13 @@
 // StorageThread: FIFO jobs from many threads, write-behind batching, flush() and stop()
-// semantics, coalescing, the queue cap, and retry after a transient (busy) failure.
+// semantics, coalescing, the queue cap, and retry after a transient (busy) failure (its
+// scheduling standing: thread_standing_test.cpp).
 #include "storage/storage_thread.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <atomic>
 #include <doctest/doctest.h>
-#include <filesystem>
-#include <fstream>
 #include <future>
-#include <sstream>
-#include <sys/resource.h>
 #include <thread>
 
 #include "test_support.h"
@@ -75,39 +72,6 @@ TEST_CASE("storage thread: appended rows are visible after flush()") {
   // A second connection sees committed rows.
   CHECK(testing::count_rows(dir.file("gemgate.db"), "request_log") == 10);
   CHECK(testing::count_rows(dir.file("gemgate.db"), "error_log") == 1);
-}
-
-// The nice value of this process's thread named gg-storage (-100: none found).
-int storage_thread_nice() {
-  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(t.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    if (name != "gg-storage") continue;
-    std::ifstream stat(t.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i <= 19 && rest >> field; ++i) {
-      if (i == 19) return std::stoi(field);  // proc(5): field 19 is the nice value
-    }
-  }
-  return -100;
-}
-
-TEST_CASE("storage thread: it runs at nice +5 (Options::nice) above the process's own") {
-  const int base = getpriority(PRIO_PROCESS, 0);
-  TempDir dir;
-  {
-    StorageThread st(open_test_store(dir.file("a.db")));
-    REQUIRE(st.flush().ok());  // the thread has started and set its nice value
-    CHECK(storage_thread_nice() == std::min(base + 5, 19));
-  }
-  StorageThread::Options same;
-  same.nice = 0;
-  StorageThread st(open_test_store(dir.file("b.db")), same);
-  REQUIRE(st.flush().ok());
-  CHECK(storage_thread_nice() == base);
 }
 
 TEST_CASE("storage thread: written rows come back as spare rows to fill, never before") {

@@ -1,0 +1,67 @@
+// ThreadStanding: the storage thread's scheduling standing (see thread_standing.h).
+#include "storage/thread_standing.h"
+
+#include <algorithm>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace gemgate::storage {
+
+Standing next_standing(Standing now, std::size_t queued, std::size_t batch_rows,
+                       std::size_t behind_batches, bool may_idle) {
+  if (queued <= 2 * batch_rows) return may_idle ? Standing::kIdle : Standing::kLow;
+  if (queued < behind_batches * batch_rows) return now;
+  return now == Standing::kIdle ? Standing::kLow : Standing::kNormal;
+}
+
+namespace {
+
+// setpriority(2) on the calling thread alone (on Linux a thread id names one thread).
+bool set_nice(int nice) {
+  return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) == 0;
+}
+
+bool set_policy(int policy) {
+  sched_param none{};  // SCHED_OTHER and SCHED_IDLE take priority 0; the nice value is kept
+  return pthread_setschedparam(pthread_self(), policy, &none) == 0;
+}
+
+}  // namespace
+
+ThreadStanding::ThreadStanding(int nice_offset)
+    : base_nice_(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()))),
+      low_nice_(std::min(base_nice_ + std::max(nice_offset, 0), 19)) {
+  if (low_nice_ == base_nice_ || !set_nice(low_nice_)) return;  // no lower standing: kNormal
+  current_ = Standing::kLow;
+  // A thread may leave SCHED_IDLE only as far as it may lower its nice value (and going back
+  // to the process's own is the stricter of the two): try that once, here, instead of finding
+  // out while stuck in SCHED_IDLE on a saturated machine.
+  if (set_nice(base_nice_)) {
+    may_idle_ = true;
+    set_nice(low_nice_);  // lowering the priority is always allowed
+  }
+}
+
+bool ThreadStanding::apply(Standing s) {
+  if (s == current_) return true;
+  if (s == Standing::kIdle) {
+    if (!may_idle_ || !set_nice(low_nice_) || !set_policy(SCHED_IDLE)) return false;
+    current_ = s;
+    return true;
+  }
+  if (current_ == Standing::kIdle) {
+    if (!set_policy(SCHED_OTHER)) return false;
+    current_ = Standing::kLow;  // SCHED_OTHER at low_nice_, which kIdle kept
+  }
+  if (!set_nice(s == Standing::kLow ? low_nice_ : base_nice_)) return s == current_;
+  current_ = s;
+  return true;
+}
+
+int ThreadStanding::nice_value() const {
+  return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+}
+
+}  // namespace gemgate::storage

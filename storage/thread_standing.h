@@ -1,0 +1,60 @@
+// ThreadStanding: how much of the CPU the storage thread asks the kernel for, decided from how far
+// its write-behind queue is behind (next_standing(), pure) and applied to the calling thread
+// (ThreadStanding::apply()).
+//
+// The standings, lowest first:
+//   kIdle   SCHED_IDLE: the thread runs only on a CPU nothing else wants, and the kernel counts a
+//           CPU running it as idle, so a waking worker is placed there and preempts it at once:
+//           while the log keeps up, its writes never delay a request (issue 13: the gateway's
+//           p99 at one worker fell from ~3.9 ms to ~1.9 ms, the same as without the stored log).
+//   kLow    SCHED_OTHER at `nice_offset` above the process's nice value: a worker woken on its
+//           CPU takes it back within about a millisecond, and on a saturated machine it still
+//           gets about a third of a nice-0 competitor's share.
+//   kNormal SCHED_OTHER at the process's own nice value.
+// Leaving kIdle, and going from kLow to kNormal, raises the thread's priority, which Linux allows
+// only with CAP_SYS_NICE or an RLIMIT_NICE that permits the process's nice value. The
+// constructor finds out once which holds; kIdle is used only when it may be left again (a thread
+// stuck in SCHED_IDLE on a saturated machine would write nothing, and the queue would fill).
+#pragma once
+
+#include <cstddef>
+
+namespace gemgate::storage {
+
+enum class Standing { kIdle, kLow, kNormal };
+
+// The standing for a queue of `queued` rows of `batch_rows`-row batches, from `now`: the lowest
+// allowed (kIdle when `may_idle`, else kLow) while at most two batches wait (a batch is written
+// when one is full, a little more by the time the thread runs); one standing higher than `now`
+// once `behind_batches` wait (the thread is not getting the CPU it needs; a batch takes every
+// queued row, so the next call sees what arrived meanwhile); otherwise `now`, so a queue
+// hovering at one threshold does not flap.
+Standing next_standing(Standing now, std::size_t queued, std::size_t batch_rows,
+                       std::size_t behind_batches, bool may_idle);
+
+// The scheduling standing of the thread that constructed it. Not thread-safe: construct and use it
+// on that one thread only.
+class ThreadStanding {
+ public:
+  // Records the calling thread's nice value as the process's own, moves the thread to kLow, and
+  // probes whether it may raise its priority back (then kIdle is allowed). `nice_offset` 0
+  // means no lower standing at all: the thread stays at the process's priority (kNormal).
+  explicit ThreadStanding(int nice_offset);
+
+  // Puts the calling thread in `s`. Returns false (the standing unchanged) when the kernel
+  // refuses, which only happens for a rise without the privilege described above.
+  bool apply(Standing s);
+
+  Standing current() const { return current_; }
+  // kIdle may be used (and left again).
+  bool may_idle() const { return may_idle_; }
+  int nice_value() const;  // the thread's nice value now (kIdle keeps kLow's)
+
+ private:
+  int base_nice_;
+  int low_nice_;
+  bool may_idle_ = false;
+  Standing current_ = Standing::kNormal;
+};
+
+}  // namespace gemgate::storage
