@@ -358,6 +358,91 @@ DROP INDEX IF EXISTS request_log_by_status;
 CREATE INDEX request_log_by_status ON request_log (status, time_ms) WHERE status <> 200;
 )sql";
 
+// v13: what changed, for the change feed of a group of gateways on one SQLite file. The feed
+// watched `PRAGMA data_version`, which every commit of another connection moves — this
+// process's own request-log batches included — so under traffic every gateway re-read all its
+// keys, tokens and settings five times a second. Now each topic of storage/change_feed.h has a
+// version that triggers raise in the same transaction as the change (as PostgreSQL's NOTIFY is
+// sent), by whichever gateway wrote, and only for changes of what the topic's readers hold: not
+// for the usage columns written behind (last_used_at, last_checked_at, last_error), not for logs
+// or usage rollups. The feed reads the versions only when data_version moved. A column added to
+// keys, client_tokens or key_cooldowns later must join its trigger's WHEN here.
+constexpr const char* kV13 = R"sql(
+CREATE TABLE change_versions (
+  topic   TEXT    PRIMARY KEY,
+  version INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO change_versions (topic) VALUES ('keys'), ('key_health'), ('tokens'), ('settings'),
+  ('sessions');
+
+CREATE TRIGGER keys_added AFTER INSERT ON keys BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'keys';
+END;
+CREATE TRIGGER keys_deleted AFTER DELETE ON keys BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'keys';
+END;
+CREATE TRIGGER keys_edited AFTER UPDATE ON keys
+WHEN OLD.fingerprint IS NOT NEW.fingerprint OR OLD.sealed IS NOT NEW.sealed
+  OR OLD.plain IS NOT NEW.plain OR OLD.disabled IS NOT NEW.disabled
+  OR OLD.disabled_reason IS NOT NEW.disabled_reason OR OLD.weight IS NOT NEW.weight
+  OR OLD.key_group IS NOT NEW.key_group OR OLD.rpm IS NOT NEW.rpm OR OLD.tpm IS NOT NEW.tpm
+  OR OLD.proxy_sealed IS NOT NEW.proxy_sealed OR OLD.note IS NOT NEW.note BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'keys';
+END;
+CREATE TRIGGER key_health_changed AFTER UPDATE ON keys
+WHEN OLD.disabled IS NOT NEW.disabled OR OLD.disabled_reason IS NOT NEW.disabled_reason
+  OR OLD.health_changed_at IS NOT NEW.health_changed_at
+  OR OLD.consecutive_failures IS NOT NEW.consecutive_failures BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
+END;
+CREATE TRIGGER key_cooldowns_added AFTER INSERT ON key_cooldowns BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
+END;
+CREATE TRIGGER key_cooldowns_deleted AFTER DELETE ON key_cooldowns BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
+END;
+CREATE TRIGGER key_cooldowns_changed AFTER UPDATE ON key_cooldowns
+WHEN OLD.until_ms IS NOT NEW.until_ms OR OLD.strikes IS NOT NEW.strikes BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
+END;
+
+CREATE TRIGGER tokens_added AFTER INSERT ON client_tokens BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'tokens';
+END;
+CREATE TRIGGER tokens_deleted AFTER DELETE ON client_tokens BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'tokens';
+END;
+CREATE TRIGGER tokens_edited AFTER UPDATE ON client_tokens
+WHEN OLD.label IS NOT NEW.label OR OLD.token_sha256 IS NOT NEW.token_sha256
+  OR OLD.prefix IS NOT NEW.prefix OR OLD.suffix IS NOT NEW.suffix
+  OR OLD.models IS NOT NEW.models OR OLD.rpm IS NOT NEW.rpm OR OLD.tpm IS NOT NEW.tpm
+  OR OLD.daily_tokens IS NOT NEW.daily_tokens OR OLD.monthly_tokens IS NOT NEW.monthly_tokens
+  OR OLD.expires_at IS NOT NEW.expires_at OR OLD.key_group IS NOT NEW.key_group
+  OR OLD.enabled IS NOT NEW.enabled BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'tokens';
+END;
+
+CREATE TRIGGER settings_added AFTER INSERT ON settings BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'settings';
+END;
+CREATE TRIGGER settings_edited AFTER UPDATE ON settings BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'settings';
+END;
+CREATE TRIGGER settings_deleted AFTER DELETE ON settings BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'settings';
+END;
+
+CREATE TRIGGER sessions_added AFTER INSERT ON admin_sessions BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'sessions';
+END;
+CREATE TRIGGER sessions_edited AFTER UPDATE ON admin_sessions BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'sessions';
+END;
+CREATE TRIGGER sessions_deleted AFTER DELETE ON admin_sessions BEGIN
+  UPDATE change_versions SET version = version + 1 WHERE topic = 'sessions';
+END;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -374,6 +459,7 @@ const std::vector<Migration>& migrations() {
       {10, "resource affinity: the pool key and client token of each created resource", kV10},
       {11, "no request-id index on the request log (no lookup used it; every insert paid)", kV11},
       {12, "the request log's status index holds only non-200 rows", kV12},
+      {13, "change versions per topic, raised by triggers (the group's change feed)", kV13},
   };
   return kAll;
 }

@@ -1,8 +1,9 @@
 #include "storage/sqlite/sqlite_change_feed.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <cstdint>
+#include <map>
 #include <memory>
-#include <optional>
 
 #include "core/log.h"
 
@@ -31,9 +32,23 @@ void SqliteChangeFeed::stop() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
+namespace {
+
+// The version of each topic (schema v13: raised by triggers in the changing transaction).
+std::map<std::string, std::int64_t> read_versions(SQLite::Database& db) {
+  std::map<std::string, std::int64_t> versions;
+  SQLite::Statement st(db, "SELECT topic, version FROM change_versions");
+  while (st.executeStep()) versions[st.getColumn(0).getString()] = st.getColumn(1).getInt64();
+  return versions;
+}
+
+}  // namespace
+
 void SqliteChangeFeed::run(Listener listener) {
   std::unique_ptr<SQLite::Database> db;
-  std::optional<int64_t> last;  // data_version seen last; unset until the first read
+  bool have_last = false;  // a data_version was read on this connection
+  int64_t last = 0;        // the data_version read last
+  std::map<std::string, std::int64_t> versions;  // topic versions read with it
   bool failing = false;
   for (;;) {
     {
@@ -45,18 +60,35 @@ void SqliteChangeFeed::run(Listener listener) {
         db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY);
         db->exec("PRAGMA busy_timeout = 1000");
       }
+      // data_version moves with every commit of another connection, cheaply (no table read);
+      // only then are the topics' versions read, and only topics whose version moved are
+      // reported: log batches, usage rollups and usage columns move none.
       const int64_t version = db->execAndGet("PRAGMA data_version").getInt64();
-      // The first read after (re)opening a connection has nothing to compare with: something may
-      // have changed while we were not looking, so it counts as a change.
-      const bool changed = !last || *last != version;
+      const bool first = !have_last;
+      if (!first && last == version) continue;
+      have_last = true;
       last = version;
+      std::map<std::string, std::int64_t> now = read_versions(*db);
       if (failing) log::info("change feed: watching the database again");
       failing = false;
-      if (changed) listener(ChangeTopic::kAll);
+      // The first read after (re)opening a connection has nothing to compare with: something
+      // may have changed while we were not looking, so it counts as a change of everything.
+      if (first) {
+        listener(ChangeTopic::kAll);
+      } else {
+        for (const auto& [name, v] : now) {
+          auto was = versions.find(name);
+          if (was != versions.end() && was->second == v) continue;
+          // A topic this build does not know (a newer gateway of the group wrote it): ignored,
+          // as the PostgreSQL feed ignores its notifications.
+          if (auto topic = change_topic_from_name(name)) listener(*topic);
+        }
+      }
+      versions = std::move(now);
     } catch (const std::exception& e) {
       // data_version is per connection: a new one starts its own count, hence `last` resets.
       db.reset();
-      last.reset();
+      have_last = false;
       if (!failing) log::warn(std::string("change feed: cannot read the database: ") + e.what());
       failing = true;
     }

@@ -1,7 +1,11 @@
 // SqliteChangeFeed: the ChangeFeed of several gateway processes sharing one SQLite file (WAL
 // mode). SQLite has no notifications, so the feed polls `PRAGMA data_version` on its own
-// read-only connection: the value changes whenever any other connection (another process, or
-// this process's storage thread) committed. It cannot tell what changed, so it reports kAll.
+// read-only connection, which moves whenever any other connection (another process, or this
+// process's storage thread) committed; then it reads the `change_versions` table, whose
+// version per topic triggers raise in the transaction of each change of what the topic names
+// (schema v13), and reports the topics whose version moved. Commits that change none (log
+// batches, usage rollups, last-used times: nearly every commit under traffic) report nothing.
+// The first look after (re)opening its connection reports kAll.
 #pragma once
 
 #include <chrono>

@@ -1,11 +1,13 @@
 // What a group of gateways sharing one database relies on: the SQLite change feed (PRAGMA
-// data_version on its own connection) sees another connection's commits (sqlite-only; the
+// data_version on its own connection, then the topics' versions) reports another connection's
+// changes by topic and nothing for log batches and usage writes (sqlite-only; the
 // PostgreSQL feed is tested in postgres/pg_store_test.cpp); on both stores save_key_health
 // merges views of several writers by health_changed_at, load_key_health reads health only, and
 // log rows keep their instance id and filter by it.
 #include <condition_variable>
 #include <doctest/doctest.h>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/clock.h"
@@ -19,26 +21,31 @@ using gemgate::now_unix_ms;
 
 namespace {
 
-// Counts listener calls; wait_for_more() waits (generously) for one more than `seen`.
+// Records listener calls; wait_for_more() waits (generously) for more than `seen`.
 struct Calls {
   std::mutex mu;
   std::condition_variable cv;
-  int n = 0;
+  std::vector<ChangeTopic> topics;
   ChangeFeed::Listener listener() {
     return [this](ChangeTopic topic) {
-      CHECK(topic == ChangeTopic::kAll);
       std::lock_guard<std::mutex> lock(mu);
-      ++n;
+      topics.push_back(topic);
       cv.notify_all();
     };
   }
   int count() {
     std::lock_guard<std::mutex> lock(mu);
-    return n;
+    return static_cast<int>(topics.size());
+  }
+  // The topics reported after the first `from` calls.
+  std::set<ChangeTopic> since(int from) {
+    std::lock_guard<std::mutex> lock(mu);
+    return {topics.begin() + std::min<std::size_t>(from, topics.size()), topics.end()};
   }
   bool wait_for_more(int seen) {
     std::unique_lock<std::mutex> lock(mu);
-    return cv.wait_for(lock, std::chrono::seconds(20), [&] { return n > seen; });
+    return cv.wait_for(lock, std::chrono::seconds(20),
+                       [&] { return static_cast<int>(topics.size()) > seen; });
   }
 };
 
@@ -76,6 +83,91 @@ TEST_CASE("change feed: another connection's commit is reported; stop() ends the
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(calls.count() == seen);
   feed.stop();  // idempotent
+}
+
+TEST_CASE("change feed: each change is reported by its topic; log and usage writes report none" *
+          doctest::test_suite("sqlite-only")) {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  auto writer = open_sqlite(path);
+  SqliteChangeFeed feed(path, std::chrono::milliseconds(20));
+  Calls calls;
+  REQUIRE(feed.start(calls.listener()).ok());
+  REQUIRE(calls.wait_for_more(0));  // the first look: kAll
+  CHECK(calls.since(0) == std::set<ChangeTopic>{ChangeTopic::kAll});
+  // Waits for the next report and returns every topic reported since `seen`.
+  auto next = [&](int seen) {
+    CHECK(calls.wait_for_more(seen));
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a report of more, if any
+    return calls.since(seen);
+  };
+
+  int seen = calls.count();
+  const std::int64_t key = writer->add_keys({fake_key(1)}, 1).value().added_ids.at(0);
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kKeys});
+
+  NewClientToken token;
+  token.label = "t";
+  token.token_sha256 = std::string(64, 'a');
+  token.created_at = 1;
+  seen = calls.count();
+  const std::int64_t token_id = writer->add_token(token).value();
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kTokens});
+
+  // What traffic writes: log batches, a token's last use, its usage, a key's usage columns.
+  // None of it is a change any gateway must re-read; the feed stays quiet.
+  seen = calls.count();
+  for (int batch = 0; batch < 5; ++batch) {
+    std::vector<RequestLogRow> rows(100);
+    for (int i = 0; i < 100; ++i) {
+      rows[i].time_ms = 1'000 + batch * 100 + i;
+      rows[i].status = 200;
+      rows[i].key_id = key;
+      rows[i].token_id = token_id;
+    }
+    REQUIRE(writer->append_request_logs(rows).ok());
+    REQUIRE(writer->touch_tokens({{token_id, 2'000 + batch}}).ok());
+    REQUIRE(writer->add_token_usage({{token_id, 20'000, 100, 1'000}}).ok());
+    KeyHealthRow used;
+    used.key_id = key;
+    used.last_used_at = 3'000 + batch;
+    REQUIRE(writer->save_key_health({used}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // more than one poll apart
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(calls.since(seen).empty());
+
+  // A health decision (disabled): its topic, and the keys' (the disabled flag is both).
+  KeyHealthRow dead;
+  dead.key_id = key;
+  dead.disabled = true;
+  dead.disabled_reason = "API_KEY_INVALID";
+  dead.health_changed_at = 5'000;
+  seen = calls.count();
+  REQUIRE(writer->save_key_health({dead}).ok());
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kKeys, ChangeTopic::kKeyHealth});
+
+  // A cooldown alone.
+  KeyHealthRow cooling = dead;
+  cooling.cooldowns = {{"gemini-2.5-flash", kFuture, 1}};
+  seen = calls.count();
+  REQUIRE(writer->save_key_health({cooling}).ok());
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kKeyHealth});
+
+  SettingsBatch settings;
+  settings.set["max_retries"] = "2";
+  settings.updated_at = 1;
+  seen = calls.count();
+  REQUIRE(writer->save_settings(settings).ok());
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kSettings});
+
+  seen = calls.count();
+  REQUIRE(writer->create_session({std::string(64, 'b'), 1, kFuture}).ok());
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kSessions});
+
+  seen = calls.count();
+  REQUIRE(writer->update_token(token_id, "renamed", token.policy).ok());
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kTokens});
 }
 
 TEST_CASE("change feed: a database that does not exist yet is retried, not an error" *
