@@ -43,13 +43,13 @@ class StorageThread {
     // Delay before retrying after a write failed with a retriable error (busy, disk full).
     std::chrono::milliseconds retry_delay{1000};
     // How much CPU the thread asks for (thread_standing.h), from how far it is behind. While at
-    // most one batch waits: SCHED_IDLE when it may take its priority back later (CAP_SYS_NICE,
+    // most two batches wait: SCHED_IDLE when it may take its priority back later (CAP_SYS_NICE,
     // or an RLIMIT_NICE permitting the process's nice value), so its writes never delay a
     // worker; without that privilege `nice` above the process's own, where a worker woken on
-    // its CPU takes it back within ~1 ms. From SCHED_IDLE, `nice` once more than two batches
-    // wait (it is not getting the CPU it needs). Once `behind_batches` batches wait, the
-    // process's own nice value (without the privilege a warning says it cannot). Jobs (admin
-    // reads and writes) run at `nice` at least. `nice` 0: always at the process's priority.
+    // its CPU takes it back within ~1 ms. Each time `behind_batches` batches wait, one standing
+    // up: SCHED_IDLE to `nice`, `nice` to the process's own (without the privilege a warning
+    // says it cannot). Awaited jobs run at `nice` at least. `nice` 0: always at the process's
+    // priority.
     int nice = 5;
     std::size_t behind_batches = 4;
   };
