@@ -97,14 +97,15 @@ std::shared_ptr<ResourceMap> make_stored_resource_map(storage::StorageThread& th
 
 void prune_expired_resources(storage::StorageThread& thread, ResourceMap& map, int64_t now) {
   map.prune(now);
-  thread.submit([now](storage::Store& store) {
+  auto prune = [now](storage::Store& store) {
     auto n = store.prune_resources(now);
     if (!n.ok()) {
       log::warn("housekeeping: resource affinity: " + n.error().message);
     } else if (*n > 0) {
       log::info("retention: deleted " + std::to_string(*n) + " expired resource binding(s)");
     }
-  });
+  };
+  thread.submit(std::move(prune), storage::StorageThread::JobKind::kBackground);
 }
 
 }  // namespace gemgate::conf

@@ -190,6 +190,7 @@ void StorageThread::pace(std::size_t queued) {
   const Standing was = standing_->current();
   const Standing wanted = next_standing(was, queued, options_.batch_rows, options_.behind_batches,
                                         standing_->may_idle());
+  // Standing is ordered lowest first: only a refused rise is worth a warning.
   if (standing_->apply(wanted) || wanted < was || nice_warned_) return;
   nice_warned_ = true;
   log::warn("storage: " + std::to_string(queued) + " log rows wait and the storage thread (nice " +
@@ -221,10 +222,12 @@ void StorageThread::run() {
       // (The retry timer below gets its turn between jobs; flush() writes on its own.)
       const bool write_first = final || !backing_off;
       Pending batch;
+      const std::size_t queued = pending_.log_rows();
       if (write_first) batch = take_pending();
       lock.unlock();
+      if (write_first) pace(queued);  // a backlog written ahead of a job counts as a batch
       // Someone waits on an awaited job (and on the rows it must see): never under SCHED_IDLE.
-      // Two system calls around such a job, none per row.
+      // A few system calls around such a job, none per row.
       const bool raised = job.kind == JobKind::kAwaited &&
                           standing_->current() == Standing::kIdle &&
                           standing_->apply(Standing::kLow);
@@ -248,6 +251,8 @@ void StorageThread::run() {
     if (stopping_) {
       Pending batch = take_pending();
       lock.unlock();
+      // The stop waits on these rows (and a service manager's stop timeout runs).
+      if (standing_->current() == Standing::kIdle) standing_->apply(Standing::kLow);
       write(std::move(batch), true);
       lock.lock();
       if (jobs_.empty() && pending_.empty()) break;

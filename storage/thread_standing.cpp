@@ -47,15 +47,18 @@ ThreadStanding::ThreadStanding(int nice_offset)
 bool ThreadStanding::apply(Standing s) {
   if (s == current_) return true;
   if (s == Standing::kIdle) {
-    if (!may_idle_ || !set_nice(low_nice_) || !set_policy(SCHED_IDLE)) return false;
+    if (!may_idle_ || !set_nice(low_nice_)) return false;
+    current_ = Standing::kLow;  // SCHED_OTHER at low_nice_ now, whatever comes next
+    if (!set_policy(SCHED_IDLE)) return false;
     current_ = s;
     return true;
   }
   if (current_ == Standing::kIdle) {
     if (!set_policy(SCHED_OTHER)) return false;
     current_ = Standing::kLow;  // SCHED_OTHER at low_nice_, which kIdle kept
+    if (s == Standing::kLow) return true;
   }
-  if (!set_nice(s == Standing::kLow ? low_nice_ : base_nice_)) return s == current_;
+  if (!set_nice(s == Standing::kLow ? low_nice_ : base_nice_)) return false;
   current_ = s;
   return true;
 }

@@ -12,9 +12,11 @@
 //           gets about a third of a nice-0 competitor's share.
 //   kNormal SCHED_OTHER at the process's own nice value.
 // Leaving kIdle, and going from kLow to kNormal, raises the thread's priority, which Linux allows
-// only with CAP_SYS_NICE or an RLIMIT_NICE that permits the process's nice value. The
-// constructor finds out once which holds; kIdle is used only when it may be left again (a thread
-// stuck in SCHED_IDLE on a saturated machine would write nothing, and the queue would fill).
+// only with CAP_SYS_NICE or an RLIMIT_NICE that permits the nice value risen to. The constructor
+// finds out once whether the thread may go back to the process's nice value (the stricter of
+// the two); kIdle is used only then (a thread stuck in SCHED_IDLE on a saturated machine would
+// write nothing, and the queue would fill). A thread created from a thread in kIdle inherits
+// SCHED_IDLE: the storage thread creates none.
 #pragma once
 
 #include <cstddef>
@@ -41,8 +43,9 @@ class ThreadStanding {
   // means no lower standing at all: the thread stays at the process's priority (kNormal).
   explicit ThreadStanding(int nice_offset);
 
-  // Puts the calling thread in `s`. Returns false (the standing unchanged) when the kernel
-  // refuses, which only happens for a rise without the privilege described above.
+  // Puts the calling thread in `s`. Returns false when the kernel refuses (a rise without the
+  // privilege described above, or SCHED_IDLE refused by a sandbox); current() then says where
+  // the thread is.
   bool apply(Standing s);
 
   Standing current() const { return current_; }

@@ -363,10 +363,17 @@ CREATE INDEX request_log_by_status ON request_log (status, time_ms) WHERE status
 // process's own request-log batches included — so under traffic every gateway re-read all its
 // keys, tokens and settings five times a second. Now each topic of storage/change_feed.h has a
 // version that triggers raise in the same transaction as the change (as PostgreSQL's NOTIFY is
-// sent), by whichever gateway wrote, and only for changes of what the topic's readers hold: not
-// for the usage columns written behind (last_used_at, last_checked_at, last_error), not for logs
-// or usage rollups. The feed reads the versions only when data_version moved. A column added to
-// keys, client_tokens or key_cooldowns later must join its trigger's WHEN here.
+// sent), by whichever gateway wrote, and only for changes of what the topic's readers use
+// (conf/group_sync.cpp, pool/shared_health.cpp): not for the usage columns written behind
+// (last_used_at, last_checked_at, last_error, consecutive_failures), not for circuit breakers
+// (key_cooldowns rows named "circuit:…", which stay local), not for a cooldown's strikes alone
+// or the removal of ended cooldowns, not for logs or usage rollups. A new decision (disabled,
+// reset) stamps health_changed_at, which is what the key-health trigger watches beside the
+// disabled state. Sessions have a topic but no trigger: they are looked up per request, so
+// nothing re-reads them. The feed reads the versions only when data_version moved. A later
+// migration that adds a column a topic's readers use must drop and re-create that topic's
+// trigger with the column in its WHEN; one that rebuilds a table re-creates its triggers
+// (tests/unit/storage/migrations_test.cpp lists them at the latest version).
 constexpr const char* kV13 = R"sql(
 CREATE TABLE change_versions (
   topic   TEXT    PRIMARY KEY,
@@ -381,28 +388,26 @@ END;
 CREATE TRIGGER keys_deleted AFTER DELETE ON keys BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'keys';
 END;
-CREATE TRIGGER keys_edited AFTER UPDATE ON keys
+CREATE TRIGGER keys_edited AFTER UPDATE OF fingerprint, sealed, plain, weight, key_group, rpm,
+  tpm, proxy_sealed, note ON keys
 WHEN OLD.fingerprint IS NOT NEW.fingerprint OR OLD.sealed IS NOT NEW.sealed
-  OR OLD.plain IS NOT NEW.plain OR OLD.disabled IS NOT NEW.disabled
-  OR OLD.disabled_reason IS NOT NEW.disabled_reason OR OLD.weight IS NOT NEW.weight
+  OR OLD.plain IS NOT NEW.plain OR OLD.weight IS NOT NEW.weight
   OR OLD.key_group IS NOT NEW.key_group OR OLD.rpm IS NOT NEW.rpm OR OLD.tpm IS NOT NEW.tpm
   OR OLD.proxy_sealed IS NOT NEW.proxy_sealed OR OLD.note IS NOT NEW.note BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'keys';
 END;
-CREATE TRIGGER key_health_changed AFTER UPDATE ON keys
+CREATE TRIGGER key_health_decided AFTER UPDATE OF disabled, disabled_reason, health_changed_at
+  ON keys
 WHEN OLD.disabled IS NOT NEW.disabled OR OLD.disabled_reason IS NOT NEW.disabled_reason
-  OR OLD.health_changed_at IS NOT NEW.health_changed_at
-  OR OLD.consecutive_failures IS NOT NEW.consecutive_failures BEGIN
+  OR OLD.health_changed_at IS NOT NEW.health_changed_at BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
 END;
-CREATE TRIGGER key_cooldowns_added AFTER INSERT ON key_cooldowns BEGIN
+CREATE TRIGGER key_cooldown_added AFTER INSERT ON key_cooldowns
+WHEN substr(NEW.model, 1, 8) <> 'circuit:' BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
 END;
-CREATE TRIGGER key_cooldowns_deleted AFTER DELETE ON key_cooldowns BEGIN
-  UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
-END;
-CREATE TRIGGER key_cooldowns_changed AFTER UPDATE ON key_cooldowns
-WHEN OLD.until_ms IS NOT NEW.until_ms OR OLD.strikes IS NOT NEW.strikes BEGIN
+CREATE TRIGGER key_cooldown_extended AFTER UPDATE OF until_ms ON key_cooldowns
+WHEN substr(NEW.model, 1, 8) <> 'circuit:' AND OLD.until_ms IS NOT NEW.until_ms BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'key_health';
 END;
 
@@ -412,7 +417,8 @@ END;
 CREATE TRIGGER tokens_deleted AFTER DELETE ON client_tokens BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'tokens';
 END;
-CREATE TRIGGER tokens_edited AFTER UPDATE ON client_tokens
+CREATE TRIGGER tokens_edited AFTER UPDATE OF label, token_sha256, prefix, suffix, models, rpm,
+  tpm, daily_tokens, monthly_tokens, expires_at, key_group, enabled ON client_tokens
 WHEN OLD.label IS NOT NEW.label OR OLD.token_sha256 IS NOT NEW.token_sha256
   OR OLD.prefix IS NOT NEW.prefix OR OLD.suffix IS NOT NEW.suffix
   OR OLD.models IS NOT NEW.models OR OLD.rpm IS NOT NEW.rpm OR OLD.tpm IS NOT NEW.tpm
@@ -430,16 +436,6 @@ CREATE TRIGGER settings_edited AFTER UPDATE ON settings BEGIN
 END;
 CREATE TRIGGER settings_deleted AFTER DELETE ON settings BEGIN
   UPDATE change_versions SET version = version + 1 WHERE topic = 'settings';
-END;
-
-CREATE TRIGGER sessions_added AFTER INSERT ON admin_sessions BEGIN
-  UPDATE change_versions SET version = version + 1 WHERE topic = 'sessions';
-END;
-CREATE TRIGGER sessions_edited AFTER UPDATE ON admin_sessions BEGIN
-  UPDATE change_versions SET version = version + 1 WHERE topic = 'sessions';
-END;
-CREATE TRIGGER sessions_deleted AFTER DELETE ON admin_sessions BEGIN
-  UPDATE change_versions SET version = version + 1 WHERE topic = 'sessions';
 END;
 )sql";
 

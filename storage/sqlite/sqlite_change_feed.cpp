@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "core/log.h"
 
@@ -34,8 +35,13 @@ void SqliteChangeFeed::stop() {
 
 namespace {
 
-// The version of each topic (schema v13: raised by triggers in the changing transaction).
-std::map<std::string, std::int64_t> read_versions(SQLite::Database& db) {
+// The version of each topic (schema v13: raised by triggers in the changing transaction), or
+// nullopt while the file has no such table yet (another gateway is still migrating it).
+std::optional<std::map<std::string, std::int64_t>> read_versions(SQLite::Database& db) {
+  SQLite::Statement has(db,
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'change_versions'");
+  if (!has.executeStep()) return std::nullopt;
   std::map<std::string, std::int64_t> versions;
   SQLite::Statement st(db, "SELECT topic, version FROM change_versions");
   while (st.executeStep()) versions[st.getColumn(0).getString()] = st.getColumn(1).getInt64();
@@ -48,7 +54,8 @@ void SqliteChangeFeed::run(Listener listener) {
   std::unique_ptr<SQLite::Database> db;
   bool have_last = false;  // a data_version was read on this connection
   int64_t last = 0;        // the data_version read last
-  std::map<std::string, std::int64_t> versions;  // topic versions read with it
+  // The topics' versions read with it (nullopt: none yet).
+  std::optional<std::map<std::string, std::int64_t>> versions;
   bool failing = false;
   for (;;) {
     {
@@ -68,17 +75,18 @@ void SqliteChangeFeed::run(Listener listener) {
       if (!first && last == version) continue;
       have_last = true;
       last = version;
-      std::map<std::string, std::int64_t> now = read_versions(*db);
+      std::optional<std::map<std::string, std::int64_t>> now = read_versions(*db);
       if (failing) log::info("change feed: watching the database again");
       failing = false;
       // The first read after (re)opening a connection has nothing to compare with: something
-      // may have changed while we were not looking, so it counts as a change of everything.
-      if (first) {
+      // may have changed while we were not looking, so it counts as a change of everything; so
+      // does any commit while the file has no versions yet, and their first appearance.
+      if (first || !now || !versions) {
         listener(ChangeTopic::kAll);
       } else {
-        for (const auto& [name, v] : now) {
-          auto was = versions.find(name);
-          if (was != versions.end() && was->second == v) continue;
+        for (const auto& [name, v] : *now) {
+          auto was = versions->find(name);
+          if (was != versions->end() && was->second == v) continue;
           // A topic this build does not know (a newer gateway of the group wrote it): ignored,
           // as the PostgreSQL feed ignores its notifications.
           if (auto topic = change_topic_from_name(name)) listener(*topic);

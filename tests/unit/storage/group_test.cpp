@@ -114,8 +114,8 @@ TEST_CASE("change feed: each change is reported by its topic; log and usage writ
   const std::int64_t token_id = writer->add_token(token).value();
   CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kTokens});
 
-  // What traffic writes: log batches, a token's last use, its usage, a key's usage columns.
-  // None of it is a change any gateway must re-read; the feed stays quiet.
+  // What traffic writes: log batches, a token's last use, its usage, a key's usage columns and
+  // breaker. None of it is a change any gateway re-reads; the feed stays quiet.
   seen = calls.count();
   for (int batch = 0; batch < 5; ++batch) {
     std::vector<RequestLogRow> rows(100);
@@ -128,16 +128,21 @@ TEST_CASE("change feed: each change is reported by its topic; log and usage writ
     REQUIRE(writer->append_request_logs(rows).ok());
     REQUIRE(writer->touch_tokens({{token_id, 2'000 + batch}}).ok());
     REQUIRE(writer->add_token_usage({{token_id, 20'000, 100, 1'000}}).ok());
+    // A key failing now and then: its failure count and its circuit breaker (local to each
+    // gateway) change, its decision does not.
     KeyHealthRow used;
     used.key_id = key;
     used.last_used_at = 3'000 + batch;
+    used.consecutive_failures = batch;
+    used.last_error = "503 UNAVAILABLE";
+    used.cooldowns = {{"circuit:gemini-2.5-flash", batch % 2 ? kFuture : 0, batch}};
     REQUIRE(writer->save_key_health({used}).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(30));  // more than one poll apart
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(calls.since(seen).empty());
 
-  // A health decision (disabled): its topic, and the keys' (the disabled flag is both).
+  // A health decision (disabled): the key-health topic alone (a re-read of health carries it).
   KeyHealthRow dead;
   dead.key_id = key;
   dead.disabled = true;
@@ -145,7 +150,7 @@ TEST_CASE("change feed: each change is reported by its topic; log and usage writ
   dead.health_changed_at = 5'000;
   seen = calls.count();
   REQUIRE(writer->save_key_health({dead}).ok());
-  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kKeys, ChangeTopic::kKeyHealth});
+  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kKeyHealth});
 
   // A cooldown alone.
   KeyHealthRow cooling = dead;
@@ -162,12 +167,15 @@ TEST_CASE("change feed: each change is reported by its topic; log and usage writ
   CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kSettings});
 
   seen = calls.count();
-  REQUIRE(writer->create_session({std::string(64, 'b'), 1, kFuture}).ok());
-  CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kSessions});
-
-  seen = calls.count();
   REQUIRE(writer->update_token(token_id, "renamed", token.policy).ok());
   CHECK(next(seen) == std::set<ChangeTopic>{ChangeTopic::kTokens});
+
+  // Sessions are looked up per request (nothing caches them): a login or a purge reports none.
+  seen = calls.count();
+  REQUIRE(writer->create_session({std::string(64, 'b'), 1, kFuture}).ok());
+  REQUIRE(writer->purge_expired_sessions(kFuture + 1).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(calls.since(seen).empty());
 }
 
 TEST_CASE("change feed: a database that does not exist yet is retried, not an error" *

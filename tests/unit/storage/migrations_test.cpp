@@ -2,6 +2,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "storage/sqlite/schema.h"
 #include "test_support.h"
@@ -103,6 +105,27 @@ TEST_CASE("migrations: v11 drops the request-id index of a v9 database; its rows
     CHECK(page.items[0].request_id == "req-0000000000000001");
   }
   CHECK(index_count() == 0);
+}
+
+TEST_CASE("migrations: the change feed's triggers exist at the latest version, one per change") {
+  // A migration that rebuilds a watched table drops its triggers without a word; the group's
+  // change feed would then see nothing but the 5 s re-read. This list is the contract.
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  open_sqlite(path);
+  SQLite::Database raw(path);
+  SQLite::Statement st(raw,
+                       "SELECT tbl_name || ':' || name FROM sqlite_master WHERE type = 'trigger' "
+                       "ORDER BY tbl_name, name");
+  std::vector<std::string> triggers;
+  while (st.executeStep()) triggers.push_back(st.getColumn(0).getString());
+  CHECK(triggers ==
+        std::vector<std::string>{"client_tokens:tokens_added", "client_tokens:tokens_deleted",
+                                 "client_tokens:tokens_edited", "key_cooldowns:key_cooldown_added",
+                                 "key_cooldowns:key_cooldown_extended", "keys:key_health_decided",
+                                 "keys:keys_added", "keys:keys_deleted", "keys:keys_edited",
+                                 "settings:settings_added", "settings:settings_deleted",
+                                 "settings:settings_edited"});
 }
 
 TEST_CASE("migrations: a database from a newer gemgate is refused, untouched") {
