@@ -35,6 +35,8 @@ bool StorageThread::submit(std::function<void(Store&)> job, JobKind kind) {
     if (!accepting_) return false;
     jobs_.push_back({std::move(job), kind});
   }
+  // Someone waits on it: a thread the kernel may starve under SCHED_IDLE gets nice +5 first.
+  if (kind == JobKind::kAwaited) lift_from_idle();
   cv_.notify_one();
   return true;
 }
@@ -42,6 +44,7 @@ bool StorageThread::submit(std::function<void(Store&)> job, JobKind kind) {
 template <class Row>
 void StorageThread::append_row(std::vector<Row> Pending::*list, Row row) {
   bool wake = false;
+  bool behind = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!accepting_ || pending_.log_rows() >= options_.max_queued_rows) {
@@ -50,7 +53,12 @@ void StorageThread::append_row(std::vector<Row> Pending::*list, Row row) {
     }
     (pending_.*list).push_back(std::move(row));
     wake = pending_.log_rows() == options_.batch_rows;
+    behind = pending_.log_rows() == options_.behind_batches * options_.batch_rows;
   }
+  // The thread is not getting the CPU it needs (it may be stuck mid-batch, holding the
+  // database's write lock): lifted here, by the worker that saw it, rather than at its next
+  // batch, which a starved thread would reach late.
+  if (behind) lift_from_idle();
   if (wake) cv_.notify_one();
 }
 
@@ -186,6 +194,10 @@ void StorageThread::recycle(std::vector<RequestLogRow> rows) {
   if (left.capacity() > spare_requests_.capacity()) spare_requests_.swap(left);
 }
 
+void StorageThread::lift_from_idle() {
+  if (ThreadStanding* s = standing_ready_.load(std::memory_order_acquire)) s->lift_from_idle();
+}
+
 void StorageThread::pace(std::size_t queued) {
   const Standing was = standing_->current();
   const Standing wanted = next_standing(was, queued, options_.batch_rows, options_.behind_batches,
@@ -203,6 +215,7 @@ void StorageThread::run() {
   // Named so top, perf and tests/bench/compare.sh can tell its CPU from the workers'.
   pthread_setname_np(pthread_self(), "gg-storage");
   standing_.emplace(options_.nice);
+  standing_ready_.store(&*standing_, std::memory_order_release);
   pace(0);
   std::unique_lock<std::mutex> lock(mu_);
   Clock::time_point next_flush = Clock::now() + options_.flush_interval;
@@ -226,11 +239,11 @@ void StorageThread::run() {
       if (write_first) batch = take_pending();
       lock.unlock();
       if (write_first) pace(queued);  // a backlog written ahead of a job counts as a batch
-      // Someone waits on an awaited job (and on the rows it must see): never under SCHED_IDLE.
+      // Someone waits on an awaited job (and on the rows it must see): never under SCHED_IDLE
+      // (submit() lifted the thread already unless it was changing its standing just then).
       // A few system calls around such a job, none per row.
-      const bool raised = job.kind == JobKind::kAwaited &&
-                          standing_->current() == Standing::kIdle &&
-                          standing_->apply(Standing::kLow);
+      const bool awaited = job.kind == JobKind::kAwaited;
+      if (awaited && standing_->current() == Standing::kIdle) standing_->apply(Standing::kLow);
       const bool wrote = !write_first || write(std::move(batch), final);
       try {
         job.run(*store_);
@@ -240,7 +253,7 @@ void StorageThread::run() {
         log::error("storage: a job threw a non-standard exception");
       }
       jobs_run_.fetch_add(1, std::memory_order_relaxed);
-      if (raised) standing_->apply(Standing::kIdle);
+      if (awaited) pace(queued_rows());  // back to what the queue asks for
       lock.lock();
       if (write_first) {
         backing_off = !wrote;

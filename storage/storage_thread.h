@@ -150,6 +150,8 @@ class StorageThread {
   // Storage thread only: sets its standing from the queue's depth before a batch (see
   // Options::nice).
   void pace(std::size_t queued);
+  // Any thread: ThreadStanding::lift_from_idle() once the thread has its standing.
+  void lift_from_idle();
 
   const Options options_;
   std::unique_ptr<Store> store_;  // touched only by the storage thread until joined
@@ -177,8 +179,10 @@ class StorageThread {
   std::atomic<std::uint64_t> jobs_run_{0};
   std::atomic<std::uint64_t> refused_counted_{0};
   std::uint64_t drops_reported_ = 0;        // storage thread only
-  std::optional<ThreadStanding> standing_;  // storage thread only: made in run()
-  bool nice_warned_ = false;                // storage thread only
+  std::optional<ThreadStanding> standing_;  // made in run(); applied by the storage thread only
+  std::atomic<ThreadStanding*> standing_ready_{nullptr};  // standing_, once made
+
+  bool nice_warned_ = false;  // storage thread only
   std::chrono::steady_clock::time_point last_drop_report_{};
 };
 

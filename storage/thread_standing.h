@@ -19,7 +19,10 @@
 // SCHED_IDLE: the storage thread creates none.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <mutex>
+#include <sys/types.h>
 
 namespace gemgate::storage {
 
@@ -34,8 +37,8 @@ enum class Standing { kIdle, kLow, kNormal };
 Standing next_standing(Standing now, std::size_t queued, std::size_t batch_rows,
                        std::size_t behind_batches, bool may_idle);
 
-// The scheduling standing of the thread that constructed it. Not thread-safe: construct and use it
-// on that one thread only.
+// The scheduling standing of the thread that constructed it (its owner). apply() is for the
+// owner; lift_from_idle(), current(), may_idle() and nice_value() may be called from any thread.
 class ThreadStanding {
  public:
   // Records the calling thread's nice value as the process's own, moves the thread to kLow, and
@@ -48,16 +51,24 @@ class ThreadStanding {
   // the thread is.
   bool apply(Standing s);
 
-  Standing current() const { return current_; }
+  // From any thread: moves the owner from kIdle to kLow, for someone who must not wait on a
+  // thread the kernel may starve (work was handed to it, its queue is behind). Returns true
+  // when it did; false when the owner was not in kIdle, or was changing its standing just then.
+  // The owner's next apply() decides from there.
+  bool lift_from_idle();
+
+  Standing current() const;
   // kIdle may be used (and left again).
   bool may_idle() const { return may_idle_; }
-  int nice_value() const;  // the thread's nice value now (kIdle keeps kLow's)
+  int nice_value() const;  // the owner's nice value now (kIdle keeps kLow's)
 
  private:
-  int base_nice_;
-  int low_nice_;
-  bool may_idle_ = false;
-  Standing current_ = Standing::kNormal;
+  const pid_t tid_;
+  const int base_nice_;
+  const int low_nice_;
+  bool may_idle_ = false;  // set in the constructor only
+  std::mutex mu_;          // held by a change of standing (its system calls)
+  std::atomic<Standing> current_{Standing::kNormal};
 };
 
 }  // namespace gemgate::storage

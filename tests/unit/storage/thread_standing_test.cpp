@@ -59,23 +59,28 @@ int thread_count() {
   return n;
 }
 
-// The policy and nice value of this process's thread named gg-storage (proc(5): stat fields 41
-// and 19), {-1, -100} when there is none.
+// The policy and nice value of thread `tid` of this process (proc(5): stat fields 41 and 19).
+std::pair<int, int> sched_of(pid_t tid) {
+  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  int nice = -100;
+  for (int i = 3; i <= 41 && rest >> field; ++i) {
+    if (i == 19) nice = std::stoi(field);
+    if (i == 41) return {std::stoi(field), nice};
+  }
+  return {-1, -100};
+}
+
+// The policy and nice value of this process's thread named gg-storage, {-1, -100} when there is
+// none.
 std::pair<int, int> storage_thread_sched() {
   for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream comm(t.path() / "comm");
     std::string name;
     std::getline(comm, name);
-    if (name != "gg-storage") continue;
-    std::ifstream stat(t.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
-    std::string field;
-    int nice = -100;
-    for (int i = 3; i <= 41 && rest >> field; ++i) {
-      if (i == 19) nice = std::stoi(field);
-      if (i == 41) return {std::stoi(field), nice};
-    }
+    if (name == "gg-storage") return sched_of(std::stoi(t.path().filename().string()));
   }
   return {-1, -100};
 }
@@ -219,6 +224,71 @@ TEST_CASE(
   }
   CHECK(sched.first == lowest);
   CHECK(sched.second == base + 5);
+}
+
+TEST_CASE("standing: another thread lifts the owner out of SCHED_IDLE, and only out of it") {
+  const int base = own_nice();
+  if (base > 13 || !may_raise_to(base)) return;  // kIdle is never used without the privilege
+  std::promise<ThreadStanding*> made;
+  std::promise<void> done;
+  std::promise<pid_t> tid;
+  std::thread owner([&] {
+    ThreadStanding s(5);
+    REQUIRE(s.apply(Standing::kIdle));
+    tid.set_value(gettid());
+    made.set_value(&s);
+    done.get_future().wait();  // kept alive, asleep, while the test looks at it
+  });
+  const pid_t owner_tid = tid.get_future().get();
+  ThreadStanding* s = made.get_future().get();
+  const auto policy = [&] { return sched_of(owner_tid).first; };
+  CHECK(policy() == SCHED_IDLE);
+  CHECK(s->lift_from_idle());
+  CHECK(policy() == SCHED_OTHER);
+  CHECK(sched_of(owner_tid).second == base + 5);
+  CHECK(s->current() == Standing::kLow);
+  CHECK_FALSE(s->lift_from_idle());  // not in kIdle: nothing to do
+  CHECK(sched_of(owner_tid).second == base + 5);
+  done.set_value();
+  owner.join();
+}
+
+TEST_CASE("storage thread: a worker that finds the queue behind lifts a starved thread at once") {
+  const int base = own_nice();
+  if (base > 13 || !may_raise_to(base)) return;
+  TempDir dir;
+  StorageThread::Options o;
+  o.flush_interval = std::chrono::hours(1);
+  o.batch_rows = 10;
+  o.behind_batches = 4;
+  StorageThread st(open_test_store(dir.file("gemgate.db")), o);
+  REQUIRE(st.flush().ok());
+  // The thread busy in a background job under SCHED_IDLE: as good as starved, for the queue.
+  std::promise<void> started, release;
+  REQUIRE(st.submit(
+      [&](Store&) {
+        started.set_value();
+        release.get_future().wait();
+      },
+      StorageThread::JobKind::kBackground));
+  started.get_future().wait();
+  CHECK(storage_thread_sched().first == SCHED_IDLE);
+  for (int i = 0; i < 39; ++i) {
+    RequestLogRow r;
+    r.time_ms = 1'000 + i;
+    r.status = 200;
+    st.append_request_log(std::move(r));
+  }
+  CHECK(storage_thread_sched().first == SCHED_IDLE);  // 3.9 batches: not behind yet
+  RequestLogRow last;
+  last.time_ms = 2'000;
+  last.status = 200;
+  st.append_request_log(std::move(last));  // the 4th batch: this call lifts it
+  CHECK(storage_thread_sched().first == SCHED_OTHER);
+  CHECK(storage_thread_sched().second == base + 5);
+  release.set_value();
+  REQUIRE(st.flush().ok());
+  CHECK(st.counters().rows_written == 40);
 }
 
 TEST_CASE("storage thread: Options::nice 0 keeps it at the process's own priority") {
