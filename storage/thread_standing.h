@@ -1,6 +1,6 @@
 // ThreadStanding: how much of the CPU the storage thread asks the kernel for, decided from how far
-// its write-behind queue is behind (next_standing(), pure) and applied to the calling thread
-// (ThreadStanding::apply()).
+// its write-behind queue is behind (next_standing(), pure) and applied to the thread that made
+// the ThreadStanding (apply(); lift_from_idle() from any other thread).
 //
 // The standings, lowest first:
 //   kIdle   SCHED_IDLE: the thread runs only on a CPU nothing else wants, and the kernel counts a
@@ -43,12 +43,12 @@ class ThreadStanding {
  public:
   // Records the calling thread's nice value as the process's own, moves the thread to kLow, and
   // probes whether it may raise its priority back (then kIdle is allowed). `nice_offset` 0
-  // means no lower standing at all: the thread stays at the process's priority (kNormal).
+  // means no lower standing at all: kLow and kNormal are then the process's priority alike.
   explicit ThreadStanding(int nice_offset);
 
-  // Puts the calling thread in `s`. Returns false when the kernel refuses (a rise without the
-  // privilege described above, or SCHED_IDLE refused by a sandbox); current() then says where
-  // the thread is.
+  // Owner only: puts the owner in `s`. Returns false when the kernel refuses (a rise without
+  // the privilege described above, or SCHED_IDLE refused by a sandbox); current() then says
+  // where the thread is.
   bool apply(Standing s);
 
   // From any thread: moves the owner from kIdle to kLow, for someone who must not wait on a
