@@ -356,6 +356,9 @@ Result<void> Gateway::start(GatewayConfig config, Registry& registry, const EnvL
   int count =
       config_.workers > 0 ? config_.workers : std::max(1u, std::thread::hardware_concurrency());
   if (auto r = start_workers(count); !r.ok()) return r;
+  // Before "listening on" is printed: whoever waits for that line may signal at once (a
+  // SIGHUP before the watcher exists is ignored, see main.cpp, and a reload would be lost).
+  watch_signals();
   const ListenerConfig& first = config_.listeners.front();
   for (const ListenerConfig& l : config_.listeners) {
     std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
@@ -507,7 +510,11 @@ void Gateway::start_housekeeping() {
   m.last_health_check_ms = now_unix_ms();
   m.tick->start(
       kTickMs, [this] { housekeeping_tick(); }, kTickMs);
+}
 
+void Gateway::watch_signals() {
+  MainLoop& m = *main_;
+  uv_loop_t* loop = m.loop.loop();
   auto on_signal = [](uv_signal_t* handle, int signum) {
     auto* self = static_cast<Gateway*>(handle->data);
     log::info(std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") +

@@ -67,8 +67,11 @@ class Gateway {
   admin::ReloadReport reload();
 
  private:
-  // Starts the main loop's timers (key-health write-behind, the housekeeping tick) and signals.
+  // Starts the main loop's timers (key-health write-behind, the housekeeping tick).
   void start_housekeeping();
+  // SIGINT/SIGTERM stop, SIGHUP reloads: watched on the main loop from here on (handled once
+  // the loop runs).
+  void watch_signals();
   // One housekeeping tick (every kTickMs): the scheduled health check, outage probes, the
   // request-log row cap and retention, each when due.
   void housekeeping_tick();
