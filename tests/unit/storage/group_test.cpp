@@ -4,6 +4,7 @@
 // PostgreSQL feed is tested in postgres/pg_store_test.cpp); on both stores save_key_health
 // merges views of several writers by health_changed_at, load_key_health reads health only, and
 // log rows keep their instance id and filter by it.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <condition_variable>
 #include <doctest/doctest.h>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "core/clock.h"
 #include "storage/open_store.h"
+#include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_change_feed.h"
 #include "test_support.h"
 
@@ -176,6 +178,49 @@ TEST_CASE("change feed: each change is reported by its topic; log and usage writ
   REQUIRE(writer->purge_expired_sessions(kFuture + 1).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(calls.since(seen).empty());
+}
+
+TEST_CASE(
+    "change feed: a file another gateway is still migrating reports every commit, then "
+    "topics once the versions exist" *
+    doctest::test_suite("sqlite-only")) {
+  TempDir dir;
+  const std::string path = dir.file("gemgate.db");
+  {
+    // A v12 file: the schema before change_versions, as a gateway mid-migration leaves it.
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("PRAGMA journal_mode = WAL");
+    for (const auto& step : gemgate::storage::sqlite::migrations()) {
+      if (step.version > 12) break;
+      raw.exec(step.sql);
+    }
+    raw.exec("PRAGMA application_id = " + std::to_string(gemgate::storage::sqlite::kApplicationId));
+    raw.exec("PRAGMA user_version = 12");
+  }
+  SqliteChangeFeed feed(path, std::chrono::milliseconds(20));
+  Calls calls;
+  REQUIRE(feed.start(calls.listener()).ok());
+  REQUIRE(calls.wait_for_more(0));  // the first look
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    const int seen = calls.count();
+    raw.exec("INSERT INTO settings (name, value, updated_at) VALUES ('max_retries', '2', 1)");
+    REQUIRE(calls.wait_for_more(seen));  // no versions to read: every commit counts as all
+    CHECK(calls.since(seen) == std::set<ChangeTopic>{ChangeTopic::kAll});
+  }
+  // The migration finishes (v13 arrives): its commit reports all, then changes by topic.
+  const int migrating = calls.count();
+  auto writer = open_sqlite(path);
+  REQUIRE(calls.wait_for_more(migrating));
+  CHECK(calls.since(migrating) == std::set<ChangeTopic>{ChangeTopic::kAll});
+  const int seen = calls.count();
+  SettingsBatch batch;
+  batch.set["max_retries"] = "3";
+  batch.updated_at = 2;
+  REQUIRE(writer->save_settings(batch).ok());
+  REQUIRE(calls.wait_for_more(seen));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  CHECK(calls.since(seen) == std::set<ChangeTopic>{ChangeTopic::kSettings});
 }
 
 TEST_CASE("change feed: a database that does not exist yet is retried, not an error" *
