@@ -1,5 +1,7 @@
 #include "core/server/request_parser.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <llhttp.h>
 
@@ -86,7 +88,19 @@ struct RequestParser::Impl {
       return -1;
     }
     s->body_total_ += n;
-    s->request_.body.append(at, n);
+    std::string& body = s->request_.body;
+    size_t need = body.size() + n;
+    if (need > body.capacity() && s->has_length_) {
+      // Grown as append would (doubling), but never past the announced length (llhttp never
+      // hands more): a body of known length ends in a string of its size, not up to twice it.
+      // Into a new string: reserve() on a non-empty one rounds up to twice its capacity.
+      std::string grown;
+      grown.reserve(static_cast<size_t>(
+          std::min<uint64_t>(s->content_length_, std::max(need, 2 * body.capacity()))));
+      grown.append(body);
+      body.swap(grown);
+    }
+    body.append(at, n);
     return 0;
   }
 
