@@ -58,6 +58,12 @@ const char kEmptyBody[] = "";
 constexpr long kReceiveBufferBytes = 8 * 1024;
 static_assert(kReceiveBufferBytes >= 16 * 1024 / 2, "HTTP/2 needs half a TLS record (README.md)");
 constexpr long kLongLivedReceiveBufferBytes = 2 * 1024;
+// An in-memory body above 64 KiB leaves through libcurl's upload buffer (a smaller one travels
+// inside the request's head), which the transfer keeps until it ends: a long-lived stream gets
+// libcurl's smallest, 16 KiB (HTTP/2's default largest DATA frame too), instead of its 64 KiB
+// default, which everything else keeps (fewer writes per upload).
+constexpr long kUploadBufferBytes = 64 * 1024;
+constexpr long kLongLivedUploadBufferBytes = 16 * 1024;
 
 }  // namespace
 
@@ -216,7 +222,7 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   };
   static const std::string kNone;
   job->errbuf[0] = '\0';
-  job->body = r.body;  // POSTFIELDS below points into it; start() keeps it for the whole transfer
+  job->body = r.body;  // POSTFIELDS below points into it, until it is sent (release_sent_body)
   set_string(CURLOPT_URL, job->set_url, r.url);
   // Set only when the size changes (a pooled handle keeps the last one).
   long buffer_bytes =
@@ -224,6 +230,12 @@ CURLcode MultiCore::configure(Job* job, const UpstreamRequest& r) {
   if (rc == CURLE_OK && (!known || job->buffer_bytes != buffer_bytes)) {
     rc = curl_easy_setopt(e, CURLOPT_BUFFERSIZE, buffer_bytes);
     job->buffer_bytes = buffer_bytes;
+  }
+  long upload_bytes =
+      r.long_lived && r.body && !r.body_stream ? kLongLivedUploadBufferBytes : kUploadBufferBytes;
+  if (rc == CURLE_OK && (!known || job->upload_buffer_bytes != upload_bytes)) {
+    rc = curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, upload_bytes);
+    job->upload_buffer_bytes = upload_bytes;
   }
   // libcurl would read http_proxy/https_proxy/no_proxy itself unless told otherwise; the
   // decision is ours instead (logged at start): the request's own proxy, else the environment's

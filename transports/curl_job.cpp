@@ -78,7 +78,19 @@ void MultiCore::deliver_head(Job* job) {
   http::HeaderMap headers = job->head.take_headers();
   strip_decoded_body_fields(headers);
   if (job->want_paused) queue(job);  // paused before the head: stop reading the body now
+  release_sent_body(job);
   job->handler->on_upstream_head(status, std::move(headers));
+}
+
+void MultiCore::release_sent_body(Job* job) {
+  if (!job->body) return;
+  // Once every byte is counted as sent libcurl has copied all of POSTFIELDS out (into its
+  // request buffer, or its upload buffer on the way to the socket or the HTTP/2 session), and
+  // with an answer begun it never rewinds to send it again (no retry, resend or redirect
+  // follows a head). A body still being sent (an early answer) stays until the transfer ends.
+  curl_off_t sent = 0;
+  if (curl_easy_getinfo(job->easy, CURLINFO_SIZE_UPLOAD_T, &sent) != CURLE_OK) return;
+  if (sent >= 0 && static_cast<uint64_t>(sent) >= job->body->size()) job->body.reset();
 }
 
 // ---- consumer requests -----------------------------------------------------------------------

@@ -47,7 +47,8 @@ struct Job {
 
   UpstreamHandler* handler = nullptr;  // null once cancelled or finished
   Job** owner_slot = nullptr;          // the TransferHandle's pointer to us; cleared at the end
-  std::shared_ptr<const std::string> body;  // POSTFIELDS points into it
+  // POSTFIELDS points into it; let go once libcurl sent it all and the head came (deliver_head).
+  std::shared_ptr<const std::string> body;
   // CURLOPT_HTTPHEADER's list, kept with its capacity across transfers (build_header_list).
   std::string header_text;
   std::vector<size_t> header_starts;
@@ -63,9 +64,10 @@ struct Job {
   // only when it changed.
   bool options_known = false;
   std::string set_url, set_proxy, set_noproxy;
-  long buffer_bytes = 0;  // CURLOPT_BUFFERSIZE as last set (valid while options_known)
-  std::string url;        // kept only to scrub it out of libcurl's error text
-  std::string host;       // "host[:port]" for messages
+  long buffer_bytes = 0;         // CURLOPT_BUFFERSIZE as last set (valid while options_known)
+  long upload_buffer_bytes = 0;  // CURLOPT_UPLOAD_BUFFERSIZE likewise
+  std::string url;               // kept only to scrub it out of libcurl's error text
+  std::string host;              // "host[:port]" for messages
   Timeouts timeouts;
 
   ResponseHead head;
@@ -164,6 +166,9 @@ class MultiCore {
   // once warm); valid until the Job's next configure().
   static curl_slist* build_header_list(Job* job, const UpstreamRequest& request);
   void deliver_head(Job* job);
+  // Drops the Job's share of an in-memory request body once libcurl has sent all of it and the
+  // answer's head arrived (called by deliver_head): a stream then no longer holds its prompt.
+  static void release_sent_body(Job* job);
   void add_to_multi(Job* job);
   void remove_from_multi(Job* job);
   // Makes libcurl's pause state match what the consumer and the body source want: at once, or

@@ -6,6 +6,8 @@
 //   /hang_head [ms]             sends nothing for ms (notices the client leaving), then /json
 //   /stall [chunks size]        head + chunks, then silence until the client leaves
 //   /sink                       reads the head only, never the body, until the client leaves
+//   /early                      answers (chunked) before reading the body, then reads all of
+//                               it and sends one chunk "<bytes> <fnv1a>" of what arrived
 //   /close_mid                  promises 1000 bytes, sends 100, closes
 //   /drop                       closes without answering
 //   /garbage                    answers with something that is not HTTP
@@ -16,6 +18,7 @@
 //   http://... (absolute form)  answers as a forward proxy would: 200 "proxied"
 #include "test_server.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -171,6 +174,11 @@ bool read_request(int fd, std::string& buf, SeenRequest& req, const std::atomic<
     req.headers.emplace_back(name, value);
   }
   if (req.target.starts_with("/sink")) return true;  // the body stays unread (handle waits)
+  if (req.target.starts_with("/early")) {
+    req.body = buf.substr(0, std::min(buf.size(), content_length));  // handle reads the rest
+    buf.erase(0, req.body.size());
+    return true;
+  }
   while (buf.size() < content_length) {
     if (!fill()) return false;
   }
@@ -318,6 +326,22 @@ bool TestServer::handle(int fd, const SeenRequest& req, int connection) {
   if (path == "/sink") {
     if (wait_for_close(fd, 60000)) record_close();
     return false;
+  }
+  if (path == "/early") {
+    if (!send_all(fd, kChunkedHead)) return false;
+    size_t length =
+        std::stoul(req.header("content-length").empty() ? "0" : req.header("content-length"));
+    size_t got = req.body.size();
+    uint64_t hash = fnv1a(kFnvBasis, req.body);
+    char tmp[65536];
+    while (got < length) {
+      ssize_t n = ::recv(fd, tmp, std::min(sizeof tmp, length - got), 0);
+      if (n <= 0) return false;
+      hash = fnv1a(hash, std::string_view(tmp, static_cast<size_t>(n)));
+      got += static_cast<size_t>(n);
+    }
+    return send_all(fd, chunk(std::to_string(got) + " " + std::to_string(hash))) &&
+           send_all(fd, "0\r\n\r\n");
   }
   if (path == "/hang_head") {
     if (wait_for_close(fd, static_cast<int>(qint(q, "ms", 5000)))) {
