@@ -165,6 +165,7 @@ bool Exchange::settle(Phase ran_in, Status status) {
   }
   if (std::holds_alternative<Replay>(action)) {
     request_ = *replay_point_->request;
+    if (replay_point_->shared_body) request_.body = *replay_point_->shared_body;
     restart_below(replay_point_->filter);
     return false;
   }
@@ -323,10 +324,35 @@ void Exchange::respond(http::Response response) {
 void Exchange::mark_replay_point() {
   if (!replay_point_) {
     SnapshotCache* cache = snapshot_cache();
-    replay_point_ = ReplayPoint{cursor_, cache ? cache->take() : std::make_unique<http::Request>()};
+    replay_point_ =
+        ReplayPoint{cursor_, cache ? cache->take() : std::make_unique<http::Request>(), nullptr};
   }
   replay_point_->filter = cursor_;
   *replay_point_->request = request_;
+  replay_point_->shared_body.reset();
+}
+
+std::shared_ptr<const std::string> Exchange::take_request_body() {
+  if (request_.body.empty()) return nullptr;
+  // Only a body worth the comparison: a small one's copy is cheap, and the snapshot keeps its
+  // capacity for the next request (SnapshotCache).
+  constexpr size_t kShareFromBytes = 4 * 1024;
+  if (replay_point_ && request_.body.size() >= kShareFromBytes) {
+    ReplayPoint& point = *replay_point_;
+    if (point.shared_body && *point.shared_body == request_.body) {
+      std::string().swap(request_.body);  // sent again after a replay: the same bytes
+      return point.shared_body;
+    }
+    if (!point.shared_body && point.request->body == request_.body) {
+      point.shared_body = std::make_shared<const std::string>(std::move(request_.body));
+      std::string().swap(point.request->body);
+      request_.body.clear();
+      return point.shared_body;
+    }
+  }
+  auto body = std::make_shared<const std::string>(std::move(request_.body));
+  request_.body.clear();
+  return body;
 }
 
 void Exchange::release_replay_point() {

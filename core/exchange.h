@@ -105,6 +105,7 @@ class Exchange final : public TerminalCallbacks {
   void deliver_failure(http::LocalError error) override;
   void set_flow_control(std::function<void(bool blocked)> fn) override;
   TerminalRef terminal_ref() override;
+  std::shared_ptr<const std::string> take_request_body() override;
 
  private:
   enum class Phase {
@@ -132,10 +133,12 @@ class Exchange final : public TerminalCallbacks {
   using Action = std::variant<std::monostate, Resume, Rerun, Replay, Reply, Deliver>;
 
   // The request as mark_replay_point() saw it, and the filter that marked it. The snapshot's
-  // memory is recycled per thread (see release_replay_point()).
+  // memory is recycled per thread (see release_replay_point()). Once the producer took a body
+  // equal to the snapshot's (take_request_body), the body is in `shared_body` instead.
   struct ReplayPoint {
     size_t filter;
     std::unique_ptr<http::Request> request;
+    std::shared_ptr<const std::string> shared_body;
   };
 
   // Stream data that arrived before the commit point. The early-chunk invariant: a held chunk

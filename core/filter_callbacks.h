@@ -155,6 +155,7 @@ class FilterCallbacks {
   virtual void respond(http::Response response) = 0;
   // From on_request: remember the request as it is now (a copy, body included), so replay()
   // can restore it. The copy is dropped at the commit point, after which no replay can happen.
+  // A producer's take_request_body() of the same bytes shares the body's copy instead.
   virtual void mark_replay_point() = 0;
   // From on_response_head of the filter that marked the replay point (or later while that hook
   // is parked), before the commit point: the filters below it are retired (on_done) and
@@ -217,6 +218,11 @@ class TerminalCallbacks : public FilterCallbacks {
   virtual void set_flow_control(std::function<void(bool blocked)> fn) = 0;
   // A handle for other threads whose code delivers.
   virtual TerminalRef terminal_ref() = 0;
+  // Moves request().body out for sending (null when empty; request().body is empty after).
+  // When the replay point holds the same bytes, the two share this one copy until the commit
+  // point (a retry restores its own copy from it): a long prompt is not held twice while the
+  // upstream thinks. The producer must not change the bytes.
+  virtual std::shared_ptr<const std::string> take_request_body() = 0;
 
  protected:
   ~TerminalCallbacks() = default;

@@ -99,11 +99,9 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
         if (m.value.IsString()) req.headers.set(m.name.GetString(), m.value.GetString());
       }
     }
-    // The body moves to the transfer: nothing below reads it again, and a retry restores the
-    // request from the replay point's copy.
-    if (!x.request().body.empty()) {
-      req.body = std::make_shared<const std::string>(std::move(x.request().body));
-    }
+    // The body moves to the transfer (shared with the replay point's copy when that is the
+    // same): nothing below reads it again, and a retry restores the request from that copy.
+    req.body = x.take_request_body();
     // A streamed body (a route with stream_body) goes to the transfer as it arrives. It stays
     // on the request too: a retry may send it again while it can still be rewound.
     req.body_stream = in.body_stream;

@@ -300,3 +300,64 @@ TEST_CASE("typed slots: created on first use, found later, distinct per type") {
   CHECK(*x.find_slot<int>() == 3);
   CHECK(&x.slot<Attempts>() == x.find_slot<Attempts>());
 }
+
+TEST_CASE("a producer's take_request_body shares the replay point's copy; a replay restores it") {
+  // Each attempt takes the body, as the upstream filter does, and keeps what it got.
+  auto taken = std::make_shared<std::vector<std::shared_ptr<const std::string>>>();
+  auto calls = std::make_shared<int>(0);
+  Script taker;
+  taker.request = [taken, calls](TerminalCallbacks& x, ScriptFilter&) {
+    taken->push_back(x.take_request_body());
+    CHECK(x.request().body.empty());
+    x.response().status = ++*calls >= 3 ? 200 : 503;
+    return Status::Continue;
+  };
+  auto build = [&](Harness& h) {
+    return ChainBuilder(h.journal).add("R", replayer(5)).add("T", taker).build();
+  };
+  SUBCASE("a long body: one copy, shared by every attempt, the same bytes each time") {
+    const std::string body(64 * 1024, 'q');
+    Harness h;
+    h.start(build(h), "/p", body);
+    h.turn();
+    h.turn();
+    REQUIRE(taken->size() == 3);
+    for (const auto& b : *taken) {
+      REQUIRE(b);
+      CHECK(*b == body);
+      CHECK(b == taken->front());  // not a copy per attempt
+    }
+    CHECK(h.downstream.calls == Events{"response 200", "finished"});
+    // The commit dropped the replay point's share: only the attempts' own references remain.
+    CHECK(taken->front().use_count() == 3);
+  }
+  SUBCASE("a body changed below the replay point is not the snapshot's: each gets its own") {
+    const std::string body(64 * 1024, 'q');
+    Harness h;
+    auto chain =
+        ChainBuilder(h.journal).add("R", replayer(5)).add("M", mutator()).add("T", taker).build();
+    h.start(chain, "/p", body);
+    h.turn();
+    h.turn();
+    REQUIRE(taken->size() == 3);
+    for (const auto& b : *taken) CHECK(*b == body + "+m");
+    CHECK(taken->at(0) != taken->at(1));
+  }
+  SUBCASE("a short body is moved out, not compared") {
+    Harness h;
+    h.start(build(h), "/p", "short");
+    h.turn();
+    h.turn();
+    REQUIRE(taken->size() == 3);
+    for (const auto& b : *taken) CHECK(*b == "short");
+    CHECK(taken->at(0) != taken->at(1));
+  }
+  SUBCASE("no body: null") {
+    Harness h;
+    h.start(build(h), "/p", "");
+    h.turn();
+    h.turn();
+    REQUIRE(taken->size() == 3);
+    for (const auto& b : *taken) CHECK_FALSE(b);
+  }
+}
