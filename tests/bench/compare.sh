@@ -98,6 +98,9 @@ PIDS="$PIDS $!"
 # ---- the proxies under test, configured for N workers -----------------------------------------
 write_nginx() { # N
   mkdir -p "$WORK/ngx"
+  # nginx's workers (user nobody) write bodies over 16 KiB to client_body_temp_path: they must
+  # be able to reach it through the mktemp directory (0700), as on a normal installation.
+  chmod 0711 "$WORK" "$WORK/ngx"
   cat > "$WORK/ngx/nginx.conf" <<NGINX
 daemon off;
 worker_processes $1;

@@ -8,7 +8,7 @@
 //     opens STREAMS connections (in batches, so the listen backlog never overflows), POSTs one
 //     streaming request on each and counts the `data:` events received. Prints one JSON line:
 //     {"streams","completed","chunks","errors","seconds"}; completed = streams that got all
-//     CHUNKS events and the end of the chunked body.
+//     CHUNKS events and the end of the chunked body. SLOW_PROMPT_BYTES (env) sizes the prompt.
 import http from 'node:http';
 import net from 'node:net';
 
@@ -50,7 +50,10 @@ function upstream(port, intervalMs, chunks) {
 
 function client(hostPort, path, streams, chunks) {
   const [host, port] = hostPort.split(':');
-  const body = '{"contents":[{"role":"user","parts":[{"text":"Write slowly"}]}]}';
+  // SLOW_PROMPT_BYTES pads the prompt to about that size (a coding agent's context is often
+  // 50-500 KB): what a proxy keeps of each request while its answer streams.
+  const pad = Math.max(0, Number(process.env.SLOW_PROMPT_BYTES || 0) - 64);
+  const body = '{"contents":[{"role":"user","parts":[{"text":"Write slowly' + 'x'.repeat(pad) + '"}]}]}';
   const request =
     `POST ${path} HTTP/1.1\r\nHost: ${hostPort}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${body.length}\r\n\r\n${body}`;
