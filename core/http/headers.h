@@ -39,6 +39,8 @@ class HeaderMap {
   size_t remove(std::string_view name);
 
   const std::vector<Entry>& entries() const { return entries_; }
+  // Hands the fields over (their strings move with them); the map is empty and owns no memory.
+  std::vector<Entry> take_entries() { return std::exchange(entries_, {}); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   void clear() { entries_.clear(); }

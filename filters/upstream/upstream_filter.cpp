@@ -145,7 +145,7 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
       if (transfer_) transfer_->end_total_deadline();
       http::Response& r = x_->response();
       r.status = status;
-      copy_headers(r);
+      move_headers(r);
       r.streaming = true;
       head_delivered_ = true;
       x_->deliver_head();
@@ -180,7 +180,7 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
     }
     http::Response& r = x_->response();
     r.status = status_;
-    copy_headers(r);
+    move_headers(r);
     if (status_ >= 200 && status_ < 300) {
       usage_.feed(body_);
       x_->info().usage = usage_.usage();
@@ -190,14 +190,16 @@ class UpstreamFilter final : public TerminalFilter, public transport::UpstreamHa
   }
 
  private:
-  void copy_headers(http::Response& r) {
+  // Moves the forwarded fields of the upstream's head into `r` and lets go of the rest (read
+  // once per attempt): a stream holds its head once, not twice, for as long as it flows.
+  void move_headers(http::Response& r) {
     // Room for what is forwarded and the x-request-id the exchange adds: one allocation.
     r.headers.reserve(r.headers.size() + std::size(kForwardResponse) + 1);
-    for (const auto& [name, value] : headers_.entries()) {
+    for (auto& [name, value] : headers_.take_entries()) {
       if (listed(name, kForwardResponse, std::size(kForwardResponse)) ||
           (config_->forward_upload_headers &&
            listed(name, kUploadResponse, std::size(kUploadResponse)))) {
-        r.headers.add(name, value);
+        r.headers.add(std::move(name), std::move(value));
       }
     }
   }
