@@ -404,6 +404,11 @@ void Connection::send_stream_head(const http::Response& r) {
     stream_counted_ = true;
     server_.context().open_streams.fetch_add(1, std::memory_order_relaxed);
   }
+  // A buffered body stops counting against max_buffered_body_bytes at the commit point, which
+  // this is, not when the stream ends minutes later: the exchange has dropped its copies (the
+  // replay point's goes at the commit) and the upstream transfer its own once libcurl sent it
+  // all (MultiCore::release_sent_body). A streamed body still arriving keeps its reservation.
+  if (!reading_body()) release_body_budget();
   // The head waits for the end of this loop turn, so the chunks that came with it share its
   // system call (connection_write.cpp); so do the chunks.
   write(WireBytes(writer_.stream_head(r, chunked, keep_alive_)), false);

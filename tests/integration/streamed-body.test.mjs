@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import {fileURLToPath} from 'node:url';
 import {startGateway, poolKey, clientToken, rawRequest, httpRequest, patternPieces, eventually, sleep}
     from '../support/gateway.mjs';
@@ -247,5 +248,75 @@ test('many uploads at once stay within max_buffered_body_bytes: each streamed on
     assert.equal(third.status, 200, third.text);
   } finally {
     await small.dispose();
+  }
+});
+
+test('buffered prompts count against max_buffered_body_bytes until their stream starts, not for its whole life', async () => {
+  // A 1 MiB budget and 300 KB prompts: three fit while the upstream thinks (a fourth gets 503),
+  // and six streams run at once once each has started, where all six were held to the end before.
+  const text = configYaml().replace(/^  max_buffered_body_bytes: .*$/m, '  max_buffered_body_bytes: 1MiB');
+  const own = await startGateway({env: {API_KEYS: KEYS.join(','), ALLOWED_TOKENS: TOKEN},
+                                  upstream: up.url, configYaml: text});
+  const prompt = JSON.stringify({contents: [{role: 'user', parts: [{text: 'p'.repeat(300 * 1000)}]}]});
+  let thinking = true;
+  let finish;
+  const finished = new Promise((r) => { finish = r; });
+  const waiting = [];
+  const streams = [];
+  up.script = (req, res, info) => {
+    req.on('data', (c) => { info.bytes += c.length; });
+    req.on('end', () => {
+      info.complete = true;
+      const answer = () => {
+        res.writeHead(200, {'content-type': 'text/event-stream'});
+        res.write('data: {"candidates":[{"content":{"parts":[{"text":"one"}]}}]}\r\n\r\n');
+        finished.then(() => res.end('data: {"candidates":[{"content":{"parts":[{"text":"two"}]}}]}\r\n\r\n'));
+      };
+      if (thinking) waiting.push(answer); else answer();
+    });
+  };
+  const ask = () => new Promise((resolve) => {
+    const req = http.request({host: '127.0.0.1', port: own.port, method: 'POST', agent: false,
+                              path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+                              headers: {'x-goog-api-key': TOKEN, 'content-type': 'application/json',
+                                        'content-length': Buffer.byteLength(prompt)}});
+    const got = {status: 0, text: '', first: null};
+    got.first = new Promise((firstEvent) => {
+      req.on('response', (res) => {
+        got.status = res.statusCode;
+        res.setEncoding('utf8');
+        res.on('data', (c) => { got.text += c; if (got.text.includes('"one"')) firstEvent(); });
+        res.on('end', () => { firstEvent(); resolve(got); });
+      });
+    });
+    req.on('error', (e) => { got.error = e.code; resolve(got); });
+    req.end(prompt);
+    streams.push(got);
+  });
+  try {
+    // While the upstream thinks, the bodies are held: three fit, the fourth is refused.
+    const held = [ask(), ask(), ask()];
+    await eventually(() => waiting.length === 3, {what: 'three prompts at the upstream'});
+    const refused = await ask();
+    assert.equal(refused.status, 503, refused.text ?? refused.error);
+    assert.match(refused.text, /holding too many request bodies/);
+    // Their streams start: the budget is theirs no more, so three more run beside them.
+    thinking = false;
+    for (const answer of waiting.splice(0)) answer();
+    await Promise.all(streams.slice(0, 3).map((s) => s.first));
+    const more = [];
+    for (let i = 0; i < 3; i++) {
+      more.push(ask());
+      await streams.at(-1).first;  // each stream starts (and gives its share back) before the next
+    }
+    assert.ok(streams.slice(4).every((s) => s.status === 200), 'the later streams were admitted');
+    finish();
+    for (const r of [...(await Promise.all(held)), ...(await Promise.all(more))]) {
+      assert.equal(r.status, 200, r.text ?? r.error);
+      assert.match(r.text, /"one"[\s\S]*"two"/);
+    }
+  } finally {
+    finish();
+    await own.dispose();
   }
 });
