@@ -36,7 +36,7 @@ void Gateway::housekeeping_tick() {
                                admin::health_check_options(*settings, upstream_base_url_));
   }
   usage_sync_->start();  // token usage written behind, the group's totals read back
-  if (pool_->upstream().any_outage()) {
+  if (pool_->upstream().wants_probe()) {
     probe_outage(w, pool_, admin::health_check_options(*settings, upstream_base_url_));
   }
   if (group_ && now - m.last_group_resync_ms >= kGroupResyncEveryMs) {

@@ -27,12 +27,13 @@ void probe_key(Worker& worker, const PoolKey& key, const ProbeOptions& options,
                std::function<void(Outcome)> done);
 
 // The active side of outage detection: when an upstream outage's trial is due (and no request
-// has taken it), probes the upstream once with any enabled key — `options.model`, or the model
-// the outage is about — and closes the outage when Google answers with anything but a failure
-// of its own (5xx, timeout, unreachable); otherwise the next trial waits longer. Penalises no
-// key. Returns true when a probe was started. Meant to be called about once a second (the
-// gateway's housekeeping tick); service then returns within seconds of the upstream. Loop
-// thread of `worker` only.
+// has taken it), or a model is suspected of an outage (UpstreamHealth), probes the upstream once
+// with any enabled key — `options.model`, or the model the outage is about — and closes the
+// outage (drops the suspicion) when Google answers with anything but a failure of its own (5xx,
+// timeout, unreachable); otherwise the next trial waits longer (a suspected model's outage
+// opens). Penalises no key. Returns true when a probe was started. Meant to be called about once a
+// second (the gateway's housekeeping tick); service then returns within seconds of the upstream.
+// Loop thread of `worker` only.
 bool probe_upstream_outage(Worker& worker, std::shared_ptr<KeyPool> pool, ProbeOptions options);
 
 }  // namespace gemgate::pool

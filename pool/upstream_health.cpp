@@ -15,6 +15,7 @@ UpstreamHealth::Scope& UpstreamHealth::scope_locked(std::string_view name) {
 
 void UpstreamHealth::open_locked(Scope& s, int64_t now_ms) {
   s.open = true;
+  s.suspected = false;
   s.wait_ms = kFirstTrialMs;
   s.next_trial_ms = now_ms + s.wait_ms;
   s.trial_until_ms = 0;
@@ -32,13 +33,23 @@ void UpstreamHealth::sync_counts_locked() {
   scopes_.erase(std::remove_if(scopes_.begin(), scopes_.end(),
                                [](const Scope& s) { return !s.open && s.evidence.empty(); }),
                 scopes_.end());
-  int open = 0, evidence = 0;
+  int open = 0, evidence = 0, suspected = 0;
   for (const Scope& s : scopes_) {
     open += s.open ? 1 : 0;
     evidence += s.evidence.empty() ? 0 : 1;
+    suspected += s.suspected ? 1 : 0;
   }
   open_.store(open, std::memory_order_relaxed);
   with_evidence_.store(evidence, std::memory_order_relaxed);
+  suspected_.store(suspected, std::memory_order_relaxed);
+}
+
+bool UpstreamHealth::suspected(std::string_view model) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Scope& s : scopes_) {
+    if (s.name == model && s.suspected) return true;
+  }
+  return false;
 }
 
 UpstreamHealth::Gate UpstreamHealth::admit(std::string_view model, int64_t now_ms) {
@@ -101,13 +112,17 @@ bool UpstreamHealth::transient(int64_t key_id, std::string_view model, int thres
   if (s.evidence.empty() || now_ms - s.evidence_start_ms > kEvidenceWindowMs) {
     s.evidence.clear();
     s.evidence_start_ms = now_ms;
+    s.suspected = false;  // what the old evidence suggested has to be shown again
   }
   if (std::find(s.evidence.begin(), s.evidence.end(), key_id) == s.evidence.end()) {
     s.evidence.push_back(key_id);
   }
   if (threshold > 0 && static_cast<int>(s.evidence.size()) >= threshold) {
+    // Suspected, not open: others are refused only once a request of our own confirms it
+    // (claim_probe, probe_failed).
     if (window_start_ms) *window_start_ms = s.evidence_start_ms;
-    open_locked(s, now_ms);
+    if (!s.suspected) s.trial_until_ms = 0;
+    s.suspected = true;
     holds = true;
   }
   sync_counts_locked();
@@ -123,6 +138,7 @@ void UpstreamHealth::answered(std::string_view model) {
   for (Scope& s : scopes_) {
     if (s.name.empty() || s.name == model) {
       s.open = false;
+      s.suspected = false;
       s.evidence.clear();
     }
   }
@@ -130,10 +146,12 @@ void UpstreamHealth::answered(std::string_view model) {
 }
 
 bool UpstreamHealth::claim_probe(int64_t now_ms, std::string* scope) {
-  if (open_.load(std::memory_order_relaxed) == 0) return false;
+  if (!wants_probe()) return false;
   std::lock_guard<std::mutex> lock(mu_);
   for (Scope& s : scopes_) {
-    if (s.open && s.trial_until_ms <= now_ms && s.next_trial_ms <= now_ms) {
+    bool trial_due = s.open && s.next_trial_ms <= now_ms;
+    bool check_due = !s.open && s.suspected;
+    if ((trial_due || check_due) && s.trial_until_ms <= now_ms) {
       s.trial_until_ms = now_ms + kTrialLeaseMs;
       *scope = s.name;
       return true;
@@ -145,8 +163,14 @@ bool UpstreamHealth::claim_probe(int64_t now_ms, std::string* scope) {
 void UpstreamHealth::probe_failed(std::string_view scope, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   for (Scope& s : scopes_) {
-    if (s.open && s.name == scope) failed_trial_locked(s, now_ms);
+    if (s.name != scope) continue;
+    if (s.open) {
+      failed_trial_locked(s, now_ms);
+    } else if (s.suspected && s.trial_until_ms > now_ms) {
+      open_locked(s, now_ms);  // the check claimed for it failed: a harmless request failed too
+    }
   }
+  sync_counts_locked();
 }
 
 }  // namespace gemgate::pool

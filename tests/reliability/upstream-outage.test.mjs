@@ -204,3 +204,31 @@ test('the built-in health check runs on a schedule by default (health_check_inte
   assert.equal(item.default, 3600);
   assert.equal(item.value, 3600, 'the built-in configuration keeps the default');
 });
+
+test('a request Google fails on every key (a poison input), sent again and again: only its sender is answered 503',
+     async (t) => {
+  // Google answers some inputs with 500 INTERNAL whichever key asks. Three keys failing the same
+  // request used to open the model's outage for everyone for a second at least; a client sending
+  // such a request once a second kept the model refused to all others.
+  const fake = await startFakeGemini();
+  const s = await startStack({fake, keys: [poolKey('Valid'), poolKey('Valid'), poolKey('Valid')],
+                              authToken: ADMIN});
+  t.after(async () => { await s.close(); await fake.close(); });
+  const internal = {status: 500, body: {error: {code: 500, message: 'An internal error has occurred.',
+                                                status: 'INTERNAL'}}};
+  for (let round = 0; round < 6; round++) {
+    fake.script(Array.from({length: 3}, () => ({...internal, match: {pathIncludes: ':generateContent'}})));
+    const poison = await generate(s.gw, `poison ${round}`, {token: s.token});
+    assert.ok(poison.status >= 500, `round ${round}: the poison request fails (${poison.status})`);
+    // Everyone else, at once and a little later, is served.
+    for (const wait of [0, 300]) {
+      await sleep(wait);
+      const r = await generate(s.gw, `fine ${round} ${wait}`, {token: s.token});
+      assert.equal(r.status, 200, `round ${round}, +${wait} ms: ${r.text.slice(0, 300)}`);
+      const o = await openaiChat(s.gw, s.token, `fine ${round} ${wait}`);
+      assert.equal(o.status, 200, `round ${round}, +${wait} ms (OpenAI): ${o.text.slice(0, 300)}`);
+    }
+  }
+  assert.equal(await disabledCount(s.gw), 0);
+  assert.ok((await keyList(s.gw)).every((k) => k.status === 'active'), 'no key penalised for the input');
+});

@@ -240,14 +240,29 @@ TEST_CASE("upstream outage: the same transient failure on 3 distinct keys is the
   int64_t until = 0;
   CHECK_FALSE(pool->find(1)->usable_for("m", kNow, &until));  // key 1's breaker opened
   CHECK_FALSE(pool->record(*pool->find(2), "m", busy, policy, kNow + 1));
-  CHECK(pool->record(*pool->find(3), "m", busy, policy, kNow + 2));  // third key: an outage
+  CHECK(pool->record(*pool->find(3), "m", busy, policy, kNow + 2));  // third key: not the keys'
   for (int64_t id = 1; id <= 4; ++id) {
     CAPTURE(id);
     CHECK(pool->find(id)->usable_for("m", kNow + 3, &until));  // strikes since forgiven
     CHECK_FALSE(pool->find(id)->disabled());
   }
-  CHECK(pool->upstream().admit("m", kNow + 3).verdict == UpstreamHealth::Gate::Verdict::kRefuse);
-  CHECK(pool->upstream().admit("other", kNow + 3).verdict == UpstreamHealth::Gate::Verdict::kServe);
+  // Suspected, not refused: it may be one request's doing. A failure meanwhile is answered as in
+  // an outage at once; the probe (a harmless request of our own) is what confirms it.
+  UpstreamHealth& up = pool->upstream();
+  CHECK(up.suspected("m"));
+  CHECK_FALSE(up.any_outage());
+  CHECK(up.wants_probe());
+  CHECK(up.admit("m", kNow + 3).verdict == UpstreamHealth::Gate::Verdict::kServe);
+  CHECK(pool->record(*pool->find(4), "m", busy, policy, kNow + 4));
+  std::string scope;
+  REQUIRE(up.claim_probe(kNow + 5, &scope));
+  CHECK(scope == "m");
+  CHECK_FALSE(up.claim_probe(kNow + 6, &scope));  // one check at a time
+  up.probe_failed("m", kNow + 10);
+  CHECK(up.any_outage());
+  CHECK_FALSE(up.suspected("m"));
+  CHECK(up.admit("m", kNow + 11).verdict == UpstreamHealth::Gate::Verdict::kRefuse);
+  CHECK(up.admit("other", kNow + 11).verdict == UpstreamHealth::Gate::Verdict::kServe);
   // Evidence older than the window does not add up.
   auto slow = pool_of(4);
   CHECK_FALSE(slow->record(*slow->find(1), "m", busy, policy, kNow));
@@ -260,6 +275,53 @@ TEST_CASE("upstream outage: the same transient failure on 3 distinct keys is the
   CHECK_FALSE(mixed->record(*mixed->find(2), "m", busy, policy, kNow));
   mixed->record(*mixed->find(4), "m", outcome(OutcomeKind::kSuccess), policy, kNow);
   CHECK_FALSE(mixed->record(*mixed->find(3), "m", busy, policy, kNow));
+}
+
+TEST_CASE("a request every key fails (a poison input) never gets the model refused to others") {
+  // A client that repeats a request Google fails on every key (a 500 for that input) makes the
+  // model suspected each time; the others' requests are served throughout, each good answer
+  // drops the suspicion, and so does the probe; no key is penalised.
+  auto pool = pool_of(3);
+  PoolPolicy policy;
+  policy.breaker_threshold = 1;
+  Outcome poison = outcome(OutcomeKind::kTransient);
+  UpstreamHealth& up = pool->upstream();
+  int64_t t = kNow;
+  for (int round = 0; round < 5; ++round) {
+    CAPTURE(round);
+    CHECK_FALSE(pool->record(*pool->find(1), "m", poison, policy, t++));
+    CHECK_FALSE(pool->record(*pool->find(2), "m", poison, policy, t++));
+    CHECK(pool->record(*pool->find(3), "m", poison, policy, t++));  // answered as an outage
+    CHECK(up.suspected("m"));
+    CHECK(up.admit("m", t).verdict == UpstreamHealth::Gate::Verdict::kServe);
+    if (round % 2 == 0) {
+      // Another client's request is answered: the suspicion is gone.
+      pool->record(*pool->find(1), "m", outcome(OutcomeKind::kSuccess), policy, t++);
+    } else {
+      // Nobody else asks: the probe's harmless request is answered.
+      std::string scope;
+      REQUIRE(up.claim_probe(t, &scope));
+      CHECK(scope == "m");
+      up.answered(scope);
+    }
+    CHECK_FALSE(up.suspected("m"));
+    CHECK_FALSE(up.any_outage());
+    for (int64_t id = 1; id <= 3; ++id) {
+      CAPTURE(id);
+      int64_t until = 0;
+      CHECK(pool->find(id)->usable_for("m", t, &until));
+    }
+  }
+  // A suspicion whose evidence ran out of its window needs new evidence; a late failure of a
+  // trial that was never this check's confirms nothing.
+  CHECK_FALSE(pool->record(*pool->find(1), "m", poison, policy, t));
+  CHECK_FALSE(pool->record(*pool->find(2), "m", poison, policy, t));
+  CHECK(pool->record(*pool->find(3), "m", poison, policy, t));
+  up.probe_failed("m", t + 1);  // not claimed
+  CHECK_FALSE(up.any_outage());
+  t += UpstreamHealth::kEvidenceWindowMs + 1;
+  CHECK_FALSE(pool->record(*pool->find(1), "m", poison, policy, t));
+  CHECK_FALSE(up.suspected("m"));
 }
 
 TEST_CASE("a client error changes nothing about the key") {

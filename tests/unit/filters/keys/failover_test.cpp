@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "filters/common/upstream_attempt.h"
+#include "pool/key_prober.h"
 #include "tests/unit/support/filter_fixture.h"
 
 using namespace gemgate;
@@ -121,11 +122,70 @@ TEST_CASE("5xx on every key is an upstream outage: fast 503 + Retry-After, no ke
     int64_t until = 0;
     CHECK(g.pool->find(id)->usable_for("gemini-2.5-flash", now, &until));
   }
-  // While the outage holds, requests are answered without calling the upstream.
+  // The model is suspected, not refused (the one request may have caused it): the next request
+  // goes upstream, and when it fails too it is answered the same way at once, on one key.
+  CHECK(g.pool->upstream().suspected("gemini-2.5-flash"));
+  g.transport->script(
+      Answer::json(503, google_error(503, "UNAVAILABLE", "The model is overloaded.")));
   g.run(g.gemini_chain());
-  CHECK(g.transport->requests.size() == 3);
+  CHECK(g.transport->requests.size() == 4);
   CHECK(g.h.downstream.response.status == 503);
   CHECK(g.h.downstream.response.headers.has("retry-after"));
+  // The gateway's own probe (a harmless request) fails as well: the outage is confirmed, and
+  // requests are answered without calling the upstream.
+  g.transport->script(
+      Answer::json(503, google_error(503, "UNAVAILABLE", "The model is overloaded.")));
+  REQUIRE(pool::probe_upstream_outage(g.h.worker, g.pool,
+                                      pool::ProbeOptions{kUpstream, "gemini-2.5-flash", 5000, ""}));
+  run_until(g.h.worker, [&] { return g.pool->upstream().any_outage(); });
+  CHECK(g.transport->requests.size() == 5);
+  REQUIRE(g.transport->requests.back().body);
+  CHECK(g.transport->requests.back().body->find("maxOutputTokens") != std::string::npos);
+  g.run(g.gemini_chain());
+  CHECK(g.transport->requests.size() == 5);
+  CHECK(g.h.downstream.response.status == 503);
+  CHECK(g.h.downstream.response.headers.has("retry-after"));
+}
+
+TEST_CASE("a request that fails on every key while Google serves others: nobody else is refused") {
+  // Google answers some inputs with a 500 on every key. The request that did it gets a fast
+  // answer; the model stays served; the probe's harmless request is answered and drops the
+  // suspicion. Repeated, it never opens an outage and costs no key its standing.
+  GatewayFixture g;
+  g.add_keys(3);
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    for (int i = 0; i < 3; ++i)
+      g.transport->script(
+          Answer::json(500, google_error(500, "INTERNAL", "An internal error has occurred.")));
+    g.run(g.gemini_chain());
+    CHECK(g.h.downstream.response.status >= 500);
+    CHECK(g.pool->upstream().suspected("gemini-2.5-flash"));
+    CHECK_FALSE(g.pool->upstream().any_outage());
+    // Another client's request meanwhile is served.
+    g.transport->script(Answer::json(200, kOkBody));
+    g.run(g.gemini_chain());
+    CHECK(g.h.downstream.response.status == 200);
+    CHECK_FALSE(g.pool->upstream().suspected("gemini-2.5-flash"));
+  }
+  // With nobody else asking, the probe drops the suspicion.
+  for (int i = 0; i < 3; ++i)
+    g.transport->script(
+        Answer::json(500, google_error(500, "INTERNAL", "An internal error has occurred.")));
+  g.run(g.gemini_chain());
+  REQUIRE(g.pool->upstream().suspected("gemini-2.5-flash"));
+  g.transport->script(Answer::json(200, kOkBody));
+  REQUIRE(pool::probe_upstream_outage(g.h.worker, g.pool,
+                                      pool::ProbeOptions{kUpstream, "gemini-2.5-flash", 5000, ""}));
+  run_until(g.h.worker, [&] { return !g.pool->upstream().suspected("gemini-2.5-flash"); });
+  CHECK_FALSE(g.pool->upstream().any_outage());
+  int64_t now = now_unix_ms();
+  for (int64_t id = 1; id <= 3; ++id) {
+    CAPTURE(id);
+    CHECK_FALSE(g.pool->find(id)->disabled());
+    int64_t until = 0;
+    CHECK(g.pool->find(id)->usable_for("gemini-2.5-flash", now, &until));
+  }
 }
 
 TEST_CASE("a key's consecutive 5xx open its breaker (max_failures); it is never disabled") {
