@@ -181,9 +181,10 @@ class KeyPool {
 
   // Applies an outcome of a request served by `key` for `model` to the key and to the upstream's
   // health. Returns true when the failure is the upstream's, not the key's (kUnreachable, or a
-  // transient failure shared by enough keys: see UpstreamHealth): then no key is penalised —
-  // breaker strikes recorded since the evidence began are forgiven — and the caller should
-  // answer as for an outage. Thread-safe.
+  // transient failure shared by enough keys, which makes the model suspected until the probe
+  // confirms an outage: see UpstreamHealth): then no key is penalised — breaker strikes recorded
+  // since the evidence began are forgiven — and the caller should answer this request as for an
+  // outage. Thread-safe.
   bool record(PoolKey& key, std::string_view model, const Outcome& outcome,
               const PoolPolicy& policy, int64_t now_ms);
 

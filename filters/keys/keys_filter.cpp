@@ -141,8 +141,9 @@ class KeysFilter final : public Filter {
     pool_->metrics().count_attempt(outcome);
     bool outage = pool_->record(*key_, model_, outcome, policy_from(x.settings()), now);
     if (outage) {
-      // Not the key's fault, and more attempts would only fail alike: answer fast, and let the
-      // outage's trials (and the active probe) find out when the upstream is back.
+      // Not the key's fault, and more attempts would only fail alike: answer fast. An open
+      // outage's trials and the active probe find out when the upstream is back; a merely
+      // suspected model stays served to others until the probe confirms (UpstreamHealth).
       report(x, outcome, now);
       int64_t wait = pool_->upstream().retry_after_ms(model_, now);
       reply_outage(x, wait > 0 ? wait : UpstreamHealth::kFirstTrialMs);
